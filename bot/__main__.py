@@ -1,0 +1,143 @@
+"""The command line: ``filmclub`` or ``python -m bot``.
+
+``run`` starts the bot; ``catalog check|load`` validate and load the catalog; ``db migrate|backup`` look after the
+database. Logging and settings are set up here, once; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot import __version__
+from bot.core.catalog import load_catalog, read_catalog
+from bot.core.errors import CatalogInvalid
+from bot.db.database import Database
+from bot.settings import Settings
+
+log = logging.getLogger("bot")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="filmclub", description="A Discord bot for film clubs.")
+    parser.add_argument("--version", action="version", version=f"filmclub {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (needs DISCORD_TOKEN)")
+
+    catalog = commands.add_parser("catalog", help="validate or load the film catalog")
+    catalog_commands = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = catalog_commands.add_parser("check", help="validate the catalog files and list every problem")
+    check.add_argument("path", nargs="?", type=Path, help="catalog folder or file (default: CATALOG_PATH)")
+    load = catalog_commands.add_parser("load", help="load the catalog into the database")
+    load.add_argument("path", nargs="?", type=Path, help="catalog folder or file (default: CATALOG_PATH)")
+    load.add_argument("--force", action="store_true", help="load even if the files have not changed")
+
+    database = commands.add_parser("db", help="database maintenance")
+    db_commands = database.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_commands.add_parser("migrate", help="apply pending schema migrations")
+    backup = db_commands.add_parser("backup", help="copy the database, safely, even while the bot runs")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    return parser
+
+
+def _fail(message: str) -> None:
+    print(f"filmclub: {message}", file=sys.stderr)
+
+
+def _report_catalog(exc: CatalogInvalid) -> None:
+    for error in exc.errors:
+        print(error, file=sys.stderr)
+    _fail(f"{exc}; nothing was loaded")
+
+
+def _catalog_check(path: Path) -> int:
+    try:
+        catalog = read_catalog(path)
+    except CatalogInvalid as exc:
+        _report_catalog(exc)
+        return EXIT_FAILED
+    print(f"catalog ok: {len(catalog.films)} films in {len(catalog.themes)} themes ({path})")
+    return EXIT_OK
+
+
+async def _catalog_load(settings: Settings, path: Path, force: bool) -> int:
+    async with await Database.open(settings.database_path) as db:
+        await db.migrate()
+        try:
+            summary = await load_catalog(db, path, force=force)
+        except CatalogInvalid as exc:
+            _report_catalog(exc)
+            return EXIT_FAILED
+    print(summary.describe())
+    return EXIT_OK
+
+
+async def _db_migrate(settings: Settings) -> int:
+    async with await Database.open(settings.database_path) as db:
+        applied = await db.migrate()
+        version = await db.schema_version()
+    names = ", ".join(m.name for m in applied) or "none pending"
+    print(f"database {settings.database_path} at schema version {version} (applied: {names})")
+    return EXIT_OK
+
+
+async def _db_backup(settings: Settings, destination: Path) -> int:
+    if not settings.database_path.exists():
+        _fail(f"no database at {settings.database_path} (set DATABASE_PATH)")
+        return EXIT_FAILED
+    if destination.exists():  # noqa: ASYNC240 - one stat before a CLI copy
+        _fail(f"{destination} already exists; choose a new file name")
+        return EXIT_FAILED
+    async with await Database.open(settings.database_path) as db:
+        await db.backup(destination)
+    print(f"backed up {settings.database_path} to {destination}")
+    return EXIT_OK
+
+
+def _run(settings: Settings) -> int:
+    token = settings.discord_token
+    if token is None or not token.get_secret_value().strip():
+        _fail("DISCORD_TOKEN is not set: put your bot token in .env (copy .env.example) or in the environment")
+        return EXIT_USAGE
+    from bot.client import run_bot  # noqa: PLC0415 - imported here so that catalog and db commands do not load discord.py
+
+    return asyncio.run(run_bot(settings))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        _fail(f"invalid settings: {problems} (see .env.example)")
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "run":
+        return _run(settings)
+    if args.command == "catalog":
+        path = args.path or settings.catalog_path
+        if args.action == "check":
+            return _catalog_check(path)
+        return asyncio.run(_catalog_load(settings, path, args.force))
+    if args.action == "migrate":
+        return asyncio.run(_db_migrate(settings))
+    return asyncio.run(_db_backup(settings, args.path))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

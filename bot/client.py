@@ -1,0 +1,142 @@
+"""The bot process: a ``commands.Bot`` that owns the database and the extensions, and the ``run`` entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pkgutil
+import signal
+import sys
+from datetime import UTC, datetime
+
+import discord
+import yarl
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+
+import cogs
+from bot.core.catalog import load_catalog
+from bot.core.errors import CatalogInvalid
+from bot.db.database import Database
+from bot.settings import Settings
+from bot.tree import FilmClubTree
+
+log = logging.getLogger(__name__)
+
+
+def discover_extensions() -> list[str]:
+    """Every module in ``cogs/``: adding a feature is adding a file, with nothing else to register."""
+    return sorted(f"cogs.{module.name}" for module in pkgutil.iter_modules(cogs.__path__) if not module.ispkg)
+
+
+def use_api_base_url(base_url: str) -> None:
+    """Point discord.py's REST client (and its webhook client, which shares ``Route``) at another base URL.
+
+    ``Route.BASE`` is the class attribute discord.py itself rewrites to change API versions; it is the one place
+    every REST call is built from. The gateway follows in :meth:`FilmClubBot.setup_hook`, once logged in.
+    """
+    discord.http.Route.BASE = base_url.rstrip("/")
+
+
+class FilmClubBot(commands.Bot):
+    """Opens the database, loads the catalog and every cog, and syncs commands before connecting to the gateway."""
+
+    def __init__(self, settings: Settings) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels, roles and the guild itself
+        intents.voice_states = True  # who sits in a voice channel, for watch parties (not a privileged intent)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=FilmClubTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.started_at = datetime.now(UTC)
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the database is opened in setup_hook; it is not available before")
+        return self._db
+
+    async def setup_hook(self) -> None:
+        if self.settings.discord_api_base_url is not None:
+            await self._use_gateway_of_api()
+        self._db = await Database.open(self.settings.database_path)
+        await self._db.migrate()
+        summary = await load_catalog(self._db, self.settings.catalog_path)
+        log.info("%s", summary.describe())
+        for extension in discover_extensions():
+            try:
+                await self.load_extension(extension)
+            except commands.ExtensionError:
+                log.exception("extension %s failed to load; refusing to start half-working", extension)
+                raise
+            log.info("loaded extension %s", extension)
+        await self._sync_commands()
+
+    async def _use_gateway_of_api(self) -> None:
+        """With a custom API, connect to the gateway that API names: discord.py's ``Client`` otherwise dials
+        ``DiscordWebSocket.DEFAULT_GATEWAY`` (Discord's own) without asking ``GET /gateway/bot``."""
+        _shards, url, _limits = await self.http.get_bot_gateway()
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        log.info("using the gateway named by the configured API: %s", url)
+
+    async def _sync_commands(self) -> None:
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to development guild %s", len(synced), guild.id)
+        if self.settings.sync_commands:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (Discord may take up to an hour to show them)", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("filmclub ready as %s (id %s) in %d guild(s)", self.user, self.user and self.user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        await super().close()
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+            log.info("database closed")
+
+
+async def run_bot(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM (exit 0) or a start-up failure (one clear line, exit 1)."""
+    if settings.discord_token is None:
+        raise ValueError("run_bot needs settings.discord_token")
+    if settings.discord_api_base_url is not None:
+        use_api_base_url(str(settings.discord_api_base_url))
+    bot = FilmClubBot(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: loop.create_task(bot.close()))
+    try:
+        async with bot:
+            await bot.start(settings.discord_token.get_secret_value())
+    except discord.LoginFailure:
+        print(
+            "filmclub: Discord rejected DISCORD_TOKEN (401 Unauthorized); copy the token again from the "
+            "developer portal into .env",
+            file=sys.stderr,
+        )
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "filmclub: Discord refused the gateway intents; this bot needs no privileged intents, so check "
+            "the application settings",
+            file=sys.stderr,
+        )
+        return 1
+    except CatalogInvalid as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"filmclub: not starting: {exc} (run `filmclub catalog check`)", file=sys.stderr)
+        return 1
+    log.info("stopped")
+    return 0

@@ -1,0 +1,437 @@
+"""The curated catalog: reading and validating the TOML files in ``data/``, and loading them into SQLite.
+
+Reading is pure (files in, a :class:`Catalog` or :class:`CatalogInvalid` with every problem out); loading is one
+transaction that upserts by stable id, retires what the files no longer list, and is skipped entirely when the files
+have not changed since the last load. The format is documented for moderators in ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self, get_args
+
+import rtoml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from bot.core.errors import CatalogError, CatalogInvalid
+from bot.core.text import did_you_mean, normalise_title
+from bot.db import catalog as store
+from bot.db.database import Database
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the way files become rows changes, so that an old hash no longer counts as "unchanged".
+LOADER_VERSION = "1"
+
+FIRST_FILM_YEAR = 1888
+SERIES_KINDS = frozenset({"series", "docuseries"})
+Kind = Literal[
+    "documentary",
+    "concert film",
+    "biopic",
+    "fiction feature",
+    "animated feature",
+    "essay film",
+    "short",
+    "series",
+    "docuseries",
+]
+KINDS: tuple[str, ...] = get_args(Kind)
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80, strict=True)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, strict=True)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", strict=True)]
+Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=300, strict=True)]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ThemeEntry(_Entry):
+    """A ``[[theme]]`` block."""
+
+    slug: Slug
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80, strict=True)]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=40, max_length=800, strict=True)]
+
+
+class FilmEntry(_Entry):
+    """A ``[[film]]`` block: a film, or a series with its episode count and total running time."""
+
+    id: Slug
+    title: Name
+    year: StrictInt
+    directors: list[Name] = Field(min_length=1)
+    runtime: StrictInt = Field(ge=1, le=3000)
+    kind: Kind
+    countries: list[CountryCode] = Field(min_length=1)
+    themes: list[Slug] = Field(min_length=1)
+    blurb: Annotated[str, StringConstraints(strip_whitespace=True, min_length=40, max_length=400, strict=True)]
+    prompts: list[Prompt] = Field(min_length=2, max_length=3)
+    alt_titles: list[Name] = Field(default_factory=list)
+    featuring: list[Name] = Field(default_factory=list)
+    imdb: Annotated[str, StringConstraints(pattern=r"^tt\d{7,10}$", strict=True)] | None = None
+    episodes: StrictInt | None = Field(default=None, ge=1, le=5000)
+    seasons: StrictInt | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _check_consistency(self, info: ValidationInfo) -> Self:
+        latest = info.context["latest_year"] if info.context else datetime.now(UTC).year + 2
+        if not FIRST_FILM_YEAR <= self.year <= latest:
+            raise _FieldProblem("year", f"must be between {FIRST_FILM_YEAR} and {latest}")
+        if self.kind in SERIES_KINDS and self.episodes is None:
+            raise _FieldProblem("episodes", f"a {self.kind} needs its number of episodes")
+        if self.kind not in SERIES_KINDS and (self.episodes is not None or self.seasons is not None):
+            raise _FieldProblem("episodes", f"only a series or docuseries has episodes, not a {self.kind}")
+        if self.seasons is not None and self.episodes is not None and self.seasons > self.episodes:
+            raise _FieldProblem("seasons", "cannot be more than the number of episodes")
+        for name, values in (("themes", self.themes), ("directors", self.directors), ("countries", self.countries)):
+            if len(set(values)) != len(values):
+                repeated = next(value for value, count in Counter(values).items() if count > 1)
+                raise _FieldProblem(name, f"lists {repeated!r} more than once")
+        return self
+
+
+class _FieldProblem(ValueError):
+    """A cross-field rule broke; names the field so the report can point at it."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A validated catalog: every theme and film, and the file each came from."""
+
+    source: Path
+    content_hash: str
+    themes: list[ThemeEntry]
+    films: list[FilmEntry]
+    theme_files: dict[str, str] = field(default_factory=dict)
+    film_files: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a load changed; ``skipped`` when the files were byte-for-byte the ones loaded last time."""
+
+    skipped: bool
+    films_active: int
+    themes_active: int
+    films_added: int = 0
+    films_updated: int = 0
+    films_retired: int = 0
+    themes_added: int = 0
+    themes_updated: int = 0
+    themes_retired: int = 0
+
+    def describe(self) -> str:
+        if self.skipped:
+            return f"catalog unchanged: {self.films_active} films in {self.themes_active} themes (nothing to do)"
+        return (
+            f"catalog loaded: {self.films_active} films in {self.themes_active} themes; "
+            f"films {self.films_added} added, {self.films_updated} updated, {self.films_retired} retired; "
+            f"themes {self.themes_added} added, {self.themes_updated} updated, {self.themes_retired} retired"
+        )
+
+
+# -- reading --------------------------------------------------------------------------------------------------------
+
+
+def catalog_files(path: Path) -> list[Path]:
+    """The TOML files a catalog path stands for: the file itself, or every ``*.toml`` below a folder, sorted."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.toml") if p.is_file())
+    return [path]
+
+
+def catalog_hash(path: Path) -> str:
+    """A hash of the files' names and bytes (and the loader version): cheap enough to run at every start-up."""
+    digest = hashlib.sha256(f"loader {LOADER_VERSION}\n".encode())
+    base = path if path.is_dir() else path.parent
+    for file in catalog_files(path):
+        digest.update(file.relative_to(base).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _display(file: Path) -> str:
+    """The path as a moderator would type it: relative to the working directory when the file is below it."""
+    try:
+        relative = os.path.relpath(file)
+    except ValueError:  # another drive on Windows
+        return str(file)
+    return str(file) if relative.startswith("..") else relative
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_FRIENDLY = {
+    "missing": "is missing (it is required)",
+    "extra_forbidden": "is not a known field (check the spelling against data/README.md)",
+}
+_PATTERN_HINTS = {
+    "countries": "must be a two-letter country code in capitals, such as US or GB",
+    "themes": "must be a theme slug: lowercase words joined by dashes",
+    "id": "must be lowercase words joined by dashes, such as the-last-waltz",
+    "slug": "must be lowercase words joined by dashes, such as live-on-stage",
+    "imdb": "must be an IMDb id such as tt0077838",
+}
+
+
+def _validation_errors(file: str, entry: str, exc: ValidationError) -> list[CatalogError]:
+    errors = []
+    for problem in exc.errors():
+        ctx_error = problem.get("ctx", {}).get("error")
+        if isinstance(ctx_error, _FieldProblem):
+            errors.append(CatalogError(file, entry, ctx_error.field_name, ctx_error.message))
+            continue
+        message = _FRIENDLY.get(problem["type"], problem["msg"])
+        if problem["type"] == "string_pattern_mismatch" and problem["loc"]:
+            message = _PATTERN_HINTS.get(str(problem["loc"][0]), message)
+        if problem["type"] == "literal_error" and problem["loc"] == ("kind",):
+            message = f"must be one of: {', '.join(KINDS)}"
+        errors.append(CatalogError(file, entry, _field_path(problem["loc"]) or None, message))
+    return errors
+
+
+def _entry_label(kind: str, raw: object, key: str, index: int) -> str:
+    if isinstance(raw, dict):
+        for name in (key, "title"):
+            value = raw.get(name)
+            if isinstance(value, str) and value.strip():
+                return f"{kind} '{value.strip()}'"
+    return f"{kind} #{index + 1}"
+
+
+def read_catalog(path: Path | str) -> Catalog:
+    """Read and validate every catalog file under ``path``; raise :class:`CatalogInvalid` listing all problems."""
+    path = Path(path)
+    errors: list[CatalogError] = []
+    if not path.exists():
+        raise CatalogInvalid([CatalogError(_display(path), None, None, "does not exist")])
+    files = catalog_files(path)
+    if not files:
+        raise CatalogInvalid([CatalogError(_display(path), None, None, "holds no .toml catalog files")])
+
+    context = {"latest_year": datetime.now(UTC).year + 2}
+    themes: list[ThemeEntry] = []
+    films: list[FilmEntry] = []
+    theme_files: dict[str, str] = {}
+    film_files: dict[str, str] = {}
+    film_labels: dict[str, str] = {}
+    for file in files:
+        shown = _display(file)
+        try:
+            document = rtoml.loads(file.read_text(encoding="utf-8"))
+        except rtoml.TomlParsingError as exc:
+            errors.append(CatalogError(shown, None, None, f"is not valid TOML: {exc}"))
+            continue
+        except UnicodeDecodeError:
+            errors.append(CatalogError(shown, None, None, "is not UTF-8 text"))
+            continue
+        for key in document:
+            if key not in ("theme", "film"):
+                errors.append(CatalogError(shown, None, key, "is not a known section; use [[theme]] or [[film]]"))
+        for index, raw in enumerate(_blocks(document, "theme", shown, errors)):
+            label = _entry_label("theme", raw, "slug", index)
+            try:
+                theme = ThemeEntry.model_validate(raw)
+            except ValidationError as exc:
+                errors.extend(_validation_errors(shown, label, exc))
+                continue
+            if theme.slug in theme_files:
+                errors.append(CatalogError(shown, label, "slug", f"is already used in {theme_files[theme.slug]}"))
+                continue
+            theme_files[theme.slug] = shown
+            themes.append(theme)
+        for index, raw in enumerate(_blocks(document, "film", shown, errors)):
+            label = _entry_label("film", raw, "id", index)
+            try:
+                film = FilmEntry.model_validate(raw, context=context)
+            except ValidationError as exc:
+                errors.extend(_validation_errors(shown, label, exc))
+                continue
+            if film.id in film_files:
+                errors.append(CatalogError(shown, label, "id", f"is already used in {film_files[film.id]}"))
+                continue
+            film_files[film.id] = shown
+            film_labels[film.id] = label
+            films.append(film)
+
+    errors.extend(_cross_check(themes, films, film_files, film_labels))
+    if errors:
+        raise CatalogInvalid(errors)
+    return Catalog(path, catalog_hash(path), themes, films, theme_files, film_files)
+
+
+def _blocks(document: dict[str, Any], key: str, shown: str, errors: list[CatalogError]) -> list[Any]:
+    blocks = document.get(key, [])
+    if not isinstance(blocks, list):
+        errors.append(CatalogError(shown, None, key, f"must be written as [[{key}]] blocks"))
+        return []
+    return blocks
+
+
+def _cross_check(
+    themes: list[ThemeEntry], films: list[FilmEntry], film_files: dict[str, str], labels: dict[str, str]
+) -> list[CatalogError]:
+    """Rules that span entries: known themes, unique title + year."""
+    errors: list[CatalogError] = []
+    known = {theme.slug for theme in themes}
+    seen: dict[tuple[str, int], str] = {}
+    for film in films:
+        for slug in film.themes:
+            if slug not in known:
+                hint = did_you_mean(slug, known, limit=1)
+                suffix = f"; did you mean '{hint[0]}'?" if hint else ""
+                message = f"no theme '{slug}'{suffix}"
+                errors.append(CatalogError(film_files[film.id], labels[film.id], "themes", message))
+        key = (normalise_title(film.title), film.year)
+        if key in seen:
+            errors.append(
+                CatalogError(
+                    film_files[film.id],
+                    labels[film.id],
+                    "title",
+                    f"'{film.title}' ({film.year}) is already in the catalog as '{seen[key]}'",
+                )
+            )
+        else:
+            seen[key] = film.id
+    return errors
+
+
+# -- loading --------------------------------------------------------------------------------------------------------
+
+
+def _entry_hash(entry: BaseModel, source_file: str) -> str:
+    """Changes whenever any field or the entry's file changes (fields serialise in declaration order)."""
+    return hashlib.sha256(entry.model_dump_json().encode() + b"\0" + source_file.encode()).hexdigest()
+
+
+async def load_catalog(db: Database, path: Path | str, *, force: bool = False) -> LoadSummary:
+    """Validate the files and bring the database in line with them, all or nothing.
+
+    Skipped (no parsing at all) when the files hash to what was loaded last; ``force`` loads regardless.
+    """
+    path = Path(path)
+    if not force and path.exists() and await store.loaded_hash(db) == catalog_hash(path):
+        films, themes = await store.active_counts(db)
+        return LoadSummary(skipped=True, films_active=films, themes_active=themes)
+    catalog = read_catalog(path)
+    return await apply_catalog(db, catalog)
+
+
+async def apply_catalog(db: Database, catalog: Catalog) -> LoadSummary:
+    """Upsert a validated catalog in one transaction; retire what it no longer lists."""
+    theme_rows = {
+        theme.slug: store.ThemeRow(
+            theme.slug,
+            theme.title,
+            theme.description,
+            catalog.theme_files[theme.slug],
+            _entry_hash(theme, catalog.theme_files[theme.slug]),
+        )
+        for theme in catalog.themes
+    }
+    async with db.transaction() as tx:
+        theme_state = await store.theme_state(tx)
+        new_themes = [row for slug, row in theme_rows.items() if slug not in theme_state]
+        changed_themes = [
+            row
+            for slug, row in theme_rows.items()
+            if slug in theme_state and theme_state[slug] != (row.content_hash, False)
+        ]
+        gone_themes = [slug for slug, (_h, retired) in theme_state.items() if slug not in theme_rows and not retired]
+        await store.upsert_themes(tx, [*new_themes, *changed_themes])
+        await store.retire_themes(tx, gone_themes)
+
+        film_state = await store.film_state(tx)
+        next_id = max((state.id for state in film_state.values()), default=0) + 1
+        added: list[store.FilmRow] = []
+        updated: list[store.FilmRow] = []
+        for film in catalog.films:
+            source_file = catalog.film_files[film.id]
+            content_hash = _entry_hash(film, source_file)
+            state = film_state.get(film.id)
+            if state is None:
+                added.append(_film_row(next_id, film, source_file, content_hash))
+                next_id += 1
+            elif state.content_hash != content_hash or state.retired:
+                updated.append(_film_row(state.id, film, source_file, content_hash))
+        listed = {film.id for film in catalog.films}
+        retired_ids = [state.id for slug, state in film_state.items() if slug not in listed and not state.retired]
+
+        await store.insert_films(tx, added)
+        await store.update_films(tx, updated)
+        await store.clear_film_details(tx, [row.id for row in updated])
+        await store.add_film_details(tx, [*added, *updated])
+        await store.retire_films(tx, retired_ids)
+        await store.save_loaded_hash(tx, catalog.content_hash, str(catalog.source))
+        films_active, themes_active = await store.active_counts(tx)
+
+    summary = LoadSummary(
+        skipped=False,
+        films_active=films_active,
+        themes_active=themes_active,
+        films_added=len(added),
+        films_updated=len(updated),
+        films_retired=len(retired_ids),
+        themes_added=len(new_themes),
+        themes_updated=len(changed_themes),
+        themes_retired=len(gone_themes),
+    )
+    log.info("%s", summary.describe())
+    return summary
+
+
+def _film_row(film_id: int, film: FilmEntry, source_file: str, content_hash: str) -> store.FilmRow:
+    return store.FilmRow(
+        id=film_id,
+        slug=film.id,
+        title=film.title,
+        year=film.year,
+        runtime=film.runtime,
+        kind=film.kind,
+        episodes=film.episodes,
+        seasons=film.seasons,
+        blurb=film.blurb,
+        imdb_id=film.imdb,
+        countries=tuple(film.countries),
+        alt_titles=tuple(film.alt_titles),
+        prompts=tuple(film.prompts),
+        directors=tuple(film.directors),
+        featuring=tuple(film.featuring),
+        themes=tuple(film.themes),
+        source_file=source_file,
+        content_hash=content_hash,
+    )
+
+
+async def catalog_size(db: Database) -> tuple[int, int]:
+    """(films, themes) members can be recommended: everything loaded and not retired."""
+    return await store.active_counts(db)

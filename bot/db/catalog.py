@@ -1,0 +1,203 @@
+"""SQL for the catalog tables: the loader's bulk writes and the reads that describe what is loaded.
+
+Writes take the open :class:`~bot.db.database.Transaction`; every write is an ``executemany`` so that loading tens of
+thousands of films costs a handful of round trips to aiosqlite's thread, not one per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic_core import to_json
+
+from bot.db.database import Reader, Transaction
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    slug: str
+    title: str
+    description: str
+    source_file: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class FilmRow:
+    id: int
+    slug: str
+    title: str
+    year: int
+    runtime: int
+    kind: str
+    episodes: int | None
+    seasons: int | None
+    blurb: str
+    imdb_id: str | None
+    countries: tuple[str, ...]
+    alt_titles: tuple[str, ...]
+    prompts: tuple[str, ...]
+    directors: tuple[str, ...]
+    featuring: tuple[str, ...]
+    themes: tuple[str, ...]
+    source_file: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class FilmState:
+    id: int
+    content_hash: str
+    retired: bool
+
+
+def _json(values: tuple[str, ...]) -> str:
+    return to_json(values).decode()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+LOADED_HASH = "SELECT content_hash FROM catalog_state WHERE id = 1"
+SAVE_LOADED_HASH = """
+INSERT INTO catalog_state (id, content_hash, source, loaded_at) VALUES (1, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, source = excluded.source,
+                               loaded_at = excluded.loaded_at
+"""
+ACTIVE_COUNTS = """
+SELECT (SELECT count(*) FROM films WHERE retired = 0), (SELECT count(*) FROM themes WHERE retired = 0)
+"""
+
+
+async def loaded_hash(db: Reader) -> str | None:
+    value = await db.fetchval(LOADED_HASH)
+    return None if value is None else str(value)
+
+
+async def save_loaded_hash(tx: Transaction, content_hash: str, source: str) -> None:
+    await tx.execute(SAVE_LOADED_HASH, (content_hash, source, _now()))
+
+
+async def active_counts(db: Reader) -> tuple[int, int]:
+    """(films, themes) that are not retired."""
+    (row,) = await db.fetchall(ACTIVE_COUNTS)
+    return int(row[0]), int(row[1])
+
+
+# -- themes ---------------------------------------------------------------------------------------------------------
+
+THEME_STATE = "SELECT slug, content_hash, retired FROM themes"
+UPSERT_THEME = """
+INSERT INTO themes (slug, title, description, source_file, content_hash, retired, updated_at)
+VALUES (?, ?, ?, ?, ?, 0, ?)
+ON CONFLICT (slug) DO UPDATE SET title = excluded.title, description = excluded.description,
+    source_file = excluded.source_file, content_hash = excluded.content_hash, retired = 0,
+    updated_at = excluded.updated_at
+"""
+RETIRE_THEME = "UPDATE themes SET retired = 1, updated_at = ? WHERE slug = ?"
+
+
+async def theme_state(tx: Transaction) -> dict[str, tuple[str, bool]]:
+    """slug -> (content hash, retired) for every theme ever loaded."""
+    rows = await tx.fetchall(THEME_STATE)
+    return {row["slug"]: (row["content_hash"], bool(row["retired"])) for row in rows}
+
+
+async def upsert_themes(tx: Transaction, rows: list[ThemeRow]) -> None:
+    now = _now()
+    await tx.executemany(
+        UPSERT_THEME, [(r.slug, r.title, r.description, r.source_file, r.content_hash, now) for r in rows]
+    )
+
+
+async def retire_themes(tx: Transaction, slugs: list[str]) -> None:
+    now = _now()
+    await tx.executemany(RETIRE_THEME, [(now, slug) for slug in slugs])
+
+
+# -- films ----------------------------------------------------------------------------------------------------------
+
+FILM_STATE = "SELECT id, slug, content_hash, retired FROM films"
+INSERT_FILM = """
+INSERT INTO films (id, slug, title, year, runtime, kind, episodes, seasons, blurb, imdb_id, directors, featuring,
+                   countries, alt_titles, prompts, source_file, content_hash, retired, added_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+"""
+UPDATE_FILM = """
+UPDATE films SET slug = ?, title = ?, year = ?, runtime = ?, kind = ?, episodes = ?, seasons = ?, blurb = ?,
+                 imdb_id = ?, directors = ?, featuring = ?, countries = ?, alt_titles = ?, prompts = ?,
+                 source_file = ?, content_hash = ?, retired = 0, updated_at = ?
+WHERE id = ?
+"""
+DELETE_FILM_THEMES = "DELETE FROM film_themes WHERE film_id = ?"
+DELETE_FILM_SEARCH = "DELETE FROM film_search WHERE rowid = ?"
+INSERT_FILM_THEME = "INSERT INTO film_themes (film_id, theme_slug, position) VALUES (?, ?, ?)"
+INSERT_FILM_SEARCH = "INSERT INTO film_search (rowid, title, alt_titles, people, blurb) VALUES (?, ?, ?, ?, ?)"
+RETIRE_FILM = "UPDATE films SET retired = 1, updated_at = ? WHERE id = ?"
+
+
+async def film_state(tx: Transaction) -> dict[str, FilmState]:
+    """slug -> (internal id, content hash, retired) for every film ever loaded."""
+    rows = await tx.fetchall(FILM_STATE)
+    return {row["slug"]: FilmState(row["id"], row["content_hash"], bool(row["retired"])) for row in rows}
+
+
+def _film_values(row: FilmRow) -> tuple[object, ...]:
+    return (
+        row.slug,
+        row.title,
+        row.year,
+        row.runtime,
+        row.kind,
+        row.episodes,
+        row.seasons,
+        row.blurb,
+        row.imdb_id,
+        _json(row.directors),
+        _json(row.featuring),
+        _json(row.countries),
+        _json(row.alt_titles),
+        _json(row.prompts),
+        row.source_file,
+        row.content_hash,
+    )
+
+
+async def insert_films(tx: Transaction, rows: list[FilmRow]) -> None:
+    now = _now()
+    await tx.executemany(INSERT_FILM, [(row.id, *_film_values(row), now, now) for row in rows])
+
+
+async def update_films(tx: Transaction, rows: list[FilmRow]) -> None:
+    now = _now()
+    await tx.executemany(UPDATE_FILM, [(*_film_values(row), now, row.id) for row in rows])
+
+
+async def clear_film_details(tx: Transaction, film_ids: list[int]) -> None:
+    """Drop the theme links and search entry of changed films, before :func:`add_film_details`."""
+    ids = [(film_id,) for film_id in film_ids]
+    await tx.executemany(DELETE_FILM_THEMES, ids)
+    await tx.executemany(DELETE_FILM_SEARCH, ids)
+
+
+async def add_film_details(tx: Transaction, rows: list[FilmRow]) -> None:
+    """Write the theme links and search entry of new or changed films."""
+    await tx.executemany(
+        INSERT_FILM_THEME, [(row.id, slug, pos) for row in rows for pos, slug in enumerate(row.themes)]
+    )
+    await tx.executemany(
+        INSERT_FILM_SEARCH,
+        [
+            (row.id, row.title, " ".join(row.alt_titles), " ".join((*row.directors, *row.featuring)), row.blurb)
+            for row in rows
+        ],
+    )
+
+
+async def retire_films(tx: Transaction, ids: list[int]) -> None:
+    """Hide films the catalog no longer lists; their rows (and whatever points at them) stay."""
+    now = _now()
+    await tx.executemany(RETIRE_FILM, [(now, film_id) for film_id in ids])
+    await tx.executemany(DELETE_FILM_SEARCH, [(film_id,) for film_id in ids])

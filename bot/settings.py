@@ -1,0 +1,49 @@
+"""Runtime configuration: one pydantic-settings class, read from the environment and ``.env``.
+
+Built once in ``main()`` and passed down; nothing reads it at import time. The token is a :class:`SecretStr`, so it
+never shows up in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The catalog shipped with the source tree: ``data/`` beside the ``bot`` package.
+SHIPPED_CATALOG = Path(__file__).resolve().parent.parent / "data"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. ``.env.example`` and the README's configuration table mirror this class."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None, description="The bot token from the Discord developer portal. Required by `run`."
+    )
+    database_path: Path = Field(default=Path("filmclub.db"), description="The SQLite database file.")
+    catalog_path: Path = Field(
+        default=SHIPPED_CATALOG, description="A catalog folder (every *.toml in it) or a single catalog file."
+    )
+    dev_guild_id: int | None = Field(
+        default=None, description="A server id: commands are synced to that server at every start, instantly."
+    )
+    sync_commands: bool = Field(
+        default=False,
+        description="Sync the global command tree at start-up (first run and after upgrades; takes up to an hour).",
+    )
+    log_level: LogLevel = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+    discord_api_base_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Discord's REST API base URL; set only for a REST proxy (or the tests' loopback Discord).",
+    )

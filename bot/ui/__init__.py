@@ -1,0 +1,1 @@
+"""Discord rendering shared by cogs: embeds, views, replies and Discord's size limits."""

@@ -1,0 +1,54 @@
+"""Embeds with the club's look, cut to Discord's limits so that a long catalog entry never fails a reply."""
+
+from __future__ import annotations
+
+import discord
+
+COLOUR = discord.Colour(0xC0392B)  # a cinema-curtain red
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELDS_LIMIT = 25
+FOOTER_LIMIT = 2048
+TOTAL_LIMIT = 6000
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when something was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def club_embed(title: str, description: str | None = None) -> discord.Embed:
+    return discord.Embed(
+        title=truncate(title, TITLE_LIMIT),
+        description=truncate(description, DESCRIPTION_LIMIT) if description else None,
+        colour=COLOUR,
+    )
+
+
+def add_field(embed: discord.Embed, name: str, value: str, *, inline: bool = False) -> bool:
+    """Add a field if the embed still has room; return whether it was added."""
+    name, value = truncate(name, FIELD_NAME_LIMIT), truncate(value or "—", FIELD_VALUE_LIMIT)
+    if len(embed.fields) >= FIELDS_LIMIT or len(embed) + len(name) + len(value) > TOTAL_LIMIT:
+        return False
+    embed.add_field(name=name, value=value, inline=inline)
+    return True
+
+
+def chunk_lines(lines: list[str], limit: int = FIELD_VALUE_LIMIT) -> list[str]:
+    """Join lines into blocks that each fit in ``limit`` characters (a line longer than that is truncated)."""
+    blocks: list[str] = []
+    current = ""
+    for raw in lines:
+        line = truncate(raw, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            blocks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        blocks.append(current)
+    return blocks

@@ -1,0 +1,60 @@
+"""Rules about the shape of the code: the core never imports discord, every extension loads, names are unique."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+from discord import app_commands
+
+from bot.client import FilmClubBot, discover_extensions
+from bot.settings import Settings
+from tests.conftest import REPO
+
+CORE = [REPO / "bot" / "core", REPO / "bot" / "db"]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_core_never_imports_discord() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for folder in CORE
+        for path in folder.rglob("*.py")
+        for name in imported_modules(path)
+        if name == "discord" or name.startswith(("discord.", "cogs", "bot.ui", "bot.client", "bot.tree"))
+    ]
+    assert offenders == []
+
+
+def test_every_extension_imports_and_has_setup() -> None:
+    extensions = discover_extensions()
+    assert "cogs.help" in extensions
+    for name in extensions:
+        module = importlib.import_module(name)
+        assert callable(getattr(module, "setup", None)), f"{name} has no setup(bot)"
+
+
+async def test_command_names_are_unique_and_described(tmp_path: Path) -> None:
+    bot = FilmClubBot(Settings(database_path=tmp_path / "x.db"))
+    for name in discover_extensions():
+        await bot.load_extension(name)
+    seen: set[str] = set()
+    for command in bot.tree.walk_commands():
+        assert command.qualified_name not in seen, f"/{command.qualified_name} is defined twice"
+        seen.add(command.qualified_name)
+        assert command.description and command.description != "…", f"/{command.qualified_name} has no description"
+        if isinstance(command, app_commands.Command):
+            assert len(command.description) <= 100
+    assert {"help", "about"} <= seen
+    await bot.close()

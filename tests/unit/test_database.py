@@ -1,0 +1,56 @@
+"""The database wrapper on a real SQLite file: pragmas, migrations, transactions and online backup."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.db.database import Database, Migration, bundled_migrations
+
+
+async def test_migrations_from_empty_reach_the_latest_version(tmp_path: Path) -> None:
+    async with await Database.open(tmp_path / "new.db") as db:
+        applied = await db.migrate()
+        assert [m.number for m in applied] == list(range(1, len(bundled_migrations()) + 1))
+        assert await db.schema_version() == len(bundled_migrations())
+        tables = {row[0] for row in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"films", "themes", "film_themes", "film_search", "guild_settings", "catalog_state"} <= tables
+        assert await db.migrate() == []  # a second run has nothing to do
+
+
+async def test_connection_uses_wal_foreign_keys_and_a_busy_timeout(db: Database) -> None:
+    assert (await db.fetchval("PRAGMA journal_mode")).lower() == "wal"
+    assert await db.fetchval("PRAGMA foreign_keys") == 1
+    assert await db.fetchval("PRAGMA busy_timeout") >= 1000
+
+
+async def test_a_failing_migration_leaves_the_schema_as_it_was(tmp_path: Path) -> None:
+    async with await Database.open(tmp_path / "club.db") as db:
+        good = Migration(1, "0001_good.sql", "CREATE TABLE kept (x INTEGER);")
+        bad = Migration(2, "0002_bad.sql", "CREATE TABLE half (x INTEGER); INSERT INTO missing VALUES (1);")
+        with pytest.raises(sqlite3.OperationalError):
+            await db.migrate([good, bad])
+        assert await db.schema_version() == 1
+        names = {row[0] for row in await db.fetchall("SELECT name FROM sqlite_master")}
+        assert "kept" in names
+        assert "half" not in names
+
+
+async def test_transaction_rolls_back_when_the_block_raises(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+            raise RuntimeError("boom")
+    assert await db.fetchval("SELECT count(*) FROM guild_settings") == 0
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (2)")
+    assert await db.fetchval("SELECT count(*) FROM guild_settings") == 1
+
+
+async def test_backup_is_a_complete_copy_while_the_database_is_open(db: Database, tmp_path: Path) -> None:
+    await db.execute("INSERT INTO guild_settings (guild_id, timezone) VALUES (42, 'Europe/Paris')")
+    await db.backup(tmp_path / "copy" / "backup.db")
+    with sqlite3.connect(tmp_path / "copy" / "backup.db") as copy:
+        assert copy.execute("SELECT timezone FROM guild_settings WHERE guild_id = 42").fetchone() == ("Europe/Paris",)

@@ -1,0 +1,39 @@
+"""Settings: environment and .env, and a token that never leaks into a repr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SHIPPED_CATALOG, Settings
+
+
+def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "abc.def.ghi")
+    monkeypatch.setenv("DEV_GUILD_ID", "1234")
+    monkeypatch.setenv("DISCORD_API_BASE_URL", "http://127.0.0.1:9999/api/v10")
+    settings = Settings()
+    assert settings.dev_guild_id == 1234
+    assert settings.catalog_path == SHIPPED_CATALOG
+    assert settings.database_path == Path("filmclub.db")
+    assert settings.sync_commands is False
+    assert str(settings.discord_api_base_url) == "http://127.0.0.1:9999/api/v10"
+
+
+def test_token_is_secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=from-dotenv-secret\n")
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    settings = Settings()
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "from-dotenv-secret"
+    assert "from-dotenv-secret" not in repr(settings)
+    assert "from-dotenv-secret" not in str(settings.model_dump())
+
+
+def test_env_example_lists_every_setting() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    for name in Settings.model_fields:
+        assert name.upper() in example, f"{name.upper()} is missing from .env.example"

@@ -7,7 +7,6 @@ import logging
 import pkgutil
 import signal
 import sys
-from datetime import UTC, datetime
 
 import discord
 import yarl
@@ -16,7 +15,11 @@ from discord.gateway import DiscordWebSocket
 
 import cogs
 from bot.core.catalog import load_catalog
+from bot.core.clock import SystemClock
 from bot.core.errors import CatalogInvalid
+from bot.core.films import build_title_index
+from bot.core.search import TitleIndex
+from bot.core.timers import TimerService
 from bot.db.database import Database
 from bot.settings import Settings
 from bot.tree import FilmClubTree
@@ -53,14 +56,24 @@ class FilmClubBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
-        self.started_at = datetime.now(UTC)
+        self.clock = SystemClock()
+        self.started_at = self.clock.now()
         self._db: Database | None = None
+        self._timers: TimerService | None = None
+        self.titles = TitleIndex([])
 
     @property
     def db(self) -> Database:
         if self._db is None:
             raise RuntimeError("the database is opened in setup_hook; it is not available before")
         return self._db
+
+    @property
+    def timers(self) -> TimerService:
+        """Persisted timers; cogs register their handlers in ``cog_load`` and schedule through this."""
+        if self._timers is None:
+            raise RuntimeError("timers are created in setup_hook; they are not available before")
+        return self._timers
 
     async def setup_hook(self) -> None:
         if self.settings.discord_api_base_url is not None:
@@ -69,6 +82,8 @@ class FilmClubBot(commands.Bot):
         await self._db.migrate()
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())
+        await self.refresh_titles()
+        self._timers = TimerService(self._db, self.clock)
         for extension in discover_extensions():
             try:
                 await self.load_extension(extension)
@@ -77,6 +92,17 @@ class FilmClubBot(commands.Bot):
                 raise
             log.info("loaded extension %s", extension)
         await self._sync_commands()
+        self.loop.create_task(self._start_timers_when_ready(), name="filmclub-start-timers")
+
+    async def refresh_titles(self) -> None:
+        """Rebuild the autocomplete index from the database (after the catalog changed)."""
+        self.titles = await build_title_index(self.db)
+
+    async def _start_timers_when_ready(self) -> None:
+        """Re-arm persisted timers once the gateway is ready; overdue ones (the bot was down) run at once."""
+        await self.wait_until_ready()
+        self.timers.start()
+        log.info("timers re-armed")
 
     async def _use_gateway_of_api(self) -> None:
         """With a custom API, connect to the gateway that API names: discord.py's ``Client`` otherwise dials
@@ -99,6 +125,8 @@ class FilmClubBot(commands.Bot):
         log.info("filmclub ready as %s (id %s) in %d guild(s)", self.user, self.user and self.user.id, len(self.guilds))
 
     async def close(self) -> None:
+        if self._timers is not None:
+            await self._timers.stop()
         await super().close()
         if self._db is not None:
             await self._db.close()

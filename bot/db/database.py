@@ -102,6 +102,23 @@ class Database:
             await cursor.close()
             return rowid
 
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement on its own (autocommitted); return how many rows it changed."""
+        async with self._write_lock:
+            cursor = await self._conn.execute(sql, params)
+            count = cursor.rowcount
+            await cursor.close()
+            return count
+
+    async def fetchone_write(self, sql: str, params: Params = ()) -> aiosqlite.Row:
+        """Run one writing statement with ``RETURNING`` on its own (autocommitted) and return its row."""
+        async with self._write_lock:
+            async with self._conn.execute(sql, params) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                raise RuntimeError("the statement returned no row")
+            return row
+
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())

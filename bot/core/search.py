@@ -1,0 +1,140 @@
+"""Typo-tolerant title search for autocomplete, answered from an in-memory candidate index.
+
+A keystroke must answer in milliseconds even for tens of thousands of films, and must still find "The Last Waltz"
+from "last walts" or "Blade Runner" from "bladerunner". So a query never scans every title: candidates come from
+(1) a sorted list of normalised titles, for prefixes, and (2) an inverted index of character trigrams (of the title
+with and without spaces), for misspellings; only those few hundred candidates are scored with rapidfuzz.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.core.text import normalise_title
+
+#: Candidates scored per query; enough that the right film is among them, few enough to stay fast.
+CANDIDATES = 150
+#: A trigram in more than this share of titles says little ("the", "ing") and is skipped when rarer ones exist.
+COMMON_TRIGRAM_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    film_id: int
+    slug: str
+    title: str
+    year: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.year})"
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: IndexEntry
+    score: float
+    matched: str  # the title or alternative title that matched
+
+    @property
+    def film_id(self) -> int:
+        return self.entry.film_id
+
+    @property
+    def label(self) -> str:
+        return self.entry.label
+
+
+def _trigrams(text: str) -> set[str]:
+    padded = f"  {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+class TitleIndex:
+    """Search over every active film's titles and alternative titles."""
+
+    def __init__(self, films: Iterable[tuple[int, str, str, int, list[str]]]) -> None:
+        self._entries: list[IndexEntry] = []
+        self._by_slug: dict[str, int] = {}
+        self._keys: list[str] = []  # normalised title per key
+        self._compact: list[str] = []  # the same without spaces
+        self._owner: list[int] = []  # key -> entry position
+        self._names: list[str] = []  # key -> the title as written
+        for film_id, slug, title, year, alt_titles in films:
+            position = len(self._entries)
+            self._entries.append(IndexEntry(film_id, slug, title, year))
+            self._by_slug[slug] = film_id
+            for name in dict.fromkeys([title, *alt_titles]):
+                key = normalise_title(name)
+                if key:
+                    self._keys.append(key)
+                    self._compact.append(key.replace(" ", ""))
+                    self._owner.append(position)
+                    self._names.append(name)
+        self._sorted = sorted(range(len(self._keys)), key=self._keys.__getitem__)
+        self._sorted_keys = [self._keys[i] for i in self._sorted]
+        self._exact: dict[str, list[int]] = {}
+        postings: dict[str, list[int]] = {}
+        for key_id, key in enumerate(self._keys):
+            self._exact.setdefault(key, []).append(key_id)
+            for gram in _trigrams(key) | _trigrams(self._compact[key_id]):
+                postings.setdefault(gram, []).append(key_id)
+        self._postings = postings
+        self._common = max(50, int(len(self._keys) * COMMON_TRIGRAM_SHARE))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def id_for_slug(self, slug: str) -> int | None:
+        return self._by_slug.get(slug)
+
+    def exact(self, title: str) -> list[IndexEntry]:
+        """Films whose title or alternative title normalises to the same words as ``title``."""
+        positions = dict.fromkeys(self._owner[k] for k in self._exact.get(normalise_title(title), []))
+        return [self._entries[p] for p in positions]
+
+    def search(self, query: str, limit: int = 25) -> list[Match]:
+        """The best ``limit`` films for what a member typed so far, best first, one row per film."""
+        text = normalise_title(query)
+        if not text:
+            return [Match(self._entries[self._owner[k]], 0.0, self._names[k]) for k in self._sorted[:limit]]
+        candidates = self._prefix_candidates(text) | self._trigram_candidates(text)
+        compact = text.replace(" ", "")
+        best: dict[int, Match] = {}
+        for key_id in candidates:
+            key = self._keys[key_id]
+            score = max(
+                fuzz.WRatio(text, key),
+                fuzz.ratio(compact, self._compact[key_id]),
+            )
+            if key.startswith(text):
+                score += 10 + 10 * len(text) / len(key)  # prefixes first, whole-title matches before partial ones
+            position = self._owner[key_id]
+            current = best.get(position)
+            if current is None or score > current.score:
+                best[position] = Match(self._entries[position], score, self._names[key_id])
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.title, m.entry.year))
+        return ranked[:limit]
+
+    def _prefix_candidates(self, text: str) -> set[int]:
+        start = bisect.bisect_left(self._sorted_keys, text)
+        found: set[int] = set()
+        for offset in range(start, min(start + CANDIDATES, len(self._sorted_keys))):
+            if not self._sorted_keys[offset].startswith(text):
+                break
+            found.add(self._sorted[offset])
+        return found
+
+    def _trigram_candidates(self, text: str) -> set[int]:
+        grams = [g for g in _trigrams(text) | _trigrams(text.replace(" ", "")) if g in self._postings]
+        rare = [g for g in grams if len(self._postings[g]) <= self._common]
+        counts: Counter[int] = Counter()
+        for gram in rare or grams:
+            counts.update(self._postings[gram])
+        return {key_id for key_id, _count in heapq.nlargest(CANDIDATES, counts.items(), key=lambda kv: kv[1])}

@@ -1,0 +1,35 @@
+"""Autocomplete callbacks shared by every command that takes a film or a theme."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.core.films import list_themes, search_themes
+from bot.ui.embeds import truncate
+
+if TYPE_CHECKING:
+    from bot.client import FilmClubBot
+
+CHOICES_LIMIT = 25
+CHOICE_NAME_LIMIT = 100
+
+
+async def film_choices(interaction: discord.Interaction[FilmClubBot], current: str) -> list[app_commands.Choice[str]]:
+    """Up to 25 films for what the member typed; the value is the catalog id, which commands re-validate."""
+    matches = interaction.client.titles.search(current, limit=CHOICES_LIMIT)
+    choices = []
+    for match in matches:
+        name = match.label if match.matched == match.entry.title else f"{match.label} — “{match.matched}”"
+        choices.append(app_commands.Choice(name=truncate(name, CHOICE_NAME_LIMIT), value=match.entry.slug))
+    return choices
+
+
+async def theme_choices(interaction: discord.Interaction[FilmClubBot], current: str) -> list[app_commands.Choice[str]]:
+    themes = search_themes(await list_themes(interaction.client.db), current, limit=CHOICES_LIMIT)
+    return [
+        app_commands.Choice(name=truncate(f"{t.title} ({t.film_count} films)", CHOICE_NAME_LIMIT), value=t.slug)
+        for t in themes
+    ]

@@ -1,0 +1,160 @@
+"""Fixtures for the end-to-end suite: the loopback Discord, the bot process, and the members' client.
+
+A test asks for ``discord`` (the members' client, with the bot launched and ready) and the people and places it
+needs (``alice``, ``moderator``, ``general``, ``picks`` ...). See tests/README.md.
+"""
+
+# ruff: noqa: ASYNC109 - every wait in the harness takes an explicit, bounded timeout by design
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeRole, World
+from .harness import BotKind, BotProcess, DiscordDriver, default_bot_kind
+
+LaunchBot = Callable[..., Awaitable[BotProcess]]
+
+
+def catalog_override(tmp_path: Path) -> Path | None:
+    """FILMCLUB_E2E_CATALOG=<path> or "starter" (a small generated catalog); unset: the bot's shipped catalog."""
+    chosen = os.environ.get("FILMCLUB_E2E_CATALOG", "").strip()
+    if not chosen:
+        return None
+    if chosen == "starter":
+        from tests.catalog_builder import starter_catalog
+
+        folder = tmp_path / "catalog"
+        return folder if folder.is_dir() else starter_catalog(folder)
+    return Path(chosen)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Show the bot's output under every failed e2e test."""
+    del call
+    report = yield
+    if report.failed:
+        for bot in getattr(item, "_e2e_bots", []):
+            report.sections.append((f"bot output ({bot.log_path})", bot.tail(200)))
+    return report
+
+
+@pytest.fixture
+def bot_kind() -> BotKind:
+    """ "real" (python -m bot run) or "minimal" (tests/e2e/minimal_bot.py); FILMCLUB_E2E_BOT overrides."""
+    return default_bot_kind()
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """The loopback Discord with the Film Club guild. A test that made the bot call an unknown route fails."""
+    async with FakeDiscord() as fake:
+        yield fake
+        unknown = list(fake.unknown_requests)
+    if unknown:
+        pytest.fail(f"the bot called route(s) the double does not implement: {unknown}", pytrace=False)
+
+
+@pytest.fixture
+async def launch_bot(
+    fake_discord: FakeDiscord, tmp_path: Path, request: pytest.FixtureRequest, bot_kind: BotKind
+) -> AsyncIterator[LaunchBot]:
+    """``await launch_bot(token=..., env=..., wait_ready=...)``: start a bot process; all are stopped afterwards."""
+    processes: list[BotProcess] = []
+    request.node._e2e_bots = processes
+
+    async def launch(*, wait_ready: bool = True, timeout: float = 30.0, **kwargs: Any) -> BotProcess:
+        kwargs.setdefault("kind", bot_kind)
+        workdir = tmp_path / f"bot{len(processes)}"
+        workdir.mkdir()
+        kwargs.setdefault("db_path", tmp_path / "club.db")
+        kwargs.setdefault("catalog", catalog_override(tmp_path))
+        process = BotProcess(fake_discord, workdir, **kwargs)
+        processes.append(process)
+        return await process.start(wait_ready=wait_ready, timeout=timeout)
+
+    yield launch
+    for process in processes:
+        await process.aclose()
+
+
+@pytest.fixture
+async def bot(launch_bot: LaunchBot) -> BotProcess:
+    """The bot, launched and ready (it logged "filmclub ready")."""
+    return await launch_bot()
+
+
+@pytest.fixture
+def discord(fake_discord: FakeDiscord, bot: BotProcess) -> DiscordDriver:
+    """The members' Discord client; Alice in #general unless told otherwise."""
+    del bot
+    return DiscordDriver(fake_discord)
+
+
+@pytest.fixture
+def world(fake_discord: FakeDiscord) -> World:
+    return fake_discord.world
+
+
+@pytest.fixture
+def owner(world: World) -> FakeMember:
+    return world.owner
+
+
+@pytest.fixture
+def moderator(world: World) -> FakeMember:
+    """Maya, whose Moderator role has Manage Guild."""
+    return world.moderator
+
+
+@pytest.fixture
+def alice(world: World) -> FakeMember:
+    return world.alice
+
+
+@pytest.fixture
+def bob(world: World) -> FakeMember:
+    return world.bob
+
+
+@pytest.fixture
+def carol(world: World) -> FakeMember:
+    return world.carol
+
+
+@pytest.fixture
+def general(world: World) -> FakeChannel:
+    return world.general
+
+
+@pytest.fixture
+def picks(world: World) -> FakeChannel:
+    return world.picks
+
+
+@pytest.fixture
+def polls(world: World) -> FakeChannel:
+    return world.polls
+
+
+@pytest.fixture
+def voice(world: World) -> FakeChannel:
+    return world.voice
+
+
+@pytest.fixture
+def moderator_role(world: World) -> FakeRole:
+    return world.moderator_role
+
+
+@pytest.fixture
+def member_role(world: World) -> FakeRole:
+    return world.member_role

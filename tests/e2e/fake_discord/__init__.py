@@ -1,0 +1,33 @@
+"""A loopback stand-in for Discord (REST API v10, gateway, CDN) for end-to-end tests of the bot."""
+
+from .faults import Fault, FaultInjector
+from .gateway import Gateway, GatewaySession, Intents
+from .interactions import InteractionBuildError, Upload
+from .server import FakeDiscord
+from .store import EPHEMERAL, LOADING, InteractionRecord, RecordedRequest, StoredAttachment, StoredMessage
+from .world import ChannelType, FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, Perm, World
+
+__all__ = [
+    "EPHEMERAL",
+    "LOADING",
+    "ChannelType",
+    "FakeChannel",
+    "FakeDiscord",
+    "FakeGuild",
+    "FakeMember",
+    "FakeRole",
+    "FakeUser",
+    "Fault",
+    "FaultInjector",
+    "Gateway",
+    "GatewaySession",
+    "Intents",
+    "InteractionBuildError",
+    "InteractionRecord",
+    "Perm",
+    "RecordedRequest",
+    "StoredAttachment",
+    "StoredMessage",
+    "Upload",
+    "World",
+]

@@ -1,0 +1,188 @@
+"""The double itself, driven by a discord.py bot that uses every feature it models (tests/e2e/probe_bot.py).
+
+These pin down that the payloads the double sends parse in discord.py and that what it records is what a member
+would see, so the real bot's e2e tests can trust it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import pytest
+
+from .conftest import LaunchBot
+from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeRole, InteractionBuildError, Upload
+from .harness import DiscordDriver
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def probe(fake_discord: FakeDiscord, launch_bot: LaunchBot) -> DiscordDriver:
+    await launch_bot(kind="probe", catalog=None)
+    return DiscordDriver(fake_discord)
+
+
+async def test_options_of_every_type_are_typed_and_resolved(
+    probe: DiscordDriver,
+    moderator: FakeMember,
+    alice: FakeMember,
+    bob: FakeMember,
+    member_role: FakeRole,
+    picks: FakeChannel,
+) -> None:
+    reply = await probe.invoke(
+        "probe echo",
+        as_member=moderator,
+        text="hi",
+        count=3,
+        ratio=0.5,
+        flag=True,
+        who=bob,
+        role=member_role,
+        where=picks,
+        upload=Upload("note.txt", b"hello", "text/plain"),
+    )
+    assert reply.ephemeral
+    seen = json.loads(reply.content)
+    assert seen == {
+        "text": "hi",
+        "count": 3,
+        "ratio": 0.5,
+        "flag": True,
+        "who": "bob",
+        "who_is_member": True,
+        "role": "Member",
+        "where": "picks",
+        "invoker": "maya",
+        "manage_guild": True,
+        "app_send": True,
+        "locale": "en-US",
+        "upload": "hello",
+    }
+    as_alice = await probe.invoke(
+        "probe echo", as_member=alice, text="x", count=1, ratio=1, flag=False, who=bob, role=member_role, where=picks
+    )
+    assert json.loads(as_alice.content)["manage_guild"] is False
+
+
+async def test_the_tree_decides_what_a_member_can_send(probe: DiscordDriver) -> None:
+    reply = await probe.invoke("probe settings set", key="Picks channel", value="x")
+    assert reply.content == "picks=x"
+    assert not reply.ephemeral
+    with pytest.raises(InteractionBuildError, match="not one of the choices"):
+        await probe.invoke("probe settings set", key="nope", value="x")
+    with pytest.raises(InteractionBuildError, match="missing required"):
+        await probe.invoke("probe settings set", key="polls")
+    with pytest.raises(InteractionBuildError, match="is a group"):
+        await probe.command("/probe settings")
+    with pytest.raises(InteractionBuildError, match="did not sync"):
+        await probe.command("/nope")
+
+
+async def test_autocomplete_returns_the_bots_choices(probe: DiscordDriver) -> None:
+    choices = await probe.autocomplete("/probe search", "title", "al")
+    assert [c["name"] for c in choices] == ["Alien", "Aliens"]
+    reply = await probe.command("/probe search", title=choices[0]["value"])
+    assert reply.content == "you chose alien"
+
+
+async def test_buttons_selects_and_modals(probe: DiscordDriver, bob: FakeMember) -> None:
+    panel = await probe.command("/probe panel")
+    assert panel.button_labels() == ["Update", "Slow", "Review"]
+
+    updated = await panel.click("Update", member=bob)
+    assert updated.response_type == 7
+    assert panel.content == "updated by bob"
+    assert panel.message is not None and panel.message.component("panel:update")["disabled"] is True
+    with pytest.raises(InteractionBuildError, match="disabled"):
+        await panel.click("Update")
+
+    slow = await panel.click("Slow")
+    assert slow.response_type == 6
+    await slow.wait_edit(edits=2)
+    assert panel.content == "slow edit done"
+
+    genres = await panel.select("Pick genres", ["horror", "Comedy"])
+    assert genres.content == "genres: horror,comedy" and genres.ephemeral
+    with pytest.raises(InteractionBuildError, match="not an option"):
+        await panel.select("panel:genre", ["western"])
+
+    form = await panel.click("Review")
+    assert form.modal["title"] == "Write a review"
+    review = await form.submit_modal({"Film": "Alien", "review:body": "Still great."})
+    assert review.content == "review of Alien: Still great."
+    with pytest.raises(InteractionBuildError, match="required"):
+        await form.submit_modal({"Film": "Alien"})
+
+
+async def test_deferred_answers_and_follow_ups(probe: DiscordDriver) -> None:
+    reply = await probe.command("/probe later")
+    await reply.wait_followups(1)
+    assert reply.response_type == 5
+    assert reply.content == "first" and not reply.ephemeral  # the first follow-up fills the "thinking" message
+    assert [m.content for m in reply.followups] == ["second"]
+    assert reply.followups[0].ephemeral
+
+    private = await probe.command("/probe later", private=True)
+    assert private.ephemeral and private.content == "first"
+
+
+async def test_files_are_stored_and_served(probe: DiscordDriver) -> None:
+    reply = await probe.command("/probe file")
+    assert reply.files == {"chart.txt": b"data!"}
+    url = reply.embed["image"]["url"]
+    assert url == reply.attachments[0].url
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert await response.read() == b"data!"
+
+
+async def test_polls_are_posted_and_expired(probe: DiscordDriver, polls: FakeChannel) -> None:
+    await probe.command("/probe poll", channel=polls)
+    message = await probe.wait_for_message(polls, lambda m: m.poll is not None)
+    assert message.poll is not None
+    assert [a["poll_media"]["text"] for a in message.poll["answers"]] == ["Alien", "Brazil"]
+    poll = message.poll
+    await probe.wait_until(lambda: poll["results"]["is_finalized"], what="the poll to be expired")
+
+
+async def test_scheduled_events_and_their_subscribers(
+    probe: DiscordDriver, fake_discord: FakeDiscord, bob: FakeMember, carol: FakeMember
+) -> None:
+    reply = await probe.command("/probe event")
+    (event_id,) = fake_discord.scheduled_events
+    assert reply.content == f"event {event_id}"
+    assert fake_discord.scheduled_events[event_id]["entity_metadata"] == {"location": "The cinema"}
+    await fake_discord.subscribe(event_id, bob)
+    await fake_discord.subscribe(event_id, carol)
+    listed = await probe.command("/probe interested")
+    assert listed.content == "interested: bob,carol"
+
+
+async def test_rest_checks_like_discord(fake_discord: FakeDiscord) -> None:
+    """Without a bot: auth, validation errors, unknown routes and injected faults."""
+    api = fake_discord.api_base
+    channel = fake_discord.world.general.id
+    auth = {"Authorization": f"Bot {fake_discord.token}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{api}/users/@me", headers={"Authorization": "Bot wrong"}) as response:
+            assert response.status == 401
+        async with session.post(f"{api}/channels/{channel}/messages", json={"content": "x" * 2001}, headers=auth) as r:
+            assert r.status == 400
+            body = await r.json()
+            assert body["code"] == 50035 and "content" in body["errors"]
+        async with session.post(f"{api}/channels/{channel}/messages", json={}, headers=auth) as r:
+            assert r.status == 400
+        fake_discord.faults.inject("POST /channels/{channel_id}/messages", status=429, retry_after=0.5)
+        async with session.post(f"{api}/channels/{channel}/messages", json={"content": "hi"}, headers=auth) as r:
+            assert r.status == 429
+            assert r.headers["X-RateLimit-Remaining"] == "0" and r.headers["Via"]
+            assert (await r.json())["global"] is False
+        async with session.post(f"{api}/channels/{channel}/messages", json={"content": "hi"}, headers=auth) as r:
+            assert r.status == 200
+        async with session.get(f"{api}/no/such/route", headers=auth) as response:
+            assert response.status == 404
+    assert [r.path for r in fake_discord.unknown_requests] == ["/no/such/route"]
+    fake_discord.unknown_requests.clear()  # this test hit it on purpose
+    assert [m.content for m in fake_discord.channel_messages(fake_discord.world.general)] == ["hi"]

@@ -1,0 +1,145 @@
+"""The bot against the loopback Discord: login, command sync, answers, restarts, faults and gateway RESUME."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from .conftest import LaunchBot
+from .fake_discord import FakeChannel, FakeDiscord, FakeMember
+from .harness import BotKind, BotProcess, DiscordDriver
+
+pytestmark = pytest.mark.e2e
+
+CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
+
+
+@pytest.fixture
+def probe(bot_kind: BotKind) -> str:
+    """A command every bot answers at once: /help on the real bot, /ping on the minimal one."""
+    return "/help" if bot_kind == "real" else "/ping"
+
+
+def callback_requests(fake: FakeDiscord, token: str) -> list[tuple[int, float]]:
+    return [(r.status, r.at) for r in fake.requests if r.route == "/interactions/{}/{}/callback" and token in r.path]
+
+
+async def test_bot_logs_in_and_syncs_its_command_tree(
+    fake_discord: FakeDiscord, bot: BotProcess, bot_kind: BotKind
+) -> None:
+    routes = [f"{r.method} {r.path}" for r in fake_discord.requests]
+    assert "GET /users/@me" in routes
+    guild_syncs = [s for s in fake_discord.sync_log if s.scope == fake_discord.guild.id]
+    assert guild_syncs, f"no guild command sync; requests: {routes}"
+    expected = {"help", "about"} if bot_kind == "real" else {"ping"}
+    assert expected <= fake_discord.command_names()
+    for command in fake_discord.synced_commands(fake_discord.guild):
+        assert command["description"], command["name"]
+
+    gateway = fake_discord.gateway
+    assert gateway.identify_count == 1
+    assert gateway.compressions[-1] in ("zlib-stream", "zstd-stream")
+    assert gateway.connections[-1].heartbeats >= 1
+    assert gateway.current is not None and gateway.current.identify["token"] == fake_discord.token
+    assert bot.ready_times and bot.ready_times[-1] < 30
+
+
+async def test_help_answers_with_an_embed(
+    discord: DiscordDriver, bot_kind: BotKind, alice: FakeMember, general: FakeChannel
+) -> None:
+    if bot_kind != "real":
+        pytest.skip("/help belongs to the real bot")
+    reply = await discord.command("/help", member=alice, channel=general)
+    assert reply.response_type == 4
+    assert reply.embeds, reply
+    assert "/help" in reply.text
+    assert "/about" in reply.text
+    assert reply.latency is not None and reply.latency < 3.0
+
+
+async def test_wrong_token_ends_with_a_clear_message_and_non_zero_exit(
+    fake_discord: FakeDiscord, launch_bot: LaunchBot
+) -> None:
+    bot = await launch_bot(token="not-" + fake_discord.token, wait_ready=False)
+    code = await bot.wait_exit(timeout=30)
+    assert code != 0
+    output = bot.output_since_launch()
+    assert "Traceback" not in output, output
+    last = [line for line in output.splitlines() if line.strip() and not line.startswith("-----")][-1]
+    assert "token" in last.lower(), last
+    assert any(r.path == "/users/@me" and r.status == 401 for r in fake_discord.requests)
+    assert fake_discord.gateway.identify_count == 0
+
+
+async def test_restart_keeps_the_database(
+    discord: DiscordDriver, bot: BotProcess, fake_discord: FakeDiscord, probe: str
+) -> None:
+    assert await bot.stop() == 0
+    assert bot.db_path.is_file()
+    with sqlite3.connect(f"file:{bot.db_path}?mode=ro", uri=True) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables, "the database has no tables after a clean stop"
+    size = bot.db_path.stat().st_size
+
+    await bot.start()
+    assert bot.db_path.stat().st_size >= size
+    assert (await discord.command(probe)).response_type == 4
+
+    await bot.restart(hard=True)  # kill -9, then the same database again
+    assert (await discord.command(probe)).response_type == 4
+    assert fake_discord.gateway.identify_count == 3
+    assert bot.exit_codes[:2] == [0, -9]
+
+
+async def test_rate_limited_interaction_callback_is_retried(
+    discord: DiscordDriver, fake_discord: FakeDiscord, probe: str
+) -> None:
+    fault = discord.inject(CALLBACK, status=429, retry_after=0.3)
+    reply = await discord.command(probe)
+    assert reply.response_type == 4
+    assert fault.exhausted and len(fault.hits) == 1
+    attempts = callback_requests(fake_discord, reply.record.token)
+    assert [status for status, _ in attempts] == [429, 200]
+    assert attempts[1][1] - attempts[0][1] >= 0.3 - 0.01  # it honoured retry_after
+
+
+async def test_server_error_is_retried_then_logged_and_the_bot_keeps_serving(
+    discord: DiscordDriver, bot: BotProcess, fake_discord: FakeDiscord, probe: str
+) -> None:
+    # One 500: discord.py retries after a second and the member still gets the answer.
+    fault = discord.inject(CALLBACK, status=500)
+    reply = await discord.command(probe)
+    assert reply.response_type == 4 and fault.exhausted
+    assert [s for s, _ in callback_requests(fake_discord, reply.record.token)] == [500, 200]
+
+    # Two 500s push the retry past Discord's 3-second deadline: the interaction is gone (404 10062), the member
+    # sees nothing, and the bot must log the failure rather than die.
+    fault = discord.inject(CALLBACK, status=500, times=2)
+    lost = await discord.command(probe, wait="none")
+    await discord.wait_until(lambda: lost.record in fake_discord.late_callbacks, timeout=10, what="the late callback")
+    await bot.wait_for_log(r"\bERROR\b", timeout=10)
+    assert lost.response_type is None
+
+    # ...and keeps serving.
+    assert (await discord.command(probe)).response_type == 4
+    assert bot.running
+
+
+async def test_gateway_resume_replays_missed_dispatches(
+    discord: DiscordDriver, fake_discord: FakeDiscord, probe: str
+) -> None:
+    gateway = fake_discord.gateway
+    session = gateway.current
+    assert session is not None
+    await discord.drop_gateway(code=4000)
+    assert not gateway.connected
+    # Dispatched while the bot is disconnected: Discord keeps it for the session and replays it on RESUME.
+    reply = await discord.command(probe)
+    assert reply.response_type == 4
+    await discord.wait_resumed()
+    assert gateway.current is session
+    assert gateway.identify_count == 1
+    assert "INTERACTION_CREATE" in {event for _, event in session.replayed}, session.replayed
+    assert gateway.connections[-1].path == "/gateway-resume"  # it used READY's resume_gateway_url
+    assert (await discord.command(probe)).response_type == 4

@@ -54,6 +54,7 @@ class FilmClubBot(commands.Bot):
             help_command=None,
             tree_cls=FilmClubTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=settings.guild_ready_timeout,
         )
         self.settings = settings
         self.clock = SystemClock()

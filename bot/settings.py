@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         default=False,
         description="Sync the global command tree at start-up (first run and after upgrades; takes up to an hour).",
     )
+    guild_ready_timeout: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="Seconds to wait for more servers to stream in after connecting before reporting ready.",
+    )
     log_level: LogLevel = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
     discord_api_base_url: AnyHttpUrl | None = Field(
         default=None,

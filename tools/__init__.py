@@ -1,0 +1,1 @@
+"""Maintenance tools run from a checkout (not shipped with the bot): ``python tools/<name>.py``."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
+
+from tests.catalog_builder import film, theme, to_toml, write_catalog
 
 from .conftest import LaunchBot
 from .fake_discord import FakeChannel, FakeDiscord, FakeMember
@@ -143,3 +146,20 @@ async def test_gateway_resume_replays_missed_dispatches(
     assert "INTERACTION_CREATE" in {event for _, event in session.replayed}, session.replayed
     assert gateway.connections[-1].path == "/gateway-resume"  # it used READY's resume_gateway_url
     assert (await discord.command(probe)).response_type == 4
+
+
+async def test_an_invalid_catalog_stops_the_start_and_says_why(
+    fake_discord: FakeDiscord, launch_bot: LaunchBot, tmp_path: Path
+) -> None:
+    folder = write_catalog(
+        tmp_path / "broken-catalog",
+        {"films.toml": to_toml([theme("live-on-stage")], [film("the-last-waltz", year="1978", themes=["nope"])])},
+    )
+    bot = await launch_bot(catalog=folder, wait_ready=False)
+    code = await bot.wait_exit(timeout=30)
+    output = bot.output_since_launch()
+    assert code == 1
+    assert "films.toml: film 'the-last-waltz': field 'year': Input should be a valid integer" in output
+    assert "not starting" in output
+    assert "Traceback" not in output
+    assert fake_discord.gateway.identify_count == 0

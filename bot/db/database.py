@@ -60,7 +60,33 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
-class Database:
+class _Queries:
+    """Reads, and unlocked single statements, over one connection: what Database and Transaction share."""
+
+    _conn: aiosqlite.Connection
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def _execute(self, sql: str, params: Params) -> tuple[int, int]:
+        """(last inserted row id, rows changed) of one statement."""
+        cursor = await self._conn.execute(sql, params)
+        try:
+            return cursor.lastrowid or 0, cursor.rowcount
+        finally:
+            await cursor.close()
+
+
+class Database(_Queries):
     """An open database. Create with :meth:`open`; close with :meth:`close` (or ``async with``)."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
@@ -97,18 +123,12 @@ class Database:
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement on its own (autocommitted); return the last inserted row id."""
         async with self._write_lock:
-            cursor = await self._conn.execute(sql, params)
-            rowid = cursor.lastrowid or 0
-            await cursor.close()
-            return rowid
+            return (await self._execute(sql, params))[0]
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement on its own (autocommitted); return how many rows it changed."""
         async with self._write_lock:
-            cursor = await self._conn.execute(sql, params)
-            count = cursor.rowcount
-            await cursor.close()
-            return count
+            return (await self._execute(sql, params))[1]
 
     async def fetchone_write(self, sql: str, params: Params = ()) -> aiosqlite.Row:
         """Run one writing statement with ``RETURNING`` on its own (autocommitted) and return its row."""
@@ -118,18 +138,6 @@ class Database:
             if row is None:
                 raise RuntimeError("the statement returned no row")
             return row
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -180,35 +188,19 @@ class Database:
             await self._conn.backup(target)
 
 
-class Transaction:
+class Transaction(_Queries):
     """The handle a ``transaction()`` block writes through; it only exists while the transaction is open."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        """Run one statement in the transaction; return the last inserted row id."""
+        return (await self._execute(sql, params))[0]
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        """Run one statement in the transaction; return how many rows it changed."""
+        return (await self._execute(sql, params))[1]
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]

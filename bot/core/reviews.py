@@ -1,17 +1,32 @@
-"""Members' ratings and reviews: one per member per film per server, in half stars from 0.5 to 5."""
+"""Members' ratings and reviews: one per member per film per server, in half stars from 0.5 to 5.
+
+Rules:
+- A rating is 0.5 to 5 stars in half steps, stored as the integer 1 to 10 (:func:`half_stars`).
+- A review's text is optional and at most :data:`MAX_REVIEW_LENGTH` characters; blank text is no text.
+- One review per member per film: reviewing again replaces it and marks it edited.
+- Reviewing a film takes it off the member's watchlist (they have seen it now).
+- Members delete their own reviews; only moderators delete someone else's, and that removal is recorded.
+- Lists are newest first; pages past the end show the last page (a button may be older than a deletion).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from bot.core.clock import Clock, to_db
-from bot.core.errors import UserError
+import aiosqlite
+
+from bot.core.clock import Clock, from_db, to_db
+from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.db import reviews as sql
-from bot.db.database import Database
+from bot.db import watch as watch_sql
+from bot.db.database import Database, Transaction
 
 MIN_STARS = 0.5
 MAX_STARS = 5.0
 MAX_REVIEW_LENGTH = 2000
+MAX_REASON_LENGTH = 200
+PAGE_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -23,12 +38,103 @@ class RatingSummary:
     count: int
 
 
+@dataclass(frozen=True)
+class Review:
+    guild_id: int
+    user_id: int
+    film_id: int
+    rating: int  # half stars, 1 to 10
+    body: str | None
+    spoiler: bool
+    source: str  # "discord" or "letterboxd"
+    created_at: datetime
+    updated_at: datetime
+    edited: bool
+
+    @property
+    def stars(self) -> float:
+        return self.rating / 2
+
+
+@dataclass(frozen=True)
+class PostedReview:
+    review: Review
+    replaced: bool  # an earlier review of the film was replaced
+    unwatchlisted: bool  # the film was taken off the member's watchlist
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A moderator's removal of someone else's review, as recorded."""
+
+    id: int
+    guild_id: int
+    user_id: int
+    film_id: int
+    rating: int
+    body: str | None
+    spoiler: bool
+    removed_by: int
+    reason: str | None
+    removed_at: datetime
+
+
+@dataclass(frozen=True)
+class FilmReviewPage:
+    film_id: int
+    count: int
+    average: float | None
+    histogram: tuple[int, ...]  # how many reviews gave 0.5, 1, 1.5 ... 5 stars (ten buckets)
+    reviews: tuple[Review, ...]
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class MemberReviewPage:
+    user_id: int
+    count: int
+    average: float | None
+    reviews: tuple[Review, ...]
+    page: int
+    pages: int
+
+
 def half_stars(stars: float) -> int:
     """Stars (0.5 to 5, in half steps) as the stored integer 1 to 10; anything else is a member's mistake."""
     doubled = stars * 2
     if not MIN_STARS <= stars <= MAX_STARS or doubled != int(doubled):
         raise UserError("Ratings go from 0.5 to 5 stars in half steps, for example 3.5.")
     return int(doubled)
+
+
+def clean_body(body: str | None) -> str | None:
+    """The review text as stored: stripped, ``None`` when blank; too long is refused, never silently cut."""
+    text = (body or "").strip() or None
+    if text is not None and len(text) > MAX_REVIEW_LENGTH:
+        raise UserError(f"Reviews can be at most {MAX_REVIEW_LENGTH} characters; yours has {len(text)}.")
+    return text
+
+
+def _review(row: aiosqlite.Row) -> Review:
+    return Review(
+        guild_id=row[0],
+        user_id=row[1],
+        film_id=row[2],
+        rating=row[3],
+        body=row[4],
+        spoiler=bool(row[5]),
+        source=row[6],
+        created_at=from_db(row[7]),
+        updated_at=from_db(row[8]),
+        edited=bool(row[9]),
+    )
+
+
+def _pages(count: int, page: int, per_page: int) -> tuple[int, int]:
+    """(pages, the page to show): at least one page; a page past the end shows the last one."""
+    pages = max(1, -(-count // per_page))
+    return pages, min(max(page, 0), pages - 1)
 
 
 async def rate(
@@ -44,24 +150,168 @@ async def rate(
     source: str = "discord",
 ) -> bool:
     """Record (or replace) a member's rating and review; return whether it replaced an earlier one."""
+    params = _review_params(guild_id, user_id, film_id, stars, body, spoiler, source, clock)
+    async with db.transaction() as tx:
+        return await _write(tx, params)
+
+
+def _review_params(
+    guild_id: int,
+    user_id: int,
+    film_id: int,
+    stars: float,
+    body: str | None,
+    spoiler: bool,
+    source: str,
+    clock: Clock,
+) -> dict[str, int | str | None]:
+    """The checked values of one review, ready to write; raises :class:`UserError` before anything is written."""
     rating = half_stars(stars)
-    text = (body or "").strip() or None
-    if text is not None and len(text) > MAX_REVIEW_LENGTH:
-        raise UserError(f"Reviews can be at most {MAX_REVIEW_LENGTH} characters; yours has {len(text)}.")
-    row = await db.fetchone_write(
-        sql.UPSERT_REVIEW,
-        {
-            "guild_id": guild_id,
-            "user_id": user_id,
-            "film_id": film_id,
-            "rating": rating,
-            "body": text,
-            "spoiler": int(spoiler),
-            "source": source,
-            "now": to_db(clock.now()),
-        },
+    text = clean_body(body)
+    return {
+        "guild_id": guild_id,
+        "user_id": user_id,
+        "film_id": film_id,
+        "rating": rating,
+        "body": text,
+        "spoiler": int(spoiler and text is not None),  # a spoiler flag means nothing without text
+        "source": source,
+        "now": to_db(clock.now()),
+    }
+
+
+async def _write(tx: Transaction, params: dict[str, int | str | None]) -> bool:
+    """Insert the review, or replace the member's earlier one (marked edited); return whether it replaced one."""
+    key = (params["guild_id"], params["user_id"], params["film_id"])
+    if await tx.fetchone(sql.EXISTS_REVIEW, key) is not None:
+        await tx.execute(sql.REPLACE_REVIEW, params)
+        return True
+    await tx.execute(sql.INSERT_REVIEW, params)
+    return False
+
+
+async def post_review(
+    db: Database,
+    clock: Clock,
+    *,
+    guild_id: int,
+    user_id: int,
+    film_id: int,
+    stars: float,
+    body: str | None = None,
+    spoiler: bool = False,
+) -> PostedReview:
+    """A member's review from Discord: saved (or replacing theirs) and the film taken off their watchlist."""
+    params = _review_params(guild_id, user_id, film_id, stars, body, spoiler, "discord", clock)
+    async with db.transaction() as tx:
+        replaced = await _write(tx, params)
+        unwatchlisted = await tx.execute_rowcount(watch_sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
+        row = await tx.fetchone(sql.GET_REVIEW, (guild_id, user_id, film_id))
+    if row is None:  # pragma: no cover - written just above, in the same transaction
+        raise RuntimeError("the review vanished inside its own transaction")
+    return PostedReview(_review(row), replaced=replaced, unwatchlisted=unwatchlisted)
+
+
+async def get_review(db: Database, guild_id: int, user_id: int, film_id: int) -> Review | None:
+    row = await db.fetchone(sql.GET_REVIEW, (guild_id, user_id, film_id))
+    return None if row is None else _review(row)
+
+
+async def delete_review(
+    db: Database,
+    clock: Clock,
+    *,
+    guild_id: int,
+    film_id: int,
+    author_id: int,
+    actor_id: int,
+    actor_is_moderator: bool,
+    reason: str | None = None,
+) -> Review:
+    """Delete ``author_id``'s review of a film. Anyone may delete their own; deleting someone else's needs a
+    moderator and is recorded in ``review_removals`` with the reason. Returns what was deleted."""
+    removal = author_id != actor_id
+    if removal and not actor_is_moderator:
+        raise PermissionDenied("Only moderators can remove someone else's review.")
+    cleaned_reason = (reason or "").strip() or None
+    if cleaned_reason is not None and len(cleaned_reason) > MAX_REASON_LENGTH:
+        raise UserError(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
+    async with db.transaction() as tx:
+        row = await tx.fetchone(sql.GET_REVIEW, (guild_id, author_id, film_id))
+        if row is None:
+            whose = "You have" if not removal else "That member has"
+            raise NotFoundError(f"{whose} no review of that film.")
+        review = _review(row)
+        await tx.execute(sql.DELETE_REVIEW, (guild_id, author_id, film_id))
+        if removal:
+            await tx.execute(
+                sql.RECORD_REMOVAL,
+                {
+                    "guild_id": guild_id,
+                    "user_id": author_id,
+                    "film_id": film_id,
+                    "rating": review.rating,
+                    "body": review.body,
+                    "spoiler": int(review.spoiler),
+                    "removed_by": actor_id,
+                    "reason": cleaned_reason,
+                    "now": to_db(clock.now()),
+                },
+            )
+    return review
+
+
+async def removals(db: Database, guild_id: int, limit: int = 25) -> list[Removal]:
+    """The most recent moderator removals in a server, newest first."""
+    rows = await db.fetchall(sql.REMOVALS, (guild_id, limit))
+    return [Removal(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], from_db(r[9])) for r in rows]
+
+
+async def film_reviews(
+    db: Database, guild_id: int, film_id: int, page: int = 0, per_page: int = PAGE_SIZE
+) -> FilmReviewPage:
+    """One page of a film's reviews (newest first) with the club's average, count and rating histogram."""
+    histogram = [0] * 10
+    for rating, n in await db.fetchall(sql.FILM_HISTOGRAM, (guild_id, film_id)):
+        histogram[rating - 1] = n
+    count = sum(histogram)
+    total = sum(half * n for half, n in enumerate(histogram, start=1))
+    pages, page = _pages(count, page, per_page)
+    params = {"guild_id": guild_id, "film_id": film_id, "limit": per_page, "offset": page * per_page}
+    rows = await db.fetchall(sql.FILM_PAGE, params) if count else []
+    return FilmReviewPage(
+        film_id=film_id,
+        count=count,
+        average=total / 2 / count if count else None,
+        histogram=tuple(histogram),
+        reviews=tuple(map(_review, rows)),
+        page=page,
+        pages=pages,
     )
-    return bool(row[0])
+
+
+async def member_reviews(
+    db: Database, guild_id: int, user_id: int, page: int = 0, per_page: int = PAGE_SIZE
+) -> MemberReviewPage:
+    """One page of a member's reviews, newest first, with how many they wrote and their average rating."""
+    totals = await db.fetchone(sql.MEMBER_TOTALS, (guild_id, user_id))
+    count, total = (int(totals[0]), int(totals[1])) if totals else (0, 0)
+    pages, page = _pages(count, page, per_page)
+    params = {"guild_id": guild_id, "user_id": user_id, "limit": per_page, "offset": page * per_page}
+    rows = await db.fetchall(sql.MEMBER_PAGE, params) if count else []
+    return MemberReviewPage(
+        user_id=user_id,
+        count=count,
+        average=total / 2 / count if count else None,
+        reviews=tuple(map(_review, rows)),
+        page=page,
+        pages=pages,
+    )
+
+
+async def all_member_reviews(db: Database, guild_id: int, user_id: int) -> list[Review]:
+    """Every review a member wrote in a server (for exports), in no particular order."""
+    return [_review(row) for row in await db.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))]
 
 
 async def film_ratings(db: Database, guild_id: int) -> dict[int, RatingSummary]:

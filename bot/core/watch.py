@@ -1,10 +1,19 @@
-"""Watchlists, and what members and the club have watched: the "hasn't seen it yet" half of every recommendation."""
+"""Watchlists, and what members and the club have watched: the "hasn't seen it yet" half of every recommendation.
+
+Rules:
+- A film is on a member's watchlist at most once; adding it again changes nothing.
+- Marking a film as seen takes it off the member's watchlist (so does reviewing it, see bot.core.reviews).
+- A member has seen a film if they marked it watched or reviewed it; unmarking leaves a review in place.
+- The club's own record (screenings, or a moderator's correction) is separate from each member's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from bot.core.clock import Clock, to_db
+from bot.core.clock import Clock, from_db, to_db
 from bot.db import watch as sql
 from bot.db.database import Database
 
@@ -69,3 +78,71 @@ async def unmark_club_watched(db: Database, guild_id: int, film_id: int) -> bool
 async def club_watched(db: Database, guild_id: int) -> set[int]:
     """Films the club has screened (or a moderator marked as seen)."""
     return {row[0] for row in await db.fetchall(sql.CLUB_WATCHED, (guild_id,))}
+
+
+WATCHLIST_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class WatchlistEntry:
+    film_id: int
+    source: str  # "discord" or "letterboxd"
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class WatchlistPage:
+    user_id: int
+    count: int
+    entries: tuple[WatchlistEntry, ...]
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class SeenChange:
+    changed: bool  # the mark was added (or removed)
+    unwatchlisted: bool = False  # marking it seen took it off the watchlist
+    still_seen: bool = False  # after unmarking: a review still counts as seen
+
+
+async def watchlist_size(db: Database, guild_id: int, user_id: int) -> int:
+    return int(await db.fetchval(sql.WATCHLIST_SIZE, (guild_id, user_id)))
+
+
+async def on_watchlist(db: Database, guild_id: int, user_id: int, film_id: int) -> bool:
+    return await db.fetchone(sql.ON_WATCHLIST, (guild_id, user_id, film_id)) is not None
+
+
+async def watchlist_page(
+    db: Database, guild_id: int, user_id: int, page: int = 0, per_page: int = WATCHLIST_PAGE_SIZE
+) -> WatchlistPage:
+    """One page of a member's watchlist, oldest addition first; a page past the end shows the last one."""
+    count = await watchlist_size(db, guild_id, user_id)
+    pages = max(1, -(-count // per_page))
+    page = min(max(page, 0), pages - 1)
+    rows = await db.fetchall(sql.WATCHLIST_PAGE, (guild_id, user_id, per_page, page * per_page)) if count else []
+    entries = tuple(WatchlistEntry(row[0], row[1], from_db(row[2])) for row in rows)
+    return WatchlistPage(user_id, count, entries, page, pages)
+
+
+async def seen_count(db: Database, guild_id: int, user_id: int) -> int:
+    """How many films a member has seen: marked watched or reviewed."""
+    return int(await db.fetchval(sql.SEEN_COUNT, {"guild_id": guild_id, "user_id": user_id}))
+
+
+async def mark_seen(db: Database, clock: Clock, guild_id: int, user_id: int, film_id: int) -> SeenChange:
+    """A member says they have seen a film: recorded, and taken off their watchlist, in one transaction."""
+    now = to_db(clock.now())
+    async with db.transaction() as tx:
+        added = await tx.execute_rowcount(sql.MARK_WATCHED, (guild_id, user_id, film_id, "manual", now)) > 0
+        unwatchlisted = await tx.execute_rowcount(sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
+    return SeenChange(changed=added, unwatchlisted=unwatchlisted)
+
+
+async def unmark_seen(db: Database, guild_id: int, user_id: int, film_id: int) -> SeenChange:
+    """Undo a member's "seen" mark; ``still_seen`` says their review of the film still counts as seen."""
+    async with db.transaction() as tx:
+        removed = await tx.execute_rowcount(sql.UNMARK_WATCHED, (guild_id, user_id, film_id)) > 0
+        reviewed = await tx.fetchone(sql.HAS_REVIEW, (guild_id, user_id, film_id)) is not None
+    return SeenChange(changed=removed, still_seen=reviewed)

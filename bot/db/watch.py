@@ -27,3 +27,19 @@ ON CONFLICT DO NOTHING
 """
 UNMARK_CLUB_WATCHED = "DELETE FROM club_watched WHERE guild_id = ? AND film_id = ?"
 CLUB_WATCHED = "SELECT film_id FROM club_watched WHERE guild_id = ?"
+
+WATCHLIST_SIZE = "SELECT count(*) FROM watchlist WHERE guild_id = ? AND user_id = ?"
+# Oldest addition first, like the list a member built; the film id breaks ties so pages never overlap.
+WATCHLIST_PAGE = """
+SELECT film_id, source, added_at FROM watchlist WHERE guild_id = ? AND user_id = ?
+ORDER BY added_at, film_id LIMIT ? OFFSET ?
+"""
+ON_WATCHLIST = "SELECT 1 FROM watchlist WHERE guild_id = ? AND user_id = ? AND film_id = ?"
+SEEN_COUNT = """
+SELECT count(*) FROM (
+    SELECT film_id FROM member_watched WHERE guild_id = :guild_id AND user_id = :user_id
+    UNION SELECT film_id FROM reviews WHERE guild_id = :guild_id AND user_id = :user_id
+)
+"""
+MEMBER_WATCHED = "SELECT film_id, source, watched_at FROM member_watched WHERE guild_id = ? AND user_id = ?"
+HAS_REVIEW = "SELECT 1 FROM reviews WHERE guild_id = ? AND user_id = ? AND film_id = ?"

@@ -1,0 +1,600 @@
+"""Letterboxd: import a member's export (the zip, or one of its CSV files) and export their reviews as a CSV that
+Letterboxd's own importer accepts.
+
+The export's files and quirks (see ``../shared/data/README.md``): UTF-8 CSV, one header row, quoted fields that may
+hold commas, quotes and newlines; ratings 0.5 to 5 in half steps or empty; a Year that may be empty; review text with
+a little HTML. Films are matched to the catalog by normalised title (and alternative titles) and year, never by the
+``Letterboxd URI`` (in diary and reviews files it names the log entry, not the film).
+
+Import rules:
+- Everything is read and checked before anything is written, and everything is written in one transaction: a
+  malformed file imports nothing, and the member is told which line is wrong.
+- Size limits apply before reading: the attachment's declared size, then each zip member's declared size and
+  compression ratio (a zip bomb is refused before a byte is inflated), then the number of rows.
+- A film's rating comes from ratings.csv when it is there (Letterboxd's current rating), else from the newest rated
+  diary or review entry; its text from the newest review. Text longer than a review allows is shortened.
+- A review needs a rating here: text without one is not imported as a review, but the film counts as watched.
+- An import never overwrites a review written on Discord; it updates reviews an earlier import wrote.
+- Diary, review and watched entries mark the film as seen; watchlist entries go on the watchlist.
+- Importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import html
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+from bot.core.clock import Clock, from_db, to_db
+from bot.core.errors import UserError
+from bot.core.reviews import MAX_REVIEW_LENGTH
+from bot.core.search import TitleIndex
+from bot.db import letterboxd as sql
+from bot.db.database import Database
+
+#: The largest attachment accepted, by the size Discord declares (checked before downloading).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: The most we inflate out of a zip, by the sizes its directory declares (checked before extracting).
+MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024
+#: A member compressed more than this is refused; CSV text compresses about 5:1, zip bombs by 1000:1 and more.
+MAX_COMPRESSION_RATIO = 100
+#: Members below this size are too small for their ratio to matter.
+RATIO_FLOOR_BYTES = 64 * 1024
+MAX_ZIP_ENTRIES = 5000
+MAX_ROWS = 100_000
+
+EXPORT_COLUMNS = ("Title", "Year", "Rating", "WatchedDate", "Review")
+
+
+class ImportRejected(UserError):
+    """The file is not something we can import; nothing from it was imported."""
+
+
+class Kind(StrEnum):
+    RATINGS = "ratings.csv"
+    REVIEWS = "reviews.csv"
+    DIARY = "diary.csv"
+    WATCHLIST = "watchlist.csv"
+    WATCHED = "watched.csv"
+
+
+_REQUIRED: dict[Kind, frozenset[str]] = {
+    Kind.RATINGS: frozenset({"Date", "Name", "Year", "Rating"}),
+    Kind.REVIEWS: frozenset({"Date", "Name", "Year", "Rating", "Review", "Watched Date"}),
+    Kind.DIARY: frozenset({"Date", "Name", "Year", "Rating", "Watched Date"}),
+    Kind.WATCHLIST: frozenset({"Date", "Name", "Year"}),
+    Kind.WATCHED: frozenset({"Date", "Name", "Year"}),
+}
+#: Folders of an export whose files share names with the ones we read but must not be imported.
+_SKIPPED_FOLDERS = frozenset({"deleted", "orphaned", "likes", "lists"})
+_YEAR = re.compile(r"^\d{4}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of an export file, checked."""
+
+    kind: Kind
+    line: int
+    name: str
+    year: int | None
+    rating: int | None  # half stars, 1 to 10
+    body: str | None
+    logged: date | None  # the "Date" column: when it was logged or added
+    watched: date | None  # the "Watched Date" column
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.year})" if self.year else self.name
+
+
+@dataclass(frozen=True)
+class ParsedExport:
+    files: tuple[str, ...]  # the export files read, e.g. ("ratings.csv", "watchlist.csv")
+    entries: tuple[Entry, ...]
+    shortened: int  # reviews cut to the length a review may have here
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    files: tuple[str, ...]
+    matched: int  # distinct films found in the catalog
+    unmatched: tuple[str, ...]  # distinct "Name (Year)" not in the catalog, in file order
+    ratings_added: int = 0
+    ratings_updated: int = 0
+    ratings_unchanged: int = 0
+    kept_discord: int = 0  # the member already reviewed these on Discord; left alone
+    with_text: int = 0  # of the reviews added or updated, those with text
+    without_rating: int = 0  # review text without a rating: counted as seen only
+    watched_added: int = 0
+    watchlist_added: int = 0
+    shortened: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.ratings_added or self.ratings_updated or self.watched_added or self.watchlist_added)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    data: bytes
+    rows: int
+
+
+# -- reading files ------------------------------------------------------------------------------------------------
+
+
+def check_upload(filename: str, size: int) -> None:
+    """Refuse an attachment by its declared name and size, before downloading it."""
+    if size > MAX_UPLOAD_BYTES:
+        raise ImportRejected(
+            f"That file is {size / 1024 / 1024:.1f} MB; imports are limited to {MAX_UPLOAD_BYTES // 1024 // 1024} MB. "
+            "Upload the export zip as Letterboxd made it, or just its ratings.csv, reviews.csv, diary.csv or "
+            "watchlist.csv."
+        )
+    if not filename.lower().endswith((".zip", ".csv")):
+        raise ImportRejected(
+            "Upload the .zip Letterboxd gave you (Settings → Data → Export your data), or one of its CSV files."
+        )
+
+
+def parse_upload(filename: str, data: bytes) -> ParsedExport:
+    """Read an upload: a Letterboxd export zip or one of its CSV files. Raises :class:`ImportRejected`."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImportRejected(f"That file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    if data[:4] == b"PK\x03\x04" or (filename.lower().endswith(".zip") and data[:4] == b"PK\x05\x06"):
+        return _parse_zip(data)
+    if filename.lower().endswith(".zip"):
+        raise ImportRejected(f"{_shown(filename)} is not a valid zip file.")
+    text = _decode(filename, data)
+    kind = _kind_of(filename, _header(filename, text))
+    entries, shortened = _parse_csv(filename, kind, text, budget=MAX_ROWS)
+    return ParsedExport((kind.value,), tuple(entries), shortened)
+
+
+def _shown(name: str) -> str:
+    """A file name as it may be quoted back to the member: short, and without anything that could format."""
+    cleaned = re.sub(r"[^\w.\- ()]", "_", PurePosixPath(name).name)
+    return cleaned[:80] or "The file"
+
+
+def _parse_zip(data: bytes) -> ParsedExport:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRejected(
+            "That is not a valid zip file. Upload the export zip exactly as Letterboxd made it."
+        ) from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise ImportRejected(f"That zip holds {len(infos)} files; a Letterboxd export holds far fewer.")
+        chosen: dict[Kind, zipfile.ZipInfo] = {}
+        for info in infos:
+            kind = _zip_kind(info)
+            if kind is not None and kind not in chosen:
+                chosen[kind] = info
+        if not chosen:
+            raise ImportRejected(
+                "That zip has none of Letterboxd's files (ratings.csv, reviews.csv, diary.csv, watchlist.csv). "
+                "Upload the export zip exactly as Letterboxd made it."
+            )
+        declared = 0
+        for info in chosen.values():
+            if info.flag_bits & 0x1:
+                raise ImportRejected("That zip is password-protected; upload the export as Letterboxd made it.")
+            declared += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_COMPRESSION_RATIO:
+                raise ImportRejected(
+                    f"{_shown(info.filename)} in that zip inflates {ratio:.0f} times; that is not a Letterboxd "
+                    "export, so nothing was read from it."
+                )
+        if declared > MAX_UNCOMPRESSED_BYTES:
+            raise ImportRejected(
+                f"That zip would unpack to {declared / 1024 / 1024:.0f} MB; imports are limited to "
+                f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB of CSV."
+            )
+        entries: list[Entry] = []
+        shortened = 0
+        for kind in Kind:  # a fixed order, so results never depend on the order inside the zip
+            if kind not in chosen:
+                continue
+            info = chosen[kind]
+            try:
+                with archive.open(info) as member:
+                    raw = member.read(info.file_size + 1)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise ImportRejected(f"{kind.value} in that zip is damaged; nothing was imported.") from exc
+            if len(raw) > info.file_size:  # the directory lied about the size
+                raise ImportRejected(f"{kind.value} in that zip is larger than it claims; nothing was imported.")
+            text = _decode(kind.value, raw)
+            header = _header(kind.value, text, allow_empty=True)
+            if header is not None:
+                _check_columns(kind.value, kind, header)
+                rows, cut = _parse_csv(kind.value, kind, text, budget=MAX_ROWS - len(entries))
+                entries.extend(rows)
+                shortened += cut
+    return ParsedExport(tuple(k.value for k in Kind if k in chosen), tuple(entries), shortened)
+
+
+def _zip_kind(info: zipfile.ZipInfo) -> Kind | None:
+    """The export file a zip member is, if it is one we read: at the top, or inside one folder the zip was made from."""
+    if info.is_dir():
+        return None
+    parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+    if len(parts) > 2 or (len(parts) == 2 and parts[0].lower() in _SKIPPED_FOLDERS):
+        return None
+    try:
+        return Kind(parts[-1].lower())
+    except ValueError:
+        return None
+
+
+def _decode(name: str, data: bytes) -> str:
+    if b"\x00" in data:
+        raise ImportRejected(f"{_shown(name)} is not a CSV file (it holds binary data).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(f"{_shown(name)} is not UTF-8 text, so it is not a Letterboxd CSV.") from exc
+    return text
+
+
+def _header(name: str, text: str, *, allow_empty: bool = False) -> list[str] | None:
+    if not text.strip():
+        if allow_empty:
+            return None
+        raise ImportRejected(f"{_shown(name)} is empty.")
+    try:
+        first = next(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except (csv.Error, StopIteration) as exc:
+        raise ImportRejected(f"{_shown(name)} is not a CSV file.") from exc
+    return [column.strip() for column in first]
+
+
+def _kind_of(filename: str, header: list[str] | None) -> Kind:
+    columns = set(header or [])
+    lowered = PurePosixPath(filename).name.lower()
+    if "Name" not in columns or "Year" not in columns:
+        raise ImportRejected(
+            f"{_shown(filename)} is not one of Letterboxd's export files: it needs the columns Name and Year "
+            "(upload ratings.csv, reviews.csv, diary.csv or watchlist.csv from the export)."
+        )
+    if "Review" in columns:
+        kind = Kind.REVIEWS
+    elif "Rating" in columns and "Watched Date" in columns:
+        kind = Kind.DIARY
+    elif "Rating" in columns:
+        kind = Kind.RATINGS
+    elif "watchlist" in lowered:
+        kind = Kind.WATCHLIST
+    elif "watched" in lowered:
+        kind = Kind.WATCHED
+    else:
+        raise ImportRejected(
+            f"{_shown(filename)} could be watchlist.csv or watched.csv; upload it under its name from the export."
+        )
+    _check_columns(filename, kind, header or [])
+    return kind
+
+
+def _check_columns(name: str, kind: Kind, header: list[str]) -> None:
+    missing = sorted(_REQUIRED[kind] - set(header))
+    if missing:
+        raise ImportRejected(f"{_shown(name)} is missing the column(s) {', '.join(missing)}; nothing was imported.")
+
+
+def _parse_csv(name: str, kind: Kind, text: str, *, budget: int) -> tuple[list[Entry], int]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    entries: list[Entry] = []
+    shortened = 0
+    shown = _shown(name)
+    try:
+        if reader.fieldnames is not None:
+            reader.fieldnames = [column.strip() for column in reader.fieldnames]
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise ImportRejected(f"{shown}, line {line}: more columns than the header; nothing was imported.")
+            if any(value is None for value in row.values()):
+                raise ImportRejected(f"{shown}, line {line}: fewer columns than the header; nothing was imported.")
+            if len(entries) >= budget:
+                raise ImportRejected(f"That export has more than {MAX_ROWS:,} rows; nothing was imported.")
+            body = None
+            if kind is Kind.REVIEWS:
+                body = html_to_text(row.get("Review") or "") or None
+                if body is not None and len(body) > MAX_REVIEW_LENGTH:
+                    body = body[: MAX_REVIEW_LENGTH - 1].rstrip() + "…"
+                    shortened += 1
+            entries.append(
+                Entry(
+                    kind=kind,
+                    line=line,
+                    name=_name(shown, line, row.get("Name") or ""),
+                    year=_year(shown, line, row.get("Year") or ""),
+                    rating=_rating(shown, line, row.get("Rating") or ""),
+                    body=body,
+                    logged=_date(shown, line, "Date", row.get("Date") or ""),
+                    watched=_date(shown, line, "Watched Date", row.get("Watched Date") or ""),
+                )
+            )
+    except csv.Error as exc:
+        raise ImportRejected(f"{shown}, line {reader.line_num}: not valid CSV ({exc}); nothing was imported.") from exc
+    return entries, shortened
+
+
+def _name(shown: str, line: int, value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise ImportRejected(f"{shown}, line {line}: the Name is empty; nothing was imported.")
+    return name[:300]
+
+
+def _year(shown: str, line: int, value: str) -> int | None:
+    text = value.strip()
+    if not text:
+        return None
+    if not _YEAR.match(text):
+        raise ImportRejected(f"{shown}, line {line}: {text[:20]!r} is not a year; nothing was imported.")
+    return int(text)
+
+
+def _rating(shown: str, line: int, value: str) -> int | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        doubled = float(text) * 2
+    except ValueError:
+        doubled = -1.0
+    if not 1 <= doubled <= 10 or doubled != int(doubled):
+        raise ImportRejected(
+            f"{shown}, line {line}: rating {text[:20]!r} is not 0.5 to 5 stars in half steps; nothing was imported."
+        )
+    return int(doubled)
+
+
+def _date(shown: str, line: int, column: str, value: str) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ImportRejected(
+            f"{shown}, line {line}: {column} {text[:20]!r} is not a date like 2024-05-31; nothing was imported."
+        ) from exc
+
+
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_QUOTE = re.compile(r"<blockquote[^>]*>(.*?)</blockquote>", re.IGNORECASE | re.DOTALL)
+_BOLD = re.compile(r"</?(?:b|strong)>", re.IGNORECASE)
+_ITALIC = re.compile(r"</?(?:i|em)>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def html_to_text(text: str) -> str:
+    """Letterboxd's review HTML as plain text with Discord markdown: bold, italics and quotes kept, links and other
+    tags reduced to their text."""
+    text = text.replace("\r\n", "\n")
+    text = _BREAK.sub("\n", text)
+    text = _QUOTE.sub(lambda m: "\n".join(f"> {line}" for line in m.group(1).strip().splitlines()), text)
+    text = _BOLD.sub("**", text)
+    text = _ITALIC.sub("*", text)
+    text = _TAG.sub("", text)
+    text = html.unescape(text)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+# -- matching and importing ------------------------------------------------------------------------------------------
+
+
+def match_film(index: TitleIndex, name: str, year: int | None) -> int | None:
+    """The catalog film an export row names: same normalised title (or alternative title) and year; a year off by
+    one when that is the only candidate (festival and release years differ); any year when the row has none and
+    only one film has that title. Anything ambiguous stays unmatched."""
+    candidates = {entry.film_id: entry for entry in index.exact(name)}
+    if not candidates:
+        return None
+    if year is None:
+        return next(iter(candidates)) if len(candidates) == 1 else None
+    for distance in (0, 1):
+        close = [film_id for film_id, entry in candidates.items() if abs(entry.year - year) == distance]
+        if len(close) == 1:
+            return close[0]
+        if len(close) > 1:
+            return None
+    return None
+
+
+@dataclass
+class _FilmPlan:
+    """What the export says about one catalog film."""
+
+    rating: int | None = None
+    rating_key: tuple[date, date, int] | None = None
+    from_ratings_file: bool = False
+    body: str | None = None
+    body_key: tuple[date, date, int] | None = None
+    seen: date | None = None
+    seen_any: bool = False
+    watchlisted: date | None = None
+    watchlist_any: bool = False
+    dates: list[date] = field(default_factory=list)
+
+
+_EPOCH = date(1, 1, 1)
+
+
+def _key(entry: Entry) -> tuple[date, date, int]:
+    return (entry.logged or _EPOCH, entry.watched or _EPOCH, entry.line)
+
+
+def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _FilmPlan], list[str]]:
+    """Match every entry to a catalog film and merge what the files say about each; return the plans and the
+    distinct unmatched titles in file order."""
+    plans: dict[int, _FilmPlan] = {}
+    unmatched: dict[str, None] = {}
+    for entry in parsed.entries:
+        film_id = match_film(index, entry.name, entry.year)
+        if film_id is None:
+            unmatched.setdefault(entry.label)
+            continue
+        plan = plans.setdefault(film_id, _FilmPlan())
+        key = _key(entry)
+        for moment in (entry.logged, entry.watched):
+            if moment is not None:
+                plan.dates.append(moment)
+        if entry.rating is not None:
+            authoritative = entry.kind is Kind.RATINGS
+            if (authoritative and not plan.from_ratings_file) or (
+                authoritative == plan.from_ratings_file and (plan.rating_key is None or key > plan.rating_key)
+            ):
+                plan.rating, plan.rating_key, plan.from_ratings_file = entry.rating, key, authoritative
+        if entry.body is not None and (plan.body_key is None or key > plan.body_key):
+            plan.body, plan.body_key = entry.body, key
+        if entry.kind in (Kind.DIARY, Kind.REVIEWS, Kind.WATCHED):
+            plan.seen_any = True
+            moment = entry.watched or entry.logged
+            if moment is not None and (plan.seen is None or moment < plan.seen):
+                plan.seen = moment
+        if entry.kind is Kind.WATCHLIST:
+            plan.watchlist_any = True
+            if entry.logged is not None and (plan.watchlisted is None or entry.logged < plan.watchlisted):
+                plan.watchlisted = entry.logged
+    return plans, list(unmatched)
+
+
+def _moment(day: date | None, fallback: str) -> str:
+    return fallback if day is None else to_db(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+async def import_export(
+    db: Database,
+    clock: Clock,
+    index: TitleIndex,
+    *,
+    guild_id: int,
+    user_id: int,
+    filename: str,
+    data: bytes,
+) -> ImportResult:
+    """Import a member's Letterboxd export (zip or CSV bytes) into one server; see the module's rules."""
+    parsed = await asyncio.to_thread(parse_upload, filename, data)
+    return await apply_import(db, clock, index, guild_id=guild_id, user_id=user_id, parsed=parsed)
+
+
+async def apply_import(
+    db: Database, clock: Clock, index: TitleIndex, *, guild_id: int, user_id: int, parsed: ParsedExport
+) -> ImportResult:
+    plans, unmatched = plan_import(parsed, index)
+    now = to_db(clock.now())
+    tally: Counter[str] = Counter()
+    async with db.transaction() as tx:
+        existing = {
+            row[0]: (row[1], row[2], row[3]) for row in await tx.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))
+        }
+        watched = {row[0] for row in await tx.fetchall(sql.MEMBER_WATCHED, (guild_id, user_id))}
+        listed = {row[0] for row in await tx.fetchall(sql.MEMBER_WATCHLIST, (guild_id, user_id))}
+        inserts: list[dict[str, int | str | None]] = []
+        updates: list[dict[str, int | str | None]] = []
+        new_watched: list[tuple[int, int, int, str]] = []
+        new_listed: list[tuple[int, int, int, str]] = []
+        for film_id, plan in sorted(plans.items()):
+            if plan.rating is not None:
+                when = _moment(max(plan.dates, default=None), now)
+                row = {
+                    "guild_id": guild_id,
+                    "user_id": user_id,
+                    "film_id": film_id,
+                    "rating": plan.rating,
+                    "body": plan.body,
+                    "at": when,
+                }
+                current = existing.get(film_id)
+                if current is None:
+                    inserts.append(row)
+                    tally["ratings_added"] += 1
+                    tally["with_text"] += plan.body is not None
+                elif current[2] != "letterboxd":
+                    tally["kept_discord"] += 1
+                elif (current[0], current[1]) == (plan.rating, plan.body):
+                    tally["ratings_unchanged"] += 1
+                else:
+                    updates.append(row)
+                    tally["ratings_updated"] += 1
+                    tally["with_text"] += plan.body is not None
+            elif plan.body is not None:
+                tally["without_rating"] += 1
+            if plan.seen_any and film_id not in watched:
+                new_watched.append((guild_id, user_id, film_id, _moment(plan.seen, now)))
+            if plan.watchlist_any and film_id not in listed:
+                new_listed.append((guild_id, user_id, film_id, _moment(plan.watchlisted, now)))
+        await tx.executemany(sql.INSERT_REVIEW, inserts)
+        await tx.executemany(sql.UPDATE_REVIEW, updates)
+        await tx.executemany(sql.INSERT_WATCHED, new_watched)
+        await tx.executemany(sql.INSERT_WATCHLIST, new_listed)
+    return ImportResult(
+        files=parsed.files,
+        matched=len(plans),
+        unmatched=tuple(unmatched),
+        ratings_added=tally["ratings_added"],
+        ratings_updated=tally["ratings_updated"],
+        ratings_unchanged=tally["ratings_unchanged"],
+        kept_discord=tally["kept_discord"],
+        with_text=tally["with_text"],
+        without_rating=tally["without_rating"],
+        watched_added=len(new_watched),
+        watchlist_added=len(new_listed),
+        shortened=parsed.shortened,
+    )
+
+
+# -- exporting -------------------------------------------------------------------------------------------------------
+
+
+def _stars(rating: int) -> str:
+    return f"{rating / 2:g}"
+
+
+async def export_csv(db: Database, clock: Clock, *, guild_id: int, user_id: int) -> ExportFile:
+    """The member's reviews written here, and films they marked as seen here, as a CSV for Letterboxd's importer
+    (Title, Year, Rating, WatchedDate, Review). Entries imported from Letterboxd are left out: they are there already.
+    """
+    rows = await db.fetchall(sql.EXPORT_ROWS, {"guild_id": guild_id, "user_id": user_id})
+    if not rows:
+        raise UserError(
+            "Nothing to export yet: review films with `/review add` or mark them with `/watched add` first."
+        )
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for title, year, rating, watched_at, body in rows:
+        writer.writerow(
+            [
+                title,
+                year,
+                "" if rating is None else _stars(rating),
+                from_db(watched_at).date().isoformat() if watched_at else "",
+                body or "",
+            ]
+        )
+    stamp = clock.now().date().isoformat()
+    return ExportFile(f"filmclub-letterboxd-{stamp}.csv", buffer.getvalue().encode("utf-8"), len(rows))
+
+
+def unmatched_report(titles: Iterable[str]) -> bytes:
+    """The unmatched titles, one a line, for the member to keep."""
+    return ("\n".join(titles) + "\n").encode("utf-8")

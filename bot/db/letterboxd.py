@@ -1,0 +1,42 @@
+"""SQL for Letterboxd imports and exports: reads of what a member has, and the writes of one import."""
+
+from __future__ import annotations
+
+MEMBER_REVIEWS = "SELECT film_id, rating, body, source FROM reviews WHERE guild_id = ? AND user_id = ?"
+MEMBER_WATCHED = "SELECT film_id FROM member_watched WHERE guild_id = ? AND user_id = ?"
+MEMBER_WATCHLIST = "SELECT film_id FROM watchlist WHERE guild_id = ? AND user_id = ?"
+
+INSERT_REVIEW = """
+INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at, edited)
+VALUES (:guild_id, :user_id, :film_id, :rating, :body, 0, 'letterboxd', :at, :at, 0)
+"""
+# Only ever an earlier import's review: one written on Discord is never overwritten.
+UPDATE_REVIEW = """
+UPDATE reviews SET rating = :rating, body = :body, spoiler = 0, updated_at = :at, edited = 1
+WHERE guild_id = :guild_id AND user_id = :user_id AND film_id = :film_id AND source = 'letterboxd'
+"""
+INSERT_WATCHED = """
+INSERT INTO member_watched (guild_id, user_id, film_id, source, watched_at) VALUES (?, ?, ?, 'letterboxd', ?)
+ON CONFLICT DO NOTHING
+"""
+INSERT_WATCHLIST = """
+INSERT INTO watchlist (guild_id, user_id, film_id, source, added_at) VALUES (?, ?, ?, 'letterboxd', ?)
+ON CONFLICT DO NOTHING
+"""
+
+# Reviews written on Discord, then films marked as seen here without a review; what came from Letterboxd stays out.
+EXPORT_ROWS = """
+SELECT f.title, f.year, r.rating, coalesce(mw.watched_at, r.created_at) AS watched_at, r.body
+FROM reviews r
+JOIN films f ON f.id = r.film_id
+LEFT JOIN member_watched mw ON mw.guild_id = r.guild_id AND mw.user_id = r.user_id AND mw.film_id = r.film_id
+WHERE r.guild_id = :guild_id AND r.user_id = :user_id AND r.source = 'discord'
+UNION ALL
+SELECT f.title, f.year, NULL, mw.watched_at, NULL
+FROM member_watched mw
+JOIN films f ON f.id = mw.film_id
+WHERE mw.guild_id = :guild_id AND mw.user_id = :user_id AND mw.source != 'letterboxd'
+  AND NOT EXISTS (SELECT 1 FROM reviews r
+                  WHERE r.guild_id = mw.guild_id AND r.user_id = mw.user_id AND r.film_id = mw.film_id)
+ORDER BY 4, 1
+"""

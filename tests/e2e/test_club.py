@@ -1,0 +1,101 @@
+"""/club stats through the loopback Discord: an empty club, then a club whose members imported and wrote reviews."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from .fake_discord import FakeDiscord, FakeMember, Upload
+from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+
+@dataclass
+class Club:
+    fake: FakeDiscord
+    discord: DiscordDriver
+    bot: BotProcess
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
+    if default_bot_kind() != "real":
+        pytest.skip("club statistics need the real bot")
+    async with FakeDiscord() as fake:
+        workdir = tmp_path_factory.mktemp("club-e2e")
+        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
+        try:
+            await bot.start()
+            yield Club(fake, DiscordDriver(fake), bot)
+        finally:
+            await bot.aclose()
+        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"
+
+
+@pytest.fixture(autouse=True)
+def _show_bot_output(request: pytest.FixtureRequest, club: Club) -> None:
+    request.node._e2e_bots = [club.bot]
+
+
+async def run(ctx: Club, path: str, who: FakeMember, /, **options: Any) -> Reply:
+    return await ctx.discord.command(f"/{path}", member=who, options=options)
+
+
+def ratings_csv(*rows: tuple[str, int, float]) -> Upload:
+    lines = ["Date,Name,Year,Letterboxd URI,Rating"] + [f"2025-02-01,{t},{y},u,{s:g}" for t, y, s in rows]
+    return Upload("ratings.csv", ("\n".join(lines) + "\n").encode())
+
+
+async def test_an_empty_club(club: Club) -> None:
+    stats = await run(club, "club stats", club.fake.world.alice)
+    assert not stats.ephemeral
+    assert stats.embed["title"] == "Film Club in numbers"
+    assert stats.embed["description"].startswith("No reviews yet")
+    fields = {field["name"]: field["value"] for field in stats.embed["fields"]}
+    assert fields == {"Themes watched": "No screenings recorded yet."}
+    assert not stats.files
+
+
+async def test_top_rated_most_reviewed_most_active_and_themes_with_a_chart(club: Club) -> None:
+    world = club.fake.world
+    waltz, sense, shelter = ("The Last Waltz", 1978), ("Stop Making Sense", 1984), ("Gimme Shelter", 1970)
+    given = {
+        world.alice: [(*waltz, 5), (*sense, 3), (*shelter, 4)],
+        world.bob: [(*waltz, 4), (*sense, 3.5)],
+        world.carol: [(*waltz, 5), (*sense, 2.5)],
+        world.owner: [(*waltz, 5)],
+        world.moderator: [(*waltz, 4)],
+    }
+    for member, rows in given.items():
+        reply = await run(club, "letterboxd import", member, file=ratings_csv(*rows))
+        assert "matched the catalog" in reply.text
+    form = await run(club, "review add", world.bob, film="rocketman", rating=5)  # a single 5★ review
+    await form.submit_modal({"review:rating": "10", "review:spoiler": "no"}, member=world.bob)
+    for slug in ("the-last-waltz", "stop-making-sense"):
+        await run(club, "watched add", world.moderator, film=slug, club=True)
+
+    stats = await run(club, "club stats", world.carol)
+    assert stats.embed["description"] == (
+        "10 reviews by 5 members of 4 films · club average 4.1★\n2 films screened together."
+    )
+    fields = {field["name"]: field["value"] for field in stats.embed["fields"]}
+    top = fields["Top rated"].splitlines()
+    assert top[0] == "1. **The Last Waltz (1978)** · score 4.41 · 4.6★ · 5 reviews"
+    assert top[1].startswith("2. **Rocketman (2019)** · score 4.3")  # one 5★ review does not top the chart
+    assert top[1].endswith("5.0★ · 1 review")
+    reviewed = fields["Most reviewed"].splitlines()
+    assert reviewed[0] == "1. **The Last Waltz (1978)** · 4.6★ · 5 reviews"
+    assert reviewed[1] == "2. **Stop Making Sense (1984)** · 3.0★ · 3 reviews"
+    active = fields["Most active members"].splitlines()
+    assert active[0] == f"1. <@{world.alice.id}> · 3 reviews · 4.0★"
+    assert active[1] == f"2. <@{world.bob.id}> · 3 reviews · 4.2★"
+    assert "film" in fields["Themes watched"] and "No screenings" not in fields["Themes watched"]
+    assert stats.files["top-rated.png"].startswith(b"\x89PNG")
+    assert stats.embed["image"]["url"].endswith("top-rated.png")
+    assert "as if it also had 3 reviews at the club average" in stats.embed["footer"]["text"]
+    assert stats.message is not None and stats.message.would_ping() == ([], [], False)

@@ -1,0 +1,195 @@
+"""/letterboxd import and /letterboxd export through the loopback Discord: attachments served by the double's CDN,
+reports the member sees, refusals (before downloading when the declared size is too big), and the exported file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from .fake_discord import FakeDiscord, FakeMember, Upload
+from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+REAL_EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "letterboxd-export-patrickmjones"
+RATINGS = "Date,Name,Year,Letterboxd URI,Rating"
+LIST = "Date,Name,Year,Letterboxd URI"
+
+
+@dataclass
+class Club:
+    fake: FakeDiscord
+    discord: DiscordDriver
+    bot: BotProcess
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True) as db:
+            return db.execute(sql, params).fetchall()
+
+    def snapshot(self) -> list[tuple[Any, ...]]:
+        return [
+            (table, *row)
+            for table in ("reviews", "watchlist", "member_watched")
+            for row in self.query(f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+        ]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
+    if default_bot_kind() != "real":
+        pytest.skip("Letterboxd imports need the real bot")
+    async with FakeDiscord() as fake:
+        workdir = tmp_path_factory.mktemp("letterboxd-e2e")
+        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
+        try:
+            await bot.start()
+            yield Club(fake, DiscordDriver(fake), bot)
+        finally:
+            await bot.aclose()
+        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"
+
+
+@pytest.fixture(autouse=True)
+def _show_bot_output(request: pytest.FixtureRequest, club: Club) -> None:
+    request.node._e2e_bots = [club.bot]
+
+
+async def run(ctx: Club, path: str, who: FakeMember, /, **options: Any) -> Reply:
+    return await ctx.discord.command(f"/{path}", member=who, options=options)
+
+
+def export_zip() -> bytes:
+    """A small export the way Letterboxd makes it: a BOM and CRLF in one file, commas, quotes and non-Latin titles."""
+    ratings = "\r\n".join(
+        [
+            RATINGS,
+            "2025-03-01,The Last Waltz,1978,https://boxd.it/1,4.5",
+            '2025-03-02,"Crosby, Stills & Nash: ""Long Time Comin\'""",1991,https://boxd.it/2,3',
+            "2025-03-03,Dont Look Back,,https://boxd.it/3,4",
+            "2025-03-04,花样年华,2000,https://boxd.it/4,5",
+            "2025-03-05,@everyone <@&1>,2020,https://boxd.it/5,1",
+        ]
+    )
+    watchlist = "\n".join([LIST, "2025-03-06,Monterey Pop,1968,https://boxd.it/6"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ratings.csv", b"\xef\xbb\xbf" + ratings.encode() + b"\r\n")
+        archive.writestr("watchlist.csv", watchlist + "\n")
+        archive.writestr("deleted/diary.csv", "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n")
+    return buffer.getvalue()
+
+
+async def test_importing_an_export_reports_what_matched_and_pings_nobody(club: Club) -> None:
+    alice = club.fake.world.alice
+    reply = await run(club, "letterboxd import", alice, file=Upload("letterboxd-alice-2025.zip", export_zip()))
+    assert reply.response_type == 5  # "thinking" while it downloads and reads
+    assert reply.ephemeral
+    embed = reply.message.embeds[0]
+    assert embed["title"] == "Letterboxd import"
+    assert embed["description"].startswith(
+        "Read ratings.csv, watchlist.csv.\n**3 films** matched the catalog; **3** did"
+    )
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert fields["Imported"] == (
+        "Ratings and reviews: 2 new, 0 updated, 0 unchanged (0 with text)\nWatchlist: 1 film added"
+    )
+    assert fields["Not in the catalog"].splitlines() == [
+        '• Crosby, Stills & Nash: "Long Time Comin\'" (1991)',
+        "• 花样年华 (2000)",
+        "• @\u200beveryone <@&1> (2020)",
+    ]
+    assert reply.message.would_ping() == ([], [], False)
+    assert sorted(club.query("SELECT rating, source FROM reviews WHERE user_id = ?", (alice.id,))) == [
+        (8, "letterboxd"),
+        (9, "letterboxd"),
+    ]
+
+    before = club.snapshot()
+    again = await run(club, "letterboxd import", alice, file=Upload("letterboxd-alice-2025.zip", export_zip()))
+    assert "Nothing new: everything in this file was already here." in again.message.embeds[0]["description"]
+    assert club.snapshot() == before
+
+
+async def test_a_malformed_file_is_refused_with_its_line_and_imports_nothing(club: Club) -> None:
+    bob = club.fake.world.bob
+    before = club.snapshot()
+    bad = f"{RATINGS}\n2025-01-01,The Last Waltz,1978,u,4\n2025-01-02,Woodstock,1970,u,7\n".encode()
+    reply = await run(club, "letterboxd import", bob, file=Upload("ratings.csv", bad))
+    assert reply.ephemeral
+    assert "ratings.csv, line 3: rating '7' is not 0.5 to 5 stars in half steps; nothing was imported." in reply.text
+    not_csv = await run(club, "letterboxd import", bob, file=Upload("ratings.csv", b"\x89PNG\r\n\x1a\n\x00\x00"))
+    assert "ratings.csv is not a CSV file" in not_csv.text
+    empty = await run(club, "letterboxd import", bob, file=Upload("watchlist.csv", b""))
+    assert "watchlist.csv is empty." in empty.text
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("ratings.csv", b"0" * (30 * 1024 * 1024))
+    bombed = await run(club, "letterboxd import", bob, file=Upload("letterboxd.zip", bomb.getvalue()))
+    assert "inflates" in bombed.text and "nothing was read from it" in bombed.text
+    assert club.snapshot() == before
+
+
+async def test_an_oversized_or_foreign_attachment_is_refused_before_downloading(club: Club) -> None:
+    bob = club.fake.world.bob
+    downloads = len(club.fake.cdn_downloads)
+    huge = await run(club, "letterboxd import", bob, file=Upload("letterboxd.zip", b"PK" + b"\0" * (11 * 1024 * 1024)))
+    assert huge.response_type == 4 and huge.ephemeral
+    assert "That file is 11.0 MB; imports are limited to 10 MB." in huge.text
+    spreadsheet = await run(club, "letterboxd import", bob, file=Upload("films.xlsx", b"PK\x03\x04"))
+    assert "Upload the .zip Letterboxd gave you" in spreadsheet.text
+    assert len(club.fake.cdn_downloads) == downloads  # neither was fetched
+
+
+async def test_the_export_is_an_ephemeral_csv_of_reviews_written_here(club: Club) -> None:
+    world = club.fake.world
+    nothing = await run(club, "letterboxd export", world.carol)
+    assert nothing.ephemeral and "Nothing to export yet" in nothing.text
+
+    form = await run(club, "review add", world.alice, film="monterey-pop", rating=4)
+    await form.submit_modal(
+        {"review:rating": "8", "review:body": 'Otis, "live", and Hendrix, on fire.', "review:spoiler": "no"},
+        member=world.alice,
+    )
+    await run(club, "watched add", world.alice, film="woodstock")
+    reply = await run(club, "letterboxd export", world.alice)
+    assert reply.response_type == 4 and reply.ephemeral
+    assert "2 films ready for Letterboxd" in reply.text
+    [(name, data)] = reply.files.items()
+    assert name.startswith("filmclub-letterboxd-") and name.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == ["Title", "Year", "Rating", "WatchedDate", "Review"]
+    body = {row[0]: row for row in rows[1:]}
+    assert set(body) == {"Monterey Pop", "Woodstock"}  # the Letterboxd imports are left out
+    assert body["Monterey Pop"][1:3] == ["1968", "4"]
+    assert body["Monterey Pop"][4] == 'Otis, "live", and Hendrix, on fire.'
+    assert body["Woodstock"][2] == "" and len(body["Woodstock"][3]) == 10
+
+
+async def test_the_real_letterboxd_export_imports(club: Club) -> None:
+    if not REAL_EXPORT.is_dir():
+        pytest.skip(f"the real export is not at {REAL_EXPORT}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(REAL_EXPORT.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(REAL_EXPORT).as_posix())
+    carol = club.fake.world.carol
+    reply = await run(club, "letterboxd import", carol, file=Upload("letterboxd-patrickmjones.zip", buffer.getvalue()))
+    message = reply.message
+    embed = message.embeds[0]
+    assert "matched the catalog" in embed["description"]
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert "Seen:" in fields["Imported"] and "Watchlist:" in fields["Imported"]
+    assert "…and" in fields["Not in the catalog"]
+    unmatched = {a.filename: a.data for a in message.attachments}["not-in-catalog.txt"].decode().splitlines()
+    assert "Soylent Green (1973)" in unmatched
+    assert len(unmatched) > 1000

@@ -1,0 +1,116 @@
+"""A real Letterboxd export (../shared/data/letterboxd-export-patrickmjones, MIT) against the shipped catalog.
+
+Read in place, never copied; the tests skip when the reference data is absent.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core import letterboxd, reviews, watch
+from bot.core.catalog import load_catalog
+from bot.core.films import active_films, build_title_index
+from bot.core.letterboxd import Kind
+from bot.core.search import TitleIndex
+from bot.db.database import Database
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.shared_data
+
+GUILD, MEMBER = 1, 77
+EXPECTED_ROWS = {"ratings.csv": 5, "reviews.csv": 162, "diary.csv": 2132, "watched.csv": 2604, "watchlist.csv": 805}
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def export_dir(shared_data: Path) -> Path:
+    folder = shared_data / "letterboxd-export-patrickmjones"
+    if not folder.is_dir():
+        pytest.skip(f"the Letterboxd export is not at {folder}")
+    return folder
+
+
+@pytest.fixture
+def export_zip(export_dir: Path) -> bytes:
+    """The export zipped the way Letterboxd ships it: CSV files at the top, lists in a folder."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(export_dir.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(export_dir).as_posix())
+    return buffer.getvalue()
+
+
+@pytest.fixture
+async def index(db: Database) -> TitleIndex:
+    await load_catalog(db, REPO / "data")
+    return await build_title_index(db)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ROWS))
+def test_every_real_export_file_parses_alone(export_dir: Path, name: str) -> None:
+    parsed = letterboxd.parse_upload(name, (export_dir / name).read_bytes())
+    assert parsed.files == (name,)
+    assert len(parsed.entries) == EXPECTED_ROWS[name]
+    assert all(entry.name for entry in parsed.entries)
+
+
+def test_the_real_quirks_survive_parsing(export_dir: Path) -> None:
+    diary = letterboxd.parse_upload("diary.csv", (export_dir / "diary.csv").read_bytes())
+    assert sum(1 for e in diary.entries if e.year is None) == 2  # two diary rows have an empty Year
+    assert sum(1 for e in diary.entries if e.rating is not None) == 6
+    watchlist = letterboxd.parse_upload("watchlist.csv", (export_dir / "watchlist.csv").read_bytes())
+    assert any(e.name == "Heaven’s Waiting" and e.year is None for e in watchlist.entries)
+    found = letterboxd.parse_upload("reviews.csv", (export_dir / "reviews.csv").read_bytes())
+    roma = next(e for e in found.entries if e.name == "Roma")
+    assert roma.body is not None and roma.body.startswith("The birth scene was so weird to me")
+    assert '"we did everything we could"' in roma.body and "\n" in roma.body  # quoted quotes, multi-line
+    assert not any("<a " in (e.body or "") or "</blockquote>" in (e.body or "") for e in found.entries)
+    assert found.shortened >= 1  # some reviews are longer than 2,000 characters
+    assert all(len(e.body or "") <= reviews.MAX_REVIEW_LENGTH for e in found.entries)
+
+
+async def test_the_real_export_imports_once(db: Database, index: TitleIndex, export_zip: bytes) -> None:
+    result = await letterboxd.import_export(
+        db,
+        FixedClock(),
+        index,
+        guild_id=GUILD,
+        user_id=MEMBER,
+        filename="letterboxd-patrickmjones.zip",
+        data=export_zip,
+    )
+    assert result.files == tuple(kind.value for kind in Kind)
+    assert result.matched >= 50
+    assert len(result.unmatched) > 1000  # most of a general film diary is outside a music-documentary catalog
+    assert "Soylent Green (1973)" in result.unmatched
+    assert result.watched_added >= 50
+    assert result.watchlist_added >= 25
+
+    films = {(f.title, f.year): f.id for f in await active_films(db)}
+    seen = (await watch.seen_by(db, GUILD, [MEMBER]))[MEMBER]
+    assert films[("Rushmore", 1998)] in seen
+    assert films[("Mulholland Drive", 2001)] in await watch.watchlist(db, GUILD, MEMBER)
+
+    before = await db.fetchall("SELECT * FROM reviews ORDER BY film_id")
+    again = await letterboxd.import_export(
+        db,
+        FixedClock(),
+        index,
+        guild_id=GUILD,
+        user_id=MEMBER,
+        filename="letterboxd-patrickmjones.zip",
+        data=export_zip,
+    )
+    assert not again.changed
+    assert (again.matched, again.unmatched) == (result.matched, result.unmatched)
+    assert [tuple(r) for r in await db.fetchall("SELECT * FROM reviews ORDER BY film_id")] == [tuple(r) for r in before]

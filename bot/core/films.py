@@ -57,10 +57,21 @@ class Film:
 
 @dataclass(frozen=True)
 class Theme:
+    """A curated theme from the catalog, or (``collection_id`` set) one server's own collection.
+
+    A collection's ``slug`` is ``@<collection id>``: curated slugs never contain ``@``, so the two never collide and
+    every place that takes a theme (autocomplete values, button ids) can carry either.
+    """
+
     slug: str
     title: str
     description: str
     film_count: int
+    collection_id: int | None = None
+
+    @property
+    def is_collection(self) -> bool:
+        return self.collection_id is not None
 
 
 def _film(r: sqlite3.Row) -> Film:
@@ -176,7 +187,10 @@ def search_themes(themes: list[Theme], text: str, limit: int = 25) -> list[Theme
 
 
 def resolve_theme(themes: list[Theme], text: str) -> Theme:
-    """The theme a member meant: its slug (what autocomplete sends) or its exact title; else "did you mean"."""
+    """The theme a member meant: its slug (what autocomplete sends) or its exact title; else "did you mean".
+
+    ``themes`` may mix curated themes and a server's collections (see bot.core.collections.themes_for).
+    """
     cleaned = text.strip()
     for theme in themes:
         if cleaned == theme.slug or normalise_title(cleaned) == normalise_title(theme.title):

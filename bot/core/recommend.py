@@ -1,0 +1,976 @@
+"""Recommendations: by theme, like a film, a surprise, for one member, and for tonight's group.
+
+Everything ranks over an in-memory snapshot of the catalog held as numpy arrays (year, runtime, kind, themes and
+people as posting lists), so a request costs a few vectorised operations and one query for the films it shows,
+whatever the catalog's size. What a server's members did (ratings, watched, watchlists, collections) is cached per
+server and rebuilt only when its change counters move: database triggers bump them (migration 0006) whichever
+feature wrote the change, and a request compares them with one primary-key read.
+
+Rankings (ties always broken by catalog order, or a collection's own order, so results are stable):
+
+- **Club score** of a film: the club's Bayesian-average rating (shrunk toward the club's mean by
+  :data:`PRIOR_RATINGS` imaginary average ratings) minus that mean, plus a little for how many rated it and for how
+  many have it on their watchlist. Unrated films score 0: above what the club disliked, below what it liked.
+- **/recommend theme**: club score plus :data:`CENTRALITY` for a film whose first (or second) theme this is; films
+  the club has watched are left out, or (``include_watched``) ranked a little lower.
+- **/similar**: shared themes and people weighted by rarity (inverse document frequency), closeness in years, the
+  same kind, and a little club score.
+- **/surprise**: a random film the club has not watched, drawn with weight ``exp(2 × score)``.
+- **/forme**: the member's :class:`~bot.core.taste.TasteModel` scores (never a film they rated or marked watched);
+  a member with no ratings gets the club's favourites they have not seen, and is told why.
+- **/tonight**: every member's predicted ranking of the films none of them has seen turned into a percentile
+  ("match"); the group score is the least-happy member's match (plus a twentieth of the average, to break ties).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import weakref
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.catalog import KINDS
+from bot.core.clock import from_db
+from bot.core.collections import Collection, collection_id_of, list_collections
+from bot.core.errors import NotFoundError, UserError
+from bot.core.films import Film, Theme, get_films, list_themes, resolve_theme, search_themes
+from bot.core.reviews import film_ratings
+from bot.core.taste import Interaction, TasteModel, TasteParams
+from bot.core.text import fold
+from bot.core.watch import club_watched, seen_by, watchlist_counts, watchlisted_by
+from bot.db import recommend as sql
+from bot.db.database import Database
+
+Positions = npt.NDArray[np.int64]
+Scores = npt.NDArray[np.float64]
+
+#: Imaginary ratings at the club's mean that every film's average is shrunk toward (one 5★ proves little).
+PRIOR_RATINGS = 2.0
+#: Bonus for a film whose first theme is this one, then second; the rest get none.
+CENTRALITY = (0.3, 0.15)
+#: Rank penalty for a film the club watched, when a member asked to include them.
+WATCHED_PENALTY = 0.2
+MAX_COUNT = 10
+MAX_GROUP = 10
+THEME_KEY_LIMIT = 40
+PAGE_SIZE_THEME = 10
+PAGE_SIZE_THEMES = 20
+DECADE_RANGE = (1880, 2030)
+MAX_RUNTIME = 3000
+RECENT_FILMS = 200  # a member's latest films that reasons ("because you gave ...") draw on
+MATCH_SUITS_ALL = 0.75  # every member's match at least this: the film "suits everyone"
+
+
+class NothingFound(UserError):
+    """A request that is valid but matches nothing; the message says which filter to widen."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What /recommend narrows a theme with. ``None`` means "any"."""
+
+    decade: int | None = None
+    max_runtime: int | None = None
+    kind: str | None = None
+    include_watched: bool = False
+
+    def __post_init__(self) -> None:
+        if self.decade is not None and (self.decade % 10 or not DECADE_RANGE[0] <= self.decade <= DECADE_RANGE[1]):
+            raise UserError(f"A decade is a year ending in 0 between {DECADE_RANGE[0]} and {DECADE_RANGE[1]}.")
+        if self.max_runtime is not None and not 1 <= self.max_runtime <= MAX_RUNTIME:
+            raise UserError(f"The longest runtime is given in minutes, 1 to {MAX_RUNTIME}.")
+        if self.kind is not None and self.kind not in KINDS:
+            raise UserError(f"A kind is one of: {', '.join(KINDS)}.")
+
+    def describe(self) -> str:
+        """ "documentaries from the 1970s up to 100 min" style text, or "" with no filter."""
+        parts = []
+        if self.kind:
+            parts.append(f"kind {self.kind}")
+        if self.decade is not None:
+            parts.append(f"from the {self.decade}s")
+        if self.max_runtime is not None:
+            parts.append(f"up to {self.max_runtime} min")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Pick:
+    film: Film
+    reason: str
+
+
+@dataclass(frozen=True)
+class PickList:
+    """One page of ranked picks with their reasons; never empty (an empty result raises :class:`NothingFound`)."""
+
+    heading: str
+    picks: tuple[Pick, ...]
+    page: int
+    per_page: int
+    total: int  # films that passed every filter
+    note: str | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return (self.page + 1) * self.per_page < self.total
+
+    @property
+    def film_ids(self) -> list[int]:
+        return [pick.film.id for pick in self.picks]
+
+
+@dataclass(frozen=True)
+class FilmFacts:
+    """What /film shows beyond the catalog entry: the club's view of it."""
+
+    film: Film
+    theme_titles: tuple[str, ...]
+    collections: tuple[str, ...]
+    average: float | None
+    reviews: int
+    watchlisted_by: tuple[int, ...]
+    club_watched: bool
+
+
+@dataclass(frozen=True)
+class ThemePage:
+    theme: Theme
+    lines: tuple[str, ...]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ThemeListPage:
+    themes: tuple[Theme, ...]
+    page: int
+    pages: int
+    total: int
+
+
+# -- formatting ----------------------------------------------------------------------------------------------------
+
+
+def stars_text(value: float) -> str:
+    """4.5★, 4★, 3.7★."""
+    return f"{value:.1f}".rstrip("0").rstrip(".") + "★"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _join(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def theme_key(theme: Theme) -> str:
+    """A short stand-in for a theme in a button's custom id (which has room for 100 characters in all)."""
+    if len(theme.slug) <= THEME_KEY_LIMIT:
+        return theme.slug
+    return f"#{zlib.crc32(theme.slug.encode()):08x}"
+
+
+# -- the catalog snapshot ------------------------------------------------------------------------------------------
+
+
+class CatalogSnapshot:
+    """Every active film as arrays indexed by position (films in id order), and themes/people as posting lists."""
+
+    def __init__(
+        self, key: str, rows: Sequence[Sequence[Any]], film_themes: Iterable[tuple[int, str]], themes: list[Theme]
+    ) -> None:
+        self.key = key
+        n = len(rows)
+        self.ids: npt.NDArray[np.int64] = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+        self.position = {int(film_id): pos for pos, film_id in enumerate(self.ids.tolist())}
+        self.titles = [f"{r[1]} ({r[2]})" for r in rows]
+        self.year = np.fromiter((r[2] for r in rows), dtype=np.int32, count=n)
+        self.runtime = np.fromiter((r[3] for r in rows), dtype=np.int32, count=n)
+        self.kinds = sorted({r[4] for r in rows} | set(KINDS))
+        kind_code = {kind: code for code, kind in enumerate(self.kinds)}
+        self.kind = np.fromiter((kind_code[r[4]] for r in rows), dtype=np.int16, count=n)
+        self.directors: list[frozenset[str]] = []  # folded names
+        self.people: list[tuple[str, ...]] = []  # directors, then featured, as written, without repeats
+        self.people_keys: list[tuple[str, ...]] = []  # the same, folded: how people are matched
+        person_films: dict[str, list[int]] = {}
+        for pos, row in enumerate(rows):
+            directors = json.loads(row[5])
+            people = tuple(dict.fromkeys([*directors, *json.loads(row[6])]))
+            keys = tuple(fold(person) for person in people)
+            self.directors.append(frozenset(fold(d) for d in directors))
+            self.people.append(people)
+            self.people_keys.append(keys)
+            for person_key in dict.fromkeys(keys):
+                person_films.setdefault(person_key, []).append(pos)
+        self.themes_of: list[list[str]] = [[] for _ in range(n)]
+        theme_films: dict[str, list[int]] = {}
+        theme_rank: dict[str, list[int]] = {}
+        for film_id, slug in film_themes:
+            at = self.position.get(film_id)
+            if at is None:
+                continue
+            theme_films.setdefault(slug, []).append(at)
+            theme_rank.setdefault(slug, []).append(len(self.themes_of[at]))
+            self.themes_of[at].append(slug)
+        self.theme_films = {s: np.asarray(p, dtype=np.int64) for s, p in theme_films.items()}
+        self.theme_rank = {s: np.asarray(r, dtype=np.int64) for s, r in theme_rank.items()}
+        self.person_films = {p: np.asarray(f, dtype=np.int64) for p, f in person_films.items()}
+        self.themes = themes
+        self.theme_by_slug = {t.slug: t for t in themes}
+        self.theme_idf = {s: math.log(1 + n / len(p)) for s, p in theme_films.items()}
+        self.person_idf = {p: math.log(1 + n / len(f)) for p, f in person_films.items()}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def positions_of(self, film_ids: Iterable[int]) -> Positions:
+        return np.asarray([self.position[f] for f in film_ids if f in self.position], dtype=np.int64)
+
+    def features(self) -> dict[int, list[str]]:
+        """film id -> its themes and people, the taste model's side information."""
+        return {
+            int(film_id): [*(f"t:{s}" for s in self.themes_of[pos]), *(f"p:{k}" for k in self.people_keys[pos])]
+            for pos, film_id in enumerate(self.ids.tolist())
+        }
+
+    def theme_title(self, slug: str) -> str:
+        theme = self.theme_by_slug.get(slug)
+        return theme.title if theme else slug
+
+
+@dataclass(frozen=True)
+class _Versions:
+    catalog: str
+    ratings: int
+    watching: int
+    collections: int
+
+
+class ClubStats:
+    """A server's ratings, watchlists and screenings as arrays over the snapshot's positions."""
+
+    def __init__(
+        self,
+        snapshot: CatalogSnapshot,
+        ratings: Mapping[int, tuple[float, int]],
+        watchlist: Mapping[int, int],
+        watched: Iterable[int],
+    ) -> None:
+        n = len(snapshot)
+        self.count = np.zeros(n, dtype=np.int64)
+        self.total = np.zeros(n, dtype=np.float64)
+        for film_id, (average, count) in ratings.items():
+            pos = snapshot.position.get(film_id)
+            if pos is not None:
+                self.count[pos] = count
+                self.total[pos] = average * count
+        self.watchlist = np.zeros(n, dtype=np.int64)
+        for film_id, count in watchlist.items():
+            pos = snapshot.position.get(film_id)
+            if pos is not None:
+                self.watchlist[pos] = count
+        self.watched = np.zeros(n, dtype=bool)
+        self.watched[snapshot.positions_of(watched)] = True
+        rated = int(self.count.sum())
+        self.mean = float(self.total.sum() / rated) if rated else 3.5
+        bayes = (PRIOR_RATINGS * self.mean + self.total) / (PRIOR_RATINGS + self.count)
+        self.base: Scores = np.where(self.count > 0, bayes - self.mean + 0.1 * np.log1p(self.count), 0.0)
+        self.base += 0.25 * np.log1p(self.watchlist)
+
+    def average(self, pos: int) -> float | None:
+        return float(self.total[pos] / self.count[pos]) if self.count[pos] else None
+
+    def rating_text(self, pos: int) -> str:
+        count = int(self.count[pos])
+        if not count:
+            return "no club ratings yet"
+        return f"{stars_text(self.total[pos] / count)} from {_plural(count, 'member')}"
+
+
+@dataclass(frozen=True)
+class _Taste:
+    model: TasteModel
+    positions: Positions  # snapshot position of each of model.films
+
+
+_V = TypeVar("_V")
+
+
+class _Cache(OrderedDict[int, tuple[object, _V]], Generic[_V]):
+    """Per-server values with the key they were built for, least recently used dropped beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def fresh(self, guild_id: int, key: object) -> _V | None:
+        hit = self.get(guild_id)
+        if hit is None or hit[0] != key:
+            return None
+        self.move_to_end(guild_id)
+        return hit[1]
+
+    def store(self, guild_id: int, key: object, value: _V) -> _V:
+        self[guild_id] = (key, value)
+        self.move_to_end(guild_id)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+# -- the engine ----------------------------------------------------------------------------------------------------
+
+
+class Recommender:
+    """Recommendations for every server of one database, with the caches that keep them fast.
+
+    Use one per database (:func:`recommender_for`); it is safe to share between cogs and concurrent requests.
+    """
+
+    def __init__(self, db: Database, *, params: TasteParams | None = None, rng: random.Random | None = None) -> None:
+        self.db = db
+        self.params = params or TasteParams()
+        self.rng = rng or random.Random()
+        self._snapshot: CatalogSnapshot | None = None
+        self._snapshot_lock = asyncio.Lock()
+        self._club: _Cache[ClubStats] = _Cache(64)
+        self._collections: _Cache[list[Collection]] = _Cache(64)
+        self._taste: _Cache[_Taste | None] = _Cache(8)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    # -- caches ----------------------------------------------------------------------------------------------------
+
+    async def _versions(self, guild_id: int) -> _Versions:
+        row = await self.db.fetchone(sql.VERSIONS, (guild_id,))
+        if row is None:  # pragma: no cover - the query always returns one row
+            return _Versions("", 0, 0, 0)
+        return _Versions(row[0] or "", int(row[1]), int(row[2]), int(row[3]))
+
+    def _lock(self, guild_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(guild_id, asyncio.Lock())
+
+    async def snapshot(self, catalog_key: str | None = None) -> CatalogSnapshot:
+        """The catalog as arrays, rebuilt when the loaded catalog changed."""
+        if catalog_key is None:
+            catalog_key = (await self._versions(0)).catalog
+        current = self._snapshot
+        if current is not None and current.key == catalog_key:
+            return current
+        async with self._snapshot_lock:
+            current = self._snapshot
+            if current is not None and current.key == catalog_key:
+                return current
+            rows = [tuple(r) for r in await self.db.fetchall(sql.SNAPSHOT_FILMS)]
+            film_themes = [(int(r[0]), str(r[1])) for r in await self.db.fetchall(sql.SNAPSHOT_FILM_THEMES)]
+            themes = await list_themes(self.db)
+            built = await asyncio.to_thread(CatalogSnapshot, catalog_key, rows, film_themes, themes)
+            self._snapshot = built
+            return built
+
+    async def warm(self) -> None:
+        """Build the catalog snapshot now (at start-up) instead of on the first request."""
+        await self.snapshot()
+
+    async def _state(self, guild_id: int) -> tuple[_Versions, CatalogSnapshot, ClubStats]:
+        versions = await self._versions(guild_id)
+        snapshot = await self.snapshot(versions.catalog)
+        key = (versions.catalog, versions.ratings, versions.watching)
+        club = self._club.fresh(guild_id, key)
+        if club is None:
+            async with self._lock(guild_id):
+                club = self._club.fresh(guild_id, key)
+                if club is None:
+                    ratings = {f: (s.average, s.count) for f, s in (await film_ratings(self.db, guild_id)).items()}
+                    watchlist = await watchlist_counts(self.db, guild_id)
+                    watched = await club_watched(self.db, guild_id)
+                    club = self._club.store(guild_id, key, ClubStats(snapshot, ratings, watchlist, watched))
+        return versions, snapshot, club
+
+    async def _guild_collections(self, guild_id: int, versions: _Versions) -> list[Collection]:
+        key = (versions.catalog, versions.collections)
+        found = self._collections.fresh(guild_id, key)
+        if found is None:
+            found = self._collections.store(guild_id, key, await list_collections(self.db, guild_id))
+        return found
+
+    async def _taste_model(self, guild_id: int, versions: _Versions, snapshot: CatalogSnapshot) -> _Taste | None:
+        key = (versions.catalog, versions.ratings, versions.watching)
+        hit = self._taste.get(guild_id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        async with self._lock(guild_id):
+            hit = self._taste.get(guild_id)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+            rows = await self.db.fetchall(sql.INTERACTIONS, {"guild_id": guild_id})
+            interactions = [
+                Interaction(r[0], r[1], None if r[2] is None else float(r[2]), _seconds(r[3]))
+                for r in rows
+                if r[1] in snapshot.position
+            ]
+            taste = await asyncio.to_thread(self._fit, interactions, snapshot) if interactions else None
+            return self._taste.store(guild_id, key, taste)
+
+    async def needs_fit(self, guild_id: int) -> bool:
+        """Whether the next /forme or /tonight must (re)fit the server's taste model first (worth a deferral)."""
+        versions = await self._versions(guild_id)
+        hit = self._taste.get(guild_id)
+        stale_snapshot = self._snapshot is None or self._snapshot.key != versions.catalog
+        return stale_snapshot or hit is None or hit[0] != (versions.catalog, versions.ratings, versions.watching)
+
+    def _fit(self, interactions: list[Interaction], snapshot: CatalogSnapshot) -> _Taste:
+        model = TasteModel.fit(interactions, snapshot.features(), films=snapshot.ids.tolist(), params=self.params)
+        return _Taste(model, snapshot.positions_of(model.films.tolist()))
+
+    # -- themes ----------------------------------------------------------------------------------------------------
+
+    async def themes(self, guild_id: int) -> list[Theme]:
+        """The curated themes (by title), then this server's collections (by name)."""
+        versions = await self._versions(guild_id)
+        snapshot = await self.snapshot(versions.catalog)
+        collections = await self._guild_collections(guild_id, versions)
+        return [*snapshot.themes, *(c.as_theme() for c in collections)]
+
+    async def search_themes(self, guild_id: int, text: str, limit: int = 25) -> list[Theme]:
+        return search_themes(await self.themes(guild_id), text, limit)
+
+    async def resolve_theme(self, guild_id: int, text: str) -> Theme:
+        """Re-validate what a member typed (or autocomplete sent) as a theme of this server."""
+        return resolve_theme(await self.themes(guild_id), text)
+
+    async def theme_from_key(self, guild_id: int, key: str) -> Theme:
+        """The theme a button's :func:`theme_key` stands for."""
+        for theme in await self.themes(guild_id):
+            if theme_key(theme) == key:
+                return theme
+        raise NotFoundError("That theme or collection no longer exists.")
+
+    async def _theme_members(
+        self, guild_id: int, versions: _Versions, snapshot: CatalogSnapshot, theme: Theme
+    ) -> tuple[Positions, Scores]:
+        """(positions in the theme's own order, centrality bonus per position)."""
+        collection_id = theme.collection_id or collection_id_of(theme.slug)
+        if collection_id is not None:
+            collections = await self._guild_collections(guild_id, versions)
+            found = next((c for c in collections if c.id == collection_id), None)
+            if found is None:
+                raise NotFoundError(f"The collection {theme.title!r} no longer exists.")
+            positions = snapshot.positions_of(found.film_ids)
+            return positions, np.zeros(len(positions))
+        positions = snapshot.theme_films.get(theme.slug, np.zeros(0, dtype=np.int64))
+        ranks = snapshot.theme_rank.get(theme.slug, np.zeros(0, dtype=np.int64))
+        bonus = np.zeros(len(positions))
+        for rank, value in enumerate(CENTRALITY):
+            bonus[ranks == rank] = value
+        return positions, bonus
+
+    # -- /recommend ------------------------------------------------------------------------------------------------
+
+    async def recommend(
+        self, guild_id: int, theme: Theme, filters: Filters | None = None, *, count: int = 5, page: int = 0
+    ) -> PickList:
+        """One page of a theme's best films for the club, each with why."""
+        filters = filters or Filters()
+        count = _clamp_count(count)
+        versions, snapshot, club = await self._state(guild_id)
+        positions, bonus = await self._theme_members(guild_id, versions, snapshot, theme)
+        if not len(positions):
+            hint = " A moderator can add films with `/collection add`." if theme.is_collection else ""
+            raise NothingFound(f"{theme.title} has no films yet.{hint}")
+        mask = _filter_mask(snapshot, club, positions, filters)
+        if not mask.any():
+            raise NothingFound(_explain_empty(snapshot, club, positions, filters, theme.title))
+        chosen, score = positions[mask], club.base[positions[mask]] + bonus[mask]
+        score = score - WATCHED_PENALTY * club.watched[chosen]
+        order = np.lexsort((np.arange(len(chosen)), -score))
+        start = page * count
+        if start >= len(chosen):
+            raise NothingFound(f"That was every pick in {theme.title} with these filters.")
+        shown = chosen[order[start : start + count]]
+        films = await get_films(self.db, snapshot.ids[shown].tolist())
+        picks = tuple(
+            Pick(films[int(snapshot.ids[pos])], _theme_reason(snapshot, club, int(pos), theme)) for pos in shown
+        )
+        described = filters.describe()
+        heading = f"{theme.title} · {described}" if described else theme.title
+        return PickList(heading, picks, page, count, len(chosen))
+
+    # -- /similar --------------------------------------------------------------------------------------------------
+
+    async def similar(self, guild_id: int, film: Film, *, count: int = 5) -> PickList:
+        """Films sharing themes, people and era with ``film``, ranked, with what they share."""
+        count = _clamp_count(count)
+        _versions, snapshot, club = await self._state(guild_id)
+        target = snapshot.position.get(film.id)
+        if target is None:
+            raise NotFoundError(f"{film.label} is no longer in the catalog.")
+        score = np.zeros(len(snapshot))
+        for slug in snapshot.themes_of[target]:
+            score[snapshot.theme_films[slug]] += snapshot.theme_idf[slug]
+        directors = snapshot.directors[target]
+        for key in dict.fromkeys(snapshot.people_keys[target]):
+            weight = 1.2 if key in directors else 1.0
+            score[snapshot.person_films[key]] += weight * snapshot.person_idf[key]
+        score[target] = 0.0
+        candidates = np.flatnonzero(score > 0)
+        if not len(candidates):
+            raise NothingFound(f"Nothing else in the catalog shares a theme or a person with {film.label}.")
+        gap = np.abs(snapshot.year[candidates] - snapshot.year[target]).astype(np.float64)
+        total = (
+            score[candidates]
+            + 0.6 * np.clip(1.0 - gap / 20.0, 0.0, None)
+            + 0.2 * (snapshot.kind[candidates] == snapshot.kind[target])
+            + 0.25 * club.base[candidates]
+        )
+        order = np.lexsort((candidates, -total))
+        shown = candidates[order[:count]]
+        films = await get_films(self.db, snapshot.ids[shown].tolist())
+        picks = tuple(
+            Pick(films[int(snapshot.ids[pos])], _similar_reason(snapshot, club, int(pos), target)) for pos in shown
+        )
+        return PickList(f"Like {film.label}", picks, 0, count, len(candidates))
+
+    # -- /surprise -------------------------------------------------------------------------------------------------
+
+    async def surprise(self, guild_id: int, theme: Theme | None = None, *, exclude: int | None = None) -> Pick:
+        """One film the club has not watched, drawn at random, better-rated films more likely."""
+        versions, snapshot, club = await self._state(guild_id)
+        if theme is None:
+            positions, bonus = np.arange(len(snapshot), dtype=np.int64), np.zeros(len(snapshot))
+        else:
+            positions, bonus = await self._theme_members(guild_id, versions, snapshot, theme)
+        mask = ~club.watched[positions]
+        where = f" in {theme.title}" if theme else ""
+        if not mask.any():
+            raise NothingFound(
+                f"The club has watched every film{where}. Try another theme, or `/recommend` with include_watched."
+            )
+        if exclude is not None and int(mask.sum()) > 1:
+            mask &= snapshot.ids[positions] != exclude
+        pool, weight = positions[mask], club.base[positions[mask]] + bonus[mask]
+        weights = np.exp(2.0 * (weight - weight.max()))
+        pos = int(pool[self.rng.choices(range(len(pool)), weights=weights.tolist())[0]])
+        film = (await get_films(self.db, [int(snapshot.ids[pos])]))[int(snapshot.ids[pos])]
+        reason = " · ".join([f"the club hasn't seen it{where}", film.kind, film.length, club.rating_text(pos)])
+        return Pick(film, reason)
+
+    # -- /forme ----------------------------------------------------------------------------------------------------
+
+    async def for_member(
+        self, guild_id: int, user_id: int, *, count: int = 5, page: int = 0, theme: Theme | None = None
+    ) -> PickList:
+        """Picks from a member's own ratings; never a film they rated or marked watched."""
+        count = _clamp_count(count)
+        versions, snapshot, club = await self._state(guild_id)
+        if theme is None:
+            positions = np.arange(len(snapshot), dtype=np.int64)
+        else:
+            positions, _bonus = await self._theme_members(guild_id, versions, snapshot, theme)
+        taste = await self._taste_model(guild_id, versions, snapshot)
+        if taste is not None and taste.model.knows(user_id):
+            seen = taste.model.interacted(user_id)  # the same ratings and marks as seen_by, already in memory
+        else:
+            seen = (await seen_by(self.db, guild_id, [user_id]))[user_id]
+        positions = positions[_unseen(snapshot, positions, [seen])]
+        where = f" in {theme.title}" if theme else ""
+        if not len(positions):
+            raise NothingFound(f"You have seen every film{where}: nothing left to recommend.")
+        scores = _member_scores(taste, user_id, len(snapshot))
+        if taste is None or scores is None:
+            note = (
+                "You haven't rated anything yet, so these are the club's favourites you haven't seen. "
+                "Rate films you've watched and these picks become your own."
+            )
+            return await self._club_favourites(snapshot, club, positions, count, page, f"For you{where}", note)
+        known = positions[~np.isnan(scores[positions])]
+        if not len(known):
+            raise NothingFound(f"No film{where} is close enough to your ratings yet; rate a few more.")
+        raw = scores[known]
+        spread = float(np.abs(raw).max()) or 1.0
+        final = raw / spread + 0.02 * club.base[known]
+        order = np.lexsort((known, -final))
+        start = page * count
+        if start >= len(known):
+            raise NothingFound("That was every pick for you.")
+        shown = known[order[start : start + count]]
+        films = await get_films(self.db, snapshot.ids[shown].tolist())
+        explain = _TasteExplainer(snapshot, club, taste.model, user_id)
+        picks = tuple(Pick(films[int(snapshot.ids[pos])], explain.reason(int(pos))) for pos in shown)
+        return PickList(f"For you{where}", picks, page, count, len(known))
+
+    async def _club_favourites(
+        self,
+        snapshot: CatalogSnapshot,
+        club: ClubStats,
+        positions: Positions,
+        count: int,
+        page: int,
+        heading: str,
+        note: str,
+    ) -> PickList:
+        order = np.lexsort((positions, -club.base[positions]))
+        start = page * count
+        if start >= len(positions):
+            raise NothingFound("That was every pick.")
+        shown = positions[order[start : start + count]]
+        films = await get_films(self.db, snapshot.ids[shown].tolist())
+        picks = tuple(Pick(films[int(snapshot.ids[pos])], _favourite_reason(snapshot, club, int(pos))) for pos in shown)
+        return PickList(heading, picks, page, count, len(positions), note)
+
+    # -- /tonight --------------------------------------------------------------------------------------------------
+
+    async def tonight(
+        self,
+        guild_id: int,
+        members: Mapping[int, str],
+        *,
+        count: int = 5,
+        max_runtime: int | None = None,
+        kind: str | None = None,
+    ) -> PickList:
+        """Films none of ``members`` (user id -> display name) has seen, best for the least-happy of them."""
+        if not members:
+            raise UserError("Name who is watching, or pick a voice channel with people in it.")
+        if len(members) > MAX_GROUP:
+            raise UserError(f"Tonight's picks work for up to {MAX_GROUP} people at once.")
+        count = _clamp_count(count)
+        filters = Filters(max_runtime=max_runtime, kind=kind, include_watched=True)
+        versions, snapshot, club = await self._state(guild_id)
+        seen = await seen_by(self.db, guild_id, members)
+        taste = await self._taste_model(guild_id, versions, snapshot)
+        positions = np.arange(len(snapshot), dtype=np.int64)
+        if taste is not None and len(snapshot) > self.params.max_films:
+            positions = np.sort(taste.positions)  # rank only the films the model knows
+        positions = positions[_unseen(snapshot, positions, seen.values())]
+        unseen = len(positions)
+        positions = positions[_filter_mask(snapshot, club, positions, filters)]
+        if not len(positions):
+            if unseen:
+                widen = " or ".join(
+                    name for name, value in (("raise max_runtime", max_runtime), ("drop kind", kind)) if value
+                )
+                raise NothingFound(f"No film that none of you has seen fits {filters.describe()}; {widen}.")
+            raise NothingFound("Between you, you have seen every film in the catalog.")
+        matches: dict[int, Scores] = {}
+        untrained = []
+        for user_id in members:
+            scores = _member_scores(taste, user_id, len(snapshot))
+            if scores is None:
+                untrained.append(members[user_id])
+                values = club.base[positions]
+            else:
+                values = np.nan_to_num(scores[positions], nan=float(np.nanmin(scores)))
+            matches[user_id] = _percentiles(values)
+        table = np.vstack(list(matches.values()))
+        group = table.min(axis=0) + 0.05 * table.mean(axis=0)
+        order = np.lexsort((positions, -club.base[positions], -group))[:count]
+        shown = positions[order]
+        films = await get_films(self.db, snapshot.ids[shown].tolist())
+        picks = []
+        for column, pos in zip(order.tolist(), shown.tolist(), strict=True):
+            per_member = {members[u]: float(matches[u][column]) for u in members}
+            picks.append(
+                Pick(films[int(snapshot.ids[pos])], _tonight_reason(per_member, films[int(snapshot.ids[pos])]))
+            )
+        note = None
+        if untrained:
+            note = (
+                f"{_join(untrained)} {'has' if len(untrained) == 1 else 'have'} no ratings yet, so "
+                f"{'their' if len(untrained) > 1 else 'that'} match follows the club's taste."
+            )
+        heading = f"Tonight for {_join(list(members.values()))}"
+        return PickList(heading, tuple(picks), 0, count, len(positions), note)
+
+    # -- /film, /theme ---------------------------------------------------------------------------------------------
+
+    async def film_facts(self, guild_id: int, film: Film) -> FilmFacts:
+        versions, snapshot, club = await self._state(guild_id)
+        pos = snapshot.position.get(film.id)
+        collections = await self._guild_collections(guild_id, versions)
+        return FilmFacts(
+            film=film,
+            theme_titles=tuple(snapshot.theme_title(slug) for slug in film.themes),
+            collections=tuple(c.title for c in collections if film.id in c.film_ids),
+            average=None if pos is None else club.average(pos),
+            reviews=0 if pos is None else int(club.count[pos]),
+            watchlisted_by=tuple(await watchlisted_by(self.db, guild_id, film.id)),
+            club_watched=False if pos is None else bool(club.watched[pos]),
+        )
+
+    async def theme_page(self, guild_id: int, theme: Theme, page: int = 0) -> ThemePage:
+        """A theme's (or collection's) films in its own order, :data:`PAGE_SIZE_THEME` to a page."""
+        versions, snapshot, club = await self._state(guild_id)
+        positions, bonus = await self._theme_members(guild_id, versions, snapshot, theme)
+        positions = positions[np.lexsort((np.arange(len(positions)), -bonus))]  # its core films first
+        pages = _pages(len(positions), PAGE_SIZE_THEME)
+        page = min(max(page, 0), pages - 1)
+        shown = positions[page * PAGE_SIZE_THEME : (page + 1) * PAGE_SIZE_THEME]
+        films = await get_films(self.db, snapshot.ids[shown].tolist())
+        lines = []
+        for pos in shown.tolist():
+            film = films[int(snapshot.ids[pos])]
+            parts = [f"**{film.title}** ({film.year})", film.kind, film.length]
+            if club.count[pos]:
+                parts.append(club.rating_text(pos))
+            if club.watched[pos]:
+                parts.append("watched by the club")
+            lines.append(" · ".join(parts))
+        return ThemePage(theme, tuple(lines), page, pages, len(positions))
+
+    async def theme_list(self, guild_id: int, page: int = 0) -> ThemeListPage:
+        themes = await self.themes(guild_id)
+        pages = _pages(len(themes), PAGE_SIZE_THEMES)
+        page = min(max(page, 0), pages - 1)
+        shown = themes[page * PAGE_SIZE_THEMES : (page + 1) * PAGE_SIZE_THEMES]
+        return ThemeListPage(tuple(shown), page, pages, len(themes))
+
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _seconds(text: str) -> float:
+    """A stored moment as Unix seconds (0 for anything unreadable: it then only counts as the oldest)."""
+    try:
+        return from_db(text).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _unseen(snapshot: CatalogSnapshot, positions: Positions, seen: Iterable[Iterable[int]]) -> npt.NDArray[np.bool_]:
+    """Which of ``positions`` nobody in ``seen`` (one set of film ids per member) has seen."""
+    keep = np.ones(len(snapshot), dtype=bool)
+    for films in seen:
+        keep[snapshot.positions_of(films)] = False
+    return keep[positions]
+
+
+def _clamp_count(count: int) -> int:
+    if not 1 <= count <= MAX_COUNT:
+        raise UserError(f"Ask for 1 to {MAX_COUNT} picks.")
+    return count
+
+
+def _member_scores(taste: _Taste | None, user_id: int, size: int) -> Scores | None:
+    """A member's taste scores over snapshot positions (NaN where the model does not rank), or None."""
+    if taste is None:
+        return None
+    raw = taste.model.scores(user_id)
+    if raw is None:
+        return None
+    scores = np.full(size, np.nan)
+    scores[taste.positions] = raw
+    return scores
+
+
+def _percentiles(values: Scores) -> Scores:
+    """Each film's match for one member: 1.0 for their best-predicted film, 0.0 for their worst; films predicted
+    equally share their average rank, so a tie never pretends to be a preference."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    below = np.searchsorted(ordered, ordered, side="left")  # sorted queries: a linear merge, not random probes
+    through = np.searchsorted(ordered, ordered, side="right")
+    rank = np.empty(len(values))
+    rank[order] = below + (through - below - 1) / 2.0
+    return np.asarray(rank / max(1, len(values) - 1), dtype=np.float64)
+
+
+def _filter_mask(
+    snapshot: CatalogSnapshot, club: ClubStats, positions: Positions, filters: Filters
+) -> npt.NDArray[np.bool_]:
+    mask = np.ones(len(positions), dtype=bool)
+    if filters.decade is not None:
+        mask &= (snapshot.year[positions] // 10) * 10 == filters.decade
+    if filters.max_runtime is not None:
+        mask &= snapshot.runtime[positions] <= filters.max_runtime
+    if filters.kind is not None:
+        code = snapshot.kinds.index(filters.kind)
+        mask &= snapshot.kind[positions] == code
+    if not filters.include_watched:
+        mask &= ~club.watched[positions]
+    return mask
+
+
+def _explain_empty(
+    snapshot: CatalogSnapshot, club: ClubStats, positions: Positions, filters: Filters, title: str
+) -> str:
+    """Which filter left nothing, and how many films widening it would give."""
+    options = []
+    relaxed = {
+        "decade": Filters(None, filters.max_runtime, filters.kind, filters.include_watched),
+        "max_runtime": Filters(filters.decade, None, filters.kind, filters.include_watched),
+        "kind": Filters(filters.decade, filters.max_runtime, None, filters.include_watched),
+        "include_watched": Filters(filters.decade, filters.max_runtime, filters.kind, True),
+    }
+    active = {
+        "decade": filters.decade is not None,
+        "max_runtime": filters.max_runtime is not None,
+        "kind": filters.kind is not None,
+        "include_watched": not filters.include_watched,
+    }
+    for name, wider in relaxed.items():
+        if active[name]:
+            found = int(_filter_mask(snapshot, club, positions, wider).sum())
+            if found:
+                options.append((found, name))
+    options.sort(key=lambda pair: -pair[0])
+    described = filters.describe()
+    what = f"No film in {title} fits {described}" if described else f"No film in {title} is left"
+    if not filters.include_watched:
+        what += " that the club hasn't watched"
+    if not options:
+        return f"{what}. Try fewer filters or another theme."
+    advice = []
+    for found, name in options[:2]:
+        if name == "include_watched":
+            advice.append(f"set include_watched to True ({_plural(found, 'film')})")
+        elif name == "max_runtime":
+            advice.append(f"raise or drop max_runtime ({_plural(found, 'film')})")
+        else:
+            advice.append(f"drop {name} ({_plural(found, 'film')})")
+    return f"{what}. To widen it, {' or '.join(advice)}."
+
+
+def _theme_reason(snapshot: CatalogSnapshot, club: ClubStats, pos: int, theme: Theme) -> str:
+    parts = [snapshot.kinds[snapshot.kind[pos]], f"{snapshot.runtime[pos]} min"]
+    others = [snapshot.theme_title(s) for s in snapshot.themes_of[pos] if s != theme.slug][:2]
+    if others:
+        parts.append(f"also {', '.join(others)}")
+    parts.append(club.rating_text(pos))
+    if club.watchlist[pos]:
+        parts.append(f"on {_plural(int(club.watchlist[pos]), 'watchlist')}")
+    parts.append("the club watched it" if club.watched[pos] else "the club hasn't seen it")
+    return " · ".join(parts)
+
+
+def _similar_reason(snapshot: CatalogSnapshot, club: ClubStats, pos: int, target: int) -> str:
+    parts = []
+    shared_themes = [snapshot.theme_title(s) for s in snapshot.themes_of[pos] if s in snapshot.themes_of[target]]
+    if shared_themes:
+        parts.append(f"shares {', '.join(shared_themes[:2])}")
+    mine = set(snapshot.people_keys[target])
+    people = [p for p, k in zip(snapshot.people[pos], snapshot.people_keys[pos], strict=True) if k in mine]
+    if people:
+        parts.append(f"with {', '.join(people[:2])}")
+    gap = abs(int(snapshot.year[pos]) - int(snapshot.year[target]))
+    parts.append(
+        "same year"
+        if gap == 0
+        else f"{gap} year{'s' if gap != 1 else ''} apart"
+        if gap <= 10
+        else str(snapshot.year[pos])
+    )
+    if club.count[pos]:
+        parts.append(club.rating_text(pos))
+    if club.watched[pos]:
+        parts.append("the club watched it")
+    return " · ".join(parts)
+
+
+def _favourite_reason(snapshot: CatalogSnapshot, club: ClubStats, pos: int) -> str:
+    parts = [snapshot.kinds[snapshot.kind[pos]], f"{snapshot.runtime[pos]} min", club.rating_text(pos)]
+    if club.watchlist[pos]:
+        parts.append(f"on {_plural(int(club.watchlist[pos]), 'watchlist')}")
+    return " · ".join(parts)
+
+
+def _tonight_reason(per_member: Mapping[str, float], film: Film) -> str:
+    ranked = sorted(per_member.items(), key=lambda pair: (-pair[1], pair[0]))
+    matches = ", ".join(f"{name} {round(value * 100)}%" for name, value in ranked)
+    lowest = min(per_member.values())
+    if len(ranked) == 1:
+        lead = f"suits {ranked[0][0]}"
+    elif lowest >= MATCH_SUITS_ALL:
+        lead = f"suits all {len(ranked)}"
+    else:
+        best = [name for name, value in ranked if value >= MATCH_SUITS_ALL] or [ranked[0][0]]
+        lead = f"suits {_join(best)} most"
+    return f"{lead} — match {matches} · {film.kind} · {film.length}"
+
+
+class _TasteExplainer:
+    """Reasons for one member's picks: their films that predict it, shared themes and people, like-minded members."""
+
+    def __init__(self, snapshot: CatalogSnapshot, club: ClubStats, model: TasteModel, user_id: int) -> None:
+        self.snapshot = snapshot
+        self.club = club
+        self.model = model
+        self.user_id = user_id
+        ratings = model.ratings_by(user_id)
+        mean = sum(ratings.values()) / len(ratings) if ratings else 0.0
+        recent = model.recent(user_id, RECENT_FILMS)  # what "you liked" means: lately, not ten years ago
+        self.liked = {f for f in recent if ratings.get(f, 5.0) >= min(3.5, mean)}  # unrated: watched, counts
+        liked = self.liked or set(recent)
+        self.liked_themes: dict[str, int] = {}
+        self.liked_people: dict[str, int] = {}
+        for film_id in liked:
+            pos = snapshot.position.get(film_id)
+            if pos is None:
+                continue
+            for slug in snapshot.themes_of[pos]:
+                self.liked_themes[slug] = self.liked_themes.get(slug, 0) + 1
+            for person in snapshot.people_keys[pos]:
+                self.liked_people[person] = self.liked_people.get(person, 0) + 1
+        self.neighbours = model.similar_members(user_id)
+
+    def reason(self, pos: int) -> str:
+        film_id = int(self.snapshot.ids[pos])
+        parts = []
+        because = [b for b in self.model.because(self.user_id, film_id, limit=5) if b.film_id in self.liked][:1]
+        if because:
+            other = self.snapshot.position.get(because[0].film_id)
+            title = self.snapshot.titles[other] if other is not None else "a film you watched"
+            stars = because[0].stars
+            parts.append(f"because you gave {title} {stars_text(stars)}" if stars else f"because you watched {title}")
+        themes = sorted(
+            (s for s in self.snapshot.themes_of[pos] if s in self.liked_themes),
+            key=lambda s: (-self.liked_themes[s], s),
+        )
+        if themes:
+            parts.append(", ".join(self.snapshot.theme_title(s) for s in themes[:2]))
+        people = [
+            p
+            for p, k in zip(self.snapshot.people[pos], self.snapshot.people_keys[pos], strict=True)
+            if k in self.liked_people
+        ]
+        if people:
+            parts.append(f"with {', '.join(people[:2])}")
+        fans = [self.model.rating(other, film_id) for other, _similarity in self.neighbours]
+        liked = [stars for stars in fans if stars is not None and stars >= 3.5]
+        if liked:
+            average = sum(liked) / len(liked)
+            who = "member" if len(liked) == 1 else "members"
+            parts.append(f"{len(liked)} {who} with similar taste gave it {stars_text(average)}")
+        if not parts:
+            parts.append(self.club.rating_text(pos))
+        if self.club.watched[pos]:
+            parts.append("the club watched it without you")
+        return " · ".join(parts)
+
+
+_ENGINES: weakref.WeakKeyDictionary[Database, Recommender] = weakref.WeakKeyDictionary()
+
+
+def recommender_for(db: Database) -> Recommender:
+    """The one :class:`Recommender` of a database, shared by every cog that recommends."""
+    engine = _ENGINES.get(db)
+    if engine is None:
+        engine = _ENGINES[db] = Recommender(db)
+    return engine

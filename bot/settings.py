@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="Seconds to wait for more servers to stream in after connecting before reporting ready.",
     )
     log_level: LogLevel = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+    picks_grace_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="Weekly picks missed while the bot was down are posted at start-up within this many hours.",
+    )
     discord_api_base_url: AnyHttpUrl | None = Field(
         default=None,
         description="Discord's REST API base URL; set only for a REST proxy (or the tests' loopback Discord).",

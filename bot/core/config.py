@@ -1,0 +1,287 @@
+"""Moderator configuration: channels, roles, timezone and the weekly picks schedule, with every change recorded.
+
+Each change is a read-modify-write of the server's settings row in one transaction together with one history entry
+per setting that changed (who, when, old value -> new value), so the history never disagrees with the settings.
+Validation happens before anything is written: a bad value changes nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from bot.core import schedule
+from bot.core.clock import Clock, from_db, to_db
+from bot.core.errors import UserError
+from bot.core.films import list_themes, resolve_theme
+from bot.core.guilds import GuildSettings, get_settings, settings_row
+from bot.db import config as sql
+from bot.db import guilds as guilds_sql
+from bot.db.database import Database, Transaction
+
+MIN_PICKS = 2
+MAX_PICKS = 10
+HISTORY_LIMIT = 15
+
+
+class ChannelKind(enum.Enum):
+    PICKS = "picks"
+    POLLS = "polls"
+    ANNOUNCEMENTS = "announcements"
+
+    @property
+    def setting(self) -> str:
+        return f"{self.value}_channel_id"
+
+
+class RoleKind(enum.Enum):
+    MODERATOR = "moderator"
+    VOTER = "voter"
+
+    @property
+    def setting(self) -> str:
+        return f"{self.value}_role_id"
+
+
+#: Setting name -> how moderators read it, in the order /config show and the history list them.
+LABELS: dict[str, str] = {
+    "picks_channel_id": "Picks channel",
+    "polls_channel_id": "Polls channel",
+    "announcements_channel_id": "Announcements channel",
+    "moderator_role_id": "Moderator role",
+    "voter_role_id": "Voter role",
+    "timezone": "Timezone",
+    "picks_enabled": "Weekly picks",
+    "picks_day": "Picks day",
+    "picks_time": "Picks time",
+    "picks_count": "Picks per week",
+    "picks_themes": "Picks themes",
+    "picks_poll": "Watch-party poll with the picks",
+}
+
+#: The bot's channel permissions a post needs: the permission's attribute name -> its name in Discord's settings.
+POSTING_PERMISSIONS: dict[str, str] = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One setting that changed; values are stored text (``None`` = unset), see :func:`display`."""
+
+    setting: str
+    old: str | None
+    new: str | None
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.setting, self.setting)
+
+    def describe(self) -> str:
+        return f"{self.label}: {display(self.setting, self.old)} → {display(self.setting, self.new)}"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    user_id: int
+    changed_at: datetime
+    change: Change
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    settings: GuildSettings
+    changes: list[Change]
+
+
+def stored_text(setting: str, value: Any) -> str | None:
+    """A setting's value as the history stores it."""
+    if value is None:
+        return None
+    if setting == "picks_day":
+        return schedule.WEEKDAYS[int(value)]
+    if setting == "picks_themes":
+        return ", ".join(value) if value else "all"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def display(setting: str, value: str | None) -> str:
+    """A stored value as moderators read it: channels and roles as mentions (which never ping in embeds)."""
+    if value is None:
+        return "not set"
+    if setting.endswith("_channel_id"):
+        return f"<#{value}>"
+    if setting.endswith("_role_id"):
+        return f"<@&{value}>"
+    return value
+
+
+def diff(before: GuildSettings, after: GuildSettings) -> list[Change]:
+    changes = []
+    for field in fields(GuildSettings):
+        if field.name == "guild_id":
+            continue
+        old, new = getattr(before, field.name), getattr(after, field.name)
+        if old != new:
+            changes.append(Change(field.name, stored_text(field.name, old), stored_text(field.name, new)))
+    return changes
+
+
+async def _apply(db: Database, clock: Clock, guild_id: int, user_id: int, **values: Any) -> ConfigResult:
+    """Change some settings and record the history of what actually changed, in one transaction."""
+    now = to_db(clock.now())
+    async with db.transaction() as tx:
+        current = await get_settings(tx, guild_id)
+        updated = replace(current, **values)
+        changes = diff(current, updated)
+        if changes:
+            await tx.execute(guilds_sql.SAVE_SETTINGS, settings_row(updated, now))
+            await _record(tx, guild_id, user_id, now, changes)
+    return ConfigResult(updated, changes)
+
+
+async def _record(tx: Transaction, guild_id: int, user_id: int, now: str, changes: list[Change]) -> None:
+    await tx.executemany(
+        sql.INSERT_CHANGE,
+        [
+            {
+                "guild_id": guild_id,
+                "user_id": user_id,
+                "changed_at": now,
+                "setting": change.setting,
+                "old_value": change.old,
+                "new_value": change.new,
+            }
+            for change in changes
+        ],
+    )
+
+
+# -- validation -----------------------------------------------------------------------------------------------------
+
+
+def missing_posting_permissions(granted: Mapping[str, bool]) -> list[str]:
+    """The Discord names of the posting permissions the bot lacks, given its permissions in a channel.
+
+    Discord withholds the later ones when an earlier one is missing (no Send Messages means no Embed Links either),
+    so only the first missing one of that chain is named: granting it may be all that is needed.
+    """
+    missing = [label for name, label in POSTING_PERMISSIONS.items() if not granted.get(name, False)]
+    for root in ("View Channel", "Send Messages"):
+        if root in missing:
+            return [root]
+    return missing
+
+
+def require_postable(channel_name: str, granted: Mapping[str, bool]) -> None:
+    """Refuse a channel the bot cannot post its embeds in, naming each missing permission."""
+    missing = missing_posting_permissions(granted)
+    if missing:
+        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        plural = "s" if len(missing) > 1 else ""
+        raise UserError(
+            f"I can't post in #{channel_name}: I'm missing the {names} permission{plural} there. "
+            f"Allow {'them' if missing[1:] else 'it'} for my role in that channel's settings, or pick another channel."
+        )
+
+
+async def parse_themes(db: Database, text: str) -> tuple[str, ...]:
+    """ "all" (every theme) or a comma-separated list of theme names or slugs, each checked against the catalog."""
+    cleaned = text.strip()
+    if cleaned.casefold() in ("", "all", "*"):
+        return ()
+    themes = await list_themes(db)
+    slugs: list[str] = []
+    for part in cleaned.split(","):
+        if part.strip():
+            slug = resolve_theme(themes, part).slug
+            if slug not in slugs:
+                slugs.append(slug)
+    if not slugs:
+        raise UserError("List at least one theme, separated by commas, or type `all`.")
+    return tuple(slugs)
+
+
+# -- changes --------------------------------------------------------------------------------------------------------
+
+
+async def set_channel(
+    db: Database, clock: Clock, guild_id: int, user_id: int, kind: ChannelKind, channel_id: int | None
+) -> ConfigResult:
+    """Set (or with ``None`` clear) the picks, polls or announcements channel. Check postability first."""
+    return await _apply(db, clock, guild_id, user_id, **{kind.setting: channel_id})
+
+
+async def set_role(
+    db: Database, clock: Clock, guild_id: int, user_id: int, kind: RoleKind, role_id: int | None
+) -> ConfigResult:
+    """Set (or with ``None`` clear) the moderator or voter role."""
+    return await _apply(db, clock, guild_id, user_id, **{kind.setting: role_id})
+
+
+async def set_timezone(db: Database, clock: Clock, guild_id: int, user_id: int, text: str) -> ConfigResult:
+    return await _apply(db, clock, guild_id, user_id, timezone=schedule.resolve_timezone(text))
+
+
+async def set_picks(
+    db: Database,
+    clock: Clock,
+    guild_id: int,
+    user_id: int,
+    *,
+    day: int | None = None,
+    at: str | None = None,
+    count: int | None = None,
+    themes: str | None = None,
+    poll: bool | None = None,
+    enabled: bool | None = None,
+) -> ConfigResult:
+    """Change the weekly picks schedule; options left as ``None`` keep their value."""
+    values: dict[str, Any] = {}
+    if day is not None:
+        if not 0 <= day <= 6:
+            raise UserError("Pick a day of the week from the list.")
+        values["picks_day"] = day
+    if at is not None:
+        values["picks_time"] = schedule.format_time(schedule.parse_time(at))
+    if count is not None:
+        if not MIN_PICKS <= count <= MAX_PICKS:
+            raise UserError(f"Weekly picks hold {MIN_PICKS} to {MAX_PICKS} films.")
+        values["picks_count"] = count
+    if themes is not None:
+        values["picks_themes"] = await parse_themes(db, themes)
+    if poll is not None:
+        values["picks_poll"] = poll
+    if enabled is not None:
+        values["picks_enabled"] = enabled
+    return await _apply(db, clock, guild_id, user_id, **values)
+
+
+async def reset(db: Database, clock: Clock, guild_id: int, user_id: int) -> ConfigResult:
+    """Back to the defaults (no channels, no roles, UTC, no schedule); the history keeps what was there."""
+    now = to_db(clock.now())
+    async with db.transaction() as tx:
+        current = await get_settings(tx, guild_id)
+        defaults = GuildSettings(guild_id)
+        changes = diff(current, defaults)
+        await tx.execute(guilds_sql.DELETE_SETTINGS, (guild_id,))
+        if changes:
+            await _record(tx, guild_id, user_id, now, changes)
+    return ConfigResult(defaults, changes)
+
+
+async def history(db: Database, guild_id: int, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
+    """The latest changes, newest first."""
+    rows = await db.fetchall(sql.LATEST_CHANGES, (guild_id, limit))
+    return [
+        HistoryEntry(row["id"], row["user_id"], from_db(row["changed_at"]), Change(row[3], row[4], row[5]))
+        for row in rows
+    ]

@@ -1,0 +1,515 @@
+"""Weekly picks: choosing the week's films, and posting them exactly once per server and week.
+
+Choosing
+    The week's theme is the one after last post's theme in the server's rotation (the themes a moderator listed, in
+    that order, or every theme by title). A theme is passed over when fewer films than asked for are eligible; if
+    none has enough, the one with the most eligible films is used. A film is eligible when it is not retired, was not
+    in this server's picks in the 12 weeks before, and the club has not watched it. Films are ranked by a score that
+    favours what members rated well (a Bayesian mean: every film starts as if two members had rated it 3 stars) and
+    what is on members' watchlists (+0.5 per watchlist, up to 6); equal scores are ordered by a hash of the server,
+    the week and the film, so a preview shows exactly what the post will, and different weeks vary.
+
+Exactly once
+    Each week has one claim row (unique per server and ISO week in the server's timezone), written in the same
+    transaction as the chosen films and before anything is posted. The timer of a slot that finds its week claimed
+    and posted does nothing; one that finds it claimed but not yet posted (a crash or failure between the two) posts
+    the recorded picks, after the adapter has checked the channel for a post it made before crashing. A slot missed
+    while the bot was down is caught up at start-up if it is within the grace window, and skipped with a log line
+    otherwise. ``/picks now`` claims the current week, so that week's slot then does nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core import schedule
+from bot.core.clock import Clock, from_db, to_db
+from bot.core.errors import UserError
+from bot.core.films import Film, Theme, get_films, list_themes, theme_film_ids
+from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
+from bot.core.reviews import RatingSummary, film_ratings
+from bot.core.timers import TimerService
+from bot.core.watch import club_watched, watchlist_counts
+from bot.db import picks as sql
+from bot.db.database import Database
+
+log = logging.getLogger(__name__)
+
+TIMER_KIND = "picks.weekly"
+NO_REPEAT_WEEKS = 12
+DEFAULT_GRACE = timedelta(hours=24)
+#: A slot that runs later than this after its time (the bot was down) is a catch-up.
+CATCH_UP_AFTER = timedelta(minutes=1)
+#: A claim still unposted after this long is abandoned (the timer's retries take under 8 minutes in all).
+STALE_CLAIM = timedelta(minutes=15)
+PRIOR_STARS = 3.0
+PRIOR_WEIGHT = 2
+WATCHLIST_BONUS = 0.5
+WATCHLIST_CAP = 6
+PROMPTS_PER_FILM = 2
+
+
+@dataclass(frozen=True)
+class Pick:
+    film: Film
+    reason: str
+
+    @property
+    def prompts(self) -> tuple[str, ...]:
+        return self.film.prompts[:PROMPTS_PER_FILM]
+
+
+@dataclass(frozen=True)
+class Picks:
+    """A week's picks: what is (or would be) posted."""
+
+    guild_id: int
+    week_key: str
+    theme: Theme
+    picks: tuple[Pick, ...]
+
+    @property
+    def film_ids(self) -> list[int]:
+        return [pick.film.id for pick in self.picks]
+
+
+@dataclass(frozen=True)
+class PicksPost:
+    """A claimed week: posted once ``message_id`` is set."""
+
+    id: int
+    guild_id: int
+    week_key: str
+    theme_slug: str
+    theme_title: str
+    trigger: str
+    slot_at: datetime | None
+    requested_by: int | None
+    channel_id: int
+    message_id: int | None
+    claimed_at: datetime
+    posted_at: datetime | None
+    film_ids: tuple[int, ...] = ()
+
+    @property
+    def posted(self) -> bool:
+        return self.message_id is not None
+
+    @property
+    def marker(self) -> str:
+        """The text in the post's footer that identifies it, so a crashed post can be found and not repeated."""
+        return f"{self.week_key} · #{self.id}"
+
+
+class SlotOutcome(enum.Enum):
+    POST = "post"  # claimed just now: post it
+    RESUME = "resume"  # claimed earlier but not posted (crash or failure): post it unless it is already there
+    DONE = "done"  # this week is already posted (by the schedule or /picks now)
+    LATE = "late"  # the bot was down past the grace window: skipped
+    NOTHING = "nothing"  # no eligible film in any theme: skipped
+    STALE = "stale"  # a timer from a schedule that was since changed
+    OFF = "off"  # weekly picks are switched off or incomplete
+
+
+@dataclass(frozen=True)
+class SlotDecision:
+    outcome: SlotOutcome
+    settings: GuildSettings
+    post: PicksPost | None = None
+    picks: Picks | None = None
+
+
+# -- choosing -------------------------------------------------------------------------------------------------------
+
+
+def score(rating: RatingSummary | None, watchlisted: int) -> float:
+    stars = PRIOR_STARS
+    if rating is not None:
+        stars = (rating.average * rating.count + PRIOR_STARS * PRIOR_WEIGHT) / (rating.count + PRIOR_WEIGHT)
+    return stars + WATCHLIST_BONUS * min(watchlisted, WATCHLIST_CAP)
+
+
+def reason(rating: RatingSummary | None, watchlisted: int) -> str:
+    """Why a film is picked, in a member's words."""
+    parts = []
+    if rating is not None:
+        parts.append(f"rated {rating.average:.1f}★ by {rating.count} member{'s' if rating.count != 1 else ''}")
+    if watchlisted:
+        parts.append(f"on {watchlisted} watchlist{'s' if watchlisted != 1 else ''}")
+    if not parts:
+        return "Fresh for the club: nobody here has rated it yet."
+    text = " and ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def _tiebreak(guild_id: int, week: str, film_id: int) -> int:
+    digest = hashlib.sha256(f"{guild_id}:{week}:{film_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def rotate(rotation: list[Theme], last_slug: str | None) -> list[Theme]:
+    """The rotation starting after ``last_slug`` (from the top when it is not in the rotation)."""
+    slugs = [theme.slug for theme in rotation]
+    if last_slug not in slugs:
+        return list(rotation)
+    start = slugs.index(last_slug) + 1
+    return rotation[start:] + rotation[:start]
+
+
+async def theme_rotation(db: Database, settings: GuildSettings) -> list[Theme]:
+    """The configured themes that still exist, in the configured order; every theme by title if none is set."""
+    themes = await list_themes(db)
+    if not settings.picks_themes:
+        return themes
+    by_slug = {theme.slug: theme for theme in themes}
+    return [by_slug[slug] for slug in settings.picks_themes if slug in by_slug]
+
+
+async def recently_picked(db: Database, guild_id: int, week: str) -> set[int]:
+    """Films of this server's picks in ``week`` and the 12 weeks before it."""
+    weeks = [week, *schedule.weeks_before(week, NO_REPEAT_WEEKS)]
+    return {row[0] for row in await db.fetchall(sql.FILMS_IN_WEEKS, (guild_id, json.dumps(weeks)))}
+
+
+async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | None:
+    """The picks for ``week`` (``None`` when no theme has an eligible film)."""
+    guild_id = settings.guild_id
+    last = await db.fetchval(sql.LAST_THEME, (guild_id,))
+    excluded = await recently_picked(db, guild_id, week) | await club_watched(db, guild_id)
+    best: tuple[Theme, list[int]] | None = None
+    for theme in rotate(await theme_rotation(db, settings), last):
+        eligible = [film_id for film_id in await theme_film_ids(db, theme.slug) if film_id not in excluded]
+        if len(eligible) >= settings.picks_count:
+            best = (theme, eligible)
+            break
+        if eligible and (best is None or len(eligible) > len(best[1])):
+            best = (theme, eligible)
+    if best is None:
+        return None
+    theme, eligible = best
+    ratings = await film_ratings(db, guild_id)
+    watchlists = await watchlist_counts(db, guild_id)
+    ranked = sorted(
+        eligible,
+        key=lambda film_id: (
+            -score(ratings.get(film_id), watchlists.get(film_id, 0)),
+            _tiebreak(guild_id, week, film_id),
+        ),
+    )[: settings.picks_count]
+    films = await get_films(db, ranked)
+    picks = tuple(Pick(films[film_id], reason(ratings.get(film_id), watchlists.get(film_id, 0))) for film_id in ranked)
+    return Picks(guild_id, week, theme, picks)
+
+
+# -- claims ---------------------------------------------------------------------------------------------------------
+
+
+def _post(r: sqlite3.Row, film_ids: tuple[int, ...] = ()) -> PicksPost:
+    return PicksPost(
+        id=r["id"],
+        guild_id=r["guild_id"],
+        week_key=r["week_key"],
+        theme_slug=r["theme_slug"],
+        theme_title=r["theme_title"],
+        trigger=r["trigger"],
+        slot_at=from_db(r["slot_at"]) if r["slot_at"] else None,
+        requested_by=r["requested_by"],
+        channel_id=r["channel_id"],
+        message_id=r["message_id"],
+        claimed_at=from_db(r["claimed_at"]),
+        posted_at=from_db(r["posted_at"]) if r["posted_at"] else None,
+        film_ids=film_ids,
+    )
+
+
+async def _with_films(db: Database, row: sqlite3.Row) -> PicksPost:
+    rows = await db.fetchall(sql.POST_FILMS, (row["id"],))
+    return _post(row, tuple(r["film_id"] for r in rows))
+
+
+async def claimed_post(db: Database, guild_id: int, week: str) -> PicksPost | None:
+    row = await db.fetchone(sql.POST_FOR_WEEK, (guild_id, week))
+    return None if row is None else await _with_films(db, row)
+
+
+async def get_post(db: Database, post_id: int) -> PicksPost | None:
+    row = await db.fetchone(sql.POST_BY_ID, (post_id,))
+    return None if row is None else await _with_films(db, row)
+
+
+async def claim(
+    db: Database,
+    clock: Clock,
+    picks: Picks,
+    *,
+    trigger: str,
+    channel_id: int,
+    slot_at: datetime | None = None,
+    requested_by: int | None = None,
+) -> PicksPost | None:
+    """Claim the week and record its films in one transaction; ``None`` if the week was already claimed."""
+    async with db.transaction() as tx:
+        row = await tx.fetchone(
+            sql.CLAIM,
+            {
+                "guild_id": picks.guild_id,
+                "week_key": picks.week_key,
+                "theme_slug": picks.theme.slug,
+                "theme_title": picks.theme.title,
+                "trigger": trigger,
+                "slot_at": to_db(slot_at) if slot_at else None,
+                "requested_by": requested_by,
+                "channel_id": channel_id,
+                "claimed_at": to_db(clock.now()),
+            },
+        )
+        if row is None:
+            return None
+        post_id = int(row[0])
+        await tx.executemany(
+            sql.ADD_FILM,
+            [(post_id, position, pick.film.id, pick.reason) for position, pick in enumerate(picks.picks, start=1)],
+        )
+    return await get_post(db, post_id)
+
+
+async def mark_posted(db: Database, clock: Clock, post_id: int, message_id: int) -> None:
+    await db.execute(sql.MARK_POSTED, (message_id, to_db(clock.now()), post_id))
+
+
+async def release(db: Database, post_id: int) -> None:
+    """Give a claim back after its post failed (``/picks now``): the week can be posted again."""
+    await db.execute(sql.RELEASE, (post_id,))
+
+
+async def picks_of(db: Database, post: PicksPost) -> Picks:
+    """What a claimed post shows, rebuilt from the recorded films and reasons (to post it again after a crash)."""
+    rows = await db.fetchall(sql.POST_FILMS, (post.id,))
+    films = await get_films(db, [row["film_id"] for row in rows])
+    themes = {theme.slug: theme for theme in await list_themes(db)}
+    theme = themes.get(post.theme_slug, Theme(post.theme_slug, post.theme_title, "", 0))
+    picks = tuple(Pick(films[row["film_id"]], row["reason"]) for row in rows if row["film_id"] in films)
+    return Picks(post.guild_id, post.week_key, theme, picks)
+
+
+async def history(db: Database, guild_id: int, limit: int = 10) -> list[PicksPost]:
+    """The latest claimed weeks, newest first."""
+    return [await _with_films(db, row) for row in await db.fetchall(sql.RECENT_POSTS, (guild_id, limit))]
+
+
+async def latest_picks(db: Database, guild_id: int) -> list[int]:
+    """The film ids of the server's most recent weekly post, in order ([] before the first one)."""
+    return [row[0] for row in await db.fetchall(sql.LATEST_POSTED_FILMS, (guild_id,))]
+
+
+# -- the schedule -----------------------------------------------------------------------------------------------------
+
+
+def timer_key(guild_id: int, week: str) -> str:
+    return f"{guild_id}:{week}"
+
+
+def _slot_rule(settings: GuildSettings) -> tuple[ZoneInfo, int, time]:
+    if settings.picks_day is None or settings.picks_time is None:
+        raise ValueError("the weekly picks schedule is incomplete")
+    return schedule.zone(settings.timezone), settings.picks_day, schedule.parse_time(settings.picks_time)
+
+
+def week_taken(post: PicksPost | None, now: datetime) -> bool:
+    """Whether a week's claim stands: posted, or claimed recently enough that its timer may still be posting it.
+
+    A claim left unposted for longer (its timer gave up, or a schedule change cancelled it) no longer blocks the
+    week: the week's slot resumes it and ``/picks now`` replaces it.
+    """
+    return post is not None and (post.posted or now - post.claimed_at < STALE_CLAIM)
+
+
+async def next_open_slot(db: Database, settings: GuildSettings, after: datetime, now: datetime) -> datetime:
+    """The first slot after ``after`` whose week is not taken yet (``/picks now`` may have taken this one)."""
+    tz, day, at = _slot_rule(settings)
+    slot = schedule.next_slot(after, tz, day, at)
+    for _ in range(3):
+        if not week_taken(await claimed_post(db, settings.guild_id, schedule.week_key(slot, tz)), now):
+            break
+        slot = schedule.next_slot(slot, tz, day, at)
+    return slot
+
+
+async def _schedule(db: Database, clock: Clock, timers: TimerService, settings: GuildSettings, slot: datetime) -> None:
+    week = schedule.week_key(slot, schedule.zone(settings.timezone))
+    key = timer_key(settings.guild_id, week)
+    await timers.schedule(TIMER_KIND, key, slot, {"guild_id": settings.guild_id, "slot_at": to_db(slot)})
+    await db.execute(sql.SAVE_SCHEDULE, (settings.guild_id, key, to_db(slot), week, to_db(clock.now())))
+    log.info("weekly picks for guild %s scheduled at %s (week %s)", settings.guild_id, to_db(slot), week)
+
+
+async def scheduled_slot(db: Database, guild_id: int) -> datetime | None:
+    row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
+    return None if row is None else from_db(row["slot_at"])
+
+
+async def reschedule(db: Database, clock: Clock, timers: TimerService, guild_id: int) -> datetime | None:
+    """After a configuration change: replace the pending slot with the new schedule's next one (or none)."""
+    row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
+    if row is not None:
+        await timers.cancel(TIMER_KIND, row["timer_key"])
+    settings = await get_settings(db, guild_id)
+    if not settings.picks_scheduled:
+        await db.execute(sql.DELETE_SCHEDULE, (guild_id,))
+        return None
+    slot = await next_open_slot(db, settings, clock.now(), clock.now())
+    await _schedule(db, clock, timers, settings, slot)
+    return slot
+
+
+async def ensure_scheduled(db: Database, clock: Clock, timers: TimerService, grace: timedelta = DEFAULT_GRACE) -> int:
+    """At start-up: give every server with a schedule a pending timer; return how many were (re)created.
+
+    A server whose timer is still pending keeps it (an overdue one runs as soon as the timers start). One without
+    (its last timer gave up, or the database was restored) gets the first unclaimed slot since ``now - grace``, so
+    a slot missed within the grace window is still caught up.
+    """
+    created = 0
+    for guild_id in await scheduled_guilds(db):
+        row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
+        if row is not None and await timers.pending(TIMER_KIND, row["timer_key"]) is not None:
+            continue
+        settings = await get_settings(db, guild_id)
+        await _schedule(
+            db, clock, timers, settings, await next_open_slot(db, settings, clock.now() - grace, clock.now())
+        )
+        created += 1
+    return created
+
+
+async def begin_slot(
+    db: Database,
+    clock: Clock,
+    timers: TimerService,
+    guild_id: int,
+    slot_at: datetime,
+    grace: timedelta,
+    *,
+    started_at: datetime | None = None,
+) -> SlotDecision:
+    """What a slot's timer should do. Schedules the following slot first, so one failed week never stops the rest.
+
+    ``started_at`` is when this bot process started: a slot before it was missed while the bot was down.
+    """
+    settings = await get_settings(db, guild_id)
+    if not settings.picks_scheduled:
+        log.info("weekly picks for guild %s are off; slot %s does nothing", guild_id, to_db(slot_at))
+        return SlotDecision(SlotOutcome.OFF, settings)
+    tz, day, at = _slot_rule(settings)
+    if not schedule.is_slot(slot_at, tz, day, at):
+        log.info("slot %s of guild %s is from an older schedule; ignoring it", to_db(slot_at), guild_id)
+        return SlotDecision(SlotOutcome.STALE, settings)
+    await _schedule(db, clock, timers, settings, schedule.next_slot(slot_at, tz, day, at))
+    week = schedule.week_key(slot_at, tz)
+    late = clock.now() - slot_at
+    existing = await claimed_post(db, guild_id, week)
+    if existing is not None and existing.posted:
+        log.info("weekly picks for guild %s week %s were already posted; nothing to do", guild_id, week)
+        return SlotDecision(SlotOutcome.DONE, settings, post=existing)
+    if late > grace:
+        log.warning(
+            "skipping weekly picks for guild %s week %s: the slot was %.1f hours ago, past the %g-hour grace window",
+            guild_id,
+            week,
+            late / timedelta(hours=1),
+            grace / timedelta(hours=1),
+        )
+        return SlotDecision(SlotOutcome.LATE, settings, post=existing)
+    if existing is not None:
+        return SlotDecision(SlotOutcome.RESUME, settings, post=existing, picks=await picks_of(db, existing))
+    picks = await choose(db, settings, week)
+    if picks is None:
+        log.warning("skipping weekly picks for guild %s week %s: no eligible film in any theme", guild_id, week)
+        return SlotDecision(SlotOutcome.NOTHING, settings)
+    missed = (started_at is not None and slot_at < started_at) or late > CATCH_UP_AFTER
+    trigger = "catch-up" if missed else "schedule"
+    channel_id = settings.picks_channel_id or 0  # set: picks_scheduled checked it
+    post = await claim(db, clock, picks, trigger=trigger, channel_id=channel_id, slot_at=slot_at)
+    if post is None:  # claimed meanwhile (e.g. /picks now at the same moment)
+        return SlotDecision(SlotOutcome.DONE, settings, post=await claimed_post(db, guild_id, week))
+    return SlotDecision(SlotOutcome.POST, settings, post=post, picks=picks)
+
+
+async def claim_now(db: Database, clock: Clock, guild_id: int, user_id: int) -> tuple[PicksPost, Picks]:
+    """``/picks now``: claim the current week (in the server's timezone) for an immediate post."""
+    settings = await get_settings(db, guild_id)
+    if settings.picks_channel_id is None:
+        raise UserError("Set a picks channel first: `/config channel kind:picks`.")
+    week = schedule.week_key(clock.now(), schedule.zone(settings.timezone))
+    existing = await claimed_post(db, guild_id, week)
+    if week_taken(existing, clock.now()):
+        raise UserError(f"This week's picks ({week}) are already taken care of; see `/picks history`.")
+    if existing is not None:  # a claim whose post never happened: give the week back, then pick afresh
+        log.info("replacing weekly picks %s of guild %s, claimed but never posted", existing.id, guild_id)
+        await release(db, existing.id)
+    picks = await choose(db, settings, week)
+    if picks is None:
+        raise UserError("No film is left to pick: every theme's films were picked lately or watched by the club.")
+    post = await claim(db, clock, picks, trigger="now", channel_id=settings.picks_channel_id, requested_by=user_id)
+    if post is None:
+        raise UserError(f"This week's picks ({week}) were just posted; see `/picks history`.")
+    return post, picks
+
+
+async def preview(db: Database, clock: Clock, guild_id: int) -> tuple[Picks | None, datetime | None]:
+    """What the next post would show, and when it is due (``None`` when no schedule is set)."""
+    settings = await get_settings(db, guild_id)
+    tz = schedule.zone(settings.timezone)
+    slot: datetime | None = None
+    if settings.picks_scheduled:
+        slot = await scheduled_slot(db, guild_id) or await next_open_slot(db, settings, clock.now(), clock.now())
+        week = schedule.week_key(slot, tz)
+    else:
+        week = schedule.week_key(clock.now(), tz)
+        if await claimed_post(db, guild_id, week) is not None:
+            week = schedule.week_key(clock.now() + schedule.WEEK, tz)
+    return await choose(db, settings, week), slot
+
+
+# -- the watch-party poll -------------------------------------------------------------------------------------------
+
+WATCH_PARTY_POLL_HOURS = 48
+
+
+async def open_watch_party_poll(
+    db: Database, clock: Clock, timers: TimerService, post: PicksPost, picks: Picks, *, creator_id: int
+) -> int | None:
+    """Open the watch-party poll among a post's picks when the server asked for one (``/config picks poll:true``).
+
+    The poll goes to the polls channel (or the picks channel) and closes after 48 hours; the polls feature posts it.
+    Returns the poll id, or ``None`` when no poll was wanted, possible or already opened for this post.
+    """
+    settings = await get_settings(db, post.guild_id)
+    if not settings.picks_poll or len(picks.film_ids) < 2 or await db.fetchval(sql.POLL_OF, (post.id,)):
+        return None
+    try:
+        from bot.core import polls  # noqa: PLC0415 - the polls feature is optional to weekly picks
+    except ImportError:
+        log.info("weekly picks asked for a watch-party poll, but this bot has no polls feature")
+        return None
+    poll = await polls.create_poll(
+        db,
+        clock,
+        timers,
+        guild_id=post.guild_id,
+        channel_id=settings.polls_channel_id or post.channel_id,
+        creator_id=creator_id,
+        title=f"Watch party: {picks.theme.title}",
+        film_ids=picks.film_ids,
+        closes_at=clock.now() + timedelta(hours=WATCH_PARTY_POLL_HOURS),
+        voter_role_id=settings.voter_role_id,
+    )
+    await db.execute(sql.SET_POLL, (poll.id, post.id))
+    return poll.id

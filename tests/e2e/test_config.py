@@ -1,0 +1,223 @@
+"""/config and /setup through the loopback Discord: moderators only, validation that names the problem, history.
+
+One bot process serves the whole module (the tests only read and write configuration), so they share its state: each
+test sets what it relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+
+from .fake_discord import FakeChannel, FakeDiscord, Perm
+from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+
+@dataclass
+class Club:
+    fake: FakeDiscord
+    discord: DiscordDriver
+    bot: BotProcess
+    locked: FakeChannel  # the bot's role is denied Send Messages here
+    no_embeds: FakeChannel  # ... and Embed Links here
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
+    if default_bot_kind() != "real":
+        pytest.skip("configuration needs the real bot")
+    async with FakeDiscord() as fake:
+        bot_role = fake.world.bot_role.id
+        locked = await fake.add_text_channel(
+            "locked", overwrites=[{"id": bot_role, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}]
+        )
+        no_embeds = await fake.add_text_channel(
+            "no-embeds", overwrites=[{"id": bot_role, "type": 0, "allow": 0, "deny": Perm.EMBED_LINKS}]
+        )
+        workdir = tmp_path_factory.mktemp("config-bot")
+        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
+        try:
+            await bot.start()
+            yield Club(fake, DiscordDriver(fake), bot, locked, no_embeds)
+        finally:
+            await bot.aclose()
+        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"
+
+
+def shown(reply: Reply) -> str:
+    """What the member sees on the message a component updated (response type 7)."""
+    assert reply.message is not None, reply
+    return reply.message.text
+
+
+@pytest.fixture(autouse=True)
+def _show_bot_output(request: pytest.FixtureRequest, club: Club) -> None:
+    request.node._e2e_bots = [club.bot]  # the conftest hook shows its output under a failed test
+
+
+async def test_members_cannot_configure_and_are_told_why(club: Club) -> None:
+    world = club.fake.world
+    for path, options in [
+        ("config show", {}),
+        ("config channel", {"kind": "picks", "channel": world.general}),
+        ("config timezone", {"tz": "Europe/Paris"}),
+        ("config picks", {"day": "Monday", "time": "09:00"}),
+        ("config reset", {}),
+        ("config history", {}),
+        ("setup", {}),
+        ("picks preview", {}),
+        ("picks now", {}),
+    ]:
+        reply = await club.discord.invoke(path, as_member=world.alice, **options)
+        assert reply.ephemeral, path
+        assert "Only moderators can do that: it needs the Manage Server permission" in reply.text, path
+    # Nothing was written: the moderator sees no change from Alice in the history.
+    history = await club.discord.invoke("config history", as_member=world.moderator)
+    assert f"<@{world.alice.id}>" not in history.text
+
+
+async def test_group_is_hidden_from_members_in_the_client(club: Club) -> None:
+    synced = {command["name"]: command for command in club.fake.synced_commands(club.fake.guild)}
+    assert int(synced["config"]["default_member_permissions"]) == Perm.MANAGE_GUILD
+    assert int(synced["setup"]["default_member_permissions"]) == Perm.MANAGE_GUILD
+    assert synced["picks"].get("default_member_permissions") is None  # /picks history is for everyone
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused_with_the_reason(club: Club) -> None:
+    world = club.fake.world
+    ok = await club.discord.invoke("config channel", as_member=world.moderator, kind="picks", channel=world.picks)
+    assert ok.ephemeral
+    assert f"<#{world.picks.id}>" in ok.text
+
+    refused = await club.discord.invoke("config channel", as_member=world.moderator, kind="picks", channel=club.locked)
+    assert refused.ephemeral
+    assert "I can't post in #locked: I'm missing the Send Messages permission there." in refused.text
+
+    embeds = await club.discord.invoke(
+        "config channel", as_member=world.moderator, kind="polls", channel=club.no_embeds
+    )
+    assert "I can't post in #no-embeds: I'm missing the Embed Links permission there." in embeds.text
+
+    current = await club.discord.invoke("config show", as_member=world.moderator)
+    assert f"Weekly picks: <#{world.picks.id}>" in current.text
+    assert f"<#{club.locked.id}>" not in current.text
+
+
+async def test_timezones_are_autocompleted_and_typos_get_a_suggestion(club: Club) -> None:
+    world = club.fake.world
+    choices = await club.discord.autocomplete("/config timezone", "tz", "new yo", member=world.moderator)
+    assert choices[0]["value"] == "America/New_York"
+    assert choices[0]["name"].startswith("America/New_York (now ")
+
+    typo = await club.discord.invoke("config timezone", as_member=world.moderator, tz="Europe/Londn")
+    assert typo.ephemeral
+    assert "'Europe/Londn' is not a timezone I know. Did you mean Europe/London" in typo.text
+
+    saved = await club.discord.invoke("config timezone", as_member=world.moderator, tz="europe/london")
+    assert "Timezone:" in saved.text and "→ Europe/London" in saved.text
+
+
+async def test_picks_schedule_is_saved_and_the_next_post_announced(club: Club) -> None:
+    world = club.fake.world
+    await club.discord.invoke("config channel", as_member=world.moderator, kind="picks", channel=world.picks)
+    everything = await club.discord.autocomplete("/config picks", "themes", "", member=world.moderator)
+    assert everything[0] == {"name": "All themes, in turn", "value": "all"}
+    choices = await club.discord.autocomplete("/config picks", "themes", "conc", member=world.moderator)
+    theme = choices[0]["value"]
+    assert theme != "all" and "(" in choices[0]["name"]
+    more = await club.discord.autocomplete("/config picks", "themes", f"{theme},", member=world.moderator)
+    assert all(choice["value"].startswith(f"{theme},") for choice in more)
+
+    reply = await club.discord.invoke(
+        "config picks", as_member=world.moderator, day="Friday", time="20:00", count=4, themes=more[0]["value"]
+    )
+    assert reply.ephemeral
+    text = reply.text
+    assert "Picks day:" in text and "→ Friday" in text
+    assert "Fridays at 20:00" in text
+    assert "Next post: <t:" in text
+
+    bad = await club.discord.invoke("config picks", as_member=world.moderator, time="8pm")
+    assert "'8pm' is not a time: use 24-hour HH:MM, for example 20:00." in bad.text
+    unknown = await club.discord.invoke("config picks", as_member=world.moderator, themes="krautrok")
+    assert "No theme named 'krautrok'." in unknown.text
+
+
+async def test_every_change_is_in_the_history(club: Club) -> None:
+    world = club.fake.world
+    await club.discord.invoke("config role", as_member=world.moderator, kind="voter", role=world.member_role)
+    reply = await club.discord.invoke("config history", as_member=world.moderator)
+    assert reply.ephemeral
+    assert reply.embed["title"] == "Configuration history"
+    first_line = reply.embed["description"].splitlines()[0]
+    assert f"<@{world.moderator.id}>" in first_line
+    assert f"Voter role: not set → <@&{world.member_role.id}>" in first_line
+    assert reply.message is not None and reply.message.would_ping() == ([], [], False)  # mentions never ping
+
+
+async def test_a_configured_moderator_role_may_configure(club: Club) -> None:
+    world = club.fake.world
+    await club.discord.invoke("config role", as_member=world.moderator, kind="moderator", role=world.member_role)
+    allowed = await club.discord.invoke("config show", as_member=world.alice)
+    assert allowed.embed["title"] == "Club configuration"
+    await club.discord.invoke("config role", as_member=world.moderator, kind="moderator")  # unset
+    refused = await club.discord.invoke("config show", as_member=world.alice)
+    assert "Only moderators" in refused.text
+
+
+async def test_setup_walks_through_channels_timezone_and_schedule(club: Club) -> None:
+    world = club.fake.world
+    panel = await club.discord.invoke("setup", as_member=world.moderator)
+    assert panel.ephemeral
+    assert panel.embed["title"] == "Set-up · step 1 of 3 · Channels"
+
+    refused = await panel.select("Weekly picks channel", [club.locked])
+    assert "missing the Send Messages permission" in refused.text
+
+    saved = await panel.select("Polls channel", [world.polls])
+    assert saved.response_type == 7
+    assert f"Polls: <#{world.polls.id}>" in shown(saved)
+
+    step2 = await panel.click("Next: timezone")
+    assert step2.embed["title"] == "Set-up · step 2 of 3 · Timezone"
+    zone = await step2.select("The club's timezone", ["America/Chicago"])
+    assert "**America/Chicago**" in shown(zone)
+
+    step3 = await zone.click("Next: weekly picks")
+    assert step3.embed["title"] == "Set-up · step 3 of 3 · Weekly picks"
+    await step3.select("Day of the week", ["Sunday"])
+    await step3.select("Time of day", ["18:00"])
+    counted = await step3.select("Films each week", ["5"])
+    assert "Sundays at 18:00 (America/Chicago)" in shown(counted)
+    assert "5 films a week" in shown(counted)
+
+    other = await step3.click("Finish", member=world.bob, wait="callback")
+    assert "This panel belongs to someone else" in other.text  # an ephemeral reply, not an update
+
+    done = await step3.click("Finish")
+    assert done.embed["title"] == "Set-up complete"
+    assert done.components == []
+    history = await club.discord.invoke("config history", as_member=world.moderator)
+    assert "Picks time:" in history.text and "→ 18:00" in history.text
+
+
+async def test_reset_asks_first_then_restores_defaults(club: Club) -> None:
+    world = club.fake.world
+    await club.discord.invoke("config timezone", as_member=world.moderator, tz="Asia/Tokyo")
+    ask = await club.discord.invoke("config reset", as_member=world.moderator)
+    assert ask.embed["title"] == "Reset the configuration?"
+    cancelled = await ask.click("Cancel")
+    assert cancelled.embed["title"] == "Nothing was reset"
+
+    ask = await club.discord.invoke("config reset", as_member=world.moderator)
+    done = await ask.click("Reset everything")
+    assert done.embed["title"] == "Configuration reset"
+    assert "Timezone: Asia/Tokyo → UTC" in shown(done)
+    after = await club.discord.invoke("config show", as_member=world.moderator)
+    assert "Weekly picks: not set" in after.text
+    assert "Not scheduled" in after.text

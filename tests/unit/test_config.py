@@ -1,0 +1,138 @@
+"""Moderator configuration on a real database: validation before writing, and a history of every change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core import config
+from bot.core.catalog import load_catalog
+from bot.core.errors import NotFoundError, UserError
+from bot.core.guilds import GuildSettings, get_settings, is_moderator, require_moderator
+from bot.db.database import Database
+
+GUILD, MAYA, OLIVIA = 10, 21, 22
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    def __init__(self, moment: datetime = START) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+async def test_a_new_server_has_defaults_and_no_schedule(db: Database) -> None:
+    settings = await get_settings(db, GUILD)
+    assert settings == GuildSettings(GUILD)
+    assert settings.timezone == "UTC"
+    assert settings.picks_count == 3
+    assert not settings.picks_scheduled
+
+
+async def test_changes_are_saved_and_recorded_with_old_and_new_values(db: Database) -> None:
+    clock = FixedClock()
+    first = await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.PICKS, 500)
+    assert [change.describe() for change in first.changes] == ["Picks channel: not set → <#500>"]
+    clock.moment += timedelta(minutes=5)
+    second = await config.set_channel(db, clock, GUILD, OLIVIA, config.ChannelKind.PICKS, 501)
+    assert second.changes == [config.Change("picks_channel_id", "500", "501")]
+    await config.set_role(db, clock, GUILD, OLIVIA, config.RoleKind.MODERATOR, 900)
+
+    assert (await get_settings(db, GUILD)).picks_channel_id == 501
+    entries = await config.history(db, GUILD)
+    assert [(e.user_id, e.change.describe()) for e in entries] == [
+        (OLIVIA, "Moderator role: not set → <@&900>"),
+        (OLIVIA, "Picks channel: <#500> → <#501>"),
+        (MAYA, "Picks channel: not set → <#500>"),
+    ]
+    assert entries[-1].changed_at == START
+    assert await config.history(db, GUILD + 1) == []
+
+
+async def test_setting_the_same_value_changes_nothing_and_records_nothing(db: Database) -> None:
+    clock = FixedClock()
+    await config.set_timezone(db, clock, GUILD, MAYA, "Europe/London")
+    again = await config.set_timezone(db, clock, GUILD, MAYA, "europe/london")
+    assert again.changes == []
+    assert len(await config.history(db, GUILD)) == 1
+
+
+async def test_unknown_timezone_suggests_and_writes_nothing(db: Database) -> None:
+    with pytest.raises(UserError, match=r"Did you mean .*America/New_York"):
+        await config.set_timezone(db, FixedClock(), GUILD, MAYA, "America/New_Yrok")
+    assert await config.history(db, GUILD) == []
+    assert (await get_settings(db, GUILD)).timezone == "UTC"
+
+
+async def test_picks_schedule_is_validated_then_saved(db: Database, catalog_dir: Path) -> None:
+    await load_catalog(db, catalog_dir)
+    clock = FixedClock()
+    result = await config.set_picks(
+        db, clock, GUILD, MAYA, day=4, at="20:00", count=2, themes="On the road, live-on-stage", poll=True
+    )
+    settings = result.settings
+    assert (settings.picks_day, settings.picks_time, settings.picks_count) == (4, "20:00", 2)
+    assert settings.picks_themes == ("on-the-road", "live-on-stage")
+    assert settings.picks_poll
+    assert "Picks day: not set → Friday" in [change.describe() for change in result.changes]
+    assert "Picks themes: all → on-the-road, live-on-stage" in [change.describe() for change in result.changes]
+
+    with pytest.raises(UserError, match="24-hour"):
+        await config.set_picks(db, clock, GUILD, MAYA, at="25:00")
+    with pytest.raises(UserError, match="2 to 10"):
+        await config.set_picks(db, clock, GUILD, MAYA, count=11)
+    with pytest.raises(NotFoundError, match="Did you mean On The Road"):
+        await config.set_picks(db, clock, GUILD, MAYA, themes="on the rood")
+    assert (await get_settings(db, GUILD)) == settings  # nothing changed by the refusals
+
+    back_to_all = await config.set_picks(db, clock, GUILD, MAYA, themes="all")
+    assert back_to_all.settings.picks_themes == ()
+
+
+async def test_a_schedule_needs_channel_day_time_and_being_on(db: Database) -> None:
+    clock = FixedClock()
+    await config.set_picks(db, clock, GUILD, MAYA, day=0, at="9:00")
+    assert not (await get_settings(db, GUILD)).picks_scheduled
+    await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.PICKS, 500)
+    assert (await get_settings(db, GUILD)).picks_scheduled
+    await config.set_picks(db, clock, GUILD, MAYA, enabled=False)
+    assert not (await get_settings(db, GUILD)).picks_scheduled
+
+
+async def test_reset_returns_to_defaults_and_keeps_the_history(db: Database) -> None:
+    clock = FixedClock()
+    await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.POLLS, 700)
+    await config.set_timezone(db, clock, GUILD, MAYA, "Asia/Tokyo")
+    result = await config.reset(db, clock, GUILD, OLIVIA)
+    assert result.settings == GuildSettings(GUILD)
+    assert {change.describe() for change in result.changes} == {
+        "Polls channel: <#700> → not set",
+        "Timezone: Asia/Tokyo → UTC",
+    }
+    assert await get_settings(db, GUILD) == GuildSettings(GUILD)
+    assert len(await config.history(db, GUILD)) == 4
+
+
+def test_channels_the_bot_cannot_post_in_are_refused_naming_what_is_missing() -> None:
+    everything = {"view_channel": True, "send_messages": True, "embed_links": True}
+    config.require_postable("picks", everything)
+    with pytest.raises(UserError, match=r"#secret: I'm missing the Send Messages permission there"):
+        config.require_postable("secret", {**everything, "send_messages": False})
+    with pytest.raises(UserError, match=r"missing the Embed Links permission there\. Allow it"):
+        config.require_postable("secret", {**everything, "embed_links": False})
+    # Without View Channel Discord withholds the rest too: granting that one may be all that is needed.
+    with pytest.raises(UserError, match="missing the View Channel permission there"):
+        config.require_postable("secret", {})
+    assert config.missing_posting_permissions({"view_channel": True}) == ["Send Messages"]
+
+
+def test_the_moderator_rule_still_holds_for_other_features() -> None:
+    settings = GuildSettings(GUILD, moderator_role_id=900)
+    assert is_moderator(settings, manage_guild=True, role_ids=())
+    assert is_moderator(settings, manage_guild=False, role_ids={900})
+    with pytest.raises(UserError, match="Only moderators"):
+        require_moderator(settings, manage_guild=False, role_ids={1})

@@ -1,0 +1,326 @@
+"""Weekly picks on a real database: theme rotation, the no-repeat rules, ranking, and exactly one post per week."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core import config, picks, schedule
+from bot.core.catalog import load_catalog
+from bot.core.errors import UserError
+from bot.core.guilds import get_settings
+from bot.core.reviews import rate
+from bot.core.timers import TimerService
+from bot.core.watch import add_to_watchlist, mark_club_watched
+from bot.db.database import Database
+from tests.catalog_builder import film, theme, to_toml, write_catalog
+
+GUILD, MAYA, CHANNEL = 10, 21, 500
+# Friday 6 March 2026, 12:00 UTC; the picks slot is Fridays 20:00 in London (GMT until 29 March).
+START = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+SLOT = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)
+GRACE = timedelta(hours=24)
+
+
+class FixedClock:
+    def __init__(self, moment: datetime = START) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def catalog(folder: Path) -> Path:
+    films = [film(f"alpha-{n}", themes=["alpha"]) for n in range(1, 7)]
+    films += [film(f"beta-{n}", themes=["beta"]) for n in range(1, 5)]
+    films += [film(f"gamma-{n}", themes=["gamma"]) for n in range(1, 3)]
+    return write_catalog(
+        folder,
+        {
+            "themes.toml": to_toml(themes=[theme("alpha"), theme("beta"), theme("gamma")]),
+            "films.toml": to_toml(films=films),
+        },
+    )
+
+
+@pytest.fixture
+async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
+    await load_catalog(db, catalog(tmp_path / "catalog"))
+    return {row["slug"]: row["id"] for row in await db.fetchall("SELECT id, slug FROM films")}
+
+
+async def configure(db: Database, clock: FixedClock, **values: object) -> None:
+    await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.PICKS, CHANNEL)
+    await config.set_timezone(db, clock, GUILD, MAYA, "Europe/London")
+    await config.set_picks(db, clock, GUILD, MAYA, day=4, at="20:00", **values)  # type: ignore[arg-type]
+
+
+async def post_week(db: Database, clock: FixedClock, week: str) -> picks.Picks:
+    """Choose, claim and mark posted, as the weekly timer and the cog do."""
+    chosen = await picks.choose(db, await get_settings(db, GUILD), week)
+    assert chosen is not None
+    post = await picks.claim(db, clock, chosen, trigger="schedule", channel_id=CHANNEL)
+    assert post is not None
+    await picks.mark_posted(db, clock, post.id, 9000 + post.id)
+    return chosen
+
+
+def slugs(chosen: picks.Picks, ids: dict[str, int]) -> list[str]:
+    by_id = {v: k for k, v in ids.items()}
+    return [by_id[film_id] for film_id in chosen.film_ids]
+
+
+# -- choosing -------------------------------------------------------------------------------------------------------
+
+
+async def test_themes_rotate_in_order_and_wrap(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=2)
+    themes = [(await post_week(db, clock, f"2026-W{10 + n}")).theme.slug for n in range(4)]
+    assert themes == ["alpha", "beta", "gamma", "alpha"]
+
+
+async def test_a_configured_rotation_is_followed_in_its_order(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=2, themes="gamma, alpha")
+    themes = [(await post_week(db, clock, f"2026-W{10 + n}")).theme.slug for n in range(3)]
+    # gamma's two films were both picked two weeks before, so its third turn passes to alpha.
+    assert themes == ["gamma", "alpha", "alpha"]
+
+
+async def test_no_film_repeats_within_twelve_weeks_and_may_return_after(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=2, themes="gamma")
+    first = await post_week(db, clock, "2026-W10")
+    assert sorted(slugs(first, ids)) == ["gamma-1", "gamma-2"]
+    settings = await get_settings(db, GUILD)
+    for week in ("2026-W11", "2026-W16", "2026-W22"):  # 1, 6 and 12 weeks later: both films are still recent
+        assert await picks.choose(db, settings, week) is None
+    again = await picks.choose(db, settings, "2026-W23")  # 13 weeks later
+    assert again is not None and sorted(slugs(again, ids)) == ["gamma-1", "gamma-2"]
+
+
+async def test_a_theme_without_enough_fresh_films_is_passed_over(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=3)
+    assert (await post_week(db, clock, "2026-W10")).theme.slug == "alpha"
+    # beta has 4 films, gamma only 2: after beta comes alpha again, since gamma cannot fill 3 places.
+    assert (await post_week(db, clock, "2026-W11")).theme.slug == "beta"
+    third = await post_week(db, clock, "2026-W12")
+    assert third.theme.slug == "alpha"
+    assert len(third.picks) == 3
+    assert not set(third.film_ids) & set((await picks.history(db, GUILD))[-1].film_ids)
+
+
+async def test_films_the_club_watched_are_never_picked(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=2, themes="gamma")
+    await mark_club_watched(db, clock, GUILD, ids["gamma-1"])
+    chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
+    assert chosen is not None
+    assert slugs(chosen, ids) == ["gamma-2"]  # fewer than asked: the only eligible film
+
+
+async def test_well_rated_and_watchlisted_films_come_first_with_their_reasons(
+    db: Database, ids: dict[str, int]
+) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=3, themes="alpha")
+    for member in (1, 2, 3):
+        await rate(db, clock, guild_id=GUILD, user_id=member, film_id=ids["alpha-5"], stars=5)
+    await rate(db, clock, guild_id=GUILD, user_id=1, film_id=ids["alpha-1"], stars=0.5)
+    for member in (1, 2):
+        await add_to_watchlist(db, clock, GUILD, member, ids["alpha-3"])
+    chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
+    assert chosen is not None
+    assert slugs(chosen, ids)[:2] == ["alpha-5", "alpha-3"]
+    assert "alpha-1" not in slugs(chosen, ids)  # the poorly rated one sinks below the unrated ones
+    reasons = [pick.reason for pick in chosen.picks]
+    assert reasons[0] == "Rated 5.0★ by 3 members."
+    assert reasons[1] == "On 2 watchlists."
+    assert reasons[2] == "Fresh for the club: nobody here has rated it yet."
+    assert chosen.picks[0].prompts == ("What did you make of the ending?", "Which scene stayed with you the most?")
+
+
+async def test_choosing_is_deterministic_for_a_week_and_varies_between_weeks(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=3, themes="alpha")
+    settings = await get_settings(db, GUILD)
+    week = await picks.choose(db, settings, "2026-W10")
+    assert week is not None
+    assert week == await picks.choose(db, settings, "2026-W10")
+    orders = set()
+    for n in range(10, 20):
+        other = await picks.choose(db, settings, f"2026-W{n}")
+        assert other is not None
+        orders.add(tuple(other.film_ids))
+    assert len(orders) > 1
+
+
+# -- claims and the weekly slot ---------------------------------------------------------------------------------------
+
+
+async def test_a_week_can_be_claimed_only_once_and_released(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    await configure(db, clock, count=2)
+    chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
+    assert chosen is not None
+    post = await picks.claim(db, clock, chosen, trigger="schedule", channel_id=CHANNEL)
+    assert post is not None and post.film_ids == tuple(chosen.film_ids)
+    assert await picks.claim(db, clock, chosen, trigger="now", channel_id=CHANNEL) is None
+    await picks.release(db, post.id)
+    assert await picks.claimed_post(db, GUILD, "2026-W10") is None
+    assert await db.fetchval("SELECT count(*) FROM picks_post_films") == 0
+    assert await picks.claim(db, clock, chosen, trigger="now", channel_id=CHANNEL) is not None
+
+
+async def test_the_slot_posts_once_then_does_nothing_and_schedules_the_next(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    assert await picks.reschedule(db, clock, timers, GUILD) == SLOT
+    assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is not None
+
+    clock.moment = SLOT + timedelta(seconds=1)
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.outcome is picks.SlotOutcome.POST
+    assert decision.post is not None and decision.post.trigger == "schedule"
+    next_week = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W11")
+    assert next_week is not None and next_week.due_at == SLOT + timedelta(days=7)
+    assert await picks.scheduled_slot(db, GUILD) == SLOT + timedelta(days=7)
+
+    # The handler crashed before the post was recorded: the same claim is resumed, with the same films.
+    again = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert again.outcome is picks.SlotOutcome.RESUME
+    assert again.post is not None and again.post.id == decision.post.id
+    assert again.picks is not None and again.picks.film_ids == list(decision.post.film_ids)
+
+    await picks.mark_posted(db, clock, decision.post.id, 777)
+    done = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert done.outcome is picks.SlotOutcome.DONE
+    assert await db.fetchval("SELECT count(*) FROM picks_posts") == 1
+    assert await picks.latest_picks(db, GUILD) == list(decision.post.film_ids)
+
+
+async def test_a_slot_missed_while_down_is_caught_up_within_the_grace_window(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    clock.moment = SLOT + timedelta(hours=5)
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.outcome is picks.SlotOutcome.POST
+    assert decision.post is not None and decision.post.trigger == "catch-up"
+
+
+async def test_a_slot_missed_beyond_the_grace_window_is_skipped(
+    db: Database, ids: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    clock.moment = SLOT + timedelta(hours=25)
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.outcome is picks.SlotOutcome.LATE
+    assert "the slot was 25.0 hours ago, past the 24-hour grace window" in caplog.text
+    assert await picks.claimed_post(db, GUILD, "2026-W10") is None
+    assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W11") is not None
+
+
+async def test_picks_now_counts_as_this_weeks_post(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    await picks.reschedule(db, clock, timers, GUILD)
+    post, chosen = await picks.claim_now(db, clock, GUILD, MAYA)
+    assert (post.week_key, post.trigger, post.requested_by) == ("2026-W10", "now", MAYA)
+    await picks.mark_posted(db, clock, post.id, 42)
+    with pytest.raises(UserError, match="already taken care of"):
+        await picks.claim_now(db, clock, GUILD, MAYA)
+    clock.moment = SLOT
+    assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.DONE
+    # A schedule change now skips the claimed week: the next slot is next Friday.
+    assert await picks.reschedule(db, FixedClock(START), timers, GUILD) == SLOT + timedelta(days=7)
+    assert chosen.film_ids == await picks.latest_picks(db, GUILD)
+
+
+async def test_picks_now_needs_a_channel(db: Database, ids: dict[str, int]) -> None:
+    with pytest.raises(UserError, match="Set a picks channel first"):
+        await picks.claim_now(db, FixedClock(), GUILD, MAYA)
+
+
+async def test_timers_of_an_old_schedule_or_a_switched_off_one_do_nothing(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    clock.moment = SLOT
+    stale = await picks.begin_slot(db, clock, timers, GUILD, SLOT - timedelta(hours=1), GRACE)
+    assert stale.outcome is picks.SlotOutcome.STALE
+    await config.set_picks(db, clock, GUILD, MAYA, enabled=False)
+    assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.OFF
+    assert await picks.reschedule(db, clock, timers, GUILD) is None
+    assert await picks.scheduled_slot(db, GUILD) is None
+
+
+async def test_rescheduling_moves_the_pending_timer(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    await picks.reschedule(db, clock, timers, GUILD)
+    await config.set_picks(db, clock, GUILD, MAYA, day=0, at="08:30")  # Mondays 08:30 London
+    monday = await picks.reschedule(db, clock, timers, GUILD)
+    assert monday == datetime(2026, 3, 9, 8, 30, tzinfo=UTC)
+    assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is None
+    assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W11") is not None
+
+
+async def test_start_up_arms_missing_timers_and_catches_up_within_grace(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)  # saved, but no timer yet (as after a restore)
+    clock.moment = SLOT + timedelta(hours=2)  # the bot comes up two hours after the slot
+    assert await picks.ensure_scheduled(db, clock, timers, GRACE) == 1
+    pending = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
+    assert pending is not None and pending.due_at == SLOT  # overdue: it runs at once and catches up
+    assert await picks.ensure_scheduled(db, clock, timers, GRACE) == 0  # idempotent
+
+
+async def test_preview_shows_what_the_slot_will_post(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=3)
+    await picks.reschedule(db, clock, timers, GUILD)
+    preview, slot = await picks.preview(db, clock, GUILD)
+    assert slot == SLOT
+    clock.moment = SLOT
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert preview is not None and decision.picks == preview
+
+
+async def test_the_schedule_follows_the_servers_clock_across_daylight_saving(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock(datetime(2026, 3, 27, 21, 0, tzinfo=UTC))  # after Friday 27 March's slot (GMT)
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    slot = await picks.reschedule(db, clock, timers, GUILD)
+    assert slot == datetime(2026, 4, 3, 19, 0, tzinfo=UTC)  # 20:00 BST
+    assert schedule.week_key(slot, schedule.zone("Europe/London")) == "2026-W14"
+
+
+async def test_a_claim_that_was_never_posted_stops_blocking_the_week_after_a_while(
+    db: Database, ids: dict[str, int]
+) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    clock.moment = SLOT
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.outcome is picks.SlotOutcome.POST and decision.post is not None
+    # Posting failed and the timer is still retrying: the week is taken.
+    with pytest.raises(UserError, match="already taken care of"):
+        await picks.claim_now(db, clock, GUILD, MAYA)
+    # Its retries are long over (or a schedule change cancelled them): /picks now replaces the dead claim.
+    clock.moment = SLOT + picks.STALE_CLAIM + timedelta(seconds=1)
+    post, _chosen = await picks.claim_now(db, clock, GUILD, MAYA)
+    assert (post.trigger, post.requested_by, post.claimed_at) == ("now", MAYA, clock.moment)
+    assert [p.trigger for p in await picks.history(db, GUILD)] == ["now"]  # the dead claim is gone

@@ -47,8 +47,8 @@ def test_every_extension_imports_and_has_setup() -> None:
 
 async def test_command_names_are_unique_and_described(tmp_path: Path) -> None:
     bot = FilmClubBot(Settings(database_path=tmp_path / "x.db"))
-    for name in discover_extensions():
-        await bot.load_extension(name)
+    await bot.open_services()  # what setup_hook provides before loading cogs: they use the database and timers
+    await bot.load_extensions()
     seen: set[str] = set()
     for command in bot.tree.walk_commands():
         assert command.qualified_name not in seen, f"/{command.qualified_name} is defined twice"

@@ -41,6 +41,17 @@ DEFAULT_TIMEOUT = 10.0
 
 BotKind = Literal["real", "minimal", "probe"]
 
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGKILL the bot if the test process dies (a timeout, a crash), so a
+    killed test run never leaves a bot behind. Elsewhere nothing is done; the fixtures still stop their bots."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 # Variables of the launch contract; any inherited value is dropped so the test decides them all.
 _CONTRACT_VARS = (
     "DISCORD_TOKEN",
@@ -161,6 +172,7 @@ class BotProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # runs between fork and exec; only calls prctl
         )
         self._reader = asyncio.create_task(self._read_output(self._proc))
         if wait_ready:

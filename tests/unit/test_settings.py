@@ -37,3 +37,9 @@ def test_env_example_lists_every_setting() -> None:
     example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
     for name in Settings.model_fields:
         assert name.upper() in example, f"{name.upper()} is missing from .env.example"
+
+
+def test_readme_configuration_table_mirrors_the_settings() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"| `{name.upper()}` |" in readme, f"{name.upper()} is missing from the README's configuration table"

@@ -47,7 +47,18 @@ from .store import (
     SyncRecord,
 )
 from .validation import FormErrors, validate_choices, validate_commands, validate_message, validate_modal
-from .world import JSON, ChannelType, FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, World, build_default_world
+from .world import (
+    JSON,
+    ChannelType,
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeRole,
+    FakeUser,
+    Perm,
+    World,
+    build_default_world,
+)
 
 log = logging.getLogger("fake_discord")
 
@@ -120,6 +131,7 @@ class FakeDiscord:
         self.event_subscribers: dict[int, list[int]] = {}
         self.poll_votes: dict[int, dict[int, list[int]]] = {}
         self.cdn: dict[int, StoredAttachment] = {}
+        self.cdn_downloads: list[int] = []  # attachment ids fetched from /cdn, in order (a bot may refuse before)
         self.requests: list[RecordedRequest] = []
         self.unknown_requests: list[RecordedRequest] = []
         self.late_callbacks: list[InteractionRecord] = []
@@ -362,9 +374,40 @@ class FakeDiscord:
         return guild.get_member(user.id)
 
     def channel_permissions(self, member: FakeMember, channel: FakeChannel) -> int:
-        del channel  # no permission overwrites in the double
         guild = self.guilds[member.guild_id]
-        return guild.permissions_for(member)
+        return guild.channel_permissions(member, channel)
+
+    async def set_voice(self, member: FakeMember, channel: FakeChannel | None) -> None:
+        """Put a member in a voice channel (``None``: out of voice). A bot with the GUILD_VOICE_STATES intent gets
+        VOICE_STATE_UPDATE, and every later GUILD_CREATE carries the voice state, as on Discord."""
+        guild = self.guilds[member.guild_id]
+        if channel is None:
+            guild.voice_channels.pop(member.id, None)
+        else:
+            guild.voice_channels[member.id] = channel.id
+        if self.gateway.has_intent(Intents.GUILD_VOICE_STATES):
+            payload = guild.voice_state_payload(member, channel.id if channel is not None else None)
+            await self.gateway.dispatch("VOICE_STATE_UPDATE", payload)
+
+    async def add_text_channel(self, name: str, *, overwrites: list[JSON] | None = None) -> FakeChannel:
+        """A new text channel in the Film Club guild (CHANNEL_CREATE is dispatched if the bot is connected).
+
+        ``overwrites`` are Discord permission overwrites, e.g. deny the bot's role Send Messages:
+        ``[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}]``.
+        """
+        guild = self.guild
+        channel = FakeChannel(
+            id=self.ids.next(),
+            name=name,
+            type=ChannelType.TEXT,
+            guild_id=guild.id,
+            position=len(guild.channels),
+            overwrites=list(overwrites or []),
+        )
+        guild.channels.append(channel)
+        self.channels[channel.id] = channel
+        await self.gateway.dispatch("CHANNEL_CREATE", channel.payload())
+        return channel
 
     def channel_messages(self, channel: FakeChannel | int, *, include_ephemeral: bool = False) -> list[StoredMessage]:
         channel_id = channel if isinstance(channel, int) else channel.id
@@ -406,7 +449,7 @@ class FakeDiscord:
             if session.intents & Intents.GUILD_MEMBERS:
                 members = list(guild.members)
             else:  # without the privileged intent Discord only sends the bot itself (and voice members)
-                members = [m for m in guild.members if m.id == self.bot_user.id]
+                members = [m for m in guild.members if m.id == self.bot_user.id or m.id in guild.voice_channels]
             events = [e for e in self.scheduled_events.values() if int(e["guild_id"]) == guild.id]
             payloads.append(guild.create_payload(members=members, scheduled_events=events))
         return payloads
@@ -1065,6 +1108,11 @@ class FakeDiscord:
         body, files = await self._read(request)
         if not channel.is_text:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
+        bot_member = self.guilds[channel.guild_id].get_member(self.bot_user.id) if channel.guild_id else None
+        if bot_member is not None:
+            granted = self.channel_permissions(bot_member, channel)
+            if granted & (Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES) != Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES:
+                raise ApiError(403, 50013, "Missing Permissions")
         errors = validate_message(body, creating=True, file_count=len(files))
         if errors:
             raise ApiError(400, 50035, "Invalid Form Body", errors)
@@ -1566,6 +1614,7 @@ class FakeDiscord:
         stored = self.cdn.get(_snowflake(request.match_info["attachment_id"]) or 0)
         if stored is None or stored.filename != request.match_info["filename"]:
             return web.Response(status=404, text="Not Found")
+        self.cdn_downloads.append(stored.id)
         return web.Response(body=stored.data, content_type=stored.content_type or "application/octet-stream")
 
     # -- misc ------------------------------------------------------------------------------------

@@ -161,6 +161,8 @@ class FakeChannel:
     topic: str | None = None
     parent_id: int | None = None
     recipients: list[FakeUser] = field(default_factory=list)
+    #: Discord permission overwrites: {"id", "type" (0 role, 1 member), "allow", "deny"} with int bit sets.
+    overwrites: list[JSON] = field(default_factory=list)
 
     @property
     def mention(self) -> str:
@@ -185,7 +187,10 @@ class FakeChannel:
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [
+                {"id": str(o["id"]), "type": o["type"], "allow": str(o["allow"]), "deny": str(o["deny"])}
+                for o in self.overwrites
+            ],
             "parent_id": str(self.parent_id) if self.parent_id else None,
             "nsfw": False,
             "flags": 0,
@@ -268,6 +273,8 @@ class FakeGuild:
     channels: list[FakeChannel] = field(default_factory=list)
     members: list[FakeMember] = field(default_factory=list)
     preferred_locale: str = "en-US"
+    #: Who sits in which voice channel: user id -> channel id (see FakeDiscord.set_voice).
+    voice_channels: dict[int, int] = field(default_factory=dict)
 
     # -- look-ups -------------------------------------------------------------------------------
     @property
@@ -314,7 +321,44 @@ class FakeGuild:
             return Perm.ALL
         return value
 
+    def channel_permissions(self, member: FakeMember, channel: FakeChannel) -> int:
+        """Permissions in a channel: guild-level, then @everyone, role and member overwrites, as Discord does."""
+        value = self.permissions_for(member)
+        if value == Perm.ALL:
+            return value
+        by_id = {o["id"]: o for o in channel.overwrites}
+        everyone = by_id.get(self.id)
+        if everyone is not None:
+            value = (value & ~everyone["deny"]) | everyone["allow"]
+        allow = deny = 0
+        for role in member.roles:
+            overwrite = by_id.get(role.id)
+            if overwrite is not None and overwrite["type"] == 0:
+                allow, deny = allow | overwrite["allow"], deny | overwrite["deny"]
+        value = (value & ~deny) | allow
+        own = by_id.get(member.id)
+        if own is not None and own["type"] == 1:
+            value = (value & ~own["deny"]) | own["allow"]
+        return value
+
     # -- payloads -------------------------------------------------------------------------------
+    def voice_state_payload(self, member: FakeMember, channel_id: int | None) -> JSON:
+        """A voice state as GUILD_CREATE and VOICE_STATE_UPDATE carry it (channel_id None: left voice)."""
+        return {
+            "guild_id": str(self.id),
+            "channel_id": str(channel_id) if channel_id is not None else None,
+            "user_id": str(member.id),
+            "member": member.payload(),
+            "session_id": f"voice-{member.id}",
+            "deaf": False,
+            "mute": False,
+            "self_deaf": False,
+            "self_mute": False,
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        }
+
     def partial_payload(self) -> JSON:
         return {"id": str(self.id), "locale": self.preferred_locale, "features": []}
 
@@ -362,7 +406,11 @@ class FakeGuild:
             "unavailable": False,
             "lazy": True,
             "member_count": len(self.members),
-            "voice_states": [],
+            "voice_states": [
+                self.voice_state_payload(m, channel_id)
+                for m in self.members
+                if (channel_id := self.voice_channels.get(m.id)) is not None
+            ],
             "members": [m.payload() for m in members],
             "channels": [c.payload() for c in self.channels],
             "threads": [],

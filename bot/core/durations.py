@@ -1,0 +1,151 @@
+"""Reading the deadlines and start times moderators type: "90m", "3d 4h", "2w", "2026-06-05 20:00", "friday 20:30".
+
+A duration counts from now. A date and time is read in the server's timezone (``GuildSettings.timezone``), so
+"20:00" means eight in the evening where the club is, summer time included; it is returned in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.errors import UserError
+
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "wk": 604800,
+    "week": 604800,
+    "weeks": 604800,
+}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+_DURATION = re.compile(r"^(?:in\s+)?((?:\d+(?:\.\d+)?\s*[a-z]+\s*,?\s*(?:and\s+)?)+)$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+FORMAT_HINT = 'a duration such as "90m", "3d" or "2w", or a date and time such as "2026-06-05 20:00" or "friday 20:00"'
+
+
+def server_zone(name: str) -> ZoneInfo:
+    """The server's timezone; an unknown name (a bad setting) falls back to UTC rather than failing every command."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """ "90m", "1h30m", "3 days", "2w" -> a timedelta; None if ``text`` is not a duration at all."""
+    cleaned = text.strip().lower()
+    if not _DURATION.match(cleaned):
+        return None
+    seconds = 0.0
+    for amount, unit in _PART.findall(cleaned):
+        if unit not in _UNITS:
+            return None
+        seconds += float(amount) * _UNITS[unit]
+    return timedelta(seconds=round(seconds))
+
+
+def _time_of_day(text: str) -> time | None:
+    match = _TIME.match(text.strip())
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """``day`` at ``at`` on the server's wall clock; a time skipped by a clock change moves forward with it."""
+    naive = datetime.combine(day, at)
+    moment = naive.replace(tzinfo=zone)
+    # Round-trip through UTC: a wall time that does not exist (spring forward) comes back normalised.
+    return moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
+
+
+def parse_moment(text: str, now: datetime, timezone: str) -> datetime:
+    """A moment from what a moderator typed: a duration from ``now``, or a date/time in ``timezone``. UTC out.
+
+    Accepted: "90m", "3d 4h", "2w"; "2026-06-05 20:00", "2026-06-05T20:00", "2026-06-05" (at 20:00);
+    "20:00" or "8pm" (the next time the clock shows it); "today 21:00", "tomorrow 20:00", "friday 20:00"
+    (the next Friday; today if it is Friday and that time is still ahead).
+    """
+    cleaned = " ".join(text.strip().lower().replace(",", " ").split())
+    if not cleaned:
+        raise UserError(f"Give {FORMAT_HINT}.")
+    duration = parse_duration(cleaned)
+    if duration is not None:
+        return now + duration
+    zone = server_zone(timezone)
+    local_now = now.astimezone(zone)
+    match = _DATE.match(cleaned.split(" ", 1)[0].split("t", 1)[0])
+    if match:
+        rest = cleaned[match.end() :].lstrip("t ").strip()
+        try:
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            raise UserError(f"{text.strip()[:40]!r} is not a real date.") from None
+        at = _time_of_day(rest) if rest else time(20, 0)
+        if at is None:
+            raise UserError(f"I couldn't read the time in {text.strip()[:40]!r}; use 24-hour time such as 20:00.")
+        return _local(day, at, zone).astimezone(now.tzinfo)
+    first, _, rest = cleaned.partition(" ")
+    if first in ("today", "tonight", "tomorrow") or first in _WEEKDAYS or first[:3] in [d[:3] for d in _WEEKDAYS]:
+        at = _time_of_day(rest) if rest else time(20, 0)
+        if at is None:
+            raise UserError(f"I couldn't read the time in {text.strip()[:40]!r}; use 24-hour time such as 20:00.")
+        if first in ("today", "tonight"):
+            day = local_now.date()
+        elif first == "tomorrow":
+            day = local_now.date() + timedelta(days=1)
+        else:
+            weekday = next(i for i, name in enumerate(_WEEKDAYS) if name.startswith(first[:3]))
+            day = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
+            if _local(day, at, zone) <= local_now:
+                day += timedelta(days=7)
+        return _local(day, at, zone).astimezone(now.tzinfo)
+    at = _time_of_day(cleaned)
+    if at is not None:
+        day = local_now.date()
+        if _local(day, at, zone) <= local_now:
+            day += timedelta(days=1)
+        return _local(day, at, zone).astimezone(now.tzinfo)
+    raise UserError(f"I couldn't read {text.strip()[:40]!r} as a time. Give {FORMAT_HINT}.")
+
+
+def describe_duration(span: timedelta) -> str:
+    """A short human form: "2 days 3 hours", "45 minutes", "10 seconds"."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    parts = []
+    for name, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append(f"{amount} {name}{'s' if amount != 1 else ''}")
+    return " ".join(parts[:2])

@@ -1,0 +1,736 @@
+"""Watch-party polls: creating them, casting and changing ballots, closing them with a counted, explained result.
+
+Rules the database enforces, not just this code: one ballot per member per poll (primary key), a vote only while the
+poll is open and before its deadline (checked in the same statement or transaction that writes the ballot), and a
+close that flips the status and reads the ballots in one transaction, so every vote acknowledged before the close is
+counted and none after it. A vote is committed before the member is told it was recorded.
+
+Deadlines are persisted timers (kind :data:`CLOSE_TIMER`, key = poll id). A poll is posted to Discord by the polls
+cog; :func:`create_poll` also schedules a :data:`PUBLISH_TIMER` due at once, so a poll created by another feature (or
+left unposted by a crash) is posted as soon as the bot runs its timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bot.core import films as films_core
+from bot.core import tally as counting
+from bot.core.clock import Clock, from_db, to_db
+from bot.core.errors import NotFoundError, PermissionDenied, UserError
+from bot.core.reviews import film_ratings
+from bot.core.tally import MAX_RANKS, Method, Tally, TieBreakFacts
+from bot.core.timers import TimerService
+from bot.core.watch import club_watched, watchlist_counts
+from bot.db import polls as sql
+from bot.db.database import Database, Reader, Transaction
+
+CLOSE_TIMER = "polls.close"
+PUBLISH_TIMER = "polls.publish"
+
+MIN_CANDIDATES = 2
+MAX_CANDIDATES = 25
+NATIVE_MAX_CANDIDATES = 10
+NATIVE_ANSWER_LIMIT = 55
+TITLE_LIMIT = 200
+MIN_DURATION = timedelta(seconds=3)
+MAX_DURATION = timedelta(weeks=12)
+#: Discord's own polls last whole hours, at most 32 days.
+NATIVE_MAX_DURATION = timedelta(days=32)
+DEFAULT_SOURCE_COUNT = 5
+#: How long a batch of votes may wait for more of the same burst before it is written (see BallotBox).
+GATHER_LIMIT = 0.01
+#: A vote within this long of the last batch is part of a burst, and waits BURST_GATHER for the rest of it.
+BURST_WINDOW = 0.05
+BURST_GATHER = 0.003
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Style(StrEnum):
+    BUTTONS = "buttons"  # our own components; every ballot is stored
+    NATIVE = "native"  # a Discord poll; Discord keeps the votes, we read the final counts
+
+
+@dataclass(frozen=True)
+class Candidate:
+    position: int
+    film_id: int
+    nominated_at: str
+
+
+@dataclass(frozen=True)
+class ScreeningPlan:
+    """The screening to schedule for the winner when the poll closes."""
+
+    starts_at: datetime
+    channel_id: int | None = None
+    location: str | None = None
+    remind_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    creator_id: int
+    title: str
+    method: Method
+    style: Style
+    show_counts: bool
+    voter_role_id: int | None
+    status: Status
+    created_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None
+    closed_by: int | None
+    winner_film_id: int | None
+    result: Tally | None
+    result_message_id: int | None
+    screening: ScreeningPlan | None
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def film_ids(self) -> list[int]:
+        return [c.film_id for c in self.candidates]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is Status.OPEN
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    """What a member's ballot holds after a vote: the films, in their order (ranked) or as chosen."""
+
+    poll: Poll
+    choices: tuple[int, ...]
+    note: str = ""
+
+
+def _poll(row: Any, candidates: list[tuple[int, int, str]]) -> Poll:
+    screening = None
+    if row["screening_at"] is not None:
+        screening = ScreeningPlan(
+            from_db(row["screening_at"]), row["screening_channel_id"], row["screening_location"], row["remind_minutes"]
+        )
+    return Poll(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        creator_id=row["creator_id"],
+        title=row["title"],
+        method=Method(row["method"]),
+        style=Style(row["style"]),
+        show_counts=bool(row["show_counts"]),
+        voter_role_id=row["voter_role_id"],
+        status=Status(row["status"]),
+        created_at=from_db(row["created_at"]),
+        closes_at=from_db(row["closes_at"]),
+        closed_at=None if row["closed_at"] is None else from_db(row["closed_at"]),
+        closed_by=row["closed_by"],
+        winner_film_id=row["winner_film_id"],
+        result=None if row["result"] is None else Tally.from_json(json.loads(row["result"])),
+        result_message_id=row["result_message_id"],
+        screening=screening,
+        candidates=tuple(Candidate(*c) for c in candidates),
+    )
+
+
+async def _load(db: Reader, row: Any) -> Poll:
+    return _poll(row, await sql.candidates(db, row["id"]))
+
+
+async def get_poll(db: Reader, poll_id: int) -> Poll | None:
+    row = await sql.poll_row(db, poll_id)
+    return None if row is None else await _load(db, row)
+
+
+async def _require(db: Reader, poll_id: int) -> Poll:
+    poll = await get_poll(db, poll_id)
+    if poll is None:
+        raise NotFoundError(f"There is no poll #{poll_id}.")
+    return poll
+
+
+async def guild_poll(db: Reader, guild_id: int, poll_id: int) -> Poll:
+    """The poll with that number in this server, or a member-facing "not found"."""
+    poll = await get_poll(db, poll_id)
+    if poll is None or poll.guild_id != guild_id:
+        raise NotFoundError(f"There is no poll #{poll_id} in this server. `/poll list` shows the open ones.")
+    return poll
+
+
+async def poll_by_message(db: Reader, message_id: int) -> Poll | None:
+    row = await db.fetchone(sql.POLL_BY_MESSAGE, (message_id,))
+    return None if row is None else await _load(db, row)
+
+
+async def open_polls(db: Reader, guild_id: int) -> list[Poll]:
+    return [await _load(db, row) for row in await db.fetchall(sql.OPEN_POLLS, (guild_id,))]
+
+
+async def recent_polls(db: Reader, guild_id: int, limit: int = 25) -> list[Poll]:
+    """Open polls first (soonest deadline last among them), then the latest closed ones: for autocomplete."""
+    return [await _load(db, row) for row in await db.fetchall(sql.RECENT_POLLS, (guild_id, limit))]
+
+
+# -- creating -------------------------------------------------------------------------------------------------------
+
+
+def check_candidates(film_ids: Sequence[int], *, style: Style = Style.BUTTONS) -> None:
+    """Refuse duplicates, too few or too many candidates, with a member-facing message."""
+    if len(set(film_ids)) != len(film_ids):
+        raise UserError("A film is on the list twice; each film can be a candidate once.")
+    limit = NATIVE_MAX_CANDIDATES if style is Style.NATIVE else MAX_CANDIDATES
+    if len(film_ids) < MIN_CANDIDATES:
+        raise UserError(f"A poll needs at least {MIN_CANDIDATES} films; this one has {len(film_ids)}.")
+    if len(film_ids) > limit:
+        what = "Discord's own polls take" if style is Style.NATIVE else "A poll takes"
+        raise UserError(f"{what} at most {limit} films; this one has {len(film_ids)}.")
+
+
+async def create_poll(
+    db: Database,
+    clock: Clock,
+    timers: TimerService,
+    *,
+    guild_id: int,
+    channel_id: int,
+    creator_id: int,
+    title: str,
+    film_ids: Sequence[int],
+    method: Method | str = Method.PLURALITY,
+    closes_at: datetime,
+    voter_role_id: int | None = None,
+    show_counts: bool = True,
+    style: Style | str = Style.BUTTONS,
+    screening: ScreeningPlan | None = None,
+) -> Poll:
+    """Validate and store a poll among ``film_ids`` (catalog ids, in ballot order) and arm its timers.
+
+    The poll is posted in ``channel_id`` by the polls cog (at once through the publish timer; the /poll command
+    posts it directly). Raises :class:`UserError` for bad input, and then nothing is written.
+    """
+    method, style = Method(method), Style(style)
+    now = clock.now()
+    title = " ".join(title.split())
+    if not title:
+        raise UserError("Give the poll a title.")
+    if len(title) > TITLE_LIMIT:
+        raise UserError(f"Poll titles can be at most {TITLE_LIMIT} characters.")
+    ids = list(film_ids)
+    check_candidates(ids, style=style)
+    found = await films_core.get_films(db, ids)
+    for film_id in ids:
+        film = found.get(film_id)
+        if film is None or film.retired:
+            raise NotFoundError(f"Film #{film_id} is not in the catalog.")
+    if closes_at <= now:
+        raise UserError("That deadline is in the past; give a time that is still ahead.")
+    if closes_at - now < MIN_DURATION:
+        raise UserError("That deadline is too close; give the club at least a few seconds.")
+    longest = NATIVE_MAX_DURATION if style is Style.NATIVE else MAX_DURATION
+    if closes_at - now > longest:
+        raise UserError(f"A poll can run for at most {longest.days} days.")
+    if style is Style.NATIVE:
+        if method is Method.RANKED:
+            raise UserError("Discord's own polls can't do ranked choice; use the button style for that.")
+        if voter_role_id is not None:
+            raise UserError("Discord's own polls can't be limited to a role; use the button style for that.")
+        if not show_counts:
+            raise UserError("Discord's own polls always show the counts to voters; use the button style to hide them.")
+    if screening is not None:
+        check_screening(screening, after=closes_at)
+    first_seen = await sql.first_watchlisted(db, guild_id, ids)
+    created = to_db(now)
+    nominated = [(pos, film, min(first_seen.get(film, created), created)) for pos, film in enumerate(ids, start=1)]
+    values = {
+        "guild_id": guild_id,
+        "channel_id": channel_id,
+        "creator_id": creator_id,
+        "title": title,
+        "method": str(method),
+        "style": str(style),
+        "show_counts": int(show_counts),
+        "voter_role_id": voter_role_id,
+        "created_at": created,
+        "closes_at": to_db(closes_at),
+        "screening_at": None if screening is None else to_db(screening.starts_at),
+        "screening_channel_id": None if screening is None else screening.channel_id,
+        "screening_location": None if screening is None else screening.location,
+        "remind_minutes": 60 if screening is None else screening.remind_minutes,
+    }
+    async with db.transaction() as tx:
+        poll_id = await sql.insert_poll(tx, values, nominated)
+    await arm_timers(timers, poll_id, closes_at, clock.now(), publish=True)
+    return await _require(db, poll_id)
+
+
+def check_screening(plan: ScreeningPlan, *, after: datetime) -> None:
+    if plan.starts_at <= after:
+        raise UserError("The screening has to start after the poll closes.")
+    if (plan.channel_id is None) == (plan.location is None or not plan.location.strip()):
+        raise UserError("A screening needs either a voice or stage channel, or a location.")
+    if plan.remind_minutes < 0:
+        raise UserError("The reminder can't come after the screening starts.")
+
+
+async def arm_timers(timers: TimerService, poll_id: int, closes_at: datetime, now: datetime, *, publish: bool) -> None:
+    await timers.schedule(CLOSE_TIMER, str(poll_id), closes_at, {"poll_id": poll_id})
+    if publish:
+        await timers.schedule(PUBLISH_TIMER, str(poll_id), now, {"poll_id": poll_id})
+
+
+async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> int:
+    """Make sure every open poll has its close timer (and an unposted one its publish timer); return how many were
+    re-armed. Covers a crash between storing a poll and scheduling its timers."""
+    rearmed = 0
+    for row in await db.fetchall(sql.ALL_OPEN_POLLS):
+        key = str(row["id"])
+        if await timers.pending(CLOSE_TIMER, key) is None:
+            await timers.schedule(CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]})
+            rearmed += 1
+        if row["message_id"] is None and await timers.pending(PUBLISH_TIMER, key) is None:
+            await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]})
+            rearmed += 1
+    return rearmed
+
+
+async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
+    """Remember the message the poll was posted as; False if it already had one (posted twice: delete the new one)."""
+    return await db.execute_rowcount(sql.ATTACH_MESSAGE, (message_id, poll_id)) > 0
+
+
+async def record_result_message(db: Database, poll_id: int, message_id: int) -> None:
+    await db.execute(sql.RESULT_MESSAGE, (message_id, poll_id))
+
+
+# -- candidates from the club ---------------------------------------------------------------------------------------
+
+
+async def watchlist_candidates(db: Database, guild_id: int, count: int = DEFAULT_SOURCE_COUNT) -> list[int]:
+    """The films most members have on their watchlists, that the club has not screened yet."""
+    films = await sql.club_watchlist(db, guild_id, count)
+    if len(films) < MIN_CANDIDATES:
+        raise UserError(
+            "The club's watchlists don't hold enough unwatched films for a poll yet; name the films instead."
+        )
+    return films
+
+
+async def theme_candidates(
+    db: Database, guild_id: int, slug: str, count: int = DEFAULT_SOURCE_COUNT, *, seed: str = ""
+) -> list[int]:
+    """``count`` films of a theme the club has not screened: the most watchlisted first, the rest drawn at random."""
+    in_theme = await films_core.theme_film_ids(db, slug)
+    watched = await club_watched(db, guild_id)
+    wanted = await watchlist_counts(db, guild_id)
+    unseen = [film for film in in_theme if film not in watched] or in_theme
+    rng = random.Random(f"{guild_id}:{slug}:{seed}")
+    shuffled = rng.sample(unseen, len(unseen))
+    shuffled.sort(key=lambda film: -wanted.get(film, 0))
+    chosen = shuffled[:count]
+    if len(chosen) < MIN_CANDIDATES:
+        raise UserError("That theme doesn't have enough films for a poll.")
+    return sorted(chosen, key=in_theme.index)
+
+
+async def picks_candidates(db: Database, guild_id: int) -> list[int]:
+    """This week's picks (from the weekly-picks feature)."""
+    try:
+        picks = importlib.import_module("bot.core.picks")
+    except ImportError:
+        raise UserError("Weekly picks aren't available on this bot yet; name the films instead.") from None
+    films = [int(film) for film in dict.fromkeys(await picks.latest_picks(db, guild_id))]
+    if len(films) < MIN_CANDIDATES:
+        raise UserError("There are no weekly picks to vote on yet; name the films instead.")
+    return films[:MAX_CANDIDATES]
+
+
+# -- voting ---------------------------------------------------------------------------------------------------------
+
+
+def _refusal(poll: Poll | None, now: datetime, *, guild_id: int, role_ids: Collection[int]) -> UserError | None:
+    """Why a member may not vote in ``poll`` right now, or None if they may."""
+    if poll is None or poll.guild_id != guild_id:
+        return NotFoundError("This poll no longer exists.")
+    if poll.status is Status.CANCELLED:
+        return UserError("This poll was cancelled, so it takes no more votes.")
+    if poll.status is Status.CLOSED or poll.closes_at <= now:
+        return UserError("This poll has closed; the result is (or will shortly be) posted under it.")
+    if poll.voter_role_id is not None and poll.voter_role_id not in role_ids:
+        return PermissionDenied(f"Only members with the <@&{poll.voter_role_id}> role can vote in this poll.")
+    if poll.style is Style.NATIVE:
+        return UserError("Vote in Discord's own poll on the message.")
+    return None
+
+
+def _check_film(poll: Poll, film_id: int) -> None:
+    if film_id not in poll.film_ids:
+        raise UserError("That film is not on this poll's ballot.")
+
+
+async def _open_for(
+    db: Reader, clock: Clock, poll_id: int, *, guild_id: int, role_ids: Collection[int], method: Method | None = None
+) -> Poll:
+    poll = await get_poll(db, poll_id)
+    refusal = _refusal(poll, clock.now(), guild_id=guild_id, role_ids=role_ids)
+    if refusal is not None or poll is None:
+        raise refusal or NotFoundError("This poll no longer exists.")
+    if method is not None and poll.method is not method:
+        raise UserError(f"This poll uses {poll.method.label.lower()} voting.")
+    return poll
+
+
+def _choices(text: str | None) -> tuple[int, ...]:
+    return () if text is None else tuple(int(x) for x in json.loads(text))
+
+
+async def vote(
+    db: Database,
+    clock: Clock,
+    *,
+    poll_id: int,
+    guild_id: int,
+    user_id: int,
+    role_ids: Collection[int],
+    film_id: int,
+    poll: Poll | None = None,
+) -> VoteReceipt:
+    """A click on a film: plurality replaces the member's vote; approval toggles the film in their ballot.
+
+    ``poll`` may be passed when the caller already has it (only its method and candidates are read from it; every
+    rule is checked again against the database).
+    """
+    if poll is None or poll.method is Method.PLURALITY:
+        now = to_db(clock.now())
+        recorded = await sql.vote_plurality(
+            db,
+            poll_id=poll_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            role_ids=json.dumps(sorted(role_ids)),
+            film_id=film_id,
+            now=now,
+        )
+        if recorded:
+            return VoteReceipt(poll or await _require(db, poll_id), (film_id,))
+        current = await _open_for(db, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
+        if current.method is Method.PLURALITY:
+            _check_film(current, film_id)
+            raise UserError("Your vote could not be recorded; please try again.")
+        poll = current
+    if poll.method is Method.APPROVAL:
+        return await toggle_approval(
+            db, clock, poll_id=poll_id, guild_id=guild_id, user_id=user_id, role_ids=role_ids, film_id=film_id
+        )
+    raise UserError("This poll is ranked: use “Rank your choices” to fill in your ballot.")
+
+
+class BallotBox:
+    """Group commit for plurality votes: votes that arrive while a batch is being written go into the next one.
+
+    Under a burst of clicks this turns hundreds of single-row transactions into a few multi-row ones (each a single
+    statement that checks every rule, see ``bot.db.polls.VOTE_PLURALITY_MANY``); a lone vote is written at once.
+    Each caller is answered only after the transaction holding its vote has committed. Other methods, and any vote
+    the batch refused (to find out why), go through :func:`vote`.
+    """
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._last_write = float("-inf")
+
+    async def vote(
+        self,
+        *,
+        poll: Poll,
+        guild_id: int,
+        user_id: int,
+        role_ids: Collection[int],
+        film_id: int,
+    ) -> VoteReceipt:
+        if poll.method is not Method.PLURALITY or poll.style is not Style.BUTTONS:
+            return await vote(
+                self._db,
+                self._clock,
+                poll_id=poll.id,
+                guild_id=guild_id,
+                user_id=user_id,
+                role_ids=role_ids,
+                film_id=film_id,
+                poll=poll,
+            )
+        entry = {"p": poll.id, "g": guild_id, "u": user_id, "f": film_id, "r": sorted(role_ids)}
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((entry, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="filmclub-ballot-box")
+        if await done:
+            return VoteReceipt(poll, (film_id,))
+        # Refused: the single-vote path finds (and raises) the reason, or records it if the poll changed meanwhile.
+        return await vote(
+            self._db,
+            self._clock,
+            poll_id=poll.id,
+            guild_id=guild_id,
+            user_id=user_id,
+            role_ids=role_ids,
+            film_id=film_id,
+        )
+
+    async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            # While a burst is still arriving, let it join this batch: every batch is a trip to the database thread,
+            # which a busy event loop (and a busy machine) makes slow. A lone vote is written at once.
+            deadline = loop.time() + GATHER_LIMIT
+            if loop.time() - self._last_write < BURST_WINDOW:
+                await asyncio.sleep(BURST_GATHER)
+            seen = -1
+            while len(self._pending) != seen and loop.time() < deadline:
+                seen = len(self._pending)
+                await asyncio.sleep(0)
+            batch, self._pending = self._pending, []
+            try:
+                outcomes = await self._write_batch([entry for entry, _done in batch])
+            except Exception as exc:
+                for _entry, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            self._last_write = loop.time()
+            for (_entry, done), written in zip(batch, outcomes, strict=True):
+                if not done.done():
+                    done.set_result(written)
+
+    async def _write_batch(self, entries: list[dict[str, Any]]) -> list[bool]:
+        """Write the batch; which votes were written (all of them, unless some vote broke a rule)."""
+        now = to_db(self._clock.now())
+        if await sql.vote_plurality_many(self._db, json.dumps(entries), now) == len(entries):
+            return [True] * len(entries)
+        # Some vote was refused: replay the batch one vote at a time, in order, to learn which. A vote the batch
+        # wrote but the replay refuses (the poll closed in between) was recorded all the same: say so.
+        outcomes = []
+        for entry in entries:
+            written = await sql.vote_plurality(
+                self._db,
+                poll_id=entry["p"],
+                guild_id=entry["g"],
+                user_id=entry["u"],
+                role_ids=json.dumps(entry["r"]),
+                film_id=entry["f"],
+                now=to_db(self._clock.now()),
+            )
+            outcomes.append(written or await sql.written_at(self._db, entry["p"], entry["u"], entry["f"], now))
+        return outcomes
+
+
+async def toggle_approval(
+    db: Database, clock: Clock, *, poll_id: int, guild_id: int, user_id: int, role_ids: Collection[int], film_id: int
+) -> VoteReceipt:
+    async with db.transaction() as tx:
+        poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.APPROVAL)
+        _check_film(poll, film_id)
+        current = list(_choices(await sql.ballot(tx, poll_id, user_id)))
+        if film_id in current:
+            current.remove(film_id)
+            note = "removed"
+        else:
+            current.append(film_id)
+            note = "added"
+        choices = tuple(f for f in poll.film_ids if f in current)
+        await _write_ballot(tx, poll_id, user_id, choices, to_db(clock.now()))
+    return VoteReceipt(poll, choices, note)
+
+
+async def set_choices(
+    db: Database,
+    clock: Clock,
+    *,
+    poll_id: int,
+    guild_id: int,
+    user_id: int,
+    role_ids: Collection[int],
+    film_ids: Sequence[int],
+) -> VoteReceipt:
+    """Replace the member's ballot with ``film_ids`` (from a select menu): one film for plurality, any for approval."""
+    async with db.transaction() as tx:
+        poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
+        if poll.method is Method.RANKED:
+            raise UserError("This poll is ranked: use “Rank your choices” to fill in your ballot.")
+        for film_id in film_ids:
+            _check_film(poll, film_id)
+        if poll.method is Method.PLURALITY and len(set(film_ids)) != 1:
+            raise UserError("Pick exactly one film in this poll.")
+        wanted = set(film_ids)
+        choices = tuple(f for f in poll.film_ids if f in wanted)
+        await _write_ballot(tx, poll_id, user_id, choices, to_db(clock.now()))
+    return VoteReceipt(poll, choices)
+
+
+async def rank_add(
+    db: Database, clock: Clock, *, poll_id: int, guild_id: int, user_id: int, role_ids: Collection[int], film_id: int
+) -> VoteReceipt:
+    """Add ``film_id`` as the member's next preference in a ranked poll (at most :data:`MAX_RANKS`)."""
+    async with db.transaction() as tx:
+        poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.RANKED)
+        _check_film(poll, film_id)
+        current = list(_choices(await sql.ballot(tx, poll_id, user_id)))
+        if film_id in current:
+            return VoteReceipt(poll, tuple(current), "That film is already on your ballot.")
+        if len(current) >= min(MAX_RANKS, len(poll.candidates)):
+            return VoteReceipt(poll, tuple(current), f"Your ballot already ranks {len(current)} films.")
+        current.append(film_id)
+        await _write_ballot(tx, poll_id, user_id, tuple(current), to_db(clock.now()))
+    return VoteReceipt(poll, tuple(current))
+
+
+async def rank_undo(
+    db: Database, clock: Clock, *, poll_id: int, guild_id: int, user_id: int, role_ids: Collection[int]
+) -> VoteReceipt:
+    """Take the member's last preference off their ranked ballot (the ballot goes when it is empty)."""
+    async with db.transaction() as tx:
+        poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.RANKED)
+        current = list(_choices(await sql.ballot(tx, poll_id, user_id)))
+        if current:
+            current.pop()
+        await _write_ballot(tx, poll_id, user_id, tuple(current), to_db(clock.now()))
+    return VoteReceipt(poll, tuple(current))
+
+
+async def withdraw(
+    db: Database, clock: Clock, *, poll_id: int, guild_id: int, user_id: int, role_ids: Collection[int]
+) -> bool:
+    """Remove the member's ballot while the poll is open; return whether there was one."""
+    async with db.transaction() as tx:
+        await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
+        return await tx.execute_rowcount(sql.DELETE_BALLOT, (poll_id, user_id)) > 0
+
+
+async def _write_ballot(tx: Transaction, poll_id: int, user_id: int, choices: tuple[int, ...], now: str) -> None:
+    if choices:
+        await tx.execute(sql.UPSERT_BALLOT, (poll_id, user_id, json.dumps(list(choices)), now, now))
+    else:
+        await tx.execute(sql.DELETE_BALLOT, (poll_id, user_id))
+
+
+async def ballot_of(db: Reader, poll_id: int, user_id: int) -> tuple[int, ...]:
+    """The member's ballot (empty if they have not voted)."""
+    return _choices(await sql.ballot(db, poll_id, user_id))
+
+
+async def eligibility(db: Reader, clock: Clock, poll_id: int, *, guild_id: int, role_ids: Collection[int]) -> Poll:
+    """The poll, if the member may vote in it now; otherwise the member-facing reason is raised."""
+    return await _open_for(db, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
+
+
+# -- counting and closing -------------------------------------------------------------------------------------------
+
+
+async def tie_break_facts(db: Database, poll: Poll) -> TieBreakFacts:
+    ratings = await film_ratings(db, poll.guild_id)
+    return TieBreakFacts(
+        ratings={film: ratings[film].average for film in poll.film_ids if film in ratings},
+        nominated_at={c.film_id: c.nominated_at for c in poll.candidates},
+        seed=poll.id,
+    )
+
+
+async def current_tally(db: Database, poll: Poll) -> Tally:
+    """The count as it stands (for live counts and /poll status); the closed result once the poll is closed."""
+    if poll.result is not None:
+        return poll.result
+    facts = await tie_break_facts(db, poll)
+    cast = [_choices(text) for _user, text in await sql.ballots(db, poll.id)]
+    return counting.tally(poll.method, poll.film_ids, cast, facts)
+
+
+async def ballot_count(db: Reader, poll_id: int) -> int:
+    return int(await db.fetchval(sql.BALLOT_COUNT, (poll_id,)))
+
+
+async def close_poll(
+    db: Database,
+    clock: Clock,
+    poll_id: int,
+    *,
+    closed_by: int | None = None,
+    native_counts: dict[int, int] | None = None,
+    native_voters: int = 0,
+) -> Poll:
+    """Close the poll (if it is still open) and store its result; idempotent: a closed poll is returned as it is.
+
+    The status flips and the ballots are read in one transaction, so the count holds exactly the votes that were
+    acknowledged before the close. For a native Discord poll, ``native_counts`` (film id -> votes) are Discord's
+    final counts.
+    """
+    poll = await get_poll(db, poll_id)
+    if poll is None:
+        raise NotFoundError(f"There is no poll #{poll_id}.")
+    if poll.status is not Status.OPEN:
+        return poll
+    facts = await tie_break_facts(db, poll)
+    async with db.transaction() as tx:
+        flipped = await tx.execute_rowcount(
+            sql.CLOSE, {"now": to_db(clock.now()), "closed_by": closed_by, "poll_id": poll_id}
+        )
+        if flipped:
+            if poll.style is Style.NATIVE:
+                result = counting.from_counts(
+                    poll.method, poll.film_ids, native_counts or {}, facts, voters=native_voters
+                )
+            else:
+                cast = [_choices(text) for _user, text in await sql.ballots(tx, poll_id)]
+                result = counting.tally(poll.method, poll.film_ids, cast, facts)
+            await tx.execute(sql.STORE_RESULT, (json.dumps(result.to_json()), result.winner, poll_id))
+    return await _require(db, poll_id)
+
+
+async def cancel_poll(db: Database, clock: Clock, timers: TimerService, poll_id: int, *, cancelled_by: int) -> Poll:
+    """Cancel an open poll: no result, no screening; its ballots are kept but never counted."""
+    changed = await db.execute_rowcount(
+        sql.CANCEL, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
+    )
+    poll = await get_poll(db, poll_id)
+    if poll is None:
+        raise NotFoundError(f"There is no poll #{poll_id}.")
+    if not changed:
+        raise UserError(f"Poll #{poll_id} is already {poll.status.value}.")
+    await timers.cancel(CLOSE_TIMER, str(poll_id))
+    return poll
+
+
+def require_manager(poll: Poll, *, user_id: int, is_moderator: bool) -> None:
+    """Ending or cancelling a poll is for its creator and the moderators."""
+    if user_id != poll.creator_id and not is_moderator:
+        raise PermissionDenied("Only the member who started this poll, or a moderator, can do that.")
+
+
+def native_answer(label: str) -> str:
+    """A film's label cut to Discord's 55 characters for a poll answer."""
+    return label if len(label) <= NATIVE_ANSWER_LIMIT else label[: NATIVE_ANSWER_LIMIT - 1].rstrip() + "…"
+
+
+def native_duration_hours(now: datetime, closes_at: datetime) -> int:
+    """Discord's poll duration in whole hours, rounded up so that our own deadline (which expires it) comes first."""
+    seconds = (closes_at - now).total_seconds()
+    return max(1, min(int(NATIVE_MAX_DURATION.total_seconds() // 3600), -(-int(seconds) // 3600)))

@@ -1,0 +1,41 @@
+"""SQL for screenings (a film shown to the club at a set time, with its Discord scheduled event)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.db.database import Reader
+
+_COLUMNS = """
+id, guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at, ends_at,
+remind_minutes, event_id, status, reminded_at, completed_at, created_at
+"""
+INSERT = """
+INSERT INTO screenings (guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at,
+                        ends_at, remind_minutes, created_at)
+VALUES (:guild_id, :film_id, :poll_id, :created_by, :channel_id, :location, :announce_channel_id, :starts_at,
+        :ends_at, :remind_minutes, :created_at)
+"""
+# The f-strings below join constant SQL fragments; values always go through placeholders.
+BY_ID = f"SELECT {_COLUMNS} FROM screenings WHERE id = ?"  # noqa: S608
+BY_POLL = f"SELECT {_COLUMNS} FROM screenings WHERE poll_id = ?"  # noqa: S608
+UPCOMING = f"""
+SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status IN ('planned', 'scheduled') ORDER BY starts_at, id
+"""  # noqa: S608
+ATTACH_EVENT = "UPDATE screenings SET event_id = ?, status = 'scheduled' WHERE id = ? AND status = 'planned'"
+FAIL = "UPDATE screenings SET status = 'failed' WHERE id = ? AND status = 'planned'"
+REMINDED = "UPDATE screenings SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL"
+COMPLETE = "UPDATE screenings SET status = 'done', completed_at = ? WHERE id = ? AND status = 'scheduled'"
+CANCEL = "UPDATE screenings SET status = 'cancelled' WHERE id = ? AND status IN ('planned', 'scheduled')"
+
+
+async def by_id(db: Reader, screening_id: int) -> Any:
+    return await db.fetchone(BY_ID, (screening_id,))
+
+
+async def by_poll(db: Reader, poll_id: int) -> Any:
+    return await db.fetchone(BY_POLL, (poll_id,))
+
+
+async def upcoming(db: Reader, guild_id: int) -> list[Any]:
+    return list(await db.fetchall(UPCOMING, (guild_id,)))

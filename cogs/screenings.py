@@ -1,0 +1,343 @@
+"""/screening: a film shown to the club as a Discord scheduled event, with a reminder and a "rate it" prompt.
+
+The reminder is a message in the screening's announcement channel that mentions the members who clicked
+"Interested" on the event (fetched from Discord when it is due). Those mentions are the only pings this bot sends:
+the message carries an explicit ``AllowedMentions(users=[...])`` naming exactly those members, nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from discord.utils import TimestampStyle
+
+from bot.core import polls as polls_core
+from bot.core import screenings
+from bot.core.durations import describe_duration, parse_duration, parse_moment
+from bot.core.errors import UserError
+from bot.core.films import Film, get_film, resolve_film
+from bot.core.screenings import Screening, ScreeningStatus
+from bot.core.timers import Timer
+from bot.ui.autocomplete import film_choices
+from bot.ui.checks import ensure_moderator, guild_id_of
+from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
+from bot.ui.handoff import review_film_id
+from bot.ui.replies import send_ephemeral
+
+if TYPE_CHECKING:
+    from bot.client import FilmClubBot
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["FilmClubBot"]
+
+#: Discord accepts at most 100 users in allowed_mentions; keep each reminder well under that and under 2000 chars.
+MENTIONS_PER_MESSAGE = 80
+
+
+def event_url(guild_id: int, event_id: int) -> str:
+    return f"https://discord.com/events/{guild_id}/{event_id}"
+
+
+def ts(moment: datetime, style: TimestampStyle = "f") -> str:
+    """A Discord timestamp: every member reads it in their own timezone."""
+    return discord.utils.format_dt(moment, style)
+
+
+def where(screening: Screening) -> str:
+    return f"<#{screening.channel_id}>" if screening.channel_id is not None else f"**{screening.location}**"
+
+
+def link_view(label: str, url: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label=label, url=url))
+    view.stop()
+    return view
+
+
+def rate_view(film_id: int) -> discord.ui.View:
+    """The "Rate it" button; the reviews feature answers its custom id (bot.ui.handoff.review_film_id)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        discord.ui.Button(label="Rate it", style=discord.ButtonStyle.primary, custom_id=review_film_id(film_id))
+    )
+    view.stop()  # answered by the reviews cog's DynamicItem, not by this instance
+    return view
+
+
+def screening_embed(screening: Screening, film: Film | None, *, title: str) -> discord.Embed:
+    embed = club_embed(title, film.blurb if film is not None else None)
+    add_field(embed, "When", f"{ts(screening.starts_at, 'F')} ({ts(screening.starts_at, 'R')})", inline=True)
+    add_field(embed, "Where", where(screening), inline=True)
+    if film is not None:
+        add_field(embed, "Film", f"{film.label} · {film.length} · {', '.join(film.directors)}", inline=True)
+    if screening.event_id is not None:
+        embed.url = event_url(screening.guild_id, screening.event_id)
+    footer = f"Screening #{screening.id}"
+    if screening.remind_minutes:
+        ahead = describe_duration(timedelta(minutes=screening.remind_minutes))
+        footer += f" · members who click Interested are reminded {ahead} before"
+    embed.set_footer(text=truncate(footer, 2048))
+    return embed
+
+
+class Screenings(
+    commands.GroupCog, group_name="screening", group_description="Screenings: scheduled watch parties for a film."
+):
+    """Screenings"""
+
+    def __init__(self, bot: FilmClubBot) -> None:
+        self.bot = bot
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.timers.register(screenings.EVENT_TIMER, self._on_event_timer)
+        self.bot.timers.register(screenings.REMIND_TIMER, self._on_remind_timer)
+        self.bot.timers.register(screenings.AFTER_TIMER, self._on_after_timer)
+
+    # -- the scheduled event ----------------------------------------------------------------------------------------
+
+    async def create_event(self, screening_id: int) -> Screening:
+        """Create the Discord scheduled event and announce it (once; a re-run finds the event and stops)."""
+        async with self._locks[screening_id]:
+            screening = await screenings.require_screening(self.bot.db, screening_id)
+            if screening.status is not ScreeningStatus.PLANNED or screening.event_id:
+                return screening
+            film = await get_film(self.bot.db, screening.film_id)
+            guild = self.bot.get_guild(screening.guild_id)
+            if film is None or guild is None:
+                await screenings.mark_failed(self.bot.db, screening.id)
+                log.warning("screening %s: film or server is gone; not scheduled", screening.id)
+                return screening
+            poll_title = None
+            if screening.poll_id is not None:
+                poll = await polls_core.get_poll(self.bot.db, screening.poll_id)
+                poll_title = poll.title if poll is not None else None
+            options: dict[str, Any] = {
+                "name": truncate(film.label, 100),
+                "description": screenings.event_description(film, poll_title=poll_title),
+                "start_time": screening.starts_at,
+                "end_time": screening.ends_at,
+                "privacy_level": discord.PrivacyLevel.guild_only,
+            }
+            if screening.channel_id is not None:
+                channel = guild.get_channel(screening.channel_id)
+                if isinstance(channel, discord.StageChannel):
+                    options.update(entity_type=discord.EntityType.stage_instance, channel=channel)
+                else:
+                    options.update(
+                        entity_type=discord.EntityType.voice, channel=channel or discord.Object(screening.channel_id)
+                    )
+            else:
+                options.update(entity_type=discord.EntityType.external, location=screening.location)
+            try:
+                event = await guild.create_scheduled_event(**options)
+            except discord.HTTPException as exc:
+                if exc.status >= 500:
+                    raise  # Discord hiccup: the timer tries again
+                await screenings.mark_failed(self.bot.db, screening.id)
+                log.warning("screening %s: Discord refused the event: %s", screening.id, exc)
+                await self._post(
+                    screening.announce_channel_id,
+                    content=f"⚠️ I couldn't create the screening event for **{film.label}**: {exc.text or exc.status}. "
+                    "I need the Create Events and Manage Events permissions.",
+                )
+                return screening
+            screening = await screenings.attach_event(
+                self.bot.db, self.bot.clock, self.bot.timers, screening.id, event.id
+            )
+            url = event_url(screening.guild_id, event.id)
+            embed = screening_embed(screening, film, title=f"🎟️ Screening: {film.label}")
+            await self._post(
+                screening.announce_channel_id,
+                content=f"Click **Interested** on the event to get a reminder: {url}",
+                embed=embed,
+                view=link_view("Event", url),
+            )
+            log.info("screening %s: event %s created", screening.id, event.id)
+            return screening
+
+    async def _post(self, channel_id: int, **kwargs: Any) -> discord.Message:
+        channel = self.bot.get_partial_messageable(channel_id)
+        return await channel.send(**kwargs)
+
+    async def _on_event_timer(self, timer: Timer) -> None:
+        await self.create_event(int(timer.payload["screening_id"]))
+
+    # -- the reminder -----------------------------------------------------------------------------------------------
+
+    async def _interested(self, screening: Screening) -> list[int] | None:
+        """The ids of the members interested in the event; None if the event is gone."""
+        guild = self.bot.get_guild(screening.guild_id)
+        if guild is None or screening.event_id is None:
+            return None
+        try:
+            event = await guild.fetch_scheduled_event(screening.event_id)
+            return [user.id async for user in event.users(limit=None)]
+        except discord.NotFound:
+            return None
+
+    async def remind(self, screening_id: int) -> None:
+        async with self._locks[screening_id]:
+            screening = await screenings.get_screening(self.bot.db, screening_id)
+            if screening is None or screening.status is not ScreeningStatus.SCHEDULED or screening.reminded_at:
+                return
+            film = await get_film(self.bot.db, screening.film_id)
+            label = film.label if film is not None else f"film #{screening.film_id}"
+            interested = await self._interested(screening)
+            if interested is None:
+                await screenings.cancel_screening(self.bot.db, self.bot.timers, screening.id)
+                log.info("screening %s: its event was deleted; cancelled", screening.id)
+                return
+            starts = f"{ts(screening.starts_at, 'R')} ({ts(screening.starts_at, 't')})"
+            text = f"⏰ **{label}** starts {starts} in {where(screening)}."
+            url = event_url(screening.guild_id, screening.event_id or 0)
+            if not interested:
+                await self._post(screening.announce_channel_id, content=f"{text} {url}")
+            for start in range(0, len(interested), MENTIONS_PER_MESSAGE):
+                chunk = interested[start : start + MENTIONS_PER_MESSAGE]
+                mentions = " ".join(f"<@{user_id}>" for user_id in chunk)
+                await self._post(
+                    screening.announce_channel_id,
+                    content=f"{text}\n{mentions}" if start else f"{text} {url}\n{mentions}",
+                    # The one place this bot pings: exactly the members who asked to be reminded.
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, roles=False, users=[discord.Object(user_id) for user_id in chunk]
+                    ),
+                )
+            await screenings.mark_reminded(self.bot.db, self.bot.clock, screening.id)
+            log.info("screening %s: reminded %d member(s)", screening.id, len(interested))
+
+    async def _on_remind_timer(self, timer: Timer) -> None:
+        await self.remind(int(timer.payload["screening_id"]))
+
+    # -- after the screening ------------------------------------------------------------------------------------------
+
+    async def after(self, screening_id: int) -> None:
+        async with self._locks[screening_id]:
+            screening = await screenings.get_screening(self.bot.db, screening_id)
+            if screening is None or screening.status is not ScreeningStatus.SCHEDULED:
+                return
+            film = await get_film(self.bot.db, screening.film_id)
+            if film is not None:
+                embed = club_embed(
+                    f"🎞️ How was {film.label}?",
+                    "The club has watched it. Rate it and share a few words; your rating helps the next pick.",
+                )
+                if film.prompts:
+                    add_field(embed, "To talk about", "\n".join(f"• {prompt}" for prompt in film.prompts))
+                await self._post(screening.announce_channel_id, embed=embed, view=rate_view(film.id))
+            await screenings.complete(self.bot.db, self.bot.clock, screening.id)
+            log.info("screening %s: done; the club has watched film %s", screening.id, screening.film_id)
+
+    async def _on_after_timer(self, timer: Timer) -> None:
+        await self.after(int(timer.payload["screening_id"]))
+
+    # -- commands ---------------------------------------------------------------------------------------------------
+
+    @app_commands.command(name="schedule", description="Schedule a screening as a Discord event (moderators).")
+    @app_commands.describe(
+        film="The film to screen",
+        when='When it starts: "fri 20:00", "2026-06-05 20:30" (server time) or "3d"',
+        channel="The voice or stage channel (or give a location)",
+        location="A place outside Discord (instead of a channel)",
+        length="How long the event lasts (default: the film's runtime plus 15 minutes)",
+        remind="Remind interested members this long before (default 1h; 0 for no reminder ahead)",
+    )
+    @app_commands.autocomplete(film=film_choices)
+    async def schedule(
+        self,
+        interaction: Interaction,
+        film: str,
+        when: str,
+        channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        location: app_commands.Range[str, 1, 100] | None = None,
+        length: str | None = None,
+        remind: str | None = None,
+    ) -> None:
+        settings = await ensure_moderator(interaction)
+        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        starts_at = parse_moment(when, self.bot.clock.now(), settings.timezone)
+        span = None
+        if length is not None:
+            span = parse_duration(length)
+            if span is None:
+                raise UserError('Give the length as a duration such as "2h" or "150m".')
+        remind_span = parse_duration(remind) if remind is not None else timedelta(hours=1)
+        if remind is not None and remind.strip() == "0":
+            remind_span = timedelta(0)
+        if remind_span is None:
+            raise UserError('Give the reminder as a duration such as "1h" or "30m".')
+        if interaction.channel_id is None:
+            raise UserError("This command only works in a server channel.")
+        screening = await screenings.plan_screening(
+            self.bot.db,
+            self.bot.clock,
+            self.bot.timers,
+            guild_id=settings.guild_id,
+            film_id=chosen.id,
+            starts_at=starts_at,
+            channel_id=channel.id if channel is not None else None,
+            location=location,
+            length=span,
+            remind_minutes=int(remind_span.total_seconds() // 60),
+            announce_channel_id=settings.announcements_channel_id or interaction.channel_id,
+            created_by=interaction.user.id,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        screening = await self.create_event(screening.id)
+        await self.bot.timers.cancel(screenings.EVENT_TIMER, str(screening.id))
+        if screening.status is not ScreeningStatus.SCHEDULED or screening.event_id is None:
+            await send_ephemeral(interaction, "⚠️ Discord refused the event; see the message in the channel.")
+            return
+        await send_ephemeral(
+            interaction,
+            f"🎟️ Screening #{screening.id}: **{chosen.label}** {ts(screening.starts_at, 'F')} in {where(screening)}: "
+            f"{event_url(screening.guild_id, screening.event_id)}",
+        )
+
+    @app_commands.command(name="list", description="The club's upcoming screenings.")
+    async def list_upcoming(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        found = await screenings.upcoming(self.bot.db, guild_id)
+        if not found:
+            await interaction.response.send_message("No screenings are scheduled.", ephemeral=True)
+            return
+        lines = []
+        for screening in found:
+            film = await get_film(self.bot.db, screening.film_id)
+            label = film.label if film is not None else f"film #{screening.film_id}"
+            link = f" · [event]({event_url(guild_id, screening.event_id)})" if screening.event_id else ""
+            lines.append(f"**#{screening.id}** {label} — {ts(screening.starts_at, 'F')} in {where(screening)}{link}")
+        embed = club_embed("Upcoming screenings")
+        for index, block in enumerate(chunk_lines(lines)):
+            add_field(embed, "Screenings" + (" (more)" if index else ""), block)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="cancel", description="Cancel a screening and its Discord event (moderators).")
+    @app_commands.describe(screening="The screening number (see /screening list)")
+    async def cancel(self, interaction: Interaction, screening: int) -> None:
+        settings = await ensure_moderator(interaction)
+        target = await screenings.guild_screening(self.bot.db, settings.guild_id, screening)
+        if not await screenings.cancel_screening(self.bot.db, self.bot.timers, target.id):
+            raise UserError(f"Screening #{target.id} is already {target.status.value}.")
+        guild = self.bot.get_guild(target.guild_id)
+        if guild is not None and target.event_id is not None:
+            try:
+                event = await guild.fetch_scheduled_event(target.event_id)
+                await event.cancel()
+            except discord.HTTPException:
+                log.warning("could not cancel the event of screening %s", target.id, exc_info=True)
+        await send_ephemeral(interaction, f"🚫 Screening #{target.id} is cancelled.")
+
+
+async def setup(bot: FilmClubBot) -> None:
+    await bot.add_cog(Screenings(bot))

@@ -1,0 +1,470 @@
+"""Watch-party polls end to end: the real bot against the loopback Discord, as moderators and members see them.
+
+One bot process is shared by the whole module (launching one costs seconds); each test makes its own polls. The
+deadlines that matter are a few seconds ahead and run through the real persisted timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.ui.handoff import poll_from_films_id
+from tests.catalog_builder import film, theme, to_toml, write_catalog
+
+from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeUser, StoredMessage
+from .harness import BotProcess, DiscordDriver, Reply
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+LONG_TITLE = "An Extraordinarily Long Documentary Title About a Band That Never Stopped Touring"
+
+
+def catalog(folder: Path) -> Path:
+    films = [
+        film("the-last-waltz", title="The Last Waltz", runtime=117, kind="concert film", year=1978),
+        film("dont-look-back", title="Dont Look Back", year=1967, runtime=96),
+        film("stop-making-sense", title="Stop Making Sense", year=1984, runtime=88, kind="concert film"),
+        film("gimme-shelter", title="Gimme Shelter", year=1970, runtime=91),
+        film("monterey-pop", title="Monterey Pop", year=1968, runtime=78, kind="concert film"),
+        film("long-one", title=LONG_TITLE, year=2001, runtime=100),
+        *(
+            film(f"festival-{i:02d}", title=f"Festival Reel {i:02d}", year=1990 + i, themes=["festivals"])
+            for i in range(22)
+        ),
+    ]
+    return write_catalog(
+        folder, {"catalog.toml": to_toml(themes=[theme("live-on-stage"), theme("festivals")], films=films)}
+    )
+
+
+@dataclass
+class Club:
+    fake: FakeDiscord
+    bot: BotProcess
+    discord: DiscordDriver
+
+    @property
+    def db_path(self) -> Path:
+        return self.bot.db_path
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5) as db:
+            return list(db.execute(sql, params).fetchall())
+
+    def film_id(self, slug: str) -> int:
+        return int(self.query("SELECT id FROM films WHERE slug = ?", (slug,))[0][0])
+
+    def set_polls_channel(self, channel: FakeChannel | None) -> None:
+        with sqlite3.connect(self.db_path, timeout=5) as db:
+            db.execute(
+                "INSERT INTO guild_settings (guild_id, polls_channel_id) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET polls_channel_id = excluded.polls_channel_id",
+                (self.fake.guild.id, channel.id if channel else None),
+            )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
+    workdir = tmp_path_factory.mktemp("polls-e2e")
+    async with FakeDiscord() as fake:
+        bot = BotProcess(fake, workdir, kind="real", catalog=catalog(workdir / "catalog"))
+        try:
+            await bot.start(timeout=60)
+            yield Club(fake, bot, DiscordDriver(fake))
+        finally:
+            await bot.aclose()
+        assert not fake.unknown_requests, f"the bot called routes the double lacks: {fake.unknown_requests}"
+
+
+@pytest.fixture
+def discord(club: Club) -> DiscordDriver:
+    return club.discord
+
+
+@pytest.fixture
+def world(club: Club) -> Any:
+    return club.fake.world
+
+
+def poll_message(club: Club, reply: Reply) -> StoredMessage:
+    """The poll message the bot posted, found from the link in its confirmation."""
+    message_id = int(reply.text.split("/")[-1].split()[0].strip(")"))
+    return club.fake.messages[message_id]
+
+
+async def create(discord: DiscordDriver, member: FakeMember, **options: Any) -> Reply:
+    options.setdefault("title", "Friday's screening")
+    options.setdefault("deadline", "2d")
+    return await discord.command("/poll create", member=member, options=options)
+
+
+def ballots(club: Club, poll_id: int) -> dict[int, str]:
+    return dict(club.query("SELECT user_id, choices FROM ballots WHERE poll_id = ?", (poll_id,)))  # type: ignore[arg-type]
+
+
+async def confirmation(reply: Reply) -> str:
+    """A vote is acknowledged at once (after it is committed) and confirmed in an ephemeral follow-up."""
+    assert reply.response_type == 6, reply
+    (message,) = await reply.wait_followups(1)
+    assert message.ephemeral
+    return message.text
+
+
+def seen(reply: Reply) -> str:
+    """What the member sees after the reply (an update in place has no new message)."""
+    assert reply.message is not None
+    return reply.message.text
+
+
+def poll_id_of(message: StoredMessage) -> int:
+    footer = message.embeds[0]["footer"]["text"]
+    return int(footer.split("#")[1].split()[0])
+
+
+# -- creating -------------------------------------------------------------------------------------------------------
+
+
+async def test_a_moderator_creates_a_poll_and_members_vote_and_change_their_vote(club: Club, world: Any) -> None:
+    discord = club.discord
+    maya, alice, bob = world.moderator, world.alice, world.bob
+    reply = await create(
+        discord, maya, film1="the-last-waltz", film2="dont-look-back", films="Stop Making Sense; gimme-shelter"
+    )
+    assert reply.ephemeral
+    assert "is open in" in reply.text
+    message = poll_message(club, reply)
+    assert message.channel_id == world.general.id  # no polls channel configured: where it was invoked
+    assert message.embeds[0]["title"] == "🎬 Friday's screening"
+    labels = [c.get("label") for c in message.walk_components() if c.get("type") == 2]
+    assert labels == [
+        "1. The Last Waltz (1978)",
+        "2. Dont Look Back (1967)",
+        "3. Stop Making Sense (1984)",
+        "4. Gimme Shelter (1970)",
+        "My ballot",
+    ]
+    poll_id = poll_id_of(message)
+
+    voted = await discord.click(message, "1. The Last Waltz (1978)", member=alice)
+    assert "Your vote for **The Last Waltz (1978)** is in" in await confirmation(voted)
+    changed = await discord.click(message, "3. Stop Making Sense (1984)", member=alice)
+    assert "Your vote for **Stop Making Sense (1984)** is in" in await confirmation(changed)
+    await discord.click(message, "3. Stop Making Sense (1984)", member=bob)
+    stop = club.film_id("stop-making-sense")
+    assert ballots(club, poll_id) == {alice.id: f"[{stop}]", bob.id: f"[{stop}]"}
+
+    mine = await discord.click(message, "My ballot", member=alice)
+    assert mine.ephemeral
+    assert "Stop Making Sense (1984)" in mine.text
+    assert "Withdraw my vote" in mine.button_labels()
+
+    # Live counts: one redraw for the burst, a moment later.
+    await discord.wait_until(
+        lambda: "Stop Making Sense (1984)** · 88 min — 2 votes" in club.fake.messages[message.id].text,
+        timeout=8,
+        what="the live counts",
+    )
+    status = await discord.command("/poll status", member=alice, options={"poll": poll_id})
+    assert status.ephemeral
+    assert "2 ballots" in status.text
+    assert "Your ballot" in status.text
+
+    listed = await discord.command("/poll list", member=bob)
+    assert f"#{poll_id}" in listed.text and "Friday's screening" in listed.text
+
+    withdrawn = await mine.click("Withdraw my vote", member=alice)
+    assert "Your vote was withdrawn" in withdrawn.content
+    assert alice.id not in ballots(club, poll_id)
+
+
+async def test_a_configured_polls_channel_and_a_voter_role(club: Club, world: Any) -> None:
+    discord = club.discord
+    club.set_polls_channel(world.polls)
+    try:
+        reply = await create(
+            discord,
+            world.moderator,
+            title="Members of the board only",
+            film1="the-last-waltz",
+            film2="monterey-pop",
+            voter_role=world.moderator_role,
+            hide_counts=True,
+        )
+    finally:
+        club.set_polls_channel(None)
+    message = poll_message(club, reply)
+    assert message.channel_id == world.polls.id
+    assert f"<@&{world.moderator_role.id}>" in message.text
+    assert "counts hidden until the close" in message.text
+    refused = await discord.click(message, "1. The Last Waltz (1978)", member=world.alice)
+    assert refused.ephemeral
+    assert f"Only members with the <@&{world.moderator_role.id}> role can vote" in refused.text
+    accepted = await discord.click(message, "2. Monterey Pop (1968)", member=world.moderator)
+    text = await confirmation(accepted)
+    assert "is in" in text and "hidden until the poll closes" in text
+    assert ballots(club, poll_id_of(message)) == {world.moderator.id: f"[{club.film_id('monterey-pop')}]"}
+
+
+async def test_bad_input_is_refused_and_nothing_is_created(club: Club, world: Any) -> None:
+    discord = club.discord
+    before = club.query("SELECT count(*) FROM polls")[0][0]
+    cases = [
+        (world.alice, {"film1": "the-last-waltz", "film2": "monterey-pop"}, "Only moderators"),
+        (world.moderator, {"film1": "the-last-waltz"}, "at least 2 films"),
+        (world.moderator, {"film1": "the-last-waltz", "films": "The Last Waltz"}, "on the list twice"),
+        (world.moderator, {"film1": "the-last-waltz", "film2": "Stop Making Sens"}, "Did you mean"),
+        (world.moderator, {"film1": "the-last-waltz", "film2": "monterey-pop", "deadline": "2020-01-01 20:00"}, "past"),
+        (
+            world.moderator,
+            {"film1": "the-last-waltz", "film2": "monterey-pop", "deadline": "whenever"},
+            "couldn't read",
+        ),
+        (
+            world.moderator,
+            {"film1": "the-last-waltz", "film2": "monterey-pop", "native": True, "method": "ranked"},
+            "ranked choice",
+        ),
+    ]
+    for member, options, expected in cases:
+        reply = await create(discord, member, **options)
+        assert reply.ephemeral, options
+        assert expected in reply.text, (options, reply.text)
+    assert club.query("SELECT count(*) FROM polls")[0][0] == before
+
+
+async def test_film_options_autocomplete(club: Club, world: Any) -> None:
+    choices = await club.discord.autocomplete(
+        "/poll create", "film1", "stop mak", member=world.moderator, options={"title": "x", "deadline": "1d"}
+    )
+    assert choices[0] == {"name": "Stop Making Sense (1984)", "value": "stop-making-sense"}
+    listed = await club.discord.autocomplete(
+        "/poll create",
+        "films",
+        "the-last-waltz; gimme",
+        member=world.moderator,
+        options={"title": "x", "deadline": "1d"},
+    )
+    assert listed[0]["value"] == "the-last-waltz; gimme-shelter"
+
+
+async def test_a_poll_of_more_than_twenty_films_from_a_theme_votes_with_a_menu(club: Club, world: Any) -> None:
+    discord = club.discord
+    reply = await create(
+        discord, world.moderator, title="Festival night", method="approval", theme="festivals", count=22
+    )
+    message = poll_message(club, reply)
+    menu = message.component("Choose every film you'd watch")
+    assert menu["type"] == 3 and len(menu["options"]) == 22 and menu["max_values"] == 22
+    picked = await discord.select(
+        message,
+        "Choose every film you'd watch",
+        ["4. Festival Reel 03 (1993)", "8. Festival Reel 07 (1997)"],
+        member=world.bob,
+    )
+    text = await confirmation(picked)
+    assert "**Festival Reel 03 (1993)**, **Festival Reel 07 (1997)**" in text
+    poll_id = poll_id_of(message)
+    stored = ballots(club, poll_id)[world.bob.id]
+    assert stored == f"[{club.film_id('festival-03')}, {club.film_id('festival-07')}]"
+
+
+# -- ranked choice --------------------------------------------------------------------------------------------------
+
+
+async def test_a_member_ranks_films_in_an_ephemeral_ballot_and_changes_it(club: Club, world: Any) -> None:
+    discord, alice = club.discord, world.alice
+    reply = await create(
+        discord,
+        world.moderator,
+        title="Ranked",
+        method="ranked",
+        film1="the-last-waltz",
+        film2="dont-look-back",
+        film3="gimme-shelter",
+    )
+    message = poll_message(club, reply)
+    poll_id = poll_id_of(message)
+    assert [c.get("label") for c in message.walk_components() if c.get("type") == 2] == ["Rank your choices"]
+
+    ballot = await discord.click(message, "Rank your choices", member=alice)
+    assert ballot.ephemeral
+    assert "You have not voted" in ballot.text
+    step = await ballot.select("Add your 1st choice", ["Gimme Shelter (1970)"], member=alice)
+    assert step.response_type == 7
+    assert "1. Gimme Shelter (1970)" in seen(step) and "Saved" in seen(step)
+    step = await ballot.select("Add your 2nd choice", ["The Last Waltz (1978)"], member=alice)
+    assert "2. The Last Waltz (1978)" in seen(step)
+    assert ballots(club, poll_id)[alice.id] == f"[{club.film_id('gimme-shelter')}, {club.film_id('the-last-waltz')}]"
+    step = await ballot.click("Remove last", member=alice)
+    assert "2. The Last Waltz" not in seen(step)
+    step = await ballot.select("Add your 2nd choice", ["Dont Look Back (1967)"], member=alice)
+    assert ballots(club, poll_id)[alice.id] == f"[{club.film_id('gimme-shelter')}, {club.film_id('dont-look-back')}]"
+
+    # Seen again later (a fresh ephemeral ballot) it shows what was saved.
+    again = await discord.click(message, "Rank your choices", member=alice)
+    assert "1. Gimme Shelter (1970)" in again.text and "2. Dont Look Back (1967)" in again.text
+
+    for member in (world.bob, world.carol):
+        editor = await discord.click(message, "Rank your choices", member=member)
+        await editor.select("Add your 1st choice", ["Dont Look Back (1967)"], member=member)
+    ended = await discord.command("/poll end", member=world.moderator, options={"poll": poll_id})
+    assert "is closed" in ended.text
+    result = await discord.wait_for_message(world.general, lambda m: m.id > message.id and bool(m.attachments))
+    assert "🏆 Ranked: Dont Look Back (1967)" in result.text
+    assert "Round 1" in result.text
+
+
+# -- closing --------------------------------------------------------------------------------------------------------
+
+
+def closes_at(club: Club, poll_id: int) -> datetime:
+    text = club.query("SELECT closes_at FROM polls WHERE id = ?", (poll_id,))[0][0]
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+async def test_a_poll_closes_on_its_timer_after_a_restart_and_names_how_a_tie_was_broken(
+    club: Club, world: Any
+) -> None:
+    discord = club.discord
+    reply = await create(
+        discord, world.moderator, title="Quick", deadline="4s", film1="gimme-shelter", film2="monterey-pop"
+    )
+    message = poll_message(club, reply)
+    poll_id = poll_id_of(message)
+    await discord.click(message, "1. Gimme Shelter (1970)", member=world.alice)
+    await discord.click(message, "2. Monterey Pop (1968)", member=world.bob)
+    assert await club.bot.stop() == 0
+    # The deadline passes while the bot is down.
+    remaining = (closes_at(club, poll_id) - datetime.now(UTC)).total_seconds()
+    await asyncio.sleep(max(0.0, remaining) + 0.3)
+    assert club.query("SELECT status FROM polls WHERE id = ?", (poll_id,)) == [("open",)]
+    await club.bot.start(timeout=60)
+
+    result = await discord.wait_for_message(
+        world.general, lambda m: m.id > message.id and bool(m.attachments), timeout=15
+    )
+    text = result.text
+    assert "Gimme Shelter (1970) and Monterey Pop (1968) tied for first place" in text
+    assert f"a draw seeded by the poll id (#{poll_id})" in text
+    assert "1 vote (50%)" in text
+    png = result.attachments[0]
+    assert png.filename == f"poll-{poll_id}.png" and png.data.startswith(b"\x89PNG")
+    assert result.message_reference is not None and int(result.message_reference["message_id"]) == message.id
+    closed = club.fake.messages[message.id]
+
+    def disabled() -> bool:
+        buttons = [c for c in closed.walk_components() if c.get("type") == 2]
+        return bool(buttons) and all(c.get("disabled") for c in buttons)
+
+    await discord.wait_until(disabled, timeout=5, what="the voting buttons to be disabled")
+    assert "Closed" in closed.text
+    ((status, winner),) = club.query("SELECT status, winner_film_id FROM polls WHERE id = ?", (poll_id,))
+    assert status == "closed" and winner in (club.film_id("gimme-shelter"), club.film_id("monterey-pop"))
+
+
+async def test_a_native_discord_poll_is_read_once_discord_finalises_it(club: Club, world: Any) -> None:
+    discord, fake = club.discord, club.fake
+    reply = await create(
+        discord,
+        world.moderator,
+        title="Native",
+        deadline="5s",
+        native=True,
+        method="approval",
+        film1="long-one",
+        film2="monterey-pop",
+        film3="dont-look-back",
+    )
+    message = poll_message(club, reply)
+    assert message.poll is not None
+    answers = [a["poll_media"]["text"] for a in message.poll["answers"]]
+    assert answers[0] == LONG_TITLE[:54] + "…" and len(answers[0]) == 55
+    assert answers[1:] == ["Monterey Pop (1968)", "Dont Look Back (1967)"]
+    assert message.poll["allow_multiselect"] is True
+    await fake.vote(message, 2, world.alice)
+    await fake.vote(message, 3, world.alice)
+    await fake.vote(message, 2, world.bob)
+    await fake.vote(message, 1, world.carol)
+    result = await discord.wait_for_message(
+        world.general, lambda m: m.id > message.id and bool(m.attachments), timeout=15
+    )
+    assert message.poll["results"]["is_finalized"]
+    assert "🏆 Native: Monterey Pop (1968)" in result.text
+    assert "Counted by Discord's own poll" in result.text
+    assert "2 approvals" in result.text
+
+
+async def test_the_start_a_poll_button_of_other_features_opens_a_form_for_moderators(club: Club, world: Any) -> None:
+    fake, discord = club.fake, club.discord
+    ids = [club.film_id("the-last-waltz"), club.film_id("gimme-shelter"), club.film_id("monterey-pop")]
+    offer = StoredMessage(
+        id=fake.ids.next(),
+        channel_id=world.general.id,
+        guild_id=fake.guild.id,
+        author=fake.bot_user,
+        content="This week's picks",
+        components=[
+            {
+                "type": 1,
+                "components": [
+                    {"type": 2, "style": 1, "label": "Start a watch-party poll", "custom_id": poll_from_films_id(ids)}
+                ],
+            }
+        ],
+    )
+    fake.messages[offer.id] = offer
+    refused = await discord.click(offer, "Start a watch-party poll", member=world.alice)
+    assert refused.ephemeral and "Only moderators start watch-party polls" in refused.text
+    form = await discord.click(offer, "Start a watch-party poll", member=world.moderator)
+    assert form.response_type == 9
+    assert form.modal["title"] == "Start a watch-party poll"
+    done = await form.submit_modal({"Deadline": "1d", "poll:method": "approval"}, member=world.moderator)
+    assert done.ephemeral and "is open in" in done.text
+    message = poll_message(club, done)
+    assert "Watch party: The Last Waltz, Gimme Shelter or Monterey Pop?" in message.text
+    (method,) = club.query("SELECT method FROM polls WHERE id = ?", (poll_id_of(message),))[0]
+    assert method == "approval"
+    ballot = await discord.click(message, "2. Gimme Shelter (1970)", member=world.bob)
+    assert "Added **Gimme Shelter (1970)**" in await confirmation(ballot)
+
+
+# -- crash ----------------------------------------------------------------------------------------------------------
+
+
+async def test_every_acknowledged_vote_survives_kill_9_during_a_burst(club: Club, world: Any) -> None:
+    fake, discord = club.fake, club.discord
+    reply = await create(discord, world.moderator, title="Burst", film1="the-last-waltz", film2="monterey-pop")
+    message = poll_message(club, reply)
+    poll_id = poll_id_of(message)
+    voters = []
+    for index in range(120):
+        user = FakeUser(id=fake.ids.next(), username=f"crowd{index}")
+        member = FakeMember(user=user, guild_id=fake.guild.id, roles=[world.member_role])
+        fake.guild.members.append(member)
+        fake.users[user.id] = user
+        voters.append(member)
+    await asyncio.sleep(0.2)  # a member's reaction time
+    custom_id = message.component("1. The Last Waltz (1978)")["custom_id"]
+    records = [fake.component_interaction(message, custom_id, member=member) for member in voters]
+    burst = asyncio.gather(*(fake.dispatch_interaction(r) for r in records))
+    await discord.wait_until(lambda: any(r.responded.is_set() for r in records), timeout=15, what="a first ack")
+    await club.bot.kill()
+    await burst
+    acknowledged = {r.member.id for r in records if r.responded.is_set() and r.member is not None}
+    await club.bot.start(timeout=60)
+    stored = set(ballots(club, poll_id))
+    assert acknowledged, "no vote was acknowledged before the kill"
+    assert acknowledged <= stored, f"{len(acknowledged - stored)} acknowledged vote(s) lost"
+    # Still one ballot each, and the bot takes votes again after the restart.
+    again = await discord.click(message, "2. Monterey Pop (1968)", member=voters[0])
+    assert "is in" in await confirmation(again)
+    assert len(ballots(club, poll_id)) == len(stored | {voters[0].id})

@@ -16,6 +16,27 @@ if TYPE_CHECKING:
     from bot.client import FilmClubBot
 
 
+#: /help lists features the way a member explores them: find a film, review it, vote, then the club's settings.
+HELP_ORDER = (
+    "Recommendations",
+    "Themes",
+    "Reviews",
+    "Watchlist",
+    "Polls",
+    "Screenings",
+    "Picks",
+    "Club",
+    "Letterboxd",
+    "Config",
+    "Help",
+)
+
+
+def help_position(cog: commands.Cog) -> tuple[int, str]:
+    name = cog.qualified_name
+    return (HELP_ORDER.index(name) if name in HELP_ORDER else len(HELP_ORDER), name)
+
+
 def command_lines(cog: commands.Cog) -> list[str]:
     """One line per slash command (subcommands spelled out), with its description."""
     return [
@@ -34,7 +55,7 @@ class Help(commands.Cog):
     @app_commands.command(name="help", description="Every command, grouped by what it is for.")
     async def help(self, interaction: discord.Interaction[FilmClubBot]) -> None:
         embed = club_embed("filmclub commands", "Everything the club bot can do. Options show as you type.")
-        for cog in sorted(self.bot.cogs.values(), key=lambda c: c.qualified_name):
+        for cog in sorted(self.bot.cogs.values(), key=help_position):
             lines = command_lines(cog)
             for index, block in enumerate(chunk_lines(lines)):
                 heading = cog.description or cog.qualified_name

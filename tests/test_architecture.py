@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.client import FilmClubBot, discover_extensions
 from bot.settings import Settings
+from cogs.help import HELP_ORDER
 from tests.conftest import REPO
 
 CORE = [REPO / "bot" / "core", REPO / "bot" / "db"]
@@ -57,4 +58,6 @@ async def test_command_names_are_unique_and_described(tmp_path: Path) -> None:
         if isinstance(command, app_commands.Command):
             assert len(command.description) <= 100
     assert {"help", "about"} <= seen
+    unplaced = set(bot.cogs) - set(HELP_ORDER)
+    assert unplaced == set(), f"give {unplaced} a place in cogs.help.HELP_ORDER"
     await bot.close()

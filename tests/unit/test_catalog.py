@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.catalog import load_catalog, read_catalog
+from bot.core.clock import SystemClock
 from bot.core.errors import CatalogError, CatalogInvalid
+from bot.core.reviews import rate
 from bot.core.text import normalise_title
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
@@ -151,11 +153,10 @@ async def test_unchanged_catalog_reload_is_skipped(db: Database, catalog_dir: Pa
     assert (forced.films_added, forced.films_updated, forced.films_retired) == (0, 0, 0)
 
 
-async def test_reload_keeps_rows_that_point_at_a_film(db: Database, catalog_dir: Path) -> None:
+async def test_reload_keeps_a_review_that_points_at_a_film(db: Database, catalog_dir: Path) -> None:
     await load_catalog(db, catalog_dir)
-    await db.execute("CREATE TABLE notes (film_id INTEGER NOT NULL REFERENCES films (id), body TEXT)")
     film_id = await db.fetchval("SELECT id FROM films WHERE slug = 'the-last-waltz'")
-    await db.execute("INSERT INTO notes VALUES (?, 'five stars')", (film_id,))
+    await rate(db, SystemClock(), guild_id=1, user_id=2, film_id=film_id, stars=5, body="five stars")
 
     text = (catalog_dir / "films.toml").read_text().replace("runtime = 117", "runtime = 118")
     (catalog_dir / "films.toml").write_text(text)
@@ -164,7 +165,7 @@ async def test_reload_keeps_rows_that_point_at_a_film(db: Database, catalog_dir:
     assert (summary.films_updated, summary.films_added) == (1, 0)
     assert await db.fetchval("SELECT id FROM films WHERE slug = 'the-last-waltz'") == film_id
     assert await db.fetchval("SELECT runtime FROM films WHERE id = ?", (film_id,)) == 118
-    assert await db.fetchval("SELECT body FROM notes WHERE film_id = ?", (film_id,)) == "five stars"
+    assert await db.fetchval("SELECT body FROM reviews WHERE film_id = ?", (film_id,)) == "five stars"
 
 
 async def test_dropped_film_is_retired_then_restored_with_its_id(db: Database, catalog_dir: Path) -> None:

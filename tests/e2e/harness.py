@@ -14,9 +14,11 @@ import contextlib
 import os
 import re
 import signal
+import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -695,3 +697,39 @@ class DiscordDriver:
             timeout=timeout,
             what=f"{resumes} gateway RESUME(s)",
         )
+
+
+@dataclass
+class ModuleBot:
+    """A loopback Discord and one real bot shared by every test of a module (see :func:`module_bot`)."""
+
+    fake: FakeDiscord
+    discord: DiscordDriver
+    bot: BotProcess
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the bot's database (read-only, so the bot's own writes are never disturbed)."""
+        with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True) as db:
+            return db.execute(sql, params).fetchall()
+
+    def film_id(self, slug: str) -> int:
+        return int(self.query("SELECT id FROM films WHERE slug = ?", (slug,))[0][0])
+
+
+@contextlib.asynccontextmanager
+async def module_bot(
+    workdir: Path, prepare: Callable[[FakeDiscord], object] | None = None
+) -> AsyncIterator[tuple[FakeDiscord, BotProcess]]:
+    """Start the double (``prepare`` may add to its world first) and a real bot on ``workdir/club.db``; stop both
+    afterwards, and fail if the bot called a route the double does not implement. For module-scoped fixtures:
+    one bot launch serves a whole file."""
+    async with FakeDiscord() as fake:
+        if prepare is not None:
+            prepare(fake)
+        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
+        try:
+            await bot.start()
+            yield fake, bot
+        finally:
+            await bot.aclose()
+        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"

@@ -9,32 +9,23 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from .fake_discord import FakeDiscord, FakeMember, Upload
-from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
+from .fake_discord import FakeMember, Upload
+from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, module_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 
 @dataclass
-class Club:
-    fake: FakeDiscord
-    discord: DiscordDriver
-    bot: BotProcess
+class Club(ModuleBot):
+    """The shared bot of this module."""
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
     if default_bot_kind() != "real":
         pytest.skip("club statistics need the real bot")
-    async with FakeDiscord() as fake:
-        workdir = tmp_path_factory.mktemp("club-e2e")
-        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
-        try:
-            await bot.start()
-            yield Club(fake, DiscordDriver(fake), bot)
-        finally:
-            await bot.aclose()
-        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"
+    async with module_bot(tmp_path_factory.mktemp("club-e2e")) as (fake, bot):
+        yield Club(fake, DiscordDriver(fake), bot)
 
 
 @pytest.fixture(autouse=True)

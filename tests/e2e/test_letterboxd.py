@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,8 +14,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from .fake_discord import FakeDiscord, FakeMember, Upload
-from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
+from .fake_discord import FakeMember, Upload
+from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, module_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -26,15 +25,7 @@ LIST = "Date,Name,Year,Letterboxd URI"
 
 
 @dataclass
-class Club:
-    fake: FakeDiscord
-    discord: DiscordDriver
-    bot: BotProcess
-
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True) as db:
-            return db.execute(sql, params).fetchall()
-
+class Club(ModuleBot):
     def snapshot(self) -> list[tuple[Any, ...]]:
         return [
             (table, *row)
@@ -47,15 +38,8 @@ class Club:
 async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
     if default_bot_kind() != "real":
         pytest.skip("Letterboxd imports need the real bot")
-    async with FakeDiscord() as fake:
-        workdir = tmp_path_factory.mktemp("letterboxd-e2e")
-        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
-        try:
-            await bot.start()
-            yield Club(fake, DiscordDriver(fake), bot)
-        finally:
-            await bot.aclose()
-        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"
+    async with module_bot(tmp_path_factory.mktemp("letterboxd-e2e")) as (fake, bot):
+        yield Club(fake, DiscordDriver(fake), bot)
 
 
 @pytest.fixture(autouse=True)

@@ -6,16 +6,15 @@ and each uses its own films where it can.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from .fake_discord import FakeDiscord, FakeMember, FakeUser, StoredMessage, Upload
-from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
+from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, module_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -23,41 +22,34 @@ RATING, BODY, SPOILER = "review:rating", "review:body", "review:spoiler"
 
 
 @dataclass
-class Club:
-    fake: FakeDiscord
-    discord: DiscordDriver
-    bot: BotProcess
-    extra: list[FakeMember]  # more members than the default world has, for a second page of reviews
+class Club(ModuleBot):
+    extra: list[FakeMember] = field(default_factory=list)  # more members than the default world, for a 2nd page
 
-    def film_id(self, slug: str) -> int:
-        with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True) as db:
-            return int(db.execute("SELECT id FROM films WHERE slug = ?", (slug,)).fetchone()[0])
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True) as db:
-            return db.execute(sql, params).fetchall()
+EXTRA_MEMBERS = ("dan", "erin")
+
+
+def add_members(fake: FakeDiscord) -> None:
+    """More members than the default world has, for a second page of reviews."""
+    guild = fake.world.guild
+    member_role = guild.role("Member")
+    extra = [
+        FakeMember(
+            user=FakeUser(id=fake.ids.next(), username=name, global_name=name.title()),
+            guild_id=guild.id,
+            roles=[member_role],
+        )
+        for name in EXTRA_MEMBERS
+    ]
+    guild.members[-1:-1] = extra  # before the bot's own member
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
     if default_bot_kind() != "real":
         pytest.skip("reviews need the real bot")
-    async with FakeDiscord() as fake:
-        guild = fake.world.guild
-        member_role = guild.role("Member")
-        extra = []
-        for name in ("dan", "erin"):
-            user = FakeUser(id=fake.ids.next(), username=name, global_name=name.title())
-            extra.append(FakeMember(user=user, guild_id=guild.id, roles=[member_role]))
-        guild.members[-1:-1] = extra  # before the bot's own member
-        workdir = tmp_path_factory.mktemp("reviews-e2e")
-        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
-        try:
-            await bot.start()
-            yield Club(fake, DiscordDriver(fake), bot, extra)
-        finally:
-            await bot.aclose()
-        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"
+    async with module_bot(tmp_path_factory.mktemp("reviews-e2e"), add_members) as (fake, bot):
+        yield Club(fake, DiscordDriver(fake), bot, fake.world.guild.members[-1 - len(EXTRA_MEMBERS) : -1])
 
 
 @pytest.fixture(autouse=True)

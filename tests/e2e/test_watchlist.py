@@ -3,7 +3,6 @@ moderators' correction of the club's screenings. One bot process serves the modu
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +10,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from .fake_discord import FakeDiscord, FakeMember
-from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
+from .fake_discord import FakeMember
+from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, module_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -33,29 +32,16 @@ FILMS = [
 
 
 @dataclass
-class Club:
-    fake: FakeDiscord
-    discord: DiscordDriver
-    bot: BotProcess
-
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True) as db:
-            return db.execute(sql, params).fetchall()
+class Club(ModuleBot):
+    """The shared bot of this module."""
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
     if default_bot_kind() != "real":
         pytest.skip("watchlists need the real bot")
-    async with FakeDiscord() as fake:
-        workdir = tmp_path_factory.mktemp("watchlist-e2e")
-        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
-        try:
-            await bot.start()
-            yield Club(fake, DiscordDriver(fake), bot)
-        finally:
-            await bot.aclose()
-        assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"
+    async with module_bot(tmp_path_factory.mktemp("watchlist-e2e")) as (fake, bot):
+        yield Club(fake, DiscordDriver(fake), bot)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -379,7 +380,7 @@ class ResetView(OwnedView):
 # -- /setup -----------------------------------------------------------------------------------------------------------
 
 
-class SetupStep(OwnedView):
+class SetupStep(OwnedView, metaclass=ABCMeta):
     """One page of /setup. Every choice is saved the moment it is made; the buttons only move between pages."""
 
     title = ""
@@ -390,8 +391,9 @@ class SetupStep(OwnedView):
         super().__init__(owner_id)
         self.saved = []
 
+    @abstractmethod
     async def describe(self, interaction: Interaction, settings: GuildSettings) -> str:
-        raise NotImplementedError
+        """What this step sets, and the current values."""
 
     async def render(self, interaction: Interaction) -> discord.Embed:
         bot = interaction.client

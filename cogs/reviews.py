@@ -27,7 +27,7 @@ from bot.ui.autocomplete import film_choices
 from bot.ui.checks import guild_id_of, member_facts
 from bot.ui.embeds import add_field, club_embed, truncate
 from bot.ui.handoff import REVIEW_FILM_PATTERN
-from bot.ui.paging import page_footer, page_view
+from bot.ui.paging import PageButton, page_footer, page_view
 from bot.ui.replies import report_error, send_ephemeral
 from bot.ui.reviews import HISTOGRAM_FILE, average, histogram_png, review_text, safe_text, stars
 
@@ -245,70 +245,24 @@ class ReviewFilmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
             await report_error(interaction, exc)
 
 
-class FilmReviewsPage(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:reviews:film:(?P<film_id>\d+):(?P<page>\d+)"
-):
-    """Previous/Next on a film's reviews."""
+class FilmReviewsPage(PageButton, prefix="filmclub:reviews:film"):
+    """Previous/Next on a film's reviews (the key is the film id)."""
 
-    def __init__(self, film_id: int, page: int, label: str = "Page", disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                custom_id=f"filmclub:reviews:film:{film_id}:{page}",
-                disabled=disabled,
-                style=discord.ButtonStyle.secondary,
-            )
-        )
-        self.film_id = film_id
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["film_id"]), int(match["page"]))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            film = await get_film(interaction.client.db, self.film_id)
-            if film is None:
-                raise NotFoundError("That film is no longer in the catalog.")
-            embed, files, view = await render_film_page(interaction, film, self.page)
-            await interaction.response.edit_message(embed=embed, attachments=files, view=view)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def show(self, interaction: Interaction) -> None:
+        film = await get_film(interaction.client.db, int(self.key))
+        if film is None:
+            raise NotFoundError("That film is no longer in the catalog.")
+        embed, files, view = await render_film_page(interaction, film, self.page)
+        await interaction.response.edit_message(embed=embed, attachments=files, view=view)
 
 
-class MemberReviewsPage(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:reviews:member:(?P<user_id>\d+):(?P<page>\d+)"
-):
-    """Previous/Next on a member's reviews."""
+class MemberReviewsPage(PageButton, prefix="filmclub:reviews:member"):
+    """Previous/Next on a member's reviews (the key is the member's id)."""
 
-    def __init__(self, user_id: int, page: int, label: str = "Page", disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                custom_id=f"filmclub:reviews:member:{user_id}:{page}",
-                disabled=disabled,
-                style=discord.ButtonStyle.secondary,
-            )
-        )
-        self.user_id = user_id
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["user_id"]), int(match["page"]))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            name = _title_name(interaction.message)
-            embed, view = await render_member_page(interaction, self.user_id, name, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def show(self, interaction: Interaction) -> None:
+        name = _title_name(interaction.message)
+        embed, view = await render_member_page(interaction, int(self.key), name, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 def _title_name(message: discord.Message | None) -> str:

@@ -7,8 +7,7 @@ after a restart and always show current data.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -21,8 +20,8 @@ from bot.core.recommend import PAGE_SIZE_THEME, ThemeListPage, ThemePage, theme_
 from bot.ui.autocomplete import CHOICE_NAME_LIMIT, CHOICES_LIMIT, film_choices
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.embeds import chunk_lines, club_embed, truncate
-from bot.ui.paging import page_footer, page_view
-from bot.ui.replies import report_error, send_ephemeral
+from bot.ui.paging import PageButton, page_footer, page_view
+from bot.ui.replies import send_ephemeral
 from cogs.recommend import engine_of, theme_choice_name, theme_choices
 
 if TYPE_CHECKING:
@@ -76,66 +75,24 @@ async def render_theme(interaction: Interaction, key: str, page: int) -> tuple[d
 
 async def render_theme_list(interaction: Interaction, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
     shown = await engine_of(interaction).theme_list(guild_id_of(interaction), page)
-    view = page_view(ThemeListButton, shown.page, shown.pages)
+    view = page_view(lambda p, label, off: ThemeListButton(None, p, label, off), shown.page, shown.pages)
     return theme_list_embed(shown), view
 
 
-class ThemePageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:theme:page:(?P<theme>[^:]+):(?P<page>\d+)"
-):
-    """Previous/Next on /theme show."""
+class ThemePageButton(PageButton, prefix="filmclub:theme:page", key="[^:]+"):
+    """Previous/Next on /theme show (the key is the theme's slug, or a collection's key)."""
 
-    def __init__(self, key: str, page: int, label: str = "Page", disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                custom_id=f"filmclub:theme:page:{key}:{page}",
-                disabled=disabled,
-                style=discord.ButtonStyle.secondary,
-            )
-        )
-        self.key, self.page = key, page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["theme"], int(match["page"]))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            embed, view = await render_theme(interaction, self.key, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def show(self, interaction: Interaction) -> None:
+        embed, view = await render_theme(interaction, self.key, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
-class ThemeListButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:theme:list:(?P<page>\d+)"):
+class ThemeListButton(PageButton, prefix="filmclub:theme:list", key=None):
     """Previous/Next on /theme list."""
 
-    def __init__(self, page: int, label: str = "Page", disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                custom_id=f"filmclub:theme:list:{page}",
-                disabled=disabled,
-                style=discord.ButtonStyle.secondary,
-            )
-        )
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["page"]))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            embed, view = await render_theme_list(interaction, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def show(self, interaction: Interaction) -> None:
+        embed, view = await render_theme_list(interaction, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 # -- autocomplete ------------------------------------------------------------------------------------------------

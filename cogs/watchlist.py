@@ -3,8 +3,7 @@ club when a screening was cancelled or never recorded)."""
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -16,8 +15,8 @@ from bot.core.watch import WatchlistPage
 from bot.ui.autocomplete import film_choices
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.embeds import chunk_lines, club_embed, truncate
-from bot.ui.paging import page_footer, page_view
-from bot.ui.replies import report_error, send_ephemeral
+from bot.ui.paging import PageButton, page_footer, page_view
+from bot.ui.replies import send_ephemeral
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -44,39 +43,16 @@ def watchlist_embed(name: str, page: WatchlistPage, films: dict[int, Film]) -> d
     return embed
 
 
-class WatchlistPageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:watchlist:(?P<user_id>\d+):(?P<page>\d+)"
-):
-    """Previous/Next on a watchlist."""
+class WatchlistPageButton(PageButton, prefix="filmclub:watchlist"):
+    """Previous/Next on a watchlist (the key is the member's id)."""
 
-    def __init__(self, user_id: int, page: int, label: str = "Page", disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                custom_id=f"filmclub:watchlist:{user_id}:{page}",
-                disabled=disabled,
-                style=discord.ButtonStyle.secondary,
-            )
-        )
-        self.user_id = user_id
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["user_id"]), int(match["page"]))
-
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            message = interaction.message
-            name = "a member"
-            if message and message.embeds and message.embeds[0].title:
-                name = message.embeds[0].title.removeprefix("Watchlist · ")
-            embed, view = await render_watchlist(interaction, self.user_id, name, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def show(self, interaction: Interaction) -> None:
+        message = interaction.message
+        name = "a member"
+        if message and message.embeds and message.embeds[0].title:
+            name = message.embeds[0].title.removeprefix("Watchlist · ")
+        embed, view = await render_watchlist(interaction, int(self.key), name, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 async def render_watchlist(

@@ -8,10 +8,14 @@ the first page "Previous" points at page 0 and "Next" at page 1; on the last, "P
 
 from __future__ import annotations
 
+import re
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
+
+from bot.ui.replies import report_error
 
 PREVIOUS = "◀ Previous"
 NEXT = "Next ▶"
@@ -34,3 +38,46 @@ def page_view(make: ButtonFactory, page: int, pages: int) -> discord.ui.View | N
 def page_footer(page: int, pages: int, extra: str = "") -> str:
     text = f"Page {page + 1} of {pages}"
     return f"{text} · {extra}" if extra else text
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], metaclass=ABCMeta, template=r"filmclub:page-base:(?P<page>\d+)"
+):
+    """A Previous/Next button that re-reads its page on every click, before or after a restart.
+
+    A subclass names its custom id prefix (and what its key looks like) in the class statement and says how to
+    show a page: ``class WatchlistPage(PageButton, prefix="filmclub:watchlist")`` with ``async def show(...)``.
+    Its custom id is ``<prefix>:<key>:<page>``, or ``<prefix>:<page>`` for a list with no key (``key=None``).
+    """
+
+    prefix: ClassVar[str]
+    has_key: ClassVar[bool]
+
+    def __init_subclass__(cls, *, prefix: str, key: str | None = r"\d+", **kwargs: Any) -> None:
+        cls.prefix, cls.has_key = prefix, key is not None
+        keyed = rf"(?P<key>{key}):" if key is not None else ""
+        super().__init_subclass__(template=rf"{re.escape(prefix)}:{keyed}(?P<page>\d+)", **kwargs)
+
+    def __init__(self, key: str | int | None, page: int, label: str = "Page", disabled: bool = False) -> None:
+        self.key = "" if key is None else str(key)
+        self.page = page
+        custom_id = f"{self.prefix}:{self.key}:{page}" if self.has_key else f"{self.prefix}:{page}"
+        super().__init__(
+            discord.ui.Button(label=label, custom_id=custom_id, disabled=disabled, style=discord.ButtonStyle.secondary)
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match.groupdict().get("key"), int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.show(interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    @abstractmethod
+    async def show(self, interaction: discord.Interaction[Any]) -> None:
+        """Edit the message to show page ``self.page`` of the list named by ``self.key``."""

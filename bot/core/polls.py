@@ -312,6 +312,12 @@ async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> 
     return rearmed
 
 
+async def posted_open_polls(db: Database) -> list[Poll]:
+    """Every open poll that has been posted, in every server: their vote buttons are re-registered at start-up."""
+    polls = [await get_poll(db, row["id"]) for row in await db.fetchall(sql.ALL_OPEN_POLLS)]
+    return [poll for poll in polls if poll is not None and poll.message_id is not None]
+
+
 async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
     """Remember the message the poll was posted as; False if it already had one (posted twice: delete the new one)."""
     return await db.execute_rowcount(sql.ATTACH_MESSAGE, (message_id, poll_id)) > 0

@@ -38,6 +38,7 @@ from bot.ui.checks import ensure_moderator, guild_id_of, member_facts
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import POLL_FROM_FILMS_PATTERN
 from bot.ui.replies import report_error, send_ephemeral
+from bot.ui.views import AnswersMember
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -342,7 +343,7 @@ def polls_cog(interaction: Interaction) -> Polls:
 # -- persistent components ------------------------------------------------------------------------------------------
 
 
-class VoteButton(discord.ui.Button[discord.ui.View]):
+class VoteButton(AnswersMember, discord.ui.Button[discord.ui.View]):
     """One film's button: a vote (plurality) or a toggle (approval).
 
     Not a DynamicItem: the poll's view is stored for its message (when it is posted, and again for every open poll
@@ -357,14 +358,13 @@ class VoteButton(discord.ui.Button[discord.ui.View]):
         self.poll_id = poll_id
         self.film_id = film_id
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            await polls_cog(interaction).on_vote(interaction, self.poll_id, self.film_id)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        await polls_cog(interaction).on_vote(interaction, self.poll_id, self.film_id)
 
 
-class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"filmclub:poll:(?P<poll>\d+):pick"):
+class PickSelect(
+    AnswersMember, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"filmclub:poll:(?P<poll>\d+):pick"
+):
     """The select menu used instead of buttons when a poll has more than 20 films."""
 
     def __init__(
@@ -393,15 +393,14 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"film
     ) -> Self:
         return cls(int(match["poll"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            values = selected(interaction)
-            await polls_cog(interaction).on_pick(interaction, self.poll_id, values)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        values = selected(interaction)
+        await polls_cog(interaction).on_pick(interaction, self.poll_id, values)
 
 
-class RankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"filmclub:poll:(?P<poll>\d+):rank-add"):
+class RankSelect(
+    AnswersMember, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"filmclub:poll:(?P<poll>\d+):rank-add"
+):
     """In a member's ranked ballot: add the next preference."""
 
     def __init__(
@@ -429,15 +428,13 @@ class RankSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"film
     ) -> Self:
         return cls(int(match["poll"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            values = selected(interaction)
-            await polls_cog(interaction).on_rank_add(interaction, self.poll_id, values[0] if values else 0)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        values = selected(interaction)
+        await polls_cog(interaction).on_rank_add(interaction, self.poll_id, values[0] if values else 0)
 
 
 class PollAction(
+    AnswersMember,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"filmclub:poll:(?P<poll>\d+):(?P<action>ballot|withdraw|rank|undo|clear)",
 ):
@@ -471,14 +468,11 @@ class PollAction(
     ) -> Self:
         return cls(int(match["poll"]), match["action"])
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            await polls_cog(interaction).on_action(interaction, self.poll_id, self.action)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        await polls_cog(interaction).on_action(interaction, self.poll_id, self.action)
 
 
-class PollFromFilms(discord.ui.DynamicItem[discord.ui.Button[Any]], template=POLL_FROM_FILMS_PATTERN):
+class PollFromFilms(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]], template=POLL_FROM_FILMS_PATTERN):
     """ "Start a watch-party poll" on a /recommend or weekly-picks message: moderators get a short form."""
 
     def __init__(self, film_ids: list[int]) -> None:
@@ -495,11 +489,8 @@ class PollFromFilms(discord.ui.DynamicItem[discord.ui.Button[Any]], template=POL
     ) -> Self:
         return cls([int(x) for x in match["film_ids"].split(",")])
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            await polls_cog(interaction).on_poll_from_films(interaction, self.film_ids)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        await polls_cog(interaction).on_poll_from_films(interaction, self.film_ids)
 
 
 class QuickPollModal(discord.ui.Modal, title="Start a watch-party poll"):

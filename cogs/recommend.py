@@ -38,7 +38,8 @@ from bot.ui.autocomplete import CHOICE_NAME_LIMIT, CHOICES_LIMIT, film_choices
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import add_field, club_embed, truncate
 from bot.ui.handoff import poll_from_films_id
-from bot.ui.replies import report_error, send_ephemeral
+from bot.ui.replies import send_ephemeral
+from bot.ui.views import AnswersMember
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -187,7 +188,7 @@ async def forme_page(
 # -- persistent components ---------------------------------------------------------------------------------------
 
 
-class WatchlistSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"filmclub:rec:watch"):
+class WatchlistSelect(AnswersMember, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"filmclub:rec:watch"):
     """ "Add one to my watchlist": a select of the films shown; whoever chooses adds it to their own list."""
 
     def __init__(self, picks: tuple[Pick, ...] = ()) -> None:
@@ -214,13 +215,10 @@ class WatchlistSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r
     ) -> Self:
         return cls()
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            values = self.item.values  # refreshed from the interaction by discord.py before this callback
-            film_id = int(values[0]) if values and values[0].isdigit() else 0
-            await add_to_watchlist(interaction, film_id)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        values = self.item.values  # refreshed from the interaction by discord.py before this callback
+        film_id = int(values[0]) if values and values[0].isdigit() else 0
+        await add_to_watchlist(interaction, film_id)
 
 
 async def add_to_watchlist(interaction: Interaction, film_id: int) -> None:
@@ -239,6 +237,7 @@ async def add_to_watchlist(interaction: Interaction, film_id: int) -> None:
 
 
 class MorePicksButton(
+    AnswersMember,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"filmclub:rec:more:(?P<theme>[^:]+):(?P<decade>\d*):(?P<runtime>\d*):(?P<kind>\d*):(?P<count>\d+)"
     r":(?P<watched>[01]):(?P<page>\d+)",
@@ -278,16 +277,14 @@ class MorePicksButton(
         )
         return cls(match["theme"], filters, min(int(match["count"]), MAX_COUNT), int(match["page"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            theme = await engine_of(interaction).theme_from_key(guild_id_of(interaction), self.key)
-            embed, view = await recommend_page(interaction, theme, self.filters, self.count, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        theme = await engine_of(interaction).theme_from_key(guild_id_of(interaction), self.key)
+        embed, view = await recommend_page(interaction, theme, self.filters, self.count, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 class MoreForMeButton(
+    AnswersMember,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"filmclub:forme:more:(?P<user>\d+):(?P<theme>[^:]*):(?P<count>\d+):(?P<page>\d+)",
 ):
@@ -310,22 +307,19 @@ class MoreForMeButton(
     ) -> Self:
         return cls(int(match["user"]), match["theme"], min(int(match["count"]), MAX_COUNT), int(match["page"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            guild_id = guild_id_of(interaction)
-            theme = await engine_of(interaction).theme_from_key(guild_id, self.key) if self.key else None
-            name = "a member"
-            message = interaction.message
-            if message and message.embeds and message.embeds[0].author.name:
-                name = message.embeds[0].author.name.removeprefix("Picks for ")
-            embed, view = await forme_page(interaction, self.user_id, name, theme, self.count, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        theme = await engine_of(interaction).theme_from_key(guild_id, self.key) if self.key else None
+        name = "a member"
+        message = interaction.message
+        if message and message.embeds and message.embeds[0].author.name:
+            name = message.embeds[0].author.name.removeprefix("Picks for ")
+        embed, view = await forme_page(interaction, self.user_id, name, theme, self.count, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 class FilmWatchlistButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:film:watch:(?P<film>\d+)"
+    AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:film:watch:(?P<film>\d+)"
 ):
     def __init__(self, film_id: int) -> None:
         super().__init__(
@@ -344,15 +338,12 @@ class FilmWatchlistButton(
     ) -> Self:
         return cls(int(match["film"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            await add_to_watchlist(interaction, self.film_id)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        await add_to_watchlist(interaction, self.film_id)
 
 
 class FilmSimilarButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:film:similar:(?P<film>\d+)"
+    AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:film:similar:(?P<film>\d+)"
 ):
     """ "Similar films" under /film: the /similar answer, shown only to the member who asked."""
 
@@ -370,20 +361,19 @@ class FilmSimilarButton(
     ) -> Self:
         return cls(int(match["film"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            film = await get_film(interaction.client.db, self.film_id)
-            if film is None or film.retired:
-                await send_ephemeral(interaction, "That film is no longer in the catalog.")
-                return
-            result = await engine_of(interaction).similar(guild_id_of(interaction), film)
-            await interaction.response.send_message(embed=picks_embed(result), view=picks_view(result), ephemeral=True)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        film = await get_film(interaction.client.db, self.film_id)
+        if film is None or film.retired:
+            await send_ephemeral(interaction, "That film is no longer in the catalog.")
+            return
+        result = await engine_of(interaction).similar(guild_id_of(interaction), film)
+        await interaction.response.send_message(embed=picks_embed(result), view=picks_view(result), ephemeral=True)
 
 
 class SurpriseAgainButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"filmclub:surprise:(?P<theme>[^:]*):(?P<film>\d+)"
+    AnswersMember,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"filmclub:surprise:(?P<theme>[^:]*):(?P<film>\d+)",
 ):
     """ "Another one": draw again (never the film just shown, unless it is the only one left)."""
 
@@ -404,15 +394,12 @@ class SurpriseAgainButton(
     ) -> Self:
         return cls(match["theme"], int(match["film"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            engine = engine_of(interaction)
-            guild_id = guild_id_of(interaction)
-            theme = await engine.theme_from_key(guild_id, self.key) if self.key else None
-            pick = await engine.surprise(guild_id, theme, exclude=self.film_id)
-            await interaction.response.edit_message(embed=surprise_embed(pick), view=surprise_view(theme, pick.film))
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        engine = engine_of(interaction)
+        guild_id = guild_id_of(interaction)
+        theme = await engine.theme_from_key(guild_id, self.key) if self.key else None
+        pick = await engine.surprise(guild_id, theme, exclude=self.film_id)
+        await interaction.response.edit_message(embed=surprise_embed(pick), view=surprise_view(theme, pick.film))
 
 
 # -- the cog -------------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from bot.ui.handoff import REVIEW_FILM_PATTERN
 from bot.ui.paging import PageButton, page_footer, page_view
 from bot.ui.replies import report_error, send_ephemeral
 from bot.ui.reviews import HISTOGRAM_FILE, average, histogram_png, review_text, safe_text, stars
+from bot.ui.views import AnswersMember
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -222,7 +223,7 @@ def parse_form(data: dict[str, Any]) -> tuple[float, str | None, bool]:
 # -- persistent components -------------------------------------------------------------------------------------------
 
 
-class ReviewFilmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=REVIEW_FILM_PATTERN):
+class ReviewFilmButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]], template=REVIEW_FILM_PATTERN):
     """Another feature's "Review" button (e.g. after a screening): opens the review form for its film."""
 
     def __init__(self, film_id: int) -> None:
@@ -235,20 +236,17 @@ class ReviewFilmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     ) -> Self:
         return cls(int(match["film_id"]))
 
-    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
-        try:
-            film = await get_film(interaction.client.db, self.film_id)
-            if film is None:
-                raise NotFoundError("That film is no longer in the catalog.")
-            await open_review_form(interaction, film)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def answer(self, interaction: Interaction) -> None:
+        film = await get_film(interaction.client.db, self.film_id)
+        if film is None:
+            raise NotFoundError("That film is no longer in the catalog.")
+        await open_review_form(interaction, film)
 
 
 class FilmReviewsPage(PageButton, prefix="filmclub:reviews:film"):
     """Previous/Next on a film's reviews (the key is the film id)."""
 
-    async def show(self, interaction: Interaction) -> None:
+    async def answer(self, interaction: Interaction) -> None:
         film = await get_film(interaction.client.db, int(self.key))
         if film is None:
             raise NotFoundError("That film is no longer in the catalog.")
@@ -259,7 +257,7 @@ class FilmReviewsPage(PageButton, prefix="filmclub:reviews:film"):
 class MemberReviewsPage(PageButton, prefix="filmclub:reviews:member"):
     """Previous/Next on a member's reviews (the key is the member's id)."""
 
-    async def show(self, interaction: Interaction) -> None:
+    async def answer(self, interaction: Interaction) -> None:
         name = _title_name(interaction.message)
         embed, view = await render_member_page(interaction, int(self.key), name, self.page)
         await interaction.response.edit_message(embed=embed, view=view)

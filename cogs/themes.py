@@ -82,7 +82,7 @@ async def render_theme_list(interaction: Interaction, page: int) -> tuple[discor
 class ThemePageButton(PageButton, prefix="filmclub:theme:page", key="[^:]+"):
     """Previous/Next on /theme show (the key is the theme's slug, or a collection's key)."""
 
-    async def show(self, interaction: Interaction) -> None:
+    async def answer(self, interaction: Interaction) -> None:
         embed, view = await render_theme(interaction, self.key, self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
@@ -90,7 +90,7 @@ class ThemePageButton(PageButton, prefix="filmclub:theme:page", key="[^:]+"):
 class ThemeListButton(PageButton, prefix="filmclub:theme:list", key=None):
     """Previous/Next on /theme list."""
 
-    async def show(self, interaction: Interaction) -> None:
+    async def answer(self, interaction: Interaction) -> None:
         embed, view = await render_theme_list(interaction, self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 

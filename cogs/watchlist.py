@@ -46,7 +46,7 @@ def watchlist_embed(name: str, page: WatchlistPage, films: dict[int, Film]) -> d
 class WatchlistPageButton(PageButton, prefix="filmclub:watchlist"):
     """Previous/Next on a watchlist (the key is the member's id)."""
 
-    async def show(self, interaction: Interaction) -> None:
+    async def answer(self, interaction: Interaction) -> None:
         message = interaction.message
         name = "a member"
         if message and message.embeds and message.embeds[0].title:

@@ -9,13 +9,13 @@ the first page "Previous" points at page 0 and "Next" at page 1; on the last, "P
 from __future__ import annotations
 
 import re
-from abc import ABCMeta, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import discord
 
-from bot.ui.replies import report_error
+from bot.ui.views import AnswersMember
 
 PREVIOUS = "◀ Previous"
 NEXT = "Next ▶"
@@ -41,12 +41,14 @@ def page_footer(page: int, pages: int, extra: str = "") -> str:
 
 
 class PageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], metaclass=ABCMeta, template=r"filmclub:page-base:(?P<page>\d+)"
+    AnswersMember,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"filmclub:page-base:(?P<page>\d+)",
 ):
     """A Previous/Next button that re-reads its page on every click, before or after a restart.
 
     A subclass names its custom id prefix (and what its key looks like) in the class statement and says how to
-    show a page: ``class WatchlistPage(PageButton, prefix="filmclub:watchlist")`` with ``async def show(...)``.
+    show a page: ``class WatchlistPage(PageButton, prefix="filmclub:watchlist")`` with ``async def answer(...)``.
     Its custom id is ``<prefix>:<key>:<page>``, or ``<prefix>:<page>`` for a list with no key (``key=None``).
     """
 
@@ -72,12 +74,6 @@ class PageButton(
     ) -> Self:
         return cls(match.groupdict().get("key"), int(match["page"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await self.show(interaction)
-        except Exception as exc:
-            await report_error(interaction, exc)
-
     @abstractmethod
-    async def show(self, interaction: discord.Interaction[Any]) -> None:
+    async def answer(self, interaction: discord.Interaction[Any]) -> None:
         """Edit the message to show page ``self.page`` of the list named by ``self.key``."""

@@ -34,7 +34,11 @@ from bot.core.recommend import (
     stars_text,
     theme_key,
 )
-from bot.ui.autocomplete import CHOICE_NAME_LIMIT, CHOICES_LIMIT, film_choices
+from bot.ui.autocomplete import (
+    CHOICES_LIMIT,
+    film_choices,
+    theme_or_collection_choices,
+)
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import add_field, club_embed, truncate
 from bot.ui.handoff import poll_from_films_id
@@ -55,27 +59,6 @@ KIND_CHOICES: list[app_commands.Choice[str]] = [app_commands.Choice(name=kind, v
 BLURB_LIMIT = 200
 BLURB_LIMIT_LONG_LIST = 120
 WATCHERS_SHOWN = 15
-
-
-def engine_of(interaction: Interaction) -> Recommender:
-    return recommender_for(interaction.client.db)
-
-
-# -- autocomplete ------------------------------------------------------------------------------------------------
-
-
-async def theme_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Curated themes and this server's collections, closest first; the value is the theme's slug (``@id`` for a
-    collection), which commands re-validate."""
-    if interaction.guild_id is None:
-        return []
-    themes = await engine_of(interaction).search_themes(interaction.guild_id, current, limit=CHOICES_LIMIT)
-    return [app_commands.Choice(name=truncate(theme_choice_name(t), CHOICE_NAME_LIMIT), value=t.slug) for t in themes]
-
-
-def theme_choice_name(theme: Theme) -> str:
-    films = f"{theme.film_count} film{'s' if theme.film_count != 1 else ''}"
-    return f"{theme.title} (server collection · {films})" if theme.is_collection else f"{theme.title} ({films})"
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
@@ -172,14 +155,16 @@ def surprise_view(theme: Theme | None, film: Film) -> discord.ui.View:
 async def recommend_page(
     interaction: Interaction, theme: Theme, filters: Filters, count: int, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
-    result = await engine_of(interaction).recommend(guild_id_of(interaction), theme, filters, count=count, page=page)
+    result = await recommender_for(interaction.client.db).recommend(
+        guild_id_of(interaction), theme, filters, count=count, page=page
+    )
     return picks_embed(result), picks_view(result, MorePicksButton(theme, filters, count, page + 1))
 
 
 async def forme_page(
     interaction: Interaction, user_id: int, name: str, theme: Theme | None, count: int, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
-    engine = engine_of(interaction)
+    engine = recommender_for(interaction.client.db)
     result = await engine.for_member(guild_id_of(interaction), user_id, count=count, page=page, theme=theme)
     more = MoreForMeButton(user_id, theme_key(theme) if theme else "", count, page + 1)
     return picks_embed(result).set_author(name=f"Picks for {name}"), picks_view(result, more)
@@ -278,7 +263,7 @@ class MorePicksButton(
         return cls(match["theme"], filters, min(int(match["count"]), MAX_COUNT), int(match["page"]))
 
     async def answer(self, interaction: Interaction) -> None:
-        theme = await engine_of(interaction).theme_from_key(guild_id_of(interaction), self.key)
+        theme = await recommender_for(interaction.client.db).theme_from_key(guild_id_of(interaction), self.key)
         embed, view = await recommend_page(interaction, theme, self.filters, self.count, self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
@@ -309,7 +294,7 @@ class MoreForMeButton(
 
     async def answer(self, interaction: Interaction) -> None:
         guild_id = guild_id_of(interaction)
-        theme = await engine_of(interaction).theme_from_key(guild_id, self.key) if self.key else None
+        theme = await recommender_for(interaction.client.db).theme_from_key(guild_id, self.key) if self.key else None
         name = "a member"
         message = interaction.message
         if message and message.embeds and message.embeds[0].author.name:
@@ -366,7 +351,7 @@ class FilmSimilarButton(
         if film is None or film.retired:
             await send_ephemeral(interaction, "That film is no longer in the catalog.")
             return
-        result = await engine_of(interaction).similar(guild_id_of(interaction), film)
+        result = await recommender_for(interaction.client.db).similar(guild_id_of(interaction), film)
         await interaction.response.send_message(embed=picks_embed(result), view=picks_view(result), ephemeral=True)
 
 
@@ -395,7 +380,7 @@ class SurpriseAgainButton(
         return cls(match["theme"], int(match["film"]))
 
     async def answer(self, interaction: Interaction) -> None:
-        engine = engine_of(interaction)
+        engine = recommender_for(interaction.client.db)
         guild_id = guild_id_of(interaction)
         theme = await engine.theme_from_key(guild_id, self.key) if self.key else None
         pick = await engine.surprise(guild_id, theme, exclude=self.film_id)
@@ -444,7 +429,7 @@ class Recommendations(commands.Cog):
         count="How many picks to show (1-10, default 5)",
         include_watched="Also show films the club has already watched (default: no)",
     )
-    @app_commands.autocomplete(theme=theme_choices)
+    @app_commands.autocomplete(theme=theme_or_collection_choices)
     @app_commands.choices(decade=DECADE_CHOICES)
     @app_commands.choices(kind=KIND_CHOICES)
     async def recommend(
@@ -488,7 +473,7 @@ class Recommendations(commands.Cog):
     @app_commands.command(name="surprise", description="One film the club hasn't watched, at random.")
     @app_commands.guild_only()
     @app_commands.describe(theme="Draw from this theme or collection only")
-    @app_commands.autocomplete(theme=theme_choices)
+    @app_commands.autocomplete(theme=theme_or_collection_choices)
     async def surprise(self, interaction: Interaction, theme: str | None = None) -> None:
         guild_id = guild_id_of(interaction)
         chosen = await self.engine.resolve_theme(guild_id, theme) if theme else None
@@ -498,7 +483,7 @@ class Recommendations(commands.Cog):
     @app_commands.command(name="forme", description="Picks for you from your own ratings, each with why.")
     @app_commands.guild_only()
     @app_commands.describe(count="How many picks to show (1-10, default 5)", theme="Only from this theme or collection")
-    @app_commands.autocomplete(theme=theme_choices)
+    @app_commands.autocomplete(theme=theme_or_collection_choices)
     async def forme(
         self, interaction: Interaction, count: app_commands.Range[int, 1, MAX_COUNT] = 5, theme: str | None = None
     ) -> None:

@@ -16,13 +16,18 @@ from discord.ext import commands
 from bot.core import collections
 from bot.core.collections import Collection
 from bot.core.films import resolve_film, search_themes
-from bot.core.recommend import PAGE_SIZE_THEME, ThemeListPage, ThemePage, theme_key
-from bot.ui.autocomplete import CHOICE_NAME_LIMIT, CHOICES_LIMIT, film_choices
+from bot.core.recommend import PAGE_SIZE_THEME, ThemeListPage, ThemePage, recommender_for, theme_key
+from bot.ui.autocomplete import (
+    CHOICE_NAME_LIMIT,
+    CHOICES_LIMIT,
+    film_choices,
+    theme_choice_name,
+    theme_or_collection_choices,
+)
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.embeds import chunk_lines, club_embed, truncate
 from bot.ui.paging import PageButton, page_footer, page_view
 from bot.ui.replies import send_ephemeral
-from cogs.recommend import engine_of, theme_choice_name, theme_choices
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -65,7 +70,7 @@ def theme_page_embed(page: ThemePage) -> discord.Embed:
 
 
 async def render_theme(interaction: Interaction, key: str, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
-    engine = engine_of(interaction)
+    engine = recommender_for(interaction.client.db)
     guild_id = guild_id_of(interaction)
     theme = await engine.theme_from_key(guild_id, key)
     shown = await engine.theme_page(guild_id, theme, page)
@@ -74,7 +79,7 @@ async def render_theme(interaction: Interaction, key: str, page: int) -> tuple[d
 
 
 async def render_theme_list(interaction: Interaction, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
-    shown = await engine_of(interaction).theme_list(guild_id_of(interaction), page)
+    shown = await recommender_for(interaction.client.db).theme_list(guild_id_of(interaction), page)
     view = page_view(lambda p, label, off: ThemeListButton(None, p, label, off), shown.page, shown.pages)
     return theme_list_embed(shown), view
 
@@ -102,7 +107,7 @@ async def collection_choices(interaction: Interaction, current: str) -> list[app
     """This server's collections only (for /collection add, remove and delete)."""
     if interaction.guild_id is None:
         return []
-    themes = [t for t in await engine_of(interaction).themes(interaction.guild_id) if t.is_collection]
+    themes = [t for t in await recommender_for(interaction.client.db).themes(interaction.guild_id) if t.is_collection]
     return [
         app_commands.Choice(name=truncate(theme_choice_name(t), CHOICE_NAME_LIMIT), value=t.slug)
         for t in search_themes(themes, current, limit=CHOICES_LIMIT)
@@ -135,9 +140,9 @@ class Themes(commands.Cog):
 
     @theme.command(name="show", description="A theme's description and its films, page by page.")
     @app_commands.describe(theme="A theme or server collection (pick from the list as you type)")
-    @app_commands.autocomplete(theme=theme_choices)
+    @app_commands.autocomplete(theme=theme_or_collection_choices)
     async def theme_show(self, interaction: Interaction, theme: str) -> None:
-        chosen = await engine_of(interaction).resolve_theme(guild_id_of(interaction), theme)
+        chosen = await recommender_for(interaction.client.db).resolve_theme(guild_id_of(interaction), theme)
         embed, view = await render_theme(interaction, theme_key(chosen), 0)
         await send_with_view(interaction, embed, view)
 

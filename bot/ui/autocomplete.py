@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.core.films import list_themes, search_themes
+from bot.core.films import Theme, list_themes, search_themes
+from bot.core.recommend import recommender_for
 from bot.ui.embeds import truncate
 
 if TYPE_CHECKING:
@@ -33,3 +34,20 @@ async def theme_choices(interaction: discord.Interaction[FilmClubBot], current: 
         app_commands.Choice(name=truncate(f"{t.title} ({t.film_count} films)", CHOICE_NAME_LIMIT), value=t.slug)
         for t in themes
     ]
+
+
+async def theme_or_collection_choices(
+    interaction: discord.Interaction[FilmClubBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """Curated themes and this server's collections, closest first; the value is the theme's slug (``@id`` for a
+    collection), which the recommending commands re-validate."""
+    if interaction.guild_id is None:
+        return []
+    engine = recommender_for(interaction.client.db)
+    themes = await engine.search_themes(interaction.guild_id, current, limit=CHOICES_LIMIT)
+    return [app_commands.Choice(name=truncate(theme_choice_name(t), CHOICE_NAME_LIMIT), value=t.slug) for t in themes]
+
+
+def theme_choice_name(theme: Theme) -> str:
+    films = f"{theme.film_count} film{'s' if theme.film_count != 1 else ''}"
+    return f"{theme.title} (server collection · {films})" if theme.is_collection else f"{theme.title} ({films})"

@@ -61,7 +61,7 @@ def import_embed(result: ImportResult) -> discord.Embed:
     if result.without_rating:
         notes.append(
             f"{plural(result.without_rating, 'review')} without stars: a review here needs a rating, so those films "
-            "were only marked as seen."
+            "are marked as seen and their text waits for a rating (from ratings.csv or diary.csv)."
         )
     if result.shortened:
         notes.append(f"{plural(result.shortened, 'review')} shortened to 2,000 characters.")

@@ -11,12 +11,20 @@ Import rules:
   malformed file imports nothing, and the member is told which line is wrong.
 - Size limits apply before reading: the attachment's declared size, then each zip member's declared size and
   compression ratio (a zip bomb is refused before a byte is inflated), then the number of rows.
-- A film's rating comes from ratings.csv when it is there (Letterboxd's current rating), else from the newest rated
-  diary or review entry; its text from the newest review. Text longer than a review allows is shortened.
-- A review needs a rating here: text without one is not imported as a review, but the film counts as watched.
+- Files may come together (the zip) or one at a time, in any order: what they say about a film is kept per member
+  (``letterboxd_films``) and merged, so the result never depends on the order or on which files came first, and
+  importing any of them again changes nothing.
+- A film's rating comes from its newest rated entry. "Newest" is by the dates the files carry (:func:`entry_key`):
+  the Date column (when the entry was logged, or the rating set, on Letterboxd) first; on the same day ratings.csv
+  (the current rating) beats reviews.csv, which beats diary.csv; then the Watched Date; then the line.
+- Its text comes from the newest review that has text; a file without text never erases it. Text longer than a
+  review allows is shortened.
+- A review needs a rating here: text without one waits (the film counts as watched) until a file gives a rating.
+- An imported review is dated by the export: created at the first date the files give the film, updated at the last.
+  It is never marked edited (that mark is for reviews replaced on Discord).
 - An import never overwrites a review written on Discord; it updates reviews an earlier import wrote.
-- Diary, review and watched entries mark the film as seen; watchlist entries go on the watchlist.
-- Importing the same file again changes nothing.
+- Diary, review and watched entries mark the film as seen, watchlist entries put it on the watchlist, each at the
+  earliest date the files give; what a member or a screening recorded is left alone.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -117,11 +125,14 @@ class ImportResult:
     without_rating: int = 0  # review text without a rating: counted as seen only
     watched_added: int = 0
     watchlist_added: int = 0
+    redated: int = 0  # seen or watchlist entries an earlier import wrote, given an earlier date
     shortened: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.ratings_added or self.ratings_updated or self.watched_added or self.watchlist_added)
+        return bool(
+            self.ratings_added or self.ratings_updated or self.watched_added or self.watchlist_added or self.redated
+        )
 
 
 @dataclass(frozen=True)
@@ -421,25 +432,62 @@ def match_film(index: TitleIndex, name: str, year: int | None) -> int | None:
 
 @dataclass
 class _FilmPlan:
-    """What the export says about one catalog film."""
+    """What Letterboxd files say about one catalog film: this upload's, or merged with what earlier imports said.
+
+    Every field merges in a way that ignores order (the larger key, the earlier or later date), so importing files
+    one at a time, in any order, ends where importing them together does."""
 
     rating: int | None = None
-    rating_key: tuple[date, date, int] | None = None
-    from_ratings_file: bool = False
+    rating_key: str | None = None
     body: str | None = None
-    body_key: tuple[date, date, int] | None = None
-    seen: date | None = None
+    body_key: str | None = None
+    first_on: str | None = None  # the earliest date any file gives the film (ISO)
+    last_on: str | None = None  # the latest
+    seen: date | None = None  # the earliest it was logged or watched
     seen_any: bool = False
     watchlisted: date | None = None
     watchlist_any: bool = False
-    dates: list[date] = field(default_factory=list)
+
+    def take_rating(self, rating: int | None, key: str | None) -> None:
+        if rating is not None and key is not None and (self.rating_key is None or key > self.rating_key):
+            self.rating, self.rating_key = rating, key
+
+    def take_body(self, body: str | None, key: str | None) -> None:
+        if body is not None and key is not None and (self.body_key is None or key > self.body_key):
+            self.body, self.body_key = body, key
+
+    def take_dates(self, first: str | None, last: str | None) -> None:
+        if first is not None and (self.first_on is None or first < self.first_on):
+            self.first_on = first
+        if last is not None and (self.last_on is None or last > self.last_on):
+            self.last_on = last
+
+    def merged_into(self, stored: _FilmPlan | None) -> _FilmPlan:
+        """This upload's plan merged with what earlier imports stored (rating, text and dates)."""
+        merged = _FilmPlan(**vars(stored)) if stored is not None else _FilmPlan()
+        merged.take_rating(self.rating, self.rating_key)
+        merged.take_body(self.body, self.body_key)
+        merged.take_dates(self.first_on, self.last_on)
+        return merged
+
+    def stored(self) -> tuple[int | None, str | None, str | None, str | None, str | None, str | None]:
+        return (self.rating, self.rating_key, self.body, self.body_key, self.first_on, self.last_on)
 
 
-_EPOCH = date(1, 1, 1)
+_NO_DAY = "0001-01-01"
+#: On the same day, ratings.csv holds the film's current rating, then a review's, then a diary entry's.
+_RANK = {Kind.RATINGS: 2, Kind.REVIEWS: 1, Kind.DIARY: 0}
+#: Kinds whose dates say when the member logged, rated or watched the film (a watchlist date says neither).
+_DATED = frozenset({Kind.RATINGS, Kind.REVIEWS, Kind.DIARY, Kind.WATCHED})
 
 
-def _key(entry: Entry) -> tuple[date, date, int]:
-    return (entry.logged or _EPOCH, entry.watched or _EPOCH, entry.line)
+def entry_key(entry: Entry) -> str:
+    """How new an entry is, as text that sorts: its Date (when it was logged or rated on Letterboxd), then the file
+    (ratings.csv before reviews.csv before diary.csv: the same day's current rating wins), then its Watched Date,
+    then its line. The newest rated entry gives a film's rating; the newest review its text."""
+    logged = entry.logged.isoformat() if entry.logged else _NO_DAY
+    watched = entry.watched.isoformat() if entry.watched else _NO_DAY
+    return f"{logged}|{_RANK.get(entry.kind, 0)}|{watched}|{entry.line:08d}"
 
 
 def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _FilmPlan], list[str]]:
@@ -453,18 +501,13 @@ def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _Fil
             unmatched.setdefault(entry.label)
             continue
         plan = plans.setdefault(film_id, _FilmPlan())
-        key = _key(entry)
-        for moment in (entry.logged, entry.watched):
-            if moment is not None:
-                plan.dates.append(moment)
-        if entry.rating is not None:
-            authoritative = entry.kind is Kind.RATINGS
-            if (authoritative and not plan.from_ratings_file) or (
-                authoritative == plan.from_ratings_file and (plan.rating_key is None or key > plan.rating_key)
-            ):
-                plan.rating, plan.rating_key, plan.from_ratings_file = entry.rating, key, authoritative
-        if entry.body is not None and (plan.body_key is None or key > plan.body_key):
-            plan.body, plan.body_key = entry.body, key
+        key = entry_key(entry)
+        plan.take_rating(entry.rating, key)
+        plan.take_body(entry.body, key)
+        if entry.kind in _DATED:
+            for moment in (entry.logged, entry.watched):
+                if moment is not None:
+                    plan.take_dates(moment.isoformat(), moment.isoformat())
         if entry.kind in (Kind.DIARY, Kind.REVIEWS, Kind.WATCHED):
             plan.seen_any = True
             moment = entry.watched or entry.logged
@@ -477,8 +520,12 @@ def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _Fil
     return plans, list(unmatched)
 
 
-def _moment(day: date | None, fallback: str) -> str:
-    return fallback if day is None else to_db(datetime(day.year, day.month, day.day, tzinfo=UTC))
+def _moment(day: date | str | None, fallback: str) -> str:
+    if day is None:
+        return fallback
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return to_db(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 async def import_export(
@@ -496,56 +543,95 @@ async def import_export(
     return await apply_import(db, clock, index, guild_id=guild_id, user_id=user_id, parsed=parsed)
 
 
+@dataclass(frozen=True)
+class _Current:
+    """A member's review of a film as it is before the import."""
+
+    rating: int
+    body: str | None
+    source: str
+    created_at: str
+    updated_at: str
+    edited: bool
+
+
 async def apply_import(
     db: Database, clock: Clock, index: TitleIndex, *, guild_id: int, user_id: int, parsed: ParsedExport
 ) -> ImportResult:
     plans, unmatched = plan_import(parsed, index)
     now = to_db(clock.now())
+    member: dict[str, int | str | None] = {"guild_id": guild_id, "user_id": user_id}
     tally: Counter[str] = Counter()
     async with db.transaction() as tx:
         existing = {
-            row[0]: (row[1], row[2], row[3]) for row in await tx.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))
+            row[0]: _Current(row[1], row[2], row[3], row[4], row[5], bool(row[6]))
+            for row in await tx.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))
         }
-        watched = {row[0] for row in await tx.fetchall(sql.MEMBER_WATCHED, (guild_id, user_id))}
-        listed = {row[0] for row in await tx.fetchall(sql.MEMBER_WATCHLIST, (guild_id, user_id))}
+        stored = {
+            row[0]: _FilmPlan(row[1], row[2], row[3], row[4], row[5], row[6])
+            for row in await tx.fetchall(sql.MEMBER_LETTERBOXD_FILMS, (guild_id, user_id))
+        }
+        watched = {row[0]: (row[1], row[2]) for row in await tx.fetchall(sql.MEMBER_WATCHED, (guild_id, user_id))}
+        listed = {row[0]: (row[1], row[2]) for row in await tx.fetchall(sql.MEMBER_WATCHLIST, (guild_id, user_id))}
+        staged: list[dict[str, int | str | None]] = []
         inserts: list[dict[str, int | str | None]] = []
         updates: list[dict[str, int | str | None]] = []
-        new_watched: list[tuple[int, int, int, str]] = []
-        new_listed: list[tuple[int, int, int, str]] = []
+        seen_rows: list[dict[str, int | str | None]] = []
+        listed_rows: list[dict[str, int | str | None]] = []
         for film_id, plan in sorted(plans.items()):
-            if plan.rating is not None:
-                when = _moment(max(plan.dates, default=None), now)
-                row = {
-                    "guild_id": guild_id,
-                    "user_id": user_id,
+            merged = plan.merged_into(stored.get(film_id))
+            if merged.stored() != stored.get(film_id, _FilmPlan()).stored():
+                rating, rating_key, body, body_key, first_on, last_on = merged.stored()
+                staged.append(
+                    member
+                    | {
+                        "film_id": film_id,
+                        "rating": rating,
+                        "rating_key": rating_key,
+                        "body": body,
+                        "body_key": body_key,
+                        "first_on": first_on,
+                        "last_on": last_on,
+                    }
+                )
+            current = existing.get(film_id)
+            if merged.rating is not None:
+                row = member | {
                     "film_id": film_id,
-                    "rating": plan.rating,
-                    "body": plan.body,
-                    "at": when,
+                    "rating": merged.rating,
+                    "body": merged.body,
+                    "created_at": _moment(merged.first_on, current.created_at if current else now),
+                    "updated_at": _moment(merged.last_on, current.updated_at if current else now),
                 }
-                current = existing.get(film_id)
                 if current is None:
                     inserts.append(row)
                     tally["ratings_added"] += 1
-                    tally["with_text"] += plan.body is not None
-                elif current[2] != "letterboxd":
+                    tally["with_text"] += merged.body is not None
+                elif current.source != "letterboxd":
                     tally["kept_discord"] += 1
-                elif (current[0], current[1]) == (plan.rating, plan.body):
+                elif (current.rating, current.body, current.created_at, current.updated_at, current.edited) == (
+                    merged.rating,
+                    merged.body,
+                    row["created_at"],
+                    row["updated_at"],
+                    False,
+                ):
                     tally["ratings_unchanged"] += 1
                 else:
                     updates.append(row)
                     tally["ratings_updated"] += 1
-                    tally["with_text"] += plan.body is not None
-            elif plan.body is not None:
+                    tally["with_text"] += merged.body is not None
+            elif merged.body is not None:
                 tally["without_rating"] += 1
-            if plan.seen_any and film_id not in watched:
-                new_watched.append((guild_id, user_id, film_id, _moment(plan.seen, now)))
-            if plan.watchlist_any and film_id not in listed:
-                new_listed.append((guild_id, user_id, film_id, _moment(plan.watchlisted, now)))
+            if plan.seen_any:
+                _queue_earliest(seen_rows, watched.get(film_id), member | {"film_id": film_id}, plan.seen, now)
+            if plan.watchlist_any:
+                _queue_earliest(listed_rows, listed.get(film_id), member | {"film_id": film_id}, plan.watchlisted, now)
+        await tx.executemany(sql.UPSERT_LETTERBOXD_FILM, staged)
         await tx.executemany(sql.INSERT_REVIEW, inserts)
         await tx.executemany(sql.UPDATE_REVIEW, updates)
-        await tx.executemany(sql.INSERT_WATCHED, new_watched)
-        await tx.executemany(sql.INSERT_WATCHLIST, new_listed)
+        await tx.executemany(sql.UPSERT_WATCHED, seen_rows)
+        await tx.executemany(sql.UPSERT_WATCHLIST, listed_rows)
     return ImportResult(
         files=parsed.files,
         matched=len(plans),
@@ -556,10 +642,27 @@ async def apply_import(
         kept_discord=tally["kept_discord"],
         with_text=tally["with_text"],
         without_rating=tally["without_rating"],
-        watched_added=len(new_watched),
-        watchlist_added=len(new_listed),
+        watched_added=sum(1 for row in seen_rows if row["new"]),
+        watchlist_added=sum(1 for row in listed_rows if row["new"]),
+        redated=sum(1 for row in seen_rows + listed_rows if not row["new"]),
         shortened=parsed.shortened,
     )
+
+
+def _queue_earliest(
+    rows: list[dict[str, int | str | None]],
+    current: tuple[str, str] | None,
+    key: dict[str, int | str | None],
+    day: date | None,
+    now: str,
+) -> None:
+    """Queue a seen or watchlist row: a new one, or an earlier date for one an import wrote (never one the member
+    or a screening wrote). The earliest date wins whatever the order of the imports."""
+    at = _moment(day, now)
+    if current is None:
+        rows.append(key | {"at": at, "new": 1})
+    elif current[0] == "letterboxd" and at < current[1]:
+        rows.append(key | {"at": at, "new": 0})
 
 
 # -- exporting -------------------------------------------------------------------------------------------------------

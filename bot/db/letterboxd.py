@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
-MEMBER_REVIEWS = "SELECT film_id, rating, body, source FROM reviews WHERE guild_id = ? AND user_id = ?"
-MEMBER_WATCHED = "SELECT film_id FROM member_watched WHERE guild_id = ? AND user_id = ?"
-MEMBER_WATCHLIST = "SELECT film_id FROM watchlist WHERE guild_id = ? AND user_id = ?"
+MEMBER_REVIEWS = """
+SELECT film_id, rating, body, source, created_at, updated_at, edited FROM reviews WHERE guild_id = ? AND user_id = ?
+"""
+MEMBER_LETTERBOXD_FILMS = """
+SELECT film_id, rating, rating_key, body, body_key, first_on, last_on
+FROM letterboxd_films WHERE guild_id = ? AND user_id = ?
+"""
+MEMBER_WATCHED = "SELECT film_id, source, watched_at FROM member_watched WHERE guild_id = ? AND user_id = ?"
+MEMBER_WATCHLIST = "SELECT film_id, source, added_at FROM watchlist WHERE guild_id = ? AND user_id = ?"
 
+UPSERT_LETTERBOXD_FILM = """
+INSERT INTO letterboxd_films (guild_id, user_id, film_id, rating, rating_key, body, body_key, first_on, last_on)
+VALUES (:guild_id, :user_id, :film_id, :rating, :rating_key, :body, :body_key, :first_on, :last_on)
+ON CONFLICT (guild_id, user_id, film_id) DO UPDATE SET
+    rating = excluded.rating, rating_key = excluded.rating_key, body = excluded.body, body_key = excluded.body_key,
+    first_on = excluded.first_on, last_on = excluded.last_on
+"""
+# An imported review is dated by the export (first and last date it gives the film) and never marked edited: the
+# same files give the same row whatever order they came in.
 INSERT_REVIEW = """
 INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at, edited)
-VALUES (:guild_id, :user_id, :film_id, :rating, :body, 0, 'letterboxd', :at, :at, 0)
+VALUES (:guild_id, :user_id, :film_id, :rating, :body, 0, 'letterboxd', :created_at, :updated_at, 0)
 """
 # Only ever an earlier import's review: one written on Discord is never overwritten.
 UPDATE_REVIEW = """
-UPDATE reviews SET rating = :rating, body = :body, spoiler = 0, updated_at = :at, edited = 1
+UPDATE reviews SET rating = :rating, body = :body, spoiler = 0, created_at = :created_at, updated_at = :updated_at,
+    edited = 0
 WHERE guild_id = :guild_id AND user_id = :user_id AND film_id = :film_id AND source = 'letterboxd'
 """
-INSERT_WATCHED = """
-INSERT INTO member_watched (guild_id, user_id, film_id, source, watched_at) VALUES (?, ?, ?, 'letterboxd', ?)
-ON CONFLICT DO NOTHING
+# New rows, or an earlier date for a row an import wrote; what a member or a screening recorded is left alone.
+UPSERT_WATCHED = """
+INSERT INTO member_watched (guild_id, user_id, film_id, source, watched_at)
+VALUES (:guild_id, :user_id, :film_id, 'letterboxd', :at)
+ON CONFLICT DO UPDATE SET watched_at = excluded.watched_at
+WHERE source = 'letterboxd' AND excluded.watched_at < watched_at
 """
-INSERT_WATCHLIST = """
-INSERT INTO watchlist (guild_id, user_id, film_id, source, added_at) VALUES (?, ?, ?, 'letterboxd', ?)
-ON CONFLICT DO NOTHING
+UPSERT_WATCHLIST = """
+INSERT INTO watchlist (guild_id, user_id, film_id, source, added_at)
+VALUES (:guild_id, :user_id, :film_id, 'letterboxd', :at)
+ON CONFLICT DO UPDATE SET added_at = excluded.added_at WHERE source = 'letterboxd' AND excluded.added_at < added_at
 """
 
 # Reviews written on Discord, then films marked as seen here without a review; what came from Letterboxd stays out.

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.core import letterboxd
 from bot.core.errors import UserError
-from bot.core.letterboxd import ImportResult
+from bot.core.letterboxd import ExportScope, ImportResult
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import FIELD_VALUE_LIMIT, add_field, club_embed, truncate
 from bot.ui.reviews import safe_text
@@ -121,17 +121,40 @@ class Letterboxd(commands.Cog):
         else:
             await interaction.followup.send(embed=embed, ephemeral=True)
 
-    @group.command(name="export", description="Your reviews as a CSV that Letterboxd's importer accepts.")
-    async def export_file(self, interaction: Interaction) -> None:
+    @group.command(name="export", description="Your reviews and seen films as a CSV: for Letterboxd, or a backup.")
+    @app_commands.describe(what="What the file holds (the default: what you did in the club, for Letterboxd)")
+    @app_commands.choices(
+        what=[
+            app_commands.Choice(name="What I did in the club, to import into Letterboxd", value=ExportScope.CLUB),
+            app_commands.Choice(
+                name="Everything, including what came from Letterboxd (a backup)", value=ExportScope.EVERYTHING
+            ),
+        ]
+    )
+    async def export_file(self, interaction: Interaction, what: ExportScope = ExportScope.CLUB) -> None:
         exported = await letterboxd.export_csv(
-            self.bot.db, self.bot.clock, guild_id=guild_id_of(interaction), user_id=interaction.user.id
+            self.bot.db, self.bot.clock, guild_id=guild_id_of(interaction), user_id=interaction.user.id, scope=what
         )
         await interaction.response.send_message(
-            f"{plural(exported.rows, 'film')} ready for Letterboxd: import it at "
-            "<https://letterboxd.com/import/>. Entries that came from Letterboxd are left out.",
+            export_message(what, exported.rows),
             file=discord.File(io.BytesIO(exported.data), filename=exported.filename),
             ephemeral=True,
         )
+
+
+def export_message(scope: ExportScope, rows: int) -> str:
+    """What the file is for, and what it is not for."""
+    if scope is ExportScope.CLUB:
+        return (
+            f"{plural(rows, 'film')} you reviewed or marked as seen in the club, ready for Letterboxd: import it at "
+            "<https://letterboxd.com/import/>. What came from Letterboxd is left out, so nothing is logged twice "
+            "there. For a backup of everything, choose `what: Everything`."
+        )
+    return (
+        f"A backup of all your {plural(rows, 'film')}: reviews and seen films from the club and from Letterboxd (the "
+        "Source column says which). Keep it; `/letterboxd import` reads it back. Don't import it into Letterboxd: "
+        "what came from there would be logged twice."
+    )
 
 
 async def setup(bot: FilmClubBot) -> None:

@@ -43,6 +43,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.csvfile import restore_cell, write_csv
 from bot.core.errors import UserError
 from bot.core.reviews import MAX_REVIEW_LENGTH
 from bot.core.search import TitleIndex
@@ -73,7 +74,12 @@ class Kind(StrEnum):
     DIARY = "diary.csv"
     WATCHLIST = "watchlist.csv"
     WATCHED = "watched.csv"
+    FILMCLUB = "a filmclub export"  # our own /letterboxd export, read back (a backup restored, or re-imported)
 
+
+#: The files of a Letterboxd export that we read, in the order a zip's are read (fixed, so results never depend on
+#: the order inside the zip).
+LETTERBOXD_FILES = (Kind.RATINGS, Kind.REVIEWS, Kind.DIARY, Kind.WATCHLIST, Kind.WATCHED)
 
 _REQUIRED: dict[Kind, frozenset[str]] = {
     Kind.RATINGS: frozenset({"Date", "Name", "Year", "Rating"}),
@@ -81,6 +87,7 @@ _REQUIRED: dict[Kind, frozenset[str]] = {
     Kind.DIARY: frozenset({"Date", "Name", "Year", "Rating", "Watched Date"}),
     Kind.WATCHLIST: frozenset({"Date", "Name", "Year"}),
     Kind.WATCHED: frozenset({"Date", "Name", "Year"}),
+    Kind.FILMCLUB: frozenset(EXPORT_COLUMNS),
 }
 #: Folders of an export whose files share names with the ones we read but must not be imported.
 _SKIPPED_FOLDERS = frozenset({"deleted", "orphaned", "likes", "lists"})
@@ -218,7 +225,7 @@ def _parse_zip(data: bytes) -> ParsedExport:
             )
         entries: list[Entry] = []
         shortened = 0
-        for kind in Kind:  # a fixed order, so results never depend on the order inside the zip
+        for kind in LETTERBOXD_FILES:
             if kind not in chosen:
                 continue
             info = chosen[kind]
@@ -236,7 +243,7 @@ def _parse_zip(data: bytes) -> ParsedExport:
                 rows, cut = _parse_csv(kind.value, kind, text, budget=MAX_ROWS - len(entries))
                 entries.extend(rows)
                 shortened += cut
-    return ParsedExport(tuple(k.value for k in Kind if k in chosen), tuple(entries), shortened)
+    return ParsedExport(tuple(k.value for k in LETTERBOXD_FILES if k in chosen), tuple(entries), shortened)
 
 
 def _zip_kind(info: zipfile.ZipInfo) -> Kind | None:
@@ -247,9 +254,10 @@ def _zip_kind(info: zipfile.ZipInfo) -> Kind | None:
     if len(parts) > 2 or (len(parts) == 2 and parts[0].lower() in _SKIPPED_FOLDERS):
         return None
     try:
-        return Kind(parts[-1].lower())
+        kind = Kind(parts[-1].lower())
     except ValueError:
         return None
+    return kind if kind in LETTERBOXD_FILES else None
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -277,6 +285,9 @@ def _header(name: str, text: str, *, allow_empty: bool = False) -> list[str] | N
 def _kind_of(filename: str, header: list[str] | None) -> Kind:
     columns = set(header or [])
     lowered = PurePosixPath(filename).name.lower()
+    if "Name" not in columns and {"Title", "Year", "WatchedDate"} <= columns:
+        _check_columns(filename, Kind.FILMCLUB, header or [])
+        return Kind.FILMCLUB
     if "Name" not in columns or "Year" not in columns:
         raise ImportRejected(
             f"{_shown(filename)} is not one of Letterboxd's export files: it needs the columns Name and Year "
@@ -322,9 +333,11 @@ def _parse_csv(name: str, kind: Kind, text: str, *, budget: int) -> tuple[list[E
                 raise ImportRejected(f"{shown}, line {line}: fewer columns than the header; nothing was imported.")
             if len(entries) >= budget:
                 raise ImportRejected(f"That export has more than {MAX_ROWS:,} rows; nothing was imported.")
+            fields = _from_our_export(row) if kind is Kind.FILMCLUB else row
             body = None
-            if kind is Kind.REVIEWS:
-                body = html_to_text(row.get("Review") or "") or None
+            if kind in (Kind.REVIEWS, Kind.FILMCLUB):
+                raw = fields.get("Review") or ""
+                body = (html_to_text(raw) if kind is Kind.REVIEWS else raw.strip()) or None
                 if body is not None and len(body) > MAX_REVIEW_LENGTH:
                     body = body[: MAX_REVIEW_LENGTH - 1].rstrip() + "…"
                     shortened += 1
@@ -332,17 +345,30 @@ def _parse_csv(name: str, kind: Kind, text: str, *, budget: int) -> tuple[list[E
                 Entry(
                     kind=kind,
                     line=line,
-                    name=_name(shown, line, row.get("Name") or ""),
-                    year=_year(shown, line, row.get("Year") or ""),
-                    rating=_rating(shown, line, row.get("Rating") or ""),
+                    name=_name(shown, line, fields.get("Name") or ""),
+                    year=_year(shown, line, fields.get("Year") or ""),
+                    rating=_rating(shown, line, fields.get("Rating") or ""),
                     body=body,
-                    logged=_date(shown, line, "Date", row.get("Date") or ""),
-                    watched=_date(shown, line, "Watched Date", row.get("Watched Date") or ""),
+                    logged=_date(shown, line, "Date", fields.get("Date") or ""),
+                    watched=_date(shown, line, "Watched Date", fields.get("Watched Date") or ""),
                 )
             )
     except csv.Error as exc:
         raise ImportRejected(f"{shown}, line {reader.line_num}: not valid CSV ({exc}); nothing was imported.") from exc
     return entries, shortened
+
+
+def _from_our_export(row: dict[str, str]) -> dict[str, str]:
+    """A row of our own export in the columns of Letterboxd's review files, its cells restored (they were neutralised
+    against spreadsheet formulas, see bot.core.csvfile). The watched date dates the entry."""
+    return {
+        "Name": restore_cell(row["Title"]),
+        "Year": row["Year"],
+        "Rating": row["Rating"],
+        "Date": row["WatchedDate"],
+        "Watched Date": row["WatchedDate"],
+        "Review": restore_cell(row["Review"]),
+    }
 
 
 def _name(shown: str, line: int, value: str) -> str:
@@ -478,7 +504,7 @@ _NO_DAY = "0001-01-01"
 #: On the same day, ratings.csv holds the film's current rating, then a review's, then a diary entry's.
 _RANK = {Kind.RATINGS: 2, Kind.REVIEWS: 1, Kind.DIARY: 0}
 #: Kinds whose dates say when the member logged, rated or watched the film (a watchlist date says neither).
-_DATED = frozenset({Kind.RATINGS, Kind.REVIEWS, Kind.DIARY, Kind.WATCHED})
+_DATED = frozenset({Kind.RATINGS, Kind.REVIEWS, Kind.DIARY, Kind.WATCHED, Kind.FILMCLUB})
 
 
 def entry_key(entry: Entry) -> str:
@@ -508,7 +534,10 @@ def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _Fil
             for moment in (entry.logged, entry.watched):
                 if moment is not None:
                     plan.take_dates(moment.isoformat(), moment.isoformat())
-        if entry.kind in (Kind.DIARY, Kind.REVIEWS, Kind.WATCHED):
+        # our export's rated rows are reviews, which count as seen already; its unrated rows are films marked seen
+        if entry.kind in (Kind.DIARY, Kind.REVIEWS, Kind.WATCHED) or (
+            entry.kind is Kind.FILMCLUB and entry.rating is None
+        ):
             plan.seen_any = True
             moment = entry.watched or entry.logged
             if moment is not None and (plan.seen is None or moment < plan.seen):
@@ -672,30 +701,51 @@ def _stars(rating: int) -> str:
     return f"{rating / 2:g}"
 
 
-async def export_csv(db: Database, clock: Clock, *, guild_id: int, user_id: int) -> ExportFile:
-    """The member's reviews written here, and films they marked as seen here, as a CSV for Letterboxd's importer
-    (Title, Year, Rating, WatchedDate, Review). Entries imported from Letterboxd are left out: they are there already.
-    """
-    rows = await db.fetchall(sql.EXPORT_ROWS, {"guild_id": guild_id, "user_id": user_id})
+class ExportScope(StrEnum):
+    """What an export holds."""
+
+    CLUB = "club"  # what the member did in the club: for Letterboxd's importer, which then duplicates nothing
+    EVERYTHING = "everything"  # their reviews and seen films wherever they came from: a backup
+
+
+EXPORT_FILE_PREFIX = {ExportScope.CLUB: "filmclub-for-letterboxd", ExportScope.EVERYTHING: "filmclub-backup"}
+#: The backup says where each row came from; Letterboxd's importer ignores columns it does not know.
+SOURCE_COLUMN = "Source"
+
+
+async def export_csv(
+    db: Database, clock: Clock, *, guild_id: int, user_id: int, scope: ExportScope = ExportScope.CLUB
+) -> ExportFile:
+    """The member's reviews and seen films as a CSV in Letterboxd's import format (Title, Year, Rating, WatchedDate,
+    Review). ``CLUB`` holds what they did here (reviews written on Discord, films marked seen or screened), so
+    importing it into Letterboxd duplicates nothing; ``EVERYTHING`` adds what came from Letterboxd, with a Source
+    column saying which is which: a backup, which ``/letterboxd import`` reads back."""
+    params = {"guild_id": guild_id, "user_id": user_id, "everything": int(scope is ExportScope.EVERYTHING)}
+    rows = await db.fetchall(sql.EXPORT_ROWS, params)
     if not rows:
+        if scope is ExportScope.CLUB and await db.fetchall(sql.EXPORT_ROWS, params | {"everything": 1}):
+            raise UserError(
+                "Everything you have here came from Letterboxd, so there is nothing new to send back. "
+                "Choose `what: Everything` for a backup."
+            )
         raise UserError(
             "Nothing to export yet: review films with `/review add` or mark them with `/watched add` first."
         )
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for title, year, rating, watched_at, body in rows:
-        writer.writerow(
-            [
-                title,
-                year,
-                "" if rating is None else _stars(rating),
-                from_db(watched_at).date().isoformat() if watched_at else "",
-                body or "",
-            ]
-        )
+    header = EXPORT_COLUMNS + ((SOURCE_COLUMN,) if scope is ExportScope.EVERYTHING else ())
+    lines = []
+    for title, year, rating, watched_at, body, source in rows:
+        line = [
+            title,
+            year,
+            "" if rating is None else _stars(rating),
+            from_db(watched_at).date().isoformat() if watched_at else "",
+            body or "",
+        ]
+        if scope is ExportScope.EVERYTHING:
+            line.append("letterboxd" if source == "letterboxd" else "club")
+        lines.append(line)
     stamp = clock.now().date().isoformat()
-    return ExportFile(f"filmclub-letterboxd-{stamp}.csv", buffer.getvalue().encode("utf-8"), len(rows))
+    return ExportFile(f"{EXPORT_FILE_PREFIX[scope]}-{stamp}.csv", write_csv(header, lines), len(rows))
 
 
 def unmatched_report(titles: Iterable[str]) -> bytes:

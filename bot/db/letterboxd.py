@@ -44,19 +44,21 @@ VALUES (:guild_id, :user_id, :film_id, 'letterboxd', :at)
 ON CONFLICT DO UPDATE SET added_at = excluded.added_at WHERE source = 'letterboxd' AND excluded.added_at < added_at
 """
 
-# Reviews written on Discord, then films marked as seen here without a review; what came from Letterboxd stays out.
+# Reviews, then films marked as seen without a review; with :everything = 0 only what was done in the club (what
+# came from Letterboxd stays out, so importing the file there duplicates nothing).
 EXPORT_ROWS = """
-SELECT f.title, f.year, r.rating, coalesce(mw.watched_at, r.created_at) AS watched_at, r.body
+SELECT f.title, f.year, r.rating, coalesce(mw.watched_at, r.created_at) AS watched_at, r.body, r.source
 FROM reviews r
 JOIN films f ON f.id = r.film_id
 LEFT JOIN member_watched mw ON mw.guild_id = r.guild_id AND mw.user_id = r.user_id AND mw.film_id = r.film_id
-WHERE r.guild_id = :guild_id AND r.user_id = :user_id AND r.source = 'discord'
+WHERE r.guild_id = :guild_id AND r.user_id = :user_id AND (:everything OR r.source = 'discord')
 UNION ALL
-SELECT f.title, f.year, NULL, mw.watched_at, NULL
+SELECT f.title, f.year, NULL, mw.watched_at, NULL, mw.source
 FROM member_watched mw
 JOIN films f ON f.id = mw.film_id
-WHERE mw.guild_id = :guild_id AND mw.user_id = :user_id AND mw.source != 'letterboxd'
+WHERE mw.guild_id = :guild_id AND mw.user_id = :user_id AND (:everything OR mw.source != 'letterboxd')
   AND NOT EXISTS (SELECT 1 FROM reviews r
-                  WHERE r.guild_id = mw.guild_id AND r.user_id = mw.user_id AND r.film_id = mw.film_id)
+                  WHERE r.guild_id = mw.guild_id AND r.user_id = mw.user_id AND r.film_id = mw.film_id
+                    AND (:everything OR r.source = 'discord'))
 ORDER BY 4, 1
 """

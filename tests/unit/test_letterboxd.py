@@ -446,7 +446,7 @@ async def test_the_export_is_a_csv_letterboxd_imports(db: Database, index: Title
     await reviews.post_review(db, clock, guild_id=GUILD, user_id=BOB, film_id=ids["didi"], stars=1)
 
     exported = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE)
-    assert exported.filename.startswith("filmclub-letterboxd-2026-03-01")
+    assert exported.filename.startswith("filmclub-for-letterboxd-2026-03-01")
     assert exported.rows == 3
     rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8"), newline="")))
     assert list(rows[0]) == ["Title", "Year", "Rating", "WatchedDate", "Review"]

@@ -18,7 +18,6 @@ import pytest
 from bot.core import letterboxd, reviews
 from bot.core.catalog import load_catalog
 from bot.core.films import active_films, build_title_index
-from bot.core.letterboxd import Kind
 from bot.core.search import TitleIndex
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
@@ -195,7 +194,7 @@ async def test_the_real_export_one_file_at_a_time_ends_where_the_whole_zip_does(
         pytest.skip(f"the Letterboxd export is not at {folder}")
     await load_catalog(db, REPO / "data")
     index = await build_title_index(db)
-    files = {kind.value: (folder / kind.value).read_bytes() for kind in Kind}
+    files = {kind.value: (folder / kind.value).read_bytes() for kind in letterboxd.LETTERBOXD_FILES}
     await load(db, index, 1, "letterboxd.zip", zip_of(files))
     whole = await state(db, 1)
     assert whole["member_watched"] and whole["watchlist"]

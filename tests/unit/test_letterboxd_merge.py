@@ -19,7 +19,7 @@ from bot.core import letterboxd, reviews
 from bot.core.catalog import load_catalog
 from bot.core.films import active_films, build_title_index
 from bot.core.search import TitleIndex
-from bot.db.database import Database
+from bot.db.database import Database, bundled_migrations
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.conftest import REPO
 
@@ -207,3 +207,25 @@ async def test_the_real_export_one_file_at_a_time_ends_where_the_whole_zip_does(
         again = await load(db, index, 1, name, data)
         assert not again.changed, name
     assert await state(db, 1) == whole
+
+
+async def test_reviews_imported_before_the_upgrade_are_merged_not_overwritten(tmp_path: Path) -> None:
+    """The migration that keeps what imports said dates the reviews earlier imports wrote, so an older entry
+    imported after the upgrade does not replace them."""
+    migrations = bundled_migrations()
+    mine = next(i for i, m in enumerate(migrations) if m.name.endswith("_letterboxd_merge_and_review_posts.sql"))
+    async with await Database.open(tmp_path / "old.db") as db:
+        await db.migrate(migrations[:mine])
+        films = [film("the-last-waltz", title="The Last Waltz", year=1978)]
+        await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml([theme("live-on-stage")], films)}))
+        [waltz] = await active_films(db)
+        await db.execute(
+            "INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at,"
+            " edited) VALUES (?, 1, ?, 9, 'Kept.', 0, 'letterboxd', ?, ?, 0)",
+            (GUILD, waltz.id, "2025-05-01T00:00:00.000000Z", "2025-05-01T00:00:00.000000Z"),
+        )
+        await db.migrate()
+        older = csv_bytes(REVIEWS_HEADER, '2024-01-01,The Last Waltz,1978,u,2,,"Older.",,2024-01-01')
+        await load(db, await build_title_index(db), 1, "reviews.csv", older)
+        kept = await reviews.get_review(db, GUILD, 1, waltz.id)
+        assert kept is not None and (kept.rating, kept.body) == (9, "Kept.")

@@ -276,3 +276,14 @@ async def test_a_deleted_review_hands_back_its_public_posts_and_forgets_them(
     )
     assert deleted.posts == (reviews.ReviewPost(90, 501), reviews.ReviewPost(90, 502))
     assert await db.fetchval("SELECT count(*) FROM review_posts") == 0  # Carol has no review: nothing was kept
+
+
+def test_whoever_deletes_a_review_is_told_what_became_of_its_posts() -> None:
+    from bot.ui.reviews import TakeDown
+
+    assert TakeDown(deleted=1).sentence() == "Its public post was deleted."
+    assert TakeDown(deleted=2).sentence() == "Its 2 public posts were deleted."
+    assert TakeDown(blanked=1).sentence() == "1 post could not be deleted, so it now says the review was removed."
+    assert TakeDown(deleted=1, failed=(90, 90)).sentence() == (
+        "Its public post was deleted. I couldn't take down its public post in <#90>; please delete it by hand."
+    )

@@ -53,6 +53,8 @@ def import_embed(result: ImportResult) -> discord.Embed:
         imported.append(f"Seen: {plural(result.watched_added, 'film')} marked")
     if result.watchlist_added:
         imported.append(f"Watchlist: {plural(result.watchlist_added, 'film')} added")
+    if result.redated:
+        imported.append(f"Earlier dates: {plural(result.redated, 'film')} seen or listed sooner than we knew")
     if imported:
         add_field(embed, "Imported", "\n".join(imported))
     notes = []

@@ -229,3 +229,13 @@ async def test_reviews_imported_before_the_upgrade_are_merged_not_overwritten(tm
         await load(db, await build_title_index(db), 1, "reviews.csv", older)
         kept = await reviews.get_review(db, GUILD, 1, waltz.id)
         assert kept is not None and (kept.rating, kept.body) == (9, "Kept.")
+
+
+async def test_a_file_that_only_dates_a_film_earlier_counts_as_a_change(
+    db: Database, index: TitleIndex, ids: dict[str, int]
+) -> None:
+    await load(db, index, 1, "watched.csv", EXPORT["watched.csv"])
+    result = await load(db, index, 1, "diary.csv", EXPORT["diary.csv"])
+    assert result.redated == 1 and result.changed  # Woodstock: watched.csv says 2021, the diary 2020
+    watched_at = await db.fetchval("SELECT watched_at FROM member_watched WHERE film_id = ?", (ids["woodstock"],))
+    assert watched_at.startswith("2020-05-04")

@@ -15,6 +15,7 @@ from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.films import Film, active_films
 from bot.db.database import Database
+from bot.ui.reviews import TakeDown
 
 GUILD = 1
 ALICE, BOB, CAROL, MAYA = 11, 12, 13, 14
@@ -279,8 +280,6 @@ async def test_a_deleted_review_hands_back_its_public_posts_and_forgets_them(
 
 
 def test_whoever_deletes_a_review_is_told_what_became_of_its_posts() -> None:
-    from bot.ui.reviews import TakeDown
-
     assert TakeDown(deleted=1).sentence() == "Its public post was deleted."
     assert TakeDown(deleted=2).sentence() == "Its 2 public posts were deleted."
     assert TakeDown(blanked=1).sentence() == "1 post could not be deleted, so it now says the review was removed."

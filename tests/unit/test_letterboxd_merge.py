@@ -236,6 +236,7 @@ async def test_a_file_that_only_dates_a_film_earlier_counts_as_a_change(
 ) -> None:
     await load(db, index, 1, "watched.csv", EXPORT["watched.csv"])
     result = await load(db, index, 1, "diary.csv", EXPORT["diary.csv"])
-    assert result.redated == 1 and result.changed  # Woodstock: watched.csv says 2021, the diary 2020
+    # Woodstock: watched.csv says 2021, the diary 2020; The Last Waltz: watched.csv 2024, the diary 2022
+    assert result.redated == 2 and result.changed
     watched_at = await db.fetchval("SELECT watched_at FROM member_watched WHERE film_id = ?", (ids["woodstock"],))
     assert watched_at.startswith("2020-05-04")

@@ -1,4 +1,5 @@
-"""/letterboxd import and /letterboxd export: bring a member's Letterboxd diary in, and take their reviews out.
+"""/letterboxd import and /letterboxd export: bring a member's Letterboxd diary in, and take their reviews and seen
+films out (what they did in the club, for Letterboxd; or everything, as a backup that import reads back).
 
 The attachment is refused by its declared size before it is downloaded; the rest of the checks (zip sizes and ratios,
 CSV format) and the all-or-nothing import live in bot.core.letterboxd. Every answer is ephemeral: an import report
@@ -88,9 +89,11 @@ class Letterboxd(commands.Cog):
 
     @group.command(
         name="import",
-        description="Import your Letterboxd export (the zip, or its ratings/reviews/diary/watchlist CSV).",
+        description="Import your Letterboxd export (the zip, or one of its CSV files), or a filmclub backup.",
     )
-    @app_commands.describe(file="The .zip from Letterboxd (Settings → Data → Export), or one of its CSV files")
+    @app_commands.describe(
+        file="The .zip from Letterboxd (Settings → Data → Export), one of its CSV files, or a /letterboxd export"
+    )
     async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
         guild_id = guild_id_of(interaction)
         letterboxd.check_upload(file.filename, file.size)  # before downloading anything

@@ -1,5 +1,6 @@
-"""Letterboxd: import a member's export (the zip, or one of its CSV files) and export their reviews as a CSV that
-Letterboxd's own importer accepts.
+"""Letterboxd: import a member's export (the zip, or one of its CSV files, in any order) and export their reviews and
+seen films as a CSV that Letterboxd's own importer accepts: what they did in the club (nothing duplicated there), or
+everything (a backup, which the importer here reads back).
 
 The export's files and quirks (see ``../shared/data/README.md``): UTF-8 CSV, one header row, quoted fields that may
 hold commas, quotes and newlines; ratings 0.5 to 5 in half steps or empty; a Year that may be empty; review text with

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -103,8 +104,6 @@ async def club_and_letterboxd(db: Database, index: TitleIndex, ids: dict[str, in
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
-    import zipfile
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.items():

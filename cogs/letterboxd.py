@@ -1,4 +1,5 @@
-"""/letterboxd import and /letterboxd export: bring a member's Letterboxd diary in, and take their reviews out.
+"""/letterboxd import and /letterboxd export: bring a member's Letterboxd diary in, and take their reviews and seen
+films out (what they did in the club, for Letterboxd; or everything, as a backup that import reads back).
 
 The attachment is refused by its declared size before it is downloaded; the rest of the checks (zip sizes and ratios,
 CSV format) and the all-or-nothing import live in bot.core.letterboxd. Every answer is ephemeral: an import report
@@ -17,7 +18,7 @@ from discord.ext import commands
 
 from bot.core import letterboxd
 from bot.core.errors import UserError
-from bot.core.letterboxd import ImportResult
+from bot.core.letterboxd import ExportScope, ImportResult
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import FIELD_VALUE_LIMIT, add_field, club_embed, truncate
 from bot.ui.reviews import safe_text
@@ -53,6 +54,8 @@ def import_embed(result: ImportResult) -> discord.Embed:
         imported.append(f"Seen: {plural(result.watched_added, 'film')} marked")
     if result.watchlist_added:
         imported.append(f"Watchlist: {plural(result.watchlist_added, 'film')} added")
+    if result.redated:
+        imported.append(f"Earlier dates: {plural(result.redated, 'film')} seen or listed sooner than we knew")
     if imported:
         add_field(embed, "Imported", "\n".join(imported))
     notes = []
@@ -61,7 +64,7 @@ def import_embed(result: ImportResult) -> discord.Embed:
     if result.without_rating:
         notes.append(
             f"{plural(result.without_rating, 'review')} without stars: a review here needs a rating, so those films "
-            "were only marked as seen."
+            "are marked as seen and their text waits for a rating (from ratings.csv or diary.csv)."
         )
     if result.shortened:
         notes.append(f"{plural(result.shortened, 'review')} shortened to 2,000 characters.")
@@ -86,9 +89,11 @@ class Letterboxd(commands.Cog):
 
     @group.command(
         name="import",
-        description="Import your Letterboxd export (the zip, or its ratings/reviews/diary/watchlist CSV).",
+        description="Import your Letterboxd export (the zip, or one of its CSV files), or a filmclub backup.",
     )
-    @app_commands.describe(file="The .zip from Letterboxd (Settings → Data → Export), or one of its CSV files")
+    @app_commands.describe(
+        file="The .zip from Letterboxd (Settings → Data → Export), one of its CSV files, or a /letterboxd export"
+    )
     async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
         guild_id = guild_id_of(interaction)
         letterboxd.check_upload(file.filename, file.size)  # before downloading anything
@@ -121,17 +126,40 @@ class Letterboxd(commands.Cog):
         else:
             await interaction.followup.send(embed=embed, ephemeral=True)
 
-    @group.command(name="export", description="Your reviews as a CSV that Letterboxd's importer accepts.")
-    async def export_file(self, interaction: Interaction) -> None:
+    @group.command(name="export", description="Your reviews and seen films as a CSV: for Letterboxd, or a backup.")
+    @app_commands.describe(what="What the file holds (the default: what you did in the club, for Letterboxd)")
+    @app_commands.choices(
+        what=[
+            app_commands.Choice(name="What I did in the club, to import into Letterboxd", value=ExportScope.CLUB),
+            app_commands.Choice(
+                name="Everything, including what came from Letterboxd (a backup)", value=ExportScope.EVERYTHING
+            ),
+        ]
+    )
+    async def export_file(self, interaction: Interaction, what: ExportScope = ExportScope.CLUB) -> None:
         exported = await letterboxd.export_csv(
-            self.bot.db, self.bot.clock, guild_id=guild_id_of(interaction), user_id=interaction.user.id
+            self.bot.db, self.bot.clock, guild_id=guild_id_of(interaction), user_id=interaction.user.id, scope=what
         )
         await interaction.response.send_message(
-            f"{plural(exported.rows, 'film')} ready for Letterboxd: import it at "
-            "<https://letterboxd.com/import/>. Entries that came from Letterboxd are left out.",
+            export_message(what, exported.rows),
             file=discord.File(io.BytesIO(exported.data), filename=exported.filename),
             ephemeral=True,
         )
+
+
+def export_message(scope: ExportScope, rows: int) -> str:
+    """What the file is for, and what it is not for."""
+    if scope is ExportScope.CLUB:
+        return (
+            f"{plural(rows, 'film')} you reviewed or marked as seen in the club, ready for Letterboxd: import it at "
+            "<https://letterboxd.com/import/>. What came from Letterboxd is left out, so nothing is logged twice "
+            "there. For a backup of everything, choose `what: Everything`."
+        )
+    return (
+        f"A backup of all your {plural(rows, 'film')}: reviews and seen films from the club and from Letterboxd (the "
+        "Source column says which). Keep it; `/letterboxd import` reads it back. Don't import it into Letterboxd: "
+        "what came from there would be logged twice."
+    )
 
 
 async def setup(bot: FilmClubBot) -> None:

@@ -29,7 +29,15 @@ from bot.ui.embeds import add_field, club_embed, truncate
 from bot.ui.handoff import REVIEW_FILM_PATTERN
 from bot.ui.paging import PageButton, page_footer, page_view
 from bot.ui.replies import report_error, send_ephemeral
-from bot.ui.reviews import HISTOGRAM_FILE, average, histogram_png, review_text, safe_text, stars
+from bot.ui.reviews import (
+    HISTOGRAM_FILE,
+    average,
+    histogram_png,
+    review_text,
+    safe_text,
+    stars,
+    take_down_posts,
+)
 from bot.ui.views import AnswersMember
 
 if TYPE_CHECKING:
@@ -339,7 +347,7 @@ class Reviews(commands.Cog):
         moderator = is_moderator(
             await get_settings(self.bot.db, guild_id), manage_guild=manage_guild, role_ids=role_ids
         )
-        await reviews.delete_review(
+        deleted = await reviews.delete_review(
             self.bot.db,
             self.bot.clock,
             guild_id=guild_id,
@@ -349,11 +357,17 @@ class Reviews(commands.Cog):
             actor_is_moderator=moderator,
             reason=reason,
         )
+        posts = ""
+        if deleted.posts:
+            await interaction.response.defer(ephemeral=True, thinking=True)  # Discord calls may outlast 3 seconds
+            posts = " " + (await take_down_posts(self.bot, guild_id, deleted.posts)).sentence()
+        elif deleted.review.source == "discord":
+            posts = " I have no record of where it was posted; if its post is still up, delete it by hand."
         if author.id == interaction.user.id:
-            await send_ephemeral(interaction, f"Deleted your review of **{chosen.label}**.")
+            await send_ephemeral(interaction, f"Deleted your review of **{chosen.label}**.{posts}")
         else:
             note = f" Reason recorded: {safe_text(reason)}" if reason else " The removal is recorded."
-            await send_ephemeral(interaction, f"Removed <@{author.id}>'s review of **{chosen.label}**.{note}")
+            await send_ephemeral(interaction, f"Removed <@{author.id}>'s review of **{chosen.label}**.{posts}{note}")
 
     @app_commands.command(name="reviews", description="Read the club's reviews of a film, or a member's reviews.")
     @app_commands.describe(film="A film: its reviews, average and ratings chart", member="A member: their reviews")
@@ -423,7 +437,16 @@ class Reviews(commands.Cog):
             spoiler=spoiler,
         )
         embed = review_embed(display_name(interaction.user), film, posted.review)
-        await interaction.response.send_message(embed=embed)
+        sent = await interaction.response.send_message(embed=embed)
+        if sent.message_id is not None and interaction.channel_id is not None:
+            await reviews.record_post(
+                self.bot.db,
+                guild_id=guild_id,
+                user_id=interaction.user.id,
+                film_id=film.id,
+                channel_id=interaction.channel_id,
+                message_id=sent.message_id,
+            )
         if posted.unwatchlisted:
             await interaction.followup.send(f"Taken **{film.label}** off your watchlist.", ephemeral=True)
 

@@ -1,5 +1,6 @@
-"""Letterboxd: import a member's export (the zip, or one of its CSV files) and export their reviews as a CSV that
-Letterboxd's own importer accepts.
+"""Letterboxd: import a member's export (the zip, or one of its CSV files, in any order) and export their reviews and
+seen films as a CSV that Letterboxd's own importer accepts: what they did in the club (nothing duplicated there), or
+everything (a backup, which the importer here reads back).
 
 The export's files and quirks (see ``../shared/data/README.md``): UTF-8 CSV, one header row, quoted fields that may
 hold commas, quotes and newlines; ratings 0.5 to 5 in half steps or empty; a Year that may be empty; review text with
@@ -11,12 +12,20 @@ Import rules:
   malformed file imports nothing, and the member is told which line is wrong.
 - Size limits apply before reading: the attachment's declared size, then each zip member's declared size and
   compression ratio (a zip bomb is refused before a byte is inflated), then the number of rows.
-- A film's rating comes from ratings.csv when it is there (Letterboxd's current rating), else from the newest rated
-  diary or review entry; its text from the newest review. Text longer than a review allows is shortened.
-- A review needs a rating here: text without one is not imported as a review, but the film counts as watched.
+- Files may come together (the zip) or one at a time, in any order: what they say about a film is kept per member
+  (``letterboxd_films``) and merged, so the result never depends on the order or on which files came first, and
+  importing any of them again changes nothing.
+- A film's rating comes from its newest rated entry. "Newest" is by the dates the files carry (:func:`entry_key`):
+  the Date column (when the entry was logged, or the rating set, on Letterboxd) first; on the same day ratings.csv
+  (the current rating) beats reviews.csv, which beats diary.csv; then the Watched Date; then the line.
+- Its text comes from the newest review that has text; a file without text never erases it. Text longer than a
+  review allows is shortened.
+- A review needs a rating here: text without one waits (the film counts as watched) until a file gives a rating.
+- An imported review is dated by the export: created at the first date the files give the film, updated at the last.
+  It is never marked edited (that mark is for reviews replaced on Discord).
 - An import never overwrites a review written on Discord; it updates reviews an earlier import wrote.
-- Diary, review and watched entries mark the film as seen; watchlist entries go on the watchlist.
-- Importing the same file again changes nothing.
+- Diary, review and watched entries mark the film as seen, watchlist entries put it on the watchlist, each at the
+  earliest date the files give; what a member or a screening recorded is left alone.
 """
 
 from __future__ import annotations
@@ -29,12 +38,13 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
 
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.csvfile import restore_cell, write_csv
 from bot.core.errors import UserError
 from bot.core.reviews import MAX_REVIEW_LENGTH
 from bot.core.search import TitleIndex
@@ -65,7 +75,12 @@ class Kind(StrEnum):
     DIARY = "diary.csv"
     WATCHLIST = "watchlist.csv"
     WATCHED = "watched.csv"
+    FILMCLUB = "a filmclub export"  # our own /letterboxd export, read back (a backup restored, or re-imported)
 
+
+#: The files of a Letterboxd export that we read, in the order a zip's are read (fixed, so results never depend on
+#: the order inside the zip).
+LETTERBOXD_FILES = (Kind.RATINGS, Kind.REVIEWS, Kind.DIARY, Kind.WATCHLIST, Kind.WATCHED)
 
 _REQUIRED: dict[Kind, frozenset[str]] = {
     Kind.RATINGS: frozenset({"Date", "Name", "Year", "Rating"}),
@@ -73,6 +88,7 @@ _REQUIRED: dict[Kind, frozenset[str]] = {
     Kind.DIARY: frozenset({"Date", "Name", "Year", "Rating", "Watched Date"}),
     Kind.WATCHLIST: frozenset({"Date", "Name", "Year"}),
     Kind.WATCHED: frozenset({"Date", "Name", "Year"}),
+    Kind.FILMCLUB: frozenset(EXPORT_COLUMNS),
 }
 #: Folders of an export whose files share names with the ones we read but must not be imported.
 _SKIPPED_FOLDERS = frozenset({"deleted", "orphaned", "likes", "lists"})
@@ -117,11 +133,14 @@ class ImportResult:
     without_rating: int = 0  # review text without a rating: counted as seen only
     watched_added: int = 0
     watchlist_added: int = 0
+    redated: int = 0  # seen or watchlist entries an earlier import wrote, given an earlier date
     shortened: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.ratings_added or self.ratings_updated or self.watched_added or self.watchlist_added)
+        return bool(
+            self.ratings_added or self.ratings_updated or self.watched_added or self.watchlist_added or self.redated
+        )
 
 
 @dataclass(frozen=True)
@@ -207,7 +226,7 @@ def _parse_zip(data: bytes) -> ParsedExport:
             )
         entries: list[Entry] = []
         shortened = 0
-        for kind in Kind:  # a fixed order, so results never depend on the order inside the zip
+        for kind in LETTERBOXD_FILES:
             if kind not in chosen:
                 continue
             info = chosen[kind]
@@ -225,7 +244,7 @@ def _parse_zip(data: bytes) -> ParsedExport:
                 rows, cut = _parse_csv(kind.value, kind, text, budget=MAX_ROWS - len(entries))
                 entries.extend(rows)
                 shortened += cut
-    return ParsedExport(tuple(k.value for k in Kind if k in chosen), tuple(entries), shortened)
+    return ParsedExport(tuple(k.value for k in LETTERBOXD_FILES if k in chosen), tuple(entries), shortened)
 
 
 def _zip_kind(info: zipfile.ZipInfo) -> Kind | None:
@@ -236,9 +255,10 @@ def _zip_kind(info: zipfile.ZipInfo) -> Kind | None:
     if len(parts) > 2 or (len(parts) == 2 and parts[0].lower() in _SKIPPED_FOLDERS):
         return None
     try:
-        return Kind(parts[-1].lower())
+        kind = Kind(parts[-1].lower())
     except ValueError:
         return None
+    return kind if kind in LETTERBOXD_FILES else None
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -266,6 +286,9 @@ def _header(name: str, text: str, *, allow_empty: bool = False) -> list[str] | N
 def _kind_of(filename: str, header: list[str] | None) -> Kind:
     columns = set(header or [])
     lowered = PurePosixPath(filename).name.lower()
+    if "Name" not in columns and {"Title", "Year", "WatchedDate"} <= columns:
+        _check_columns(filename, Kind.FILMCLUB, header or [])
+        return Kind.FILMCLUB
     if "Name" not in columns or "Year" not in columns:
         raise ImportRejected(
             f"{_shown(filename)} is not one of Letterboxd's export files: it needs the columns Name and Year "
@@ -311,9 +334,11 @@ def _parse_csv(name: str, kind: Kind, text: str, *, budget: int) -> tuple[list[E
                 raise ImportRejected(f"{shown}, line {line}: fewer columns than the header; nothing was imported.")
             if len(entries) >= budget:
                 raise ImportRejected(f"That export has more than {MAX_ROWS:,} rows; nothing was imported.")
+            fields = _from_our_export(row) if kind is Kind.FILMCLUB else row
             body = None
-            if kind is Kind.REVIEWS:
-                body = html_to_text(row.get("Review") or "") or None
+            if kind in (Kind.REVIEWS, Kind.FILMCLUB):
+                raw = fields.get("Review") or ""
+                body = (html_to_text(raw) if kind is Kind.REVIEWS else raw.strip()) or None
                 if body is not None and len(body) > MAX_REVIEW_LENGTH:
                     body = body[: MAX_REVIEW_LENGTH - 1].rstrip() + "…"
                     shortened += 1
@@ -321,17 +346,30 @@ def _parse_csv(name: str, kind: Kind, text: str, *, budget: int) -> tuple[list[E
                 Entry(
                     kind=kind,
                     line=line,
-                    name=_name(shown, line, row.get("Name") or ""),
-                    year=_year(shown, line, row.get("Year") or ""),
-                    rating=_rating(shown, line, row.get("Rating") or ""),
+                    name=_name(shown, line, fields.get("Name") or ""),
+                    year=_year(shown, line, fields.get("Year") or ""),
+                    rating=_rating(shown, line, fields.get("Rating") or ""),
                     body=body,
-                    logged=_date(shown, line, "Date", row.get("Date") or ""),
-                    watched=_date(shown, line, "Watched Date", row.get("Watched Date") or ""),
+                    logged=_date(shown, line, "Date", fields.get("Date") or ""),
+                    watched=_date(shown, line, "Watched Date", fields.get("Watched Date") or ""),
                 )
             )
     except csv.Error as exc:
         raise ImportRejected(f"{shown}, line {reader.line_num}: not valid CSV ({exc}); nothing was imported.") from exc
     return entries, shortened
+
+
+def _from_our_export(row: dict[str, str]) -> dict[str, str]:
+    """A row of our own export in the columns of Letterboxd's review files, its cells restored (they were neutralised
+    against spreadsheet formulas, see bot.core.csvfile). The watched date dates the entry."""
+    return {
+        "Name": restore_cell(row["Title"]),
+        "Year": row["Year"],
+        "Rating": row["Rating"],
+        "Date": row["WatchedDate"],
+        "Watched Date": row["WatchedDate"],
+        "Review": restore_cell(row["Review"]),
+    }
 
 
 def _name(shown: str, line: int, value: str) -> str:
@@ -421,25 +459,62 @@ def match_film(index: TitleIndex, name: str, year: int | None) -> int | None:
 
 @dataclass
 class _FilmPlan:
-    """What the export says about one catalog film."""
+    """What Letterboxd files say about one catalog film: this upload's, or merged with what earlier imports said.
+
+    Every field merges in a way that ignores order (the larger key, the earlier or later date), so importing files
+    one at a time, in any order, ends where importing them together does."""
 
     rating: int | None = None
-    rating_key: tuple[date, date, int] | None = None
-    from_ratings_file: bool = False
+    rating_key: str | None = None
     body: str | None = None
-    body_key: tuple[date, date, int] | None = None
-    seen: date | None = None
+    body_key: str | None = None
+    first_on: str | None = None  # the earliest date any file gives the film (ISO)
+    last_on: str | None = None  # the latest
+    seen: date | None = None  # the earliest it was logged or watched
     seen_any: bool = False
     watchlisted: date | None = None
     watchlist_any: bool = False
-    dates: list[date] = field(default_factory=list)
+
+    def take_rating(self, rating: int | None, key: str | None) -> None:
+        if rating is not None and key is not None and (self.rating_key is None or key > self.rating_key):
+            self.rating, self.rating_key = rating, key
+
+    def take_body(self, body: str | None, key: str | None) -> None:
+        if body is not None and key is not None and (self.body_key is None or key > self.body_key):
+            self.body, self.body_key = body, key
+
+    def take_dates(self, first: str | None, last: str | None) -> None:
+        if first is not None and (self.first_on is None or first < self.first_on):
+            self.first_on = first
+        if last is not None and (self.last_on is None or last > self.last_on):
+            self.last_on = last
+
+    def merged_into(self, stored: _FilmPlan | None) -> _FilmPlan:
+        """This upload's plan merged with what earlier imports stored (rating, text and dates)."""
+        merged = _FilmPlan(**vars(stored)) if stored is not None else _FilmPlan()
+        merged.take_rating(self.rating, self.rating_key)
+        merged.take_body(self.body, self.body_key)
+        merged.take_dates(self.first_on, self.last_on)
+        return merged
+
+    def stored(self) -> tuple[int | None, str | None, str | None, str | None, str | None, str | None]:
+        return (self.rating, self.rating_key, self.body, self.body_key, self.first_on, self.last_on)
 
 
-_EPOCH = date(1, 1, 1)
+_NO_DAY = "0001-01-01"
+#: On the same day, ratings.csv holds the film's current rating, then a review's, then a diary entry's.
+_RANK = {Kind.RATINGS: 2, Kind.REVIEWS: 1, Kind.DIARY: 0}
+#: Kinds whose dates say when the member logged, rated or watched the film (a watchlist date says neither).
+_DATED = frozenset({Kind.RATINGS, Kind.REVIEWS, Kind.DIARY, Kind.WATCHED, Kind.FILMCLUB})
 
 
-def _key(entry: Entry) -> tuple[date, date, int]:
-    return (entry.logged or _EPOCH, entry.watched or _EPOCH, entry.line)
+def entry_key(entry: Entry) -> str:
+    """How new an entry is, as text that sorts: its Date (when it was logged or rated on Letterboxd), then the file
+    (ratings.csv before reviews.csv before diary.csv: the same day's current rating wins), then its Watched Date,
+    then its line. The newest rated entry gives a film's rating; the newest review its text."""
+    logged = entry.logged.isoformat() if entry.logged else _NO_DAY
+    watched = entry.watched.isoformat() if entry.watched else _NO_DAY
+    return f"{logged}|{_RANK.get(entry.kind, 0)}|{watched}|{entry.line:08d}"
 
 
 def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _FilmPlan], list[str]]:
@@ -453,19 +528,17 @@ def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _Fil
             unmatched.setdefault(entry.label)
             continue
         plan = plans.setdefault(film_id, _FilmPlan())
-        key = _key(entry)
-        for moment in (entry.logged, entry.watched):
-            if moment is not None:
-                plan.dates.append(moment)
-        if entry.rating is not None:
-            authoritative = entry.kind is Kind.RATINGS
-            if (authoritative and not plan.from_ratings_file) or (
-                authoritative == plan.from_ratings_file and (plan.rating_key is None or key > plan.rating_key)
-            ):
-                plan.rating, plan.rating_key, plan.from_ratings_file = entry.rating, key, authoritative
-        if entry.body is not None and (plan.body_key is None or key > plan.body_key):
-            plan.body, plan.body_key = entry.body, key
-        if entry.kind in (Kind.DIARY, Kind.REVIEWS, Kind.WATCHED):
+        key = entry_key(entry)
+        plan.take_rating(entry.rating, key)
+        plan.take_body(entry.body, key)
+        if entry.kind in _DATED:
+            for moment in (entry.logged, entry.watched):
+                if moment is not None:
+                    plan.take_dates(moment.isoformat(), moment.isoformat())
+        # our export's rated rows are reviews, which count as seen already; its unrated rows are films marked seen
+        if entry.kind in (Kind.DIARY, Kind.REVIEWS, Kind.WATCHED) or (
+            entry.kind is Kind.FILMCLUB and entry.rating is None
+        ):
             plan.seen_any = True
             moment = entry.watched or entry.logged
             if moment is not None and (plan.seen is None or moment < plan.seen):
@@ -477,8 +550,12 @@ def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _Fil
     return plans, list(unmatched)
 
 
-def _moment(day: date | None, fallback: str) -> str:
-    return fallback if day is None else to_db(datetime(day.year, day.month, day.day, tzinfo=UTC))
+def _moment(day: date | str | None, fallback: str) -> str:
+    if day is None:
+        return fallback
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return to_db(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 async def import_export(
@@ -496,56 +573,95 @@ async def import_export(
     return await apply_import(db, clock, index, guild_id=guild_id, user_id=user_id, parsed=parsed)
 
 
+@dataclass(frozen=True)
+class _Current:
+    """A member's review of a film as it is before the import."""
+
+    rating: int
+    body: str | None
+    source: str
+    created_at: str
+    updated_at: str
+    edited: bool
+
+
 async def apply_import(
     db: Database, clock: Clock, index: TitleIndex, *, guild_id: int, user_id: int, parsed: ParsedExport
 ) -> ImportResult:
     plans, unmatched = plan_import(parsed, index)
     now = to_db(clock.now())
+    member: dict[str, int | str | None] = {"guild_id": guild_id, "user_id": user_id}
     tally: Counter[str] = Counter()
     async with db.transaction() as tx:
         existing = {
-            row[0]: (row[1], row[2], row[3]) for row in await tx.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))
+            row[0]: _Current(row[1], row[2], row[3], row[4], row[5], bool(row[6]))
+            for row in await tx.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))
         }
-        watched = {row[0] for row in await tx.fetchall(sql.MEMBER_WATCHED, (guild_id, user_id))}
-        listed = {row[0] for row in await tx.fetchall(sql.MEMBER_WATCHLIST, (guild_id, user_id))}
+        stored = {
+            row[0]: _FilmPlan(row[1], row[2], row[3], row[4], row[5], row[6])
+            for row in await tx.fetchall(sql.MEMBER_LETTERBOXD_FILMS, (guild_id, user_id))
+        }
+        watched = {row[0]: (row[1], row[2]) for row in await tx.fetchall(sql.MEMBER_WATCHED, (guild_id, user_id))}
+        listed = {row[0]: (row[1], row[2]) for row in await tx.fetchall(sql.MEMBER_WATCHLIST, (guild_id, user_id))}
+        staged: list[dict[str, int | str | None]] = []
         inserts: list[dict[str, int | str | None]] = []
         updates: list[dict[str, int | str | None]] = []
-        new_watched: list[tuple[int, int, int, str]] = []
-        new_listed: list[tuple[int, int, int, str]] = []
+        seen_rows: list[dict[str, int | str | None]] = []
+        listed_rows: list[dict[str, int | str | None]] = []
         for film_id, plan in sorted(plans.items()):
-            if plan.rating is not None:
-                when = _moment(max(plan.dates, default=None), now)
-                row = {
-                    "guild_id": guild_id,
-                    "user_id": user_id,
+            merged = plan.merged_into(stored.get(film_id))
+            if merged.stored() != stored.get(film_id, _FilmPlan()).stored():
+                rating, rating_key, body, body_key, first_on, last_on = merged.stored()
+                staged.append(
+                    member
+                    | {
+                        "film_id": film_id,
+                        "rating": rating,
+                        "rating_key": rating_key,
+                        "body": body,
+                        "body_key": body_key,
+                        "first_on": first_on,
+                        "last_on": last_on,
+                    }
+                )
+            current = existing.get(film_id)
+            if merged.rating is not None:
+                row = member | {
                     "film_id": film_id,
-                    "rating": plan.rating,
-                    "body": plan.body,
-                    "at": when,
+                    "rating": merged.rating,
+                    "body": merged.body,
+                    "created_at": _moment(merged.first_on, current.created_at if current else now),
+                    "updated_at": _moment(merged.last_on, current.updated_at if current else now),
                 }
-                current = existing.get(film_id)
                 if current is None:
                     inserts.append(row)
                     tally["ratings_added"] += 1
-                    tally["with_text"] += plan.body is not None
-                elif current[2] != "letterboxd":
+                    tally["with_text"] += merged.body is not None
+                elif current.source != "letterboxd":
                     tally["kept_discord"] += 1
-                elif (current[0], current[1]) == (plan.rating, plan.body):
+                elif (current.rating, current.body, current.created_at, current.updated_at, current.edited) == (
+                    merged.rating,
+                    merged.body,
+                    row["created_at"],
+                    row["updated_at"],
+                    False,
+                ):
                     tally["ratings_unchanged"] += 1
                 else:
                     updates.append(row)
                     tally["ratings_updated"] += 1
-                    tally["with_text"] += plan.body is not None
-            elif plan.body is not None:
+                    tally["with_text"] += merged.body is not None
+            elif merged.body is not None:
                 tally["without_rating"] += 1
-            if plan.seen_any and film_id not in watched:
-                new_watched.append((guild_id, user_id, film_id, _moment(plan.seen, now)))
-            if plan.watchlist_any and film_id not in listed:
-                new_listed.append((guild_id, user_id, film_id, _moment(plan.watchlisted, now)))
+            if plan.seen_any:
+                _queue_earliest(seen_rows, watched.get(film_id), member | {"film_id": film_id}, plan.seen, now)
+            if plan.watchlist_any:
+                _queue_earliest(listed_rows, listed.get(film_id), member | {"film_id": film_id}, plan.watchlisted, now)
+        await tx.executemany(sql.UPSERT_LETTERBOXD_FILM, staged)
         await tx.executemany(sql.INSERT_REVIEW, inserts)
         await tx.executemany(sql.UPDATE_REVIEW, updates)
-        await tx.executemany(sql.INSERT_WATCHED, new_watched)
-        await tx.executemany(sql.INSERT_WATCHLIST, new_listed)
+        await tx.executemany(sql.UPSERT_WATCHED, seen_rows)
+        await tx.executemany(sql.UPSERT_WATCHLIST, listed_rows)
     return ImportResult(
         files=parsed.files,
         matched=len(plans),
@@ -556,10 +672,27 @@ async def apply_import(
         kept_discord=tally["kept_discord"],
         with_text=tally["with_text"],
         without_rating=tally["without_rating"],
-        watched_added=len(new_watched),
-        watchlist_added=len(new_listed),
+        watched_added=sum(1 for row in seen_rows if row["new"]),
+        watchlist_added=sum(1 for row in listed_rows if row["new"]),
+        redated=sum(1 for row in seen_rows + listed_rows if not row["new"]),
         shortened=parsed.shortened,
     )
+
+
+def _queue_earliest(
+    rows: list[dict[str, int | str | None]],
+    current: tuple[str, str] | None,
+    key: dict[str, int | str | None],
+    day: date | None,
+    now: str,
+) -> None:
+    """Queue a seen or watchlist row: a new one, or an earlier date for one an import wrote (never one the member
+    or a screening wrote). The earliest date wins whatever the order of the imports."""
+    at = _moment(day, now)
+    if current is None:
+        rows.append(key | {"at": at, "new": 1})
+    elif current[0] == "letterboxd" and at < current[1]:
+        rows.append(key | {"at": at, "new": 0})
 
 
 # -- exporting -------------------------------------------------------------------------------------------------------
@@ -569,30 +702,51 @@ def _stars(rating: int) -> str:
     return f"{rating / 2:g}"
 
 
-async def export_csv(db: Database, clock: Clock, *, guild_id: int, user_id: int) -> ExportFile:
-    """The member's reviews written here, and films they marked as seen here, as a CSV for Letterboxd's importer
-    (Title, Year, Rating, WatchedDate, Review). Entries imported from Letterboxd are left out: they are there already.
-    """
-    rows = await db.fetchall(sql.EXPORT_ROWS, {"guild_id": guild_id, "user_id": user_id})
+class ExportScope(StrEnum):
+    """What an export holds."""
+
+    CLUB = "club"  # what the member did in the club: for Letterboxd's importer, which then duplicates nothing
+    EVERYTHING = "everything"  # their reviews and seen films wherever they came from: a backup
+
+
+EXPORT_FILE_PREFIX = {ExportScope.CLUB: "filmclub-for-letterboxd", ExportScope.EVERYTHING: "filmclub-backup"}
+#: The backup says where each row came from; Letterboxd's importer ignores columns it does not know.
+SOURCE_COLUMN = "Source"
+
+
+async def export_csv(
+    db: Database, clock: Clock, *, guild_id: int, user_id: int, scope: ExportScope = ExportScope.CLUB
+) -> ExportFile:
+    """The member's reviews and seen films as a CSV in Letterboxd's import format (Title, Year, Rating, WatchedDate,
+    Review). ``CLUB`` holds what they did here (reviews written on Discord, films marked seen or screened), so
+    importing it into Letterboxd duplicates nothing; ``EVERYTHING`` adds what came from Letterboxd, with a Source
+    column saying which is which: a backup, which ``/letterboxd import`` reads back."""
+    params = {"guild_id": guild_id, "user_id": user_id, "everything": int(scope is ExportScope.EVERYTHING)}
+    rows = await db.fetchall(sql.EXPORT_ROWS, params)
     if not rows:
+        if scope is ExportScope.CLUB and await db.fetchall(sql.EXPORT_ROWS, params | {"everything": 1}):
+            raise UserError(
+                "Everything you have here came from Letterboxd, so there is nothing new to send back. "
+                "Choose `what: Everything` for a backup."
+            )
         raise UserError(
             "Nothing to export yet: review films with `/review add` or mark them with `/watched add` first."
         )
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for title, year, rating, watched_at, body in rows:
-        writer.writerow(
-            [
-                title,
-                year,
-                "" if rating is None else _stars(rating),
-                from_db(watched_at).date().isoformat() if watched_at else "",
-                body or "",
-            ]
-        )
+    header = EXPORT_COLUMNS + ((SOURCE_COLUMN,) if scope is ExportScope.EVERYTHING else ())
+    lines = []
+    for title, year, rating, watched_at, body, source in rows:
+        line = [
+            title,
+            year,
+            "" if rating is None else _stars(rating),
+            from_db(watched_at).date().isoformat() if watched_at else "",
+            body or "",
+        ]
+        if scope is ExportScope.EVERYTHING:
+            line.append("letterboxd" if source == "letterboxd" else "club")
+        lines.append(line)
     stamp = clock.now().date().isoformat()
-    return ExportFile(f"filmclub-letterboxd-{stamp}.csv", buffer.getvalue().encode("utf-8"), len(rows))
+    return ExportFile(f"{EXPORT_FILE_PREFIX[scope]}-{stamp}.csv", write_csv(header, lines), len(rows))
 
 
 def unmatched_report(titles: Iterable[str]) -> bytes:

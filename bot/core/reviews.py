@@ -6,6 +6,7 @@ Rules:
 - One review per member per film: reviewing again replaces it and marks it edited.
 - Reviewing a film takes it off the member's watchlist (they have seen it now).
 - Members delete their own reviews; only moderators delete someone else's, and that removal is recorded.
+- Where a review was posted is kept (:func:`record_post`), so deleting it can take its public posts down too.
 - Lists are newest first; pages past the end show the last page (a button may be older than a deletion).
 """
 
@@ -61,6 +62,20 @@ class PostedReview:
     review: Review
     replaced: bool  # an earlier review of the film was replaced
     unwatchlisted: bool  # the film was taken off the member's watchlist
+
+
+@dataclass(frozen=True)
+class ReviewPost:
+    """A public message that showed a review."""
+
+    channel_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class DeletedReview:
+    review: Review
+    posts: tuple[ReviewPost, ...]  # its public messages, which the caller should now take down
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,23 @@ async def get_review(db: Database, guild_id: int, user_id: int, film_id: int) ->
     return None if row is None else _review(row)
 
 
+async def record_post(
+    db: Database, *, guild_id: int, user_id: int, film_id: int, channel_id: int, message_id: int
+) -> None:
+    """Remember the public message that shows a member's review, so deleting the review deletes the message too.
+    Nothing is recorded if the review was deleted in the meantime."""
+    await db.execute(
+        sql.RECORD_POST,
+        {
+            "guild_id": guild_id,
+            "user_id": user_id,
+            "film_id": film_id,
+            "channel_id": channel_id,
+            "message_id": message_id,
+        },
+    )
+
+
 async def delete_review(
     db: Database,
     clock: Clock,
@@ -227,9 +259,10 @@ async def delete_review(
     actor_id: int,
     actor_is_moderator: bool,
     reason: str | None = None,
-) -> Review:
+) -> DeletedReview:
     """Delete ``author_id``'s review of a film. Anyone may delete their own; deleting someone else's needs a
-    moderator and is recorded in ``review_removals`` with the reason. Returns what was deleted."""
+    moderator and is recorded in ``review_removals`` with the reason. Returns what was deleted, with the public posts
+    that showed it (forgotten here: the caller takes them down)."""
     removal = author_id != actor_id
     if removal and not actor_is_moderator:
         raise PermissionDenied("Only moderators can remove someone else's review.")
@@ -242,6 +275,10 @@ async def delete_review(
             whose = "You have" if not removal else "That member has"
             raise NotFoundError(f"{whose} no review of that film.")
         review = _review(row)
+        posts = tuple(
+            ReviewPost(r[0], r[1]) for r in await tx.fetchall(sql.REVIEW_POSTS, (guild_id, author_id, film_id))
+        )
+        await tx.execute(sql.FORGET_POSTS, (guild_id, author_id, film_id))
         await tx.execute(sql.DELETE_REVIEW, (guild_id, author_id, film_id))
         if removal:
             await tx.execute(
@@ -258,7 +295,7 @@ async def delete_review(
                     "now": to_db(clock.now()),
                 },
             )
-    return review
+    return DeletedReview(review, posts)
 
 
 async def removals(db: Database, guild_id: int, limit: int = 25) -> list[Removal]:

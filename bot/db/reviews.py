@@ -29,6 +29,16 @@ RECORD_REMOVAL = """
 INSERT INTO review_removals (guild_id, user_id, film_id, rating, body, spoiler, removed_by, reason, removed_at)
 VALUES (:guild_id, :user_id, :film_id, :rating, :body, :spoiler, :removed_by, :reason, :now)
 """
+# Only while the review exists: a post recorded after its review was deleted would never be taken down.
+RECORD_POST = """
+INSERT OR IGNORE INTO review_posts (guild_id, user_id, film_id, channel_id, message_id)
+SELECT :guild_id, :user_id, :film_id, :channel_id, :message_id
+WHERE EXISTS (SELECT 1 FROM reviews WHERE guild_id = :guild_id AND user_id = :user_id AND film_id = :film_id)
+"""
+REVIEW_POSTS = """
+SELECT channel_id, message_id FROM review_posts WHERE guild_id = ? AND user_id = ? AND film_id = ? ORDER BY message_id
+"""
+FORGET_POSTS = "DELETE FROM review_posts WHERE guild_id = ? AND user_id = ? AND film_id = ?"
 REMOVALS = """
 SELECT id, guild_id, user_id, film_id, rating, body, spoiler, removed_by, reason, removed_at
 FROM review_removals WHERE guild_id = ? ORDER BY removed_at DESC, id DESC LIMIT ?

@@ -1,10 +1,18 @@
-"""How ratings and members' review text are shown: stars, spoilers, and text that can never ping anyone."""
+"""How ratings and members' review text are shown (stars, spoilers, text that can never ping anyone), and how a
+deleted review's public posts are taken down."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import discord
 
+from bot.core.reviews import ReviewPost
 from bot.ui.charts import bar_chart
+
+log = logging.getLogger(__name__)
 
 HISTOGRAM_FILE = "ratings.png"
 
@@ -57,3 +65,61 @@ def histogram_png(title: str, histogram: tuple[int, ...]) -> bytes:
     peak = max(counts, default=0)
     highlight = [index for index, count in enumerate(counts) if peak and count == peak]
     return bar_chart(title, labels, counts, value_format="{:.0f}", highlight=highlight)
+
+
+REMOVED_NOTICE = "*This review was removed.*"
+
+
+@dataclass(frozen=True)
+class TakeDown:
+    """What became of a deleted review's public posts."""
+
+    deleted: int = 0
+    blanked: int = 0  # could not be deleted, so edited to say the review was removed
+    failed: tuple[int, ...] = ()  # channel ids of posts left as they were
+
+    def sentence(self) -> str:
+        """For the member who deleted the review: what happened to its public posts."""
+        parts = []
+        if self.deleted:
+            parts.append(
+                "Its public post was deleted."
+                if self.deleted == 1
+                else f"Its {self.deleted} public posts were deleted."
+            )
+        if self.blanked:
+            parts.append(
+                f"{self.blanked} post{'s' if self.blanked != 1 else ''} could not be deleted, so "
+                f"{'it now says' if self.blanked == 1 else 'they now say'} the review was removed."
+            )
+        if self.failed:
+            where = ", ".join(sorted({f"<#{channel}>" for channel in self.failed}))
+            parts.append(f"I couldn't take down its public post in {where}; please delete it by hand.")
+        return " ".join(parts)
+
+
+async def take_down_posts(client: discord.Client, guild_id: int, posts: Iterable[ReviewPost]) -> TakeDown:
+    """Delete each public post of a deleted review; edit one that cannot be deleted to say the review was removed.
+    A post that is already gone counts as deleted."""
+    deleted = blanked = 0
+    failed: list[int] = []
+    for post in posts:
+        message = client.get_partial_messageable(post.channel_id, guild_id=guild_id).get_partial_message(
+            post.message_id
+        )
+        try:
+            await message.delete()
+            deleted += 1
+            continue
+        except discord.NotFound:
+            deleted += 1
+            continue
+        except discord.HTTPException:
+            log.warning("could not delete review post %s in %s", post.message_id, post.channel_id, exc_info=True)
+        try:
+            await message.edit(content=REMOVED_NOTICE, embeds=[], attachments=[], view=None)
+            blanked += 1
+        except discord.HTTPException:
+            log.warning("could not blank review post %s in %s", post.message_id, post.channel_id, exc_info=True)
+            failed.append(post.channel_id)
+    return TakeDown(deleted, blanked, tuple(failed))

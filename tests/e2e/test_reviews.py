@@ -271,6 +271,29 @@ async def test_deleting_your_review_and_moderators_removing_anyones(club: Club) 
     assert len(club.query("SELECT * FROM review_removals")) == 1  # deleting your own is not a removal
 
 
+async def test_deleting_a_review_takes_its_public_posts_down(club: Club) -> None:
+    world = club.fake.world
+    dan, erin = club.extra
+    first = await review(club, dan, "monterey-pop", 1, "Otis is overrated. Buy my mixtape @everyone")
+    second = await review(club, dan, "monterey-pop", 1.5, "Still overrated, and here is why...")
+    posts = [first.message, second.message]
+    assert all(post is not None and post in club.fake.channel_messages(world.general) for post in posts)
+
+    removed = await run(club, "review delete", world.moderator, film="monterey-pop", member=dan, reason="Spam")
+    assert removed.ephemeral
+    assert f"Removed <@{dan.id}>'s review of **Monterey Pop (1968)**. Its 2 public posts were deleted." in removed.text
+    shown = club.fake.channel_messages(world.general)
+    assert not any(post in shown for post in posts)
+    assert not any("overrated" in message.text for message in shown)
+
+    own = await review(club, erin, "woodstock", 3, "Too long, too muddy.")
+    deleted = await run(club, "review delete", erin, film="woodstock")
+    assert "Deleted your review of **Woodstock (1970)**. Its public post was deleted." in deleted.text
+    assert own.message not in club.fake.channel_messages(world.general)
+    films = (club.film_id("monterey-pop"), club.film_id("woodstock"))
+    assert club.query("SELECT count(*) FROM review_posts WHERE film_id IN (?, ?)", films) == [(0,)]
+
+
 async def test_the_review_hand_off_button_opens_the_form_even_across_a_restart(club: Club) -> None:
     world = club.fake.world
     film_id = club.film_id("dont-look-back")

@@ -394,7 +394,8 @@ async def test_a_newer_export_updates_what_an_earlier_import_wrote(
     assert (result.ratings_updated, result.ratings_added) == (1, 0)
     updated = await reviews.get_review(db, GUILD, ALICE, ids["the-last-waltz"])
     assert updated is not None
-    assert (updated.stars, updated.edited) == (3.5, True)
+    assert (updated.stars, updated.updated_at) == (3.5, datetime(2025, 7, 1, tzinfo=UTC))
+    assert not updated.edited  # "edited" is for reviews replaced on Discord; an import's row depends only on the files
     assert (await reviews.film_reviews(db, GUILD, ids["the-last-waltz"])).average == 3.5
 
 
@@ -445,7 +446,7 @@ async def test_the_export_is_a_csv_letterboxd_imports(db: Database, index: Title
     await reviews.post_review(db, clock, guild_id=GUILD, user_id=BOB, film_id=ids["didi"], stars=1)
 
     exported = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE)
-    assert exported.filename.startswith("filmclub-letterboxd-2026-03-01")
+    assert exported.filename.startswith("filmclub-for-letterboxd-2026-03-01")
     assert exported.rows == 3
     rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8"), newline="")))
     assert list(rows[0]) == ["Title", "Year", "Rating", "WatchedDate", "Review"]

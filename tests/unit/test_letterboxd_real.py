@@ -15,7 +15,6 @@ import pytest
 from bot.core import letterboxd, reviews, watch
 from bot.core.catalog import load_catalog
 from bot.core.films import active_films, build_title_index
-from bot.core.letterboxd import Kind
 from bot.core.search import TitleIndex
 from bot.db.database import Database
 from tests.conftest import REPO
@@ -89,7 +88,7 @@ async def test_the_real_export_imports_once(db: Database, index: TitleIndex, exp
         filename="letterboxd-patrickmjones.zip",
         data=export_zip,
     )
-    assert result.files == tuple(kind.value for kind in Kind)
+    assert result.files == tuple(kind.value for kind in letterboxd.LETTERBOXD_FILES)
     assert result.matched >= 50
     assert len(result.unmatched) > 1000  # most of a general film diary is outside a music-documentary catalog
     assert "Soylent Green (1973)" in result.unmatched

@@ -15,6 +15,7 @@ from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.films import Film, active_films
 from bot.db.database import Database
+from bot.ui.reviews import TakeDown
 
 GUILD = 1
 ALICE, BOB, CAROL, MAYA = 11, 12, 13, 14
@@ -120,7 +121,7 @@ async def test_members_delete_their_own_reviews_without_a_record(
     deleted = await reviews.delete_review(
         db, clock, guild_id=GUILD, film_id=film_id, author_id=ALICE, actor_id=ALICE, actor_is_moderator=False
     )
-    assert deleted.body == "meh"
+    assert deleted.review.body == "meh"
     assert await reviews.get_review(db, GUILD, ALICE, film_id) is None
     assert await reviews.removals(db, GUILD) == []
     with pytest.raises(NotFoundError, match="You have no review"):
@@ -259,3 +260,29 @@ async def test_shared_helpers_keep_their_contract(db: Database, films: dict[str,
     assert await reviews.member_ratings(db, GUILD, ALICE) == {waltz: 4.0}
     assert sorted(await reviews.guild_ratings(db, GUILD)) == sorted([(ALICE, waltz, 4.0), (BOB, dylan, 2.5)])
     assert await watch.seen_by(db, GUILD, [ALICE, BOB]) == {ALICE: {waltz}, BOB: {dylan}}
+
+
+async def test_a_deleted_review_hands_back_its_public_posts_and_forgets_them(
+    db: Database, films: dict[str, Film], clock: StepClock
+) -> None:
+    film_id = films["the-last-waltz"].id
+    await reviews.post_review(db, clock, guild_id=GUILD, user_id=BOB, film_id=film_id, stars=1, body="spam")
+    for message_id in (501, 502):  # the first post, then the post of a replacement
+        await reviews.record_post(
+            db, guild_id=GUILD, user_id=BOB, film_id=film_id, channel_id=90, message_id=message_id
+        )
+    await reviews.record_post(db, guild_id=GUILD, user_id=CAROL, film_id=film_id, channel_id=90, message_id=503)
+    deleted = await reviews.delete_review(
+        db, clock, guild_id=GUILD, film_id=film_id, author_id=BOB, actor_id=MAYA, actor_is_moderator=True
+    )
+    assert deleted.posts == (reviews.ReviewPost(90, 501), reviews.ReviewPost(90, 502))
+    assert await db.fetchval("SELECT count(*) FROM review_posts") == 0  # Carol has no review: nothing was kept
+
+
+def test_whoever_deletes_a_review_is_told_what_became_of_its_posts() -> None:
+    assert TakeDown(deleted=1).sentence() == "Its public post was deleted."
+    assert TakeDown(deleted=2).sentence() == "Its 2 public posts were deleted."
+    assert TakeDown(blanked=1).sentence() == "1 post could not be deleted, so it now says the review was removed."
+    assert TakeDown(deleted=1, failed=(90, 90)).sentence() == (
+        "Its public post was deleted. I couldn't take down its public post in <#90>; please delete it by hand."
+    )

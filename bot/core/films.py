@@ -129,8 +129,10 @@ async def build_title_index(db: Database) -> TitleIndex:
 async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
     """The one active film a member meant by ``text`` (an autocomplete value or typed words), or a helpful error.
 
-    Accepts the catalog id that autocomplete sends, an exact title (with or without punctuation or articles), or a
-    title followed by its year to pick between films that share a title.
+    Accepts the catalog id that autocomplete sends, an exact title (with or without punctuation or articles), a
+    title followed by its year to pick between films that share a title, or a mistyped title when one film is clearly
+    meant (:meth:`~bot.core.search.TitleIndex.clear_match`: "last walts" is The Last Waltz). Anything less clear
+    gets "did you mean" with the closest films.
     """
     cleaned = text.strip()
     if not cleaned:
@@ -149,6 +151,9 @@ async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
         elif len(exact) > 1:
             options = " or ".join(entry.label for entry in exact[:4])
             raise NotFoundError(f"Several films are called {cleaned!r}: {options}. Pick one from the list.")
+        else:
+            clear = index.clear_match(title, year)
+            film_id = clear.film_id if clear else None
     film = None if film_id is None else await get_film(db, film_id)
     if film is None or film.retired:
         suggestions = [entry.label for entry in index.search(cleaned, limit=3)]

@@ -26,6 +26,12 @@ from bot.core.text import normalise_title
 CANDIDATES = 150
 #: A trigram in more than this share of titles says little ("the", "ing") and is skipped when rarer ones exist.
 COMMON_TRIGRAM_SHARE = 0.05
+#: A typed title resolves to a film without being picked from the list when its similarity to the film's title (or an
+#: alternative title) is at least this (rapidfuzz's ratio: 100 × (1 − edits / total length); "last walts" and "last
+#: waltz" are 90) ...
+CLEAR_SIMILARITY = 85.0
+#: ... and at least this many points above the next film's, so that two close titles still get "did you mean".
+CLEAR_MARGIN = 10.0
 #: Points for a candidate that contains every word typed (as a word, or the start of one for the word being typed):
 #: among equally fuzzy matches, "anvil story" prefers "Anvil! The Story of Anvil" to "A Pyromaniac's Love Story".
 WORD_COVERAGE_BONUS = 8.0
@@ -143,6 +149,33 @@ class TitleIndex:
                 best[position] = Match(self._entries[position], score, self._names[key_id])
         ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.title, m.entry.year))
         return ranked[:limit]
+
+    def similarities(self, query: str) -> list[tuple[IndexEntry, float]]:
+        """Candidate films with the plain similarity (0–100) of their closest title to ``query``, most similar first.
+
+        Unlike :meth:`search`'s score (tuned to order suggestions while a member types), this says how alike two
+        whole titles are: the same letters in the same order, with or without spaces."""
+        text = normalise_title(query)
+        if not text:
+            return []
+        compact = text.replace(" ", "")
+        best: dict[int, float] = {}
+        for key_id in self._prefix_candidates(text) | self._trigram_candidates(text):
+            similarity = max(fuzz.ratio(text, self._keys[key_id]), fuzz.ratio(compact, self._compact[key_id]))
+            position = self._owner[key_id]
+            best[position] = max(similarity, best.get(position, 0.0))
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+        return [(self._entries[position], similarity) for position, similarity in ranked]
+
+    def clear_match(self, query: str, year: int | None = None) -> IndexEntry | None:
+        """The one film a mistyped title clearly means, or None when no film is close enough or two are about as
+        close (then the member chooses): similarity of at least :data:`CLEAR_SIMILARITY`, and :data:`CLEAR_MARGIN`
+        points above the runner-up. ``year`` (typed after the title) keeps only that year's films."""
+        ranked = [(entry, s) for entry, s in self.similarities(query) if year is None or entry.year == year]
+        if not ranked or ranked[0][1] < CLEAR_SIMILARITY:
+            return None
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        return ranked[0][0] if ranked[0][1] - runner_up >= CLEAR_MARGIN else None
 
     def _prefix_candidates(self, text: str) -> set[int]:
         start = bisect.bisect_left(self._sorted_keys, text)

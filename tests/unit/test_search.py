@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.catalog import load_catalog
+from bot.core.errors import NotFoundError
 from bot.core.films import build_title_index, resolve_film
 from bot.core.search import TitleIndex
 from bot.db.database import Database
@@ -98,6 +99,40 @@ async def test_same_titles_are_told_apart_by_year(db: Database, shipped: TitleIn
         await resolve_film(db, shipped, "Notorious")
     assert (await resolve_film(db, shipped, "Notorious (1946)")).year == 1946
     assert (await resolve_film(db, shipped, "notorious 2009")).year == 2009
+
+
+async def test_a_typed_title_with_a_typo_resolves_when_one_film_is_clearly_meant(
+    db: Database, shipped: TitleIndex
+) -> None:
+    """Typed and not picked from the list: "last walts" is The Last Waltz (similar enough, and far ahead of any
+    other film), not "No film called 'last walts', did you mean The Last Waltz"."""
+    for typed, label in [
+        ("last walts", "The Last Waltz (1978)"),
+        ("the lst waltz 1978", "The Last Waltz (1978)"),
+        ("gimmie shelter", "Gimme Shelter (1970)"),
+        ("monteray pop", "Monterey Pop (1968)"),
+        ("wiplash", "Whiplash (2014)"),
+    ]:
+        assert (await resolve_film(db, shipped, typed)).label == label
+
+
+async def test_an_unclear_typed_title_gets_did_you_mean_with_the_choices(db: Database, shipped: TitleIndex) -> None:
+    with pytest.raises(NotFoundError, match=r"Did you mean Notorious \(1946\), Notorious \(2009\)"):
+        await resolve_film(db, shipped, "notorius")  # as close to both
+    with pytest.raises(NotFoundError, match=r"Did you mean Gimme"):
+        await resolve_film(db, shipped, "gimme")  # Gimme Shelter or Gimme Danger: too little typed
+    with pytest.raises(NotFoundError, match=r"No film called 'hedwig angry inch'.*Did you mean Hedwig"):
+        await resolve_film(db, shipped, "hedwig angry inch")  # close, but not close enough to assume
+    with pytest.raises(NotFoundError, match=r"No film called 'last walts 1999'"):
+        await resolve_film(db, shipped, "last walts 1999")  # the year typed rules out the only close film
+
+
+def test_a_clear_match_needs_similarity_and_a_margin() -> None:
+    index = TitleIndex([(1, "sound-city", "Sound City", 2013, []), (2, "sound-citty", "Sound Citty", 2020, [])])
+    assert index.clear_match("sound cty") is None  # about as close to both
+    lone = TitleIndex([(1, "sound-city", "Sound City", 2013, [])])
+    assert [entry.film_id for entry in filter(None, [lone.clear_match("sound cty")])] == [1]
+    assert lone.clear_match("sound") is None  # too far from the title to assume
 
 
 async def test_alternative_titles_say_which_title_matched(shipped: TitleIndex) -> None:

@@ -13,14 +13,17 @@ garbage collector to walk (bench/recommend.py measures 36,000 films).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Prefix
 
-from bot.core.text import normalise_title
+from bot.core.text import fold, normalise_title
 
 #: Candidates scored per query; enough that the right film is among them, few enough to stay fast.
 CANDIDATES = 150
@@ -36,7 +39,94 @@ CLEAR_MARGIN = 10.0
 #: among equally fuzzy matches, "anvil story" prefers "Anvil! The Story of Anvil" to "A Pyromaniac's Love Story".
 WORD_COVERAGE_BONUS = 8.0
 
+#: A theme's title this close to the query (rapidfuzz WRatio) is a typo of it ("makng the albm").
+THEME_TITLE_FUZZY = 70.0
+#: A description mentions what was typed when each typed word is close to one of its words (:func:`_word_closeness`):
+#: "backup sing" finds "Backing singers, session players ...".
+THEME_DESCRIPTION_WORD = 66.0
+#: A typed word and a description word this alike (rapidfuzz ratio) are the same word mistyped ...
+WORD_TYPO = 75.0
+#: ... and words that start with the same this-many letters (and two thirds of the typed word) share a stem:
+#: "backup" and "backing".
+WORD_STEM = 4
+#: Shorter queries than this are not looked for in descriptions: two letters are in almost every sentence.
+THEME_DESCRIPTION_MIN_LENGTH = 3
+
 Positions = npt.NDArray[np.int32]
+
+
+class ThemeMatch(enum.IntEnum):
+    """How a theme matches what a member typed, best first: its title is it, starts with it, has a word starting
+    with it, has it inside a word, or is a typo of it; else its description mentions it."""
+
+    EXACT = 0
+    PREFIX = 1
+    WORD_START = 2
+    INSIDE_WORD = 3
+    FUZZY_TITLE = 4
+    DESCRIPTION = 5
+
+
+class Searchable(Protocol):
+    """What theme search reads: curated themes and server collections both have it."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+
+
+T = TypeVar("T", bound=Searchable)
+
+
+def theme_match(query: str, theme: Searchable) -> tuple[ThemeMatch, float] | None:
+    """How well ``theme`` matches ``query`` (a :class:`ThemeMatch` and, within it, a closeness), or None."""
+    typed, words = fold(query).strip(), normalise_title(query)
+    if not typed or not words:
+        return None
+    title, slug = normalise_title(theme.title), theme.slug
+    folded_title = " ".join(fold(theme.title).split())
+    if words == title or typed == slug:
+        return ThemeMatch.EXACT, 100.0
+    if folded_title.startswith(typed) or title.startswith(words) or slug.startswith(typed):
+        return ThemeMatch.PREFIX, 100.0 * len(words) / max(len(title), 1)
+    if f" {words}" in f" {title}" or f"-{typed}" in f"-{slug}":
+        return ThemeMatch.WORD_START, 100.0
+    if words in title or typed in slug:
+        return ThemeMatch.INSIDE_WORD, 100.0
+    closeness = fuzz.WRatio(words, title)
+    if closeness >= THEME_TITLE_FUZZY:
+        return ThemeMatch.FUZZY_TITLE, closeness
+    if len(words) >= THEME_DESCRIPTION_MIN_LENGTH and theme.description:
+        described = set(normalise_title(theme.description).split())
+        each = [max(_word_closeness(word, other) for other in described) for word in words.split()]
+        if min(each) >= THEME_DESCRIPTION_WORD:
+            return ThemeMatch.DESCRIPTION, sum(each) / len(each)
+    return None
+
+
+def _word_closeness(typed: str, word: str) -> float:
+    """How surely ``word`` is the ``typed`` one (0–100): 100 when it starts with it ("sing": "singers"), else the
+    better of a typo's similarity and the share of ``typed`` in a common stem ("backup": "backing", 67)."""
+    if word.startswith(typed):
+        return 100.0
+    typo = fuzz.ratio(typed, word)
+    stem = Prefix.similarity(typed, word)  # the length of the common start
+    shared = 100.0 * stem / len(typed) if stem >= WORD_STEM else 0.0
+    return max(typo if typo >= WORD_TYPO else 0.0, shared)
+
+
+def rank_themes(themes: Sequence[T], query: str, limit: int = 25) -> list[T]:
+    """Themes for what a member typed, best first: exact title, title prefix, a title word's start, inside a title
+    word, a typo of the title, then themes whose description mentions it; ties keep ``themes``' order. All of them,
+    in order, for an empty query."""
+    if not normalise_title(query):
+        return list(themes[:limit])
+    scored = [(match, position) for position, theme in enumerate(themes) if (match := theme_match(query, theme))]
+    scored.sort(key=lambda item: (item[0][0], -item[0][1], item[1]))
+    return [themes[position] for _match, position in scored[:limit]]
 
 
 @dataclass(frozen=True)

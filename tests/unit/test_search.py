@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError
-from bot.core.films import build_title_index, resolve_film
+from bot.core.films import Theme, build_title_index, list_themes, resolve_film, search_themes
 from bot.core.search import TitleIndex
 from bot.db.database import Database
 from tests.conftest import REPO
@@ -156,3 +156,46 @@ def test_an_index_never_scans_every_title() -> None:
     assert index.search("last walts", limit=1)[0].entry.title == "The Last Waltz"
     assert index.search("derniere valse", limit=1)[0].entry.title == "The Last Waltz"
     assert len(index._trigram_candidates("film number 12")) <= 150
+
+
+# -- themes ---------------------------------------------------------------------------------------------------------
+
+
+def themes_named(*titles: str, described: dict[str, str] | None = None) -> list[Theme]:
+    """Themes in alphabetical order, as list_themes gives them (ties keep this order)."""
+    return [
+        Theme(
+            slug=title.lower().replace(" ", "-"),
+            title=title,
+            description=(described or {}).get(title, ""),
+            film_count=1,
+        )
+        for title in sorted(titles)
+    ]
+
+
+def test_theme_ranking_is_exact_then_prefix_then_word_start_then_inside_then_typo_then_description() -> None:
+    themes = themes_named(
+        "Broadcast News",
+        "Road",
+        "Roadside Diners",
+        "On the Road",
+        "Holiday Broadcasts",
+        "Raod",
+        "Motels",
+        described={"Motels": "Neon signs by the side of the road, and who stops there."},
+    )
+    ranked = [t.title for t in search_themes(themes, "road")]
+    assert ranked == ["Road", "Roadside Diners", "On the Road", "Broadcast News", "Holiday Broadcasts", "Raod",
+                      "Motels"]  # fmt: skip
+
+
+async def test_themes_on_the_shipped_catalog(db: Database) -> None:
+    await load_catalog(db, REPO / "data")
+    themes = await list_themes(db)
+    road = [t.title for t in search_themes(themes, "road")]
+    assert road.index("On the Road") < road.index("Holiday Broadcasts and Seasonal Favourites")
+    assert [t.slug for t in search_themes(themes, "backup sing")][:1] == ["unsung-players"]  # "Backing singers, ..."
+    assert [t.slug for t in search_themes(themes, "session players")][:1] == ["unsung-players"]
+    assert [t.slug for t in search_themes(themes, "makng the albm")][:1] == ["making-the-album"]
+    assert len(search_themes(themes, "", limit=25)) == 25

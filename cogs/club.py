@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.core.score import RANKING_NOTE
 from bot.core.stats import ClubStats, RankedFilm, club_stats
-from bot.ui.charts import bar_chart
+from bot.ui.charts import bar_chart, rating_axis
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import add_field, club_embed, truncate
 from bot.ui.reviews import average, safe_text
@@ -66,9 +66,18 @@ def stats_embed(title: str, stats: ClubStats) -> discord.Embed:
 
 
 def stats_chart(stats: ClubStats) -> bytes:
+    """The top-rated films' averages, as the list shows them, on a star scale that starts near them."""
     labels = [truncate(r.film.label, 60) for r in stats.top_rated]
-    scores = [round(r.score, 2) for r in stats.top_rated]
-    return bar_chart("Top rated (Bayesian average, stars)", labels, scores, value_format="{:.2f}", highlight=[0])
+    averages = [r.average for r in stats.top_rated]
+    shown = [f"{average(r.average)} · {plural(r.reviews, 'review')}" for r in stats.top_rated]
+    return bar_chart(
+        "Top rated: average ★ and reviews",
+        labels,
+        averages,
+        value_labels=shown,
+        highlight=[0],
+        axis=rating_axis(averages),
+    )
 
 
 class Club(commands.Cog):

@@ -61,7 +61,7 @@ def stats_embed(title: str, stats: ClubStats) -> discord.Embed:
     add_field(embed, "Themes watched", "\n".join(themes) or "No screenings recorded yet.")
     if stats.top_rated:
         embed.set_image(url=f"attachment://{CHART_FILE}")
-        embed.set_footer(text=f"Top rated: {RANKING_NOTE}")
+        embed.set_footer(text=f"Top rated: ★ is the average of members' reviews. {RANKING_NOTE}")
     return embed
 
 

@@ -88,8 +88,9 @@ async def test_top_rated_most_reviewed_most_active_and_themes_with_a_chart(club:
     assert stats.files["top-rated.png"].startswith(b"\x89PNG")
     assert stats.embed["image"]["url"].endswith("top-rated.png")
     assert stats.embed["footer"]["text"] == (
-        "Top rated: Ranked as if every film also had 3 reviews of 3★, so a film needs several good reviews to rank "
-        "high: one review, even 5★, never outranks a film whose three or more reviews average 4★ or more."
+        "Top rated: ★ is the average of members' reviews. Ranked as if every film also had 3 reviews of 3★, so a "
+        "film needs several good reviews to rank high: one review, even 5★, never outranks a film whose three or "
+        "more reviews average 4★ or more."
     )
     assert "score" not in stats.text
     assert stats.message is not None and stats.message.would_ping() == ([], [], False)

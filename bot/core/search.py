@@ -107,6 +107,25 @@ def theme_match(query: str, theme: Searchable) -> tuple[ThemeMatch, float] | Non
     return None
 
 
+def description_excerpt(query: str, theme: Searchable, length: int = 48) -> str | None:
+    """Where ``theme``'s description mentions ``query`` ("Backing singers, session players, house…"), when only
+    its description matches: a member sees why a theme whose title shares nothing with the query is offered."""
+    found = theme_match(query, theme)
+    if found is None or found[0] is not ThemeMatch.DESCRIPTION:
+        return None
+    first = normalise_title(query).split()[0]
+    words = theme.description.split()
+    start = next(
+        (i for i, word in enumerate(words) if _word_closeness(first, normalise_title(word)) >= THEME_DESCRIPTION_WORD),
+        0,
+    )
+    text = " ".join(words[start:])
+    if len(text) <= length:
+        return text
+    cut = text[:length].rsplit(" ", 1)[0] if " " in text[:length] else text[: length - 1]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
 def _word_closeness(typed: str, word: str) -> float:
     """How surely ``word`` is the ``typed`` one (0–100): 100 when it starts with it ("sing": "singers"), else the
     better of a typo's similarity and the share of ``typed`` in a common stem ("backup": "backing", 67)."""

@@ -46,6 +46,7 @@ async def test_theme_autocomplete_finds_a_theme_by_its_description(search: Searc
     choices = await search.discord.autocomplete("/recommend", "theme", "backup sing", member=search.fake.world.alice)
     assert choices[0]["value"] == "unsung-players"
     assert choices[0]["name"].startswith("The Unsung (")
+    assert choices[0]["name"].endswith("films) · “Backing singers, session players, house bands…”")  # why it is here
     shown = await search.discord.command(
         "/theme show", member=search.fake.world.alice, options={"theme": choices[0]["value"]}
     )

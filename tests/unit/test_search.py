@@ -7,7 +7,7 @@ import pytest
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError
 from bot.core.films import Theme, build_title_index, list_themes, resolve_film, search_themes
-from bot.core.search import TitleIndex
+from bot.core.search import TitleIndex, description_excerpt
 from bot.db.database import Database
 from tests.conftest import REPO
 
@@ -199,3 +199,13 @@ async def test_themes_on_the_shipped_catalog(db: Database) -> None:
     assert [t.slug for t in search_themes(themes, "session players")][:1] == ["unsung-players"]
     assert [t.slug for t in search_themes(themes, "makng the albm")][:1] == ["making-the-album"]
     assert len(search_themes(themes, "", limit=25)) == 25
+
+
+def test_a_description_match_says_which_words_matched() -> None:
+    unsung = Theme(
+        "unsung-players", "The Unsung", "Session players and backing singers: the people on records you know.", 17
+    )
+    assert description_excerpt("backup sing", unsung) == "backing singers: the people on records you know."
+    assert description_excerpt("backup sing", unsung, length=24) == "backing singers: the…"
+    assert description_excerpt("unsung", unsung) is None  # the title matched: nothing to explain
+    assert description_excerpt("zebra", unsung) is None

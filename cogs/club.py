@@ -9,8 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.score import RANKING_NOTE
 from bot.core.stats import ClubStats, RankedFilm, club_stats
-from bot.ui.charts import bar_chart
+from bot.ui.charts import bar_chart, rating_axis
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import add_field, club_embed, truncate
 from bot.ui.reviews import average, safe_text
@@ -26,14 +27,15 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
-def _film_lines(films: tuple[RankedFilm, ...], *, scored: bool) -> str:
-    lines = []
-    for number, ranked in enumerate(films, start=1):
-        detail = f"{average(ranked.average)} · {plural(ranked.reviews, 'review')}"
-        if scored:
-            detail = f"score {ranked.score:.2f} · " + detail
-        lines.append(f"{number}. **{ranked.film.label}** · {detail}")
-    return "\n".join(lines)
+def average_from(ranked: RankedFilm) -> str:
+    """What a member reads for a film's rating: "4.2★ average from 3 reviews" (never the club rating itself)."""
+    return f"{average(ranked.average)} average from {plural(ranked.reviews, 'review')}"
+
+
+def _film_lines(films: tuple[RankedFilm, ...]) -> str:
+    return "\n".join(
+        f"{number}. **{ranked.film.label}** · {average_from(ranked)}" for number, ranked in enumerate(films, start=1)
+    )
 
 
 def stats_embed(title: str, stats: ClubStats) -> discord.Embed:
@@ -48,8 +50,8 @@ def stats_embed(title: str, stats: ClubStats) -> discord.Embed:
         summary += f"\n{plural(stats.screenings, 'film')} screened together."
     embed = club_embed(title, summary)
     if stats.top_rated:
-        add_field(embed, "Top rated", _film_lines(stats.top_rated, scored=True))
-        add_field(embed, "Most reviewed", _film_lines(stats.most_reviewed, scored=False))
+        add_field(embed, "Top rated", _film_lines(stats.top_rated))
+        add_field(embed, "Most reviewed", _film_lines(stats.most_reviewed))
         members = [
             f"{number}. <@{m.user_id}> · {plural(m.reviews, 'review')} · {average(m.average)}"
             for number, m in enumerate(stats.most_active, start=1)
@@ -59,19 +61,23 @@ def stats_embed(title: str, stats: ClubStats) -> discord.Embed:
     add_field(embed, "Themes watched", "\n".join(themes) or "No screenings recorded yet.")
     if stats.top_rated:
         embed.set_image(url=f"attachment://{CHART_FILE}")
-        embed.set_footer(
-            text=(
-                f"Top rated: each film counts as if it also had {stats.prior_reviews} reviews at the club average, "
-                "so one enthusiastic review cannot top the chart."
-            )
-        )
+        embed.set_footer(text=f"Top rated: ★ is the average of members' reviews. {RANKING_NOTE}")
     return embed
 
 
 def stats_chart(stats: ClubStats) -> bytes:
+    """The top-rated films' averages, as the list shows them, on a star scale that starts near them."""
     labels = [truncate(r.film.label, 60) for r in stats.top_rated]
-    scores = [round(r.score, 2) for r in stats.top_rated]
-    return bar_chart("Top rated (Bayesian average, stars)", labels, scores, value_format="{:.2f}", highlight=[0])
+    averages = [r.average for r in stats.top_rated]
+    shown = [f"{average(r.average)} · {plural(r.reviews, 'review')}" for r in stats.top_rated]
+    return bar_chart(
+        "Top rated: average ★ and reviews",
+        labels,
+        averages,
+        value_labels=shown,
+        highlight=[0],
+        axis=rating_axis(averages),
+    )
 
 
 class Club(commands.Cog):

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.errors import NotFoundError
-from bot.core.search import TitleIndex
-from bot.core.text import did_you_mean, fold, normalise_title
+from bot.core.search import TitleIndex, rank_themes
+from bot.core.text import normalise_title
 from bot.db import films as sql
 from bot.db.database import Database
 
@@ -129,8 +129,10 @@ async def build_title_index(db: Database) -> TitleIndex:
 async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
     """The one active film a member meant by ``text`` (an autocomplete value or typed words), or a helpful error.
 
-    Accepts the catalog id that autocomplete sends, an exact title (with or without punctuation or articles), or a
-    title followed by its year to pick between films that share a title.
+    Accepts the catalog id that autocomplete sends, an exact title (with or without punctuation or articles), a
+    title followed by its year to pick between films that share a title, or a mistyped title when one film is clearly
+    meant (:meth:`~bot.core.search.TitleIndex.clear_match`: "last walts" is The Last Waltz). Anything less clear
+    gets "did you mean" with the closest films.
     """
     cleaned = text.strip()
     if not cleaned:
@@ -149,6 +151,9 @@ async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
         elif len(exact) > 1:
             options = " or ".join(entry.label for entry in exact[:4])
             raise NotFoundError(f"Several films are called {cleaned!r}: {options}. Pick one from the list.")
+        else:
+            clear = index.clear_match(title, year)
+            film_id = clear.film_id if clear else None
     film = None if film_id is None else await get_film(db, film_id)
     if film is None or film.retired:
         suggestions = [entry.label for entry in index.search(cleaned, limit=3)]
@@ -171,19 +176,9 @@ async def theme_film_ids(db: Database, slug: str) -> list[int]:
 
 
 def search_themes(themes: list[Theme], text: str, limit: int = 25) -> list[Theme]:
-    """Themes for autocomplete: all of them for an empty query, else the closest by title or slug."""
-    if not text.strip():
-        return themes[:limit]
-    query = fold(text)
-    starts = [t for t in themes if fold(t.title).startswith(query) or t.slug.startswith(query)]
-    contains = [t for t in themes if t not in starts and (query in fold(t.title) or query in t.slug)]
-    by_title = {t.title: t for t in themes}
-    fuzzy = [by_title[title] for title in did_you_mean(text, by_title, limit=limit, cutoff=50)]
-    ordered: list[Theme] = []
-    for theme in (*starts, *contains, *fuzzy):
-        if theme not in ordered:
-            ordered.append(theme)
-    return ordered[:limit]
+    """Themes for autocomplete and "did you mean": all of them for an empty query, else by title (exact, prefix, word
+    start, inside a word, typo), then by description (:func:`bot.core.search.rank_themes`)."""
+    return rank_themes(themes, text, limit)
 
 
 def resolve_theme(themes: list[Theme], text: str) -> Theme:

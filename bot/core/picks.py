@@ -5,7 +5,7 @@ Choosing
     that order, or every theme by title). A theme is passed over when fewer films than asked for are eligible; if
     none has enough, the one with the most eligible films is used. A film is eligible when it is not retired, was not
     in this server's picks in the 12 weeks before, and the club has not watched it. Films are ranked by a score that
-    favours what members rated well (a Bayesian mean: every film starts as if two members had rated it 3 stars) and
+    favours what members rated well (the club rating of bot.core.score, as for recommendations and /club stats) and
     what is on members' watchlists (+0.5 per watchlist, up to 6); equal scores are ordered by a hash of the server,
     the week and the film, so a preview shows exactly what the post will, and different weeks vary.
 
@@ -35,6 +35,7 @@ from bot.core.errors import UserError
 from bot.core.films import Film, Theme, get_films, list_themes, theme_film_ids
 from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
 from bot.core.reviews import RatingSummary, film_ratings
+from bot.core.score import PRIOR_STARS, club_rating
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import picks as sql
@@ -49,8 +50,6 @@ DEFAULT_GRACE = timedelta(hours=24)
 CATCH_UP_AFTER = timedelta(minutes=1)
 #: A claim still unposted after this long is abandoned (the timer's retries take under 8 minutes in all).
 STALE_CLAIM = timedelta(minutes=15)
-PRIOR_STARS = 3.0
-PRIOR_WEIGHT = 2
 WATCHLIST_BONUS = 0.5
 WATCHLIST_CAP = 6
 PROMPTS_PER_FILM = 2
@@ -130,9 +129,7 @@ class SlotDecision:
 
 
 def score(rating: RatingSummary | None, watchlisted: int) -> float:
-    stars = PRIOR_STARS
-    if rating is not None:
-        stars = (rating.average * rating.count + PRIOR_STARS * PRIOR_WEIGHT) / (rating.count + PRIOR_WEIGHT)
+    stars = PRIOR_STARS if rating is None else club_rating(rating.average * rating.count, float(rating.count))
     return stars + WATCHLIST_BONUS * min(watchlisted, WATCHLIST_CAP)
 
 

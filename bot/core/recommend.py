@@ -8,9 +8,9 @@ feature wrote the change, and a request compares them with one primary-key read.
 
 Rankings (ties always broken by catalog order, or a collection's own order, so results are stable):
 
-- **Club score** of a film: the club's Bayesian-average rating (shrunk toward the club's mean by
-  :data:`PRIOR_RATINGS` imaginary average ratings) minus that mean, plus a little for how many rated it and for how
-  many have it on their watchlist. Unrated films score 0: above what the club disliked, below what it liked.
+- **Club score** of a film: its club rating (:mod:`bot.core.score`, the same as weekly picks and /club stats) minus
+  the rating of an unrated film, plus a little for how many rated it and for how many have it on their watchlist.
+  Unrated films score 0: above what the club disliked, below what it liked.
 - **/recommend theme**: club score plus :data:`CENTRALITY` for a film whose first (or second) theme this is; films
   the club has watched are left out, or (``include_watched``) ranked a little lower.
 - **/similar**: shared themes and people weighted by rarity (inverse document frequency), closeness in years, the
@@ -44,6 +44,7 @@ from bot.core.collections import Collection, collection_id_of, list_collections
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, get_films, list_themes, resolve_theme, search_themes
 from bot.core.reviews import film_ratings
+from bot.core.score import PRIOR_STARS, club_rating
 from bot.core.taste import Interaction, TasteModel, TasteParams
 from bot.core.text import fold
 from bot.core.watch import club_watched, seen_by, watchlist_counts, watchlisted_by
@@ -53,8 +54,6 @@ from bot.db.database import Database
 Positions = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
 
-#: Imaginary ratings at the club's mean that every film's average is shrunk toward (one 5★ proves little).
-PRIOR_RATINGS = 2.0
 #: Bonus for a film whose first theme is this one, then second; the rest get none.
 CENTRALITY = (0.3, 0.15)
 #: Rank penalty for a film the club watched, when a member asked to include them.
@@ -289,10 +288,8 @@ class ClubStats:
                 self.watchlist[pos] = count
         self.watched = np.zeros(n, dtype=bool)
         self.watched[snapshot.positions_of(watched)] = True
-        rated = int(self.count.sum())
-        self.mean = float(self.total.sum() / rated) if rated else 3.5
-        bayes = (PRIOR_RATINGS * self.mean + self.total) / (PRIOR_RATINGS + self.count)
-        self.base: Scores = np.where(self.count > 0, bayes - self.mean + 0.1 * np.log1p(self.count), 0.0)
+        rating = club_rating(self.total, self.count.astype(np.float64))  # PRIOR_STARS for a film nobody rated
+        self.base: Scores = rating - PRIOR_STARS + 0.1 * np.log1p(self.count)
         self.base += 0.25 * np.log1p(self.watchlist)
 
     def average(self, pos: int) -> float | None:

@@ -13,24 +13,139 @@ garbage collector to walk (bench/recommend.py measures 36,000 films).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Prefix
 
-from bot.core.text import normalise_title
+from bot.core.text import fold, normalise_title
 
 #: Candidates scored per query; enough that the right film is among them, few enough to stay fast.
 CANDIDATES = 150
 #: A trigram in more than this share of titles says little ("the", "ing") and is skipped when rarer ones exist.
 COMMON_TRIGRAM_SHARE = 0.05
+#: A typed title resolves to a film without being picked from the list when its similarity to the film's title (or an
+#: alternative title) is at least this (rapidfuzz's ratio: 100 × (1 − edits / total length); "last walts" and "last
+#: waltz" are 90) ...
+CLEAR_SIMILARITY = 85.0
+#: ... and at least this many points above the next film's, so that two close titles still get "did you mean".
+CLEAR_MARGIN = 10.0
 #: Points for a candidate that contains every word typed (as a word, or the start of one for the word being typed):
 #: among equally fuzzy matches, "anvil story" prefers "Anvil! The Story of Anvil" to "A Pyromaniac's Love Story".
 WORD_COVERAGE_BONUS = 8.0
 
+#: A theme's title this close to the query (rapidfuzz WRatio) is a typo of it ("makng the albm").
+THEME_TITLE_FUZZY = 70.0
+#: A description mentions what was typed when each typed word is close to one of its words (:func:`_word_closeness`):
+#: "backup sing" finds "Backing singers, session players ...".
+THEME_DESCRIPTION_WORD = 66.0
+#: A typed word and a description word this alike (rapidfuzz ratio) are the same word mistyped ...
+WORD_TYPO = 75.0
+#: ... and words that start with the same this-many letters (and two thirds of the typed word) share a stem:
+#: "backup" and "backing".
+WORD_STEM = 4
+#: Shorter queries than this are not looked for in descriptions: two letters are in almost every sentence.
+THEME_DESCRIPTION_MIN_LENGTH = 3
+
 Positions = npt.NDArray[np.int32]
+
+
+class ThemeMatch(enum.IntEnum):
+    """How a theme matches what a member typed, best first: its title is it, starts with it, has a word starting
+    with it, has it inside a word, or is a typo of it; else its description mentions it."""
+
+    EXACT = 0
+    PREFIX = 1
+    WORD_START = 2
+    INSIDE_WORD = 3
+    FUZZY_TITLE = 4
+    DESCRIPTION = 5
+
+
+class Searchable(Protocol):
+    """What theme search reads: curated themes and server collections both have it."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+
+
+T = TypeVar("T", bound=Searchable)
+
+
+def theme_match(query: str, theme: Searchable) -> tuple[ThemeMatch, float] | None:
+    """How well ``theme`` matches ``query`` (a :class:`ThemeMatch` and, within it, a closeness), or None."""
+    typed, words = fold(query).strip(), normalise_title(query)
+    if not typed or not words:
+        return None
+    title, slug = normalise_title(theme.title), theme.slug
+    folded_title = " ".join(fold(theme.title).split())
+    if words == title or typed == slug:
+        return ThemeMatch.EXACT, 100.0
+    if folded_title.startswith(typed) or title.startswith(words) or slug.startswith(typed):
+        return ThemeMatch.PREFIX, 100.0 * len(words) / max(len(title), 1)
+    if f" {words}" in f" {title}" or f"-{typed}" in f"-{slug}":
+        return ThemeMatch.WORD_START, 100.0
+    if words in title or typed in slug:
+        return ThemeMatch.INSIDE_WORD, 100.0
+    closeness = fuzz.WRatio(words, title)
+    if closeness >= THEME_TITLE_FUZZY:
+        return ThemeMatch.FUZZY_TITLE, closeness
+    if len(words) >= THEME_DESCRIPTION_MIN_LENGTH and theme.description:
+        described = set(normalise_title(theme.description).split())
+        each = [max(_word_closeness(word, other) for other in described) for word in words.split()]
+        if min(each) >= THEME_DESCRIPTION_WORD:
+            return ThemeMatch.DESCRIPTION, sum(each) / len(each)
+    return None
+
+
+def description_excerpt(query: str, theme: Searchable, length: int = 48) -> str | None:
+    """Where ``theme``'s description mentions ``query`` ("Backing singers, session players, house…"), when only
+    its description matches: a member sees why a theme whose title shares nothing with the query is offered."""
+    found = theme_match(query, theme)
+    if found is None or found[0] is not ThemeMatch.DESCRIPTION:
+        return None
+    first = normalise_title(query).split()[0]
+    words = theme.description.split()
+    start = next(
+        (i for i, word in enumerate(words) if _word_closeness(first, normalise_title(word)) >= THEME_DESCRIPTION_WORD),
+        0,
+    )
+    text = " ".join(words[start:])
+    if len(text) <= length:
+        return text
+    cut = text[:length].rsplit(" ", 1)[0] if " " in text[:length] else text[: length - 1]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
+def _word_closeness(typed: str, word: str) -> float:
+    """How surely ``word`` is the ``typed`` one (0–100): 100 when it starts with it ("sing": "singers"), else the
+    better of a typo's similarity and the share of ``typed`` in a common stem ("backup": "backing", 67)."""
+    if word.startswith(typed):
+        return 100.0
+    typo = fuzz.ratio(typed, word)
+    stem = Prefix.similarity(typed, word)  # the length of the common start
+    shared = 100.0 * stem / len(typed) if stem >= WORD_STEM else 0.0
+    return max(typo if typo >= WORD_TYPO else 0.0, shared)
+
+
+def rank_themes(themes: Sequence[T], query: str, limit: int = 25) -> list[T]:
+    """Themes for what a member typed, best first: exact title, title prefix, a title word's start, inside a title
+    word, a typo of the title, then themes whose description mentions it; ties keep ``themes``' order. All of them,
+    in order, for an empty query."""
+    if not normalise_title(query):
+        return list(themes[:limit])
+    scored = [(match, position) for position, theme in enumerate(themes) if (match := theme_match(query, theme))]
+    scored.sort(key=lambda item: (item[0][0], -item[0][1], item[1]))
+    return [themes[position] for _match, position in scored[:limit]]
 
 
 @dataclass(frozen=True)
@@ -143,6 +258,33 @@ class TitleIndex:
                 best[position] = Match(self._entries[position], score, self._names[key_id])
         ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.title, m.entry.year))
         return ranked[:limit]
+
+    def similarities(self, query: str) -> list[tuple[IndexEntry, float]]:
+        """Candidate films with the plain similarity (0–100) of their closest title to ``query``, most similar first.
+
+        Unlike :meth:`search`'s score (tuned to order suggestions while a member types), this says how alike two
+        whole titles are: the same letters in the same order, with or without spaces."""
+        text = normalise_title(query)
+        if not text:
+            return []
+        compact = text.replace(" ", "")
+        best: dict[int, float] = {}
+        for key_id in self._prefix_candidates(text) | self._trigram_candidates(text):
+            similarity = max(fuzz.ratio(text, self._keys[key_id]), fuzz.ratio(compact, self._compact[key_id]))
+            position = self._owner[key_id]
+            best[position] = max(similarity, best.get(position, 0.0))
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+        return [(self._entries[position], similarity) for position, similarity in ranked]
+
+    def clear_match(self, query: str, year: int | None = None) -> IndexEntry | None:
+        """The one film a mistyped title clearly means, or None when no film is close enough or two are about as
+        close (then the member chooses): similarity of at least :data:`CLEAR_SIMILARITY`, and :data:`CLEAR_MARGIN`
+        points above the runner-up. ``year`` (typed after the title) keeps only that year's films."""
+        ranked = [(entry, s) for entry, s in self.similarities(query) if year is None or entry.year == year]
+        if not ranked or ranked[0][1] < CLEAR_SIMILARITY:
+            return None
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        return ranked[0][0] if ranked[0][1] - runner_up >= CLEAR_MARGIN else None
 
     def _prefix_candidates(self, text: str) -> set[int]:
         start = bisect.bisect_left(self._sorted_keys, text)

@@ -7,16 +7,12 @@ SELECT coalesce(g.films, 0), coalesce(g.reviews, 0), coalesce(g.half_stars, 0), 
        (SELECT count(*) FROM club_watched WHERE guild_id = k.guild_id)
 FROM (SELECT :guild_id AS guild_id) AS k LEFT JOIN review_guild_totals g ON g.guild_id = k.guild_id
 """
-# The middle one or two films by number of reviews, walked along the index.
-MIDDLE_BY_COUNT = """
-SELECT reviews FROM review_film_totals WHERE guild_id = ? ORDER BY reviews, half_stars LIMIT ? OFFSET ?
-"""
-# The Bayesian average as a ratio of integers: with C prior reviews, and the club's N reviews summing to H half
-# stars, a film with n reviews summing to h half stars scores (C·H + N·h) / (2·N·(C + n)) stars. Dividing exact
-# integers rounds equal ratios to the same double, so equal scores sort as equal.
+# The club rating (bot.core.score.club_rating) in half stars, as a ratio of integers: a film with n reviews summing
+# to h half stars rates (prior_half_stars + h) / (prior_reviews + n). Dividing exact integers rounds equal ratios to
+# the same double, so equal ratings sort as equal (and then by more reviews).
 TOP_RATED = """
 SELECT film_id, reviews, half_stars FROM review_film_totals WHERE guild_id = :guild_id
-ORDER BY (:c * :h + :n * half_stars) * 1.0 / (:c + reviews) DESC, reviews DESC LIMIT :limit
+ORDER BY (:prior_half_stars + half_stars) * 1.0 / (:prior_reviews + reviews) DESC, reviews DESC LIMIT :limit
 """
 MOST_REVIEWED = """
 SELECT film_id, reviews, half_stars FROM review_film_totals WHERE guild_id = :guild_id

@@ -9,6 +9,7 @@ from discord import app_commands
 
 from bot.core.films import Theme, list_themes, search_themes
 from bot.core.recommend import recommender_for
+from bot.core.search import description_excerpt
 from bot.ui.embeds import truncate
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ async def film_choices(interaction: discord.Interaction[FilmClubBot], current: s
 async def theme_choices(interaction: discord.Interaction[FilmClubBot], current: str) -> list[app_commands.Choice[str]]:
     themes = search_themes(await list_themes(interaction.client.db), current, limit=CHOICES_LIMIT)
     return [
-        app_commands.Choice(name=truncate(f"{t.title} ({t.film_count} films)", CHOICE_NAME_LIMIT), value=t.slug)
+        app_commands.Choice(name=truncate(theme_choice_name(t, current), CHOICE_NAME_LIMIT), value=t.slug)
         for t in themes
     ]
 
@@ -45,9 +46,16 @@ async def theme_or_collection_choices(
         return []
     engine = recommender_for(interaction.client.db)
     themes = await engine.search_themes(interaction.guild_id, current, limit=CHOICES_LIMIT)
-    return [app_commands.Choice(name=truncate(theme_choice_name(t), CHOICE_NAME_LIMIT), value=t.slug) for t in themes]
+    return [
+        app_commands.Choice(name=truncate(theme_choice_name(t, current), CHOICE_NAME_LIMIT), value=t.slug)
+        for t in themes
+    ]
 
 
-def theme_choice_name(theme: Theme) -> str:
+def theme_choice_name(theme: Theme, typed: str = "") -> str:
+    """ "On the Road (21 films)"; when only the description matched what was typed, the words that did:
+    "The Unsung (23 films) · “Backing singers, session players…”"."""
     films = f"{theme.film_count} film{'s' if theme.film_count != 1 else ''}"
-    return f"{theme.title} (server collection · {films})" if theme.is_collection else f"{theme.title} ({films})"
+    name = f"{theme.title} (server collection · {films})" if theme.is_collection else f"{theme.title} ({films})"
+    excerpt = description_excerpt(typed, theme) if typed else None
+    return f"{name} · “{excerpt}”" if excerpt else name

@@ -76,17 +76,41 @@ async def test_top_rated_most_reviewed_most_active_and_themes_with_a_chart(club:
     )
     fields = {field["name"]: field["value"] for field in stats.embed["fields"]}
     top = fields["Top rated"].splitlines()
-    assert top[0] == "1. **The Last Waltz (1978)** · score 4.41 · 4.6★ · 5 reviews"
-    assert top[1].startswith("2. **Rocketman (2019)** · score 4.3")  # one 5★ review does not top the chart
-    assert top[1].endswith("5.0★ · 1 review")
+    assert top[0] == "1. **The Last Waltz (1978)** · 4.6★ average from 5 reviews"
+    assert top[1] == "2. **Rocketman (2019)** · 5.0★ average from 1 review"  # one 5★ review does not top the chart
     reviewed = fields["Most reviewed"].splitlines()
-    assert reviewed[0] == "1. **The Last Waltz (1978)** · 4.6★ · 5 reviews"
-    assert reviewed[1] == "2. **Stop Making Sense (1984)** · 3.0★ · 3 reviews"
+    assert reviewed[0] == "1. **The Last Waltz (1978)** · 4.6★ average from 5 reviews"
+    assert reviewed[1] == "2. **Stop Making Sense (1984)** · 3.0★ average from 3 reviews"
     active = fields["Most active members"].splitlines()
     assert active[0] == f"1. <@{world.alice.id}> · 3 reviews · 4.0★"
     assert active[1] == f"2. <@{world.bob.id}> · 3 reviews · 4.2★"
     assert "film" in fields["Themes watched"] and "No screenings" not in fields["Themes watched"]
     assert stats.files["top-rated.png"].startswith(b"\x89PNG")
     assert stats.embed["image"]["url"].endswith("top-rated.png")
-    assert "as if it also had 3 reviews at the club average" in stats.embed["footer"]["text"]
+    assert stats.embed["footer"]["text"] == (
+        "Top rated: ★ is the average of members' reviews. Ranked as if every film also had 3 reviews of 3★, so a "
+        "film needs several good reviews to rank high: one review, even 5★, never outranks a film whose three or "
+        "more reviews average 4★ or more."
+    )
+    assert "score" not in stats.text
     assert stats.message is not None and stats.message.would_ping() == ([], [], False)
+
+
+async def test_one_good_review_does_not_top_three_good_ones(club: Club) -> None:
+    """The footer is true in the case that broke it: in this generous club (a 4.1★ average), one 4.5★ review used
+    to rank above three reviews averaging 4.2★."""
+    world = club.fake.world
+    stardom, dont_look_back = ("20 Feet from Stardom", 2013), ("Dont Look Back", 1967)
+    for member, stars in ((world.alice, 4), (world.bob, 4), (world.carol, 4.5)):
+        await run(club, "letterboxd import", member, file=ratings_csv((*stardom, stars)))
+    await run(club, "letterboxd import", world.owner, file=ratings_csv((*dont_look_back, 4.5)))
+
+    stats = await run(club, "club stats", world.alice)
+    top = next(field["value"] for field in stats.embed["fields"] if field["name"] == "Top rated").splitlines()
+    assert top[:4] == [
+        "1. **The Last Waltz (1978)** · 4.6★ average from 5 reviews",
+        "2. **20 Feet from Stardom (2013)** · 4.2★ average from 3 reviews",
+        "3. **Rocketman (2019)** · 5.0★ average from 1 review",
+        "4. **Dont Look Back (1967)** · 4.5★ average from 1 review",
+    ]
+    assert "one review, even 5★, never outranks" in stats.embed["footer"]["text"]

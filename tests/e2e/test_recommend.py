@@ -249,8 +249,10 @@ async def test_film_card_shows_the_club_and_its_buttons_work(club: Club) -> None
     assert similar.embed["title"] == "Like The Last Waltz (1978)"
     assert "shares" in similar.embed["fields"][0]["value"]
 
-    typo = await run(club, "film", world.alice, title="last walts")
-    assert typo.ephemeral and "Did you mean The Last Waltz (1978)" in typo.text
+    typo = await run(club, "film", world.alice, title="last walts")  # typed, not picked: one film is clearly meant
+    assert not typo.ephemeral and typo.embed["title"] == "The Last Waltz (1978)"
+    unclear = await run(club, "film", world.alice, title="notorius")  # two films are as close: the member chooses
+    assert unclear.ephemeral and "Did you mean Notorious (1946), Notorious (2009)" in unclear.text
 
 
 async def test_similar_ranks_with_reasons(club: Club) -> None:

@@ -64,8 +64,8 @@ async def test_adding_and_removing_films(club: Club) -> None:
     assert added.text == "Added **The Last Waltz (1978)** to your watchlist (1 film)."
     again = await run(club, "watchlist add", alice, film="The Last Waltz")  # typed, not picked
     assert again.text == "**The Last Waltz (1978)** is already on your watchlist (1 film)."
-    unknown = await run(club, "watchlist add", alice, film="Last Walts")
-    assert unknown.ephemeral and "Did you mean The Last Waltz (1978)" in unknown.text
+    unknown = await run(club, "watchlist add", alice, film="Notorius")  # as close to two films: the member picks
+    assert unknown.ephemeral and "Did you mean Notorious (1946), Notorious (2009)" in unknown.text
 
     removed = await run(club, "watchlist remove", alice, film="the-last-waltz")
     assert removed.text == "Took **The Last Waltz (1978)** off your watchlist."

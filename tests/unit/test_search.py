@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.core.catalog import load_catalog
-from bot.core.films import build_title_index, resolve_film
-from bot.core.search import TitleIndex
+from bot.core.errors import NotFoundError
+from bot.core.films import Theme, build_title_index, list_themes, resolve_film, search_themes
+from bot.core.search import TitleIndex, description_excerpt
 from bot.db.database import Database
 from tests.conftest import REPO
 
@@ -100,6 +101,40 @@ async def test_same_titles_are_told_apart_by_year(db: Database, shipped: TitleIn
     assert (await resolve_film(db, shipped, "notorious 2009")).year == 2009
 
 
+async def test_a_typed_title_with_a_typo_resolves_when_one_film_is_clearly_meant(
+    db: Database, shipped: TitleIndex
+) -> None:
+    """Typed and not picked from the list: "last walts" is The Last Waltz (similar enough, and far ahead of any
+    other film), not "No film called 'last walts', did you mean The Last Waltz"."""
+    for typed, label in [
+        ("last walts", "The Last Waltz (1978)"),
+        ("the lst waltz 1978", "The Last Waltz (1978)"),
+        ("gimmie shelter", "Gimme Shelter (1970)"),
+        ("monteray pop", "Monterey Pop (1968)"),
+        ("wiplash", "Whiplash (2014)"),
+    ]:
+        assert (await resolve_film(db, shipped, typed)).label == label
+
+
+async def test_an_unclear_typed_title_gets_did_you_mean_with_the_choices(db: Database, shipped: TitleIndex) -> None:
+    with pytest.raises(NotFoundError, match=r"Did you mean Notorious \(1946\), Notorious \(2009\)"):
+        await resolve_film(db, shipped, "notorius")  # as close to both
+    with pytest.raises(NotFoundError, match=r"Did you mean Gimme"):
+        await resolve_film(db, shipped, "gimme")  # Gimme Shelter or Gimme Danger: too little typed
+    with pytest.raises(NotFoundError, match=r"No film called 'hedwig angry inch'.*Did you mean Hedwig"):
+        await resolve_film(db, shipped, "hedwig angry inch")  # close, but not close enough to assume
+    with pytest.raises(NotFoundError, match=r"No film called 'last walts 1999'"):
+        await resolve_film(db, shipped, "last walts 1999")  # the year typed rules out the only close film
+
+
+def test_a_clear_match_needs_similarity_and_a_margin() -> None:
+    index = TitleIndex([(1, "sound-city", "Sound City", 2013, []), (2, "sound-citty", "Sound Citty", 2020, [])])
+    assert index.clear_match("sound cty") is None  # about as close to both
+    lone = TitleIndex([(1, "sound-city", "Sound City", 2013, [])])
+    assert [entry.film_id for entry in filter(None, [lone.clear_match("sound cty")])] == [1]
+    assert lone.clear_match("sound") is None  # too far from the title to assume
+
+
 async def test_alternative_titles_say_which_title_matched(shipped: TitleIndex) -> None:
     best = shipped.search("in bed with madonna", limit=1)[0]
     assert best.entry.title == "Madonna: Truth or Dare"
@@ -121,3 +156,56 @@ def test_an_index_never_scans_every_title() -> None:
     assert index.search("last walts", limit=1)[0].entry.title == "The Last Waltz"
     assert index.search("derniere valse", limit=1)[0].entry.title == "The Last Waltz"
     assert len(index._trigram_candidates("film number 12")) <= 150
+
+
+# -- themes ---------------------------------------------------------------------------------------------------------
+
+
+def themes_named(*titles: str, described: dict[str, str] | None = None) -> list[Theme]:
+    """Themes in alphabetical order, as list_themes gives them (ties keep this order)."""
+    return [
+        Theme(
+            slug=title.lower().replace(" ", "-"),
+            title=title,
+            description=(described or {}).get(title, ""),
+            film_count=1,
+        )
+        for title in sorted(titles)
+    ]
+
+
+def test_theme_ranking_is_exact_then_prefix_then_word_start_then_inside_then_typo_then_description() -> None:
+    themes = themes_named(
+        "Broadcast News",
+        "Road",
+        "Roadside Diners",
+        "On the Road",
+        "Holiday Broadcasts",
+        "Raod",
+        "Motels",
+        described={"Motels": "Neon signs by the side of the road, and who stops there."},
+    )
+    ranked = [t.title for t in search_themes(themes, "road")]
+    assert ranked == ["Road", "Roadside Diners", "On the Road", "Broadcast News", "Holiday Broadcasts", "Raod",
+                      "Motels"]  # fmt: skip
+
+
+async def test_themes_on_the_shipped_catalog(db: Database) -> None:
+    await load_catalog(db, REPO / "data")
+    themes = await list_themes(db)
+    road = [t.title for t in search_themes(themes, "road")]
+    assert road.index("On the Road") < road.index("Holiday Broadcasts and Seasonal Favourites")
+    assert [t.slug for t in search_themes(themes, "backup sing")][:1] == ["unsung-players"]  # "Backing singers, ..."
+    assert [t.slug for t in search_themes(themes, "session players")][:1] == ["unsung-players"]
+    assert [t.slug for t in search_themes(themes, "makng the albm")][:1] == ["making-the-album"]
+    assert len(search_themes(themes, "", limit=25)) == 25
+
+
+def test_a_description_match_says_which_words_matched() -> None:
+    unsung = Theme(
+        "unsung-players", "The Unsung", "Session players and backing singers: the people on records you know.", 17
+    )
+    assert description_excerpt("backup sing", unsung) == "backing singers: the people on records you know."
+    assert description_excerpt("backup sing", unsung, length=24) == "backing singers: the…"
+    assert description_excerpt("unsung", unsung) is None  # the title matched: nothing to explain
+    assert description_excerpt("zebra", unsung) is None

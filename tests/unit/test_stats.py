@@ -1,8 +1,9 @@
-"""Club statistics and member profiles on a real database: the Bayesian top list, tie-breaks, most reviewed, most
-active members, themes the club screened, favourite themes."""
+"""Club statistics and member profiles on a real database: the top list by club rating, tie-breaks, most reviewed,
+most active members, themes the club screened, favourite themes."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from bot.core import reviews, stats, watch
 from bot.core.catalog import load_catalog
 from bot.core.films import active_films
+from bot.core.score import club_rating
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 
@@ -45,12 +47,6 @@ async def review(db: Database, clock: StepClock, member: int, film_id: int, star
     await reviews.post_review(db, clock, guild_id=GUILD, user_id=member, film_id=film_id, stars=stars)
 
 
-def test_the_bayesian_average_pulls_few_reviews_towards_the_club_mean() -> None:
-    assert stats.bayesian(5, 1, 3.0, 3) == pytest.approx(3.5)
-    assert stats.bayesian(45, 10, 3.0, 3) == pytest.approx(54 / 13)
-    assert stats.bayesian(0, 0, 3.0, 3) == 3.0
-
-
 async def test_one_five_star_review_does_not_top_the_chart(db: Database, ids: dict[str, int]) -> None:
     clock = StepClock()
     await review(db, clock, 1, ids["alpha"], 5)  # one enthusiast
@@ -63,9 +59,41 @@ async def test_one_five_star_review_does_not_top_the_chart(db: Database, ids: di
     assert result.top_rated[0].average == pytest.approx(26.5 / 6)
     assert result.top_rated[1].average == 5.0
     assert result.top_rated[1].score < result.top_rated[0].score
-    assert result.prior_reviews == 4  # the median number of reviews per reviewed film: 1, 4, 6
     assert (result.reviews, result.reviewers, result.films_reviewed) == (11, 7, 3)
     assert result.average == pytest.approx((5 + 26.5 + 10.5) / 11)
+
+
+async def test_one_good_review_does_not_top_three_in_a_generous_club(db: Database, ids: dict[str, int]) -> None:
+    """The footer's promise in the case that broke it: in a club that rates generously (a mean above 4★), one 4.5★
+    review used to outrank three reviews averaging 4.2★, because every film was pulled towards that high mean."""
+    clock = StepClock()
+    await review(db, clock, 1, ids["alpha"], 4.5)
+    for member, stars in enumerate([4, 4, 4.5], start=10):
+        await review(db, clock, member, ids["bravo"], stars)
+    for member, stars in enumerate([5, 4.5, 4.5, 5], start=20):  # a generous club
+        await review(db, clock, member, ids["charlie"], stars)
+    result = await stats.club_stats(db, GUILD)
+    assert result.average is not None and result.average > 4
+    assert [(r.film.slug, r.reviews, round(r.average, 1)) for r in result.top_rated] == [
+        ("charlie", 4, 4.8),
+        ("bravo", 3, 4.2),
+        ("alpha", 1, 4.5),
+    ]
+
+
+async def test_the_sql_order_is_the_club_rating(db: Database, ids: dict[str, int]) -> None:
+    """Top rated is read in SQL; its order must be exactly the order of bot.core.score.club_rating."""
+    rng = random.Random(11)
+    clock = StepClock()
+    for film_id in ids.values():
+        for member in range(rng.randint(1, 7)):
+            await review(db, clock, member, film_id, rng.randint(1, 10) / 2)
+    result = await stats.club_stats(db, GUILD, limit=len(ids))
+    expected = sorted(
+        result.top_rated, key=lambda r: (-club_rating(r.average * r.reviews, r.reviews), -r.reviews, r.film.title)
+    )
+    assert [r.film.slug for r in result.top_rated] == [r.film.slug for r in expected]
+    assert len(result.top_rated) == len(ids)
 
 
 async def test_ties_go_to_more_reviews_then_to_the_title(db: Database, ids: dict[str, int]) -> None:

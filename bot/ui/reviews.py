@@ -60,8 +60,7 @@ def review_text(body: str | None, is_spoiler: bool, limit: int) -> str:
 def histogram_png(title: str, histogram: tuple[int, ...]) -> bytes:
     """Ratings from 5★ down to ½★ as a bar chart; the most common rating in gold."""
     counts = list(reversed(histogram))
-    # words, not ★: the chart font has no star glyph
-    labels = [f"{half / 2:g} star{'' if half == 2 else 's'}" for half in range(10, 0, -1)]
+    labels = [f"{half / 2:g}★" for half in range(10, 0, -1)]
     peak = max(counts, default=0)
     highlight = [index for index, count in enumerate(counts) if peak and count == peak]
     return bar_chart(title, labels, counts, value_format="{:.0f}", highlight=highlight)

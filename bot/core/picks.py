@@ -38,7 +38,7 @@ from bot.core.reviews import RatingSummary, film_ratings
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import picks as sql
-from bot.db.database import Database
+from bot.db.database import Database, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ class PicksPost:
     claimed_at: datetime
     posted_at: datetime | None
     film_ids: tuple[int, ...] = ()
+    poll_wanted: bool = False  # the server asked for a watch-party poll when the week was claimed
+    poll_id: int | None = None
 
     @property
     def posted(self) -> bool:
@@ -226,6 +228,8 @@ def _post(r: sqlite3.Row, film_ids: tuple[int, ...] = ()) -> PicksPost:
         claimed_at=from_db(r["claimed_at"]),
         posted_at=from_db(r["posted_at"]) if r["posted_at"] else None,
         film_ids=film_ids,
+        poll_wanted=bool(r["poll_wanted"]),
+        poll_id=r["poll_id"],
     )
 
 
@@ -253,8 +257,13 @@ async def claim(
     channel_id: int,
     slot_at: datetime | None = None,
     requested_by: int | None = None,
+    poll_wanted: bool = False,
 ) -> PicksPost | None:
-    """Claim the week and record its films in one transaction; ``None`` if the week was already claimed."""
+    """Claim the week and record its films in one transaction; ``None`` if the week was already claimed.
+
+    ``poll_wanted`` fixes, with the claim, whether this week opens a watch-party poll: a retry after a crash opens
+    the one the week was claimed with, whatever the setting says by then.
+    """
     async with db.transaction() as tx:
         row = await tx.fetchone(
             sql.CLAIM,
@@ -268,6 +277,7 @@ async def claim(
                 "requested_by": requested_by,
                 "channel_id": channel_id,
                 "claimed_at": to_db(clock.now()),
+                "poll_wanted": int(poll_wanted),
             },
         )
         if row is None:
@@ -436,7 +446,9 @@ async def begin_slot(
     missed = (started_at is not None and slot_at < started_at) or late > CATCH_UP_AFTER
     trigger = "catch-up" if missed else "schedule"
     channel_id = settings.picks_channel_id or 0  # set: picks_scheduled checked it
-    post = await claim(db, clock, picks, trigger=trigger, channel_id=channel_id, slot_at=slot_at)
+    post = await claim(
+        db, clock, picks, trigger=trigger, channel_id=channel_id, slot_at=slot_at, poll_wanted=settings.picks_poll
+    )
     if post is None:  # claimed meanwhile (e.g. /picks now at the same moment)
         return SlotDecision(SlotOutcome.DONE, settings, post=await claimed_post(db, guild_id, week))
     return SlotDecision(SlotOutcome.POST, settings, post=post, picks=picks)
@@ -457,7 +469,15 @@ async def claim_now(db: Database, clock: Clock, guild_id: int, user_id: int) -> 
     picks = await choose(db, settings, week)
     if picks is None:
         raise UserError("No film is left to pick: every theme's films were picked lately or watched by the club.")
-    post = await claim(db, clock, picks, trigger="now", channel_id=settings.picks_channel_id, requested_by=user_id)
+    post = await claim(
+        db,
+        clock,
+        picks,
+        trigger="now",
+        channel_id=settings.picks_channel_id,
+        requested_by=user_id,
+        poll_wanted=settings.picks_poll,
+    )
     if post is None:
         raise UserError(f"This week's picks ({week}) were just posted; see `/picks history`.")
     return post, picks
@@ -486,19 +506,36 @@ WATCH_PARTY_POLL_HOURS = 48
 async def open_watch_party_poll(
     db: Database, clock: Clock, timers: TimerService, post: PicksPost, picks: Picks, *, creator_id: int
 ) -> int | None:
-    """Open the watch-party poll among a post's picks when the server asked for one (``/config picks poll:true``).
+    """Open the watch-party poll among a post's picks, exactly once, when the week was claimed with one.
 
     The poll goes to the polls channel (or the picks channel) and closes after 48 hours; the polls feature posts it.
-    Returns the poll id, or ``None`` when no poll was wanted, possible or already opened for this post.
+    The poll and the post's note of it are stored in one transaction, so calling this again (the slot's timer after
+    a failure or a crash) finds the poll already opened, makes sure its timers are armed, and returns it. Returns the
+    poll id, or ``None`` when the week was claimed without a poll or has too few films for one.
     """
     settings = await get_settings(db, post.guild_id)
-    if not settings.picks_poll or len(picks.film_ids) < 2 or await db.fetchval(sql.POLL_OF, (post.id,)):
+    if not post.poll_wanted or len(picks.film_ids) < 2:
         return None
     try:
         from bot.core import polls  # noqa: PLC0415 - the polls feature is optional to weekly picks
     except ImportError:
         log.info("weekly picks asked for a watch-party poll, but this bot has no polls feature")
         return None
+
+    opened = await db.fetchval(sql.POLL_OF, (post.id,))
+    if opened is not None:
+        poll_id = int(opened)
+        existing = await polls.get_poll(db, poll_id)
+        if existing is not None and existing.is_open:  # a crash may have come before its timers were armed
+            publish = existing.message_id is None
+            await polls.arm_timers(timers, poll_id, existing.closes_at, clock.now(), publish=publish)
+        log.info("the watch-party poll of weekly picks %s is poll %s, already opened", post.id, poll_id)
+        return poll_id
+
+    async def record(tx: Transaction, poll_id: int) -> None:
+        if await tx.execute_rowcount(sql.SET_POLL, (poll_id, post.id)) != 1:
+            raise RuntimeError(f"weekly picks {post.id} already have their watch-party poll")  # rolls this one back
+
     poll = await polls.create_poll(
         db,
         clock,
@@ -510,6 +547,6 @@ async def open_watch_party_poll(
         film_ids=picks.film_ids,
         closes_at=clock.now() + timedelta(hours=WATCH_PARTY_POLL_HOURS),
         voter_role_id=settings.voter_role_id,
+        record=record,
     )
-    await db.execute(sql.SET_POLL, (poll.id, post.id))
     return poll.id

@@ -175,3 +175,48 @@ async def test_picks_now_claims_the_week_and_gives_it_back_when_discord_refuses(
     poll = await discord.wait_for_message(world.polls, timeout=10)
     assert "Watch party" in poll.text
     assert len(film_ids) == 4
+
+
+def poll_messages(discord: DiscordDriver, channel: FakeChannel) -> list[StoredMessage]:
+    return [m for m in discord.messages(channel) if "Watch party" in m.text]
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    ["INSERT ON polls", "UPDATE OF poll_id ON picks_posts"],
+    ids=["before-the-poll-is-stored", "between-storing-the-poll-and-recording-it"],
+)
+async def test_a_crash_at_the_watch_party_poll_leaves_exactly_one_poll_after_the_restart(
+    discord: DiscordDriver, bot: BotProcess, world: World, crash_at: str
+) -> None:
+    moderator = world.moderator
+    await discord.invoke("config channel", as_member=moderator, kind="picks", channel=world.picks)
+    await discord.invoke("config channel", as_member=moderator, kind="polls", channel=world.polls)
+    await discord.invoke("config picks", as_member=moderator, poll=True)
+    # The database fails at that point of opening the poll, as a crash there would stop the bot...
+    with sqlite3.connect(bot.db_path) as db:
+        db.execute(f"CREATE TRIGGER crash BEFORE {crash_at} BEGIN SELECT RAISE(ABORT, 'injected crash'); END")
+    await schedule_soon(discord, moderator, "Europe/London")
+    await discord.wait_for_message(world.picks, timeout=15)
+    await bot.wait_for_log(r"timer \d+ \(picks\.weekly [^)]*\) failed; retrying")
+    await bot.kill()  # ...and the bot dies right there (kill -9).
+    with sqlite3.connect(bot.db_path) as db:
+        db.execute("DROP TRIGGER crash")
+        # The failed slot's retry is due now rather than after its back-off (the next week's timer stays put).
+        db.execute(
+            "UPDATE timers SET due_at = ? WHERE kind = 'picks.weekly' AND done_at IS NULL AND attempts > 0",
+            (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),),
+        )
+
+    await bot.start()
+    poll = await discord.wait_for_message(world.polls, lambda m: "Watch party" in m.text, timeout=15)
+    await bot.wait_for_log(r"timer \d+ \(polls\.publish \d+\) done")  # the polls feature recorded its post
+    await bot.restart(hard=True)  # and once more: nothing is opened or posted again
+    await bot.wait_for_log("timers re-armed")
+    await settle(discord)
+    assert [m.id for m in poll_messages(discord, world.polls)] == [poll.id]
+    assert len(picks_posts(discord, world.picks)) == 1
+    with sqlite3.connect(f"file:{bot.db_path}?mode=ro", uri=True) as db:
+        polls = db.execute("SELECT id, message_id FROM polls").fetchall()
+        linked = db.execute("SELECT poll_id FROM picks_posts").fetchall()
+    assert polls == [(linked[0][0], poll.id)]

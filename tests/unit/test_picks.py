@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -324,3 +325,75 @@ async def test_a_claim_that_was_never_posted_stops_blocking_the_week_after_a_whi
     post, _chosen = await picks.claim_now(db, clock, GUILD, MAYA)
     assert (post.trigger, post.requested_by, post.claimed_at) == ("now", MAYA, clock.moment)
     assert [p.trigger for p in await picks.history(db, GUILD)] == ["now"]  # the dead claim is gone
+
+
+# -- the watch-party poll, exactly once -------------------------------------------------------------------------------
+
+
+async def posted_with_poll(db: Database, clock: FixedClock, timers: TimerService) -> picks.SlotDecision:
+    """This week's picks, claimed and posted by the slot, with the watch-party poll asked for."""
+    await configure(db, clock, count=3, poll=True)
+    clock.moment = SLOT
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.post is not None and decision.picks is not None
+    await picks.mark_posted(db, clock, decision.post.id, 777)
+    return decision
+
+
+async def crash_when(db: Database, table: str, when: str) -> None:
+    """A failure raised by the database at one point of opening the poll: where a crash would stop the bot."""
+    await db.execute(f"CREATE TRIGGER crash BEFORE {when} ON {table} BEGIN SELECT RAISE(ABORT, 'crash'); END")
+
+
+async def test_a_crash_right_after_the_poll_is_stored_and_the_retry_open_exactly_one_poll(
+    db: Database, ids: dict[str, int]
+) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    decision = await posted_with_poll(db, clock, timers)
+    assert decision.post is not None and decision.picks is not None
+    await crash_when(db, "picks_posts", "UPDATE OF poll_id")  # the poll row is in; recording its id fails
+    with pytest.raises(sqlite3.IntegrityError, match="crash"):
+        await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    await db.execute("DROP TRIGGER crash")
+
+    poll_id = await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    assert poll_id is not None
+    assert await db.fetchval("SELECT count(*) FROM polls") == 1
+    assert await db.fetchval("SELECT poll_id FROM picks_posts") == poll_id
+    # Asking again (the slot's timer runs once more after a restart) opens nothing new.
+    assert await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1) == poll_id
+    assert await db.fetchval("SELECT count(*) FROM polls") == 1
+
+
+async def test_a_crash_after_the_poll_is_opened_is_retried_with_the_same_poll_and_its_timers(
+    db: Database, ids: dict[str, int]
+) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    decision = await posted_with_poll(db, clock, timers)
+    assert decision.post is not None and decision.picks is not None
+    # The poll and its record are stored; arming its publish timer (the next step) fails.
+    await crash_when(db, "timers", "INSERT")
+    with pytest.raises(sqlite3.IntegrityError, match="crash"):
+        await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    await db.execute("DROP TRIGGER crash")
+
+    poll_id = await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    assert await db.fetchval("SELECT count(*) FROM polls") == 1
+    assert await db.fetchval("SELECT poll_id FROM picks_posts") == poll_id
+    assert await timers.pending("polls.publish", str(poll_id)) is not None  # it will still be posted
+    assert await timers.pending("polls.close", str(poll_id)) is not None
+
+
+async def test_the_poll_is_opened_only_for_a_post_that_asked_for_one(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=3)  # no poll
+    clock.moment = SLOT
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.post is not None and decision.picks is not None
+    await picks.mark_posted(db, clock, decision.post.id, 777)
+    await config.set_picks(db, clock, GUILD, MAYA, poll=True)  # switched on after the week was posted
+    assert await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1) is None
+    assert await db.fetchval("SELECT count(*) FROM polls") == 0

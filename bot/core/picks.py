@@ -1,9 +1,12 @@
 """Weekly picks: choosing the week's films, and posting them exactly once per server and week.
 
 Choosing
-    The week's theme is the one after last post's theme in the server's rotation (the themes a moderator listed, in
-    that order, or every theme by title). A theme is passed over when fewer films than asked for are eligible; if
-    none has enough, the one with the most eligible films is used. A film is eligible when it is not retired, was not
+    The week's theme is the one after last post's theme in the server's rotation (the curated themes and server
+    collections a moderator listed, in that order, or every curated theme by title). A listed theme or collection
+    that no longer exists (retired from the catalog, or a collection deleted since) is skipped with a log line; if
+    none of them is left, every curated theme is used, so deleting a collection never stops the weekly picks. A theme
+    is passed over when fewer films than asked for are eligible; if none has enough, the one with the most eligible
+    films is used. A film is eligible when it is not retired, was not
     in this server's picks in the 12 weeks before, and the club has not watched it. Films are ranked by a score that
     favours what members rated well (a Bayesian mean: every film starts as if two members had rated it 3 stars) and
     what is on members' watchlists (+0.5 per watchlist, up to 6); equal scores are ordered by a hash of the server,
@@ -31,8 +34,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core import schedule
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.collections import list_collections, themes_for
 from bot.core.errors import UserError
-from bot.core.films import Film, Theme, get_films, list_themes, theme_film_ids
+from bot.core.films import Film, Theme, get_films, theme_film_ids
 from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
 from bot.core.reviews import RatingSummary, film_ratings
 from bot.core.timers import TimerService
@@ -166,12 +170,31 @@ def rotate(rotation: list[Theme], last_slug: str | None) -> list[Theme]:
 
 
 async def theme_rotation(db: Database, settings: GuildSettings) -> list[Theme]:
-    """The configured themes that still exist, in the configured order; every theme by title if none is set."""
-    themes = await list_themes(db)
+    """The configured themes and collections that still exist, in the configured order; every curated theme by
+    title if none is set, or if none of those set is left."""
+    themes = await themes_for(db, settings.guild_id)
+    curated = [theme for theme in themes if not theme.is_collection]
     if not settings.picks_themes:
-        return themes
+        return curated
     by_slug = {theme.slug: theme for theme in themes}
-    return [by_slug[slug] for slug in settings.picks_themes if slug in by_slug]
+    rotation = [by_slug[slug] for slug in settings.picks_themes if slug in by_slug]
+    gone = [slug for slug in settings.picks_themes if slug not in by_slug]
+    if gone:
+        log.warning(
+            "weekly picks of guild %s skip %s: no longer a theme or collection of the server%s",
+            settings.guild_id,
+            ", ".join(gone),
+            "" if rotation else "; none of the listed ones is left, so every theme is used",
+        )
+    return rotation or curated
+
+
+async def theme_films(db: Database, guild_id: int, theme: Theme) -> list[int]:
+    """The active films of a curated theme, or of one of the server's collections."""
+    if theme.collection_id is None:
+        return await theme_film_ids(db, theme.slug)
+    found = [c for c in await list_collections(db, guild_id) if c.id == theme.collection_id]
+    return list(found[0].film_ids) if found else []
 
 
 async def recently_picked(db: Database, guild_id: int, week: str) -> set[int]:
@@ -187,7 +210,7 @@ async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | No
     excluded = await recently_picked(db, guild_id, week) | await club_watched(db, guild_id)
     best: tuple[Theme, list[int]] | None = None
     for theme in rotate(await theme_rotation(db, settings), last):
-        eligible = [film_id for film_id in await theme_film_ids(db, theme.slug) if film_id not in excluded]
+        eligible = [film_id for film_id in await theme_films(db, guild_id, theme) if film_id not in excluded]
         if len(eligible) >= settings.picks_count:
             best = (theme, eligible)
             break
@@ -303,7 +326,7 @@ async def picks_of(db: Database, post: PicksPost) -> Picks:
     """What a claimed post shows, rebuilt from the recorded films and reasons (to post it again after a crash)."""
     rows = await db.fetchall(sql.POST_FILMS, (post.id,))
     films = await get_films(db, [row["film_id"] for row in rows])
-    themes = {theme.slug: theme for theme in await list_themes(db)}
+    themes = {theme.slug: theme for theme in await themes_for(db, post.guild_id)}
     theme = themes.get(post.theme_slug, Theme(post.theme_slug, post.theme_title, "", 0))
     picks = tuple(Pick(films[row["film_id"]], row["reason"]) for row in rows if row["film_id"] in films)
     return Picks(post.guild_id, post.week_key, theme, picks)
@@ -361,8 +384,27 @@ async def _schedule(db: Database, clock: Clock, timers: TimerService, settings: 
 
 
 async def scheduled_slot(db: Database, guild_id: int) -> datetime | None:
+    """The slot the pending timer is for (it may belong to a week already taken: see :func:`next_post_slot`)."""
     row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
     return None if row is None else from_db(row["slot_at"])
+
+
+async def next_post_slot(db: Database, clock: Clock, settings: GuildSettings) -> datetime | None:
+    """When the next weekly post will actually be made (``None`` without a schedule).
+
+    The pending timer's slot, unless its week is already taken (``/picks now`` posted it): that slot will do
+    nothing, so the next one whose week is free. ``/picks preview`` and ``/config show`` both say this one.
+    """
+    if not settings.picks_scheduled:
+        return None
+    now = clock.now()
+    slot = await scheduled_slot(db, settings.guild_id)
+    if slot is None:
+        return await next_open_slot(db, settings, now, now)
+    week = schedule.week_key(slot, schedule.zone(settings.timezone))
+    if not week_taken(await claimed_post(db, settings.guild_id, week), now):
+        return slot
+    return await next_open_slot(db, settings, slot, now)
 
 
 async def reschedule(db: Database, clock: Clock, timers: TimerService, guild_id: int) -> datetime | None:
@@ -487,9 +529,8 @@ async def preview(db: Database, clock: Clock, guild_id: int) -> tuple[Picks | No
     """What the next post would show, and when it is due (``None`` when no schedule is set)."""
     settings = await get_settings(db, guild_id)
     tz = schedule.zone(settings.timezone)
-    slot: datetime | None = None
-    if settings.picks_scheduled:
-        slot = await scheduled_slot(db, guild_id) or await next_open_slot(db, settings, clock.now(), clock.now())
+    slot = await next_post_slot(db, clock, settings)
+    if slot is not None:
         week = schedule.week_key(slot, tz)
     else:
         week = schedule.week_key(clock.now(), tz)

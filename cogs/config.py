@@ -181,7 +181,9 @@ async def themes_choices(interaction: Interaction, current: str) -> list[app_com
     *done, typing = current.split(",")
     prefix = ",".join(part.strip() for part in done if part.strip())
     engine = recommender_for(interaction.client.db)
-    themes = await engine.search_themes(guild_id_of(interaction), typing, limit=24)
+    chosen = set(prefix.split(","))
+    found = await engine.search_themes(guild_id_of(interaction), typing, limit=24 + len(chosen))
+    themes = [theme for theme in found if theme.slug not in chosen]
     offer_all = not prefix and "all".startswith(typing.strip().casefold())
     choices = [app_commands.Choice(name="All themes, in turn", value="all")] if offer_all else []
     for theme in themes:

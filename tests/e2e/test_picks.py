@@ -220,3 +220,30 @@ async def test_a_crash_at_the_watch_party_poll_leaves_exactly_one_poll_after_the
         polls = db.execute("SELECT id, message_id FROM polls").fetchall()
         linked = db.execute("SELECT poll_id FROM picks_posts").fetchall()
     assert polls == [(linked[0][0], poll.id)]
+
+
+async def test_after_picks_now_the_preview_and_config_show_name_next_weeks_post(
+    discord: DiscordDriver, bot: BotProcess, world: World
+) -> None:
+    moderator = world.moderator
+    await discord.invoke("config channel", as_member=moderator, kind="picks", channel=world.picks)
+    await discord.invoke("config timezone", as_member=moderator, tz="UTC")
+    now = datetime.now(UTC)
+    first = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    await discord.invoke("config picks", as_member=moderator, day=WEEKDAYS[first.weekday()], time=f"{first:%H:%M}")
+    # /picks now takes this week: its slot (if still to come this week) will post nothing.
+    expected = first + timedelta(days=7) if first.isocalendar()[:2] == now.isocalendar()[:2] else first
+    year, week, _day = expected.isocalendar()
+
+    posted = await discord.invoke("picks now", as_member=moderator)
+    assert "Posted this week's picks" in posted.text and "The scheduled post skips this week." in posted.text
+    [message] = picks_posts(discord, world.picks)
+
+    preview = await discord.invoke("picks preview", as_member=moderator)
+    assert f"It would be posted in <#{world.picks.id}> <t:{int(expected.timestamp())}:F>" in preview.text
+    assert preview.embed["footer"]["text"] == f"Preview · {year}-W{week:02d} · nothing was posted"
+    previewed = {field["name"] for field in preview.embed["fields"]}
+    assert previewed and not previewed & {field["name"] for field in message.embeds[0]["fields"]}
+
+    shown = await discord.invoke("config show", as_member=moderator)
+    assert f"Next post: <t:{int(expected.timestamp())}:F>" in shown.text

@@ -18,7 +18,13 @@ Exactly once
     and posted does nothing; one that finds it claimed but not yet posted (a crash or failure between the two) posts
     the recorded picks, after the adapter has checked the channel for a post it made before crashing. A slot missed
     while the bot was down is caught up at start-up if it is within the grace window, and skipped with a log line
-    otherwise. ``/picks now`` claims the current week, so that week's slot then does nothing.
+    otherwise. ``/picks now`` claims the current week, so that week's slot then does nothing (beyond opening a
+    watch-party poll that failed), and the next post is the following week's (:func:`next_post_slot`).
+
+    The watch-party poll is part of the week: whether it is wanted is fixed by the claim, and the poll row and the
+    claim's note of it are written in one transaction (:func:`open_watch_party_poll`), so a slot that finds its
+    week posted opens the missing poll, and never a second one. A timer of a schedule changed since does nothing,
+    except re-plan the schedule when a crash came before the change's own re-plan.
 """
 
 from __future__ import annotations
@@ -461,7 +467,11 @@ async def begin_slot(
         return SlotDecision(SlotOutcome.OFF, settings)
     tz, day, at = _slot_rule(settings)
     if not schedule.is_slot(slot_at, tz, day, at):
-        log.info("slot %s of guild %s is from an older schedule; ignoring it", to_db(slot_at), guild_id)
+        if await scheduled_slot(db, guild_id) == slot_at:  # the change's re-plan never ran (a crash came between)
+            log.info("slot %s of guild %s is from an older schedule; re-planning", to_db(slot_at), guild_id)
+            await reschedule(db, clock, timers, guild_id)
+        else:
+            log.info("slot %s of guild %s is from an older schedule; ignoring it", to_db(slot_at), guild_id)
         return SlotDecision(SlotOutcome.STALE, settings)
     await _schedule(db, clock, timers, settings, schedule.next_slot(slot_at, tz, day, at))
     week = schedule.week_key(slot_at, tz)

@@ -299,6 +299,19 @@ async def test_timers_of_an_old_schedule_or_a_switched_off_one_do_nothing(db: Da
     assert await picks.scheduled_slot(db, GUILD) is None
 
 
+async def test_a_slot_whose_schedule_changed_without_a_re_plan_re_plans_it(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    # The time was changed, and the bot died before the change's re-plan: the old slot's timer is still pending.
+    await db.execute("UPDATE guild_settings SET picks_time = '21:00' WHERE guild_id = ?", (GUILD,))
+    clock.moment = SLOT
+    assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.STALE
+    assert await picks.scheduled_slot(db, GUILD) == SLOT + timedelta(hours=1)
+    pending = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
+    assert pending is not None and pending.due_at == SLOT + timedelta(hours=1)
+
+
 async def test_rescheduling_moves_the_pending_timer(db: Database, ids: dict[str, int]) -> None:
     clock = FixedClock()
     timers = TimerService(db, clock)

@@ -114,14 +114,15 @@ class ConfigResult:
         return any(change.setting in SCHEDULE_SETTINGS for change in self.changes)
 
 
-def stored_text(setting: str, value: Any) -> str | None:
-    """A setting's value as the history stores it."""
+def stored_text(setting: str, value: Any, theme_names: Mapping[str, str] | None = None) -> str | None:
+    """A setting's value as the history stores it (themes and collections by the name they had then)."""
     if value is None:
         return None
     if setting == "picks_day":
         return schedule.WEEKDAYS[int(value)]
     if setting == "picks_themes":
-        return ", ".join(value) if value else "all"
+        names = theme_names or {}
+        return ", ".join(names.get(slug, slug) for slug in value) if value else "all"
     if isinstance(value, bool):
         return "on" if value else "off"
     return str(value)
@@ -138,15 +139,22 @@ def display(setting: str, value: str | None) -> str:
     return value
 
 
-def diff(before: GuildSettings, after: GuildSettings) -> list[Change]:
+def diff(before: GuildSettings, after: GuildSettings, theme_names: Mapping[str, str] | None = None) -> list[Change]:
     changes = []
     for field in fields(GuildSettings):
         if field.name == "guild_id":
             continue
         old, new = getattr(before, field.name), getattr(after, field.name)
         if old != new:
-            changes.append(Change(field.name, stored_text(field.name, old), stored_text(field.name, new)))
+            changes.append(
+                Change(field.name, stored_text(field.name, old, theme_names), stored_text(field.name, new, theme_names))
+            )
     return changes
+
+
+async def _theme_names(db: Database, guild_id: int) -> dict[str, str]:
+    """Slug -> title of every theme and collection of the server, for the history's picks themes."""
+    return {theme.slug: theme.title for theme in await themes_for(db, guild_id)}
 
 
 async def _apply(
@@ -155,10 +163,11 @@ async def _apply(
     """Change some settings and record the history of what actually changed, in one transaction; then re-plan the
     weekly picks if their schedule changed."""
     now = to_db(clock.now())
+    names = await _theme_names(db, guild_id) if "picks_themes" in values else None
     async with db.transaction() as tx:
         current = await get_settings(tx, guild_id)
         updated = replace(current, **values)
-        changes = diff(current, updated)
+        changes = diff(current, updated, names)
         if changes:
             await tx.execute(guilds_sql.SAVE_SETTINGS, settings_row(updated, now))
             await _record(tx, guild_id, user_id, now, changes)
@@ -299,10 +308,11 @@ async def reset(db: Database, clock: Clock, timers: TimerService, guild_id: int,
     """Back to the defaults (no channels, no roles, UTC, no schedule, so no pending weekly slot either); the history
     keeps what was there."""
     now = to_db(clock.now())
+    names = await _theme_names(db, guild_id)
     async with db.transaction() as tx:
         current = await get_settings(tx, guild_id)
         defaults = GuildSettings(guild_id)
-        changes = diff(current, defaults)
+        changes = diff(current, defaults, names)
         await tx.execute(guilds_sql.DELETE_SETTINGS, (guild_id,))
         if changes:
             await _record(tx, guild_id, user_id, now, changes)

@@ -89,7 +89,7 @@ async def test_picks_schedule_is_validated_then_saved(db: Database, catalog_dir:
     assert settings.picks_themes == ("on-the-road", "live-on-stage")
     assert settings.picks_poll
     assert "Picks day: not set → Friday" in [change.describe() for change in result.changes]
-    assert "Picks themes: all → on-the-road, live-on-stage" in [change.describe() for change in result.changes]
+    assert "Picks themes: all → On The Road, Live On Stage" in [change.describe() for change in result.changes]
 
     with pytest.raises(UserError, match="24-hour"):
         await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, at="25:00")
@@ -110,6 +110,7 @@ async def test_picks_themes_take_the_servers_collections_as_recommend_does(db: D
     noir = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MAYA, name="Friday Noir")
     by_name = await config.set_picks(db, clock, timers, GUILD, MAYA, themes="friday noir, On the road")
     assert by_name.settings.picks_themes == (noir.theme_slug, "on-the-road")
+    assert "Picks themes: all → Friday Noir, On The Road" in [change.describe() for change in by_name.changes]
     by_slug = await config.set_picks(db, clock, timers, GUILD, MAYA, themes=noir.theme_slug)  # what autocomplete sends
     assert by_slug.settings.picks_themes == (noir.theme_slug,)
     # Another server's collection is not this server's theme.

@@ -108,16 +108,14 @@ class Picks(commands.Cog):
         decision = await picks.begin_slot(
             bot.db, bot.clock, bot.timers, guild_id, slot_at, self.grace, started_at=bot.started_at
         )
-        post = decision.post
-        if post is None:
+        post, content = decision.post, decision.picks
+        if post is None or content is None:
             return
-        if decision.outcome in (picks.SlotOutcome.POST, picks.SlotOutcome.RESUME) and decision.picks is not None:
-            if decision.outcome is picks.SlotOutcome.POST or not await self._already_posted(post):
-                await self._deliver(post, decision.picks)
-                return
-        elif decision.outcome is not picks.SlotOutcome.DONE or not post.posted:
-            return
-        await self._open_poll(post, decision.picks or await picks.picks_of(bot.db, post))
+        resumed_and_found = decision.outcome is picks.SlotOutcome.RESUME and await self._already_posted(post)
+        if decision.outcome is picks.SlotOutcome.FINISH or resumed_and_found:
+            await self._open_poll(post, content)  # the post is there; only its poll may be missing
+        else:
+            await self._deliver(post, content)
 
     def _channel(self, channel_id: int) -> discord.TextChannel:
         channel = self.bot.get_channel(channel_id)

@@ -124,6 +124,7 @@ class SlotOutcome(enum.Enum):
     POST = "post"  # claimed just now: post it
     RESUME = "resume"  # claimed earlier but not posted (crash or failure): post it unless it is already there
     DONE = "done"  # this week is already posted (by the schedule or /picks now)
+    FINISH = "finish"  # this week is posted, but the watch-party poll it was claimed with is not open yet: open it
     LATE = "late"  # the bot was down past the grace window: skipped
     NOTHING = "nothing"  # no eligible film in any theme: skipped
     STALE = "stale"  # a timer from a schedule that was since changed
@@ -478,6 +479,9 @@ async def begin_slot(
     late = clock.now() - slot_at
     existing = await claimed_post(db, guild_id, week)
     if existing is not None and existing.posted:
+        if existing.poll_wanted and existing.poll_id is None:
+            log.info("weekly picks for guild %s week %s were posted without their poll; opening it", guild_id, week)
+            return SlotDecision(SlotOutcome.FINISH, settings, post=existing, picks=await picks_of(db, existing))
         log.info("weekly picks for guild %s week %s were already posted; nothing to do", guild_id, week)
         return SlotDecision(SlotOutcome.DONE, settings, post=existing)
     if late > grace:

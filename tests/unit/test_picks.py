@@ -406,8 +406,13 @@ async def test_a_crash_right_after_the_poll_is_stored_and_the_retry_open_exactly
         await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
     await db.execute("DROP TRIGGER crash")
 
-    poll_id = await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    # The slot's timer runs again: the week is posted, its poll is what is left to do.
+    retry = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert retry.outcome is picks.SlotOutcome.FINISH and retry.post is not None and retry.picks is not None
+    assert retry.picks.film_ids == decision.picks.film_ids
+    poll_id = await picks.open_watch_party_poll(db, clock, timers, retry.post, retry.picks, creator_id=1)
     assert poll_id is not None
+    assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.DONE
     assert await db.fetchval("SELECT count(*) FROM polls") == 1
     assert await db.fetchval("SELECT poll_id FROM picks_posts") == poll_id
     # Asking again (the slot's timer runs once more after a restart) opens nothing new.

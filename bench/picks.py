@@ -99,9 +99,9 @@ async def measure(folder: Path, db_path: Path, weeks: int, guilds: int, syntheti
         print(f"club: {await populate(db, synthetic)}")
         clock = Clock(START)
         timers = TimerService(db, clock)
-        await config.set_channel(db, clock, GUILD, 9, config.ChannelKind.PICKS, 100)
-        await config.set_timezone(db, clock, GUILD, 9, "Europe/London")
-        await config.set_picks(db, clock, GUILD, 9, day=4, at="20:00", count=5)
+        await config.set_channel(db, clock, TimerService(db, clock), GUILD, 9, config.ChannelKind.PICKS, 100)
+        await config.set_timezone(db, clock, TimerService(db, clock), GUILD, 9, "Europe/London")
+        await config.set_picks(db, clock, TimerService(db, clock), GUILD, 9, day=4, at="20:00", count=5)
         slot = await picks.reschedule(db, clock, timers, GUILD)
         assert slot is not None
 

@@ -11,9 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import config, picks, schedule
+from bot.core.collections import collection_id_of
 from bot.core.errors import UserError
-from bot.core.films import list_themes, search_themes
 from bot.core.guilds import GuildSettings, get_settings
+from bot.core.recommend import recommender_for
+from bot.ui.autocomplete import theme_choice_name
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import send_ephemeral
@@ -55,9 +57,6 @@ COMMON_TIMEZONES = (
     "America/Los_Angeles",
     "Pacific/Honolulu",
 )
-SCHEDULE_SETTINGS = frozenset(
-    {"picks_channel_id", "timezone", "picks_day", "picks_time", "picks_enabled", "picks_count", "picks_themes"}
-)
 SETUP_TIMEOUT = 900.0
 
 
@@ -87,11 +86,16 @@ def discord_time(moment: datetime) -> str:
     return f"{discord.utils.format_dt(moment, 'F')} ({discord.utils.format_dt(moment, 'R')})"
 
 
-async def theme_titles(interaction: Interaction, slugs: tuple[str, ...]) -> str:
-    if not slugs:
+async def theme_titles(interaction: Interaction, settings: GuildSettings) -> str:
+    """The rotation's themes and collections by name; one gone since is named as gone (the rotation skips it)."""
+    if not settings.picks_themes:
         return "all themes, in turn"
-    titles = {theme.slug: theme.title for theme in await list_themes(interaction.client.db)}
-    return ", ".join(titles.get(slug, f"{slug} (retired)") for slug in slugs)
+    themes = await recommender_for(interaction.client.db).themes(settings.guild_id)
+    titles = {theme.slug: theme.title for theme in themes}
+    gone = {True: "a deleted collection, skipped", False: "retired, skipped"}
+    return ", ".join(
+        titles.get(slug, f"{slug} ({gone[collection_id_of(slug) is not None]})") for slug in settings.picks_themes
+    )
 
 
 async def settings_embed(interaction: Interaction, settings: GuildSettings, title: str) -> discord.Embed:
@@ -126,10 +130,11 @@ async def schedule_summary(interaction: Interaction, settings: GuildSettings) ->
         when = "no day and time yet"
     lines = [
         f"{'On' if settings.picks_enabled else 'Off'} · {when}",
-        f"{settings.picks_count} films a week from {await theme_titles(interaction, settings.picks_themes)}",
+        f"{settings.picks_count} films a week from {await theme_titles(interaction, settings)}",
         f"Watch-party poll with the picks: {'on' if settings.picks_poll else 'off'}",
     ]
-    slot = await picks.scheduled_slot(interaction.client.db, settings.guild_id) if settings.picks_scheduled else None
+    bot = interaction.client
+    slot = await picks.next_post_slot(bot.db, bot.clock, settings)
     if slot is not None:
         lines.append(f"Next post: {discord_time(slot)}")
     elif not settings.picks_enabled:
@@ -149,14 +154,11 @@ def _text(value: int | None) -> str | None:
 
 
 async def after_change(interaction: Interaction, result: config.ConfigResult) -> discord.Embed:
-    """Re-plan the weekly slot when the schedule changed, and say what changed."""
-    bot = interaction.client
-    if any(change.setting in SCHEDULE_SETTINGS for change in result.changes):
-        await picks.reschedule(bot.db, bot.clock, bot.timers, result.settings.guild_id)
+    """Say what changed, and the weekly schedule again when it changed (the core has re-planned it already)."""
     if not result.changes:
         return club_embed("Nothing changed", "That is already the setting.")
     embed = club_embed("Saved", "\n".join(change.describe() for change in result.changes))
-    if any(change.setting in SCHEDULE_SETTINGS for change in result.changes):
+    if result.schedule_changed:
         add_field(embed, "Weekly picks", await schedule_summary(interaction, result.settings))
     return embed
 
@@ -174,16 +176,20 @@ async def timezone_choices(interaction: Interaction, current: str) -> list[app_c
 
 
 async def themes_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Themes for the last comma-separated entry, keeping the ones already typed; "all" first when nothing is."""
+    """Themes and this server's collections for the last comma-separated entry, keeping the ones already typed;
+    "all" first when nothing is."""
     *done, typing = current.split(",")
     prefix = ",".join(part.strip() for part in done if part.strip())
-    themes = search_themes(await list_themes(interaction.client.db), typing, limit=24)
+    engine = recommender_for(interaction.client.db)
+    chosen = set(prefix.split(","))
+    found = await engine.search_themes(guild_id_of(interaction), typing, limit=24 + len(chosen))
+    themes = [theme for theme in found if theme.slug not in chosen]
     offer_all = not prefix and "all".startswith(typing.strip().casefold())
     choices = [app_commands.Choice(name="All themes, in turn", value="all")] if offer_all else []
     for theme in themes:
         value = f"{prefix},{theme.slug}" if prefix else theme.slug
         if len(value) <= 100:
-            name = f"{prefix.replace(',', ', ')}, {theme.title}" if prefix else f"{theme.title} ({theme.film_count})"
+            name = f"{prefix.replace(',', ', ')}, {theme.title}" if prefix else theme_choice_name(theme)
             choices.append(app_commands.Choice(name=truncate(name, 100), value=value))
     return choices[:25]
 
@@ -223,6 +229,7 @@ class Config(commands.Cog):
         result = await config.set_channel(
             self.bot.db,
             self.bot.clock,
+            self.bot.timers,
             guild_id_of(interaction),
             interaction.user.id,
             channel_kind,
@@ -241,6 +248,7 @@ class Config(commands.Cog):
         result = await config.set_role(
             self.bot.db,
             self.bot.clock,
+            self.bot.timers,
             guild_id_of(interaction),
             interaction.user.id,
             role_kind,
@@ -254,7 +262,7 @@ class Config(commands.Cog):
     async def timezone(self, interaction: Interaction, tz: str) -> None:
         await ensure_moderator(interaction)
         result = await config.set_timezone(
-            self.bot.db, self.bot.clock, guild_id_of(interaction), interaction.user.id, tz
+            self.bot.db, self.bot.clock, self.bot.timers, guild_id_of(interaction), interaction.user.id, tz
         )
         await send_ephemeral(interaction, embed=await after_change(interaction, result))
 
@@ -283,6 +291,7 @@ class Config(commands.Cog):
         result = await config.set_picks(
             self.bot.db,
             self.bot.clock,
+            self.bot.timers,
             guild_id_of(interaction),
             interaction.user.id,
             day=day,
@@ -363,8 +372,7 @@ class ResetView(OwnedView):
     async def confirm(self, interaction: Interaction, button: discord.ui.Button[ResetView]) -> None:
         del button
         bot = interaction.client
-        result = await config.reset(bot.db, bot.clock, guild_id_of(interaction), interaction.user.id)
-        await picks.reschedule(bot.db, bot.clock, bot.timers, result.settings.guild_id)
+        result = await config.reset(bot.db, bot.clock, bot.timers, guild_id_of(interaction), interaction.user.id)
         lines = [change.describe() for change in result.changes] or ["Everything was already at its default."]
         embed = club_embed("Configuration reset", chunk_lines(lines, 4000)[0])
         self.stop()
@@ -405,9 +413,6 @@ class SetupStep(OwnedView, metaclass=ABCMeta):
         return embed
 
     async def save(self, interaction: Interaction, result: config.ConfigResult) -> None:
-        bot = interaction.client
-        if any(change.setting in SCHEDULE_SETTINGS for change in result.changes):
-            await picks.reschedule(bot.db, bot.clock, bot.timers, result.settings.guild_id)
         self.saved.extend(change.describe() for change in result.changes)
         await interaction.response.edit_message(embed=await self.render(interaction), view=self)
 
@@ -435,7 +440,7 @@ class ChannelsStep(SetupStep):
         require_postable(channel)
         bot = interaction.client
         result = await config.set_channel(
-            bot.db, bot.clock, guild_id_of(interaction), interaction.user.id, kind, channel.id
+            bot.db, bot.clock, bot.timers, guild_id_of(interaction), interaction.user.id, kind, channel.id
         )
         await self.save(interaction, result)
 
@@ -513,7 +518,7 @@ class TimezoneSelect(discord.ui.Select[TimezoneStep]):
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]  # our client type
         bot = interaction.client
         result = await config.set_timezone(
-            bot.db, bot.clock, guild_id_of(interaction), interaction.user.id, self.values[0]
+            bot.db, bot.clock, bot.timers, guild_id_of(interaction), interaction.user.id, self.values[0]
         )
         for option in self.options:
             option.default = option.value == result.settings.timezone
@@ -532,7 +537,9 @@ class ScheduleStep(SetupStep):
 
     async def _save_picks(self, interaction: Interaction, **values: Any) -> None:
         bot = interaction.client
-        result = await config.set_picks(bot.db, bot.clock, guild_id_of(interaction), interaction.user.id, **values)
+        result = await config.set_picks(
+            bot.db, bot.clock, bot.timers, guild_id_of(interaction), interaction.user.id, **values
+        )
         await self.save(interaction, result)
 
     @discord.ui.select(

@@ -98,16 +98,24 @@ class Picks(commands.Cog):
     # -- the weekly slot ----------------------------------------------------------------------------------------------
 
     async def _on_slot(self, timer: Timer) -> None:
+        """Post the week (or find the post a crash left unrecorded), then open its watch-party poll if it has none.
+
+        A retry of this timer (after a failure, or at start-up after a crash) finds the week posted and only
+        completes what is missing: the poll, opened exactly once.
+        """
         guild_id, slot_at = int(timer.payload["guild_id"]), from_db(timer.payload["slot_at"])
         bot = self.bot
         decision = await picks.begin_slot(
             bot.db, bot.clock, bot.timers, guild_id, slot_at, self.grace, started_at=bot.started_at
         )
-        if decision.post is None or decision.picks is None:
+        post, content = decision.post, decision.picks
+        if post is None or content is None:
             return
-        if decision.outcome is picks.SlotOutcome.RESUME and await self._already_posted(decision.post):
-            return
-        await self._deliver(decision.post, decision.picks)
+        resumed_and_found = decision.outcome is picks.SlotOutcome.RESUME and await self._already_posted(post)
+        if decision.outcome is picks.SlotOutcome.FINISH or resumed_and_found:
+            await self._open_poll(post, content)  # the post is there; only its poll may be missing
+        else:
+            await self._deliver(post, content)
 
     def _channel(self, channel_id: int) -> discord.TextChannel:
         channel = self.bot.get_channel(channel_id)
@@ -125,14 +133,18 @@ class Picks(commands.Cog):
         )
         await picks.mark_posted(self.bot.db, self.bot.clock, post.id, message.id)
         log.info("posted weekly picks of guild %s week %s (%s)", post.guild_id, post.week_key, post.trigger)
+        await self._open_poll(post, content)
+        return message
+
+    async def _open_poll(self, post: picks.PicksPost, content: picks.Picks) -> None:
+        """The week's watch-party poll; a refusal (e.g. a film retired since) is logged, anything else raises so the
+        slot's timer tries again."""
+        bot = self.bot
+        creator = bot.user.id if bot.user else 0
         try:
-            creator = self.bot.user.id if self.bot.user else 0
-            await picks.open_watch_party_poll(
-                self.bot.db, self.bot.clock, self.bot.timers, post, content, creator_id=creator
-            )
+            await picks.open_watch_party_poll(bot.db, bot.clock, bot.timers, post, content, creator_id=creator)
         except UserError as exc:
             log.warning("could not open the watch-party poll for picks %s: %s", post.id, exc.message)
-        return message
 
     async def _already_posted(self, post: picks.PicksPost) -> bool:
         """After a crash between posting and recording it: find our post in the channel and record it instead."""

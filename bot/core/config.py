@@ -2,7 +2,9 @@
 
 Each change is a read-modify-write of the server's settings row in one transaction together with one history entry
 per setting that changed (who, when, old value -> new value), so the history never disagrees with the settings.
-Validation happens before anything is written: a bad value changes nothing.
+Validation happens before anything is written: a bad value changes nothing. A change to a setting the weekly picks
+schedule depends on (:data:`SCHEDULE_SETTINGS`) re-plans the server's next slot here, whoever made it (``/config``,
+``/setup``), so no adapter has to remember to.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from bot.core import schedule
+from bot.core import picks, schedule
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.collections import themes_for
 from bot.core.errors import UserError
-from bot.core.films import list_themes, resolve_theme
+from bot.core.films import resolve_theme
 from bot.core.guilds import GuildSettings, get_settings, settings_row
+from bot.core.timers import TimerService
 from bot.db import config as sql
 from bot.db import guilds as guilds_sql
 from bot.db.database import Database, Transaction
@@ -62,6 +66,11 @@ LABELS: dict[str, str] = {
     "picks_poll": "Watch-party poll with the picks",
 }
 
+#: The settings a server's next weekly picks slot depends on: changing one re-plans it.
+SCHEDULE_SETTINGS = frozenset(
+    {"picks_channel_id", "timezone", "picks_day", "picks_time", "picks_enabled", "picks_count", "picks_themes"}
+)
+
 #: The bot's channel permissions a post needs: the permission's attribute name -> its name in Discord's settings.
 POSTING_PERMISSIONS: dict[str, str] = {
     "view_channel": "View Channel",
@@ -99,15 +108,21 @@ class ConfigResult:
     settings: GuildSettings
     changes: list[Change]
 
+    @property
+    def schedule_changed(self) -> bool:
+        """Whether the weekly picks schedule was re-planned (and is worth showing again)."""
+        return any(change.setting in SCHEDULE_SETTINGS for change in self.changes)
 
-def stored_text(setting: str, value: Any) -> str | None:
-    """A setting's value as the history stores it."""
+
+def stored_text(setting: str, value: Any, theme_names: Mapping[str, str] | None = None) -> str | None:
+    """A setting's value as the history stores it (themes and collections by the name they had then)."""
     if value is None:
         return None
     if setting == "picks_day":
         return schedule.WEEKDAYS[int(value)]
     if setting == "picks_themes":
-        return ", ".join(value) if value else "all"
+        names = theme_names or {}
+        return ", ".join(names.get(slug, slug) for slug in value) if value else "all"
     if isinstance(value, bool):
         return "on" if value else "off"
     return str(value)
@@ -124,28 +139,42 @@ def display(setting: str, value: str | None) -> str:
     return value
 
 
-def diff(before: GuildSettings, after: GuildSettings) -> list[Change]:
+def diff(before: GuildSettings, after: GuildSettings, theme_names: Mapping[str, str] | None = None) -> list[Change]:
     changes = []
     for field in fields(GuildSettings):
         if field.name == "guild_id":
             continue
         old, new = getattr(before, field.name), getattr(after, field.name)
         if old != new:
-            changes.append(Change(field.name, stored_text(field.name, old), stored_text(field.name, new)))
+            changes.append(
+                Change(field.name, stored_text(field.name, old, theme_names), stored_text(field.name, new, theme_names))
+            )
     return changes
 
 
-async def _apply(db: Database, clock: Clock, guild_id: int, user_id: int, **values: Any) -> ConfigResult:
-    """Change some settings and record the history of what actually changed, in one transaction."""
+async def _theme_names(db: Database, guild_id: int) -> dict[str, str]:
+    """Slug -> title of every theme and collection of the server, for the history's picks themes."""
+    return {theme.slug: theme.title for theme in await themes_for(db, guild_id)}
+
+
+async def _apply(
+    db: Database, clock: Clock, timers: TimerService, guild_id: int, user_id: int, **values: Any
+) -> ConfigResult:
+    """Change some settings and record the history of what actually changed, in one transaction; then re-plan the
+    weekly picks if their schedule changed."""
     now = to_db(clock.now())
+    names = await _theme_names(db, guild_id) if "picks_themes" in values else None
     async with db.transaction() as tx:
         current = await get_settings(tx, guild_id)
         updated = replace(current, **values)
-        changes = diff(current, updated)
+        changes = diff(current, updated, names)
         if changes:
             await tx.execute(guilds_sql.SAVE_SETTINGS, settings_row(updated, now))
             await _record(tx, guild_id, user_id, now, changes)
-    return ConfigResult(updated, changes)
+    result = ConfigResult(updated, changes)
+    if result.schedule_changed:
+        await picks.reschedule(db, clock, timers, guild_id)
+    return result
 
 
 async def _record(tx: Transaction, guild_id: int, user_id: int, now: str, changes: list[Change]) -> None:
@@ -193,12 +222,13 @@ def require_postable(channel_name: str, granted: Mapping[str, bool]) -> None:
         )
 
 
-async def parse_themes(db: Database, text: str) -> tuple[str, ...]:
-    """ "all" (every theme) or a comma-separated list of theme names or slugs, each checked against the catalog."""
+async def parse_themes(db: Database, guild_id: int, text: str) -> tuple[str, ...]:
+    """ "all" (every curated theme) or a comma-separated list of themes and this server's collections, by name or
+    slug (``@<id>`` for a collection), each resolved the way /recommend resolves a theme."""
     cleaned = text.strip()
     if cleaned.casefold() in ("", "all", "*"):
         return ()
-    themes = await list_themes(db)
+    themes = await themes_for(db, guild_id)
     slugs: list[str] = []
     for part in cleaned.split(","):
         if part.strip():
@@ -214,26 +244,35 @@ async def parse_themes(db: Database, text: str) -> tuple[str, ...]:
 
 
 async def set_channel(
-    db: Database, clock: Clock, guild_id: int, user_id: int, kind: ChannelKind, channel_id: int | None
+    db: Database,
+    clock: Clock,
+    timers: TimerService,
+    guild_id: int,
+    user_id: int,
+    kind: ChannelKind,
+    channel_id: int | None,
 ) -> ConfigResult:
     """Set (or with ``None`` clear) the picks, polls or announcements channel. Check postability first."""
-    return await _apply(db, clock, guild_id, user_id, **{kind.setting: channel_id})
+    return await _apply(db, clock, timers, guild_id, user_id, **{kind.setting: channel_id})
 
 
 async def set_role(
-    db: Database, clock: Clock, guild_id: int, user_id: int, kind: RoleKind, role_id: int | None
+    db: Database, clock: Clock, timers: TimerService, guild_id: int, user_id: int, kind: RoleKind, role_id: int | None
 ) -> ConfigResult:
     """Set (or with ``None`` clear) the moderator or voter role."""
-    return await _apply(db, clock, guild_id, user_id, **{kind.setting: role_id})
+    return await _apply(db, clock, timers, guild_id, user_id, **{kind.setting: role_id})
 
 
-async def set_timezone(db: Database, clock: Clock, guild_id: int, user_id: int, text: str) -> ConfigResult:
-    return await _apply(db, clock, guild_id, user_id, timezone=schedule.resolve_timezone(text))
+async def set_timezone(
+    db: Database, clock: Clock, timers: TimerService, guild_id: int, user_id: int, text: str
+) -> ConfigResult:
+    return await _apply(db, clock, timers, guild_id, user_id, timezone=schedule.resolve_timezone(text))
 
 
 async def set_picks(
     db: Database,
     clock: Clock,
+    timers: TimerService,
     guild_id: int,
     user_id: int,
     *,
@@ -257,24 +296,27 @@ async def set_picks(
             raise UserError(f"Weekly picks hold {MIN_PICKS} to {MAX_PICKS} films.")
         values["picks_count"] = count
     if themes is not None:
-        values["picks_themes"] = await parse_themes(db, themes)
+        values["picks_themes"] = await parse_themes(db, guild_id, themes)
     if poll is not None:
         values["picks_poll"] = poll
     if enabled is not None:
         values["picks_enabled"] = enabled
-    return await _apply(db, clock, guild_id, user_id, **values)
+    return await _apply(db, clock, timers, guild_id, user_id, **values)
 
 
-async def reset(db: Database, clock: Clock, guild_id: int, user_id: int) -> ConfigResult:
-    """Back to the defaults (no channels, no roles, UTC, no schedule); the history keeps what was there."""
+async def reset(db: Database, clock: Clock, timers: TimerService, guild_id: int, user_id: int) -> ConfigResult:
+    """Back to the defaults (no channels, no roles, UTC, no schedule, so no pending weekly slot either); the history
+    keeps what was there."""
     now = to_db(clock.now())
+    names = await _theme_names(db, guild_id)
     async with db.transaction() as tx:
         current = await get_settings(tx, guild_id)
         defaults = GuildSettings(guild_id)
-        changes = diff(current, defaults)
+        changes = diff(current, defaults, names)
         await tx.execute(guilds_sql.DELETE_SETTINGS, (guild_id,))
         if changes:
             await _record(tx, guild_id, user_id, now, changes)
+    await picks.reschedule(db, clock, timers, guild_id)
     return ConfigResult(defaults, changes)
 
 

@@ -1,9 +1,12 @@
 """Weekly picks: choosing the week's films, and posting them exactly once per server and week.
 
 Choosing
-    The week's theme is the one after last post's theme in the server's rotation (the themes a moderator listed, in
-    that order, or every theme by title). A theme is passed over when fewer films than asked for are eligible; if
-    none has enough, the one with the most eligible films is used. A film is eligible when it is not retired, was not
+    The week's theme is the one after last post's theme in the server's rotation (the curated themes and server
+    collections a moderator listed, in that order, or every curated theme by title). A listed theme or collection
+    that no longer exists (retired from the catalog, or a collection deleted since) is skipped with a log line; if
+    none of them is left, every curated theme is used, so deleting a collection never stops the weekly picks. A theme
+    is passed over when fewer films than asked for are eligible; if none has enough, the one with the most eligible
+    films is used. A film is eligible when it is not retired, was not
     in this server's picks in the 12 weeks before, and the club has not watched it. Films are ranked by a score that
     favours what members rated well (the club rating of bot.core.score, as for recommendations and /club stats) and
     what is on members' watchlists (+0.5 per watchlist, up to 6); equal scores are ordered by a hash of the server,
@@ -15,7 +18,13 @@ Exactly once
     and posted does nothing; one that finds it claimed but not yet posted (a crash or failure between the two) posts
     the recorded picks, after the adapter has checked the channel for a post it made before crashing. A slot missed
     while the bot was down is caught up at start-up if it is within the grace window, and skipped with a log line
-    otherwise. ``/picks now`` claims the current week, so that week's slot then does nothing.
+    otherwise. ``/picks now`` claims the current week, so that week's slot then does nothing (beyond opening a
+    watch-party poll that failed), and the next post is the following week's (:func:`next_post_slot`).
+
+    The watch-party poll is part of the week: whether it is wanted is fixed by the claim, and the poll row and the
+    claim's note of it are written in one transaction (:func:`open_watch_party_poll`), so a slot that finds its
+    week posted opens the missing poll, and never a second one. A timer of a schedule changed since does nothing,
+    except re-plan the schedule when a crash came before the change's own re-plan.
 """
 
 from __future__ import annotations
@@ -31,15 +40,16 @@ from zoneinfo import ZoneInfo
 
 from bot.core import schedule
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.collections import list_collections, themes_for
 from bot.core.errors import UserError
-from bot.core.films import Film, Theme, get_films, list_themes, theme_film_ids
+from bot.core.films import Film, Theme, get_films, theme_film_ids
 from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
 from bot.core.reviews import RatingSummary, film_ratings
 from bot.core.score import PRIOR_STARS, club_rating
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import picks as sql
-from bot.db.database import Database
+from bot.db.database import Database, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +106,8 @@ class PicksPost:
     claimed_at: datetime
     posted_at: datetime | None
     film_ids: tuple[int, ...] = ()
+    poll_wanted: bool = False  # the server asked for a watch-party poll when the week was claimed
+    poll_id: int | None = None
 
     @property
     def posted(self) -> bool:
@@ -111,6 +123,7 @@ class SlotOutcome(enum.Enum):
     POST = "post"  # claimed just now: post it
     RESUME = "resume"  # claimed earlier but not posted (crash or failure): post it unless it is already there
     DONE = "done"  # this week is already posted (by the schedule or /picks now)
+    FINISH = "finish"  # this week is posted, but the watch-party poll it was claimed with is not open yet: open it
     LATE = "late"  # the bot was down past the grace window: skipped
     NOTHING = "nothing"  # no eligible film in any theme: skipped
     STALE = "stale"  # a timer from a schedule that was since changed
@@ -161,12 +174,31 @@ def rotate(rotation: list[Theme], last_slug: str | None) -> list[Theme]:
 
 
 async def theme_rotation(db: Database, settings: GuildSettings) -> list[Theme]:
-    """The configured themes that still exist, in the configured order; every theme by title if none is set."""
-    themes = await list_themes(db)
+    """The configured themes and collections that still exist, in the configured order; every curated theme by
+    title if none is set, or if none of those set is left."""
+    themes = await themes_for(db, settings.guild_id)
+    curated = [theme for theme in themes if not theme.is_collection]
     if not settings.picks_themes:
-        return themes
+        return curated
     by_slug = {theme.slug: theme for theme in themes}
-    return [by_slug[slug] for slug in settings.picks_themes if slug in by_slug]
+    rotation = [by_slug[slug] for slug in settings.picks_themes if slug in by_slug]
+    gone = [slug for slug in settings.picks_themes if slug not in by_slug]
+    if gone:
+        log.warning(
+            "weekly picks of guild %s skip %s: no longer a theme or collection of the server%s",
+            settings.guild_id,
+            ", ".join(gone),
+            "" if rotation else "; none of the listed ones is left, so every theme is used",
+        )
+    return rotation or curated
+
+
+async def theme_films(db: Database, guild_id: int, theme: Theme) -> list[int]:
+    """The active films of a curated theme, or of one of the server's collections."""
+    if theme.collection_id is None:
+        return await theme_film_ids(db, theme.slug)
+    found = [c for c in await list_collections(db, guild_id) if c.id == theme.collection_id]
+    return list(found[0].film_ids) if found else []
 
 
 async def recently_picked(db: Database, guild_id: int, week: str) -> set[int]:
@@ -182,7 +214,7 @@ async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | No
     excluded = await recently_picked(db, guild_id, week) | await club_watched(db, guild_id)
     best: tuple[Theme, list[int]] | None = None
     for theme in rotate(await theme_rotation(db, settings), last):
-        eligible = [film_id for film_id in await theme_film_ids(db, theme.slug) if film_id not in excluded]
+        eligible = [film_id for film_id in await theme_films(db, guild_id, theme) if film_id not in excluded]
         if len(eligible) >= settings.picks_count:
             best = (theme, eligible)
             break
@@ -223,6 +255,8 @@ def _post(r: sqlite3.Row, film_ids: tuple[int, ...] = ()) -> PicksPost:
         claimed_at=from_db(r["claimed_at"]),
         posted_at=from_db(r["posted_at"]) if r["posted_at"] else None,
         film_ids=film_ids,
+        poll_wanted=bool(r["poll_wanted"]),
+        poll_id=r["poll_id"],
     )
 
 
@@ -250,8 +284,13 @@ async def claim(
     channel_id: int,
     slot_at: datetime | None = None,
     requested_by: int | None = None,
+    poll_wanted: bool = False,
 ) -> PicksPost | None:
-    """Claim the week and record its films in one transaction; ``None`` if the week was already claimed."""
+    """Claim the week and record its films in one transaction; ``None`` if the week was already claimed.
+
+    ``poll_wanted`` fixes, with the claim, whether this week opens a watch-party poll: a retry after a crash opens
+    the one the week was claimed with, whatever the setting says by then.
+    """
     async with db.transaction() as tx:
         row = await tx.fetchone(
             sql.CLAIM,
@@ -265,6 +304,7 @@ async def claim(
                 "requested_by": requested_by,
                 "channel_id": channel_id,
                 "claimed_at": to_db(clock.now()),
+                "poll_wanted": int(poll_wanted),
             },
         )
         if row is None:
@@ -290,7 +330,7 @@ async def picks_of(db: Database, post: PicksPost) -> Picks:
     """What a claimed post shows, rebuilt from the recorded films and reasons (to post it again after a crash)."""
     rows = await db.fetchall(sql.POST_FILMS, (post.id,))
     films = await get_films(db, [row["film_id"] for row in rows])
-    themes = {theme.slug: theme for theme in await list_themes(db)}
+    themes = {theme.slug: theme for theme in await themes_for(db, post.guild_id)}
     theme = themes.get(post.theme_slug, Theme(post.theme_slug, post.theme_title, "", 0))
     picks = tuple(Pick(films[row["film_id"]], row["reason"]) for row in rows if row["film_id"] in films)
     return Picks(post.guild_id, post.week_key, theme, picks)
@@ -348,8 +388,27 @@ async def _schedule(db: Database, clock: Clock, timers: TimerService, settings: 
 
 
 async def scheduled_slot(db: Database, guild_id: int) -> datetime | None:
+    """The slot the pending timer is for (it may belong to a week already taken: see :func:`next_post_slot`)."""
     row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
     return None if row is None else from_db(row["slot_at"])
+
+
+async def next_post_slot(db: Database, clock: Clock, settings: GuildSettings) -> datetime | None:
+    """When the next weekly post will actually be made (``None`` without a schedule).
+
+    The pending timer's slot, unless its week is already taken (``/picks now`` posted it): that slot will do
+    nothing, so the next one whose week is free. ``/picks preview`` and ``/config show`` both say this one.
+    """
+    if not settings.picks_scheduled:
+        return None
+    now = clock.now()
+    slot = await scheduled_slot(db, settings.guild_id)
+    if slot is None:
+        return await next_open_slot(db, settings, now, now)
+    week = schedule.week_key(slot, schedule.zone(settings.timezone))
+    if not week_taken(await claimed_post(db, settings.guild_id, week), now):
+        return slot
+    return await next_open_slot(db, settings, slot, now)
 
 
 async def reschedule(db: Database, clock: Clock, timers: TimerService, guild_id: int) -> datetime | None:
@@ -406,13 +465,20 @@ async def begin_slot(
         return SlotDecision(SlotOutcome.OFF, settings)
     tz, day, at = _slot_rule(settings)
     if not schedule.is_slot(slot_at, tz, day, at):
-        log.info("slot %s of guild %s is from an older schedule; ignoring it", to_db(slot_at), guild_id)
+        if await scheduled_slot(db, guild_id) == slot_at:  # the change's re-plan never ran (a crash came between)
+            log.info("slot %s of guild %s is from an older schedule; re-planning", to_db(slot_at), guild_id)
+            await reschedule(db, clock, timers, guild_id)
+        else:
+            log.info("slot %s of guild %s is from an older schedule; ignoring it", to_db(slot_at), guild_id)
         return SlotDecision(SlotOutcome.STALE, settings)
     await _schedule(db, clock, timers, settings, schedule.next_slot(slot_at, tz, day, at))
     week = schedule.week_key(slot_at, tz)
     late = clock.now() - slot_at
     existing = await claimed_post(db, guild_id, week)
     if existing is not None and existing.posted:
+        if existing.poll_wanted and existing.poll_id is None:
+            log.info("weekly picks for guild %s week %s were posted without their poll; opening it", guild_id, week)
+            return SlotDecision(SlotOutcome.FINISH, settings, post=existing, picks=await picks_of(db, existing))
         log.info("weekly picks for guild %s week %s were already posted; nothing to do", guild_id, week)
         return SlotDecision(SlotOutcome.DONE, settings, post=existing)
     if late > grace:
@@ -433,7 +499,9 @@ async def begin_slot(
     missed = (started_at is not None and slot_at < started_at) or late > CATCH_UP_AFTER
     trigger = "catch-up" if missed else "schedule"
     channel_id = settings.picks_channel_id or 0  # set: picks_scheduled checked it
-    post = await claim(db, clock, picks, trigger=trigger, channel_id=channel_id, slot_at=slot_at)
+    post = await claim(
+        db, clock, picks, trigger=trigger, channel_id=channel_id, slot_at=slot_at, poll_wanted=settings.picks_poll
+    )
     if post is None:  # claimed meanwhile (e.g. /picks now at the same moment)
         return SlotDecision(SlotOutcome.DONE, settings, post=await claimed_post(db, guild_id, week))
     return SlotDecision(SlotOutcome.POST, settings, post=post, picks=picks)
@@ -454,7 +522,15 @@ async def claim_now(db: Database, clock: Clock, guild_id: int, user_id: int) -> 
     picks = await choose(db, settings, week)
     if picks is None:
         raise UserError("No film is left to pick: every theme's films were picked lately or watched by the club.")
-    post = await claim(db, clock, picks, trigger="now", channel_id=settings.picks_channel_id, requested_by=user_id)
+    post = await claim(
+        db,
+        clock,
+        picks,
+        trigger="now",
+        channel_id=settings.picks_channel_id,
+        requested_by=user_id,
+        poll_wanted=settings.picks_poll,
+    )
     if post is None:
         raise UserError(f"This week's picks ({week}) were just posted; see `/picks history`.")
     return post, picks
@@ -464,9 +540,8 @@ async def preview(db: Database, clock: Clock, guild_id: int) -> tuple[Picks | No
     """What the next post would show, and when it is due (``None`` when no schedule is set)."""
     settings = await get_settings(db, guild_id)
     tz = schedule.zone(settings.timezone)
-    slot: datetime | None = None
-    if settings.picks_scheduled:
-        slot = await scheduled_slot(db, guild_id) or await next_open_slot(db, settings, clock.now(), clock.now())
+    slot = await next_post_slot(db, clock, settings)
+    if slot is not None:
         week = schedule.week_key(slot, tz)
     else:
         week = schedule.week_key(clock.now(), tz)
@@ -483,19 +558,36 @@ WATCH_PARTY_POLL_HOURS = 48
 async def open_watch_party_poll(
     db: Database, clock: Clock, timers: TimerService, post: PicksPost, picks: Picks, *, creator_id: int
 ) -> int | None:
-    """Open the watch-party poll among a post's picks when the server asked for one (``/config picks poll:true``).
+    """Open the watch-party poll among a post's picks, exactly once, when the week was claimed with one.
 
     The poll goes to the polls channel (or the picks channel) and closes after 48 hours; the polls feature posts it.
-    Returns the poll id, or ``None`` when no poll was wanted, possible or already opened for this post.
+    The poll and the post's note of it are stored in one transaction, so calling this again (the slot's timer after
+    a failure or a crash) finds the poll already opened, makes sure its timers are armed, and returns it. Returns the
+    poll id, or ``None`` when the week was claimed without a poll or has too few films for one.
     """
     settings = await get_settings(db, post.guild_id)
-    if not settings.picks_poll or len(picks.film_ids) < 2 or await db.fetchval(sql.POLL_OF, (post.id,)):
+    if not post.poll_wanted or len(picks.film_ids) < 2:
         return None
     try:
         from bot.core import polls  # noqa: PLC0415 - the polls feature is optional to weekly picks
     except ImportError:
         log.info("weekly picks asked for a watch-party poll, but this bot has no polls feature")
         return None
+
+    opened = await db.fetchval(sql.POLL_OF, (post.id,))
+    if opened is not None:
+        poll_id = int(opened)
+        existing = await polls.get_poll(db, poll_id)
+        if existing is not None and existing.is_open:  # a crash may have come before its timers were armed
+            publish = existing.message_id is None
+            await polls.arm_timers(timers, poll_id, existing.closes_at, clock.now(), publish=publish)
+        log.info("the watch-party poll of weekly picks %s is poll %s, already opened", post.id, poll_id)
+        return poll_id
+
+    async def record(tx: Transaction, poll_id: int) -> None:
+        if await tx.execute_rowcount(sql.SET_POLL, (poll_id, post.id)) != 1:
+            raise RuntimeError(f"weekly picks {post.id} already have their watch-party poll")  # rolls this one back
+
     poll = await polls.create_poll(
         db,
         clock,
@@ -507,6 +599,6 @@ async def open_watch_party_poll(
         film_ids=picks.film_ids,
         closes_at=clock.now() + timedelta(hours=WATCH_PARTY_POLL_HOURS),
         voter_role_id=settings.voter_role_id,
+        record=record,
     )
-    await db.execute(sql.SET_POLL, (poll.id, post.id))
     return poll.id

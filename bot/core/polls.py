@@ -16,7 +16,7 @@ import asyncio
 import importlib
 import json
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -221,8 +221,12 @@ async def create_poll(
     show_counts: bool = True,
     style: Style | str = Style.BUTTONS,
     screening: ScreeningPlan | None = None,
+    record: Callable[[Transaction, int], Awaitable[None]] | None = None,
 ) -> Poll:
     """Validate and store a poll among ``film_ids`` (catalog ids, in ballot order) and arm its timers.
+
+    ``record(tx, poll_id)`` runs in the transaction that stores the poll: a feature that opens polls on its own
+    (weekly picks) notes the poll there, so a crash can never leave the poll without the note or the note without it.
 
     The poll is posted in ``channel_id`` by the polls cog (at once through the publish timer; the /poll command
     posts it directly). Raises :class:`UserError` for bad input, and then nothing is written.
@@ -278,6 +282,8 @@ async def create_poll(
     }
     async with db.transaction() as tx:
         poll_id = await sql.insert_poll(tx, values, nominated)
+        if record is not None:
+            await record(tx, poll_id)
     await arm_timers(timers, poll_id, closes_at, clock.now(), publish=True)
     return await _require(db, poll_id)
 

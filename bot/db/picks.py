@@ -4,20 +4,23 @@ from __future__ import annotations
 
 _POST_COLUMNS = """
 id, guild_id, week_key, theme_slug, theme_title, trigger, slot_at, requested_by, channel_id, message_id, claimed_at,
-posted_at
+posted_at, poll_wanted, poll_id
 """
 
 # The claim: at most one row per server and week. DO NOTHING + RETURNING gives no row when the week is taken.
 CLAIM = """
 INSERT INTO picks_posts (guild_id, week_key, theme_slug, theme_title, trigger, slot_at, requested_by, channel_id,
-                         claimed_at)
-VALUES (:guild_id, :week_key, :theme_slug, :theme_title, :trigger, :slot_at, :requested_by, :channel_id, :claimed_at)
+                         claimed_at, poll_wanted)
+VALUES (:guild_id, :week_key, :theme_slug, :theme_title, :trigger, :slot_at, :requested_by, :channel_id, :claimed_at,
+        :poll_wanted)
 ON CONFLICT (guild_id, week_key) DO NOTHING
 RETURNING id
 """
 ADD_FILM = "INSERT INTO picks_post_films (post_id, position, film_id, reason) VALUES (?, ?, ?, ?)"
 MARK_POSTED = "UPDATE picks_posts SET message_id = ?, posted_at = ? WHERE id = ? AND message_id IS NULL"
-SET_POLL = "UPDATE picks_posts SET poll_id = ? WHERE id = ? AND poll_id IS NULL"
+# Run inside the transaction that stores the poll (bot.core.polls.create_poll's ``record``): no row changed means
+# another attempt recorded a poll first, and this one is rolled back.
+SET_POLL = "UPDATE picks_posts SET poll_id = ? WHERE id = ? AND poll_id IS NULL AND poll_wanted = 1"
 POLL_OF = "SELECT poll_id FROM picks_posts WHERE id = ?"
 RELEASE = "DELETE FROM picks_posts WHERE id = ? AND message_id IS NULL"
 

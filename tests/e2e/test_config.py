@@ -148,6 +148,33 @@ async def test_picks_schedule_is_saved_and_the_next_post_announced(club: Club) -
     assert "No theme named 'krautrok'." in unknown.text
 
 
+async def test_picks_themes_offer_and_take_the_servers_collections(club: Club) -> None:
+    world = club.fake.world
+    mod = world.moderator
+    await club.discord.invoke("config channel", as_member=mod, kind="picks", channel=world.picks)
+    await club.discord.invoke("collection create", as_member=mod, name="Saturday Concerts")
+    for film in ("the-last-waltz", "gimme-shelter", "stop-making-sense"):
+        await club.discord.invoke("collection add", as_member=mod, collection="Saturday Concerts", film=film)
+
+    offered = await club.discord.autocomplete("/config picks", "themes", "saturday", member=mod)
+    key = offered[0]["value"]
+    assert offered[0] == {"name": "Saturday Concerts (server collection · 3 films)", "value": key}
+    more = await club.discord.autocomplete("/config picks", "themes", f"{key},conc", member=mod)
+    assert more and all(choice["value"].startswith(f"{key},") for choice in more)
+    saved = await club.discord.invoke(
+        "config picks", as_member=mod, day="Friday", time="20:00", themes=more[0]["value"]
+    )
+    assert "films a week from Saturday Concerts, " in saved.text
+    typed = await club.discord.invoke("config picks", as_member=mod, themes="saturday concerts")
+    assert "Picks themes: Saturday Concerts, " in typed.text and " → Saturday Concerts\n" in typed.text
+    assert "films a week from Saturday Concerts\n" in typed.text
+
+    # Deleting the collection is allowed; the rotation skips it, and /config show says so.
+    await club.discord.invoke("collection delete", as_member=mod, collection=key)
+    shown = await club.discord.invoke("config show", as_member=mod)
+    assert f"from {key} (a deleted collection, skipped)" in shown.text
+
+
 async def test_every_change_is_in_the_history(club: Club) -> None:
     world = club.fake.world
     await club.discord.invoke("config role", as_member=world.moderator, kind="voter", role=world.member_role)

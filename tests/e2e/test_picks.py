@@ -175,3 +175,75 @@ async def test_picks_now_claims_the_week_and_gives_it_back_when_discord_refuses(
     poll = await discord.wait_for_message(world.polls, timeout=10)
     assert "Watch party" in poll.text
     assert len(film_ids) == 4
+
+
+def poll_messages(discord: DiscordDriver, channel: FakeChannel) -> list[StoredMessage]:
+    return [m for m in discord.messages(channel) if "Watch party" in m.text]
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    ["INSERT ON polls", "UPDATE OF poll_id ON picks_posts"],
+    ids=["before-the-poll-is-stored", "between-storing-the-poll-and-recording-it"],
+)
+async def test_a_crash_at_the_watch_party_poll_leaves_exactly_one_poll_after_the_restart(
+    discord: DiscordDriver, bot: BotProcess, world: World, crash_at: str
+) -> None:
+    moderator = world.moderator
+    await discord.invoke("config channel", as_member=moderator, kind="picks", channel=world.picks)
+    await discord.invoke("config channel", as_member=moderator, kind="polls", channel=world.polls)
+    await discord.invoke("config picks", as_member=moderator, poll=True)
+    # The database fails at that point of opening the poll, as a crash there would stop the bot...
+    with sqlite3.connect(bot.db_path) as db:
+        db.execute(f"CREATE TRIGGER crash BEFORE {crash_at} BEGIN SELECT RAISE(ABORT, 'injected crash'); END")
+    await schedule_soon(discord, moderator, "Europe/London")
+    await discord.wait_for_message(world.picks, timeout=15)
+    await bot.wait_for_log(r"timer \d+ \(picks\.weekly [^)]*\) failed; retrying")
+    await bot.kill()  # ...and the bot dies right there (kill -9).
+    with sqlite3.connect(bot.db_path) as db:
+        db.execute("DROP TRIGGER crash")
+        # The failed slot's retry is due now rather than after its back-off (the next week's timer stays put).
+        db.execute(
+            "UPDATE timers SET due_at = ? WHERE kind = 'picks.weekly' AND done_at IS NULL AND attempts > 0",
+            (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),),
+        )
+
+    await bot.start()
+    poll = await discord.wait_for_message(world.polls, lambda m: "Watch party" in m.text, timeout=15)
+    await bot.wait_for_log(r"timer \d+ \(polls\.publish \d+\) done")  # the polls feature recorded its post
+    await bot.restart(hard=True)  # and once more: nothing is opened or posted again
+    await bot.wait_for_log("timers re-armed")
+    await settle(discord)
+    assert [m.id for m in poll_messages(discord, world.polls)] == [poll.id]
+    assert len(picks_posts(discord, world.picks)) == 1
+    with sqlite3.connect(f"file:{bot.db_path}?mode=ro", uri=True) as db:
+        polls = db.execute("SELECT id, message_id FROM polls").fetchall()
+        linked = db.execute("SELECT poll_id FROM picks_posts").fetchall()
+    assert polls == [(linked[0][0], poll.id)]
+
+
+async def test_after_picks_now_the_preview_and_config_show_name_next_weeks_post(
+    discord: DiscordDriver, bot: BotProcess, world: World
+) -> None:
+    moderator = world.moderator
+    await discord.invoke("config channel", as_member=moderator, kind="picks", channel=world.picks)
+    await discord.invoke("config timezone", as_member=moderator, tz="UTC")
+    now = datetime.now(UTC)
+    first = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    await discord.invoke("config picks", as_member=moderator, day=WEEKDAYS[first.weekday()], time=f"{first:%H:%M}")
+    # /picks now takes this week: its slot (if still to come this week) will post nothing.
+    expected = first + timedelta(days=7) if first.isocalendar()[:2] == now.isocalendar()[:2] else first
+    year, week, _day = expected.isocalendar()
+
+    posted = await discord.invoke("picks now", as_member=moderator)
+    assert "Posted this week's picks" in posted.text and "The scheduled post skips this week." in posted.text
+    [message] = picks_posts(discord, world.picks)
+
+    preview = await discord.invoke("picks preview", as_member=moderator)
+    assert f"It would be posted in <#{world.picks.id}> <t:{int(expected.timestamp())}:F>" in preview.text
+    assert preview.embed["footer"]["text"] == f"Preview · {year}-W{week:02d} · nothing was posted"
+    previewed = {field["name"] for field in preview.embed["fields"]}
+    assert previewed and not previewed & {field["name"] for field in message.embeds[0]["fields"]}
+
+    shown = await discord.invoke("config show", as_member=moderator)
+    assert f"Next post: <t:{int(expected.timestamp())}:F>" in shown.text

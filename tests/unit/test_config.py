@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import config
+from bot.core import collections, config, picks
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.guilds import GuildSettings, get_settings, is_moderator, require_moderator
+from bot.core.timers import TimerService
 from bot.db.database import Database
 
 GUILD, MAYA, OLIVIA = 10, 21, 22
@@ -35,12 +36,12 @@ async def test_a_new_server_has_defaults_and_no_schedule(db: Database) -> None:
 
 async def test_changes_are_saved_and_recorded_with_old_and_new_values(db: Database) -> None:
     clock = FixedClock()
-    first = await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.PICKS, 500)
+    first = await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.PICKS, 500)
     assert [change.describe() for change in first.changes] == ["Picks channel: not set → <#500>"]
     clock.moment += timedelta(minutes=5)
-    second = await config.set_channel(db, clock, GUILD, OLIVIA, config.ChannelKind.PICKS, 501)
+    second = await config.set_channel(db, clock, TimerService(db, clock), GUILD, OLIVIA, config.ChannelKind.PICKS, 501)
     assert second.changes == [config.Change("picks_channel_id", "500", "501")]
-    await config.set_role(db, clock, GUILD, OLIVIA, config.RoleKind.MODERATOR, 900)
+    await config.set_role(db, clock, TimerService(db, clock), GUILD, OLIVIA, config.RoleKind.MODERATOR, 900)
 
     assert (await get_settings(db, GUILD)).picks_channel_id == 501
     entries = await config.history(db, GUILD)
@@ -55,15 +56,15 @@ async def test_changes_are_saved_and_recorded_with_old_and_new_values(db: Databa
 
 async def test_setting_the_same_value_changes_nothing_and_records_nothing(db: Database) -> None:
     clock = FixedClock()
-    await config.set_timezone(db, clock, GUILD, MAYA, "Europe/London")
-    again = await config.set_timezone(db, clock, GUILD, MAYA, "europe/london")
+    await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "Europe/London")
+    again = await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "europe/london")
     assert again.changes == []
     assert len(await config.history(db, GUILD)) == 1
 
 
 async def test_unknown_timezone_suggests_and_writes_nothing(db: Database) -> None:
     with pytest.raises(UserError, match=r"Did you mean .*America/New_York"):
-        await config.set_timezone(db, FixedClock(), GUILD, MAYA, "America/New_Yrok")
+        await config.set_timezone(db, FixedClock(), TimerService(db, FixedClock()), GUILD, MAYA, "America/New_Yrok")
     assert await config.history(db, GUILD) == []
     assert (await get_settings(db, GUILD)).timezone == "UTC"
 
@@ -72,42 +73,88 @@ async def test_picks_schedule_is_validated_then_saved(db: Database, catalog_dir:
     await load_catalog(db, catalog_dir)
     clock = FixedClock()
     result = await config.set_picks(
-        db, clock, GUILD, MAYA, day=4, at="20:00", count=2, themes="On the road, live-on-stage", poll=True
+        db,
+        clock,
+        TimerService(db, clock),
+        GUILD,
+        MAYA,
+        day=4,
+        at="20:00",
+        count=2,
+        themes="On the road, live-on-stage",
+        poll=True,
     )
     settings = result.settings
     assert (settings.picks_day, settings.picks_time, settings.picks_count) == (4, "20:00", 2)
     assert settings.picks_themes == ("on-the-road", "live-on-stage")
     assert settings.picks_poll
     assert "Picks day: not set → Friday" in [change.describe() for change in result.changes]
-    assert "Picks themes: all → on-the-road, live-on-stage" in [change.describe() for change in result.changes]
+    assert "Picks themes: all → On The Road, Live On Stage" in [change.describe() for change in result.changes]
 
     with pytest.raises(UserError, match="24-hour"):
-        await config.set_picks(db, clock, GUILD, MAYA, at="25:00")
+        await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, at="25:00")
     with pytest.raises(UserError, match="2 to 10"):
-        await config.set_picks(db, clock, GUILD, MAYA, count=11)
+        await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, count=11)
     with pytest.raises(NotFoundError, match="Did you mean On The Road"):
-        await config.set_picks(db, clock, GUILD, MAYA, themes="on the rood")
+        await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, themes="on the rood")
     assert (await get_settings(db, GUILD)) == settings  # nothing changed by the refusals
 
-    back_to_all = await config.set_picks(db, clock, GUILD, MAYA, themes="all")
+    back_to_all = await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, themes="all")
     assert back_to_all.settings.picks_themes == ()
+
+
+async def test_picks_themes_take_the_servers_collections_as_recommend_does(db: Database, catalog_dir: Path) -> None:
+    await load_catalog(db, catalog_dir)
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    noir = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MAYA, name="Friday Noir")
+    by_name = await config.set_picks(db, clock, timers, GUILD, MAYA, themes="friday noir, On the road")
+    assert by_name.settings.picks_themes == (noir.theme_slug, "on-the-road")
+    assert "Picks themes: all → Friday Noir, On The Road" in [change.describe() for change in by_name.changes]
+    by_slug = await config.set_picks(db, clock, timers, GUILD, MAYA, themes=noir.theme_slug)  # what autocomplete sends
+    assert by_slug.settings.picks_themes == (noir.theme_slug,)
+    # Another server's collection is not this server's theme.
+    with pytest.raises(NotFoundError, match="No theme named 'friday noir'"):
+        await config.set_picks(db, clock, timers, GUILD + 1, MAYA, themes="friday noir")
+
+
+async def test_a_schedule_change_re_plans_the_weekly_picks_in_the_core(db: Database) -> None:
+    clock = FixedClock()  # Sunday 1 March 2026, 12:00 UTC
+    timers = TimerService(db, clock)
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, 500)
+    assert await picks.scheduled_slot(db, GUILD) is None  # no day and time yet
+    result = await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00")
+    assert result.schedule_changed
+    friday = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
+    assert friday is not None and friday.due_at == datetime(2026, 3, 6, 20, 0, tzinfo=UTC)
+
+    moved = await config.set_timezone(db, clock, timers, GUILD, MAYA, "Asia/Tokyo")
+    assert moved.schedule_changed
+    assert await picks.scheduled_slot(db, GUILD) == datetime(2026, 3, 6, 11, 0, tzinfo=UTC)  # 20:00 in Tokyo
+    pending = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
+    assert pending is not None and pending.due_at == datetime(2026, 3, 6, 11, 0, tzinfo=UTC)
+
+    assert not (await config.set_role(db, clock, timers, GUILD, MAYA, config.RoleKind.VOTER, 900)).schedule_changed
+    await config.reset(db, clock, timers, GUILD, OLIVIA)
+    assert await picks.scheduled_slot(db, GUILD) is None
+    assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is None
 
 
 async def test_a_schedule_needs_channel_day_time_and_being_on(db: Database) -> None:
     clock = FixedClock()
-    await config.set_picks(db, clock, GUILD, MAYA, day=0, at="9:00")
+    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, day=0, at="9:00")
     assert not (await get_settings(db, GUILD)).picks_scheduled
-    await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.PICKS, 500)
+    await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.PICKS, 500)
     assert (await get_settings(db, GUILD)).picks_scheduled
-    await config.set_picks(db, clock, GUILD, MAYA, enabled=False)
+    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, enabled=False)
     assert not (await get_settings(db, GUILD)).picks_scheduled
 
 
 async def test_reset_returns_to_defaults_and_keeps_the_history(db: Database) -> None:
     clock = FixedClock()
-    await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.POLLS, 700)
-    await config.set_timezone(db, clock, GUILD, MAYA, "Asia/Tokyo")
-    result = await config.reset(db, clock, GUILD, OLIVIA)
+    await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.POLLS, 700)
+    await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "Asia/Tokyo")
+    result = await config.reset(db, clock, TimerService(db, clock), GUILD, OLIVIA)
     assert result.settings == GuildSettings(GUILD)
     assert {change.describe() for change in result.changes} == {
         "Polls channel: <#700> → not set",

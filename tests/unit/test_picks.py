@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.core import config, picks, schedule
+from bot.core import collections, config, picks, schedule
 from bot.core.catalog import load_catalog
 from bot.core.errors import UserError
 from bot.core.guilds import get_settings
@@ -52,9 +53,9 @@ async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
 
 
 async def configure(db: Database, clock: FixedClock, **values: object) -> None:
-    await config.set_channel(db, clock, GUILD, MAYA, config.ChannelKind.PICKS, CHANNEL)
-    await config.set_timezone(db, clock, GUILD, MAYA, "Europe/London")
-    await config.set_picks(db, clock, GUILD, MAYA, day=4, at="20:00", **values)  # type: ignore[arg-type]
+    await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.PICKS, CHANNEL)
+    await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "Europe/London")
+    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, day=4, at="20:00", **values)  # type: ignore[arg-type]
 
 
 async def post_week(db: Database, clock: FixedClock, week: str) -> picks.Picks:
@@ -88,6 +89,41 @@ async def test_a_configured_rotation_is_followed_in_its_order(db: Database, ids:
     themes = [(await post_week(db, clock, f"2026-W{10 + n}")).theme.slug for n in range(3)]
     # gamma's two films were both picked two weeks before, so its third turn passes to alpha.
     assert themes == ["gamma", "alpha", "alpha"]
+
+
+async def make_collection(db: Database, clock: FixedClock, ids: dict[str, int], name: str, *films: str) -> str:
+    made = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MAYA, name=name)
+    for slug in films:
+        await collections.add_film(db, clock, collection=made, film_id=ids[slug], user_id=MAYA)
+    return made.theme_slug
+
+
+async def test_a_servers_collection_takes_its_turn_in_the_rotation(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    noir = await make_collection(db, clock, ids, "Friday Noir", "beta-1", "gamma-2", "alpha-6")
+    await configure(db, clock, count=2, themes="friday noir, gamma")
+    assert (await get_settings(db, GUILD)).picks_themes == (noir, "gamma")
+    first = await post_week(db, clock, "2026-W10")
+    assert (first.theme.slug, first.theme.title) == (noir, "Friday Noir")
+    assert set(slugs(first, ids)) < {"beta-1", "gamma-2", "alpha-6"}
+    assert (await post_week(db, clock, "2026-W11")).theme.slug == "gamma"
+
+
+async def test_a_deleted_collection_is_skipped_by_the_rotation_with_a_log_line(
+    db: Database, ids: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock()
+    noir = await make_collection(db, clock, ids, "Friday Noir", "beta-1", "gamma-2")
+    await configure(db, clock, count=2, themes=f"{noir}, gamma")
+    [gone] = await collections.list_collections(db, GUILD)
+    await collections.delete_collection(db, collection=gone)
+    assert (await post_week(db, clock, "2026-W10")).theme.slug == "gamma"
+    assert f"weekly picks of guild {GUILD} skip {noir}: no longer a theme or collection" in caplog.text
+    # With nothing listed left, the picks go on through every theme rather than stop.
+    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, themes="gamma")
+    await db.execute("UPDATE guild_settings SET picks_themes = ?", (f'["{noir}"]',))  # as if gamma were retired
+    assert (await post_week(db, clock, "2026-W11")).theme.slug == "alpha"
+    assert "none of the listed ones is left, so every theme is used" in caplog.text
 
 
 async def test_no_film_repeats_within_twelve_weeks_and_may_return_after(db: Database, ids: dict[str, int]) -> None:
@@ -257,10 +293,23 @@ async def test_timers_of_an_old_schedule_or_a_switched_off_one_do_nothing(db: Da
     clock.moment = SLOT
     stale = await picks.begin_slot(db, clock, timers, GUILD, SLOT - timedelta(hours=1), GRACE)
     assert stale.outcome is picks.SlotOutcome.STALE
-    await config.set_picks(db, clock, GUILD, MAYA, enabled=False)
+    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, enabled=False)
     assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.OFF
     assert await picks.reschedule(db, clock, timers, GUILD) is None
     assert await picks.scheduled_slot(db, GUILD) is None
+
+
+async def test_a_slot_whose_schedule_changed_without_a_re_plan_re_plans_it(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    # The time was changed, and the bot died before the change's re-plan: the old slot's timer is still pending.
+    await db.execute("UPDATE guild_settings SET picks_time = '21:00' WHERE guild_id = ?", (GUILD,))
+    clock.moment = SLOT
+    assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.STALE
+    assert await picks.scheduled_slot(db, GUILD) == SLOT + timedelta(hours=1)
+    pending = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
+    assert pending is not None and pending.due_at == SLOT + timedelta(hours=1)
 
 
 async def test_rescheduling_moves_the_pending_timer(db: Database, ids: dict[str, int]) -> None:
@@ -268,7 +317,7 @@ async def test_rescheduling_moves_the_pending_timer(db: Database, ids: dict[str,
     timers = TimerService(db, clock)
     await configure(db, clock, count=2)
     await picks.reschedule(db, clock, timers, GUILD)
-    await config.set_picks(db, clock, GUILD, MAYA, day=0, at="08:30")  # Mondays 08:30 London
+    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, day=0, at="08:30")  # Mondays 08:30 London
     monday = await picks.reschedule(db, clock, timers, GUILD)
     assert monday == datetime(2026, 3, 9, 8, 30, tzinfo=UTC)
     assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is None
@@ -278,7 +327,8 @@ async def test_rescheduling_moves_the_pending_timer(db: Database, ids: dict[str,
 async def test_start_up_arms_missing_timers_and_catches_up_within_grace(db: Database, ids: dict[str, int]) -> None:
     clock = FixedClock()
     timers = TimerService(db, clock)
-    await configure(db, clock, count=2)  # saved, but no timer yet (as after a restore)
+    await configure(db, clock, count=2)
+    await db.execute("DELETE FROM timers")  # saved, but no timer any more (as after a restore)
     clock.moment = SLOT + timedelta(hours=2)  # the bot comes up two hours after the slot
     assert await picks.ensure_scheduled(db, clock, timers, GRACE) == 1
     pending = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
@@ -324,3 +374,104 @@ async def test_a_claim_that_was_never_posted_stops_blocking_the_week_after_a_whi
     post, _chosen = await picks.claim_now(db, clock, GUILD, MAYA)
     assert (post.trigger, post.requested_by, post.claimed_at) == ("now", MAYA, clock.moment)
     assert [p.trigger for p in await picks.history(db, GUILD)] == ["now"]  # the dead claim is gone
+
+
+# -- the watch-party poll, exactly once -------------------------------------------------------------------------------
+
+
+async def posted_with_poll(db: Database, clock: FixedClock, timers: TimerService) -> picks.SlotDecision:
+    """This week's picks, claimed and posted by the slot, with the watch-party poll asked for."""
+    await configure(db, clock, count=3, poll=True)
+    clock.moment = SLOT
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.post is not None and decision.picks is not None
+    await picks.mark_posted(db, clock, decision.post.id, 777)
+    return decision
+
+
+async def crash_when(db: Database, table: str, when: str) -> None:
+    """A failure raised by the database at one point of opening the poll: where a crash would stop the bot."""
+    await db.execute(f"CREATE TRIGGER crash BEFORE {when} ON {table} BEGIN SELECT RAISE(ABORT, 'crash'); END")
+
+
+async def test_a_crash_right_after_the_poll_is_stored_and_the_retry_open_exactly_one_poll(
+    db: Database, ids: dict[str, int]
+) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    decision = await posted_with_poll(db, clock, timers)
+    assert decision.post is not None and decision.picks is not None
+    await crash_when(db, "picks_posts", "UPDATE OF poll_id")  # the poll row is in; recording its id fails
+    with pytest.raises(sqlite3.IntegrityError, match="crash"):
+        await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    await db.execute("DROP TRIGGER crash")
+
+    # The slot's timer runs again: the week is posted, its poll is what is left to do.
+    retry = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert retry.outcome is picks.SlotOutcome.FINISH and retry.post is not None and retry.picks is not None
+    assert retry.picks.film_ids == decision.picks.film_ids
+    poll_id = await picks.open_watch_party_poll(db, clock, timers, retry.post, retry.picks, creator_id=1)
+    assert poll_id is not None
+    assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.DONE
+    assert await db.fetchval("SELECT count(*) FROM polls") == 1
+    assert await db.fetchval("SELECT poll_id FROM picks_posts") == poll_id
+    # Asking again (the slot's timer runs once more after a restart) opens nothing new.
+    assert await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1) == poll_id
+    assert await db.fetchval("SELECT count(*) FROM polls") == 1
+
+
+async def test_a_crash_after_the_poll_is_opened_is_retried_with_the_same_poll_and_its_timers(
+    db: Database, ids: dict[str, int]
+) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    decision = await posted_with_poll(db, clock, timers)
+    assert decision.post is not None and decision.picks is not None
+    # The poll and its record are stored; arming its publish timer (the next step) fails.
+    await crash_when(db, "timers", "INSERT")
+    with pytest.raises(sqlite3.IntegrityError, match="crash"):
+        await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    await db.execute("DROP TRIGGER crash")
+
+    poll_id = await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    assert await db.fetchval("SELECT count(*) FROM polls") == 1
+    assert await db.fetchval("SELECT poll_id FROM picks_posts") == poll_id
+    assert await timers.pending("polls.publish", str(poll_id)) is not None  # it will still be posted
+    assert await timers.pending("polls.close", str(poll_id)) is not None
+
+
+async def test_the_poll_is_opened_only_for_a_post_that_asked_for_one(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=3)  # no poll
+    clock.moment = SLOT
+    decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
+    assert decision.post is not None and decision.picks is not None
+    await picks.mark_posted(db, clock, decision.post.id, 777)
+    await config.set_picks(
+        db, clock, TimerService(db, clock), GUILD, MAYA, poll=True
+    )  # switched on after the week was posted
+    assert await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1) is None
+    assert await db.fetchval("SELECT count(*) FROM polls") == 0
+
+
+async def test_after_picks_now_the_preview_and_the_next_post_are_next_weeks(db: Database, ids: dict[str, int]) -> None:
+    clock = FixedClock()
+    timers = TimerService(db, clock)
+    await configure(db, clock, count=2)
+    await picks.reschedule(db, clock, timers, GUILD)
+    post, chosen = await picks.claim_now(db, clock, GUILD, MAYA)
+    await picks.mark_posted(db, clock, post.id, 42)
+
+    next_week = SLOT + timedelta(days=7)
+    preview, slot = await picks.preview(db, clock, GUILD)
+    assert slot == next_week  # this Friday's slot posts nothing
+    assert preview is not None and preview.week_key == "2026-W11"
+    assert not set(preview.film_ids) & set(chosen.film_ids)
+    assert await picks.next_post_slot(db, clock, await get_settings(db, GUILD)) == next_week  # what /config show says
+
+    clock.moment = SLOT  # this week's slot does nothing; next week's posts exactly what was previewed
+    assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.DONE
+    clock.moment = next_week
+    decision = await picks.begin_slot(db, clock, timers, GUILD, next_week, GRACE)
+    assert decision.outcome is picks.SlotOutcome.POST and decision.picks == preview

@@ -74,7 +74,7 @@ def log_too_slow(interaction: discord.Interaction) -> None:
     """One line, no traceback: a late answer is a performance problem to notice, not a bug to debug."""
     log.warning(
         "%s answered too late: Discord had already given up on the interaction (10062 Unknown interaction, "
-        "more than 3 s after the member acted), so the member saw \"This interaction failed\"",
+        'more than 3 s after the member acted), so the member saw "This interaction failed"',
         interaction_source(interaction),
     )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,55 @@ async def test_wrong_token_ends_with_a_clear_message_and_non_zero_exit(
     assert "token" in last.lower(), last
     assert any(r.path == "/users/@me" and r.status == 401 for r in fake_discord.requests)
     assert fake_discord.gateway.identify_count == 0
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers: the TCP handshake completes in the listen backlog."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("closed", r"cannot connect to 127\.0\.0\.1:\d+ \(connection refused\)"),
+        ("unresolvable", r"the host name nonexistent\.invalid does not resolve"),
+        ("silent", r"no answer within 0\.5 s \(DISCORD_TIMEOUT\)"),
+    ],
+)
+async def test_an_unreachable_discord_at_start_up_is_one_line_and_exit_code_3(
+    launch_bot: LaunchBot, silent_port: int, bot_kind: BotKind, where: str, reason: str
+) -> None:
+    if bot_kind != "real":
+        pytest.skip("the start-up contract of the real bot")
+    host = {"closed": f"127.0.0.1:{closed_port()}", "unresolvable": "nonexistent.invalid", "silent": ""}[where]
+    host = host or f"127.0.0.1:{silent_port}"
+    api = f"http://{host}/api/v10"
+    env = {"DISCORD_API_BASE_URL": api, "DISCORD_TIMEOUT": "0.5", "LOG_LEVEL": "WARNING"}
+    bot = await launch_bot(env=env, wait_ready=False)
+    code = await bot.wait_exit(timeout=30)
+    output = [line for line in bot.output_since_launch().splitlines() if line and not line.startswith("-----")]
+    assert code == 3, output  # bot/exit_codes.py: EXIT_UNREACHABLE, documented in the README
+    assert len(output) == 1, output
+    assert output[0].startswith(f"filmclub: could not reach Discord at {api}: "), output
+    assert re.search(reason, output[0]), output
+
+
+async def test_start_up_logs_no_warning_about_voice_libraries(bot: BotProcess, bot_kind: BotKind) -> None:
+    if bot_kind != "real":
+        pytest.skip("the minimal bot keeps discord.py's defaults")
+    output = bot.output_since_launch()
+    assert "voice will NOT be supported" not in output, output
+    assert " WARNING " not in output, output
 
 
 async def test_restart_keeps_the_database(

@@ -64,3 +64,9 @@ class Settings(BaseSettings):
         default=None,
         description="Discord's REST API base URL; set only for a REST proxy (or the tests' loopback Discord).",
     )
+
+
+def environment_variables() -> tuple[str, ...]:
+    """The environment variable that sets each field of :class:`Settings` (what ``.env.example`` lists)."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    return tuple(f"{prefix}{name}".upper() for name in Settings.model_fields)

@@ -51,9 +51,44 @@ def catalog_dir(tmp_path: Path) -> Path:
     return starter_catalog(tmp_path / "catalog")
 
 
+SHARED_DATA_MISSING = f"../shared/data not found (looked in {SHARED_DATA})"
+
+
 @pytest.fixture
 def shared_data() -> Path:
-    """The public reference datasets beside the repo; tests that need them skip cleanly without them."""
+    """The public reference datasets beside the repo; tests that need them skip cleanly without them.
+
+    This fixture is the only way a test reaches ../shared/data: a test that asks for it is marked ``shared_data``
+    automatically, and a test marked ``shared_data`` without it is refused (see below)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATA}")
+        pytest.skip(SHARED_DATA_MISSING)
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``shared_data`` the marker and ``shared_data`` the fixture always go together."""
+    del config
+    unmarked_readers = []
+    for item in items:
+        uses_fixture = "shared_data" in getattr(item, "fixturenames", ())
+        if uses_fixture:
+            item.add_marker(pytest.mark.shared_data)
+        elif item.get_closest_marker("shared_data") is not None:
+            unmarked_readers.append(item.nodeid)
+    if unmarked_readers:
+        raise pytest.UsageError(
+            f"marked shared_data but not using the shared_data fixture: {', '.join(unmarked_readers)}"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests did not run for want of ../shared/data, so CI never skips them silently."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if "shared_data" in getattr(report, "keywords", {}) and isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in reasons.items():
+        terminalreporter.write_line(
+            f"{count} test{'s' if count != 1 else ''} skipped: {reason}", yellow=True, bold=True
+        )

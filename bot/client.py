@@ -27,6 +27,7 @@ from bot.db.database import Database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from bot.settings import Settings
 from bot.tree import FilmClubTree
+from bot.ui.replies import LateAutocompleteLog
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ async def run_bot(settings: Settings) -> int:
         raise ValueError("run_bot needs settings.discord_token")
     if settings.discord_api_base_url is not None:
         use_api_base_url(str(settings.discord_api_base_url))
+    logging.getLogger("discord.app_commands.tree").addFilter(LateAutocompleteLog())
     bot = FilmClubBot(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -79,6 +79,21 @@ def log_too_slow(interaction: discord.Interaction) -> None:
     )
 
 
+class LateAutocompleteLog(logging.Filter):
+    """discord.py sends autocomplete choices itself and logs a failure with its traceback, with no hook of ours in
+    between. Attached to its ``discord.app_commands.tree`` logger, this turns the one failure that is no bug, choices
+    that arrived after Discord gave up (10062), into the same one-line warning as a late command."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and is_expired(error) and record.args and isinstance(record.args, tuple):
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.msg = "autocomplete for /%s answered too late: Discord had already given up on it (10062)"
+            record.args = (record.args[0],)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 async def report_error(interaction: discord.Interaction, error: Exception) -> None:
     """Tell the member what went wrong, never leaving Discord's silent "This interaction failed".
 

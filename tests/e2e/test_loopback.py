@@ -206,6 +206,13 @@ async def test_an_interaction_discord_gave_up_on_is_one_warning_line_naming_what
         assert " WARNING " in line and "10062" in line, line
         assert [attempt.status for attempt in reply.record.attempts] == [404], "it must not try to answer again"
 
+    typing = fake_discord.command_interaction(
+        "/film", {"title": "waltz"}, member=alice, channel=fake_discord.world.general, focused="title"
+    )
+    await fake_discord.dispatch_interaction(typing)
+    line = await bot.wait_for_log(r"autocomplete for /film answered too late", timeout=10)
+    assert " WARNING " in line and "10062" in line, line
+
     fake_discord.interaction_deadline = 3.0
     assert (await discord.command("/help", member=alice)).response_type == 4  # it keeps serving
     assert all(len(reply.record.attempts) == 1 for reply in late.values())

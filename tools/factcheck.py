@@ -1,8 +1,9 @@
 """Fact-check the catalog's years, directors and runtimes against public reference data.
 
-Usage (from the repository root)::
+Usage (from the repository root, with any ``python3``: without the project's dependencies it runs itself again with
+the project's ``.venv``, or says in one line how to create it and exits 2)::
 
-    python tools/factcheck.py [--catalog data] [--shared ../shared/data] [--exceptions FILE] [--verbose]
+    python3 tools/factcheck.py [--catalog data] [--shared ../shared/data] [--exceptions FILE] [--verbose]
 
 Every catalog film is looked up by normalised title (and its ``alt_titles``) within a year either way in four
 reference sets, read from the shared data folder beside the project (documented in its README):

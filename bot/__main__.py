@@ -19,13 +19,10 @@ from bot import __version__
 from bot.core.catalog import load_catalog, read_catalog
 from bot.core.errors import CatalogInvalid
 from bot.db.database import Database
+from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import pkgutil
 import signal
 import sys
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
@@ -22,8 +24,10 @@ from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
 from bot.core.timers import TimerService
 from bot.db.database import Database
+from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from bot.settings import Settings
 from bot.tree import FilmClubTree
+from bot.ui.replies import LateAutocompleteLog
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,8 @@ class FilmClubBot(commands.Bot):
     """Opens the database, loads the catalog and every cog, and syncs commands before connecting to the gateway."""
 
     def __init__(self, settings: Settings) -> None:
+        # The bot never joins voice: discord.py's start-up warnings that PyNaCl and davey (voice) are missing are noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True  # channels, roles and the guild itself
         intents.voice_states = True  # who sits in a voice channel, for watch parties (not a privileged intent)
@@ -76,6 +82,7 @@ class FilmClubBot(commands.Bot):
         self.started_at = self.clock.now()
         self._db: Database | None = None
         self._timers: TimerService | None = None
+        self._login_deadline: asyncio.Timeout | None = None
         self.titles = TitleIndex([])
 
     @property
@@ -91,12 +98,22 @@ class FilmClubBot(commands.Bot):
             raise RuntimeError("timers are created in setup_hook; they are not available before")
         return self._timers
 
+    async def login(self, token: str) -> None:
+        """discord.py's log-in (which then runs :meth:`setup_hook`), but Discord must answer within DISCORD_TIMEOUT:
+        aiohttp alone waits five minutes on a server that accepted the connection and never answers."""
+        async with asyncio.timeout(self.settings.discord_timeout) as self._login_deadline:
+            await super().login(token)
+
     async def setup_hook(self) -> None:
-        if self.settings.discord_api_base_url is not None:
-            await self._use_gateway_of_api()
+        if self._login_deadline is not None:
+            self._login_deadline.reschedule(None)  # Discord answered; our own start-up work has no deadline
+        async with asyncio.timeout(self.settings.discord_timeout):
+            if self.settings.discord_api_base_url is not None:
+                await self._use_gateway_of_api()
         await self.open_services()
         await self.load_extensions()
-        await self._sync_commands()
+        async with asyncio.timeout(self.settings.discord_timeout):
+            await self._sync_commands()
         self.loop.create_task(self._start_timers_when_ready(), name="filmclub-start-timers")
 
     async def open_services(self) -> None:
@@ -159,12 +176,33 @@ class FilmClubBot(commands.Bot):
             log.info("database closed")
 
 
+def describe_network_failure(error: Exception, timeout: float) -> str:
+    """Why Discord could not be reached, in words an operator acts on (no traceback: nothing in our code is wrong)."""
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return f"the host name {error.host} does not resolve ({error.os_error.strerror or 'DNS failure'})"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        code = error.os_error.errno
+        reason = os.strerror(code).lower() if code else str(error.os_error)
+        return f"cannot connect to {error.host}:{error.port} ({reason})"
+    if isinstance(error, TimeoutError):
+        return f"no answer within {timeout:g} s (DISCORD_TIMEOUT)"
+    if isinstance(error, discord.DiscordServerError):
+        return f"Discord's API answered {error.status} {error.response.reason} to every attempt"
+    return str(error) or type(error).__name__
+
+
+#: Failures of the network or of Discord itself, as opposed to bugs: they end the start with one line.
+NETWORK_FAILURES = (aiohttp.ClientConnectionError, TimeoutError, discord.DiscordServerError)
+
+
 async def run_bot(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM (exit 0) or a start-up failure (one clear line, exit 1)."""
+    """Run until SIGINT/SIGTERM (exit 0) or a start-up failure (one clear line and a non-zero exit code; see
+    :mod:`bot.exit_codes`)."""
     if settings.discord_token is None:
         raise ValueError("run_bot needs settings.discord_token")
     if settings.discord_api_base_url is not None:
         use_api_base_url(str(settings.discord_api_base_url))
+    logging.getLogger("discord.app_commands.tree").addFilter(LateAutocompleteLog())
     bot = FilmClubBot(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -178,18 +216,25 @@ async def run_bot(settings: Settings) -> int:
             "developer portal into .env",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_FAILED
     except discord.PrivilegedIntentsRequired:
         print(
             "filmclub: Discord refused the gateway intents; this bot needs no privileged intents, so check "
             "the application settings",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_FAILED
+    except NETWORK_FAILURES as exc:
+        print(
+            f"filmclub: could not reach Discord at {discord.http.Route.BASE}: "
+            f"{describe_network_failure(exc, settings.discord_timeout)}; check the network (and DISCORD_API_BASE_URL)",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
     except CatalogInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"filmclub: not starting: {exc} (run `filmclub catalog check`)", file=sys.stderr)
         return 1
     log.info("stopped")
-    return 0
+    return EXIT_OK

@@ -54,7 +54,19 @@ class Settings(BaseSettings):
         ge=0,
         description="Weekly picks missed while the bot was down are posted at start-up within this many hours.",
     )
+    discord_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description="Seconds to wait for Discord to answer at start-up (log-in, command sync) before giving up.",
+    )
     discord_api_base_url: AnyHttpUrl | None = Field(
         default=None,
         description="Discord's REST API base URL; set only for a REST proxy (or the tests' loopback Discord).",
     )
+
+
+def environment_variables() -> tuple[str, ...]:
+    """The environment variable that sets each field of :class:`Settings` (what ``.env.example`` lists)."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    return tuple(f"{prefix}{name}".upper() for name in Settings.model_fields)

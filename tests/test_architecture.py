@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 from discord import app_commands
@@ -61,3 +62,19 @@ async def test_command_names_are_unique_and_described(tmp_path: Path) -> None:
     unplaced = set(bot.cogs) - set(HELP_ORDER)
     assert unplaced == set(), f"give {unplaced} a place in cogs.help.HELP_ORDER"
     await bot.close()
+
+
+#: A path built to ../shared from a test file's location (tmp_path / "shared" copies are fine).
+SHARED_PATH = re.compile(r"""(\.parent|\.parents\[\d+\])\s*/\s*["']shared["']""")
+
+
+def test_tests_reach_the_shared_data_only_through_the_fixture() -> None:
+    """The ``shared_data`` fixture marks the test and says why it skipped; a path of one's own skips silently."""
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in sorted((REPO / "tests").rglob("*.py"))
+        if path != REPO / "tests" / "conftest.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if SHARED_PATH.search(line)
+    ]
+    assert offenders == [], "use the shared_data fixture (tests/conftest.py) instead"

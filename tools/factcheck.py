@@ -1,8 +1,9 @@
 """Fact-check the catalog's years, directors and runtimes against public reference data.
 
-Usage (from the repository root)::
+Usage (from the repository root, with any ``python3``: without the project's dependencies it runs itself again with
+the project's ``.venv``, or says in one line how to create it and exits 2)::
 
-    python tools/factcheck.py [--catalog data] [--shared ../shared/data] [--exceptions FILE] [--verbose]
+    python3 tools/factcheck.py [--catalog data] [--shared ../shared/data] [--exceptions FILE] [--verbose]
 
 Every catalog film is looked up by normalised title (and its ``alt_titles``) within a year either way in four
 reference sets, read from the shared data folder beside the project (documented in its README):
@@ -41,16 +42,36 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NoReturn
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_VENV = REPO_ROOT / ".venv"
 if str(REPO_ROOT) not in sys.path:  # run as ``python tools/factcheck.py``: make ``bot`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from pydantic import ValidationError  # noqa: E402
 
-from bot.core.catalog import SERIES_KINDS, FilmEntry, catalog_files, read_catalog  # noqa: E402
-from bot.core.errors import CatalogInvalid  # noqa: E402
-from bot.core.text import fold, normalise_title  # noqa: E402
+def _run_in_the_project_environment(missing: ModuleNotFoundError) -> NoReturn:
+    """``python3 tools/factcheck.py`` from a Python without the project's dependencies (the system one): run again
+    with the project's virtual environment, or, without one, say in one line how to get it."""
+    venv_python = PROJECT_VENV / "bin" / "python"
+    if venv_python.is_file() and Path(sys.prefix).resolve() != PROJECT_VENV.resolve():
+        os.execv(venv_python, [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+    print(
+        f"factcheck: needs the project's dependencies ({missing.name} is missing): run "
+        "`python3 -m venv .venv && .venv/bin/pip install -q -e .` in the repository, then `python3 tools/factcheck.py`",
+        file=sys.stderr,
+    )
+    sys.exit(2)
+
+
+try:
+    from pydantic import ValidationError
+
+    from bot.core.catalog import SERIES_KINDS, FilmEntry, catalog_files, read_catalog
+    from bot.core.errors import CatalogInvalid
+    from bot.core.text import fold, normalise_title
+except ModuleNotFoundError as missing_dependency:
+    _run_in_the_project_environment(missing_dependency)
 
 DEFAULT_CATALOG = REPO_ROOT / "data"
 DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "data"

@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 
 from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeRole, World
-from .harness import BotKind, BotProcess, DiscordDriver, default_bot_kind
+from .harness import REPO, BotKind, BotProcess, DiscordDriver, default_bot_kind
 
 LaunchBot = Callable[..., Awaitable[BotProcess]]
 
 
 def catalog_override(tmp_path: Path) -> Path | None:
-    """FILMCLUB_E2E_CATALOG=<path> or "starter" (a small generated catalog); unset: the bot's shipped catalog."""
+    """FILMCLUB_E2E_CATALOG=<path> (relative to the repository) or "starter" (a small generated catalog); unset: the
+    bot's shipped catalog."""
     chosen = os.environ.get("FILMCLUB_E2E_CATALOG", "").strip()
     if not chosen:
         return None
@@ -31,7 +32,8 @@ def catalog_override(tmp_path: Path) -> Path | None:
 
         folder = tmp_path / "catalog"
         return folder if folder.is_dir() else starter_catalog(folder)
-    return Path(chosen)
+    path = Path(chosen).expanduser()
+    return path if path.is_absolute() else REPO / path  # each test runs in its own folder: not from the cwd
 
 
 @pytest.hookimpl(wrapper=True)

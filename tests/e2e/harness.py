@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.settings import Settings, environment_variables
+
 from .fake_discord import (
     EPHEMERAL,
     FakeChannel,
@@ -54,17 +56,18 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-# Variables of the launch contract; any inherited value is dropped so the test decides them all.
-_CONTRACT_VARS = (
-    "DISCORD_TOKEN",
-    "DISCORD_API_BASE_URL",
-    "DATABASE_PATH",
-    "DEV_GUILD_ID",
-    "SYNC_COMMANDS",
-    "LOG_LEVEL",
-    "CATALOG_PATH",
-    "GUILD_READY_TIMEOUT",
-)
+#: All a bot process inherits from the test run: what Python and the system libraries need, nothing that configures
+#: the bot. Its environment is otherwise built from scratch, every setting pinned (see BotProcess.environment).
+_INHERITED_VARS = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+
+
+def default_settings() -> dict[str, str]:
+    """Every setting that has a default, at that default: a launch then depends on nothing but the test."""
+    return {
+        name: str(field.default)
+        for name, field in zip(environment_variables(), Settings.model_fields.values(), strict=True)
+        if field.default is not None
+    }
 
 
 def real_bot_available() -> bool:
@@ -127,8 +130,10 @@ class BotProcess:
         return [sys.executable, str(PROBE_BOT if self.kind == "probe" else MINIMAL_BOT)]
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _CONTRACT_VARS}
-        env.update(
+        """The bot's whole environment: every setting pinned (the caller's environment and ``.env`` play no part),
+        then the test's own ``env=``."""
+        settings = default_settings()
+        settings.update(
             {
                 "DISCORD_TOKEN": self.token,
                 "DISCORD_API_BASE_URL": self.fake.api_base,
@@ -137,11 +142,16 @@ class BotProcess:
                 "SYNC_COMMANDS": "true",
                 "LOG_LEVEL": "INFO",
                 "GUILD_READY_TIMEOUT": "0.3",
-                "PYTHONUNBUFFERED": "1",
             }
         )
         if self.catalog is not None:
-            env["CATALOG_PATH"] = str(self.catalog)
+            settings["CATALOG_PATH"] = str(self.catalog)
+        unpinned = set(environment_variables()) - set(settings)
+        if unpinned:
+            raise RuntimeError(f"the harness does not pin {sorted(unpinned)}: give them a value in environment()")
+        env = {name: os.environ[name] for name in _INHERITED_VARS if name in os.environ}
+        env.update(settings)
+        env.update({"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO)})
         env.update(self.extra_env)
         return env
 
@@ -168,7 +178,7 @@ class BotProcess:
         self._append(f"----- launch #{self.launches}: {' '.join(self.argv)} -----")
         self._proc = await asyncio.create_subprocess_exec(
             *self.argv,
-            cwd=str(REPO),
+            cwd=str(self.workdir),  # no .env here: the settings come from environment() alone
             env=self.environment(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,

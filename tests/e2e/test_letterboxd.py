@@ -19,7 +19,6 @@ from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, module_b
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
-REAL_EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "letterboxd-export-patrickmjones"
 RATINGS = "Date,Name,Year,Letterboxd URI,Rating"
 LIST = "Date,Name,Year,Letterboxd URI"
 
@@ -192,14 +191,16 @@ async def test_exported_cells_never_run_as_spreadsheet_formulas(club: Club) -> N
     assert data.decode("utf-8").splitlines()[1].startswith('"Gimme Shelter","1970",')  # every cell quoted
 
 
-async def test_the_real_letterboxd_export_imports(club: Club) -> None:
-    if not REAL_EXPORT.is_dir():
-        pytest.skip(f"the real export is not at {REAL_EXPORT}")
+@pytest.mark.shared_data
+async def test_the_real_letterboxd_export_imports(club: Club, shared_data: Path) -> None:
+    real_export = shared_data / "letterboxd-export-patrickmjones"
+    if not real_export.is_dir():
+        pytest.skip(f"the real export is not at {real_export}")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(REAL_EXPORT.rglob("*")):
+        for path in sorted(real_export.rglob("*")):
             if path.is_file():
-                archive.write(path, path.relative_to(REAL_EXPORT).as_posix())
+                archive.write(path, path.relative_to(real_export).as_posix())
     carol = club.fake.world.carol
     reply = await run(club, "letterboxd import", carol, file=Upload("letterboxd-patrickmjones.zip", buffer.getvalue()))
     message = reply.message

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,6 +78,55 @@ async def test_wrong_token_ends_with_a_clear_message_and_non_zero_exit(
     assert fake_discord.gateway.identify_count == 0
 
 
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers: the TCP handshake completes in the listen backlog."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("closed", r"cannot connect to 127\.0\.0\.1:\d+ \(connection refused\)"),
+        ("unresolvable", r"the host name nonexistent\.invalid does not resolve"),
+        ("silent", r"no answer within 0\.5 s \(DISCORD_TIMEOUT\)"),
+    ],
+)
+async def test_an_unreachable_discord_at_start_up_is_one_line_and_exit_code_3(
+    launch_bot: LaunchBot, silent_port: int, bot_kind: BotKind, where: str, reason: str
+) -> None:
+    if bot_kind != "real":
+        pytest.skip("the start-up contract of the real bot")
+    host = {"closed": f"127.0.0.1:{closed_port()}", "unresolvable": "nonexistent.invalid", "silent": ""}[where]
+    host = host or f"127.0.0.1:{silent_port}"
+    api = f"http://{host}/api/v10"
+    env = {"DISCORD_API_BASE_URL": api, "DISCORD_TIMEOUT": "0.5", "LOG_LEVEL": "WARNING"}
+    bot = await launch_bot(env=env, wait_ready=False)
+    code = await bot.wait_exit(timeout=30)
+    output = [line for line in bot.output_since_launch().splitlines() if line and not line.startswith("-----")]
+    assert code == 3, output  # bot/exit_codes.py: EXIT_UNREACHABLE, documented in the README
+    assert len(output) == 1, output
+    assert output[0].startswith(f"filmclub: could not reach Discord at {api}: "), output
+    assert re.search(reason, output[0]), output
+
+
+async def test_start_up_logs_no_warning_about_voice_libraries(bot: BotProcess, bot_kind: BotKind) -> None:
+    if bot_kind != "real":
+        pytest.skip("the minimal bot keeps discord.py's defaults")
+    output = bot.output_since_launch()
+    assert "voice will NOT be supported" not in output, output
+    assert not [line for line in output.splitlines() if " WARNING  discord.client:" in line], output
+
+
 async def test_restart_keeps_the_database(
     discord: DiscordDriver, bot: BotProcess, fake_discord: FakeDiscord, probe: str
 ) -> None:
@@ -121,12 +173,52 @@ async def test_server_error_is_retried_then_logged_and_the_bot_keeps_serving(
     fault = discord.inject(CALLBACK, status=500, times=2)
     lost = await discord.command(probe, wait="none")
     await discord.wait_until(lambda: lost.record in fake_discord.late_callbacks, timeout=10, what="the late callback")
-    await bot.wait_for_log(r"\bERROR\b", timeout=10)
+    # The real bot says what was too slow in one line; discord.py's default (the minimal bot) logs an error.
+    await bot.wait_for_log(r"WARNING .*/help answered too late" if probe == "/help" else r"\bERROR\b", timeout=10)
     assert lost.response_type is None
 
     # ...and keeps serving.
     assert (await discord.command(probe)).response_type == 4
     assert bot.running
+
+
+async def test_an_interaction_discord_gave_up_on_is_one_warning_line_naming_what_was_slow(
+    discord: DiscordDriver, bot: BotProcess, fake_discord: FakeDiscord, bot_kind: BotKind, alice: FakeMember
+) -> None:
+    if bot_kind != "real":
+        pytest.skip("the warning belongs to the real bot")
+    listing = await discord.command("/theme list", member=alice)
+    next_page = next(b for row in listing.components for b in row["components"] if b.get("label") == "Next ▶")
+    form = await discord.command("/review add", member=alice, options={"film": "the-last-waltz", "rating": 4.5})
+    assert form.response_type == 9, form.text
+
+    # From here every first answer reaches Discord after its deadline: it answers 404 "Unknown interaction" (10062).
+    fake_discord.interaction_deadline = 0.0
+    late = {
+        "/help": await discord.command("/help", member=alice, wait="none"),
+        f"component {next_page['custom_id']}": await listing.click("Next ▶", member=alice, wait="none"),
+        f"form {form.modal['custom_id']}": await discord.submit_modal(
+            form, {"review:rating": "9", "review:body": "", "review:spoiler": "no"}, member=alice, wait="none"
+        ),
+    }
+    for source, reply in late.items():
+        line = await bot.wait_for_log(rf"{re.escape(source)} answered too late", timeout=10)
+        assert " WARNING " in line and "10062" in line, line
+        assert [attempt.status for attempt in reply.record.attempts] == [404], "it must not try to answer again"
+
+    typing = fake_discord.command_interaction(
+        "/film", {"title": "waltz"}, member=alice, channel=fake_discord.world.general, focused="title"
+    )
+    await fake_discord.dispatch_interaction(typing)
+    line = await bot.wait_for_log(r"autocomplete for /film answered too late", timeout=10)
+    assert " WARNING " in line and "10062" in line, line
+
+    fake_discord.interaction_deadline = 3.0
+    assert (await discord.command("/help", member=alice)).response_type == 4  # it keeps serving
+    assert all(len(reply.record.attempts) == 1 for reply in late.values())
+    output = bot.output_since_launch()
+    assert "Traceback" not in output, output
+    assert " ERROR " not in output, output
 
 
 async def test_gateway_resume_replays_missed_dispatches(

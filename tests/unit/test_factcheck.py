@@ -20,8 +20,6 @@ if str(REPO_ROOT) not in sys.path:
 from bot.core.catalog import read_catalog  # noqa: E402
 from tools import factcheck  # noqa: E402
 
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-
 TMDB_HEADER = [
     "popularity",
     "original_title",
@@ -522,9 +520,9 @@ def test_cli_invalid_catalog_checks_valid_films_and_exits_2(
 
 
 @pytest.mark.shared_data
-def test_core_films_against_real_shared_data(tmp_path: Path) -> None:
-    if not (SHARED_DATA / factcheck.TMDB_FILE).exists():
-        pytest.skip(f"{SHARED_DATA} not found")
+def test_core_films_against_real_shared_data(tmp_path: Path, shared_data: Path) -> None:
+    if not (shared_data / factcheck.TMDB_FILE).exists():
+        pytest.skip(f"{shared_data / factcheck.TMDB_FILE} not found")
     catalog = write_catalog(
         tmp_path / "data",
         film_block("dont-look-back", "Dont Look Back", 1967, ["D. A. Pennebaker"], 96),
@@ -543,7 +541,7 @@ def test_core_films_against_real_shared_data(tmp_path: Path) -> None:
         ),
     )
     loaded = read_catalog(catalog)
-    reference = factcheck.load_reference(SHARED_DATA)
+    reference = factcheck.load_reference(shared_data)
     report = factcheck.check_catalog(loaded.films, loaded.film_files, reference)
     by_id = {result.film.id: result for result in report.results}
 

@@ -1,0 +1,76 @@
+"""The tests depend on nothing of the caller's: not the developer's ``.env``, not setting variables in the shell."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SHIPPED_CATALOG, environment_variables
+from tests.conftest import REPO
+from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.harness import BotProcess
+
+#: A value for every setting that would break the tests if it reached them.
+HOSTILE = {
+    "DISCORD_TOKEN": "hostile-token",
+    "DATABASE_PATH": "/nonexistent/hostile.db",
+    "CATALOG_PATH": "/nonexistent/hostile-catalog",
+    "DEV_GUILD_ID": "1",
+    "SYNC_COMMANDS": "false",
+    "GUILD_READY_TIMEOUT": "59",
+    "LOG_LEVEL": "CRITICAL",
+    "PICKS_GRACE_HOURS": "0",
+    "DISCORD_TIMEOUT": "0.001",
+    "DISCORD_API_BASE_URL": "http://127.0.0.1:9/hostile",
+}
+
+
+def test_every_setting_has_a_hostile_value() -> None:
+    assert set(HOSTILE) == set(environment_variables())
+
+
+def test_the_bot_process_environment_pins_every_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name, value in HOSTILE.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PYTHONPATH", "/nonexistent/hostile")
+    monkeypatch.setenv("SOMETHING_FROM_THE_CALLERS_SHELL", "hostile")
+    fake = FakeDiscord()
+    bot = BotProcess(fake, tmp_path, kind="real")
+
+    env = bot.environment()
+
+    assert set(environment_variables()) <= set(env)
+    leaked = {name: env[name] for name in HOSTILE if env[name] == HOSTILE[name]}
+    assert leaked == {}
+    assert env["PICKS_GRACE_HOURS"] == "24.0"  # the bot's default, whatever the caller's shell says
+    assert env["CATALOG_PATH"] == str(SHIPPED_CATALOG)
+    assert env["DATABASE_PATH"] == str(tmp_path / "club.db")
+    assert env["PYTHONPATH"] == str(REPO)
+    assert "SOMETHING_FROM_THE_CALLERS_SHELL" not in env  # built from scratch, not from a copy of os.environ
+
+
+def test_a_test_session_ignores_the_callers_dotenv_and_setting_variables(tmp_path: Path) -> None:
+    """A pytest run from a folder whose ``.env`` and shell set every setting to something hostile still passes tests
+    that build Settings() (the architecture test loads the catalog; the settings test checks the defaults)."""
+    (tmp_path / ".env").write_text("".join(f"{name}={value}\n" for name, value in HOSTILE.items()))
+    env = {**os.environ, **HOSTILE, "PYTHONPATH": str(REPO)}
+    selected = [
+        f"{REPO}/tests/test_architecture.py::test_command_names_are_unique_and_described",
+        f"{REPO}/tests/unit/test_settings.py::test_defaults_and_environment",
+    ]
+    pytest = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [*pytest, "-c", f"{REPO}/pyproject.toml", "--rootdir", str(REPO), *selected],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "2 passed" in result.stdout, result.stdout[-3000:]

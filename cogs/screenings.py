@@ -11,10 +11,10 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import discord
-from discord import app_commands
+from discord import EventStatus, app_commands
 from discord.ext import commands
 from discord.utils import TimestampStyle
 
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["FilmClubBot"]
+
+#: Event times Discord reports this close to ours are the same time (Discord keeps milliseconds; we keep microseconds).
+TOLERANCE = timedelta(seconds=1)
 
 #: Discord accepts at most 100 users in allowed_mentions; keep each reminder well under that and under 2000 chars.
 MENTIONS_PER_MESSAGE = 80
@@ -88,6 +91,32 @@ def screening_embed(screening: Screening, film: Film | None, *, title: str) -> d
     return embed
 
 
+def event_options(guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None) -> dict[str, Any]:
+    """The arguments of ``Guild.create_scheduled_event`` for a screening."""
+    options: dict[str, Any] = {
+        "name": truncate(film.label, 100),
+        "description": screenings.event_description(film, poll_title=poll_title),
+        "start_time": screening.starts_at,
+        "end_time": screening.ends_at,
+        "privacy_level": discord.PrivacyLevel.guild_only,
+    }
+    if screening.channel_id is not None:
+        channel = guild.get_channel(screening.channel_id)
+        if isinstance(channel, discord.StageChannel):
+            options.update(entity_type=discord.EntityType.stage_instance, channel=channel)
+        else:
+            options.update(
+                entity_type=discord.EntityType.voice, channel=channel or discord.Object(screening.channel_id)
+            )
+    else:
+        options.update(entity_type=discord.EntityType.external, location=screening.location)
+    return options
+
+
+class ScreeningNotScheduled(UserError):
+    """The screening could not be set up; nothing of it was kept, and the message says why."""
+
+
 class Screenings(
     commands.GroupCog, group_name="screening", group_description="Screenings: scheduled watch parties for a film."
 ):
@@ -101,12 +130,20 @@ class Screenings(
     async def cog_load(self) -> None:
         self.bot.timers.register(screenings.EVENT_TIMER, self._on_event_timer)
         self.bot.timers.register(screenings.REMIND_TIMER, self._on_remind_timer)
+        self.bot.timers.register(screenings.START_TIMER, self._on_start_timer)
         self.bot.timers.register(screenings.AFTER_TIMER, self._on_after_timer)
+        rearmed = await screenings.rearm_screenings(self.bot.db, self.bot.clock, self.bot.timers)
+        if rearmed:
+            log.warning("re-armed %d screening timer(s) that were missing", rearmed)
 
     # -- the scheduled event ----------------------------------------------------------------------------------------
 
     async def create_event(self, screening_id: int) -> Screening:
-        """Create the Discord scheduled event and announce it (once; a re-run finds the event and stops)."""
+        """Create the Discord scheduled event, arm its timers and announce it: all of it, or none of it.
+
+        Raises :class:`ScreeningNotScheduled` (a :class:`UserError` with the reason) when the screening cannot be
+        set up; the reason is also posted in the announcement channel. A re-run finds the event and stops.
+        """
         async with self._locks[screening_id]:
             screening = await screenings.require_screening(self.bot.db, screening_id)
             if screening.status is not ScreeningStatus.PLANNED or screening.event_id:
@@ -117,43 +154,36 @@ class Screenings(
                 await screenings.mark_failed(self.bot.db, screening.id)
                 log.warning("screening %s: film or server is gone; not scheduled", screening.id)
                 return screening
+            try:
+                screenings.steps(screening, self.bot.clock.now())  # refused before the event is created
+            except UserError as exc:
+                await self._not_scheduled(screening, film, exc.message)
             poll_title = None
             if screening.poll_id is not None:
                 poll = await polls_core.get_poll(self.bot.db, screening.poll_id)
                 poll_title = poll.title if poll is not None else None
-            options: dict[str, Any] = {
-                "name": truncate(film.label, 100),
-                "description": screenings.event_description(film, poll_title=poll_title),
-                "start_time": screening.starts_at,
-                "end_time": screening.ends_at,
-                "privacy_level": discord.PrivacyLevel.guild_only,
-            }
-            if screening.channel_id is not None:
-                channel = guild.get_channel(screening.channel_id)
-                if isinstance(channel, discord.StageChannel):
-                    options.update(entity_type=discord.EntityType.stage_instance, channel=channel)
-                else:
-                    options.update(
-                        entity_type=discord.EntityType.voice, channel=channel or discord.Object(screening.channel_id)
-                    )
-            else:
-                options.update(entity_type=discord.EntityType.external, location=screening.location)
             try:
-                event = await guild.create_scheduled_event(**options)
+                event = await guild.create_scheduled_event(**event_options(guild, screening, film, poll_title))
             except discord.HTTPException as exc:
                 if exc.status >= 500:
                     raise  # Discord hiccup: the timer tries again
-                await screenings.mark_failed(self.bot.db, screening.id)
                 log.warning("screening %s: Discord refused the event: %s", screening.id, exc)
-                await self._post(
-                    screening.announce_channel_id,
-                    content=f"⚠️ I couldn't create the screening event for **{film.label}**: {exc.text or exc.status}. "
-                    "I need the Create Events and Manage Events permissions.",
+                await self._not_scheduled(
+                    screening,
+                    film,
+                    f"Discord refused the event ({exc.text or exc.status}); I need the Create Events and Manage "
+                    "Events permissions",
                 )
-                return screening
-            screening = await screenings.attach_event(
-                self.bot.db, self.bot.clock, self.bot.timers, screening.id, event.id
-            )
+            try:
+                screening = await screenings.attach_event(
+                    self.bot.db, self.bot.clock, self.bot.timers, screening.id, event.id
+                )
+            except Exception as exc:
+                # The timers could not all be armed: the event must not stay behind without them.
+                log.exception("screening %s: arming its timers failed; deleting event %s", screening.id, event.id)
+                await self._delete_event(event)
+                reason = exc.message if isinstance(exc, UserError) else "I couldn't save its reminder and timers"
+                await self._not_scheduled(screening, film, reason)
             url = event_url(screening.guild_id, event.id)
             embed = screening_embed(screening, film, title=f"🎟️ Screening: {film.label}")
             await self._post(
@@ -165,25 +195,100 @@ class Screenings(
             log.info("screening %s: event %s created", screening.id, event.id)
             return screening
 
+    async def _not_scheduled(self, screening: Screening, film: Film, reason: str) -> NoReturn:
+        """Nothing of the screening stays: it is marked failed, its timers cancelled, the channel told why."""
+        await screenings.abandon(self.bot.db, self.bot.timers, screening.id)
+        message = f"I couldn't schedule the screening of **{film.label}**: {reason.rstrip('.')}. Nothing was created."
+        try:
+            await self._post(screening.announce_channel_id, content=f"⚠️ {message}")
+        except discord.HTTPException:
+            log.warning("screening %s: could not post why it was not scheduled", screening.id, exc_info=True)
+        raise ScreeningNotScheduled(message)
+
+    async def _delete_event(self, event: discord.ScheduledEvent) -> None:
+        try:
+            await event.delete()
+        except discord.NotFound:
+            pass
+        except discord.HTTPException:
+            log.warning("could not delete event %s", event.id, exc_info=True)
+
     async def _post(self, channel_id: int, **kwargs: Any) -> discord.Message:
         channel = self.bot.get_partial_messageable(channel_id)
         return await channel.send(**kwargs)
 
     async def _on_event_timer(self, timer: Timer) -> None:
-        await self.create_event(int(timer.payload["screening_id"]))
+        try:
+            await self.create_event(int(timer.payload["screening_id"]))
+        except ScreeningNotScheduled as exc:
+            log.info("screening %s not scheduled: %s", timer.payload["screening_id"], exc.message)
 
-    # -- the reminder -----------------------------------------------------------------------------------------------
+    # -- the event as it is in Discord --------------------------------------------------------------------------------
 
-    async def _interested(self, screening: Screening) -> list[int] | None:
-        """The ids of the members interested in the event; None if the event is gone."""
+    async def _fetch_event(self, screening: Screening) -> discord.ScheduledEvent | None:
+        """The screening's Discord event as it is now; None if it was deleted (or the server is gone)."""
         guild = self.bot.get_guild(screening.guild_id)
         if guild is None or screening.event_id is None:
             return None
         try:
-            event = await guild.fetch_scheduled_event(screening.event_id)
-            return [user.id async for user in event.users(limit=None)]
+            return await guild.fetch_scheduled_event(screening.event_id)
         except discord.NotFound:
             return None
+
+    async def _follow(self, screening: Screening, event: discord.ScheduledEvent | None) -> bool:
+        """Follow what a moderator did to the event in Discord; True if the step due now should still run.
+
+        Deleted or cancelled before it started: the screening is cancelled. Moved: the screening moves with it and
+        its steps are re-armed for the new times (the step due now runs then instead).
+        """
+        if event is None or event.status is EventStatus.cancelled:
+            if screening.started_at is not None and event is None:
+                return True  # deleted after it started: it still happened
+            await screenings.cancel_screening(self.bot.db, self.bot.timers, screening.id)
+            log.info("screening %s: its event was deleted or cancelled in Discord; cancelled", screening.id)
+            return False
+        starts_at = event.start_time
+        ends_at = event.end_time or starts_at + (screening.ends_at - screening.starts_at)
+        moved = abs(starts_at - screening.starts_at) > TOLERANCE or abs(ends_at - screening.ends_at) > TOLERANCE
+        if moved and event.status in (EventStatus.scheduled, EventStatus.active):
+            await screenings.move_screening(
+                self.bot.db, self.bot.clock, self.bot.timers, screening.id, starts_at, ends_at
+            )
+            log.info("screening %s: its event was moved in Discord to %s", screening.id, starts_at)
+            return False
+        return True
+
+    async def _set_status(self, screening: Screening, event: discord.ScheduledEvent, status: EventStatus) -> None:
+        """Move the event to ``status`` (active, or completed through active), unless it is there already."""
+        try:
+            if event.status is EventStatus.scheduled:
+                event = await event.start()
+            if status is EventStatus.completed and event.status is EventStatus.active:
+                await event.end()
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise  # Discord hiccup: the timer tries again
+            log.warning("screening %s: could not set event %s to %s: %s", screening.id, event.id, status.name, exc)
+
+    # -- the start ----------------------------------------------------------------------------------------------------
+
+    async def start(self, screening_id: int) -> None:
+        """At the start time: the event goes live in members' clients (once; a moderator may have started it)."""
+        async with self._locks[screening_id]:
+            screening = await screenings.get_screening(self.bot.db, screening_id)
+            if screening is None or screening.status is not ScreeningStatus.SCHEDULED or screening.started_at:
+                return
+            event = await self._fetch_event(screening)
+            if not await self._follow(screening, event) or event is None:
+                return
+            await self._set_status(screening, event, EventStatus.active)
+            await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
+            log.info("screening %s: event %s started", screening.id, event.id)
+
+    async def _on_start_timer(self, timer: Timer) -> None:
+        await self.start(int(timer.payload["screening_id"]))
+
+    # -- the reminder -----------------------------------------------------------------------------------------------
 
     async def remind(self, screening_id: int) -> None:
         async with self._locks[screening_id]:
@@ -192,11 +297,13 @@ class Screenings(
                 return
             film = await get_film(self.bot.db, screening.film_id)
             label = film.label if film is not None else f"film #{screening.film_id}"
-            interested = await self._interested(screening)
-            if interested is None:
-                await screenings.cancel_screening(self.bot.db, self.bot.timers, screening.id)
-                log.info("screening %s: its event was deleted; cancelled", screening.id)
+            event = await self._fetch_event(screening)
+            if not await self._follow(screening, event) or event is None:
                 return
+            try:
+                interested = [user.id async for user in event.users(limit=None)]
+            except discord.NotFound:
+                interested = []
             starts = f"{ts(screening.starts_at, 'R')} ({ts(screening.starts_at, 't')})"
             text = f"⏰ **{label}** starts {starts} in {where(screening)}."
             url = event_url(screening.guild_id, screening.event_id or 0)
@@ -226,6 +333,12 @@ class Screenings(
             screening = await screenings.get_screening(self.bot.db, screening_id)
             if screening is None or screening.status is not ScreeningStatus.SCHEDULED:
                 return
+            event = await self._fetch_event(screening)
+            if not await self._follow(screening, event):
+                return
+            if event is not None:
+                await self._set_status(screening, event, EventStatus.completed)
+                await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
             film = await get_film(self.bot.db, screening.film_id)
             if film is not None:
                 embed = club_embed(
@@ -293,10 +406,23 @@ class Screenings(
             now=now,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        screening = await self.create_event(screening.id)
+        try:
+            # A refusal (ScreeningNotScheduled) reaches the moderator through the tree's error reply.
+            screening = await self.create_event(screening.id)
+        except discord.HTTPException as exc:
+            if exc.status < 500:
+                raise
+            # Discord had a hiccup: the event timer stays armed and tries again shortly.
+            log.warning("screening %s: creating the event failed; the timer retries", screening.id, exc_info=True)
+            await send_ephemeral(
+                interaction,
+                f"⏳ Screening #{screening.id}: Discord didn't answer, so I'll create the event in a moment and "
+                f"announce it in <#{screening.announce_channel_id}>.",
+            )
+            return
         await self.bot.timers.cancel(screenings.EVENT_TIMER, str(screening.id))
         if screening.status is not ScreeningStatus.SCHEDULED or screening.event_id is None:
-            await send_ephemeral(interaction, "⚠️ Discord refused the event; see the message in the channel.")
+            await send_ephemeral(interaction, "⚠️ The film or the server is gone; nothing was scheduled.")
             return
         await send_ephemeral(
             interaction,
@@ -329,11 +455,13 @@ class Screenings(
         target = await screenings.guild_screening(self.bot.db, settings.guild_id, screening)
         if not await screenings.cancel_screening(self.bot.db, self.bot.timers, target.id):
             raise UserError(f"Screening #{target.id} is already {target.status.value}.")
-        guild = self.bot.get_guild(target.guild_id)
-        if guild is not None and target.event_id is not None:
+        event = await self._fetch_event(target)
+        if event is not None:
             try:
-                event = await guild.fetch_scheduled_event(target.event_id)
-                await event.cancel()
+                if event.status is EventStatus.scheduled:
+                    await event.cancel()
+                elif event.status is EventStatus.active:
+                    await event.end()  # a running event can only be ended
             except discord.HTTPException:
                 log.warning("could not cancel the event of screening %s", target.id, exc_info=True)
         await send_ephemeral(interaction, f"🚫 Screening #{target.id} is cancelled.")

@@ -246,6 +246,17 @@ class Screenings(
                 return True  # deleted after it started: it still happened
             await screenings.cancel_screening(self.bot.db, self.bot.timers, screening.id)
             log.info("screening %s: its event was deleted or cancelled in Discord; cancelled", screening.id)
+            film = await get_film(self.bot.db, screening.film_id)
+            label = film.label if film is not None else f"film #{screening.film_id}"
+            how = "deleted" if event is None else "cancelled"
+            try:
+                await self._post(
+                    screening.announce_channel_id,
+                    content=f"🚫 The screening of **{label}** {ts(screening.starts_at, 'f')} is off: its event was "
+                    f"{how} in Discord.",
+                )
+            except discord.HTTPException:
+                log.warning("screening %s: could not post that it is off", screening.id, exc_info=True)
             return False
         starts_at = event.start_time
         ends_at = event.end_time or starts_at + (screening.ends_at - screening.starts_at)
@@ -272,11 +283,11 @@ class Screenings(
 
     # -- the start ----------------------------------------------------------------------------------------------------
 
-    async def start(self, screening_id: int) -> None:
+    async def start(self, screening_id: int, key: str) -> None:
         """At the start time: the event goes live in members' clients (once; a moderator may have started it)."""
         async with self._locks[screening_id]:
             screening = await screenings.get_screening(self.bot.db, screening_id)
-            if screening is None or screening.status is not ScreeningStatus.SCHEDULED or screening.started_at:
+            if screening is None or not screenings.is_current(screening, key) or screening.started_at:
                 return
             event = await self._fetch_event(screening)
             if not await self._follow(screening, event) or event is None:
@@ -286,14 +297,14 @@ class Screenings(
             log.info("screening %s: event %s started", screening.id, event.id)
 
     async def _on_start_timer(self, timer: Timer) -> None:
-        await self.start(int(timer.payload["screening_id"]))
+        await self.start(int(timer.payload["screening_id"]), timer.key)
 
     # -- the reminder -----------------------------------------------------------------------------------------------
 
-    async def remind(self, screening_id: int) -> None:
+    async def remind(self, screening_id: int, key: str) -> None:
         async with self._locks[screening_id]:
             screening = await screenings.get_screening(self.bot.db, screening_id)
-            if screening is None or screening.status is not ScreeningStatus.SCHEDULED or screening.reminded_at:
+            if screening is None or not screenings.is_current(screening, key) or screening.reminded_at:
                 return
             film = await get_film(self.bot.db, screening.film_id)
             label = film.label if film is not None else f"film #{screening.film_id}"
@@ -324,14 +335,14 @@ class Screenings(
             log.info("screening %s: reminded %d member(s)", screening.id, len(interested))
 
     async def _on_remind_timer(self, timer: Timer) -> None:
-        await self.remind(int(timer.payload["screening_id"]))
+        await self.remind(int(timer.payload["screening_id"]), timer.key)
 
     # -- after the screening ------------------------------------------------------------------------------------------
 
-    async def after(self, screening_id: int) -> None:
+    async def after(self, screening_id: int, key: str) -> None:
         async with self._locks[screening_id]:
             screening = await screenings.get_screening(self.bot.db, screening_id)
-            if screening is None or screening.status is not ScreeningStatus.SCHEDULED:
+            if screening is None or not screenings.is_current(screening, key):
                 return
             event = await self._fetch_event(screening)
             if not await self._follow(screening, event):
@@ -352,7 +363,7 @@ class Screenings(
             log.info("screening %s: done; the club has watched film %s", screening.id, screening.film_id)
 
     async def _on_after_timer(self, timer: Timer) -> None:
-        await self.after(int(timer.payload["screening_id"]))
+        await self.after(int(timer.payload["screening_id"]), timer.key)
 
     # -- commands ---------------------------------------------------------------------------------------------------
 

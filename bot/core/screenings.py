@@ -254,6 +254,12 @@ def step_key(screening: Screening) -> str:
     return f"{screening.id}@{to_db(screening.starts_at)}/{to_db(screening.ends_at)}"
 
 
+def is_current(screening: Screening, key: str) -> bool:
+    """Whether a step timer with ``key`` is one the scheduled screening still runs: not one armed for times the
+    event has since been moved from (it may already be running when the move cancels it)."""
+    return screening.status is ScreeningStatus.SCHEDULED and key in (step_key(screening), str(screening.id))
+
+
 def steps(screening: Screening, now: datetime) -> list[tuple[str, datetime]]:
     """The step timers a scheduled screening still needs, with when each is due (a late one at once).
 

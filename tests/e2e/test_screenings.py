@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,24 @@ async def schedule(club: Club, member: Any, **options: Any) -> Reply:
     return await club.discord.command("/screening schedule", member=member, options=options)
 
 
+def status_changes(club: Club, event_id: int) -> list[int]:
+    """The statuses the bot set on an event, in order (Discord's accepted PATCHes)."""
+    return [
+        int(r.body["status"])
+        for r in club.fake.requests
+        if r.method == "PATCH"
+        and r.path.endswith(f"/scheduled-events/{event_id}")
+        and r.status == 200
+        and isinstance(r.body, dict)
+        and "status" in r.body
+    ]
+
+
+def screening_of(club: Club, event_id: int) -> tuple[Any, ...]:
+    rows = club.query("SELECT id, status, starts_at, started_at FROM screenings WHERE event_id = ?", (event_id,))
+    return rows[0]
+
+
 async def test_a_screening_becomes_an_event_reminds_the_interested_and_asks_for_ratings(club: Club, world: Any) -> None:
     discord, fake = club.discord, club.fake
     reply = await schedule(
@@ -117,6 +136,9 @@ async def test_a_screening_becomes_an_event_reminds_the_interested_and_asks_for_
             break
         await asyncio.sleep(0.1)
     assert watched == [("screening", f"event:{event['id']}")]
+    # Members' clients showed the event live at the start and list it as ended now, not as upcoming.
+    assert status_changes(club, int(event["id"])) == [2, 3]
+    assert fake.scheduled_events[int(event["id"])]["status"] == 3
     # Only the reminder ever pinged anyone.
     pinging = [m for m in fake.channel_messages(world.general) if any(m.would_ping()[:2]) or m.would_ping()[2]]
     assert pinging == [reminder]
@@ -193,3 +215,44 @@ async def test_the_winner_of_a_poll_gets_its_screening_and_a_screening_can_be_ca
     assert cancelled.ephemeral and "cancelled" in cancelled.text
     assert club.fake.scheduled_events[int(event["id"])]["status"] == 4
     assert club.query("SELECT status FROM screenings WHERE id = ?", (screening_id,)) == [("cancelled",)]
+
+
+async def test_an_event_deleted_in_discord_cancels_its_screening(club: Club, world: Any) -> None:
+    reply = await schedule(
+        club, world.moderator, film="gimme-shelter", when="3s", location="The Roxy", remind="0", length="2s"
+    )
+    event_id = int(newest_event(club)["id"])
+    assert f"/{event_id}" in reply.text
+    await club.fake.delete_event_as_moderator(event_id)
+    notice = await club.discord.wait_for_message(world.general, lambda m: m.content.startswith("🚫"), timeout=15)
+    assert "The screening of **Gimme Shelter (1970)**" in notice.content and "deleted in Discord" in notice.content
+    screening_id, status, _starts, started_at = screening_of(club, event_id)
+    assert status == "cancelled" and started_at is None
+    pending = club.query(
+        "SELECT kind FROM timers WHERE done_at IS NULL AND json_extract(payload, '$.screening_id') = ?",
+        (screening_id,),
+    )
+    assert pending == []  # no reminder, start or rate-it prompt will follow
+    assert status_changes(club, event_id) == []
+    listed = await club.discord.command("/screening list", member=world.bob)
+    assert "Gimme Shelter" not in listed.text
+
+
+async def test_an_event_moved_in_discord_starts_and_ends_at_its_new_time(club: Club, world: Any) -> None:
+    await schedule(club, world.moderator, film="monterey-pop", when="3s", location="The Roxy", remind="0", length="2s")
+    event = newest_event(club)
+    event_id = int(event["id"])
+    start = datetime.fromisoformat(event["scheduled_start_time"]) + timedelta(seconds=4)
+    end = start + timedelta(seconds=2)
+    await club.fake.edit_event_as_moderator(
+        event_id, scheduled_start_time=start.isoformat(), scheduled_end_time=end.isoformat()
+    )
+    await club.discord.wait_until(
+        lambda: club.fake.scheduled_events[event_id]["status"] == 3, timeout=20, what="the event to be completed"
+    )
+    assert status_changes(club, event_id) == [2, 3]
+    _id, _status, starts_at, started_at = screening_of(club, event_id)
+    assert datetime.fromisoformat(starts_at) == start
+    assert datetime.fromisoformat(started_at) >= start  # started at the new time, not the old one
+    prompt = await club.discord.wait_for_message(world.general, lambda m: "How was Monterey Pop" in m.text)
+    assert prompt.component("Rate it")

@@ -209,6 +209,9 @@ async def test_a_moved_event_moves_the_screening_and_its_timers(
     assert start is not None and start.due_at == later
     assert after is not None and after.due_at == later + timedelta(hours=2)
     assert sorted(await pending_steps(db)) == sorted(screenings.STEP_TIMERS)
+    # A timer armed for the old times (already running when the move cancelled it) no longer acts.
+    assert not screenings.is_current(moved, screenings.step_key(screening))
+    assert screenings.is_current(moved, screenings.step_key(moved))
 
 
 async def test_missing_timers_are_rearmed_once_at_start_up(

@@ -23,7 +23,7 @@ from bot.core import screenings
 from bot.core.durations import describe_duration
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film, resolve_film
-from bot.core.screenings import Screening, ScreeningStatus
+from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices
 from bot.ui.checks import ensure_moderator, guild_id_of
@@ -37,9 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["FilmClubBot"]
-
-#: Event times Discord reports this close to ours are the same time (Discord keeps milliseconds; we keep microseconds).
-TOLERANCE = timedelta(seconds=1)
 
 #: Discord accepts at most 100 users in allowed_mentions; keep each reminder well under that and under 2000 chars.
 MENTIONS_PER_MESSAGE = 80
@@ -236,15 +233,14 @@ class Screenings(
             return None
 
     async def _follow(self, screening: Screening, event: discord.ScheduledEvent | None) -> bool:
-        """Follow what a moderator did to the event in Discord; True if the step due now should still run.
-
-        Deleted or cancelled before it started: the screening is cancelled. Moved: the screening moves with it and
-        its steps are re-armed for the new times (the step due now runs then instead).
-        """
-        if event is None or event.status is EventStatus.cancelled:
-            if screening.started_at is not None and event is None:
-                return True  # deleted after it started: it still happened
-            await screenings.cancel_screening(self.bot.db, self.bot.timers, screening.id)
+        """Follow what a moderator did to the event in Discord; True if the step due now should still run."""
+        state = None
+        if event is not None:
+            state = EventState(EventPhase(event.status.value), event.start_time, event.end_time)
+        followed = await screenings.follow_event(self.bot.db, self.bot.clock, self.bot.timers, screening, state)
+        if followed is Followed.MOVED:
+            log.info("screening %s: its event was moved in Discord to %s", screening.id, event and event.start_time)
+        elif followed is Followed.CANCELLED:
             log.info("screening %s: its event was deleted or cancelled in Discord; cancelled", screening.id)
             film = await get_film(self.bot.db, screening.film_id)
             label = film.label if film is not None else f"film #{screening.film_id}"
@@ -257,17 +253,7 @@ class Screenings(
                 )
             except discord.HTTPException:
                 log.warning("screening %s: could not post that it is off", screening.id, exc_info=True)
-            return False
-        starts_at = event.start_time
-        ends_at = event.end_time or starts_at + (screening.ends_at - screening.starts_at)
-        moved = abs(starts_at - screening.starts_at) > TOLERANCE or abs(ends_at - screening.ends_at) > TOLERANCE
-        if moved and event.status in (EventStatus.scheduled, EventStatus.active):
-            await screenings.move_screening(
-                self.bot.db, self.bot.clock, self.bot.timers, screening.id, starts_at, ends_at
-            )
-            log.info("screening %s: its event was moved in Discord to %s", screening.id, starts_at)
-            return False
-        return True
+        return followed is Followed.UNCHANGED
 
     async def _set_status(self, screening: Screening, event: discord.ScheduledEvent, status: EventStatus) -> None:
         """Move the event to ``status`` (active, or completed through active), unless it is there already."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from bot.core import films as films_core
@@ -247,6 +247,53 @@ async def plan_screening(
         screening_id = await tx.execute(sql.INSERT, values)
     await timers.schedule(EVENT_TIMER, str(screening_id), now, {"screening_id": screening_id})
     return await _require(db, screening_id)
+
+
+class EventPhase(IntEnum):
+    """A Discord scheduled event's status (Discord's own numbers)."""
+
+    SCHEDULED = 1
+    ACTIVE = 2
+    COMPLETED = 3
+    CANCELLED = 4
+
+
+@dataclass(frozen=True)
+class EventState:
+    """The screening's Discord event as it is now, which a moderator may have changed in Discord."""
+
+    phase: EventPhase
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+class Followed(StrEnum):
+    """What became of a screening after comparing it with its event."""
+
+    UNCHANGED = "unchanged"  # the step due now runs
+    CANCELLED = "cancelled"  # deleted or cancelled in Discord before it started: the screening is off
+    MOVED = "moved"  # moved in Discord: the screening moved with it, its steps re-armed for the new times
+
+
+#: Event times Discord reports this close to ours are the same time (Discord keeps milliseconds; we keep microseconds).
+TOLERANCE = timedelta(seconds=1)
+
+
+async def follow_event(
+    db: Database, clock: Clock, timers: TimerService, screening: Screening, event: EventState | None
+) -> Followed:
+    """Follow what a moderator did to the event in Discord (``event`` None: deleted) before a step acts on it."""
+    if event is None and screening.started_at is not None:
+        return Followed.UNCHANGED  # deleted once it had started: the screening still happened
+    if event is None or event.phase is EventPhase.CANCELLED:
+        await cancel_screening(db, timers, screening.id)
+        return Followed.CANCELLED
+    ends_at = event.ends_at or event.starts_at + (screening.ends_at - screening.starts_at)
+    moved = abs(event.starts_at - screening.starts_at) > TOLERANCE or abs(ends_at - screening.ends_at) > TOLERANCE
+    if moved and event.phase in (EventPhase.SCHEDULED, EventPhase.ACTIVE):
+        await move_screening(db, clock, timers, screening.id, event.starts_at, ends_at)
+        return Followed.MOVED
+    return Followed.UNCHANGED
 
 
 def step_key(screening: Screening) -> str:

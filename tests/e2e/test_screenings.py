@@ -256,3 +256,16 @@ async def test_an_event_moved_in_discord_starts_and_ends_at_its_new_time(club: C
     assert datetime.fromisoformat(started_at) >= start  # started at the new time, not the old one
     prompt = await club.discord.wait_for_message(world.general, lambda m: "How was Monterey Pop" in m.text)
     assert prompt.component("Rate it")
+
+
+async def test_the_start_and_the_end_survive_a_restart(club: Club, world: Any) -> None:
+    # Last in the module: the bot is stopped and started again on the same database.
+    await schedule(club, world.moderator, film="the-last-waltz", when="3s", location="The Roxy", length="2s")
+    event_id = int(newest_event(club)["id"])
+    assert await club.bot.stop() == 0
+    await club.bot.start(timeout=60)
+    await club.discord.wait_until(
+        lambda: club.fake.scheduled_events[event_id]["status"] == 3, timeout=20, what="the event to be completed"
+    )
+    assert status_changes(club, event_id) == [2, 3]  # each exactly once
+    await club.discord.wait_for_message(world.general, lambda m: "How was The Last Waltz" in m.text, after=event_id)

@@ -12,7 +12,7 @@ from bot.core import screenings
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import active_films
-from bot.core.screenings import ScreeningStatus
+from bot.core.screenings import EventPhase, EventState, Followed, ScreeningStatus
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched
 from bot.db.database import Database
@@ -212,6 +212,45 @@ async def test_a_moved_event_moves_the_screening_and_its_timers(
     # A timer armed for the old times (already running when the move cancelled it) no longer acts.
     assert not screenings.is_current(moved, screenings.step_key(screening))
     assert screenings.is_current(moved, screenings.step_key(moved))
+
+
+async def test_a_step_follows_what_a_moderator_did_to_the_event_in_discord(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    async def scheduled(event_id: int) -> screenings.Screening:
+        planned = await plan(db, clock, timers, film_id)
+        return await screenings.attach_event(db, clock, timers, planned.id, event_id)
+
+    def state(s: screenings.Screening, phase: EventPhase, shift: timedelta = timedelta(0)) -> EventState:
+        return EventState(phase, s.starts_at + shift, s.ends_at + shift)
+
+    async def follow(s: screenings.Screening, event: EventState | None) -> Followed:
+        current = await screenings.require_screening(db, s.id)
+        return await screenings.follow_event(db, clock, timers, current, event)
+
+    as_planned = await scheduled(790)
+    assert await follow(as_planned, state(as_planned, EventPhase.SCHEDULED, timedelta(milliseconds=400))) == (
+        Followed.UNCHANGED
+    )
+    assert await follow(as_planned, state(as_planned, EventPhase.ACTIVE)) == Followed.UNCHANGED  # started by hand
+    assert await follow(as_planned, state(as_planned, EventPhase.COMPLETED)) == Followed.UNCHANGED
+
+    deleted = await scheduled(791)
+    assert await follow(deleted, None) == Followed.CANCELLED
+    assert (await screenings.require_screening(db, deleted.id)).status is ScreeningStatus.CANCELLED
+
+    cancelled = await scheduled(792)
+    assert await follow(cancelled, state(cancelled, EventPhase.CANCELLED)) == Followed.CANCELLED
+
+    started = await scheduled(793)
+    await screenings.mark_started(db, clock, started.id)
+    assert await follow(started, None) == Followed.UNCHANGED  # deleted once under way: it still happened
+
+    moved = await scheduled(794)
+    assert await follow(moved, state(moved, EventPhase.SCHEDULED, timedelta(hours=1))) == Followed.MOVED
+    assert (await screenings.require_screening(db, moved.id)).starts_at == moved.starts_at + timedelta(hours=1)
+    for s in (deleted, cancelled):
+        assert await timers.pending(screenings.AFTER_TIMER, screenings.step_key(s)) is None
 
 
 async def test_missing_timers_are_rearmed_once_at_start_up(

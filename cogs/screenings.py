@@ -401,6 +401,7 @@ class Screenings(
             announce_channel_id=settings.announcements_channel_id or interaction.channel_id,
             created_by=interaction.user.id,
             now=now,
+            event_due=now + screenings.EVENT_FALLBACK,  # this command creates the event itself, just below
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -419,7 +420,9 @@ class Screenings(
             return
         await self.bot.timers.cancel(screenings.EVENT_TIMER, str(screening.id))
         if screening.status is not ScreeningStatus.SCHEDULED or screening.event_id is None:
-            await send_ephemeral(interaction, "⚠️ The film or the server is gone; nothing was scheduled.")
+            await send_ephemeral(
+                interaction, f"⚠️ Screening #{screening.id} could not be scheduled; nothing was created."
+            )
             return
         await send_ephemeral(
             interaction,

@@ -46,6 +46,8 @@ START_TIMER = "screenings.start"
 AFTER_TIMER = "screenings.after"
 STEP_TIMERS = (REMIND_TIMER, START_TIMER, AFTER_TIMER)
 
+#: When a command creates the event itself, its event timer waits this long before trying in its stead.
+EVENT_FALLBACK = timedelta(seconds=30)
 #: After the film's running time, this long for the discussion before the "rate it" prompt.
 DISCUSSION = timedelta(minutes=15)
 DEFAULT_REMIND_MINUTES = 60
@@ -214,12 +216,15 @@ async def plan_screening(
     poll_id: int | None = None,
     created_by: int | None = None,
     now: datetime | None = None,
+    event_due: datetime | None = None,
 ) -> Screening:
     """Store a screening and arm the timer that creates its Discord event; bad input raises :class:`UserError`.
 
     ``length`` defaults to the film's running time plus :data:`DISCUSSION`. With ``poll_id``, a second call for the
     same poll returns the first screening. ``now`` is the clock reading the input was read against (see
-    :func:`read_screening_plan`); without it, the clock is read here.
+    :func:`read_screening_plan`); without it, the clock is read here. The event timer is due at ``event_due``
+    (default: at once); a caller that creates the event itself passes a later time, so the timer is only the
+    safety net and does not race it.
     """
     now = clock.now() if now is None else now
     film = await films_core.get_film(db, film_id)
@@ -245,7 +250,8 @@ async def plan_screening(
         if existing is not None:
             return _screening(existing)
         screening_id = await tx.execute(sql.INSERT, values)
-    await timers.schedule(EVENT_TIMER, str(screening_id), now, {"screening_id": screening_id})
+    due = now if event_due is None else max(now, event_due)
+    await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id})
     return await _require(db, screening_id)
 
 

@@ -46,6 +46,11 @@ class Club:
         with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True, timeout=5) as db:
             return list(db.execute(sql, params).fetchall())
 
+    def execute(self, sql: str) -> None:
+        """Change the bot's database from outside, the way a failing disk would."""
+        with sqlite3.connect(self.bot.db_path, timeout=5) as db:
+            db.execute(sql)
+
     def film_id(self, slug: str) -> int:
         return int(self.query("SELECT id FROM films WHERE slug = ?", (slug,))[0][0])
 
@@ -256,6 +261,33 @@ async def test_an_event_moved_in_discord_starts_and_ends_at_its_new_time(club: C
     assert datetime.fromisoformat(started_at) >= start  # started at the new time, not the old one
     prompt = await club.discord.wait_for_message(world.general, lambda m: "How was Monterey Pop" in m.text)
     assert prompt.component("Rate it")
+
+
+async def test_a_screening_whose_timers_cannot_be_saved_leaves_no_event_behind(club: Club, world: Any) -> None:
+    events = set(club.fake.scheduled_events)
+    # The disk refuses the after-screening timer once the event exists (a real SQLite failure, from a trigger).
+    club.execute(
+        "CREATE TRIGGER refuse_after BEFORE INSERT ON timers WHEN NEW.kind = 'screenings.after' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    try:
+        reply = await schedule(club, world.moderator, film="gimme-shelter", when="1d", location="The Roxy")
+    finally:
+        club.execute("DROP TRIGGER refuse_after")
+    assert reply.ephemeral
+    assert "I couldn't schedule the screening of **Gimme Shelter (1970)**" in reply.text
+    assert "Nothing was created" in reply.text
+    assert set(club.fake.scheduled_events) == events  # the event was created, then deleted
+    assert club.fake.deleted_events[-1]["name"] == "Gimme Shelter (1970)"
+    ((screening_id, status),) = club.query("SELECT id, status FROM screenings ORDER BY id DESC LIMIT 1")
+    assert status == "failed"
+    pending = club.query(
+        "SELECT kind FROM timers WHERE done_at IS NULL AND json_extract(payload, '$.screening_id') = ?",
+        (screening_id,),
+    )
+    assert pending == []
+    listed = await club.discord.command("/screening list", member=world.bob)
+    assert "Gimme Shelter" not in listed.text
 
 
 async def test_the_start_and_the_end_survive_a_restart(club: Club, world: Any) -> None:

@@ -62,7 +62,7 @@ class ScreeningStatus(StrEnum):
     SCHEDULED = "scheduled"  # the Discord event exists
     DONE = "done"  # it happened: marked watched, prompt posted
     CANCELLED = "cancelled"
-    FAILED = "failed"  # Discord refused the event (e.g. missing permission)
+    FAILED = "failed"  # never set up: Discord refused the event, or its timers could not be armed
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,24 @@ class Screenings(
                 log.warning("screening %s: could not post that it is off", screening.id, exc_info=True)
         return followed is Followed.UNCHANGED
 
+    @commands.Cog.listener()
+    async def on_scheduled_event_update(self, _before: discord.ScheduledEvent, after: discord.ScheduledEvent) -> None:
+        """A moderator changed the event in Discord: follow it now, not only when the next step is due."""
+        await self._event_changed(after.id, after)
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
+        await self._event_changed(event.id, None)
+
+    async def _event_changed(self, event_id: int, event: discord.ScheduledEvent | None) -> None:
+        found = await screenings.screening_for_event(self.bot.db, event_id)
+        if found is None:
+            return
+        async with self._locks[found.id]:
+            screening = await screenings.get_screening(self.bot.db, found.id)
+            if screening is not None and screening.status is ScreeningStatus.SCHEDULED:
+                await self._follow(screening, event)
+
     async def _set_status(self, screening: Screening, event: discord.ScheduledEvent, status: EventStatus) -> None:
         """Move the event to ``status`` (active, or completed through active), unless it is there already."""
         try:

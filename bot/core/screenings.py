@@ -196,6 +196,11 @@ async def screening_for_poll(db: Reader, poll_id: int) -> Screening | None:
     return None if row is None else _screening(row)
 
 
+async def screening_for_event(db: Reader, event_id: int) -> Screening | None:
+    row = await sql.by_event(db, event_id)
+    return None if row is None else _screening(row)
+
+
 async def upcoming(db: Reader, guild_id: int) -> list[Screening]:
     return [_screening(row) for row in await sql.upcoming(db, guild_id)]
 

@@ -19,6 +19,7 @@ VALUES (:guild_id, :film_id, :poll_id, :created_by, :channel_id, :location, :ann
 # The f-strings below join constant SQL fragments; values always go through placeholders.
 BY_ID = f"SELECT {_COLUMNS} FROM screenings WHERE id = ?"  # noqa: S608
 BY_POLL = f"SELECT {_COLUMNS} FROM screenings WHERE poll_id = ?"  # noqa: S608
+BY_EVENT = f"SELECT {_COLUMNS} FROM screenings WHERE event_id = ?"  # noqa: S608
 UNFINISHED = f"SELECT {_COLUMNS} FROM screenings WHERE status IN ('planned', 'scheduled') ORDER BY id"  # noqa: S608
 UPCOMING = f"""
 SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status IN ('planned', 'scheduled') ORDER BY starts_at, id
@@ -38,6 +39,10 @@ async def by_id(db: Reader, screening_id: int) -> Any:
 
 async def by_poll(db: Reader, poll_id: int) -> Any:
     return await db.fetchone(BY_POLL, (poll_id,))
+
+
+async def by_event(db: Reader, event_id: int) -> Any:
+    return await db.fetchone(BY_EVENT, (event_id,))
 
 
 async def upcoming(db: Reader, guild_id: int) -> list[Any]:

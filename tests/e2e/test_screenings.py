@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +261,28 @@ async def test_an_event_moved_in_discord_starts_and_ends_at_its_new_time(club: C
     assert datetime.fromisoformat(started_at) >= start  # started at the new time, not the old one
     prompt = await club.discord.wait_for_message(world.general, lambda m: "How was Monterey Pop" in m.text)
     assert prompt.component("Rate it")
+
+
+async def test_an_event_moved_earlier_in_discord_starts_at_its_new_time(club: Club, world: Any) -> None:
+    # An hour away; a moderator then moves it to a few seconds from now. Waiting for the old time would take an hour.
+    await schedule(club, world.moderator, film="gimme-shelter", when="1h", location="The Roxy", remind="0")
+    event = newest_event(club)
+    event_id = int(event["id"])
+    start = datetime.now(UTC) + timedelta(seconds=3)
+    await club.fake.edit_event_as_moderator(
+        event_id,
+        scheduled_start_time=start.isoformat(),
+        scheduled_end_time=(start + timedelta(seconds=2)).isoformat(),
+    )
+    reminder = await club.discord.wait_for_message(
+        world.general, lambda m: m.content.startswith("⏰ **Gimme Shelter"), timeout=15
+    )
+    assert f"/{event_id}" in reminder.content
+    await club.discord.wait_until(
+        lambda: club.fake.scheduled_events[event_id]["status"] == 3, timeout=15, what="the event to be completed"
+    )
+    assert status_changes(club, event_id) == [2, 3]
+    await club.discord.wait_for_message(world.general, lambda m: "How was Gimme Shelter" in m.text, after=reminder.id)
 
 
 async def test_a_screening_whose_timers_cannot_be_saved_leaves_no_event_behind(club: Club, world: Any) -> None:

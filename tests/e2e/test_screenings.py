@@ -224,7 +224,7 @@ async def test_the_winner_of_a_poll_gets_its_screening_and_a_screening_can_be_ca
 
 async def test_an_event_deleted_in_discord_cancels_its_screening(club: Club, world: Any) -> None:
     reply = await schedule(
-        club, world.moderator, film="gimme-shelter", when="3s", location="The Roxy", remind="0", length="2s"
+        club, world.moderator, film="gimme-shelter", when="5s", location="The Roxy", remind="0", length="2s"
     )
     event_id = int(newest_event(club)["id"])
     assert f"/{event_id}" in reply.text
@@ -244,7 +244,7 @@ async def test_an_event_deleted_in_discord_cancels_its_screening(club: Club, wor
 
 
 async def test_an_event_moved_in_discord_starts_and_ends_at_its_new_time(club: Club, world: Any) -> None:
-    await schedule(club, world.moderator, film="monterey-pop", when="3s", location="The Roxy", remind="0", length="2s")
+    await schedule(club, world.moderator, film="monterey-pop", when="5s", location="The Roxy", remind="0", length="2s")
     event = newest_event(club)
     event_id = int(event["id"])
     start = datetime.fromisoformat(event["scheduled_start_time"]) + timedelta(seconds=4)
@@ -314,7 +314,7 @@ async def test_a_screening_whose_timers_cannot_be_saved_leaves_no_event_behind(c
 
 async def test_the_start_and_the_end_survive_a_restart(club: Club, world: Any) -> None:
     # Last in the module: the bot is stopped and started again on the same database.
-    await schedule(club, world.moderator, film="the-last-waltz", when="3s", location="The Roxy", length="2s")
+    await schedule(club, world.moderator, film="the-last-waltz", when="5s", location="The Roxy", length="2s")
     event_id = int(newest_event(club)["id"])
     assert await club.bot.stop() == 0
     await club.bot.start(timeout=60)

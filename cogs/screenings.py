@@ -183,12 +183,16 @@ class Screenings(
                 await self._not_scheduled(screening, film, reason)
             url = event_url(screening.guild_id, event.id)
             embed = screening_embed(screening, film, title=f"🎟️ Screening: {film.label}")
-            await self._post(
-                screening.announce_channel_id,
-                content=f"Click **Interested** on the event to get a reminder: {url}",
-                embed=embed,
-                view=link_view("Event", url),
-            )
+            try:
+                await self._post(
+                    screening.announce_channel_id,
+                    content=f"Click **Interested** on the event to get a reminder: {url}",
+                    embed=embed,
+                    view=link_view("Event", url),
+                )
+            except discord.HTTPException:
+                # The event and its timers stand; members find it in the server's event list.
+                log.warning("screening %s: could not post the announcement", screening.id, exc_info=True)
             log.info("screening %s: event %s created", screening.id, event.id)
             return screening
 

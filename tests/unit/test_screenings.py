@@ -73,6 +73,14 @@ async def test_a_planned_screening_lasts_the_film_plus_discussion_and_arms_its_e
     assert event is not None and event.due_at == START
 
 
+async def test_a_command_that_creates_the_event_itself_gets_a_later_safety_net_timer(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    screening = await plan(db, clock, timers, film_id, event_due=START + screenings.EVENT_FALLBACK)
+    event = await timers.pending(screenings.EVENT_TIMER, str(screening.id))
+    assert event is not None and event.due_at == START + screenings.EVENT_FALLBACK
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -758,6 +758,19 @@ class Recommender:
         heading = f"Tonight for {_join(list(members.values()))}"
         return PickList(heading, tuple(picks), page, count, len(positions), note)
 
+    async def remember_group(self, guild_id: int, members: Mapping[int, str]) -> int:
+        """An id for tonight's group (user id -> display name), short enough for a button to carry."""
+        members_json = json.dumps([[user_id, name] for user_id, name in members.items()], ensure_ascii=False)
+        row = await self.db.fetchone_write(sql.REMEMBER_GROUP, (guild_id, members_json))
+        return int(row[0])
+
+    async def group(self, guild_id: int, group_id: int) -> dict[int, str]:
+        """The group :meth:`remember_group` gave ``group_id`` to, in this server."""
+        row = await self.db.fetchone(sql.GROUP, (guild_id, group_id))
+        if row is None:
+            raise NotFoundError("That group is no longer known. Ask `/tonight` again.")
+        return {int(user_id): str(name) for user_id, name in json.loads(row[0])}
+
     # -- /film, /theme ---------------------------------------------------------------------------------------------
 
     async def film_facts(self, guild_id: int, film: Film) -> FilmFacts:

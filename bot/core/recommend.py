@@ -997,10 +997,8 @@ class _ColdStart:
         else:
             engaged = (club.count + club.watchlist + club.watched).astype(np.float64)
             self.source = "the club" if engaged.any() else ""
-        weight: dict[str, float] = {}
-        for pos in np.flatnonzero(engaged).tolist():
-            for slug in snapshot.themes_of[pos]:
-                weight[slug] = weight.get(slug, 0.0) + float(engaged[pos])
+        weight = {slug: float(engaged[films].sum()) for slug, films in snapshot.theme_films.items()}
+        weight = {slug: value for slug, value in weight.items() if value > 0}
         total = sum(weight.values()) or 1.0
         self.share = {slug: value / total for slug, value in weight.items()}
         affinity = np.zeros(n)

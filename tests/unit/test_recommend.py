@@ -504,3 +504,12 @@ async def test_a_collection_is_a_theme_in_its_own_server_only(
         await engine.resolve_theme(GUILD, "Dylan Night")
     with pytest.raises(NotFoundError, match="no longer exists"):
         await engine.theme_from_key(GUILD, dylan.slug)
+
+
+async def test_tonights_group_is_remembered_for_its_page_buttons(engine: Recommender, films: dict[str, Film]) -> None:
+    group = {BOB: "Bob", ALICE: "Alice"}
+    group_id = await engine.remember_group(GUILD, group)
+    assert await engine.remember_group(GUILD, {BOB: "Bob", ALICE: "Alice"}) == group_id  # asked again: the same row
+    assert list((await engine.group(GUILD, group_id)).items()) == [(BOB, "Bob"), (ALICE, "Alice")]  # in order
+    with pytest.raises(NotFoundError, match="Ask `/tonight` again"):
+        await engine.group(OTHER_GUILD, group_id)

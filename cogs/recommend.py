@@ -1,8 +1,9 @@
 """/recommend, /similar, /surprise, /forme, /tonight and /film: finding something to watch.
 
 The ranking lives in bot.core.recommend; this cog parses options, calls it and renders the result. Every button and
-select on a result is a ``DynamicItem`` whose custom id carries what it needs (``filmclub:rec:...``), so they keep
-working after a restart; the "Start a watch-party poll" button uses the polls feature's id
+select on a result is a ``DynamicItem`` whose custom id carries what it needs (``filmclub:rec:...``; /similar and
+/tonight page with bot.ui.paging's Previous/Next, /tonight's group stored under an id), so they keep working after a
+restart; the "Start a watch-party poll" button uses the polls feature's id
 (bot.ui.handoff.poll_from_films_id) and is answered there.
 """
 
@@ -189,11 +190,11 @@ async def tonight_page(
 
 
 async def forme_page(
-    interaction: Interaction, user_id: int, name: str, theme: Theme | None, count: int, page: int
+    interaction: Interaction, user_id: int, name: str, theme: Theme | None, kind: str | None, count: int, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
     engine = recommender_for(interaction.client.db)
-    result = await engine.for_member(guild_id_of(interaction), user_id, count=count, page=page, theme=theme)
-    more = MoreForMeButton(user_id, theme_key(theme) if theme else "", count, page + 1)
+    result = await engine.for_member(guild_id_of(interaction), user_id, count=count, page=page, theme=theme, kind=kind)
+    more = MoreForMeButton(user_id, theme_key(theme) if theme else "", count, page + 1, kind)
     return picks_embed(result).set_author(name=f"Picks for {name}"), picks_view(result, more)
 
 
@@ -319,26 +320,30 @@ class MorePicksButton(
 class MoreForMeButton(
     AnswersMember,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"filmclub:forme:more:(?P<user>\d+):(?P<theme>[^:]*):(?P<count>\d+):(?P<page>\d+)",
+    template=r"filmclub:forme:more:(?P<user>\d+):(?P<theme>[^:]*):(?P<count>\d+):(?P<page>\d+)(?::(?P<kind>\d+))?",
 ):
-    """ "More picks" under /forme: the next page of that member's picks."""
+    """ "More picks" under /forme: the next page of that member's picks (the kind, by its index in KINDS, comes
+    last and only when one was asked for, so buttons made before it existed still match)."""
 
-    def __init__(self, user_id: int, key: str, count: int, page: int) -> None:
+    def __init__(self, user_id: int, key: str, count: int, page: int, kind: str | None = None) -> None:
+        suffix = "" if kind is None else f":{KINDS.index(kind)}"
         super().__init__(
             discord.ui.Button(
                 label="More picks",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"filmclub:forme:more:{user_id}:{key}:{count}:{page}",
+                custom_id=f"filmclub:forme:more:{user_id}:{key}:{count}:{page}{suffix}",
                 row=0,
             )
         )
-        self.user_id, self.key, self.count, self.page = user_id, key, count, page
+        self.user_id, self.key, self.count, self.page, self.kind = user_id, key, count, page, kind
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["user"]), match["theme"], min(int(match["count"]), MAX_COUNT), int(match["page"]))
+        index = int(match["kind"]) if match["kind"] else None
+        kind = KINDS[index] if index is not None and index < len(KINDS) else None
+        return cls(int(match["user"]), match["theme"], min(int(match["count"]), MAX_COUNT), int(match["page"]), kind)
 
     async def answer(self, interaction: Interaction) -> None:
         guild_id = guild_id_of(interaction)
@@ -347,7 +352,7 @@ class MoreForMeButton(
         message = interaction.message
         if message and message.embeds and message.embeds[0].author.name:
             name = message.embeds[0].author.name.removeprefix("Picks for ")
-        embed, view = await forme_page(interaction, self.user_id, name, theme, self.count, self.page)
+        embed, view = await forme_page(interaction, self.user_id, name, theme, self.kind, self.count, self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -563,17 +568,26 @@ class Recommendations(commands.Cog):
 
     @app_commands.command(name="forme", description="Picks for you from your own ratings, each with why.")
     @app_commands.guild_only()
-    @app_commands.describe(count="How many picks to show (1-10, default 5)", theme="Only from this theme or collection")
+    @app_commands.describe(
+        count="How many picks to show (1-10, default 5)",
+        theme="Only from this theme or collection",
+        kind="Only this kind of film (series come after films unless you ask for them)",
+    )
     @app_commands.autocomplete(theme=theme_or_collection_choices)
+    @app_commands.choices(kind=KIND_CHOICES)
     async def forme(
-        self, interaction: Interaction, count: app_commands.Range[int, 1, MAX_COUNT] = 5, theme: str | None = None
+        self,
+        interaction: Interaction,
+        count: app_commands.Range[int, 1, MAX_COUNT] = 5,
+        theme: str | None = None,
+        kind: str | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         chosen = await self.engine.resolve_theme(guild_id, theme) if theme else None
         if await self.engine.needs_fit(guild_id):
             await interaction.response.defer(thinking=True)
         embed, view = await forme_page(
-            interaction, interaction.user.id, interaction.user.display_name, chosen, count, 0
+            interaction, interaction.user.id, interaction.user.display_name, chosen, kind, count, 0
         )
         await send_public(interaction, embed, view)
 

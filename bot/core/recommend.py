@@ -14,12 +14,14 @@ Rankings (ties always broken by catalog order, or a collection's own order, so r
 - **/recommend theme**: club score plus :data:`CENTRALITY` for a film whose first (or second) theme this is; films
   the club has watched are left out, or (``include_watched``) ranked a little lower.
 - **/similar**: shared themes and people weighted by rarity (inverse document frequency), closeness in years, the
-  same kind, and a little club score.
+  same kind, and a little club score. Themes lead: a film sharing no theme comes after every film sharing one, and
+  shared people add at most one theme's weight.
 - **/surprise**: a random film the club has not watched, drawn with weight ``exp(2 × score)``.
-- **/forme**: the member's :class:`~bot.core.taste.TasteModel` scores (never a film they rated or marked watched);
-  a member with no ratings gets the club's favourites they have not seen, and is told why.
+- **/forme**: the member's :class:`~bot.core.taste.TasteModel` scores as of now (never a film they rated or marked
+  watched); a member the model knows nothing about gets :class:`_ColdStart` picks, and is told what they follow.
 - **/tonight**: every member's predicted ranking of the films none of them has seen turned into a percentile
   ("match"); the group score is the least-happy member's match (plus a twentieth of the average, to break ties).
+  Members without ratings rank by :class:`_ColdStart`; when none of the group has any, no "match" is claimed.
 """
 
 from __future__ import annotations
@@ -627,22 +629,31 @@ class Recommender:
     # -- /forme ----------------------------------------------------------------------------------------------------
 
     async def for_member(
-        self, guild_id: int, user_id: int, *, count: int = 5, page: int = 0, theme: Theme | None = None
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        count: int = 5,
+        page: int = 0,
+        theme: Theme | None = None,
+        kind: str | None = None,
     ) -> PickList:
         """Picks from a member's own ratings; never a film they rated or marked watched."""
         count = _clamp_count(count)
+        only = Filters(kind=kind, include_watched=True)
         versions, snapshot, club = await self._state(guild_id)
         if theme is None:
             positions = np.arange(len(snapshot), dtype=np.int64)
         else:
             positions, _bonus = await self._theme_members(guild_id, versions, snapshot, theme)
+        positions = positions[_filter_mask(snapshot, club, positions, only)]
         taste = await self._taste_model(guild_id, versions, snapshot)
         if taste is not None and taste.model.knows(user_id):
             seen = taste.model.interacted(user_id)  # the same ratings and marks as seen_by, already in memory
         else:
             seen = (await seen_by(self.db, guild_id, [user_id]))[user_id]
         positions = positions[_unseen(snapshot, positions, [seen])]
-        where = f" in {theme.title}" if theme else ""
+        where = "".join([f" in {theme.title}" if theme else "", f" ({only.describe()})" if kind else ""])
         if not len(positions):
             raise NothingFound(f"You have seen every film{where}: nothing left to recommend.")
         now = self.clock.now().timestamp()

@@ -118,6 +118,8 @@ async def test_with_no_ratings_picks_lead_with_films_and_single_nobody_out(club:
     assert len(kinds) == 5 and not any(" · series · " in k or " · docuseries · " in k for k in kinds)
     assert all(k.startswith("*a core film of ") for k in kinds)
     assert len({k.split(" · ")[0] for k in kinds}) == 5  # five different themes, not a run of one
+    series = await run(club, "forme", world.owner, count=3, kind="docuseries")
+    assert all(" · docuseries · " in f["value"] for f in series.embed["fields"])  # asked for: offered
 
     tonight = await club.discord.command(
         "/tonight", member=world.alice, options={"member1": world.bob, "member2": world.carol}

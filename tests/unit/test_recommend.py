@@ -398,6 +398,8 @@ async def test_cold_start_with_nothing_to_go_on_spreads_films_over_themes_before
     assert tonight.picks[-1].film.slug == "long-series"
     series = await engine.tonight(GUILD, {ALICE: "Alice", BOB: "Bob"}, kind="docuseries")
     assert [p.film.slug for p in series.picks] == ["long-series"]  # asked for: still offered
+    mine = await engine.for_member(GUILD, DAN, kind="docuseries")
+    assert [p.film.slug for p in mine.picks] == ["long-series"] and mine.heading == "For you (kind docuseries)"
 
 
 async def test_cold_start_follows_my_watchlist_then_what_the_club_engages_with(

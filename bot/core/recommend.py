@@ -728,14 +728,13 @@ class Recommender:
             raise NothingFound("Between you, you have seen every film in the catalog.")
         club_cold = _ColdStart(snapshot, club, ())
         matches: dict[int, Scores] = {}
-        untrained = []
+        untrained: dict[int, _ColdStart] = {}
         now = self.clock.now().timestamp()
         for user_id in members:
             scores = _member_scores(taste, user_id, len(snapshot), now)
             if scores is None:
-                untrained.append(members[user_id])
-                own = _ColdStart(snapshot, club, await member_watchlist(self.db, guild_id, user_id))
-                values = own.values(positions)
+                untrained[user_id] = _ColdStart(snapshot, club, await member_watchlist(self.db, guild_id, user_id))
+                values = untrained[user_id].values(positions)
             else:
                 values = np.nan_to_num(scores[positions], nan=float(np.nanmin(scores)))
             matches[user_id] = _percentiles(values)
@@ -753,19 +752,25 @@ class Recommender:
         for column, pos in zip(order.tolist(), shown.tolist(), strict=True):
             film = films[int(snapshot.ids[pos])]
             if no_signal:
+                fans = [members[u] for u, cold in untrained.items() if cold.own[pos]]
                 reason = club_cold.reason(pos)
+                if fans:
+                    reason = f"on the watchlist of {_join(fans)} · {reason}"
             else:
                 reason = _tonight_reason({members[u]: float(matches[u][column]) for u in members}, film)
             picks.append(Pick(film, reason))
         note = None
         if no_signal:
-            note = f"None of you has rated anything yet, so {club_cold.basis()}."
+            watchlists = any(cold.own.any() for cold in untrained.values())
+            basis = "these follow your watchlists and the club's best-known films" if watchlists else club_cold.basis()
+            note = f"None of you has rated anything yet, so {basis}."
         elif untrained:
             follows = (
                 "their matches follow their watchlists" if len(untrained) > 1 else "that match follows their watchlist"
             )
             verb = "has" if len(untrained) == 1 else "have"
-            note = f"{_join(untrained)} {verb} no ratings yet, so {follows} and the club's taste."
+            names = [members[u] for u in untrained]
+            note = f"{_join(names)} {verb} no ratings yet, so {follows} and the club's taste."
         heading = f"Tonight for {_join(list(members.values()))}"
         return PickList(heading, tuple(picks), page, count, len(positions), note)
 

@@ -418,6 +418,14 @@ async def test_cold_start_follows_my_watchlist_then_what_the_club_engages_with(
     assert [p.film.slug for p in mine.picks][:2] == ["noir-2", "noir-1"]
     assert mine.picks[0].reason.startswith("on your watchlist · Noir, like your watchlist")
     assert mine.note is not None and "the themes on your watchlist" in mine.note
+    tonight = await engine.tonight(GUILD, {DAN: "Dan", CAROL: "Carol"}, count=2)
+    top = {p.film.slug: p.reason for p in tonight.picks}
+    assert set(top) == {"noir-2", "road-1"}  # the top of Dan's watchlist and of what the club engages with
+    assert top["noir-2"].startswith("on the watchlist of Dan · Noir, a theme the club is into")
+    assert (
+        tonight.note
+        == "None of you has rated anything yet, so these follow your watchlists and the club's best-known films."
+    )
 
 
 async def test_tonight_with_no_ratings_singles_nobody_out(engine: Recommender, films: dict[str, Film]) -> None:

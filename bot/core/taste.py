@@ -59,10 +59,10 @@ class Interaction:
 class TasteParams:
     """The model's knobs; the defaults are the ones bench/forme_eval.py reports."""
 
-    ridge: float = 200.0  # λ: larger trusts co-occurrence less
+    ridge: float = 300.0  # λ: larger trusts co-occurrence less
     recency: float = 10.0  # the k-th newest interaction of a session in progress weighs exp(-k / recency); 0: off
     session: float = 3600.0  # seconds before "now" that count as a session in progress; math.inf: all history
-    long_term: float = 0.03  # what every older interaction weighs (the newest one weighs 1)
+    long_term: float = 0.02  # what every older interaction weighs (the newest one weighs 1)
     rating_slope: float = 0.25  # weight = 1 + slope * (stars - member's mean stars); 0 treats ratings as interactions
     weight_floor: float = 0.1  # ... but never below this (a low rating still says "this is my kind of film")
     feature_weight: float = 0.3  # α: how much a shared theme or person counts, against one member's interaction

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 import discord
@@ -177,14 +178,18 @@ async def similar_page(
 
 
 async def tonight_page(
-    interaction: Interaction, group_id: int, filters: Filters, count: int, page: int
+    interaction: Interaction, group: int | Mapping[int, str], filters: Filters, count: int, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
+    """A page of /tonight for a stored group (a button's id) or a new one, stored only once it has a second page."""
     engine = recommender_for(interaction.client.db)
     guild_id = guild_id_of(interaction)
-    members = await engine.group(guild_id, group_id)
+    members = await engine.group(guild_id, group) if isinstance(group, int) else group
     result = await engine.tonight(
         guild_id, members, count=count, max_runtime=filters.max_runtime, kind=filters.kind, page=page
     )
+    if not result.has_more and page == 0:
+        return picks_embed(result), picks_view(result)
+    group_id = group if isinstance(group, int) else await engine.remember_group(guild_id, members)
     key = TonightPage.key_for(group_id, filters, count)
     return picks_embed(result), picks_view(result, pager=lambda to, label, off: TonightPage(key, to, label, off))
 
@@ -623,8 +628,7 @@ class Recommendations(commands.Cog):
         filters = Filters(max_runtime=max_runtime, kind=kind)
         if await self.engine.needs_fit(guild_id):
             await interaction.response.defer(thinking=True)
-        group_id = await self.engine.remember_group(guild_id, group)
-        embed, view = await tonight_page(interaction, group_id, filters, count, 0)
+        embed, view = await tonight_page(interaction, group, filters, count, 0)
         await send_public(interaction, embed, view)
 
     def _group(

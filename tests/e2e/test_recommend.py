@@ -384,6 +384,12 @@ async def test_tonight_for_named_members_and_for_a_voice_channel(club: Club) -> 
 
     alone = await run(club, "tonight", world.alice)
     assert alone.ephemeral and "Name who is watching" in alone.text
+    groups = club.query("SELECT count(*) FROM tonight_groups")
+    nothing = await club.discord.command(
+        "/tonight", member=world.alice, options={"member1": world.bob, "max_runtime": 1}
+    )
+    assert nothing.ephemeral and "raise max_runtime" in nothing.text
+    assert club.query("SELECT count(*) FROM tonight_groups") == groups  # no answer, nothing stored
 
     voice = club.fake.world.voice
     empty = await club.discord.command("/tonight", member=world.alice, options={"channel": voice})

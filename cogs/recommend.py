@@ -1,8 +1,9 @@
 """/recommend, /similar, /surprise, /forme, /tonight and /film: finding something to watch.
 
 The ranking lives in bot.core.recommend; this cog parses options, calls it and renders the result. Every button and
-select on a result is a ``DynamicItem`` whose custom id carries what it needs (``filmclub:rec:...``), so they keep
-working after a restart; the "Start a watch-party poll" button uses the polls feature's id
+select on a result is a ``DynamicItem`` whose custom id carries what it needs (``filmclub:rec:...``; /similar and
+/tonight page with bot.ui.paging's Previous/Next, /tonight's group stored under an id), so they keep working after a
+restart; the "Start a watch-party poll" button uses the polls feature's id
 (bot.ui.handoff.poll_from_films_id) and is answered there.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 import discord
@@ -22,7 +24,6 @@ from bot.core.catalog import KINDS
 from bot.core.errors import UserError
 from bot.core.films import Film, Theme, get_film, resolve_film
 from bot.core.recommend import (
-    DECADE_RANGE,
     MAX_COUNT,
     MAX_RUNTIME,
     FilmFacts,
@@ -42,6 +43,7 @@ from bot.ui.autocomplete import (
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import add_field, club_embed, truncate
 from bot.ui.handoff import poll_from_films_id
+from bot.ui.paging import NEXT, PREVIOUS, ButtonFactory, PageButton
 from bot.ui.replies import send_ephemeral
 from bot.ui.views import AnswersMember
 
@@ -52,9 +54,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["FilmClubBot"]
 
-DECADE_CHOICES: list[app_commands.Choice[int]] = [
-    app_commands.Choice(name=f"{year}s", value=year) for year in range(DECADE_RANGE[0], DECADE_RANGE[1] + 1, 10)
-][-CHOICES_LIMIT:]
 KIND_CHOICES: list[app_commands.Choice[str]] = [app_commands.Choice(name=kind, value=kind) for kind in KINDS]
 BLURB_LIMIT = 200
 BLURB_LIMIT_LONG_LIST = 120
@@ -76,11 +75,18 @@ def picks_embed(result: PickList) -> discord.Embed:
     return embed
 
 
-def picks_view(result: PickList, more: discord.ui.Item[Any] | None = None) -> discord.ui.View:
-    """More picks (when there are), start a poll with the shown films, and add one of them to your watchlist."""
+def picks_view(
+    result: PickList, more: discord.ui.Item[Any] | None = None, pager: ButtonFactory | None = None
+) -> discord.ui.View:
+    """More picks, or Previous/Next (when there are more), start a poll with the shown films, and add one of them
+    to your watchlist."""
     view = discord.ui.View(timeout=None)
     if more is not None and result.has_more:
         view.add_item(more)
+    pages = -(-result.total // result.per_page)
+    if pager is not None and pages > 1:
+        view.add_item(pager(max(result.page - 1, 0), PREVIOUS, result.page <= 0))
+        view.add_item(pager(min(result.page + 1, pages - 1), NEXT, result.page >= pages - 1))
     if len(result.picks) >= 2:
         try:
             handoff = poll_from_films_id(result.film_ids)
@@ -161,13 +167,61 @@ async def recommend_page(
     return picks_embed(result), picks_view(result, MorePicksButton(theme, filters, count, page + 1))
 
 
+async def similar_page(
+    interaction: Interaction, film: Film, count: int, page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    result = await recommender_for(interaction.client.db).similar(
+        guild_id_of(interaction), film, count=count, page=page
+    )
+    key = f"{film.id}-{count}"
+    return picks_embed(result), picks_view(result, pager=lambda to, label, off: SimilarPage(key, to, label, off))
+
+
+async def tonight_page(
+    interaction: Interaction, group: int | Mapping[int, str], filters: Filters, count: int, page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    """A page of /tonight for a stored group (a button's id) or a new one, stored only once it has a second page."""
+    engine = recommender_for(interaction.client.db)
+    guild_id = guild_id_of(interaction)
+    members = await engine.group(guild_id, group) if isinstance(group, int) else group
+    result = await engine.tonight(
+        guild_id, members, count=count, max_runtime=filters.max_runtime, kind=filters.kind, page=page
+    )
+    if not result.has_more and page == 0:
+        return picks_embed(result), picks_view(result)
+    group_id = group if isinstance(group, int) else await engine.remember_group(guild_id, members)
+    key = TonightPage.key_for(group_id, filters, count)
+    return picks_embed(result), picks_view(result, pager=lambda to, label, off: TonightPage(key, to, label, off))
+
+
 async def forme_page(
-    interaction: Interaction, user_id: int, name: str, theme: Theme | None, count: int, page: int
+    interaction: Interaction, user_id: int, name: str, theme: Theme | None, kind: str | None, count: int, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
     engine = recommender_for(interaction.client.db)
-    result = await engine.for_member(guild_id_of(interaction), user_id, count=count, page=page, theme=theme)
-    more = MoreForMeButton(user_id, theme_key(theme) if theme else "", count, page + 1)
+    result = await engine.for_member(guild_id_of(interaction), user_id, count=count, page=page, theme=theme, kind=kind)
+    more = MoreForMeButton(user_id, theme_key(theme) if theme else "", count, page + 1, kind)
     return picks_embed(result).set_author(name=f"Picks for {name}"), picks_view(result, more)
+
+
+async def decade_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
+    """The decades that have films, in the theme or collection already chosen if there is one, with their counts."""
+    guild_id = interaction.guild_id
+    if guild_id is None:
+        return []
+    engine = recommender_for(interaction.client.db)
+    theme: Theme | None = None
+    typed = getattr(interaction.namespace, "theme", None)
+    if typed:
+        try:
+            theme = await engine.resolve_theme(guild_id, str(typed))
+        except UserError:
+            theme = None  # not a theme (yet): offer the whole catalog's decades
+    prefix = str(current or "").strip().lower().removesuffix("s")
+    return [
+        app_commands.Choice(name=f"{decade}s ({count} film{'' if count == 1 else 's'})", value=decade)
+        for decade, count in await engine.decades(guild_id, theme)
+        if str(decade).startswith(prefix)
+    ][:CHOICES_LIMIT]
 
 
 # -- persistent components ---------------------------------------------------------------------------------------
@@ -271,26 +325,30 @@ class MorePicksButton(
 class MoreForMeButton(
     AnswersMember,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"filmclub:forme:more:(?P<user>\d+):(?P<theme>[^:]*):(?P<count>\d+):(?P<page>\d+)",
+    template=r"filmclub:forme:more:(?P<user>\d+):(?P<theme>[^:]*):(?P<count>\d+):(?P<page>\d+)(?::(?P<kind>\d+))?",
 ):
-    """ "More picks" under /forme: the next page of that member's picks."""
+    """ "More picks" under /forme: the next page of that member's picks (the kind, by its index in KINDS, comes
+    last and only when one was asked for, so buttons made before it existed still match)."""
 
-    def __init__(self, user_id: int, key: str, count: int, page: int) -> None:
+    def __init__(self, user_id: int, key: str, count: int, page: int, kind: str | None = None) -> None:
+        suffix = "" if kind is None else f":{KINDS.index(kind)}"
         super().__init__(
             discord.ui.Button(
                 label="More picks",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"filmclub:forme:more:{user_id}:{key}:{count}:{page}",
+                custom_id=f"filmclub:forme:more:{user_id}:{key}:{count}:{page}{suffix}",
                 row=0,
             )
         )
-        self.user_id, self.key, self.count, self.page = user_id, key, count, page
+        self.user_id, self.key, self.count, self.page, self.kind = user_id, key, count, page, kind
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
-        return cls(int(match["user"]), match["theme"], min(int(match["count"]), MAX_COUNT), int(match["page"]))
+        index = int(match["kind"]) if match["kind"] else None
+        kind = KINDS[index] if index is not None and index < len(KINDS) else None
+        return cls(int(match["user"]), match["theme"], min(int(match["count"]), MAX_COUNT), int(match["page"]), kind)
 
     async def answer(self, interaction: Interaction) -> None:
         guild_id = guild_id_of(interaction)
@@ -299,7 +357,41 @@ class MoreForMeButton(
         message = interaction.message
         if message and message.embeds and message.embeds[0].author.name:
             name = message.embeds[0].author.name.removeprefix("Picks for ")
-        embed, view = await forme_page(interaction, self.user_id, name, theme, self.count, self.page)
+        embed, view = await forme_page(interaction, self.user_id, name, theme, self.kind, self.count, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class SimilarPage(PageButton, prefix="filmclub:similar", key=r"\d+-\d+"):
+    """Previous/Next under /similar: the key is ``<film id>-<count>``."""
+
+    async def answer(self, interaction: Interaction) -> None:
+        film_id, count = (int(part) for part in self.key.split("-"))
+        film = await get_film(interaction.client.db, film_id)
+        if film is None or film.retired:
+            await send_ephemeral(interaction, "That film is no longer in the catalog.")
+            return
+        embed, view = await similar_page(interaction, film, min(count, MAX_COUNT), self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class TonightPage(PageButton, prefix="filmclub:tonight", key=r"\d+-\d*-\d*-\d+"):
+    """Previous/Next under /tonight: the key is ``<group id>-<max runtime>-<kind index>-<count>`` (the group is
+    stored: ten member ids would not fit in a custom id)."""
+
+    @staticmethod
+    def key_for(group_id: int, filters: Filters, count: int) -> str:
+        runtime = "" if filters.max_runtime is None else str(filters.max_runtime)
+        kind = "" if filters.kind is None else str(KINDS.index(filters.kind))
+        return f"{group_id}-{runtime}-{kind}-{count}"
+
+    async def answer(self, interaction: Interaction) -> None:
+        group, runtime, kind, count = self.key.split("-")
+        kind_index = int(kind) if kind else None
+        filters = Filters(
+            max_runtime=int(runtime) if runtime else None,
+            kind=KINDS[kind_index] if kind_index is not None and kind_index < len(KINDS) else None,
+        )
+        embed, view = await tonight_page(interaction, int(group), filters, min(int(count), MAX_COUNT), self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -351,8 +443,8 @@ class FilmSimilarButton(
         if film is None or film.retired:
             await send_ephemeral(interaction, "That film is no longer in the catalog.")
             return
-        result = await recommender_for(interaction.client.db).similar(guild_id_of(interaction), film)
-        await interaction.response.send_message(embed=picks_embed(result), view=picks_view(result), ephemeral=True)
+        embed, view = await similar_page(interaction, film, 5, 0)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
 
 class SurpriseAgainButton(
@@ -423,14 +515,14 @@ class Recommendations(commands.Cog):
     @app_commands.guild_only()
     @app_commands.describe(
         theme="A theme or server collection (pick from the list as you type)",
-        decade="Only films from this decade",
+        decade="Only films from this decade (the list shows the decades that have films)",
         max_runtime="Only films at most this long, in minutes",
         kind="Only this kind of film",
         count="How many picks to show (1-10, default 5)",
         include_watched="Also show films the club has already watched (default: no)",
     )
     @app_commands.autocomplete(theme=theme_or_collection_choices)
-    @app_commands.choices(decade=DECADE_CHOICES)
+    @app_commands.autocomplete(decade=decade_choices)
     @app_commands.choices(kind=KIND_CHOICES)
     async def recommend(
         self,
@@ -465,10 +557,9 @@ class Recommendations(commands.Cog):
     async def similar(
         self, interaction: Interaction, title: str, count: app_commands.Range[int, 1, MAX_COUNT] = 5
     ) -> None:
-        guild_id = guild_id_of(interaction)
         chosen = await resolve_film(self.bot.db, self.bot.titles, title)
-        result = await self.engine.similar(guild_id, chosen, count=count)
-        await interaction.response.send_message(embed=picks_embed(result), view=picks_view(result))
+        embed, view = await similar_page(interaction, chosen, count, 0)
+        await interaction.response.send_message(embed=embed, view=view)
 
     @app_commands.command(name="surprise", description="One film the club hasn't watched, at random.")
     @app_commands.guild_only()
@@ -482,17 +573,26 @@ class Recommendations(commands.Cog):
 
     @app_commands.command(name="forme", description="Picks for you from your own ratings, each with why.")
     @app_commands.guild_only()
-    @app_commands.describe(count="How many picks to show (1-10, default 5)", theme="Only from this theme or collection")
+    @app_commands.describe(
+        count="How many picks to show (1-10, default 5)",
+        theme="Only from this theme or collection",
+        kind="Only this kind of film (series come after films unless you ask for them)",
+    )
     @app_commands.autocomplete(theme=theme_or_collection_choices)
+    @app_commands.choices(kind=KIND_CHOICES)
     async def forme(
-        self, interaction: Interaction, count: app_commands.Range[int, 1, MAX_COUNT] = 5, theme: str | None = None
+        self,
+        interaction: Interaction,
+        count: app_commands.Range[int, 1, MAX_COUNT] = 5,
+        theme: str | None = None,
+        kind: str | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         chosen = await self.engine.resolve_theme(guild_id, theme) if theme else None
         if await self.engine.needs_fit(guild_id):
             await interaction.response.defer(thinking=True)
         embed, view = await forme_page(
-            interaction, interaction.user.id, interaction.user.display_name, chosen, count, 0
+            interaction, interaction.user.id, interaction.user.display_name, chosen, kind, count, 0
         )
         await send_public(interaction, embed, view)
 
@@ -525,10 +625,11 @@ class Recommendations(commands.Cog):
     ) -> None:
         guild_id = guild_id_of(interaction)
         group = self._group(interaction, [member1, member2, member3, member4, member5], channel)
+        filters = Filters(max_runtime=max_runtime, kind=kind)
         if await self.engine.needs_fit(guild_id):
             await interaction.response.defer(thinking=True)
-        result = await self.engine.tonight(guild_id, group, count=count, max_runtime=max_runtime, kind=kind)
-        await send_public(interaction, picks_embed(result), picks_view(result))
+        embed, view = await tonight_page(interaction, group, filters, count, 0)
+        await send_public(interaction, embed, view)
 
     def _group(
         self,
@@ -570,5 +671,12 @@ async def send_public(interaction: Interaction, embed: discord.Embed, view: disc
 async def setup(bot: FilmClubBot) -> None:
     await bot.add_cog(Recommendations(bot))
     bot.add_dynamic_items(
-        WatchlistSelect, MorePicksButton, MoreForMeButton, FilmWatchlistButton, FilmSimilarButton, SurpriseAgainButton
+        WatchlistSelect,
+        MorePicksButton,
+        MoreForMeButton,
+        SimilarPage,
+        TonightPage,
+        FilmWatchlistButton,
+        FilmSimilarButton,
+        SurpriseAgainButton,
     )

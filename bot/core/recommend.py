@@ -14,12 +14,14 @@ Rankings (ties always broken by catalog order, or a collection's own order, so r
 - **/recommend theme**: club score plus :data:`CENTRALITY` for a film whose first (or second) theme this is; films
   the club has watched are left out, or (``include_watched``) ranked a little lower.
 - **/similar**: shared themes and people weighted by rarity (inverse document frequency), closeness in years, the
-  same kind, and a little club score.
+  same kind, and a little club score. Themes lead: a film sharing no theme comes after every film sharing one, and
+  shared people add at most one theme's weight.
 - **/surprise**: a random film the club has not watched, drawn with weight ``exp(2 × score)``.
-- **/forme**: the member's :class:`~bot.core.taste.TasteModel` scores (never a film they rated or marked watched);
-  a member with no ratings gets the club's favourites they have not seen, and is told why.
+- **/forme**: the member's :class:`~bot.core.taste.TasteModel` scores as of now (never a film they rated or marked
+  watched); a member the model knows nothing about gets :class:`_ColdStart` picks, and is told what they follow.
 - **/tonight**: every member's predicted ranking of the films none of them has seen turned into a percentile
   ("match"); the group score is the least-happy member's match (plus a twentieth of the average, to break ties).
+  Members without ratings rank by :class:`_ColdStart`; when none of the group has any, no "match" is claimed.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from bot.core.catalog import KINDS
-from bot.core.clock import from_db
+from bot.core.catalog import KINDS, SERIES_KINDS
+from bot.core.clock import Clock, SystemClock, from_db
 from bot.core.collections import Collection, collection_id_of, list_collections
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, get_films, list_themes, resolve_theme, search_themes
@@ -48,6 +50,7 @@ from bot.core.score import PRIOR_STARS, club_rating
 from bot.core.taste import Interaction, TasteModel, TasteParams
 from bot.core.text import fold
 from bot.core.watch import club_watched, seen_by, watchlist_counts, watchlisted_by
+from bot.core.watch import watchlist as member_watchlist
 from bot.db import recommend as sql
 from bot.db.database import Database
 
@@ -67,6 +70,15 @@ DECADE_RANGE = (1880, 2030)
 MAX_RUNTIME = 3000
 RECENT_FILMS = 200  # a member's latest films that reasons ("because you gave ...") draw on
 MATCH_SUITS_ALL = 0.75  # every member's match at least this: the film "suits everyone"
+MATCH_TIE = 0.01  # matches closer than this are the same: nobody is singled out by a rounding difference
+#: /similar: everything a film shares in people counts at most as much as one shared theme, and a film that shares
+#: no theme ranks below every film that shares one (Stop Making Sense is not "like" The Silence of the Lambs).
+DIRECTOR_WEIGHT = 1.2
+#: Cold start (a member with no ratings or marks): how much a theme they (or the club) engaged with counts, against
+#: the club score; a film on the member's own watchlist gets :data:`COLD_OWN_WATCHLIST` more.
+COLD_THEME = 1.0
+COLD_OWN_WATCHLIST = 0.5
+COLD_SCREENED = 0.25  # the club screened it: a title the club knows
 
 
 class NothingFound(UserError):
@@ -232,6 +244,18 @@ class CatalogSnapshot:
         self.theme_films = {s: np.asarray(p, dtype=np.int64) for s, p in theme_films.items()}
         self.theme_rank = {s: np.asarray(r, dtype=np.int64) for s, r in theme_rank.items()}
         self.person_films = {p: np.asarray(f, dtype=np.int64) for p, f in person_films.items()}
+        self.series = np.fromiter((r[4] in SERIES_KINDS for r in rows), dtype=bool, count=n)
+        # With no signal at all, picks go round the themes: each theme's first film (by its first theme), biggest
+        # theme first, then each theme's second film, and so on; never a run of one theme in catalog order.
+        self.core_index = np.zeros(n, dtype=np.int64)
+        self.core_size = np.zeros(n, dtype=np.int64)
+        core_of: dict[str, list[int]] = {}
+        for pos in sorted(range(n), key=lambda at: (bool(self.series[at]), at)):  # a theme's series after its films
+            if self.themes_of[pos]:
+                core_of.setdefault(self.themes_of[pos][0], []).append(pos)
+        for members in core_of.values():
+            self.core_index[members] = np.arange(len(members))
+            self.core_size[members] = len(members)
         self.themes = themes
         self.theme_by_slug = {t.slug: t for t in themes}
         self.theme_idf = {s: math.log(1 + n / len(p)) for s, p in theme_films.items()}
@@ -342,10 +366,18 @@ class Recommender:
     Use one per database (:func:`recommender_for`); it is safe to share between cogs and concurrent requests.
     """
 
-    def __init__(self, db: Database, *, params: TasteParams | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        params: TasteParams | None = None,
+        rng: random.Random | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.db = db
         self.params = params or TasteParams()
         self.rng = rng or random.Random()
+        self.clock = clock or SystemClock()  # "now" for the taste model: what a member rated in the last hour leads
         self._snapshot: CatalogSnapshot | None = None
         self._snapshot_lock = asyncio.Lock()
         self._club: _Cache[ClubStats] = _Cache(64)
@@ -479,6 +511,17 @@ class Recommender:
             bonus[ranks == rank] = value
         return positions, bonus
 
+    async def decades(self, guild_id: int, theme: Theme | None = None) -> list[tuple[int, int]]:
+        """(decade, number of films) for every decade that has films, oldest first: across the catalog, or in
+        ``theme`` (a curated theme or one of this server's collections). What the decade option offers."""
+        versions, snapshot, _club = await self._state(guild_id)
+        if theme is None:
+            positions = np.arange(len(snapshot), dtype=np.int64)
+        else:
+            positions, _bonus = await self._theme_members(guild_id, versions, snapshot, theme)
+        found, counts = np.unique((snapshot.year[positions] // 10) * 10, return_counts=True)
+        return [(int(decade), int(count)) for decade, count in zip(found.tolist(), counts.tolist(), strict=True)]
+
     # -- /recommend ------------------------------------------------------------------------------------------------
 
     async def recommend(
@@ -512,20 +555,28 @@ class Recommender:
 
     # -- /similar --------------------------------------------------------------------------------------------------
 
-    async def similar(self, guild_id: int, film: Film, *, count: int = 5) -> PickList:
-        """Films sharing themes, people and era with ``film``, ranked, with what they share."""
+    async def similar(self, guild_id: int, film: Film, *, count: int = 5, page: int = 0) -> PickList:
+        """Films sharing themes, people and era with ``film``, ranked, with what they share; one page of them.
+
+        Shared themes lead: a film that shares no theme comes after every film that shares one, and whatever a
+        film shares in people (directors count :data:`DIRECTOR_WEIGHT` times) adds at most one theme's weight, so
+        a lone shared director is a footnote, not a reason to rank a thriller beside a concert film.
+        """
         count = _clamp_count(count)
         _versions, snapshot, club = await self._state(guild_id)
         target = snapshot.position.get(film.id)
         if target is None:
             raise NotFoundError(f"{film.label} is no longer in the catalog.")
-        score = np.zeros(len(snapshot))
+        themed = np.zeros(len(snapshot))
         for slug in snapshot.themes_of[target]:
-            score[snapshot.theme_films[slug]] += snapshot.theme_idf[slug]
+            themed[snapshot.theme_films[slug]] += snapshot.theme_idf[slug]
+        people = np.zeros(len(snapshot))
         directors = snapshot.directors[target]
         for key in dict.fromkeys(snapshot.people_keys[target]):
-            weight = 1.2 if key in directors else 1.0
-            score[snapshot.person_films[key]] += weight * snapshot.person_idf[key]
+            weight = DIRECTOR_WEIGHT if key in directors else 1.0
+            people[snapshot.person_films[key]] += weight * snapshot.person_idf[key]
+        one_theme = max((snapshot.theme_idf[slug] for slug in snapshot.themes_of[target]), default=1.0)
+        score = themed + np.minimum(people, one_theme)
         score[target] = 0.0
         candidates = np.flatnonzero(score > 0)
         if not len(candidates):
@@ -537,13 +588,16 @@ class Recommender:
             + 0.2 * (snapshot.kind[candidates] == snapshot.kind[target])
             + 0.25 * club.base[candidates]
         )
-        order = np.lexsort((candidates, -total))
-        shown = candidates[order[:count]]
+        order = np.lexsort((candidates, -total, themed[candidates] <= 0))
+        start = page * count
+        if start >= len(candidates):
+            raise NothingFound(f"That was every film like {film.label}.")
+        shown = candidates[order[start : start + count]]
         films = await get_films(self.db, snapshot.ids[shown].tolist())
         picks = tuple(
             Pick(films[int(snapshot.ids[pos])], _similar_reason(snapshot, club, int(pos), target)) for pos in shown
         )
-        return PickList(f"Like {film.label}", picks, 0, count, len(candidates))
+        return PickList(f"Like {film.label}", picks, page, count, len(candidates))
 
     # -- /surprise -------------------------------------------------------------------------------------------------
 
@@ -572,31 +626,38 @@ class Recommender:
     # -- /forme ----------------------------------------------------------------------------------------------------
 
     async def for_member(
-        self, guild_id: int, user_id: int, *, count: int = 5, page: int = 0, theme: Theme | None = None
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        count: int = 5,
+        page: int = 0,
+        theme: Theme | None = None,
+        kind: str | None = None,
     ) -> PickList:
         """Picks from a member's own ratings; never a film they rated or marked watched."""
         count = _clamp_count(count)
+        only = Filters(kind=kind, include_watched=True)
         versions, snapshot, club = await self._state(guild_id)
         if theme is None:
             positions = np.arange(len(snapshot), dtype=np.int64)
         else:
             positions, _bonus = await self._theme_members(guild_id, versions, snapshot, theme)
+        positions = positions[_filter_mask(snapshot, club, positions, only)]
         taste = await self._taste_model(guild_id, versions, snapshot)
         if taste is not None and taste.model.knows(user_id):
             seen = taste.model.interacted(user_id)  # the same ratings and marks as seen_by, already in memory
         else:
             seen = (await seen_by(self.db, guild_id, [user_id]))[user_id]
         positions = positions[_unseen(snapshot, positions, [seen])]
-        where = f" in {theme.title}" if theme else ""
+        where = "".join([f" in {theme.title}" if theme else "", f" ({only.describe()})" if kind else ""])
         if not len(positions):
             raise NothingFound(f"You have seen every film{where}: nothing left to recommend.")
-        scores = _member_scores(taste, user_id, len(snapshot))
+        now = self.clock.now().timestamp()
+        scores = _member_scores(taste, user_id, len(snapshot), now)
         if taste is None or scores is None:
-            note = (
-                "You haven't rated anything yet, so these are the club's favourites you haven't seen. "
-                "Rate films you've watched and these picks become your own."
-            )
-            return await self._club_favourites(snapshot, club, positions, count, page, f"For you{where}", note)
+            cold = _ColdStart(snapshot, club, await member_watchlist(self.db, guild_id, user_id))
+            return await self._cold_picks(snapshot, cold, positions, count, page, f"For you{where}")
         known = positions[~np.isnan(scores[positions])]
         if not len(known):
             raise NothingFound(f"No film{where} is close enough to your ratings yet; rate a few more.")
@@ -609,27 +670,22 @@ class Recommender:
             raise NothingFound("That was every pick for you.")
         shown = known[order[start : start + count]]
         films = await get_films(self.db, snapshot.ids[shown].tolist())
-        explain = _TasteExplainer(snapshot, club, taste.model, user_id)
+        explain = _TasteExplainer(snapshot, club, taste.model, user_id, now)
         picks = tuple(Pick(films[int(snapshot.ids[pos])], explain.reason(int(pos))) for pos in shown)
         return PickList(f"For you{where}", picks, page, count, len(known))
 
-    async def _club_favourites(
-        self,
-        snapshot: CatalogSnapshot,
-        club: ClubStats,
-        positions: Positions,
-        count: int,
-        page: int,
-        heading: str,
-        note: str,
+    async def _cold_picks(
+        self, snapshot: CatalogSnapshot, cold: _ColdStart, positions: Positions, count: int, page: int, heading: str
     ) -> PickList:
-        order = np.lexsort((positions, -club.base[positions]))
+        """/forme for a member the taste model knows nothing about: :class:`_ColdStart`'s order, and why."""
+        order = cold.order(positions)
         start = page * count
         if start >= len(positions):
             raise NothingFound("That was every pick.")
-        shown = positions[order[start : start + count]]
+        shown = order[start : start + count]
         films = await get_films(self.db, snapshot.ids[shown].tolist())
-        picks = tuple(Pick(films[int(snapshot.ids[pos])], _favourite_reason(snapshot, club, int(pos))) for pos in shown)
+        picks = tuple(Pick(films[int(snapshot.ids[pos])], cold.reason(int(pos))) for pos in shown)
+        note = f"You haven't rated anything yet, so {cold.basis()}. Rate films you've watched and these become yours."
         return PickList(heading, picks, page, count, len(positions), note)
 
     # -- /tonight --------------------------------------------------------------------------------------------------
@@ -642,6 +698,7 @@ class Recommender:
         count: int = 5,
         max_runtime: int | None = None,
         kind: str | None = None,
+        page: int = 0,
     ) -> PickList:
         """Films none of ``members`` (user id -> display name) has seen, best for the least-happy of them."""
         if not members:
@@ -666,35 +723,66 @@ class Recommender:
                 )
                 raise NothingFound(f"No film that none of you has seen fits {filters.describe()}; {widen}.")
             raise NothingFound("Between you, you have seen every film in the catalog.")
+        club_cold = _ColdStart(snapshot, club, ())
         matches: dict[int, Scores] = {}
-        untrained = []
+        untrained: dict[int, _ColdStart] = {}
+        now = self.clock.now().timestamp()
         for user_id in members:
-            scores = _member_scores(taste, user_id, len(snapshot))
+            scores = _member_scores(taste, user_id, len(snapshot), now)
             if scores is None:
-                untrained.append(members[user_id])
-                values = club.base[positions]
+                untrained[user_id] = _ColdStart(snapshot, club, await member_watchlist(self.db, guild_id, user_id))
+                values = untrained[user_id].values(positions)
             else:
                 values = np.nan_to_num(scores[positions], nan=float(np.nanmin(scores)))
             matches[user_id] = _percentiles(values)
         table = np.vstack(list(matches.values()))
         group = table.min(axis=0) + 0.05 * table.mean(axis=0)
-        order = np.lexsort((positions, -club.base[positions], -group))[:count]
+        ranked = np.lexsort((*club_cold.tie_breaks(positions), -group))
+        start = page * count
+        if start >= len(positions):
+            raise NothingFound("That was every pick for tonight.")
+        order = ranked[start : start + count]
         shown = positions[order]
         films = await get_films(self.db, snapshot.ids[shown].tolist())
+        no_signal = len(untrained) == len(members)  # nobody has rated: a "match" would be the same guess for all
         picks = []
         for column, pos in zip(order.tolist(), shown.tolist(), strict=True):
-            per_member = {members[u]: float(matches[u][column]) for u in members}
-            picks.append(
-                Pick(films[int(snapshot.ids[pos])], _tonight_reason(per_member, films[int(snapshot.ids[pos])]))
-            )
+            film = films[int(snapshot.ids[pos])]
+            if no_signal:
+                fans = [members[u] for u, cold in untrained.items() if cold.own[pos]]
+                reason = club_cold.reason(pos)
+                if fans:
+                    reason = f"on the watchlist of {_join(fans)} · {reason}"
+            else:
+                reason = _tonight_reason({members[u]: float(matches[u][column]) for u in members}, film)
+            picks.append(Pick(film, reason))
         note = None
-        if untrained:
-            note = (
-                f"{_join(untrained)} {'has' if len(untrained) == 1 else 'have'} no ratings yet, so "
-                f"{'their' if len(untrained) > 1 else 'that'} match follows the club's taste."
+        if no_signal:
+            watchlists = any(cold.own.any() for cold in untrained.values())
+            basis = "these follow your watchlists and the club's best-known films" if watchlists else club_cold.basis()
+            note = f"None of you has rated anything yet, so {basis}."
+        elif untrained:
+            follows = (
+                "their matches follow their watchlists" if len(untrained) > 1 else "that match follows their watchlist"
             )
+            verb = "has" if len(untrained) == 1 else "have"
+            names = [members[u] for u in untrained]
+            note = f"{_join(names)} {verb} no ratings yet, so {follows} and the club's taste."
         heading = f"Tonight for {_join(list(members.values()))}"
-        return PickList(heading, tuple(picks), 0, count, len(positions), note)
+        return PickList(heading, tuple(picks), page, count, len(positions), note)
+
+    async def remember_group(self, guild_id: int, members: Mapping[int, str]) -> int:
+        """An id for tonight's group (user id -> display name), short enough for a button to carry."""
+        members_json = json.dumps([[user_id, name] for user_id, name in members.items()], ensure_ascii=False)
+        row = await self.db.fetchone_write(sql.REMEMBER_GROUP, (guild_id, members_json))
+        return int(row[0])
+
+    async def group(self, guild_id: int, group_id: int) -> dict[int, str]:
+        """The group :meth:`remember_group` gave ``group_id`` to, in this server."""
+        row = await self.db.fetchone(sql.GROUP, (guild_id, group_id))
+        if row is None:
+            raise NotFoundError("That group is no longer known. Ask `/tonight` again.")
+        return {int(user_id): str(name) for user_id, name in json.loads(row[0])}
 
     # -- /film, /theme ---------------------------------------------------------------------------------------------
 
@@ -765,11 +853,11 @@ def _clamp_count(count: int) -> int:
     return count
 
 
-def _member_scores(taste: _Taste | None, user_id: int, size: int) -> Scores | None:
-    """A member's taste scores over snapshot positions (NaN where the model does not rank), or None."""
+def _member_scores(taste: _Taste | None, user_id: int, size: int, now: float) -> Scores | None:
+    """A member's taste scores over snapshot positions as of ``now`` (NaN where the model does not rank), or None."""
     if taste is None:
         return None
-    raw = taste.model.scores(user_id)
+    raw = taste.model.scores(user_id, now)
     if raw is None:
         return None
     scores = np.full(size, np.nan)
@@ -881,32 +969,113 @@ def _similar_reason(snapshot: CatalogSnapshot, club: ClubStats, pos: int, target
     return " · ".join(parts)
 
 
-def _favourite_reason(snapshot: CatalogSnapshot, club: ClubStats, pos: int) -> str:
-    parts = [snapshot.kinds[snapshot.kind[pos]], f"{snapshot.runtime[pos]} min", club.rating_text(pos)]
-    if club.watchlist[pos]:
-        parts.append(f"on {_plural(int(club.watchlist[pos]), 'watchlist')}")
-    return " · ".join(parts)
-
-
 def _tonight_reason(per_member: Mapping[str, float], film: Film) -> str:
+    """Who the film suits, from each member's match; members matched equally are never told apart."""
     ranked = sorted(per_member.items(), key=lambda pair: (-pair[1], pair[0]))
+    best, lowest = ranked[0][1], ranked[-1][1]
+    tail = f"{film.kind} · {film.length}"
+    if len(ranked) > 1 and best - lowest < MATCH_TIE:
+        lead = f"suits all {len(ranked)}" if lowest >= MATCH_SUITS_ALL else f"suits all {len(ranked)} equally"
+        return f"{lead} — match {round(lowest * 100)}% each · {tail}"
     matches = ", ".join(f"{name} {round(value * 100)}%" for name, value in ranked)
-    lowest = min(per_member.values())
     if len(ranked) == 1:
         lead = f"suits {ranked[0][0]}"
     elif lowest >= MATCH_SUITS_ALL:
         lead = f"suits all {len(ranked)}"
     else:
-        best = [name for name, value in ranked if value >= MATCH_SUITS_ALL] or [ranked[0][0]]
-        lead = f"suits {_join(best)} most"
-    return f"{lead} — match {matches} · {film.kind} · {film.length}"
+        leaders = [name for name, value in ranked if value >= MATCH_SUITS_ALL or best - value < MATCH_TIE]
+        lead = f"suits {_join(leaders)} most"
+    return f"{lead} — match {matches} · {tail}"
+
+
+class _ColdStart:
+    """Picks for someone the taste model knows nothing about (no ratings, no films marked watched).
+
+    What there is to go on, honestly: the club score (ratings, how many rated it, watchlists), the films the club
+    screened, and the themes of the films on the member's watchlist, or, with an empty watchlist, the themes of
+    everything the club rated, saved or screened. The catalog itself has no popularity figure, so when nobody has
+    done anything yet the picks go round the themes (:attr:`CatalogSnapshot.core_index`) instead of following the
+    catalog file. Films come before series whatever the score: a 1,400-minute series is a commitment, not a first
+    pick (a kind filter that asks for series still gets them).
+    """
+
+    def __init__(self, snapshot: CatalogSnapshot, club: ClubStats, own_watchlist: Iterable[int]) -> None:
+        self.snapshot = snapshot
+        self.club = club
+        n = len(snapshot)
+        self.own = np.zeros(n, dtype=bool)
+        self.own[snapshot.positions_of(own_watchlist)] = True
+        if self.own.any():
+            engaged, self.source = self.own.astype(np.float64), "your watchlist"
+        else:
+            engaged = (club.count + club.watchlist + club.watched).astype(np.float64)
+            self.source = "the club" if engaged.any() else ""
+        weight = {slug: float(engaged[films].sum()) for slug, films in snapshot.theme_films.items()}
+        weight = {slug: value for slug, value in weight.items() if value > 0}
+        total = sum(weight.values()) or 1.0
+        self.share = {slug: value / total for slug, value in weight.items()}
+        affinity = np.zeros(n)
+        for slug, share in self.share.items():
+            affinity[snapshot.theme_films[slug]] += share
+        self.score: Scores = (
+            club.base + COLD_THEME * affinity + COLD_OWN_WATCHLIST * self.own + COLD_SCREENED * club.watched
+        )
+
+    def tie_breaks(self, positions: Positions) -> tuple[npt.NDArray[Any], ...]:
+        """np.lexsort keys, least significant first: catalog order, round the themes, score, films before series."""
+        snapshot = self.snapshot
+        return (
+            positions,
+            -snapshot.core_size[positions],
+            snapshot.core_index[positions],
+            -self.score[positions],
+            snapshot.series[positions],
+        )
+
+    def order(self, positions: Positions) -> Positions:
+        return positions[np.lexsort(self.tie_breaks(positions))]
+
+    def values(self, positions: Positions) -> Scores:
+        """A stand-in for taste-model scores over ``positions``: the order of :meth:`order`, as numbers."""
+        values = np.empty(len(positions))
+        values[np.lexsort(self.tie_breaks(positions))] = -np.arange(len(positions), dtype=np.float64)
+        return values
+
+    def basis(self) -> str:
+        """What these picks follow, for the note above them."""
+        if self.source == "your watchlist":
+            return "these follow the themes on your watchlist and the club's best-known films"
+        if self.source:
+            return "these are the club's best-known films and themes"
+        return "these are films from across the catalog's themes, series last, until the club rates, saves or screens"
+
+    def reason(self, pos: int) -> str:
+        snapshot, club = self.snapshot, self.club
+        parts = []
+        if self.own[pos]:
+            parts.append("on your watchlist")
+        themes = sorted((s for s in snapshot.themes_of[pos] if s in self.share), key=lambda s: (-self.share[s], s))
+        if themes:
+            like = "like your watchlist" if self.source == "your watchlist" else "a theme the club is into"
+            parts.append(f"{snapshot.theme_title(themes[0])}, {like}")
+        if club.count[pos]:
+            parts.append(club.rating_text(pos))
+        if club.watchlist[pos]:
+            parts.append(f"on {_plural(int(club.watchlist[pos]), 'watchlist')}")
+        if club.watched[pos]:
+            parts.append("the club screened it")
+        if not parts and snapshot.themes_of[pos]:
+            parts.append(f"a core film of {snapshot.theme_title(snapshot.themes_of[pos][0])}")
+        parts += [snapshot.kinds[snapshot.kind[pos]], f"{snapshot.runtime[pos]} min"]
+        return " · ".join(parts)
 
 
 class _TasteExplainer:
     """Reasons for one member's picks: their films that predict it, shared themes and people, like-minded members."""
 
-    def __init__(self, snapshot: CatalogSnapshot, club: ClubStats, model: TasteModel, user_id: int) -> None:
+    def __init__(self, snapshot: CatalogSnapshot, club: ClubStats, model: TasteModel, user_id: int, now: float) -> None:
         self.snapshot = snapshot
+        self.now = now
         self.club = club
         self.model = model
         self.user_id = user_id
@@ -930,7 +1099,9 @@ class _TasteExplainer:
     def reason(self, pos: int) -> str:
         film_id = int(self.snapshot.ids[pos])
         parts = []
-        because = [b for b in self.model.because(self.user_id, film_id, limit=5) if b.film_id in self.liked][:1]
+        because = [
+            b for b in self.model.because(self.user_id, film_id, limit=5, now=self.now) if b.film_id in self.liked
+        ][:1]
         if because:
             other = self.snapshot.position.get(because[0].film_id)
             title = self.snapshot.titles[other] if other is not None else "a film you watched"

@@ -28,3 +28,11 @@ WHERE w.guild_id = :guild_id
   AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.guild_id = w.guild_id AND r.user_id = w.user_id
                   AND r.film_id = w.film_id)
 """
+
+# /tonight's groups, kept so a page button can name one by id (migration 0007); asking again reuses the row.
+REMEMBER_GROUP = """
+INSERT INTO tonight_groups (guild_id, members) VALUES (?, ?)
+ON CONFLICT (guild_id, members) DO UPDATE SET members = excluded.members
+RETURNING id
+"""
+GROUP = "SELECT members FROM tonight_groups WHERE guild_id = ? AND id = ?"

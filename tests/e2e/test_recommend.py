@@ -105,6 +105,52 @@ async def test_help_lists_every_recommendation_command(club: Club) -> None:
     assert "Finding something to watch" in shown.text and "Themes and server collections" in shown.text
 
 
+# -- cold start -----------------------------------------------------------------------------------------------------
+
+
+async def test_with_no_ratings_picks_lead_with_films_and_single_nobody_out(club: Club) -> None:
+    """Before anyone rates anything: /forme and /tonight lead with films (not series), each with why, and /tonight
+    tells nobody a film suits them "most" on a tie."""
+    world = club.fake.world
+    mine = await run(club, "forme", world.owner, count=5)
+    assert mine.embed["description"].startswith("You haven't rated anything yet, so these are films from across")
+    kinds = [f["value"].split("\n")[0] for f in mine.embed["fields"]]
+    assert len(kinds) == 5 and not any(" · series · " in k or " · docuseries · " in k for k in kinds)
+    assert all(k.startswith("*a core film of ") for k in kinds)
+    assert len({k.split(" · ")[0] for k in kinds}) == 5  # five different themes, not a run of one
+    series = await run(club, "forme", world.owner, count=3, kind="docuseries")
+    assert all(" · docuseries · " in f["value"] for f in series.embed["fields"])  # asked for: offered
+
+    tonight = await club.discord.command(
+        "/tonight", member=world.alice, options={"member1": world.bob, "member2": world.carol}
+    )
+    assert tonight.embed["title"] == "Tonight for Alice, Bob and Carol"
+    assert tonight.embed["description"].startswith("None of you has rated anything yet")
+    for field in tonight.embed["fields"]:
+        reason = field["value"].split("\n")[0]
+        assert "most" not in reason and "%" not in reason
+        assert " · series · " not in reason and " · docuseries · " not in reason
+
+
+async def test_decade_offers_only_decades_that_have_films(club: Club) -> None:
+    alice = club.fake.world.alice
+    years = club.query("SELECT DISTINCT year / 10 * 10 FROM films WHERE retired = 0 ORDER BY 1")
+    offered = await club.discord.autocomplete("/recommend", "decade", "", member=alice)
+    assert [c["value"] for c in offered] == [decade for (decade,) in years][-25:]
+    assert 1880 not in [c["value"] for c in offered] and 2030 not in [c["value"] for c in offered]
+    assert offered[0]["name"].startswith(f"{years[0][0]}s (")
+    typed = await club.discord.autocomplete("/recommend", "decade", "197", member=alice)
+    assert [c["value"] for c in typed] == [1970]
+    in_theme = await club.discord.autocomplete(
+        "/recommend", "decade", "", member=alice, options={"theme": "making-the-album"}
+    )
+    theme_years = club.query(
+        "SELECT DISTINCT f.year / 10 * 10 FROM films f JOIN film_themes t ON t.film_id = f.id "
+        "WHERE t.theme_slug = 'making-the-album' AND f.retired = 0 ORDER BY 1"
+    )
+    assert [c["value"] for c in in_theme] == [decade for (decade,) in theme_years]
+
+
 # -- /recommend ---------------------------------------------------------------------------------------------------
 
 
@@ -176,12 +222,25 @@ async def test_filters_narrow_and_an_empty_result_says_what_to_widen(club: Club)
 
 
 async def test_more_picks_keeps_working_after_a_restart(club: Club) -> None:
-    alice = club.fake.world.alice
+    alice, bob = club.fake.world.alice, club.fake.world.bob
     shown = await run(club, "recommend", alice, theme="on-the-road", count=2)
+    similar = await run(club, "similar", alice, title="the-last-waltz", count=5)
+    tonight = await club.discord.command("/tonight", member=alice, options={"member1": bob, "count": 5})
+    assert similar.embed["footer"]["text"].startswith("Picks 1–5 of ")
+    assert tonight.embed["footer"]["text"].startswith("Picks 1–5 of ")
     await club.bot.restart()
     more = await shown.click("More picks", member=alice)
     assert more.response_type == 7
     assert more.message is not None and more.message.embeds[0]["fields"][0]["name"].startswith("3. ")
+    for first in (similar, tonight):
+        turned = await first.click("Next ▶", member=bob)
+        assert turned.response_type == 7 and turned.message is not None
+        page = turned.message.embeds[0]
+        assert page["title"] == first.embed["title"]  # the same film, the same group
+        assert page["fields"][0]["name"].startswith("6. ")
+        assert page["footer"]["text"].startswith("Picks 6–10 of ")
+        back = await turned.click("◀ Previous", member=bob)
+        assert back.message is not None and back.message.embeds[0]["fields"][0]["name"].startswith("1. ")
     tail = await run(club, "recommend", alice, theme="on-the-road", count=10)
     while tail.message is not None and "More picks" in tail.button_labels():
         tail = await tail.click("More picks", member=alice)
@@ -261,6 +320,11 @@ async def test_similar_ranks_with_reasons(club: Club) -> None:
     assert len(shown.embed["fields"]) == 4
     assert any("with Bob Dylan" in f["value"] for f in shown.embed["fields"])
     assert "Start a watch-party poll with these" in shown.button_labels()
+    # Stop Making Sense shares only Jonathan Demme with The Silence of the Lambs: dozens of concert films come first.
+    concert = await run(club, "similar", club.fake.world.alice, title="stop-making-sense", count=10)
+    assert all(f["value"].startswith("*shares ") for f in concert.embed["fields"])
+    assert "The Silence of the Lambs (1991)" not in " ".join(field_names(concert))
+    assert concert.button_labels()[:3] == ["◀ Previous", "Next ▶", "Start a watch-party poll with these"]
 
 
 # -- /surprise ------------------------------------------------------------------------------------------------------
@@ -314,13 +378,20 @@ async def test_tonight_for_named_members_and_for_a_voice_channel(club: Club) -> 
     named = await club.discord.command("/tonight", member=world.alice, options={"member1": world.bob, "count": 3})
     assert named.embed["title"] == "Tonight for Alice and Bob"
     first = named.embed["fields"][0]["value"]
-    assert first.startswith("*suits ") and "match " in first and "Alice " in first and "Bob " in first
+    assert first.startswith("*suits ") and "match " in first
+    assert ("Alice " in first and "Bob " in first) or "% each" in first  # equal matches name nobody
     seen = {"Monterey Pop (1968)", "Stop Making Sense (1984)"}  # Alice and Bob rated these
     assert not seen & {name.split(". ", 1)[1] for name in field_names(named)}
     assert "Start a watch-party poll with these" in named.button_labels()
 
     alone = await run(club, "tonight", world.alice)
     assert alone.ephemeral and "Name who is watching" in alone.text
+    groups = club.query("SELECT count(*) FROM tonight_groups")
+    nothing = await club.discord.command(
+        "/tonight", member=world.alice, options={"member1": world.bob, "max_runtime": 1}
+    )
+    assert nothing.ephemeral and "raise max_runtime" in nothing.text
+    assert club.query("SELECT count(*) FROM tonight_groups") == groups  # no answer, nothing stored
 
     voice = club.fake.world.voice
     empty = await club.discord.command("/tonight", member=world.alice, options={"channel": voice})

@@ -14,7 +14,7 @@ from bot.core import collections, reviews, watch
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, active_films
-from bot.core.recommend import Filters, NothingFound, Recommender, _percentiles, theme_key
+from bot.core.recommend import Filters, NothingFound, Recommender, _percentiles, _tonight_reason, theme_key
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 
@@ -175,6 +175,18 @@ async def test_more_picks_pages_through_the_same_ranking(engine: Recommender, fi
         await engine.recommend(GUILD, live, count=4, page=2)
 
 
+async def test_decades_offered_are_the_ones_with_films(
+    db: Database, engine: Recommender, films: dict[str, Film], clock: StepClock
+) -> None:
+    assert await engine.decades(GUILD) == [(1960, 2), (1970, 4), (1980, 4), (2000, 1), (2010, 2), (2020, 1)]
+    studio = (await themes_by_slug(engine))["studio"]
+    assert await engine.decades(GUILD, studio) == [(1970, 1), (2010, 1), (2020, 1)]
+    mine = await collections.create_collection(db, clock, guild_id=GUILD, user_id=ALICE, name="Eighties")
+    await collections.add_film(db, clock, collection=mine, film_id=films["spinal-tap"].id, user_id=ALICE)
+    eighties = next(t for t in await engine.themes(GUILD) if t.is_collection)
+    assert await engine.decades(GUILD, eighties) == [(1980, 1)]
+
+
 async def test_bad_filters_and_unknown_themes_are_refused(engine: Recommender, films: dict[str, Film]) -> None:
     with pytest.raises(UserError, match="decade"):
         Filters(decade=1975)
@@ -218,6 +230,39 @@ async def test_similar_ranks_shared_themes_and_people_and_says_what_is_shared(
     assert result.picks[0].reason == "shares On the Road · with Bob Dylan · 1967"
     assert result.picks[1].reason == "shares Live on Stage, On the Road · 8 years apart"
     assert result.heading == "Like The Last Waltz (1978)"
+
+
+async def test_shared_themes_outrank_a_film_that_only_shares_a_director(db: Database, tmp_path: Path) -> None:
+    # Stop Making Sense and The Silence of the Lambs share only Jonathan Demme; concert films share a theme.
+    themes = [theme("live", title="Live on Stage"), theme("thrillers", title="Thrillers")]
+    films = [
+        film("sms", title="Stop Making Sense", year=1984, kind="concert film", themes=["live"],
+             directors=["Jonathan Demme"], featuring=["Talking Heads"]),
+        film("lambs", title="The Silence of the Lambs", year=1991, kind="fiction feature", themes=["thrillers"],
+             directors=["Jonathan Demme"]),
+        film("waltz", title="The Last Waltz", year=1978, kind="concert film", themes=["live"],
+             directors=["Martin Scorsese"]),
+        film("monterey", title="Monterey Pop", year=1968, themes=["live"], directors=["D. A. Pennebaker"]),
+        film("gold", title="Heart of Gold", year=2006, themes=["live"], directors=["Someone Else"]),
+        film("seven", title="Se7en", year=1995, kind="fiction feature", themes=["thrillers"], directors=["D. F."]),
+    ]  # fmt: skip
+    await load_catalog(db, write_catalog(tmp_path / "demme", {"c.toml": to_toml(themes=themes, films=films)}))
+    by_slug = {f.slug: f for f in await active_films(db)}
+    result = await Recommender(db).similar(GUILD, by_slug["sms"], count=10)
+    slugs = [p.film.slug for p in result.picks]
+    assert slugs[:3] == ["waltz", "monterey", "gold"]  # every film that shares Live on Stage, nearest years first
+    assert slugs[-1] == "lambs"
+    assert result.picks[-1].reason.startswith("with Jonathan Demme · 7 years apart")
+
+
+async def test_similar_pages_through_every_film_it_found(engine: Recommender, films: dict[str, Film]) -> None:
+    everything = await engine.similar(GUILD, films["last-waltz"], count=10)
+    first = await engine.similar(GUILD, films["last-waltz"], count=4)
+    second = await engine.similar(GUILD, films["last-waltz"], count=4, page=1)
+    assert first.total == everything.total == 8 and first.has_more and second.page == 1
+    assert [p.film.id for p in first.picks + second.picks] == [p.film.id for p in everything.picks[:8]]
+    with pytest.raises(NothingFound, match="every film like The Last Waltz"):
+        await engine.similar(GUILD, films["last-waltz"], count=10, page=5)
 
 
 async def test_surprise_draws_only_what_the_club_has_not_watched(
@@ -308,11 +353,103 @@ async def test_tonight_prefers_what_suits_everyone_over_one_members_favourite(
     assert result.heading == "Tonight for Alice and Bob"
     short = await engine.tonight(GUILD, {ALICE: "Alice", BOB: "Bob", DAN: "Dan"}, max_runtime=100, count=10)
     assert all(p.film.runtime <= 100 for p in short.picks)
-    assert short.note == "Dan has no ratings yet, so that match follows the club's taste."
+    assert short.note == "Dan has no ratings yet, so that match follows their watchlist and the club's taste."
     with pytest.raises(NothingFound, match="raise max_runtime"):
         await engine.tonight(GUILD, {ALICE: "Alice"}, max_runtime=10)
     with pytest.raises(UserError, match="Name who is watching"):
         await engine.tonight(GUILD, {})
+
+
+def cold_catalog(folder: Path) -> Path:
+    """A 1,400-minute series first in the file, then films in three themes of different sizes."""
+    themes = [theme("stage", title="Live on Stage"), theme("road", title="On the Road"), theme("noir", title="Noir")]
+    films = [
+        film("long-series", title="The Long Series", year=2020, runtime=1400, kind="docuseries", episodes=20,
+             themes=["stage"], directors=["A"]),
+        film("stage-1", year=1970, themes=["stage"], directors=["B"]),
+        film("stage-2", year=1971, themes=["stage"], directors=["C"]),
+        film("stage-3", year=1972, themes=["stage"], directors=["D"]),
+        film("road-1", year=1980, themes=["road"], directors=["E"]),
+        film("road-2", year=1981, themes=["road"], directors=["F"]),
+        film("noir-1", year=1946, kind="fiction feature", themes=["noir"], directors=["G"]),
+        film("noir-2", year=1947, kind="fiction feature", themes=["noir"], directors=["H"]),
+    ]  # fmt: skip
+    return write_catalog(folder, {"c.toml": to_toml(themes=themes, films=films)})
+
+
+@pytest.fixture
+async def cold_films(db: Database, tmp_path: Path) -> dict[str, Film]:
+    await load_catalog(db, cold_catalog(tmp_path / "cold"))
+    return {f.slug: f for f in await active_films(db)}
+
+
+async def test_cold_start_with_nothing_to_go_on_spreads_films_over_themes_before_any_series(
+    engine: Recommender, cold_films: dict[str, Film]
+) -> None:
+    result = await engine.for_member(GUILD, DAN, count=8)
+    slugs = [p.film.slug for p in result.picks]
+    assert slugs[:3] == ["stage-1", "road-1", "noir-1"]  # each theme's first film, biggest theme first
+    assert slugs[-1] == "long-series"
+    assert result.picks[0].reason == "a core film of Live on Stage · documentary · 100 min"
+    assert result.note is not None and result.note.startswith("You haven't rated anything yet")
+    assert "from across the catalog's themes, series last" in result.note
+    tonight = await engine.tonight(GUILD, {ALICE: "Alice", BOB: "Bob"}, count=8)
+    assert [p.film.slug for p in tonight.picks][:3] == ["stage-1", "road-1", "noir-1"]
+    assert tonight.picks[-1].film.slug == "long-series"
+    series = await engine.tonight(GUILD, {ALICE: "Alice", BOB: "Bob"}, kind="docuseries")
+    assert [p.film.slug for p in series.picks] == ["long-series"]  # asked for: still offered
+    mine = await engine.for_member(GUILD, DAN, kind="docuseries")
+    assert [p.film.slug for p in mine.picks] == ["long-series"] and mine.heading == "For you (kind docuseries)"
+
+
+async def test_cold_start_follows_my_watchlist_then_what_the_club_engages_with(
+    db: Database, engine: Recommender, cold_films: dict[str, Film], clock: StepClock
+) -> None:
+    await watch.add_to_watchlist(db, clock, GUILD, BOB, cold_films["road-2"].id)
+    await watch.mark_club_watched(db, clock, GUILD, cold_films["road-1"].id)
+    club_led = await engine.for_member(GUILD, DAN, count=3)
+    assert [p.film.slug for p in club_led.picks][:2] == ["road-1", "road-2"]  # a screening, then a watchlist
+    assert "the club screened it" in club_led.picks[0].reason
+    assert club_led.picks[1].reason == "On the Road, a theme the club is into · on 1 watchlist · documentary · 100 min"
+    assert club_led.note is not None and "the club's best-known films and themes" in club_led.note
+
+    await watch.add_to_watchlist(db, clock, GUILD, DAN, cold_films["noir-2"].id)
+    mine = await engine.for_member(GUILD, DAN, count=3)
+    assert [p.film.slug for p in mine.picks][:2] == ["noir-2", "noir-1"]
+    assert mine.picks[0].reason.startswith("on your watchlist · Noir, like your watchlist")
+    assert mine.note is not None and "the themes on your watchlist" in mine.note
+    tonight = await engine.tonight(GUILD, {DAN: "Dan", CAROL: "Carol"}, count=2)
+    top = {p.film.slug: p.reason for p in tonight.picks}
+    assert set(top) == {"noir-2", "road-1"}  # the top of Dan's watchlist and of what the club engages with
+    assert top["noir-2"].startswith("on the watchlist of Dan · Noir, a theme the club is into")
+    assert (
+        tonight.note
+        == "None of you has rated anything yet, so these follow your watchlists and the club's best-known films."
+    )
+
+
+async def test_tonight_with_no_ratings_singles_nobody_out(engine: Recommender, films: dict[str, Film]) -> None:
+    result = await engine.tonight(GUILD, {ALICE: "Alice", BOB: "Bob", CAROL: "Carol"}, count=5)
+    for pick in result.picks:
+        assert "most" not in pick.reason and "Alice" not in pick.reason and "%" not in pick.reason
+    assert result.note is not None and result.note.startswith("None of you has rated anything yet, so these are films")
+
+
+async def test_equal_matches_suit_everyone_equally(films: dict[str, Film]) -> None:
+    paterson = films["paterson"]
+    reason = _tonight_reason({"Bob": 0.5, "Alice": 0.5, "Carol": 0.5}, paterson)
+    assert reason == "suits all 3 equally — match 50% each · fiction feature · 118 min"
+    assert _tonight_reason({"Bob": 0.9, "Alice": 0.9, "Carol": 0.2}, paterson).startswith("suits Alice and Bob most")
+
+
+async def test_tonight_pages_through_every_film_none_of_them_has_seen(
+    engine: Recommender, films: dict[str, Film]
+) -> None:
+    group = {ALICE: "Alice", BOB: "Bob"}
+    everything = await engine.tonight(GUILD, group, count=10)
+    second = await engine.tonight(GUILD, group, count=5, page=1)
+    assert second.page == 1 and second.total == everything.total == 14
+    assert [p.film.id for p in second.picks] == [p.film.id for p in everything.picks[5:10]]
 
 
 # -- /film, /theme, collections ---------------------------------------------------------------------------------------
@@ -377,3 +514,12 @@ async def test_a_collection_is_a_theme_in_its_own_server_only(
         await engine.resolve_theme(GUILD, "Dylan Night")
     with pytest.raises(NotFoundError, match="no longer exists"):
         await engine.theme_from_key(GUILD, dylan.slug)
+
+
+async def test_tonights_group_is_remembered_for_its_page_buttons(engine: Recommender, films: dict[str, Film]) -> None:
+    group = {BOB: "Bob", ALICE: "Alice"}
+    group_id = await engine.remember_group(GUILD, group)
+    assert await engine.remember_group(GUILD, {BOB: "Bob", ALICE: "Alice"}) == group_id  # asked again: the same row
+    assert list((await engine.group(GUILD, group_id)).items()) == [(BOB, "Bob"), (ALICE, "Alice")]  # in order
+    with pytest.raises(NotFoundError, match="Ask `/tonight` again"):
+        await engine.group(OTHER_GUILD, group_id)

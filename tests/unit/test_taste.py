@@ -107,3 +107,14 @@ def test_a_large_catalog_keeps_the_most_watched_films() -> None:
     assert model.films.tolist() == [0, 1, 2]
     a_rating_beats_a_mark = [Interaction(1, 1, None, 0), Interaction(1, 1, 4.0, 5)]
     assert TasteModel.fit(a_rating_beats_a_mark, films=[1]).rating(1, 1) == 4.0
+
+
+def test_only_a_session_in_progress_outweighs_the_rest_of_a_members_history() -> None:
+    """Films rated in the last hour lead (the member is rating as they go); hours later, all history counts alike."""
+    old_1_new_3 = [Interaction(1, 1, None, 0.0), Interaction(1, 3, None, 600.0)]
+    model = TasteModel.fit(co_watchers(old_1_new_3), films=[1, 2, 3, 4], params=TasteParams(session=300.0))
+    during = model.scores(1, now=700.0)  # film 3 rated 100 s ago, film 1 long before
+    assert during is not None and during[3] > during[1]  # columns: films 1..4 -> 0..3; 4 goes with 3
+    later = model.scores(1, now=600.0 + 7200.0)
+    assert later is not None and later[1] > later[3]  # 1 and 2 co-occur more: nothing is in progress any more
+    assert model.scores(1) is not None  # by default: asked right after the latest interaction

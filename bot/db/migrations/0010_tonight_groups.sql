@@ -1,4 +1,4 @@
--- 0007: the groups /tonight was asked for, so its Previous/Next buttons page through the same group after a restart
+-- 0010: the groups /tonight was asked for, so its Previous/Next buttons page through the same group after a restart
 -- (ten member ids do not fit in a button's 100-character custom id; the button carries this row's id instead).
 
 -- `members` is a JSON list of [user id, display name] pairs in the order they were named; one row per distinct group

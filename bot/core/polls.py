@@ -13,9 +13,7 @@ left unposted by a crash) is posted as soon as the bot runs its timers.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,11 +23,11 @@ from typing import Any
 from bot.core import films as films_core
 from bot.core import tally as counting
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.durations import parse_duration, parse_moment
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.reviews import film_ratings
 from bot.core.tally import MAX_RANKS, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
-from bot.core.watch import club_watched, watchlist_counts
 from bot.db import polls as sql
 from bot.db.database import Database, Reader, Transaction
 
@@ -282,6 +280,37 @@ async def create_poll(
     return await _require(db, poll_id)
 
 
+def screening_plan(
+    *,
+    starts: str | None,
+    channel_id: int | None,
+    location: str | None,
+    remind: str | None,
+    now: datetime,
+    timezone: str,
+) -> ScreeningPlan | None:
+    """The winner's screening a moderator asked for with a new poll (``None`` when they asked for none).
+
+    ``starts`` and ``remind`` are what they typed; the time needs a channel or a location, and ``remind`` goes with
+    a time ("0" for no reminder, one hour when left out).
+    """
+    if starts is None and channel_id is None and location is None:
+        if remind is not None:
+            raise UserError("`remind` goes with a `screening` time.")
+        return None
+    if starts is None:
+        raise UserError("Give the `screening` time as well as its channel or location.")
+    remind_span = timedelta(0) if remind and remind.strip() == "0" else parse_duration(remind or "1h")
+    if remind_span is None:
+        raise UserError('Give the reminder as a duration such as "1h" or "30m".')
+    return ScreeningPlan(
+        starts_at=parse_moment(starts, now, timezone),
+        channel_id=channel_id,
+        location=location,
+        remind_minutes=int(remind_span.total_seconds() // 60),
+    )
+
+
 def check_screening(plan: ScreeningPlan, *, after: datetime) -> None:
     if plan.starts_at <= after:
         raise UserError("The screening has to start after the poll closes.")
@@ -325,48 +354,6 @@ async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
 
 async def record_result_message(db: Database, poll_id: int, message_id: int) -> None:
     await db.execute(sql.RESULT_MESSAGE, (message_id, poll_id))
-
-
-# -- candidates from the club ---------------------------------------------------------------------------------------
-
-
-async def watchlist_candidates(db: Database, guild_id: int, count: int = DEFAULT_SOURCE_COUNT) -> list[int]:
-    """The films most members have on their watchlists, that the club has not screened yet."""
-    films = await sql.club_watchlist(db, guild_id, count)
-    if len(films) < MIN_CANDIDATES:
-        raise UserError(
-            "The club's watchlists don't hold enough unwatched films for a poll yet; name the films instead."
-        )
-    return films
-
-
-async def theme_candidates(
-    db: Database, guild_id: int, slug: str, count: int = DEFAULT_SOURCE_COUNT, *, seed: str = ""
-) -> list[int]:
-    """``count`` films of a theme the club has not screened: the most watchlisted first, the rest drawn at random."""
-    in_theme = await films_core.theme_film_ids(db, slug)
-    watched = await club_watched(db, guild_id)
-    wanted = await watchlist_counts(db, guild_id)
-    unseen = [film for film in in_theme if film not in watched] or in_theme
-    rng = random.Random(f"{guild_id}:{slug}:{seed}")
-    shuffled = rng.sample(unseen, len(unseen))
-    shuffled.sort(key=lambda film: -wanted.get(film, 0))
-    chosen = shuffled[:count]
-    if len(chosen) < MIN_CANDIDATES:
-        raise UserError("That theme doesn't have enough films for a poll.")
-    return sorted(chosen, key=in_theme.index)
-
-
-async def picks_candidates(db: Database, guild_id: int) -> list[int]:
-    """This week's picks (from the weekly-picks feature)."""
-    try:
-        picks = importlib.import_module("bot.core.picks")
-    except ImportError:
-        raise UserError("Weekly picks aren't available on this bot yet; name the films instead.") from None
-    films = [int(film) for film in dict.fromkeys(await picks.latest_picks(db, guild_id))]
-    if len(films) < MIN_CANDIDATES:
-        raise UserError("There are no weekly picks to vote on yet; name the films instead.")
-    return films[:MAX_CANDIDATES]
 
 
 # -- voting ---------------------------------------------------------------------------------------------------------

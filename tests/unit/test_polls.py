@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import polls
+from bot.client import discover_extensions
+from bot.core import candidates, polls
 from bot.core.catalog import load_catalog
 from bot.core.clock import to_db
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
@@ -401,22 +402,22 @@ async def test_missing_timers_are_re_armed_at_start_up(
 async def test_candidates_from_a_theme_and_from_the_watchlists(
     db: Database, clock: FixedClock, films: list[int]
 ) -> None:
-    chosen = await polls.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
+    chosen = await candidates.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
     assert len(chosen) == 5 and set(chosen) <= set(films)
-    assert chosen == await polls.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
+    assert chosen == await candidates.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
     with pytest.raises(UserError, match="watchlists"):
-        await polls.watchlist_candidates(db, GUILD)
+        await candidates.watchlist_candidates(db, GUILD)
     for user in range(3):
         await add_to_watchlist(db, clock, GUILD, user, films[7])
     await add_to_watchlist(db, clock, GUILD, 1, films[3])
     await add_to_watchlist(db, clock, GUILD, 2, films[4])
-    assert (await polls.watchlist_candidates(db, GUILD, 2))[0] == films[7]
+    assert (await candidates.watchlist_candidates(db, GUILD, 2))[0] == films[7]
 
 
 async def test_candidates_from_this_weeks_picks(db: Database) -> None:
     # Before the first weekly post there is nothing to vote on (bot.core.picks.latest_picks returns []).
     with pytest.raises(UserError, match="no weekly picks"):
-        await polls.picks_candidates(db, GUILD)
+        await candidates.picks_candidates(db, GUILD)
 
 
 async def test_a_whole_batch_of_votes_is_one_statement_whose_change_count_is_exact(
@@ -430,3 +431,8 @@ async def test_a_whole_batch_of_votes_is_one_statement_whose_change_count_is_exa
     assert await sql_polls.vote_plurality_many(db, json.dumps(votes), to_db(clock.now())) == 6
     assert await polls.ballot_of(db, poll.id, 0) == (films[1],)
     assert await polls.ballot_count(db, poll.id) == 5
+
+
+def test_the_polls_package_is_loaded_as_the_cogs_polls_extension() -> None:
+    # cogs/polls/ is a package; the bot discovers packages as well as modules, under the same extension name.
+    assert "cogs.polls" in discover_extensions()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core import schedule
+from bot.core import polls, schedule
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.errors import UserError
 from bot.core.films import Film, Theme, get_films, list_themes, theme_film_ids
@@ -493,11 +493,6 @@ async def open_watch_party_poll(
     """
     settings = await get_settings(db, post.guild_id)
     if not settings.picks_poll or len(picks.film_ids) < 2 or await db.fetchval(sql.POLL_OF, (post.id,)):
-        return None
-    try:
-        from bot.core import polls  # noqa: PLC0415 - the polls feature is optional to weekly picks
-    except ImportError:
-        log.info("weekly picks asked for a watch-party poll, but this bot has no polls feature")
         return None
     poll = await polls.create_poll(
         db,

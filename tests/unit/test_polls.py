@@ -3,6 +3,7 @@ a tie-break from club ratings and nominations, cancelling, and re-arming timers.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from bot.core.watch import add_to_watchlist
 from bot.db import polls as sql_polls
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.conftest import REPO
 
 GUILD = 1000
 CHANNEL = 2000
@@ -436,3 +438,30 @@ async def test_a_whole_batch_of_votes_is_one_statement_whose_change_count_is_exa
 def test_the_polls_package_is_loaded_as_the_cogs_polls_extension() -> None:
     # cogs/polls/ is a package; the bot discovers packages as well as modules, under the same extension name.
     assert "cogs.polls" in discover_extensions()
+
+
+def _imports(nodes: list[ast.stmt] | list[ast.AST]) -> set[str]:
+    """The modules these nodes import, and any "bot...." module name spelled out (as importlib would take it)."""
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("bot."):
+            found.add(node.value)
+    return found
+
+
+def test_picks_use_polls_and_polls_never_use_picks() -> None:
+    # The weekly picks open their watch-party poll through bot.core.polls, a plain top-level import; polls know
+    # nothing of picks (this week's picks become candidates in bot.core.candidates), and neither pretends the other
+    # is optional behind importlib or an ImportError handler.
+    polls_tree = ast.parse((REPO / "bot" / "core" / "polls.py").read_text(encoding="utf-8"))
+    picks_tree = ast.parse((REPO / "bot" / "core" / "picks.py").read_text(encoding="utf-8"))
+    assert not {name for name in _imports(list(ast.walk(polls_tree))) if "picks" in name or name == "importlib"}
+    assert "bot.core.polls" in _imports(picks_tree.body)
+    for tree in (polls_tree, picks_tree):
+        handlers = [node for node in ast.walk(tree) if isinstance(node, ast.ExceptHandler)]
+        assert not [h for h in handlers if isinstance(h.type, ast.Name) and h.type.id == "ImportError"]

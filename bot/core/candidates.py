@@ -51,6 +51,8 @@ async def resolve_candidates(
 
     Raises :class:`UserError` with the member-facing reason when the ballot would be empty, too short or too long.
     """
+    if not MIN_CANDIDATES <= count <= MAX_CANDIDATES:
+        raise UserError(f"Take between {MIN_CANDIDATES} and {MAX_CANDIDATES} films from a theme or a source.")
     ids: list[int] = []
     for text in named:
         film = await resolve_film(db, titles, text)

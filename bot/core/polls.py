@@ -34,6 +34,11 @@ from bot.db.database import Database, Reader, Transaction
 CLOSE_TIMER = "polls.close"
 PUBLISH_TIMER = "polls.publish"
 
+#: Every id we store (polls, films, members, channels, messages) is an SQLite INTEGER, a signed 64-bit number; an id
+#: outside 1..ID_MAX (from a forged custom id or option) names nothing, and is refused before any query.
+ID_MAX = 2**63 - 1
+#: Poll numbers as members type them in /poll end|cancel|status: Discord's integer options stop at 2**53.
+POLL_NUMBER_MAX = 2**53
 MIN_CANDIDATES = 2
 MAX_CANDIDATES = 25
 NATIVE_MAX_CANDIDATES = 10
@@ -154,7 +159,20 @@ async def _load(db: Reader, row: Any) -> Poll:
     return _poll(row, await sql.candidates(db, row["id"]))
 
 
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can be one of our ids at all (see :data:`ID_MAX`)."""
+    return 1 <= value <= ID_MAX
+
+
+def shown_number(value: int) -> str:
+    """A number a member sent, short enough to quote back."""
+    text = str(value)
+    return text if len(text) <= 20 else text[:19] + "…"
+
+
 async def get_poll(db: Reader, poll_id: int) -> Poll | None:
+    if not valid_id(poll_id):
+        return None
     row = await sql.poll_row(db, poll_id)
     return None if row is None else await _load(db, row)
 
@@ -162,7 +180,7 @@ async def get_poll(db: Reader, poll_id: int) -> Poll | None:
 async def _require(db: Reader, poll_id: int) -> Poll:
     poll = await get_poll(db, poll_id)
     if poll is None:
-        raise NotFoundError(f"There is no poll #{poll_id}.")
+        raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
     return poll
 
 
@@ -170,7 +188,9 @@ async def guild_poll(db: Reader, guild_id: int, poll_id: int) -> Poll:
     """The poll with that number in this server, or a member-facing "not found"."""
     poll = await get_poll(db, poll_id)
     if poll is None or poll.guild_id != guild_id:
-        raise NotFoundError(f"There is no poll #{poll_id} in this server. `/poll list` shows the open ones.")
+        raise NotFoundError(
+            f"There is no poll #{shown_number(poll_id)} in this server. `/poll list` shows the open ones."
+        )
     return poll
 
 
@@ -192,7 +212,9 @@ async def recent_polls(db: Reader, guild_id: int, limit: int = 25) -> list[Poll]
 
 
 def check_candidates(film_ids: Sequence[int], *, style: Style = Style.BUTTONS) -> None:
-    """Refuse duplicates, too few or too many candidates, with a member-facing message."""
+    """Refuse ids that name no film, duplicates, too few or too many candidates, with a member-facing message."""
+    if not all(valid_id(film_id) for film_id in film_ids):
+        raise NotFoundError("A film on this list is not in the catalog (any more).")
     if len(set(film_ids)) != len(film_ids):
         raise UserError("A film is on the list twice; each film can be a candidate once.")
     limit = NATIVE_MAX_CANDIDATES if style is Style.NATIVE else MAX_CANDIDATES
@@ -678,7 +700,7 @@ async def close_poll(
     """
     poll = await get_poll(db, poll_id)
     if poll is None:
-        raise NotFoundError(f"There is no poll #{poll_id}.")
+        raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
     if poll.status is not Status.OPEN:
         return poll
     facts = await tie_break_facts(db, poll)
@@ -705,7 +727,7 @@ async def cancel_poll(db: Database, clock: Clock, timers: TimerService, poll_id:
     )
     poll = await get_poll(db, poll_id)
     if poll is None:
-        raise NotFoundError(f"There is no poll #{poll_id}.")
+        raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
     if not changed:
         raise UserError(f"Poll #{poll_id} is already {poll.status.value}.")
     await timers.cancel(CLOSE_TIMER, str(poll_id))

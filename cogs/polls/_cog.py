@@ -50,6 +50,10 @@ SOURCE_CHOICES = [
 ]
 
 
+#: A poll's number as a command option: Discord enforces the range on the client, the core again on the server.
+PollNumber = app_commands.Range[int, 1, polls.POLL_NUMBER_MAX]
+
+
 def role_ids_of(interaction: Interaction) -> set[int]:
     return member_facts(interaction)[1]
 
@@ -348,7 +352,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         films: str | None = None,
         theme: str | None = None,
         source: str | None = None,
-        count: app_commands.Range[int, 2, 25] = polls.DEFAULT_SOURCE_COUNT,
+        count: app_commands.Range[int, polls.MIN_CANDIDATES, polls.MAX_CANDIDATES] = polls.DEFAULT_SOURCE_COUNT,
         voter_role: discord.Role | None = None,
         hide_counts: bool = False,
         native: bool = False,
@@ -402,7 +406,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
     )
     @app_commands.describe(poll="The poll to close")
     @app_commands.autocomplete(poll=poll_choices)
-    async def end(self, interaction: Interaction, poll: int) -> None:
+    async def end(self, interaction: Interaction, poll: PollNumber) -> None:
         target = await self._managed_poll(interaction, poll)
         if not target.is_open:
             raise UserError(f"Poll #{target.id} is already {target.status.value}.")
@@ -425,7 +429,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
     )
     @app_commands.describe(poll="The poll to cancel")
     @app_commands.autocomplete(poll=poll_choices)
-    async def cancel(self, interaction: Interaction, poll: int) -> None:
+    async def cancel(self, interaction: Interaction, poll: PollNumber) -> None:
         target = await self._managed_poll(interaction, poll)
         cancelled = await self.board.cancel(target.id, cancelled_by=interaction.user.id)
         await send_ephemeral(interaction, f"🚫 Poll #{cancelled.id} **{cancelled.title}** is cancelled.")
@@ -447,7 +451,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
     )
     @app_commands.describe(poll="The poll")
     @app_commands.autocomplete(poll=poll_choices)
-    async def status(self, interaction: Interaction, poll: int) -> None:
+    async def status(self, interaction: Interaction, poll: PollNumber) -> None:
         target = await polls.guild_poll(self.bot.db, guild_id_of(interaction), poll)
         _cached, films = await self.board.poll_and_films(target.id)
         link = message_link(target.guild_id, target.channel_id, target.message_id)

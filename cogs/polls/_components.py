@@ -127,9 +127,12 @@ def ballot_view(poll: Poll, choices: tuple[int, ...]) -> discord.ui.View | None:
 
 
 def selected(interaction: Interaction) -> list[int]:
-    """The film ids a member chose in a select menu."""
+    """The film ids a member chose in a select menu (our options' values are film ids; anything else is refused)."""
     data: Any = interaction.data or {}
-    return [int(value) for value in data.get("values", [])]
+    values = [str(value) for value in data.get("values", [])]
+    if not all(value.isascii() and value.isdigit() for value in values):
+        raise UserError("That film is not on this poll's ballot.")
+    return [int(value) for value in values]
 
 
 def polls_cog(interaction: Interaction) -> Polls:

@@ -468,3 +468,82 @@ async def test_every_acknowledged_vote_survives_kill_9_during_a_burst(club: Club
     again = await discord.click(message, "2. Monterey Pop (1968)", member=voters[0])
     assert "is in" in await confirmation(again)
     assert len(ballots(club, poll_id)) == len(stored | {voters[0].id})
+
+
+# -- out-of-range input ---------------------------------------------------------------------------------------------
+
+HUGE = 2**70  # beyond SQLite's (and Discord's) 64-bit integers
+
+
+async def forged_command(club: Club, member: FakeMember, path: str, **options: Any) -> Reply:
+    """A command whose options Discord would not send (beyond their min/max): built in range, then rewritten, the way
+    a modified client or an API change could deliver them. The bot must check on its side too."""
+    real = {name: (2 if value == HUGE else value) for name, value in options.items()}
+    record = club.fake.command_interaction(path, real, member=member, channel=club.fake.world.general)
+    (sub,) = record.payload["data"]["options"]
+    for option in sub["options"]:
+        if options.get(option["name"]) == HUGE:
+            option["value"] = HUGE
+    return await club.discord._run(record, "visible", None)
+
+
+def offer(club: Club, components: list[dict[str, Any]]) -> StoredMessage:
+    """A bot message carrying the given components (as an older version of the bot could have posted them)."""
+    fake = club.fake
+    message = StoredMessage(
+        id=fake.ids.next(),
+        channel_id=fake.world.general.id,
+        guild_id=fake.guild.id,
+        author=fake.bot_user,
+        content="An older message",
+        components=[{"type": 1, "components": components}],
+    )
+    fake.messages[message.id] = message
+    return message
+
+
+def short_ephemeral(reply: Reply) -> str:
+    assert reply.ephemeral, reply
+    assert "Something went wrong" not in reply.text, reply.text
+    assert len(reply.text) < 300, reply.text
+    return reply.text
+
+
+async def test_ids_and_numbers_out_of_range_get_a_short_answer(club: Club, world: Any) -> None:
+    discord, maya = club.discord, world.moderator
+    for path in ("/poll status", "/poll end", "/poll cancel"):
+        reply = await forged_command(club, maya, path, poll=HUGE)
+        assert "There is no poll" in short_ephemeral(reply), path
+    assert await discord.autocomplete("/poll status", "poll", str(HUGE), member=maya) == []
+    counted = await forged_command(
+        club, maya, "/poll create", title="Big", deadline="1d", source="watchlist", count=HUGE
+    )
+    assert "between 2 and 25" in short_ephemeral(counted)
+
+    reply = await create(discord, maya, title="Ranges", film1="the-last-waltz", film2="monterey-pop")
+    poll_id = poll_id_of(poll_message(club, reply))
+    forged = offer(
+        club,
+        [
+            {"type": 2, "style": 2, "label": "Old ballot", "custom_id": f"filmclub:poll:{HUGE}:ballot"},
+            {"type": 2, "style": 1, "label": "Old offer", "custom_id": f"filmclub:poll-from:{HUGE},{poll_id}"},
+        ],
+    )
+    clicked = await discord.click(forged, "Old ballot", member=world.alice)
+    assert "no longer exists" in short_ephemeral(clicked)
+    offered = await discord.click(forged, "Old offer", member=maya)
+    assert "not in the catalog" in short_ephemeral(offered)
+    menu = offer(
+        club,
+        [
+            {
+                "type": 3,
+                "custom_id": f"filmclub:poll:{poll_id}:pick",
+                "options": [{"label": "Huge", "value": str(HUGE)}, {"label": "Word", "value": "alien"}],
+            }
+        ],
+    )
+    for value in ("Huge", "Word"):
+        picked = await discord.select(menu, f"filmclub:poll:{poll_id}:pick", [value], member=world.bob)
+        assert "not on this poll's ballot" in short_ephemeral(picked), value
+    assert ballots(club, poll_id) == {}

@@ -19,6 +19,7 @@ from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.films import active_films
 from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
+from bot.core.search import TitleIndex
 from bot.core.tally import TieRule
 from bot.core.timers import TimerService
 from bot.core.watch import add_to_watchlist
@@ -124,6 +125,7 @@ async def test_create_stores_the_poll_its_candidates_and_its_timers(
         (lambda f: [f[0], f[1], f[0]], "twice"),
         (lambda f: f[:26], "at most 25 films"),
         (lambda f: [f[0], 99999], "not in the catalog"),
+        (lambda f: [f[0], 2**70], "not in the catalog"),  # beyond SQLite's 64 bits: refused before any query
     ],
 )
 async def test_bad_candidates_are_refused_and_nothing_is_written(
@@ -414,6 +416,22 @@ async def test_candidates_from_a_theme_and_from_the_watchlists(
     await add_to_watchlist(db, clock, GUILD, 1, films[3])
     await add_to_watchlist(db, clock, GUILD, 2, films[4])
     assert (await candidates.watchlist_candidates(db, GUILD, 2))[0] == films[7]
+
+
+async def test_ids_and_counts_out_of_range_are_refused_before_any_query(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    poll = await make_poll(db, clock, timers, films[:2])
+    assert await polls.get_poll(db, 2**70) is None
+    with pytest.raises(NotFoundError, match=r"There is no poll #1180591620717411303…"):
+        await polls.guild_poll(db, GUILD, 2**70)
+    with pytest.raises(UserError, match="not on this poll's ballot"):
+        await polls.set_choices(db, clock, poll_id=poll.id, guild_id=GUILD, user_id=1, role_ids=(), film_ids=[2**70])
+    with pytest.raises(NotFoundError, match="no longer exists"):
+        await polls.rank_add(db, clock, poll_id=-1, guild_id=GUILD, user_id=1, role_ids=(), film_id=films[0])
+    for bad in (0, 1, 26, 10**30):
+        with pytest.raises(UserError, match="between 2 and 25"):
+            await candidates.resolve_candidates(db, TitleIndex([]), GUILD, named=[], source="watchlist", count=bad)
 
 
 async def test_candidates_from_this_weeks_picks(db: Database) -> None:

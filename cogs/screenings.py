@@ -20,7 +20,7 @@ from discord.utils import TimestampStyle
 
 from bot.core import polls as polls_core
 from bot.core import screenings
-from bot.core.durations import describe_duration, parse_duration, parse_moment
+from bot.core.durations import describe_duration
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film, resolve_film
 from bot.core.screenings import Screening, ScreeningStatus
@@ -246,11 +246,11 @@ class Screenings(
     @app_commands.command(name="schedule", description="Schedule a screening as a Discord event (moderators).")
     @app_commands.describe(
         film="The film to screen",
-        when='When it starts: "fri 20:00", "2026-06-05 20:30" (server time) or "3d"',
+        when='When it starts, up to a year ahead: "fri 20:00", "2026-06-05 20:30" (server time) or "3d"',
         channel="The voice or stage channel (or give a location)",
         location="A place outside Discord (instead of a channel)",
-        length="How long the event lasts (default: the film's runtime plus 15 minutes)",
-        remind="Remind interested members this long before (default 1h; 0 for no reminder ahead)",
+        length="How long the event lasts, up to 3 days (default: the film's runtime plus 15 minutes)",
+        remind="Remind interested members this long before, up to 1 week (default 1h; 0: at the start)",
     )
     @app_commands.autocomplete(film=film_choices)
     async def schedule(
@@ -265,32 +265,32 @@ class Screenings(
     ) -> None:
         settings = await ensure_moderator(interaction)
         chosen = await resolve_film(self.bot.db, self.bot.titles, film)
-        starts_at = parse_moment(when, self.bot.clock.now(), settings.timezone)
-        span = None
-        if length is not None:
-            span = parse_duration(length)
-            if span is None:
-                raise UserError('Give the length as a duration such as "2h" or "150m".')
-        remind_span = parse_duration(remind) if remind is not None else timedelta(hours=1)
-        if remind is not None and remind.strip() == "0":
-            remind_span = timedelta(0)
-        if remind_span is None:
-            raise UserError('Give the reminder as a duration such as "1h" or "30m".')
         if interaction.channel_id is None:
             raise UserError("This command only works in a server channel.")
+        now = self.bot.clock.now()
+        plan = screenings.read_screening_plan(
+            now,
+            settings.timezone,
+            when=when,
+            channel_id=channel.id if channel is not None else None,
+            location=location,
+            length=length,
+            remind=remind,
+        )
         screening = await screenings.plan_screening(
             self.bot.db,
             self.bot.clock,
             self.bot.timers,
             guild_id=settings.guild_id,
             film_id=chosen.id,
-            starts_at=starts_at,
-            channel_id=channel.id if channel is not None else None,
-            location=location,
-            length=span,
-            remind_minutes=int(remind_span.total_seconds() // 60),
+            starts_at=plan.starts_at,
+            channel_id=plan.channel_id,
+            location=plan.location,
+            length=plan.length,
+            remind_minutes=plan.remind_minutes,
             announce_channel_id=settings.announcements_channel_id or interaction.channel_id,
             created_by=interaction.user.id,
+            now=now,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         screening = await self.create_event(screening.id)

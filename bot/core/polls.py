@@ -26,6 +26,7 @@ from bot.core.clock import Clock, from_db, to_db
 from bot.core.durations import parse_duration, parse_moment
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.reviews import film_ratings
+from bot.core.screenings import ScreeningPlan as ScreeningPlan  # noqa: PLC0414 (moved there; re-exported)
 from bot.core.tally import MAX_RANKS, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
 from bot.db import polls as sql
@@ -72,16 +73,6 @@ class Candidate:
     position: int
     film_id: int
     nominated_at: str
-
-
-@dataclass(frozen=True)
-class ScreeningPlan:
-    """The screening to schedule for the winner when the poll closes."""
-
-    starts_at: datetime
-    channel_id: int | None = None
-    location: str | None = None
-    remind_minutes: int = 60
 
 
 @dataclass(frozen=True)

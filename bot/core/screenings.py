@@ -8,7 +8,13 @@ Three persisted timers carry a screening (key = screening id), so a restart lose
 - :data:`AFTER_TIMER`, at the end: the film is marked watched for the club and members are asked to rate it.
 
 A screening comes from ``/screening schedule`` or from a poll's winner (:func:`plan_screening` with ``poll_id``;
-one screening per poll, so a close that runs twice schedules once).
+one screening per poll, so a close that runs twice schedules once). What a moderator typed for either is read and
+checked by :func:`read_screening_plan`, against one clock reading, into a :class:`ScreeningPlan`:
+
+- the start (``when``): still ahead, at most a year ahead (:data:`START`);
+- the length: from 1 second to 3 days (:data:`LENGTH`; the default, the film's runtime plus :data:`DISCUSSION`,
+  is always inside it: the catalog caps runtimes at 3,000 minutes);
+- the reminder: from 0 (at the start) to 1 week before (:data:`REMINDER`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 
 from bot.core import films as films_core
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.durations import YEAR, Span, Window, parse_moment, read_duration
 from bot.core.errors import NotFoundError, UserError
 from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
@@ -33,8 +40,10 @@ AFTER_TIMER = "screenings.after"
 #: After the film's running time, this long for the discussion before the "rate it" prompt.
 DISCUSSION = timedelta(minutes=15)
 DEFAULT_REMIND_MINUTES = 60
-MAX_AHEAD = timedelta(days=365)
 LOCATION_LIMIT = 100
+START = Window("The screening", timedelta(0), YEAR)
+LENGTH = Span("The length", timedelta(seconds=1), timedelta(days=3))
+REMINDER = Span("The reminder", timedelta(0), timedelta(weeks=1))
 
 
 class ScreeningStatus(StrEnum):
@@ -43,6 +52,59 @@ class ScreeningStatus(StrEnum):
     DONE = "done"  # it happened: marked watched, prompt posted
     CANCELLED = "cancelled"
     FAILED = "failed"  # Discord refused the event (e.g. missing permission)
+
+
+@dataclass(frozen=True)
+class ScreeningPlan:
+    """When and where a film will be screened, read and checked but not stored yet (a poll keeps one for its
+    winner). ``length`` None: the film's runtime plus :data:`DISCUSSION`."""
+
+    starts_at: datetime
+    channel_id: int | None = None
+    location: str | None = None
+    remind_minutes: int = DEFAULT_REMIND_MINUTES
+    length: timedelta | None = None
+
+
+def check_plan(plan: ScreeningPlan, now: datetime) -> ScreeningPlan:
+    """Every rule a screening's time and place follow, in one place; ``now`` is the reading the input was read
+    against (or the moment a poll's winner is scheduled). Raises :class:`UserError`; returns ``plan`` with its
+    location tidied."""
+    location = " ".join(plan.location.split()) if plan.location else None
+    if (plan.channel_id is None) == (location is None):
+        raise UserError("Give the screening either a voice or stage channel, or a location (not both).")
+    if location is not None and len(location) > LOCATION_LIMIT:
+        raise UserError(f"Locations can be at most {LOCATION_LIMIT} characters.")
+    START.check(plan.starts_at, now)
+    if plan.length is not None:
+        LENGTH.check_seconds(plan.length.total_seconds())
+    REMINDER.check_seconds(plan.remind_minutes * 60.0)
+    return ScreeningPlan(plan.starts_at, plan.channel_id, location, plan.remind_minutes, plan.length)
+
+
+def read_screening_plan(
+    now: datetime,
+    timezone: str,
+    *,
+    when: str,
+    channel_id: int | None = None,
+    location: str | None = None,
+    length: str | None = None,
+    remind: str | None = None,
+) -> ScreeningPlan:
+    """A screening's options as a moderator typed them (``when`` "fri 20:00", ``length`` "2h", ``remind`` "30m" or
+    "0"), read in the server's ``timezone`` and checked against this one ``now``. Bad input raises
+    :class:`UserError` naming the allowed range."""
+    plan = ScreeningPlan(
+        starts_at=parse_moment(when, now, timezone, within=START),
+        channel_id=channel_id,
+        location=location,
+        remind_minutes=(
+            DEFAULT_REMIND_MINUTES if remind is None else int(read_duration(remind, REMINDER).total_seconds() // 60)
+        ),
+        length=None if length is None else read_duration(length, LENGTH),
+    )
+    return check_plan(plan, now)
 
 
 @dataclass(frozen=True)
@@ -136,41 +198,31 @@ async def plan_screening(
     remind_minutes: int = DEFAULT_REMIND_MINUTES,
     poll_id: int | None = None,
     created_by: int | None = None,
+    now: datetime | None = None,
 ) -> Screening:
     """Store a screening and arm the timer that creates its Discord event; bad input raises :class:`UserError`.
 
     ``length`` defaults to the film's running time plus :data:`DISCUSSION`. With ``poll_id``, a second call for the
-    same poll returns the first screening.
+    same poll returns the first screening. ``now`` is the clock reading the input was read against (see
+    :func:`read_screening_plan`); without it, the clock is read here.
     """
-    now = clock.now()
+    now = clock.now() if now is None else now
     film = await films_core.get_film(db, film_id)
     if film is None or film.retired:
         raise NotFoundError(f"Film #{film_id} is not in the catalog.")
-    location = " ".join(location.split()) if location else None
-    if (channel_id is None) == (location is None):
-        raise UserError("Give the screening either a voice or stage channel, or a location (not both).")
-    if location is not None and len(location) > LOCATION_LIMIT:
-        raise UserError(f"Locations can be at most {LOCATION_LIMIT} characters.")
-    if starts_at <= now:
-        raise UserError("That start time is in the past; give a time that is still ahead.")
-    if starts_at - now > MAX_AHEAD:
-        raise UserError("Screenings can be scheduled at most a year ahead.")
-    if remind_minutes < 0:
-        raise UserError("The reminder has to come before the screening starts.")
-    span = length if length is not None else timedelta(minutes=film.runtime) + DISCUSSION
-    if span <= timedelta(0):
-        raise UserError("A screening has to last a little while.")
+    plan = check_plan(ScreeningPlan(starts_at, channel_id, location, remind_minutes, length), now)
+    span = plan.length if plan.length is not None else timedelta(minutes=film.runtime) + DISCUSSION
     values = {
         "guild_id": guild_id,
         "film_id": film_id,
         "poll_id": poll_id,
         "created_by": created_by,
-        "channel_id": channel_id,
-        "location": location,
+        "channel_id": plan.channel_id,
+        "location": plan.location,
         "announce_channel_id": announce_channel_id,
-        "starts_at": to_db(starts_at),
-        "ends_at": to_db(starts_at + span),
-        "remind_minutes": remind_minutes,
+        "starts_at": to_db(plan.starts_at),
+        "ends_at": to_db(plan.starts_at + span),
+        "remind_minutes": plan.remind_minutes,
         "created_at": to_db(now),
     }
     async with db.transaction() as tx:

@@ -135,6 +135,20 @@ async def test_bad_screenings_are_refused(club: Club, world: Any) -> None:
         ),
         (world.moderator, {"film": "the-last-waltz", "when": "2020-01-01 20:00", "location": "x"}, "in the past"),
         (world.moderator, {"film": "Citizen Kane", "when": "1d", "location": "x"}, "No film called"),
+        # Huge or absurd values: once an OverflowError (or a screening stored without its reminder), now the range.
+        (world.moderator, {"film": "the-last-waltz", "when": "999999w", "location": "x"}, "at most 1 year ahead"),
+        (world.moderator, {"film": "the-last-waltz", "when": "0001-01-01 00:00", "location": "x"}, "in the past"),
+        (world.moderator, {"film": "the-last-waltz", "when": "9" * 300 + "m", "location": "x"}, "at most 1 year"),
+        (
+            world.moderator,
+            {"film": "the-last-waltz", "when": "1d", "location": "x", "remind": "999999w"},
+            "The reminder can be at most 1 week",
+        ),
+        (
+            world.moderator,
+            {"film": "the-last-waltz", "when": "1d", "location": "x", "length": "99999999999999999999d"},
+            "The length can be from 1 second to 3 days",
+        ),
     ]
     for member, options, expected in cases:
         reply = await schedule(club, member, **options)

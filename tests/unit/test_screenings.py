@@ -77,11 +77,15 @@ async def test_a_planned_screening_lasts_the_film_plus_discussion_and_arms_its_e
     ("overrides", "message"),
     [
         ({"starts_at": START - timedelta(minutes=5)}, "in the past"),
-        ({"starts_at": START + timedelta(days=400)}, "a year ahead"),
+        ({"starts_at": START + timedelta(days=400)}, "at most 1 year ahead"),
         ({"channel_id": None}, "voice or stage channel"),
         ({"location": "The Roxy"}, "not both"),
         ({"location": "x" * 101, "channel_id": None}, "at most 100"),
-        ({"remind_minutes": -5}, "before the screening"),
+        ({"remind_minutes": -5}, "The reminder can be at most 1 week"),
+        # A reminder whose time would overflow was once stored, and its night silently lost (issue #11).
+        ({"remind_minutes": 999999 * 7 * 24 * 60}, "The reminder can be at most 1 week"),
+        ({"length": timedelta(days=999999)}, "The length can be from 1 second to 3 days"),
+        ({"length": timedelta(0)}, "The length can be from 1 second to 3 days"),
         ({"film": 99999}, "not in the catalog"),
     ],
 )

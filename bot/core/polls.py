@@ -21,12 +21,13 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core import films as films_core
+from bot.core import screenings as screenings_core
 from bot.core import tally as counting
 from bot.core.clock import Clock, from_db, to_db
-from bot.core.durations import parse_duration, parse_moment
+from bot.core.durations import Window, parse_moment
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.reviews import film_ratings
-from bot.core.screenings import ScreeningPlan as ScreeningPlan  # noqa: PLC0414 (moved there; re-exported)
+from bot.core.screenings import ScreeningPlan
 from bot.core.tally import MAX_RANKS, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
 from bot.db import polls as sql
@@ -232,14 +233,17 @@ async def create_poll(
     show_counts: bool = True,
     style: Style | str = Style.BUTTONS,
     screening: ScreeningPlan | None = None,
+    now: datetime | None = None,
 ) -> Poll:
     """Validate and store a poll among ``film_ids`` (catalog ids, in ballot order) and arm its timers.
 
     The poll is posted in ``channel_id`` by the polls cog (at once through the publish timer; the /poll command
-    posts it directly). Raises :class:`UserError` for bad input, and then nothing is written.
+    posts it directly). Raises :class:`UserError` for bad input, and then nothing is written. ``now`` is the one
+    clock reading the deadline and the screening were read against (see :func:`read_deadline`); the clock is read
+    here only when the caller computed the deadline without one.
     """
     method, style = Method(method), Style(style)
-    now = clock.now()
+    now = clock.now() if now is None else now
     title = " ".join(title.split())
     if not title:
         raise UserError("Give the poll a title.")
@@ -252,13 +256,7 @@ async def create_poll(
         film = found.get(film_id)
         if film is None or film.retired:
             raise NotFoundError(f"Film #{film_id} is not in the catalog.")
-    if closes_at <= now:
-        raise UserError("That deadline is in the past; give a time that is still ahead.")
-    if closes_at - now < MIN_DURATION:
-        raise UserError("That deadline is too close; give the club at least a few seconds.")
-    longest = NATIVE_MAX_DURATION if style is Style.NATIVE else MAX_DURATION
-    if closes_at - now > longest:
-        raise UserError(f"A poll can run for at most {longest.days} days.")
+    deadline_window(style).check(closes_at, now)
     if style is Style.NATIVE:
         if method is Method.RANKED:
             raise UserError("Discord's own polls can't do ranked choice; use the button style for that.")
@@ -267,7 +265,7 @@ async def create_poll(
         if not show_counts:
             raise UserError("Discord's own polls always show the counts to voters; use the button style to hide them.")
     if screening is not None:
-        check_screening(screening, after=closes_at)
+        screening = check_screening(screening, now=now, after=closes_at)
     first_seen = await sql.first_watchlisted(db, guild_id, ids)
     created = to_db(now)
     nominated = [(pos, film, min(first_seen.get(film, created), created)) for pos, film in enumerate(ids, start=1)]
@@ -289,8 +287,21 @@ async def create_poll(
     }
     async with db.transaction() as tx:
         poll_id = await sql.insert_poll(tx, values, nominated)
-    await arm_timers(timers, poll_id, closes_at, clock.now(), publish=True)
+    await arm_timers(timers, poll_id, closes_at, now, publish=True)
     return await _require(db, poll_id)
+
+
+def deadline_window(style: Style | str = Style.BUTTONS) -> Window:
+    """How far ahead a poll may close: at least :data:`MIN_DURATION`, at most :data:`MAX_DURATION` (Discord's own
+    polls: :data:`NATIVE_MAX_DURATION`)."""
+    longest = NATIVE_MAX_DURATION if Style(style) is Style.NATIVE else MAX_DURATION
+    return Window("The deadline", MIN_DURATION, longest)
+
+
+def read_deadline(text: str, now: datetime, timezone: str, *, style: Style | str = Style.BUTTONS) -> datetime:
+    """The deadline a moderator typed ("90m", "fri 20:00"), read and checked against this one clock reading (pass the
+    same ``now`` to :func:`create_poll`, so "3s" is exactly the three-second minimum and accepted)."""
+    return parse_moment(text, now, timezone, within=deadline_window(style))
 
 
 def screening_plan(
@@ -302,10 +313,11 @@ def screening_plan(
     now: datetime,
     timezone: str,
 ) -> ScreeningPlan | None:
-    """The winner's screening a moderator asked for with a new poll (``None`` when they asked for none).
+    """The winner's screening a moderator asked for with a new poll (``None`` when they asked for none), read against
+    the same ``now`` as the poll's deadline.
 
     ``starts`` and ``remind`` are what they typed; the time needs a channel or a location, and ``remind`` goes with
-    a time ("0" for no reminder, one hour when left out).
+    a time ("0" for no reminder, one hour when left out). The ranges are the screenings feature's own.
     """
     if starts is None and channel_id is None and location is None:
         if remind is not None:
@@ -313,24 +325,17 @@ def screening_plan(
         return None
     if starts is None:
         raise UserError("Give the `screening` time as well as its channel or location.")
-    remind_span = timedelta(0) if remind and remind.strip() == "0" else parse_duration(remind or "1h")
-    if remind_span is None:
-        raise UserError('Give the reminder as a duration such as "1h" or "30m".')
-    return ScreeningPlan(
-        starts_at=parse_moment(starts, now, timezone),
-        channel_id=channel_id,
-        location=location,
-        remind_minutes=int(remind_span.total_seconds() // 60),
+    return screenings_core.read_screening_plan(
+        now, timezone, when=starts, channel_id=channel_id, location=location, remind=remind
     )
 
 
-def check_screening(plan: ScreeningPlan, *, after: datetime) -> None:
+def check_screening(plan: ScreeningPlan, *, now: datetime, after: datetime) -> ScreeningPlan:
+    """The screenings feature's rules, and one of ours: the winner's screening starts after the poll closes."""
+    plan = screenings_core.check_plan(plan, now)
     if plan.starts_at <= after:
         raise UserError("The screening has to start after the poll closes.")
-    if (plan.channel_id is None) == (plan.location is None or not plan.location.strip()):
-        raise UserError("A screening needs either a voice or stage channel, or a location.")
-    if plan.remind_minutes < 0:
-        raise UserError("The reminder can't come after the screening starts.")
+    return plan
 
 
 async def arm_timers(timers: TimerService, poll_id: int, closes_at: datetime, now: datetime, *, publish: bool) -> None:

@@ -14,7 +14,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import candidates, polls
-from bot.core.durations import parse_moment
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.films import get_films
 from bot.core.guilds import get_settings, is_moderator
@@ -269,7 +268,8 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         self, interaction: Interaction, film_ids: list[int], *, title: str, deadline: str, method: str
     ) -> None:
         settings = await ensure_moderator(interaction)
-        closes_at = parse_moment(deadline, self.bot.clock.now(), settings.timezone)
+        now = self.bot.clock.now()
+        closes_at = polls.read_deadline(deadline, now, settings.timezone)
         poll = await polls.create_poll(
             self.bot.db,
             self.bot.clock,
@@ -282,6 +282,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             method=parse_method(method),
             closes_at=closes_at,
             voter_role_id=settings.voter_role_id,
+            now=now,
         )
         await self._post_and_confirm(interaction, poll)
 
@@ -362,8 +363,9 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         remind: str | None = None,
     ) -> None:
         settings = await ensure_moderator(interaction)
-        now = self.bot.clock.now()
-        closes_at = parse_moment(deadline, now, settings.timezone)
+        now = self.bot.clock.now()  # the one reading the deadline, the screening and the poll are checked against
+        style = Style.NATIVE if native else Style.BUTTONS
+        closes_at = polls.read_deadline(deadline, now, settings.timezone, style=style)
         film_ids = await candidates.resolve_candidates(
             self.bot.db,
             self.bot.titles,
@@ -395,8 +397,9 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             closes_at=closes_at,
             voter_role_id=voter_role.id if voter_role is not None else settings.voter_role_id,
             show_counts=not hide_counts,
-            style=Style.NATIVE if native else Style.BUTTONS,
+            style=style,
             screening=plan,
+            now=now,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._post_and_confirm(interaction, poll)

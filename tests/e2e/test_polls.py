@@ -547,3 +547,26 @@ async def test_ids_and_numbers_out_of_range_get_a_short_answer(club: Club, world
         picked = await discord.select(menu, f"filmclub:poll:{poll_id}:pick", [value], member=world.bob)
         assert "not on this poll's ballot" in short_ephemeral(picked), value
     assert ballots(club, poll_id) == {}
+
+
+async def test_the_three_second_minimum_deadline_is_accepted_and_absurd_ones_are_refused(
+    club: Club, world: Any
+) -> None:
+    # "3s" is the documented minimum: it is read and checked against one clock reading, so it is exactly 3 s.
+    discord, maya = club.discord, world.moderator
+    club.set_polls_channel(world.polls)  # its result lands in #polls, away from the other tests' results
+    try:
+        reply = await create(discord, maya, title="Blink", deadline="3s", film1="the-last-waltz", film2="monterey-pop")
+    finally:
+        club.set_polls_channel(None)
+    assert "is open in" in reply.text, reply.text
+    before = club.query("SELECT count(*) FROM polls")[0][0]
+    for options in (
+        {"deadline": "99999999999999999999w"},
+        {"deadline": "9999-12-31 20:00"},
+        {"deadline": "2d", "screening": "3d", "screening_location": "The pub", "remind": "9" * 40 + "h"},
+        {"deadline": "2d", "screening": "9" * 300 + "d", "screening_location": "The pub"},
+    ):
+        refused = await create(discord, maya, film1="the-last-waltz", film2="monterey-pop", **options)
+        assert "at most" in short_ephemeral(refused), options
+    assert club.query("SELECT count(*) FROM polls")[0][0] == before

@@ -145,7 +145,7 @@ async def test_deadlines_in_the_past_or_too_far_are_refused(
         (START - timedelta(minutes=1), "in the past"),
         (START, "in the past"),
         (START + timedelta(seconds=2), "too close"),
-        (START + timedelta(weeks=13), "at most 84 days"),
+        (START + timedelta(weeks=13), "at most 12 weeks"),
     ]:
         with pytest.raises(UserError, match=message):
             await polls.create_poll(
@@ -160,6 +160,40 @@ async def test_deadlines_in_the_past_or_too_far_are_refused(
                 closes_at=closes_at,
             )
     assert await count(db, "polls") == 0
+
+
+class TickingClock(FixedClock):
+    """Every reading is a millisecond later than the one before, as on a real machine."""
+
+    def now(self) -> datetime:
+        self.moment += timedelta(milliseconds=1)
+        return self.moment
+
+
+async def test_the_three_second_minimum_is_checked_against_the_reading_it_was_read_from(
+    db: Database, timers: TimerService, films: list[int]
+) -> None:
+    clock = TickingClock(START)
+    now = clock.now()
+    closes_at = polls.read_deadline("3s", now, "Europe/Paris")
+    assert closes_at == now + polls.MIN_DURATION
+    poll = await polls.create_poll(
+        db,
+        clock,
+        timers,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        creator_id=MOD,
+        title="Blink",
+        film_ids=films[:2],
+        closes_at=closes_at,
+        now=now,
+    )
+    assert poll.created_at == now and poll.closes_at == closes_at
+    with pytest.raises(UserError, match="too close"):
+        polls.read_deadline("2s", clock.now(), "UTC")
+    with pytest.raises(UserError, match="at most 4 weeks 4 days ahead"):
+        polls.read_deadline("5w", clock.now(), "UTC", style=Style.NATIVE)
 
 
 async def test_native_polls_have_discords_limits(

@@ -234,11 +234,14 @@ async def create_poll(
     style: Style | str = Style.BUTTONS,
     screening: ScreeningPlan | None = None,
     now: datetime | None = None,
+    publish_timer: bool = True,
 ) -> Poll:
     """Validate and store a poll among ``film_ids`` (catalog ids, in ballot order) and arm its timers.
 
-    The poll is posted in ``channel_id`` by the polls cog (at once through the publish timer; the /poll command
-    posts it directly). Raises :class:`UserError` for bad input, and then nothing is written. ``now`` is the one
+    The poll is posted in ``channel_id`` by the polls cog: at once through the publish timer, or, with
+    ``publish_timer=False``, by the caller itself (the /poll command, which tells the moderator if Discord refuses;
+    a poll a crash left unposted gets its publish timer back at start-up, :func:`rearm_open_polls`). Raises
+    :class:`UserError` for bad input, and then nothing is written. ``now`` is the one
     clock reading the deadline and the screening were read against (see :func:`read_deadline`); the clock is read
     here only when the caller computed the deadline without one.
     """
@@ -287,7 +290,7 @@ async def create_poll(
     }
     async with db.transaction() as tx:
         poll_id = await sql.insert_poll(tx, values, nominated)
-    await arm_timers(timers, poll_id, closes_at, now, publish=True)
+    await arm_timers(timers, poll_id, closes_at, now, publish=publish_timer)
     return await _require(db, poll_id)
 
 
@@ -716,8 +719,13 @@ async def close_poll(
     return await _require(db, poll_id)
 
 
-async def cancel_poll(db: Database, clock: Clock, timers: TimerService, poll_id: int, *, cancelled_by: int) -> Poll:
-    """Cancel an open poll: no result, no screening; its ballots are kept but never counted."""
+async def cancel_poll(
+    db: Database, clock: Clock, timers: TimerService, poll_id: int, *, cancelled_by: int | None
+) -> Poll:
+    """Cancel an open poll: no result, no screening, no timer left; its ballots are kept but never counted.
+
+    ``cancelled_by`` is None when no one did: the poll could not be posted (see :func:`discard_unposted`).
+    """
     changed = await db.execute_rowcount(
         sql.CANCEL, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
     )
@@ -727,7 +735,25 @@ async def cancel_poll(db: Database, clock: Clock, timers: TimerService, poll_id:
     if not changed:
         raise UserError(f"Poll #{poll_id} is already {poll.status.value}.")
     await timers.cancel(CLOSE_TIMER, str(poll_id))
+    await timers.cancel(PUBLISH_TIMER, str(poll_id))
     return poll
+
+
+async def discard_unposted(
+    db: Database, clock: Clock, timers: TimerService, poll_id: int, *, cancelled_by: int | None = None
+) -> Poll | None:
+    """Cancel a poll that Discord refused to post, so that no invisible poll stays open (and no timer with it).
+
+    Returns the cancelled poll; None if it was posted or is no longer open meanwhile (then there is nothing to undo).
+    """
+    changed = await db.execute_rowcount(
+        sql.CANCEL_UNPOSTED, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
+    )
+    if not changed:
+        return None
+    await timers.cancel(CLOSE_TIMER, str(poll_id))
+    await timers.cancel(PUBLISH_TIMER, str(poll_id))
+    return await get_poll(db, poll_id)
 
 
 def require_manager(poll: Poll, *, user_id: int, is_moderator: bool) -> None:

@@ -119,7 +119,15 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         self.board.stop()
 
     async def _on_publish_timer(self, timer: Timer) -> None:
-        await self.board.publish(int(timer.payload["poll_id"]))
+        """Post a poll another feature created (or a crash left unposted). A channel Discord refuses for good (no
+        permission, gone) cancels the poll at once: it would stay invisible; other errors are retried."""
+        poll_id = int(timer.payload["poll_id"])
+        try:
+            await self.board.publish(poll_id)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            poll, _films = await self.board.poll_and_films(poll_id, fresh=True)
+            if await polls.discard_unposted(self.bot.db, self.bot.clock, self.bot.timers, poll_id) is not None:
+                log.warning("poll %s cancelled: %s", poll_id, self.board.refusal(poll, exc))
 
     async def _on_close_timer(self, timer: Timer) -> None:
         await self.board.finish(int(timer.payload["poll_id"]))
@@ -270,12 +278,14 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         settings = await ensure_moderator(interaction)
         now = self.bot.clock.now()
         closes_at = polls.read_deadline(deadline, now, settings.timezone)
+        channel_id = settings.polls_channel_id or _channel_id(interaction)
+        self.board.require_postable(settings.guild_id, channel_id)
         poll = await polls.create_poll(
             self.bot.db,
             self.bot.clock,
             self.bot.timers,
             guild_id=settings.guild_id,
-            channel_id=settings.polls_channel_id or _channel_id(interaction),
+            channel_id=channel_id,
             creator_id=interaction.user.id,
             title=title,
             film_ids=film_ids,
@@ -283,21 +293,20 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             closes_at=closes_at,
             voter_role_id=settings.voter_role_id,
             now=now,
+            publish_timer=False,  # posted right below, and the moderator hears if Discord refuses
         )
         await self._post_and_confirm(interaction, poll)
 
     async def _post_and_confirm(self, interaction: Interaction, poll: Poll) -> None:
+        """Post the poll the moderator just created and give them its link; if Discord refuses the message, cancel
+        the poll (no invisible poll stays open, no timer with it) and tell them why."""
         try:
             poll = await self.board.publish(poll.id)
         except discord.HTTPException as exc:
-            await polls.cancel_poll(
+            await polls.discard_unposted(
                 self.bot.db, self.bot.clock, self.bot.timers, poll.id, cancelled_by=interaction.user.id
             )
-            raise UserError(
-                f"I couldn't post the poll in <#{poll.channel_id}> ({exc.text or exc.status}); check my permissions "
-                "there. Nothing was created."
-            ) from exc
-        await self.bot.timers.cancel(polls.PUBLISH_TIMER, str(poll.id))
+            raise UserError(f"{self.board.refusal(poll, exc)} The poll is cancelled; nothing was posted.") from exc
         link = message_link(poll.guild_id, poll.channel_id, poll.message_id)
         await send_ephemeral(
             interaction,
@@ -384,12 +393,14 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             now=now,
             timezone=settings.timezone,
         )
+        channel_id = settings.polls_channel_id or _channel_id(interaction)
+        self.board.require_postable(settings.guild_id, channel_id)
         poll = await polls.create_poll(
             self.bot.db,
             self.bot.clock,
             self.bot.timers,
             guild_id=settings.guild_id,
-            channel_id=settings.polls_channel_id or _channel_id(interaction),
+            channel_id=channel_id,
             creator_id=interaction.user.id,
             title=title,
             film_ids=film_ids,
@@ -400,6 +411,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             style=style,
             screening=plan,
             now=now,
+            publish_timer=False,  # posted right below, and the moderator hears if Discord refuses
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._post_and_confirm(interaction, poll)

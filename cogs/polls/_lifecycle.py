@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.core import polls
+from bot.core import config, polls
 from bot.core import screenings as screenings_core
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, get_films
 from bot.core.guilds import get_settings
 from bot.core.polls import Poll, Status, Style
 from bot.core.tally import Tally
+from bot.ui.checks import bot_posting_permissions
 
 from ._components import voting_view
 from ._native import NativePollPending, end_and_count, native_poll
@@ -85,6 +86,30 @@ class PollBoard:
 
     # -- posting -------------------------------------------------------------------------------------------------------
 
+    def channel(self, guild_id: int, channel_id: int) -> discord.abc.GuildChannel | None:
+        guild = self.bot.get_guild(guild_id)
+        return guild.get_channel(channel_id) if guild is not None else None
+
+    def require_postable(self, guild_id: int, channel_id: int) -> None:
+        """Refuse (before anything is stored) a channel the bot knows it cannot post a poll in, naming what is
+        missing. A channel not in the cache is left to Discord to judge."""
+        channel = self.channel(guild_id, channel_id)
+        if channel is not None:
+            config.require_postable(channel.name, bot_posting_permissions(channel))
+
+    def refusal(self, poll: Poll, exc: discord.HTTPException) -> str:
+        """Why Discord would not take the poll's message, in words a moderator can act on."""
+        channel = self.channel(poll.guild_id, poll.channel_id)
+        where = f"#{channel.name}" if channel is not None else f"<#{poll.channel_id}>"
+        if isinstance(exc, discord.NotFound):
+            return f"I can't post in {where}: Discord says the channel no longer exists."
+        if isinstance(exc, discord.Forbidden):
+            missing = config.missing_posting_permissions(bot_posting_permissions(channel)) if channel else []
+            if missing:
+                return f"I can't post in {where}: missing {' and '.join(missing)}."
+            return f"I can't post in {where}: Discord refused ({exc.text or 'Missing Permissions'})."
+        return f"I couldn't post in {where}: Discord answered {exc.status} ({exc.text or 'no reason given'})."
+
     async def publish(self, poll_id: int) -> Poll:
         """Post the poll in its channel (once: a second call finds the message and does nothing)."""
         async with self._locks[poll_id]:
@@ -133,6 +158,14 @@ class PollBoard:
         """Close the poll if it is open, then make sure its result is announced (idempotent)."""
         async with self._locks[poll_id]:
             poll, films = await self.poll_and_films(poll_id, fresh=True)
+            if poll.status is Status.OPEN and poll.message_id is None:
+                # Never posted (Discord kept refusing): nobody could vote, so there is no result to announce.
+                discarded = await polls.discard_unposted(self.bot.db, self.bot.clock, self.bot.timers, poll_id)
+                if discarded is not None:
+                    log.warning("poll %s was never posted; cancelled at its deadline", poll_id)
+                    self._polls[poll_id] = discarded
+                    return discarded
+                poll, films = await self.poll_and_films(poll_id, fresh=True)
             if poll.status is Status.OPEN:
                 if poll.style is Style.NATIVE:
                     native = native or await end_and_count(self.bot.http, poll)

@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest_asyncio
 from bot.ui.handoff import poll_from_films_id
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 
-from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeUser, StoredMessage
+from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeUser, Perm, StoredMessage
 from .harness import BotProcess, DiscordDriver, Reply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -570,3 +570,88 @@ async def test_the_three_second_minimum_deadline_is_accepted_and_absurd_ones_are
         refused = await create(discord, maya, film1="the-last-waltz", film2="monterey-pop", **options)
         assert "at most" in short_ephemeral(refused), options
     assert club.query("SELECT count(*) FROM polls")[0][0] == before
+
+
+# -- a channel the bot cannot post in -------------------------------------------------------------------------------
+
+
+def pending_timers(club: Club, poll_id: int) -> list[str]:
+    return [
+        kind
+        for (kind,) in club.query("SELECT kind FROM timers WHERE key = ? AND done_at IS NULL", (str(poll_id),))
+        if kind.startswith("polls.")
+    ]
+
+
+async def test_a_poll_discord_refuses_to_post_is_explained_and_leaves_nothing_open(club: Club, world: Any) -> None:
+    discord, fake, maya = club.discord, club.fake, world.moderator
+    locked = await fake.add_text_channel(
+        "locked-polls", overwrites=[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}]
+    )
+    club.set_polls_channel(locked)
+    try:
+        reply = await create(discord, maya, title="Invisible", film1="the-last-waltz", film2="monterey-pop")
+    finally:
+        club.set_polls_channel(None)
+    text = short_ephemeral(reply)
+    assert "I can't post in #locked-polls" in text and "Send Messages" in text, text
+    assert club.query("SELECT id FROM polls WHERE title = 'Invisible'") == []  # refused before anything was stored
+    assert fake.channel_messages(locked) == []
+
+    # The permissions look right, but Discord keeps refusing the message: the poll is cancelled, its timers gone.
+    # Discord changed the channel's permissions without the bot hearing of it: its cache says all is well.
+    deny = {"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}
+    world.general.overwrites.append(deny)
+    try:
+        reply = await create(discord, maya, title="Stale", film1="the-last-waltz", film2="monterey-pop")
+    finally:
+        world.general.overwrites.remove(deny)
+    text = short_ephemeral(reply)
+    assert f"I can't post in #{world.general.name}: Discord refused" in text and "The poll is cancelled" in text
+    ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Stale'")
+    assert status == "cancelled" and pending_timers(club, poll_id) == []
+
+    discord.inject("POST /channels/{id}/messages", status=503, times=1)
+    reply = await create(discord, maya, title="Refused", film1="the-last-waltz", film2="monterey-pop")
+    text = short_ephemeral(reply)
+    assert f"I couldn't post in #{world.general.name}: Discord answered 503" in text, text
+    assert "The poll is cancelled" in text
+    ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Refused'")
+    assert status == "cancelled"
+    assert pending_timers(club, poll_id) == []
+
+
+async def test_a_poll_from_another_feature_that_discord_refuses_is_cancelled_not_left_invisible(
+    club: Club, world: Any
+) -> None:
+    # Weekly picks (or a crash before posting) leave a poll for the publish timer. If Discord refuses its channel
+    # for good, nobody could ever see or vote in it: it is cancelled at once, with its timers.
+    fake = club.fake
+    locked = await fake.add_text_channel(
+        "locked-picks", overwrites=[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}]
+    )
+    assert await club.bot.stop() == 0
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    later = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        poll_id = db.execute(
+            "INSERT INTO polls (guild_id, channel_id, creator_id, title, method, created_at, closes_at) "
+            "VALUES (?, ?, ?, 'Watch party: locked', 'plurality', ?, ?)",
+            (fake.guild.id, locked.id, world.moderator.id, stamp, later),
+        ).lastrowid
+        for position, slug in enumerate(("gimme-shelter", "monterey-pop"), start=1):
+            db.execute(
+                "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)",
+                (poll_id, position, club.film_id(slug), stamp),
+            )
+    assert poll_id is not None
+    await club.bot.start(timeout=60)
+    await club.discord.wait_until(
+        lambda: club.query("SELECT status FROM polls WHERE id = ?", (poll_id,)) == [("cancelled",)],
+        timeout=10,
+        what="the unpostable poll to be cancelled",
+    )
+    assert pending_timers(club, poll_id) == []
+    assert fake.channel_messages(locked) == []
+    await club.bot.wait_for_log(rf"poll {poll_id} cancelled: I can't post in #locked-picks: missing Send Messages")

@@ -406,11 +406,27 @@ async def test_cancel_stops_the_poll_and_its_timer(
     cancelled = await polls.cancel_poll(db, clock, timers, poll.id, cancelled_by=MOD)
     assert cancelled.status is Status.CANCELLED and cancelled.result is None
     assert await timers.pending(polls.CLOSE_TIMER, str(poll.id)) is None
+    assert await timers.pending(polls.PUBLISH_TIMER, str(poll.id)) is None
     with pytest.raises(UserError, match="cancelled"):
         await vote(db, clock, poll, 2, films[0])
     with pytest.raises(UserError, match="already cancelled"):
         await polls.cancel_poll(db, clock, timers, poll.id, cancelled_by=MOD)
     assert (await polls.close_poll(db, clock, poll.id)).status is Status.CANCELLED
+
+
+async def test_a_poll_discord_refused_to_post_is_cancelled_but_a_posted_one_is_kept(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    unposted = await make_poll(db, clock, timers, films[:2])
+    discarded = await polls.discard_unposted(db, clock, timers, unposted.id)
+    assert discarded is not None and discarded.status is Status.CANCELLED and discarded.closed_by is None
+    for kind in (polls.CLOSE_TIMER, polls.PUBLISH_TIMER):
+        assert await timers.pending(kind, str(unposted.id)) is None
+    assert await polls.discard_unposted(db, clock, timers, unposted.id) is None  # nothing left to undo
+    posted = await make_poll(db, clock, timers, films[:2])
+    assert await polls.attach_message(db, posted.id, 777)
+    assert await polls.discard_unposted(db, clock, timers, posted.id) is None
+    assert (await polls.guild_poll(db, GUILD, posted.id)).status is Status.OPEN
 
 
 async def test_only_the_creator_or_a_moderator_manages_a_poll(

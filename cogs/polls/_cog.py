@@ -23,10 +23,10 @@ from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices, theme_choices
 from bot.ui.checks import ensure_moderator, guild_id_of, member_facts
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
-from bot.ui.replies import send_ephemeral
+from bot.ui.replies import report_error, send_ephemeral
 
 from ._acks import VoteAcknowledger
-from ._components import QuickPollModal, ballot_view, rank_editor, voting_view
+from ._components import QuickPollAnswers, QuickPollForm, ballot_view, rank_editor, read_quick_poll_form, voting_view
 from ._lifecycle import PollBoard
 from ._native import NativePollPending, native_results
 from ._render import ballot_lines, film_label, message_link, ordinal, plural, poll_embed, result_embed, ts
@@ -269,15 +269,27 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         films = await get_films(self.bot.db, film_ids)
         titles = [films[f].title for f in film_ids if f in films]
         default = "Watch party: " + (", ".join(titles[:-1]) + f" or {titles[-1]}?" if len(titles) > 1 else "")
-        modal = QuickPollModal(self, film_ids, truncate(default, polls.TITLE_LIMIT))
-        await interaction.response.send_modal(modal)
+        await interaction.response.send_modal(QuickPollForm(film_ids, truncate(default, polls.TITLE_LIMIT)))
 
-    async def create_from_modal(
-        self, interaction: Interaction, film_ids: list[int], *, title: str, deadline: str, method: str
-    ) -> None:
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """Answer the quick-poll form from its custom id, so that it works even if the bot restarted after
+        sending it (discord.py only answers the modals it still holds)."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        answers = read_quick_poll_form(interaction.data)
+        if answers is None:
+            return
+        try:
+            await self.create_from_form(interaction, answers)
+        except Exception as exc:
+            await report_error(interaction, exc)  # logged under the form's custom id, filmclub:poll-form:…
+
+    async def create_from_form(self, interaction: Interaction, answers: QuickPollAnswers) -> None:
         settings = await ensure_moderator(interaction)
         now = self.bot.clock.now()
-        closes_at = polls.read_deadline(deadline, now, settings.timezone)
+        closes_at = polls.read_deadline(answers.deadline, now, settings.timezone)
+        method = parse_method(answers.method)
         channel_id = settings.polls_channel_id or _channel_id(interaction)
         self.board.require_postable(settings.guild_id, channel_id)
         poll = await polls.create_poll(
@@ -287,9 +299,9 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             guild_id=settings.guild_id,
             channel_id=channel_id,
             creator_id=interaction.user.id,
-            title=title,
-            film_ids=film_ids,
-            method=parse_method(method),
+            title=answers.title,
+            film_ids=answers.film_ids,
+            method=method,
             closes_at=closes_at,
             voter_role_id=settings.voter_role_id,
             now=now,
@@ -300,6 +312,13 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
     async def _post_and_confirm(self, interaction: Interaction, poll: Poll) -> None:
         """Post the poll the moderator just created and give them its link; if Discord refuses the message, cancel
         the poll (no invisible poll stays open, no timer with it) and tell them why."""
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except Exception:
+            await polls.discard_unposted(
+                self.bot.db, self.bot.clock, self.bot.timers, poll.id, cancelled_by=interaction.user.id
+            )
+            raise
         try:
             poll = await self.board.publish(poll.id)
         except discord.HTTPException as exc:
@@ -413,7 +432,6 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             now=now,
             publish_timer=False,  # posted right below, and the moderator hears if Discord refuses
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         await self._post_and_confirm(interaction, poll)
 
     @app_commands.command(

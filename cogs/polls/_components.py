@@ -9,6 +9,8 @@ templates registered in :func:`cogs.polls.setup`. The components parse what was 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import discord
@@ -20,7 +22,6 @@ from bot.core.polls import Poll, Style
 from bot.core.tally import MAX_RANKS, Method
 from bot.ui.embeds import club_embed, truncate
 from bot.ui.handoff import POLL_FROM_FILMS_PATTERN
-from bot.ui.replies import report_error
 from bot.ui.views import AnswersMember
 
 from ._render import ballot_lines, film_label, ordinal, ts
@@ -296,36 +297,75 @@ class PollFromFilms(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]
         await polls_cog(interaction).on_poll_from_films(interaction, self.film_ids)
 
 
-class QuickPollModal(discord.ui.Modal, title="Start a watch-party poll"):
-    """Title, deadline and method for a poll among films offered by another feature."""
+#: The quick-poll form's custom id carries the films, so its submission is understood whenever it comes, a restart of
+#: the bot in between included: ``filmclub:poll-form:12,34,56`` (as long as the button that opened it, which fits).
+POLL_FORM_PATTERN = re.compile(r"filmclub:poll-form:(?P<film_ids>\d+(?:,\d+)+)")
+TITLE_FIELD = "poll:title"
+DEADLINE_FIELD = "poll:deadline"
+METHOD_FIELD = "poll:method"
 
-    poll_title: discord.ui.TextInput[QuickPollModal] = discord.ui.TextInput(
-        label="Title", custom_id="poll:title", max_length=polls.TITLE_LIMIT
+
+def poll_form_id(film_ids: list[int]) -> str:
+    return f"filmclub:poll-form:{','.join(map(str, film_ids))}"
+
+
+class QuickPollForm(discord.ui.Modal, title="Start a watch-party poll"):
+    """Title, deadline and method for a poll among films another feature offered.
+
+    Only sent, never kept: discord.py forgets a modal when the bot restarts, so the cog answers every submission
+    from its custom id (:func:`read_quick_poll_form`) rather than through this instance.
+    """
+
+    poll_title: discord.ui.TextInput[QuickPollForm] = discord.ui.TextInput(
+        label="Title", custom_id=TITLE_FIELD, max_length=polls.TITLE_LIMIT
     )
-    deadline: discord.ui.TextInput[QuickPollModal] = discord.ui.TextInput(
-        label="Deadline", custom_id="poll:deadline", default="2d", max_length=40, placeholder='"90m", "3d", "fri 20:00"'
+    deadline: discord.ui.TextInput[QuickPollForm] = discord.ui.TextInput(
+        label="Deadline", custom_id=DEADLINE_FIELD, default="2d", max_length=40, placeholder='"90m", "3d", "fri 20:00"'
     )
-    method: discord.ui.TextInput[QuickPollModal] = discord.ui.TextInput(
+    method: discord.ui.TextInput[QuickPollForm] = discord.ui.TextInput(
         label="Method: plurality, approval or ranked",
-        custom_id="poll:method",
+        custom_id=METHOD_FIELD,
         default="plurality",
         max_length=20,
     )
 
-    def __init__(self, cog: Polls, film_ids: list[int], default_title: str) -> None:
-        super().__init__(timeout=900)
-        self.cog = cog
-        self.film_ids = film_ids
+    def __init__(self, film_ids: list[int], default_title: str) -> None:
+        super().__init__(timeout=None, custom_id=poll_form_id(film_ids))
         self.poll_title.default = default_title
+        self.stop()  # not stored by discord.py: the submission is answered by Polls.on_interaction
 
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await self.cog.create_from_modal(
-            interaction,
-            self.film_ids,
-            title=self.poll_title.value,
-            deadline=self.deadline.value,
-            method=self.method.value,
-        )
 
-    async def on_error(self, interaction: Interaction, error: Exception, /) -> None:  # type: ignore[override]
-        await report_error(interaction, error)
+@dataclass(frozen=True)
+class QuickPollAnswers:
+    """What a moderator submitted in the quick-poll form, as typed."""
+
+    film_ids: list[int]
+    title: str
+    deadline: str
+    method: str
+
+
+def _text_inputs(components: Any) -> Iterator[dict[str, Any]]:
+    """Every text input in a modal submission, whether in action rows (``components``) or labels (``component``)."""
+    for component in components or []:
+        if not isinstance(component, dict):
+            continue
+        if "value" in component and "custom_id" in component:
+            yield component
+        yield from _text_inputs(component.get("components"))
+        if isinstance(component.get("component"), dict):
+            yield from _text_inputs([component["component"]])
+
+
+def read_quick_poll_form(data: Any) -> QuickPollAnswers | None:
+    """The quick-poll form's answers from a modal submission's data; None when the submission is another form."""
+    match = POLL_FORM_PATTERN.fullmatch(str((data or {}).get("custom_id", "")))
+    if match is None:
+        return None
+    values = {str(c["custom_id"]): str(c.get("value") or "") for c in _text_inputs(data.get("components"))}
+    return QuickPollAnswers(
+        film_ids=[int(x) for x in match["film_ids"].split(",")],
+        title=values.get(TITLE_FIELD, ""),
+        deadline=values.get(DEADLINE_FIELD, ""),
+        method=values.get(METHOD_FIELD, ""),
+    )

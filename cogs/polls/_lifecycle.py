@@ -46,11 +46,12 @@ class PollBoard:
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._polls: dict[int, Poll] = {}  # poll id -> poll (only its immutable parts are read from the cache)
         self._films: dict[int, dict[int, Film]] = {}
-        self._refreshing: dict[int, asyncio.Task[None]] = {}
+        self._refreshing: dict[int, asyncio.Task[None]] = {}  # poll id -> its redraw still waiting for more votes
+        self._tasks: set[asyncio.Task[None]] = set()  # every task started here, until it is done
 
     def stop(self) -> None:
-        """The cog is unloading: drop the pending redraws."""
-        for task in self._refreshing.values():
+        """The cog is unloading: drop the redraws still pending or running."""
+        for task in self._tasks:
             task.cancel()
 
     # -- reading -------------------------------------------------------------------------------------------------------
@@ -133,7 +134,10 @@ class PollBoard:
         """Redraw the live counts soon (once for a burst of votes)."""
         if not poll.show_counts or poll.message_id is None or poll.id in self._refreshing:
             return
-        self._refreshing[poll.id] = asyncio.create_task(self._refresh_later(poll.id), name=f"poll-refresh-{poll.id}")
+        task = asyncio.create_task(self._refresh_later(poll.id), name=f"poll-refresh-{poll.id}")
+        self._refreshing[poll.id] = task
+        self._tasks.add(task)  # kept until done: _refresh_later leaves _refreshing before its edit, not this set
+        task.add_done_callback(self._tasks.discard)
 
     async def _refresh_later(self, poll_id: int) -> None:
         try:

@@ -655,3 +655,54 @@ async def test_a_poll_from_another_feature_that_discord_refuses_is_cancelled_not
     assert pending_timers(club, poll_id) == []
     assert fake.channel_messages(locked) == []
     await club.bot.wait_for_log(rf"poll {poll_id} cancelled: I can't post in #locked-picks: missing Send Messages")
+
+
+# -- the quick-poll form --------------------------------------------------------------------------------------------
+
+
+def poll_offer(club: Club, slugs: list[str]) -> StoredMessage:
+    """A /recommend or weekly-picks message offering "Start a watch-party poll" among these films."""
+    ids = [club.film_id(slug) for slug in slugs]
+    return offer(
+        club,
+        [{"type": 2, "style": 1, "label": "Start a watch-party poll", "custom_id": poll_from_films_id(ids)}],
+    )
+
+
+async def test_the_quick_poll_form_survives_a_restart_between_opening_and_submitting(club: Club, world: Any) -> None:
+    discord, maya = club.discord, world.moderator
+    message = poll_offer(club, ["dont-look-back", "gimme-shelter"])
+    form = await discord.click(message, "Start a watch-party poll", member=maya)
+    assert form.response_type == 9
+    await club.bot.restart()
+    # Each field's range is checked on the server; nothing is stored until all of them pass.
+    before = club.query("SELECT count(*) FROM polls")[0][0]
+    for fields, expected in [
+        ({"Deadline": "99999999999999999999w"}, "at most 12 weeks"),
+        ({"Deadline": "2d", "Title": "   "}, "Give the poll a title"),
+        ({"Deadline": "2d", "poll:method": "coin toss"}, "plurality, approval or ranked"),
+    ]:
+        refused = await form.submit_modal(fields, member=maya)
+        assert expected in short_ephemeral(refused), fields
+    assert club.query("SELECT count(*) FROM polls")[0][0] == before
+    done = await form.submit_modal({"Deadline": "1d", "poll:method": "ranked"}, member=maya)
+    assert done.ephemeral and "is open in" in done.text, done.text
+    posted = poll_message(club, done)
+    assert "Watch party: Dont Look Back or Gimme Shelter?" in posted.text
+    assert club.query("SELECT method FROM polls WHERE id = ?", (poll_id_of(posted),)) == [("ranked",)]
+
+
+async def test_an_unexpected_error_in_the_quick_poll_form_is_logged_under_the_forms_name(
+    club: Club, world: Any
+) -> None:
+    discord, maya = club.discord, world.moderator
+    message = poll_offer(club, ["the-last-waltz", "stop-making-sense"])
+    form = await discord.click(message, "Start a watch-party poll", member=maya)
+    discord.inject("POST /interactions/{id}/{token}/callback", status=400, times=1)
+    failed = await form.submit_modal({"Title": "Fails once", "Deadline": "1d"}, member=maya)
+    assert failed.ephemeral and "Something went wrong" in failed.text
+    line = await club.bot.wait_for_log(r"unexpected error in .*filmclub:poll-form:\d+,\d+")
+    assert "filmclub:poll-form:" in line
+    # Nothing half-made stays behind: the poll it had stored is cancelled, with no timer.
+    for poll_id, status in club.query("SELECT id, status FROM polls WHERE title = 'Fails once'"):
+        assert status == "cancelled" and pending_timers(club, poll_id) == []

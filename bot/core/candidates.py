@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.core import films as films_core
 from bot.core import picks as picks_core
+from bot.core.collections import collection_id_of, list_collections, themes_for
 from bot.core.errors import UserError
 from bot.core.films import resolve_film, resolve_theme
 from bot.core.polls import DEFAULT_SOURCE_COUNT, MAX_CANDIDATES, MIN_CANDIDATES, check_candidates
@@ -61,7 +62,8 @@ async def resolve_candidates(
         ids.append(film.id)
     extra: list[int] = []
     if theme is not None:
-        chosen = resolve_theme(await films_core.list_themes(db), theme)
+        # The curated themes and this server's collections, as /recommend and /theme offer them.
+        chosen = resolve_theme(await themes_for(db, guild_id), theme)
         extra += await theme_candidates(db, guild_id, chosen.slug, count, seed=seed)
     if source == Source.WATCHLIST:
         extra += await watchlist_candidates(db, guild_id, count)
@@ -89,8 +91,9 @@ async def watchlist_candidates(db: Database, guild_id: int, count: int = DEFAULT
 async def theme_candidates(
     db: Database, guild_id: int, slug: str, count: int = DEFAULT_SOURCE_COUNT, *, seed: str = ""
 ) -> list[int]:
-    """``count`` films of a theme the club has not screened: the most watchlisted first, the rest drawn at random."""
-    in_theme = await films_core.theme_film_ids(db, slug)
+    """``count`` films of a theme (or of a server collection, slug ``@<id>``) the club has not screened: the most
+    watchlisted first, the rest drawn at random."""
+    in_theme = await theme_films(db, guild_id, slug)
     watched = await club_watched(db, guild_id)
     wanted = await watchlist_counts(db, guild_id)
     unseen = [film for film in in_theme if film not in watched] or in_theme
@@ -101,6 +104,17 @@ async def theme_candidates(
     if len(chosen) < MIN_CANDIDATES:
         raise UserError("That theme doesn't have enough films for a poll.")
     return sorted(chosen, key=in_theme.index)
+
+
+async def theme_films(db: Database, guild_id: int, slug: str) -> list[int]:
+    """The active films of a curated theme in catalog order, or of this server's collection in the order added."""
+    collection_id = collection_id_of(slug)
+    if collection_id is None:
+        return await films_core.theme_film_ids(db, slug)
+    for collection in await list_collections(db, guild_id):
+        if collection.id == collection_id:
+            return list(collection.film_ids)
+    return []
 
 
 async def picks_candidates(db: Database, guild_id: int) -> list[int]:

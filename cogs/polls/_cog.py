@@ -20,7 +20,7 @@ from bot.core.guilds import get_settings, is_moderator
 from bot.core.polls import Poll, Status, Style
 from bot.core.tally import Method, parse_method
 from bot.core.timers import Timer
-from bot.ui.autocomplete import film_choices, theme_choices
+from bot.ui.autocomplete import film_choices, theme_or_collection_choices
 from bot.ui.checks import ensure_moderator, guild_id_of, member_facts
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import report_error, send_ephemeral
@@ -346,7 +346,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         film4="A film on the ballot",
         film5="A film on the ballot",
         films="More films, separated by ; (up to 25 in all)",
-        theme="Fill the ballot from a theme (films the club hasn't screened)",
+        theme="Fill the ballot from a theme or a server collection (films the club hasn't screened)",
         source="Fill the ballot from the club's watchlists or this week's picks",
         count="How many films to take from the theme or source (default 5)",
         voter_role="Only members with this role may vote (default: the server's voter role, if set)",
@@ -365,7 +365,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         film4=film_choices,
         film5=film_choices,
         films=film_list_choices,
-        theme=theme_choices,
+        theme=theme_or_collection_choices,
     )
     async def create(
         self,

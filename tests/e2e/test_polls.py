@@ -277,6 +277,26 @@ async def test_a_poll_of_more_than_twenty_films_from_a_theme_votes_with_a_menu(c
     assert stored == f"[{club.film_id('festival-03')}, {club.film_id('festival-07')}]"
 
 
+async def test_a_poll_from_a_server_collection(club: Club, world: Any) -> None:
+    # /poll create theme: offers and resolves the server's collections as well as the curated themes.
+    discord, maya = club.discord, world.moderator
+    made = await discord.invoke("collection create", as_member=maya, name="Friday Concerts")
+    assert "Created the collection" in made.text
+    for film_slug in ("stop-making-sense", "the-last-waltz", "monterey-pop"):
+        await discord.invoke("collection add", as_member=maya, collection="Friday Concerts", film=film_slug)
+    offered = await discord.autocomplete(
+        "/poll create", "theme", "friday conc", member=maya, options={"title": "x", "deadline": "1d"}
+    )
+    assert offered[0]["name"] == "Friday Concerts (server collection · 3 films)"
+    reply = await create(discord, maya, title="Concert night", theme=offered[0]["value"], count=3)
+    assert "is open in" in reply.text, reply.text
+    message = poll_message(club, reply)
+    for title in ("Stop Making Sense (1984)", "The Last Waltz (1978)", "Monterey Pop (1968)"):
+        assert title in message.text
+    by_name = await create(discord, maya, title="Concert night again", theme="friday concerts", count=2)
+    assert "is open in" in by_name.text, by_name.text
+
+
 # -- ranked choice --------------------------------------------------------------------------------------------------
 
 

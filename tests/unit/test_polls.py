@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.client import discover_extensions
-from bot.core import candidates, polls
+from bot.core import candidates, collections, polls
 from bot.core.catalog import load_catalog
 from bot.core.clock import to_db
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
@@ -466,6 +466,20 @@ async def test_candidates_from_a_theme_and_from_the_watchlists(
     await add_to_watchlist(db, clock, GUILD, 1, films[3])
     await add_to_watchlist(db, clock, GUILD, 2, films[4])
     assert (await candidates.watchlist_candidates(db, GUILD, 2))[0] == films[7]
+
+
+async def test_candidates_from_a_server_collection_by_name_or_slug(
+    db: Database, clock: FixedClock, films: list[int]
+) -> None:
+    noir = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MOD, name="Friday Noir")
+    for film_id in (films[9], films[2], films[5]):
+        await collections.add_film(db, clock, collection=noir, film_id=film_id, user_id=MOD)
+    index = TitleIndex([])
+    for text in ("Friday Noir", noir.theme_slug):
+        chosen = await candidates.resolve_candidates(db, index, GUILD, named=[], theme=text, count=3)
+        assert chosen == [films[9], films[2], films[5]]  # the collection's own order
+    with pytest.raises(NotFoundError, match="No theme named"):
+        await candidates.resolve_candidates(db, index, GUILD + 1, named=[], theme="Friday Noir")  # another server's
 
 
 async def test_ids_and_counts_out_of_range_are_refused_before_any_query(

@@ -321,11 +321,14 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             raise
         try:
             poll = await self.board.publish(poll.id)
-        except discord.HTTPException as exc:
+        except Exception as exc:
             await polls.discard_unposted(
                 self.bot.db, self.bot.clock, self.bot.timers, poll.id, cancelled_by=interaction.user.id
             )
-            raise UserError(f"{self.board.refusal(poll, exc)} The poll is cancelled; nothing was posted.") from exc
+            if isinstance(exc, discord.HTTPException):
+                refusal = self.board.refusal(poll, exc)
+                raise UserError(f"{refusal} The poll is cancelled; nothing was posted.") from exc
+            raise
         link = message_link(poll.guild_id, poll.channel_id, poll.message_id)
         await send_ephemeral(
             interaction,

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 if TYPE_CHECKING:
@@ -64,5 +65,7 @@ class VoteAcknowledger:
         async with self._confirm_slots:
             try:
                 await interaction.followup.send(text, ephemeral=True)
-            except discord.HTTPException:
+            except (discord.HTTPException, aiohttp.ClientError):
+                # The vote is saved either way; only its confirmation is lost (Discord refused it, or the
+                # connection dropped). Caught here: nothing awaits this task to hear of it.
                 log.warning("could not confirm a vote to member %s", interaction.user.id, exc_info=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -235,8 +235,12 @@ async def create_poll(
     screening: ScreeningPlan | None = None,
     now: datetime | None = None,
     publish_timer: bool = True,
+    record: Callable[[Transaction, int], Awaitable[None]] | None = None,
 ) -> Poll:
     """Validate and store a poll among ``film_ids`` (catalog ids, in ballot order) and arm its timers.
+
+    ``record(tx, poll_id)`` runs in the transaction that stores the poll: a feature that opens polls on its own
+    (weekly picks) notes the poll there, so a crash can never leave the poll without the note or the note without it.
 
     The poll is posted in ``channel_id`` by the polls cog: at once through the publish timer, or, with
     ``publish_timer=False``, by the caller itself (the /poll command, which tells the moderator if Discord refuses;
@@ -290,6 +294,8 @@ async def create_poll(
     }
     async with db.transaction() as tx:
         poll_id = await sql.insert_poll(tx, values, nominated)
+        if record is not None:
+            await record(tx, poll_id)
     await arm_timers(timers, poll_id, closes_at, now, publish=publish_timer)
     return await _require(db, poll_id)
 

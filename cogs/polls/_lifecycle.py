@@ -69,12 +69,6 @@ class PollBoard:
             self._films[poll_id] = films
         return poll, films
 
-    def remember(self, poll: Poll) -> None:
-        self._polls[poll.id] = poll
-
-    def lock(self, poll_id: int) -> asyncio.Lock:
-        return self._locks[poll_id]
-
     def partial_message(self, poll: Poll, message_id: int) -> discord.PartialMessage:
         channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
         return channel.get_partial_message(message_id)

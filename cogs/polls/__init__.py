@@ -5,9 +5,10 @@ is committed to the database before the member's ephemeral confirmation is sent.
 close flips the poll and counts it in one transaction (bot.core.polls), then the board posts the result, disables the
 voting components and hands the winner to the screenings feature.
 
-The package: ``_cog`` (the commands and what components call), ``_components`` (buttons, menus, the quick-poll
-form), ``_lifecycle`` (posting, live counts, closing, cancelling), ``_acks`` (answering a burst of votes),
-``_native`` (Discord's own polls) and ``_render`` (embeds, chart, text).
+The package: ``_cog`` (the commands, timers and the quick-poll form's submission), ``_components`` (buttons, menus,
+the quick-poll form), ``_voting`` (what a click on the poll does), ``_acks`` (answering a burst of votes),
+``_lifecycle`` (posting, live counts, closing, cancelling), ``_native`` (Discord's own polls) and ``_render``
+(embeds, chart, text).
 """
 
 from __future__ import annotations

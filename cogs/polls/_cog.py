@@ -1,7 +1,7 @@
-"""The /poll commands and the handlers the poll's components call: parse what the member did, ask the core, answer.
+"""The /poll commands, the timers and gateway events of polls, and the hand-off form: parse, ask the core, answer.
 
-Posting, redrawing and closing live in :class:`~cogs.polls._lifecycle.PollBoard`; acknowledging votes under a burst
-in :class:`~cogs.polls._acks.VoteAcknowledger`; the films of a new poll are resolved by :mod:`bot.core.candidates`.
+Posting, redrawing and closing live in :class:`~cogs.polls._lifecycle.PollBoard`; what a click on the poll does in
+:class:`~cogs.polls._voting.VotingDesk`; the films of a new poll are resolved by :mod:`bot.core.candidates`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from bot.ui.checks import ensure_moderator, guild_id_of, member_facts
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import report_error, send_ephemeral
 
-from ._acks import VoteAcknowledger
-from ._components import QuickPollAnswers, QuickPollForm, ballot_view, rank_editor, read_quick_poll_form, voting_view
+from ._components import QuickPollAnswers, QuickPollForm, read_quick_poll_form, voting_view
 from ._lifecycle import PollBoard
 from ._native import NativePollPending, native_results
-from ._render import ballot_lines, film_label, message_link, ordinal, plural, poll_embed, result_embed, ts
+from ._render import ballot_lines, message_link, plural, poll_embed, result_embed, ts
+from ._voting import VotingDesk
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -51,10 +51,6 @@ SOURCE_CHOICES = [
 
 #: A poll's number as a command option: Discord enforces the range on the client, the core again on the server.
 PollNumber = app_commands.Range[int, 1, polls.POLL_NUMBER_MAX]
-
-
-def role_ids_of(interaction: Interaction) -> set[int]:
-    return member_facts(interaction)[1]
 
 
 def _channel_id(interaction: Interaction) -> int:
@@ -100,11 +96,10 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
     def __init__(self, bot: FilmClubBot) -> None:
         self.bot = bot
         self.board = PollBoard(bot)
-        self.acks = VoteAcknowledger()
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.box = polls.BallotBox(self.bot.db, self.bot.clock)
+        self.voting = VotingDesk(self.bot, self.board)
         self.bot.timers.register(polls.CLOSE_TIMER, self._on_close_timer)
         self.bot.timers.register(polls.PUBLISH_TIMER, self._on_publish_timer)
         rearmed = await polls.rearm_open_polls(self.bot.db, self.bot.clock, self.bot.timers)
@@ -147,112 +142,6 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             await self.board.finish(poll.id, native=counts)
         except Exception:
             log.exception("closing native poll %s from its final results failed; its timer will retry", poll.id)
-
-    # -- voting --------------------------------------------------------------------------------------------------------
-
-    async def on_vote(self, interaction: Interaction, poll_id: int, film_id: int) -> None:
-        with self.acks.acking():
-            await self._vote(interaction, poll_id, film_id)
-
-    async def _vote(self, interaction: Interaction, poll_id: int, film_id: int) -> None:
-        poll, films = await self.board.poll_and_films(poll_id)
-        receipt = await self.box.vote(
-            poll=poll,
-            guild_id=guild_id_of(interaction),
-            user_id=interaction.user.id,
-            role_ids=role_ids_of(interaction),
-            film_id=film_id,
-        )
-        label = film_label(films, film_id)
-        if poll.method is Method.APPROVAL:
-            verb = "Added" if receipt.note == "added" else "Removed"
-            mine = ", ".join(film_label(films, f) for f in receipt.choices) or "nothing yet"
-            text = f"✅ {verb} **{label}**. You approve: {mine}."
-        else:
-            text = f"✅ Your vote for **{label}** is in."
-        text += f" You can change it until {ts(receipt.poll.closes_at, 'f')}."
-        if not poll.show_counts:
-            text += " Counts stay hidden until the poll closes."
-        await self.acks.acknowledge(interaction, text)
-        self.board.counts_changed(receipt.poll)
-
-    async def on_pick(self, interaction: Interaction, poll_id: int, film_ids: list[int]) -> None:
-        poll, films = await self.board.poll_and_films(poll_id)
-        receipt = await polls.set_choices(
-            self.bot.db,
-            self.bot.clock,
-            poll_id=poll_id,
-            guild_id=guild_id_of(interaction),
-            user_id=interaction.user.id,
-            role_ids=role_ids_of(interaction),
-            film_ids=film_ids,
-        )
-        mine = ", ".join(f"**{film_label(films, f)}**" for f in receipt.choices)
-        text = f"✅ Your ballot is in: {mine}. You can change it until {ts(poll.closes_at, 'f')}."
-        await self.acks.acknowledge(interaction, text)
-        self.board.counts_changed(receipt.poll)
-
-    async def on_rank_add(self, interaction: Interaction, poll_id: int, film_id: int) -> None:
-        _poll, films = await self.board.poll_and_films(poll_id)
-        receipt = await polls.rank_add(
-            self.bot.db,
-            self.bot.clock,
-            poll_id=poll_id,
-            guild_id=guild_id_of(interaction),
-            user_id=interaction.user.id,
-            role_ids=role_ids_of(interaction),
-            film_id=film_id,
-        )
-        note = (
-            receipt.note
-            or f"✅ Saved: **{film_label(films, film_id)}** is your {ordinal(len(receipt.choices))} choice."
-        )
-        embed, view = rank_editor(receipt.poll, films, receipt.choices, note)
-        await interaction.response.edit_message(embed=embed, view=view)
-        self.board.counts_changed(receipt.poll)
-
-    async def on_action(self, interaction: Interaction, poll_id: int, action: str) -> None:
-        poll, films = await self.board.poll_and_films(poll_id)
-        db, clock = self.bot.db, self.bot.clock
-        guild_id, user_id, role_ids = guild_id_of(interaction), interaction.user.id, role_ids_of(interaction)
-        if action == "rank":
-            current = await polls.eligibility(db, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
-            choices = await polls.ballot_of(db, poll_id, user_id)
-            embed, view = rank_editor(current, films, choices)
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-        elif action == "ballot":
-            current, _ = await self.board.poll_and_films(poll_id, fresh=True)
-            choices = await polls.ballot_of(db, poll_id, user_id)
-            if current.method is Method.RANKED and current.is_open:
-                embed, rank_view = rank_editor(current, films, choices)
-                await interaction.response.send_message(embed=embed, view=rank_view, ephemeral=True)
-                return
-            embed = club_embed(f"Your ballot: {current.title}", ballot_lines(current, films, choices))
-            if current.is_open:
-                embed.set_footer(text="Click a film on the poll to change your vote.")
-            withdraw_view = ballot_view(current, choices)
-            await interaction.response.send_message(
-                embed=embed, view=withdraw_view or discord.utils.MISSING, ephemeral=True
-            )
-        elif action == "withdraw":
-            removed = await polls.withdraw(
-                db, clock, poll_id=poll_id, guild_id=guild_id, user_id=user_id, role_ids=role_ids
-            )
-            text = "🗑️ Your vote was withdrawn." if removed else "You had no vote in this poll."
-            await interaction.response.edit_message(content=text, embed=None, view=None)
-            self.board.counts_changed(poll)
-        elif action == "undo":
-            receipt = await polls.rank_undo(
-                db, clock, poll_id=poll_id, guild_id=guild_id, user_id=user_id, role_ids=role_ids
-            )
-            embed, rank_view = rank_editor(receipt.poll, films, receipt.choices, "✅ Saved: last choice removed.")
-            await interaction.response.edit_message(embed=embed, view=rank_view)
-            self.board.counts_changed(poll)
-        elif action == "clear":
-            await polls.withdraw(db, clock, poll_id=poll_id, guild_id=guild_id, user_id=user_id, role_ids=role_ids)
-            embed, rank_view = rank_editor(poll, films, (), "✅ Saved: your ballot is empty.")
-            await interaction.response.edit_message(embed=embed, view=rank_view)
-            self.board.counts_changed(poll)
 
     # -- hand-off from other features ----------------------------------------------------------------------------------
 

@@ -163,7 +163,7 @@ class VoteButton(AnswersMember, discord.ui.Button[discord.ui.View]):
         self.film_id = film_id
 
     async def answer(self, interaction: Interaction) -> None:
-        await polls_cog(interaction).on_vote(interaction, self.poll_id, self.film_id)
+        await polls_cog(interaction).voting.on_vote(interaction, self.poll_id, self.film_id)
 
 
 class PickSelect(
@@ -199,7 +199,7 @@ class PickSelect(
 
     async def answer(self, interaction: Interaction) -> None:
         values = selected(interaction)
-        await polls_cog(interaction).on_pick(interaction, self.poll_id, values)
+        await polls_cog(interaction).voting.on_pick(interaction, self.poll_id, values)
 
 
 class RankSelect(
@@ -234,7 +234,7 @@ class RankSelect(
 
     async def answer(self, interaction: Interaction) -> None:
         values = selected(interaction)
-        await polls_cog(interaction).on_rank_add(interaction, self.poll_id, values[0] if values else 0)
+        await polls_cog(interaction).voting.on_rank_add(interaction, self.poll_id, values[0] if values else 0)
 
 
 class PollAction(
@@ -273,7 +273,7 @@ class PollAction(
         return cls(int(match["poll"]), match["action"])
 
     async def answer(self, interaction: Interaction) -> None:
-        await polls_cog(interaction).on_action(interaction, self.poll_id, self.action)
+        await polls_cog(interaction).voting.on_action(interaction, self.poll_id, self.action)
 
 
 class PollFromFilms(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]], template=POLL_FROM_FILMS_PATTERN):

@@ -64,6 +64,7 @@ class FilmClubBot(commands.Bot):
         intents.guilds = True  # channels, roles and the guild itself
         intents.voice_states = True  # who sits in a voice channel, for watch parties (not a privileged intent)
         intents.guild_messages = True  # MESSAGE_UPDATE carries a native poll's final counts (not privileged)
+        intents.guild_scheduled_events = True  # a moderator moving or deleting a screening's event (not privileged)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,

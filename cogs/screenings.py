@@ -11,10 +11,10 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import discord
-from discord import app_commands
+from discord import EventStatus, app_commands
 from discord.ext import commands
 from discord.utils import TimestampStyle
 
@@ -23,7 +23,7 @@ from bot.core import screenings
 from bot.core.durations import describe_duration
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film, resolve_film
-from bot.core.screenings import Screening, ScreeningStatus
+from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices
 from bot.ui.checks import ensure_moderator, guild_id_of
@@ -88,6 +88,32 @@ def screening_embed(screening: Screening, film: Film | None, *, title: str) -> d
     return embed
 
 
+def event_options(guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None) -> dict[str, Any]:
+    """The arguments of ``Guild.create_scheduled_event`` for a screening."""
+    options: dict[str, Any] = {
+        "name": truncate(film.label, 100),
+        "description": screenings.event_description(film, poll_title=poll_title),
+        "start_time": screening.starts_at,
+        "end_time": screening.ends_at,
+        "privacy_level": discord.PrivacyLevel.guild_only,
+    }
+    if screening.channel_id is not None:
+        channel = guild.get_channel(screening.channel_id)
+        if isinstance(channel, discord.StageChannel):
+            options.update(entity_type=discord.EntityType.stage_instance, channel=channel)
+        else:
+            options.update(
+                entity_type=discord.EntityType.voice, channel=channel or discord.Object(screening.channel_id)
+            )
+    else:
+        options.update(entity_type=discord.EntityType.external, location=screening.location)
+    return options
+
+
+class ScreeningNotScheduled(UserError):
+    """The screening could not be set up; nothing of it was kept, and the message says why."""
+
+
 class Screenings(
     commands.GroupCog, group_name="screening", group_description="Screenings: scheduled watch parties for a film."
 ):
@@ -101,12 +127,20 @@ class Screenings(
     async def cog_load(self) -> None:
         self.bot.timers.register(screenings.EVENT_TIMER, self._on_event_timer)
         self.bot.timers.register(screenings.REMIND_TIMER, self._on_remind_timer)
+        self.bot.timers.register(screenings.START_TIMER, self._on_start_timer)
         self.bot.timers.register(screenings.AFTER_TIMER, self._on_after_timer)
+        rearmed = await screenings.rearm_screenings(self.bot.db, self.bot.clock, self.bot.timers)
+        if rearmed:
+            log.warning("re-armed %d screening timer(s) that were missing", rearmed)
 
     # -- the scheduled event ----------------------------------------------------------------------------------------
 
     async def create_event(self, screening_id: int) -> Screening:
-        """Create the Discord scheduled event and announce it (once; a re-run finds the event and stops)."""
+        """Create the Discord scheduled event, arm its timers and announce it: all of it, or none of it.
+
+        Raises :class:`ScreeningNotScheduled` (a :class:`UserError` with the reason) when the screening cannot be
+        set up; the reason is also posted in the announcement channel. A re-run finds the event and stops.
+        """
         async with self._locks[screening_id]:
             screening = await screenings.require_screening(self.bot.db, screening_id)
             if screening.status is not ScreeningStatus.PLANNED or screening.event_id:
@@ -117,86 +151,178 @@ class Screenings(
                 await screenings.mark_failed(self.bot.db, screening.id)
                 log.warning("screening %s: film or server is gone; not scheduled", screening.id)
                 return screening
+            try:
+                screenings.steps(screening, self.bot.clock.now())  # refused before the event is created
+            except UserError as exc:
+                await self._not_scheduled(screening, film, exc.message)
             poll_title = None
             if screening.poll_id is not None:
                 poll = await polls_core.get_poll(self.bot.db, screening.poll_id)
                 poll_title = poll.title if poll is not None else None
-            options: dict[str, Any] = {
-                "name": truncate(film.label, 100),
-                "description": screenings.event_description(film, poll_title=poll_title),
-                "start_time": screening.starts_at,
-                "end_time": screening.ends_at,
-                "privacy_level": discord.PrivacyLevel.guild_only,
-            }
-            if screening.channel_id is not None:
-                channel = guild.get_channel(screening.channel_id)
-                if isinstance(channel, discord.StageChannel):
-                    options.update(entity_type=discord.EntityType.stage_instance, channel=channel)
-                else:
-                    options.update(
-                        entity_type=discord.EntityType.voice, channel=channel or discord.Object(screening.channel_id)
-                    )
-            else:
-                options.update(entity_type=discord.EntityType.external, location=screening.location)
             try:
-                event = await guild.create_scheduled_event(**options)
+                event = await guild.create_scheduled_event(**event_options(guild, screening, film, poll_title))
             except discord.HTTPException as exc:
                 if exc.status >= 500:
                     raise  # Discord hiccup: the timer tries again
-                await screenings.mark_failed(self.bot.db, screening.id)
                 log.warning("screening %s: Discord refused the event: %s", screening.id, exc)
-                await self._post(
-                    screening.announce_channel_id,
-                    content=f"⚠️ I couldn't create the screening event for **{film.label}**: {exc.text or exc.status}. "
-                    "I need the Create Events and Manage Events permissions.",
+                await self._not_scheduled(
+                    screening,
+                    film,
+                    f"Discord refused the event ({exc.text or exc.status}); I need the Create Events and Manage "
+                    "Events permissions",
                 )
-                return screening
-            screening = await screenings.attach_event(
-                self.bot.db, self.bot.clock, self.bot.timers, screening.id, event.id
-            )
+            try:
+                screening = await screenings.attach_event(
+                    self.bot.db, self.bot.clock, self.bot.timers, screening.id, event.id
+                )
+            except Exception as exc:
+                # The timers could not all be armed: the event must not stay behind without them.
+                log.exception("screening %s: arming its timers failed; deleting event %s", screening.id, event.id)
+                await self._delete_event(event)
+                reason = exc.message if isinstance(exc, UserError) else "I couldn't save its reminder and timers"
+                await self._not_scheduled(screening, film, reason)
             url = event_url(screening.guild_id, event.id)
             embed = screening_embed(screening, film, title=f"🎟️ Screening: {film.label}")
-            await self._post(
-                screening.announce_channel_id,
-                content=f"Click **Interested** on the event to get a reminder: {url}",
-                embed=embed,
-                view=link_view("Event", url),
-            )
+            try:
+                await self._post(
+                    screening.announce_channel_id,
+                    content=f"Click **Interested** on the event to get a reminder: {url}",
+                    embed=embed,
+                    view=link_view("Event", url),
+                )
+            except discord.HTTPException:
+                # The event and its timers stand; members find it in the server's event list.
+                log.warning("screening %s: could not post the announcement", screening.id, exc_info=True)
             log.info("screening %s: event %s created", screening.id, event.id)
             return screening
+
+    async def _not_scheduled(self, screening: Screening, film: Film, reason: str) -> NoReturn:
+        """Nothing of the screening stays: it is marked failed, its timers cancelled, the channel told why."""
+        await screenings.abandon(self.bot.db, self.bot.timers, screening.id)
+        message = f"I couldn't schedule the screening of **{film.label}**: {reason.rstrip('.')}. Nothing was created."
+        try:
+            await self._post(screening.announce_channel_id, content=f"⚠️ {message}")
+        except discord.HTTPException:
+            log.warning("screening %s: could not post why it was not scheduled", screening.id, exc_info=True)
+        raise ScreeningNotScheduled(message)
+
+    async def _delete_event(self, event: discord.ScheduledEvent) -> None:
+        try:
+            await event.delete()
+        except discord.NotFound:
+            pass
+        except discord.HTTPException:
+            log.warning("could not delete event %s", event.id, exc_info=True)
 
     async def _post(self, channel_id: int, **kwargs: Any) -> discord.Message:
         channel = self.bot.get_partial_messageable(channel_id)
         return await channel.send(**kwargs)
 
     async def _on_event_timer(self, timer: Timer) -> None:
-        await self.create_event(int(timer.payload["screening_id"]))
+        try:
+            await self.create_event(int(timer.payload["screening_id"]))
+        except ScreeningNotScheduled as exc:
+            log.info("screening %s not scheduled: %s", timer.payload["screening_id"], exc.message)
 
-    # -- the reminder -----------------------------------------------------------------------------------------------
+    # -- the event as it is in Discord --------------------------------------------------------------------------------
 
-    async def _interested(self, screening: Screening) -> list[int] | None:
-        """The ids of the members interested in the event; None if the event is gone."""
+    async def _fetch_event(self, screening: Screening) -> discord.ScheduledEvent | None:
+        """The screening's Discord event as it is now; None if it was deleted (or the server is gone)."""
         guild = self.bot.get_guild(screening.guild_id)
         if guild is None or screening.event_id is None:
             return None
         try:
-            event = await guild.fetch_scheduled_event(screening.event_id)
-            return [user.id async for user in event.users(limit=None)]
+            return await guild.fetch_scheduled_event(screening.event_id)
         except discord.NotFound:
             return None
 
-    async def remind(self, screening_id: int) -> None:
+    async def _follow(self, screening: Screening, event: discord.ScheduledEvent | None) -> bool:
+        """Follow what a moderator did to the event in Discord; True if the step due now should still run."""
+        state = None
+        if event is not None:
+            state = EventState(EventPhase(event.status.value), event.start_time, event.end_time)
+        followed = await screenings.follow_event(self.bot.db, self.bot.clock, self.bot.timers, screening, state)
+        if followed is Followed.MOVED:
+            log.info("screening %s: its event was moved in Discord to %s", screening.id, event and event.start_time)
+        elif followed is Followed.CANCELLED:
+            log.info("screening %s: its event was deleted or cancelled in Discord; cancelled", screening.id)
+            film = await get_film(self.bot.db, screening.film_id)
+            label = film.label if film is not None else f"film #{screening.film_id}"
+            how = "deleted" if event is None else "cancelled"
+            try:
+                await self._post(
+                    screening.announce_channel_id,
+                    content=f"🚫 The screening of **{label}** {ts(screening.starts_at, 'f')} is off: its event was "
+                    f"{how} in Discord.",
+                )
+            except discord.HTTPException:
+                log.warning("screening %s: could not post that it is off", screening.id, exc_info=True)
+        return followed is Followed.UNCHANGED
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_update(self, _before: discord.ScheduledEvent, after: discord.ScheduledEvent) -> None:
+        """A moderator changed the event in Discord: follow it now, not only when the next step is due."""
+        await self._event_changed(after.id, after)
+
+    @commands.Cog.listener()
+    async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
+        await self._event_changed(event.id, None)
+
+    async def _event_changed(self, event_id: int, event: discord.ScheduledEvent | None) -> None:
+        found = await screenings.screening_for_event(self.bot.db, event_id)
+        if found is None:
+            return
+        async with self._locks[found.id]:
+            screening = await screenings.get_screening(self.bot.db, found.id)
+            if screening is not None and screening.status is ScreeningStatus.SCHEDULED:
+                await self._follow(screening, event)
+
+    async def _set_status(self, screening: Screening, event: discord.ScheduledEvent, status: EventStatus) -> None:
+        """Move the event to ``status`` (active, or completed through active), unless it is there already."""
+        try:
+            if event.status is EventStatus.scheduled:
+                event = await event.start()
+            if status is EventStatus.completed and event.status is EventStatus.active:
+                await event.end()
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise  # Discord hiccup: the timer tries again
+            log.warning("screening %s: could not set event %s to %s: %s", screening.id, event.id, status.name, exc)
+
+    # -- the start ----------------------------------------------------------------------------------------------------
+
+    async def start(self, screening_id: int, key: str) -> None:
+        """At the start time: the event goes live in members' clients (once; a moderator may have started it)."""
         async with self._locks[screening_id]:
             screening = await screenings.get_screening(self.bot.db, screening_id)
-            if screening is None or screening.status is not ScreeningStatus.SCHEDULED or screening.reminded_at:
+            if screening is None or not screenings.is_current(screening, key) or screening.started_at:
+                return
+            event = await self._fetch_event(screening)
+            if not await self._follow(screening, event) or event is None:
+                return
+            await self._set_status(screening, event, EventStatus.active)
+            await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
+            log.info("screening %s: event %s started", screening.id, event.id)
+
+    async def _on_start_timer(self, timer: Timer) -> None:
+        await self.start(int(timer.payload["screening_id"]), timer.key)
+
+    # -- the reminder -----------------------------------------------------------------------------------------------
+
+    async def remind(self, screening_id: int, key: str) -> None:
+        async with self._locks[screening_id]:
+            screening = await screenings.get_screening(self.bot.db, screening_id)
+            if screening is None or not screenings.is_current(screening, key) or screening.reminded_at:
                 return
             film = await get_film(self.bot.db, screening.film_id)
             label = film.label if film is not None else f"film #{screening.film_id}"
-            interested = await self._interested(screening)
-            if interested is None:
-                await screenings.cancel_screening(self.bot.db, self.bot.timers, screening.id)
-                log.info("screening %s: its event was deleted; cancelled", screening.id)
+            event = await self._fetch_event(screening)
+            if not await self._follow(screening, event) or event is None:
                 return
+            try:
+                interested = [user.id async for user in event.users(limit=None)]
+            except discord.NotFound:
+                interested = []
             starts = f"{ts(screening.starts_at, 'R')} ({ts(screening.starts_at, 't')})"
             text = f"⏰ **{label}** starts {starts} in {where(screening)}."
             url = event_url(screening.guild_id, screening.event_id or 0)
@@ -217,15 +343,21 @@ class Screenings(
             log.info("screening %s: reminded %d member(s)", screening.id, len(interested))
 
     async def _on_remind_timer(self, timer: Timer) -> None:
-        await self.remind(int(timer.payload["screening_id"]))
+        await self.remind(int(timer.payload["screening_id"]), timer.key)
 
     # -- after the screening ------------------------------------------------------------------------------------------
 
-    async def after(self, screening_id: int) -> None:
+    async def after(self, screening_id: int, key: str) -> None:
         async with self._locks[screening_id]:
             screening = await screenings.get_screening(self.bot.db, screening_id)
-            if screening is None or screening.status is not ScreeningStatus.SCHEDULED:
+            if screening is None or not screenings.is_current(screening, key):
                 return
+            event = await self._fetch_event(screening)
+            if not await self._follow(screening, event):
+                return
+            if event is not None:
+                await self._set_status(screening, event, EventStatus.completed)
+                await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
             film = await get_film(self.bot.db, screening.film_id)
             if film is not None:
                 embed = club_embed(
@@ -239,7 +371,7 @@ class Screenings(
             log.info("screening %s: done; the club has watched film %s", screening.id, screening.film_id)
 
     async def _on_after_timer(self, timer: Timer) -> None:
-        await self.after(int(timer.payload["screening_id"]))
+        await self.after(int(timer.payload["screening_id"]), timer.key)
 
     # -- commands ---------------------------------------------------------------------------------------------------
 
@@ -291,12 +423,28 @@ class Screenings(
             announce_channel_id=settings.announcements_channel_id or interaction.channel_id,
             created_by=interaction.user.id,
             now=now,
+            event_due=now + screenings.EVENT_FALLBACK,  # this command creates the event itself, just below
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        screening = await self.create_event(screening.id)
+        try:
+            # A refusal (ScreeningNotScheduled) reaches the moderator through the tree's error reply.
+            screening = await self.create_event(screening.id)
+        except discord.HTTPException as exc:
+            if exc.status < 500:
+                raise
+            # Discord had a hiccup: the event timer stays armed and tries again shortly.
+            log.warning("screening %s: creating the event failed; the timer retries", screening.id, exc_info=True)
+            await send_ephemeral(
+                interaction,
+                f"⏳ Screening #{screening.id}: Discord didn't answer, so I'll create the event in a moment and "
+                f"announce it in <#{screening.announce_channel_id}>.",
+            )
+            return
         await self.bot.timers.cancel(screenings.EVENT_TIMER, str(screening.id))
         if screening.status is not ScreeningStatus.SCHEDULED or screening.event_id is None:
-            await send_ephemeral(interaction, "⚠️ Discord refused the event; see the message in the channel.")
+            await send_ephemeral(
+                interaction, f"⚠️ Screening #{screening.id} could not be scheduled; nothing was created."
+            )
             return
         await send_ephemeral(
             interaction,
@@ -329,11 +477,13 @@ class Screenings(
         target = await screenings.guild_screening(self.bot.db, settings.guild_id, screening)
         if not await screenings.cancel_screening(self.bot.db, self.bot.timers, target.id):
             raise UserError(f"Screening #{target.id} is already {target.status.value}.")
-        guild = self.bot.get_guild(target.guild_id)
-        if guild is not None and target.event_id is not None:
+        event = await self._fetch_event(target)
+        if event is not None:
             try:
-                event = await guild.fetch_scheduled_event(target.event_id)
-                await event.cancel()
+                if event.status is EventStatus.scheduled:
+                    await event.cancel()
+                elif event.status is EventStatus.active:
+                    await event.end()  # a running event can only be ended
             except discord.HTTPException:
                 log.warning("could not cancel the event of screening %s", target.id, exc_info=True)
         await send_ephemeral(interaction, f"🚫 Screening #{target.id} is cancelled.")

@@ -45,8 +45,10 @@ _UNITS = {
     "week": 604800,
     "weeks": 604800,
 }
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
-_DURATION = re.compile(r"^(?:in\s+)?((?:\d+(?:\.\d+)?\s*[a-z]+\s*,?\s*(?:and\s+)?)+)$")
+_PART = re.compile(r"(\d+(?:\.\d+)?) ?([a-z]+)")
+# On normalised text (lower case, commas as spaces, single spaces): each separator can be read one way only, so a
+# long line that is not a duration is refused in linear time (the older pattern backtracked exponentially).
+_DURATION = re.compile(r"(?:in )?\d+(?:\.\d+)? ?[a-z]+(?:(?: and | )?\d+(?:\.\d+)? ?[a-z]+)*")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -121,9 +123,14 @@ def server_zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _seconds(cleaned: str) -> float | None:
+def _normalised(text: str) -> str:
+    return " ".join(text.strip().lower().replace(",", " ").split())
+
+
+def _seconds(text: str) -> float | None:
     """The seconds a duration such as "1h30m" stands for (``inf`` for absurdly many); None if it is not one."""
-    if not _DURATION.match(cleaned):
+    cleaned = _normalised(text)
+    if not _DURATION.fullmatch(cleaned):
         return None
     seconds = 0.0
     for amount, unit in _PART.findall(cleaned):
@@ -136,16 +143,15 @@ def _seconds(cleaned: str) -> float | None:
 def parse_duration(text: str, *, within: Span = ANY_DURATION) -> timedelta | None:
     """ "90m", "1h30m", "3 days", "2w" -> a timedelta; None if ``text`` is not a duration at all; a
     :class:`UserError` naming the range if it is one but outside ``within``."""
-    seconds = _seconds(text.strip().lower())
+    seconds = _seconds(text)
     return None if seconds is None else within.check_seconds(seconds)
 
 
 def read_duration(text: str, within: Span) -> timedelta:
     """A duration that has to be one ("0" too, when ``within`` allows nothing): the ``length`` or ``remind`` options."""
-    cleaned = text.strip().lower()
-    if cleaned == "0":
+    if _normalised(text) == "0":
         return within.check_seconds(0)
-    duration = parse_duration(cleaned, within=within)
+    duration = parse_duration(text, within=within)
     if duration is None:
         raise UserError(f"Give {within.what.lower()} as {DURATION_HINT} ({within.allowed()}).")
     return duration
@@ -186,7 +192,7 @@ def parse_moment(text: str, now: datetime, timezone: str, *, within: Window = AH
 
 
 def _read_moment(text: str, now: datetime, timezone: str, within: Window) -> datetime:
-    cleaned = " ".join(text.strip().lower().replace(",", " ").split())
+    cleaned = _normalised(text)
     if not cleaned:
         raise UserError(f"Give {FORMAT_HINT}.")
     seconds = _seconds(cleaned)

@@ -1,11 +1,18 @@
 """Screenings: a film shown to the club at a set time, as a Discord scheduled event with a reminder and a
 "rate it" prompt afterwards.
 
-Three persisted timers carry a screening (key = screening id), so a restart loses none of it:
+Persisted timers carry a screening, so a restart loses none of it (:func:`rearm_screenings` re-arms any that are
+missing at start-up):
 
 - :data:`EVENT_TIMER`, due at once: the screenings cog creates the Discord scheduled event and announces it;
 - :data:`REMIND_TIMER`, ``remind_minutes`` before the start: the members interested in the event are reminded;
-- :data:`AFTER_TIMER`, at the end: the film is marked watched for the club and members are asked to rate it.
+- :data:`START_TIMER`, at the start: the Discord event is moved to active, so members' clients show it as live;
+- :data:`AFTER_TIMER`, at the end: the event is moved to completed, the film is marked watched for the club and
+  members are asked to rate it.
+
+The last three are armed together, all or nothing, once the event exists (:func:`attach_event`). Their key names
+the screening and the times they were armed for (:func:`step_key`), so when a moderator moves the event in
+Discord, :func:`move_screening` arms new timers instead of rewriting the one that noticed the move while it runs.
 
 A screening comes from ``/screening schedule`` or from a poll's winner (:func:`plan_screening` with ``poll_id``;
 one screening per poll, so a close that runs twice schedules once). What a moderator typed for either is read and
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from bot.core import films as films_core
@@ -35,8 +42,12 @@ from bot.db.database import Database, Reader
 
 EVENT_TIMER = "screenings.event"
 REMIND_TIMER = "screenings.remind"
+START_TIMER = "screenings.start"
 AFTER_TIMER = "screenings.after"
+STEP_TIMERS = (REMIND_TIMER, START_TIMER, AFTER_TIMER)
 
+#: When a command creates the event itself, its event timer waits this long before trying in its stead.
+EVENT_FALLBACK = timedelta(seconds=30)
 #: After the film's running time, this long for the discussion before the "rate it" prompt.
 DISCUSSION = timedelta(minutes=15)
 DEFAULT_REMIND_MINUTES = 60
@@ -51,7 +62,7 @@ class ScreeningStatus(StrEnum):
     SCHEDULED = "scheduled"  # the Discord event exists
     DONE = "done"  # it happened: marked watched, prompt posted
     CANCELLED = "cancelled"
-    FAILED = "failed"  # Discord refused the event (e.g. missing permission)
+    FAILED = "failed"  # never set up: Discord refused the event, or its timers could not be armed
 
 
 @dataclass(frozen=True)
@@ -123,11 +134,16 @@ class Screening:
     event_id: int | None
     status: ScreeningStatus
     reminded_at: datetime | None
+    started_at: datetime | None
     completed_at: datetime | None
 
     @property
     def remind_at(self) -> datetime:
         return self.starts_at - timedelta(minutes=self.remind_minutes)
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else from_db(text)
 
 
 def _screening(row: Any) -> Screening:
@@ -145,8 +161,9 @@ def _screening(row: Any) -> Screening:
         remind_minutes=row["remind_minutes"],
         event_id=row["event_id"],
         status=ScreeningStatus(row["status"]),
-        reminded_at=None if row["reminded_at"] is None else from_db(row["reminded_at"]),
-        completed_at=None if row["completed_at"] is None else from_db(row["completed_at"]),
+        reminded_at=_when(row["reminded_at"]),
+        started_at=_when(row["started_at"]),
+        completed_at=_when(row["completed_at"]),
     )
 
 
@@ -179,6 +196,11 @@ async def screening_for_poll(db: Reader, poll_id: int) -> Screening | None:
     return None if row is None else _screening(row)
 
 
+async def screening_for_event(db: Reader, event_id: int) -> Screening | None:
+    row = await sql.by_event(db, event_id)
+    return None if row is None else _screening(row)
+
+
 async def upcoming(db: Reader, guild_id: int) -> list[Screening]:
     return [_screening(row) for row in await sql.upcoming(db, guild_id)]
 
@@ -199,12 +221,15 @@ async def plan_screening(
     poll_id: int | None = None,
     created_by: int | None = None,
     now: datetime | None = None,
+    event_due: datetime | None = None,
 ) -> Screening:
     """Store a screening and arm the timer that creates its Discord event; bad input raises :class:`UserError`.
 
     ``length`` defaults to the film's running time plus :data:`DISCUSSION`. With ``poll_id``, a second call for the
     same poll returns the first screening. ``now`` is the clock reading the input was read against (see
-    :func:`read_screening_plan`); without it, the clock is read here.
+    :func:`read_screening_plan`); without it, the clock is read here. The event timer is due at ``event_due``
+    (default: at once); a caller that creates the event itself passes a later time, so the timer is only the
+    safety net and does not race it.
     """
     now = clock.now() if now is None else now
     film = await films_core.get_film(db, film_id)
@@ -230,24 +255,176 @@ async def plan_screening(
         if existing is not None:
             return _screening(existing)
         screening_id = await tx.execute(sql.INSERT, values)
-    await timers.schedule(EVENT_TIMER, str(screening_id), now, {"screening_id": screening_id})
+    due = now if event_due is None else max(now, event_due)
+    await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id})
     return await _require(db, screening_id)
 
 
-async def attach_event(db: Database, clock: Clock, timers: TimerService, screening_id: int, event_id: int) -> Screening:
-    """The Discord event exists: remember it and arm the reminder and the after-screening timers."""
-    await db.execute(sql.ATTACH_EVENT, (event_id, screening_id))
-    screening = await _require(db, screening_id)
-    payload = {"screening_id": screening_id}
-    now = clock.now()
+class EventPhase(IntEnum):
+    """A Discord scheduled event's status (Discord's own numbers)."""
+
+    SCHEDULED = 1
+    ACTIVE = 2
+    COMPLETED = 3
+    CANCELLED = 4
+
+
+@dataclass(frozen=True)
+class EventState:
+    """The screening's Discord event as it is now, which a moderator may have changed in Discord."""
+
+    phase: EventPhase
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+class Followed(StrEnum):
+    """What became of a screening after comparing it with its event."""
+
+    UNCHANGED = "unchanged"  # the step due now runs
+    CANCELLED = "cancelled"  # deleted or cancelled in Discord before it started: the screening is off
+    MOVED = "moved"  # moved in Discord: the screening moved with it, its steps re-armed for the new times
+
+
+#: Event times Discord reports this close to ours are the same time (Discord keeps milliseconds; we keep microseconds).
+TOLERANCE = timedelta(seconds=1)
+
+
+async def follow_event(
+    db: Database, clock: Clock, timers: TimerService, screening: Screening, event: EventState | None
+) -> Followed:
+    """Follow what a moderator did to the event in Discord (``event`` None: deleted) before a step acts on it."""
+    if event is None and screening.started_at is not None:
+        return Followed.UNCHANGED  # deleted once it had started: the screening still happened
+    if event is None or event.phase is EventPhase.CANCELLED:
+        await cancel_screening(db, timers, screening.id)
+        return Followed.CANCELLED
+    ends_at = event.ends_at or event.starts_at + (screening.ends_at - screening.starts_at)
+    moved = abs(event.starts_at - screening.starts_at) > TOLERANCE or abs(ends_at - screening.ends_at) > TOLERANCE
+    if moved and event.phase in (EventPhase.SCHEDULED, EventPhase.ACTIVE):
+        await move_screening(db, clock, timers, screening.id, event.starts_at, ends_at)
+        return Followed.MOVED
+    return Followed.UNCHANGED
+
+
+def step_key(screening: Screening) -> str:
+    """The key of a scheduled screening's step timers: its id and the times they were armed for."""
+    return f"{screening.id}@{to_db(screening.starts_at)}/{to_db(screening.ends_at)}"
+
+
+def is_current(screening: Screening, key: str) -> bool:
+    """Whether a step timer with ``key`` is one the scheduled screening still runs: not one armed for times the
+    event has since been moved from (it may already be running when the move cancels it)."""
+    return screening.status is ScreeningStatus.SCHEDULED and key in (step_key(screening), str(screening.id))
+
+
+def steps(screening: Screening, now: datetime) -> list[tuple[str, datetime]]:
+    """The step timers a scheduled screening still needs, with when each is due (a late one at once).
+
+    Raises :class:`UserError` if the stored values cannot carry a screening (a row written before the ranges were
+    checked, e.g. a reminder 999999 weeks ahead): better refused than a screening that silently loses its night.
+    """
+    REMINDER.check_seconds(screening.remind_minutes * 60.0)
+    if screening.ends_at <= screening.starts_at:
+        raise UserError("A screening has to end after it starts.")
+    due: list[tuple[str, datetime]] = []
     if screening.reminded_at is None:
-        await timers.schedule(REMIND_TIMER, str(screening_id), max(now, screening.remind_at), payload)
-    await timers.schedule(AFTER_TIMER, str(screening_id), screening.ends_at, payload)
+        due.append((REMIND_TIMER, max(now, screening.remind_at)))
+    if screening.started_at is None:
+        due.append((START_TIMER, max(now, screening.starts_at)))
+    due.append((AFTER_TIMER, screening.ends_at))
+    return due
+
+
+async def _arm_steps(timers: TimerService, screening: Screening, now: datetime) -> None:
+    payload = {"screening_id": screening.id}
+    for kind, due_at in steps(screening, now):
+        await timers.schedule(kind, step_key(screening), due_at, payload)
+
+
+async def _cancel_steps(timers: TimerService, screening: Screening) -> None:
+    for kind in STEP_TIMERS:
+        await timers.cancel(kind, step_key(screening))
+        await timers.cancel(kind, str(screening.id))  # keyed by id alone before step keys existed
+
+
+async def attach_event(db: Database, clock: Clock, timers: TimerService, screening_id: int, event_id: int) -> Screening:
+    """The Discord event exists: remember it and arm the reminder, start and after-screening timers, all or nothing.
+
+    Every step is checked before anything is written; if a write fails midway, the screening is marked failed and
+    the timers already armed are cancelled, then the error is raised (the caller deletes the Discord event).
+    """
+    screening = await _require(db, screening_id)
+    now = clock.now()
+    steps(screening, now)  # refuses before writing anything
+    try:
+        if await db.execute_rowcount(sql.ATTACH_EVENT, (event_id, screening_id)) == 0:
+            return await _require(db, screening_id)  # attached already (a re-run): its timers are armed
+        screening = await _require(db, screening_id)
+        await _arm_steps(timers, screening, now)
+    except Exception:
+        await abandon(db, timers, screening_id)
+        raise
     return screening
+
+
+async def abandon(db: Database, timers: TimerService, screening_id: int) -> None:
+    """The screening could not be set up: mark it failed and cancel every timer it has."""
+    await db.execute(sql.FAIL, (screening_id,))
+    screening = await get_screening(db, screening_id)
+    await timers.cancel(EVENT_TIMER, str(screening_id))
+    if screening is not None:
+        await _cancel_steps(timers, screening)
 
 
 async def mark_failed(db: Database, screening_id: int) -> None:
     await db.execute(sql.FAIL, (screening_id,))
+
+
+async def mark_started(db: Database, clock: Clock, screening_id: int) -> bool:
+    """Record that the event was started (or found started); False if it already was."""
+    return await db.execute_rowcount(sql.STARTED, (to_db(clock.now()), screening_id)) > 0
+
+
+async def move_screening(
+    db: Database, clock: Clock, timers: TimerService, screening_id: int, starts_at: datetime, ends_at: datetime
+) -> Screening:
+    """A moderator moved the Discord event: follow it, and arm the steps still to come for the new times."""
+    screening = await _require(db, screening_id)
+    if (starts_at, ends_at) == (screening.starts_at, screening.ends_at) or ends_at <= starts_at:
+        return screening
+    await _cancel_steps(timers, screening)
+    await db.execute(sql.MOVE, (to_db(starts_at), to_db(ends_at), screening_id))
+    moved = await _require(db, screening_id)
+    if moved.status is ScreeningStatus.SCHEDULED:
+        await _arm_steps(timers, moved, clock.now())
+    return moved
+
+
+async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> int:
+    """Make sure every unfinished screening has the timers for its next steps; return how many were re-armed.
+
+    Covers a crash between two steps (the event created but its timers not yet armed, say). Each step's handler
+    is idempotent and records that it ran, so a timer armed twice does its work once.
+    """
+    rearmed = 0
+    now = clock.now()
+    for row in await sql.unfinished(db):
+        screening = _screening(row)
+        payload = {"screening_id": screening.id}
+        if screening.status is ScreeningStatus.PLANNED:
+            due = [(EVENT_TIMER, str(screening.id), now)]
+        else:
+            try:
+                due = [(kind, step_key(screening), at) for kind, at in steps(screening, now)]
+            except UserError:
+                await abandon(db, timers, screening.id)
+                continue
+        for kind, key, at in due:
+            if await timers.pending(kind, key) is None:
+                await timers.schedule(kind, key, at, payload)
+                rearmed += 1
+    return rearmed
 
 
 async def mark_reminded(db: Database, clock: Clock, screening_id: int) -> bool:
@@ -267,8 +444,10 @@ async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
 
 async def cancel_screening(db: Database, timers: TimerService, screening_id: int) -> bool:
     changed = await db.execute_rowcount(sql.CANCEL, (screening_id,)) > 0
-    for kind in (EVENT_TIMER, REMIND_TIMER, AFTER_TIMER):
-        await timers.cancel(kind, str(screening_id))
+    await timers.cancel(EVENT_TIMER, str(screening_id))
+    screening = await get_screening(db, screening_id)
+    if screening is not None:
+        await _cancel_steps(timers, screening)
     return changed
 
 

@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,11 @@ class Club:
         with sqlite3.connect(f"file:{self.bot.db_path}?mode=ro", uri=True, timeout=5) as db:
             return list(db.execute(sql, params).fetchall())
 
+    def execute(self, sql: str) -> None:
+        """Change the bot's database from outside, the way a failing disk would."""
+        with sqlite3.connect(self.bot.db_path, timeout=5) as db:
+            db.execute(sql)
+
     def film_id(self, slug: str) -> int:
         return int(self.query("SELECT id FROM films WHERE slug = ?", (slug,))[0][0])
 
@@ -73,6 +79,24 @@ def newest_event(club: Club) -> dict[str, Any]:
 
 async def schedule(club: Club, member: Any, **options: Any) -> Reply:
     return await club.discord.command("/screening schedule", member=member, options=options)
+
+
+def status_changes(club: Club, event_id: int) -> list[int]:
+    """The statuses the bot set on an event, in order (Discord's accepted PATCHes)."""
+    return [
+        int(r.body["status"])
+        for r in club.fake.requests
+        if r.method == "PATCH"
+        and r.path.endswith(f"/scheduled-events/{event_id}")
+        and r.status == 200
+        and isinstance(r.body, dict)
+        and "status" in r.body
+    ]
+
+
+def screening_of(club: Club, event_id: int) -> tuple[Any, ...]:
+    rows = club.query("SELECT id, status, starts_at, started_at FROM screenings WHERE event_id = ?", (event_id,))
+    return rows[0]
 
 
 async def test_a_screening_becomes_an_event_reminds_the_interested_and_asks_for_ratings(club: Club, world: Any) -> None:
@@ -117,6 +141,9 @@ async def test_a_screening_becomes_an_event_reminds_the_interested_and_asks_for_
             break
         await asyncio.sleep(0.1)
     assert watched == [("screening", f"event:{event['id']}")]
+    # Members' clients showed the event live at the start and list it as ended now, not as upcoming.
+    assert status_changes(club, int(event["id"])) == [2, 3]
+    assert fake.scheduled_events[int(event["id"])]["status"] == 3
     # Only the reminder ever pinged anyone.
     pinging = [m for m in fake.channel_messages(world.general) if any(m.would_ping()[:2]) or m.would_ping()[2]]
     assert pinging == [reminder]
@@ -193,3 +220,106 @@ async def test_the_winner_of_a_poll_gets_its_screening_and_a_screening_can_be_ca
     assert cancelled.ephemeral and "cancelled" in cancelled.text
     assert club.fake.scheduled_events[int(event["id"])]["status"] == 4
     assert club.query("SELECT status FROM screenings WHERE id = ?", (screening_id,)) == [("cancelled",)]
+
+
+async def test_an_event_deleted_in_discord_cancels_its_screening(club: Club, world: Any) -> None:
+    reply = await schedule(
+        club, world.moderator, film="gimme-shelter", when="5s", location="The Roxy", remind="0", length="2s"
+    )
+    event_id = int(newest_event(club)["id"])
+    assert f"/{event_id}" in reply.text
+    await club.fake.delete_event_as_moderator(event_id)
+    notice = await club.discord.wait_for_message(world.general, lambda m: m.content.startswith("🚫"), timeout=15)
+    assert "The screening of **Gimme Shelter (1970)**" in notice.content and "deleted in Discord" in notice.content
+    screening_id, status, _starts, started_at = screening_of(club, event_id)
+    assert status == "cancelled" and started_at is None
+    pending = club.query(
+        "SELECT kind FROM timers WHERE done_at IS NULL AND json_extract(payload, '$.screening_id') = ?",
+        (screening_id,),
+    )
+    assert pending == []  # no reminder, start or rate-it prompt will follow
+    assert status_changes(club, event_id) == []
+    listed = await club.discord.command("/screening list", member=world.bob)
+    assert "Gimme Shelter" not in listed.text
+
+
+async def test_an_event_moved_in_discord_starts_and_ends_at_its_new_time(club: Club, world: Any) -> None:
+    await schedule(club, world.moderator, film="monterey-pop", when="5s", location="The Roxy", remind="0", length="2s")
+    event = newest_event(club)
+    event_id = int(event["id"])
+    start = datetime.fromisoformat(event["scheduled_start_time"]) + timedelta(seconds=4)
+    end = start + timedelta(seconds=2)
+    await club.fake.edit_event_as_moderator(
+        event_id, scheduled_start_time=start.isoformat(), scheduled_end_time=end.isoformat()
+    )
+    await club.discord.wait_until(
+        lambda: club.fake.scheduled_events[event_id]["status"] == 3, timeout=20, what="the event to be completed"
+    )
+    assert status_changes(club, event_id) == [2, 3]
+    _id, _status, starts_at, started_at = screening_of(club, event_id)
+    assert datetime.fromisoformat(starts_at) == start
+    assert datetime.fromisoformat(started_at) >= start  # started at the new time, not the old one
+    prompt = await club.discord.wait_for_message(world.general, lambda m: "How was Monterey Pop" in m.text)
+    assert prompt.component("Rate it")
+
+
+async def test_an_event_moved_earlier_in_discord_starts_at_its_new_time(club: Club, world: Any) -> None:
+    # An hour away; a moderator then moves it to a few seconds from now. Waiting for the old time would take an hour.
+    await schedule(club, world.moderator, film="gimme-shelter", when="1h", location="The Roxy", remind="0")
+    event = newest_event(club)
+    event_id = int(event["id"])
+    start = datetime.now(UTC) + timedelta(seconds=3)
+    await club.fake.edit_event_as_moderator(
+        event_id,
+        scheduled_start_time=start.isoformat(),
+        scheduled_end_time=(start + timedelta(seconds=2)).isoformat(),
+    )
+    reminder = await club.discord.wait_for_message(
+        world.general, lambda m: m.content.startswith("⏰ **Gimme Shelter"), timeout=15
+    )
+    assert f"/{event_id}" in reminder.content
+    await club.discord.wait_until(
+        lambda: club.fake.scheduled_events[event_id]["status"] == 3, timeout=15, what="the event to be completed"
+    )
+    assert status_changes(club, event_id) == [2, 3]
+    await club.discord.wait_for_message(world.general, lambda m: "How was Gimme Shelter" in m.text, after=reminder.id)
+
+
+async def test_a_screening_whose_timers_cannot_be_saved_leaves_no_event_behind(club: Club, world: Any) -> None:
+    events = set(club.fake.scheduled_events)
+    # The disk refuses the after-screening timer once the event exists (a real SQLite failure, from a trigger).
+    club.execute(
+        "CREATE TRIGGER refuse_after BEFORE INSERT ON timers WHEN NEW.kind = 'screenings.after' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    try:
+        reply = await schedule(club, world.moderator, film="gimme-shelter", when="1d", location="The Roxy")
+    finally:
+        club.execute("DROP TRIGGER refuse_after")
+    assert reply.ephemeral
+    assert "I couldn't schedule the screening of **Gimme Shelter (1970)**" in reply.text
+    assert "Nothing was created" in reply.text
+    assert set(club.fake.scheduled_events) == events  # the event was created, then deleted
+    assert club.fake.deleted_events[-1]["name"] == "Gimme Shelter (1970)"
+    ((screening_id, status),) = club.query("SELECT id, status FROM screenings ORDER BY id DESC LIMIT 1")
+    assert status == "failed"
+    pending = club.query(
+        "SELECT kind FROM timers WHERE done_at IS NULL AND json_extract(payload, '$.screening_id') = ?",
+        (screening_id,),
+    )
+    assert pending == []
+    listed = await club.discord.command("/screening list", member=world.bob)
+    assert "Gimme Shelter" not in listed.text
+
+
+async def test_the_start_and_the_end_survive_a_restart(club: Club, world: Any) -> None:
+    # Last in the module: the bot is stopped and started again on the same database.
+    await schedule(club, world.moderator, film="the-last-waltz", when="5s", location="The Roxy", length="2s")
+    event_id = int(newest_event(club)["id"])
+    assert await club.bot.stop() == 0
+    await club.bot.start(timeout=60)
+    await club.discord.wait_until(
+        lambda: club.fake.scheduled_events[event_id]["status"] == 3, timeout=20, what="the event to be completed"
+    )
+    assert status_changes(club, event_id) == [2, 3]  # each exactly once
+    await club.discord.wait_for_message(world.general, lambda m: "How was The Last Waltz" in m.text, after=event_id)

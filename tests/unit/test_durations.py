@@ -118,3 +118,16 @@ def test_a_screening_plan_is_read_against_one_clock_reading() -> None:
     default = screenings.read_screening_plan(NOW, "UTC", when="1s", channel_id=5)
     assert default.starts_at == NOW + timedelta(seconds=1)
     assert default.remind_minutes == 60 and default.length is None
+
+
+@pytest.mark.parametrize("text", ["1s  " * 40 + "!", "1s , " * 40 + "x", "1and " * 500, "in " * 500])
+def test_a_long_line_that_is_not_a_duration_is_refused_at_once(text: str) -> None:
+    # The older pattern backtracked exponentially: 15 repetitions of "1s  " took 20 s, 40 would never end.
+    assert parse_duration(text) is None
+    with pytest.raises(UserError, match="I couldn't read"):
+        parse_moment(text, NOW, "UTC")
+
+
+@pytest.mark.parametrize("text", ["1h, 30m", "1h and 30m", "1 h 30 m", "  1H30M ", "in 1h 30m"])
+def test_durations_written_several_ways(text: str) -> None:
+    assert parse_duration(text) == timedelta(minutes=90)

@@ -12,7 +12,7 @@ from bot.core import screenings
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import active_films
-from bot.core.screenings import ScreeningStatus
+from bot.core.screenings import EventPhase, EventState, Followed, ScreeningStatus
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched
 from bot.db.database import Database
@@ -73,6 +73,14 @@ async def test_a_planned_screening_lasts_the_film_plus_discussion_and_arms_its_e
     assert event is not None and event.due_at == START
 
 
+async def test_a_command_that_creates_the_event_itself_gets_a_later_safety_net_timer(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    screening = await plan(db, clock, timers, film_id, event_due=START + screenings.EVENT_FALLBACK)
+    event = await timers.pending(screenings.EVENT_TIMER, str(screening.id))
+    assert event is not None and event.due_at == START + screenings.EVENT_FALLBACK
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -117,10 +125,15 @@ async def test_the_event_arms_the_reminder_and_the_after_timer_and_completion_ma
     assert screening.location == "The Roxy"
     scheduled = await screenings.attach_event(db, clock, timers, screening.id, 777)
     assert scheduled.status is ScreeningStatus.SCHEDULED and scheduled.event_id == 777
-    remind = await timers.pending(screenings.REMIND_TIMER, str(screening.id))
+    key = screenings.step_key(scheduled)
+    remind = await timers.pending(screenings.REMIND_TIMER, key)
     assert remind is not None and remind.due_at == screening.starts_at - timedelta(minutes=30)
-    after = await timers.pending(screenings.AFTER_TIMER, str(screening.id))
+    start = await timers.pending(screenings.START_TIMER, key)
+    assert start is not None and start.due_at == screening.starts_at
+    after = await timers.pending(screenings.AFTER_TIMER, key)
     assert after is not None and after.due_at == screening.ends_at
+    assert await screenings.mark_started(db, clock, screening.id)
+    assert not await screenings.mark_started(db, clock, screening.id)  # the start is recorded once
     assert await screenings.mark_reminded(db, clock, screening.id)
     assert not await screenings.mark_reminded(db, clock, screening.id)  # a re-run never reminds twice
     assert await screenings.complete(db, clock, screening.id)
@@ -135,8 +148,8 @@ async def test_a_late_reminder_goes_out_at_once(
     db: Database, clock: FixedClock, timers: TimerService, film_id: int
 ) -> None:
     screening = await plan(db, clock, timers, film_id, starts_at=START + timedelta(minutes=10), remind_minutes=60)
-    await screenings.attach_event(db, clock, timers, screening.id, 778)
-    remind = await timers.pending(screenings.REMIND_TIMER, str(screening.id))
+    scheduled = await screenings.attach_event(db, clock, timers, screening.id, 778)
+    remind = await timers.pending(screenings.REMIND_TIMER, screenings.step_key(scheduled))
     assert remind is not None and remind.due_at == START
 
 
@@ -145,11 +158,129 @@ async def test_cancel_stops_every_timer(db: Database, clock: FixedClock, timers:
     await screenings.attach_event(db, clock, timers, screening.id, 779)
     assert await screenings.cancel_screening(db, timers, screening.id)
     assert not await screenings.cancel_screening(db, timers, screening.id)
-    for kind in (screenings.EVENT_TIMER, screenings.REMIND_TIMER, screenings.AFTER_TIMER):
-        assert await timers.pending(kind, str(screening.id)) is None
+    assert await timers.pending(screenings.EVENT_TIMER, str(screening.id)) is None
+    assert await pending_steps(db) == []
     assert not await screenings.complete(db, clock, screening.id)
     with pytest.raises(NotFoundError):
         await screenings.guild_screening(db, GUILD + 1, screening.id)
+
+
+async def pending_steps(db: Database) -> list[str]:
+    """The kinds of the step timers (reminder, start, after) still pending, for every screening."""
+    rows = await db.fetchall("SELECT kind FROM timers WHERE done_at IS NULL AND kind != ?", (screenings.EVENT_TIMER,))
+    return [row["kind"] for row in rows]
+
+
+async def test_a_stored_reminder_that_cannot_be_armed_is_refused_before_the_event_is_attached(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    # A row from before the ranges were checked: its reminder time overflows. It used to be attached to its event
+    # and then lose every timer (no reminder, no start, no rate-it prompt, stuck as scheduled).
+    screening = await plan(db, clock, timers, film_id)
+    await db.execute("UPDATE screenings SET remind_minutes = ? WHERE id = ?", (999999 * 7 * 24 * 60, screening.id))
+    with pytest.raises(UserError, match="The reminder can be at most 1 week"):
+        await screenings.attach_event(db, clock, timers, screening.id, 780)
+    refused = await screenings.get_screening(db, screening.id)
+    assert refused is not None and refused.event_id is None and refused.status is ScreeningStatus.PLANNED
+    assert await pending_steps(db) == []
+
+
+async def test_the_steps_are_armed_all_or_nothing(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    screening = await plan(db, clock, timers, film_id)
+    # The disk refuses the last of the three timers (a real SQLite failure, raised by a trigger).
+    await db.execute(
+        "CREATE TRIGGER refuse_after BEFORE INSERT ON timers WHEN NEW.kind = 'screenings.after' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(Exception, match="disk full"):
+        await screenings.attach_event(db, clock, timers, screening.id, 781)
+    failed = await screenings.get_screening(db, screening.id)
+    assert failed is not None and failed.status is ScreeningStatus.FAILED
+    assert await pending_steps(db) == []  # the reminder and start timers armed before it are cancelled
+    assert await timers.pending(screenings.EVENT_TIMER, str(screening.id)) is None
+    assert await screenings.upcoming(db, GUILD) == []
+
+
+async def test_a_moved_event_moves_the_screening_and_its_timers(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    screening = await screenings.attach_event(db, clock, timers, (await plan(db, clock, timers, film_id)).id, 782)
+    later = screening.starts_at + timedelta(hours=3)
+    moved = await screenings.move_screening(db, clock, timers, screening.id, later, later + timedelta(hours=2))
+    assert (moved.starts_at, moved.ends_at) == (later, later + timedelta(hours=2))
+    for kind in screenings.STEP_TIMERS:
+        assert await timers.pending(kind, screenings.step_key(screening)) is None
+    start = await timers.pending(screenings.START_TIMER, screenings.step_key(moved))
+    after = await timers.pending(screenings.AFTER_TIMER, screenings.step_key(moved))
+    assert start is not None and start.due_at == later
+    assert after is not None and after.due_at == later + timedelta(hours=2)
+    assert sorted(await pending_steps(db)) == sorted(screenings.STEP_TIMERS)
+    # A timer armed for the old times (already running when the move cancelled it) no longer acts.
+    assert not screenings.is_current(moved, screenings.step_key(screening))
+    assert screenings.is_current(moved, screenings.step_key(moved))
+
+
+async def test_a_step_follows_what_a_moderator_did_to_the_event_in_discord(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    async def scheduled(event_id: int) -> screenings.Screening:
+        planned = await plan(db, clock, timers, film_id)
+        return await screenings.attach_event(db, clock, timers, planned.id, event_id)
+
+    def state(s: screenings.Screening, phase: EventPhase, shift: timedelta = timedelta(0)) -> EventState:
+        return EventState(phase, s.starts_at + shift, s.ends_at + shift)
+
+    async def follow(s: screenings.Screening, event: EventState | None) -> Followed:
+        current = await screenings.require_screening(db, s.id)
+        return await screenings.follow_event(db, clock, timers, current, event)
+
+    as_planned = await scheduled(790)
+    assert await follow(as_planned, state(as_planned, EventPhase.SCHEDULED, timedelta(milliseconds=400))) == (
+        Followed.UNCHANGED
+    )
+    assert await follow(as_planned, state(as_planned, EventPhase.ACTIVE)) == Followed.UNCHANGED  # started by hand
+    assert await follow(as_planned, state(as_planned, EventPhase.COMPLETED)) == Followed.UNCHANGED
+
+    deleted = await scheduled(791)
+    assert await follow(deleted, None) == Followed.CANCELLED
+    assert (await screenings.require_screening(db, deleted.id)).status is ScreeningStatus.CANCELLED
+
+    cancelled = await scheduled(792)
+    assert await follow(cancelled, state(cancelled, EventPhase.CANCELLED)) == Followed.CANCELLED
+
+    started = await scheduled(793)
+    await screenings.mark_started(db, clock, started.id)
+    assert await follow(started, None) == Followed.UNCHANGED  # deleted once under way: it still happened
+
+    moved = await scheduled(794)
+    assert await follow(moved, state(moved, EventPhase.SCHEDULED, timedelta(hours=1))) == Followed.MOVED
+    assert (await screenings.require_screening(db, moved.id)).starts_at == moved.starts_at + timedelta(hours=1)
+    for s in (deleted, cancelled):
+        assert await timers.pending(screenings.AFTER_TIMER, screenings.step_key(s)) is None
+
+
+async def test_missing_timers_are_rearmed_once_at_start_up(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    planned = await plan(db, clock, timers, film_id)
+    scheduled = await plan(db, clock, timers, film_id, starts_at=START + timedelta(days=2))
+    # A crash between steps: the event was attached but no timer was armed, and the planned one lost its timer.
+    await db.execute("UPDATE screenings SET event_id = 783, status = 'scheduled' WHERE id = ?", (scheduled.id,))
+    await db.execute("DELETE FROM timers")
+    assert await screenings.rearm_screenings(db, clock, timers) == 4
+    assert await screenings.rearm_screenings(db, clock, timers) == 0
+    assert await timers.pending(screenings.EVENT_TIMER, str(planned.id)) is not None
+    current = await screenings.require_screening(db, scheduled.id)
+    for kind in screenings.STEP_TIMERS:
+        assert await timers.pending(kind, screenings.step_key(current)) is not None
+    # Steps already done are not re-armed.
+    await db.execute("DELETE FROM timers")
+    assert await screenings.mark_started(db, clock, scheduled.id)
+    assert await screenings.mark_reminded(db, clock, scheduled.id)
+    assert await screenings.rearm_screenings(db, clock, timers) == 2  # the planned one's event, and the after step
+    assert await timers.pending(screenings.AFTER_TIMER, screenings.step_key(current)) is not None
 
 
 async def test_the_event_description_comes_from_the_catalog(db: Database, film_id: int) -> None:

@@ -1522,6 +1522,10 @@ class FakeDiscord:
     async def _edit_event(self, request: web.Request) -> web.Response:
         guild, event = self._event(request)
         body, _ = await self._read(request)
+        await self._apply_event_edit(guild, event, body)
+        return json_response(self._event_payload(event, with_count=False))
+
+    async def _apply_event_edit(self, guild: FakeGuild, event: JSON, body: JSON) -> None:
         status = body.get("status")
         if status is not None:
             allowed = {1: {2, 4}, 2: {3}}.get(int(event["status"]), set())
@@ -1532,15 +1536,27 @@ class FakeDiscord:
         event.update(updated)
         await self._event_dispatch("GUILD_SCHEDULED_EVENT_UPDATE", event)
         await self.notify()
-        return json_response(self._event_payload(event, with_count=False))
 
     async def _delete_event(self, request: web.Request) -> web.Response:
         _, event = self._event(request)
+        await self._remove_event(event)
+        return web.Response(status=204)
+
+    async def _remove_event(self, event: JSON) -> None:
         del self.scheduled_events[int(event["id"])]
         self.deleted_events.append(event)
         await self._event_dispatch("GUILD_SCHEDULED_EVENT_DELETE", event)
         await self.notify()
-        return web.Response(status=204)
+
+    async def edit_event_as_moderator(self, event_id: int, **changes: Any) -> None:
+        """A moderator edits a scheduled event in Discord's client (e.g. ``scheduled_start_time`` as an ISO
+        string, or ``status``): the same rules as the bot's PATCH, and the same GUILD_SCHEDULED_EVENT_UPDATE."""
+        event = self.scheduled_events[event_id]
+        await self._apply_event_edit(self.guilds[int(event["guild_id"])], event, changes)
+
+    async def delete_event_as_moderator(self, event_id: int) -> None:
+        """A moderator deletes a scheduled event in Discord's client."""
+        await self._remove_event(self.scheduled_events[event_id])
 
     async def _event_users(self, request: web.Request) -> web.Response:
         guild, event = self._event(request)

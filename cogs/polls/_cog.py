@@ -49,6 +49,8 @@ SOURCE_CHOICES = [
 ]
 
 
+#: What a moderator may type for a time or a duration ("fri 20:00", "2026-06-05 20:00", "1h30m"): plenty, not a page.
+MOMENT_TEXT_LIMIT = 100
 #: A poll's number as a command option: Discord enforces the range on the client, the core again on the server.
 PollNumber = app_commands.Range[int, 1, polls.POLL_NUMBER_MAX]
 
@@ -263,7 +265,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         self,
         interaction: Interaction,
         title: app_commands.Range[str, 1, 200],
-        deadline: str,
+        deadline: app_commands.Range[str, 1, MOMENT_TEXT_LIMIT],
         method: str = "plurality",
         film1: str | None = None,
         film2: str | None = None,
@@ -277,10 +279,10 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         voter_role: discord.Role | None = None,
         hide_counts: bool = False,
         native: bool = False,
-        screening: str | None = None,
+        screening: app_commands.Range[str, 1, MOMENT_TEXT_LIMIT] | None = None,
         screening_channel: discord.VoiceChannel | discord.StageChannel | None = None,
         screening_location: app_commands.Range[str, 1, 100] | None = None,
-        remind: str | None = None,
+        remind: app_commands.Range[str, 1, MOMENT_TEXT_LIMIT] | None = None,
     ) -> None:
         settings = await ensure_moderator(interaction)
         now = self.bot.clock.now()  # the one reading the deadline, the screening and the poll are checked against

@@ -46,8 +46,9 @@ def settle_garbage_collector() -> None:
 
 
 def discover_extensions() -> list[str]:
-    """Every module in ``cogs/``: adding a feature is adding a file, with nothing else to register."""
-    return sorted(f"cogs.{module.name}" for module in pkgutil.iter_modules(cogs.__path__) if not module.ispkg)
+    """Every module or package in ``cogs/`` (a big feature is a package whose ``__init__`` holds ``setup``): adding
+    a feature is adding a file or a folder, with nothing else to register."""
+    return sorted(f"cogs.{module.name}" for module in pkgutil.iter_modules(cogs.__path__))
 
 
 def use_api_base_url(base_url: str) -> None:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core import schedule
+from bot.core import polls, schedule
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.collections import list_collections, themes_for
 from bot.core.errors import UserError
@@ -568,12 +568,6 @@ async def open_watch_party_poll(
     settings = await get_settings(db, post.guild_id)
     if not post.poll_wanted or len(picks.film_ids) < 2:
         return None
-    try:
-        from bot.core import polls  # noqa: PLC0415 - the polls feature is optional to weekly picks
-    except ImportError:
-        log.info("weekly picks asked for a watch-party poll, but this bot has no polls feature")
-        return None
-
     opened = await db.fetchval(sql.POLL_OF, (post.id,))
     if opened is not None:
         poll_id = int(opened)

@@ -13,9 +13,7 @@ left unposted by a crash) is posted as soon as the bot runs its timers.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import random
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,20 +21,26 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core import films as films_core
+from bot.core import screenings as screenings_core
 from bot.core import tally as counting
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.durations import Window, parse_moment
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.reviews import film_ratings
-from bot.core.screenings import ScreeningPlan as ScreeningPlan  # noqa: PLC0414 (moved there; re-exported)
+from bot.core.screenings import ScreeningPlan
 from bot.core.tally import MAX_RANKS, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
-from bot.core.watch import club_watched, watchlist_counts
 from bot.db import polls as sql
 from bot.db.database import Database, Reader, Transaction
 
 CLOSE_TIMER = "polls.close"
 PUBLISH_TIMER = "polls.publish"
 
+#: Every id we store (polls, films, members, channels, messages) is an SQLite INTEGER, a signed 64-bit number; an id
+#: outside 1..ID_MAX (from a forged custom id or option) names nothing, and is refused before any query.
+ID_MAX = 2**63 - 1
+#: Poll numbers as members type them in /poll end|cancel|status: Discord's integer options stop at 2**53.
+POLL_NUMBER_MAX = 2**53
 MIN_CANDIDATES = 2
 MAX_CANDIDATES = 25
 NATIVE_MAX_CANDIDATES = 10
@@ -147,7 +151,20 @@ async def _load(db: Reader, row: Any) -> Poll:
     return _poll(row, await sql.candidates(db, row["id"]))
 
 
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can be one of our ids at all (see :data:`ID_MAX`)."""
+    return 1 <= value <= ID_MAX
+
+
+def shown_number(value: int) -> str:
+    """A number a member sent, short enough to quote back."""
+    text = str(value)
+    return text if len(text) <= 20 else text[:19] + "…"
+
+
 async def get_poll(db: Reader, poll_id: int) -> Poll | None:
+    if not valid_id(poll_id):
+        return None
     row = await sql.poll_row(db, poll_id)
     return None if row is None else await _load(db, row)
 
@@ -155,7 +172,7 @@ async def get_poll(db: Reader, poll_id: int) -> Poll | None:
 async def _require(db: Reader, poll_id: int) -> Poll:
     poll = await get_poll(db, poll_id)
     if poll is None:
-        raise NotFoundError(f"There is no poll #{poll_id}.")
+        raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
     return poll
 
 
@@ -163,7 +180,9 @@ async def guild_poll(db: Reader, guild_id: int, poll_id: int) -> Poll:
     """The poll with that number in this server, or a member-facing "not found"."""
     poll = await get_poll(db, poll_id)
     if poll is None or poll.guild_id != guild_id:
-        raise NotFoundError(f"There is no poll #{poll_id} in this server. `/poll list` shows the open ones.")
+        raise NotFoundError(
+            f"There is no poll #{shown_number(poll_id)} in this server. `/poll list` shows the open ones."
+        )
     return poll
 
 
@@ -185,7 +204,9 @@ async def recent_polls(db: Reader, guild_id: int, limit: int = 25) -> list[Poll]
 
 
 def check_candidates(film_ids: Sequence[int], *, style: Style = Style.BUTTONS) -> None:
-    """Refuse duplicates, too few or too many candidates, with a member-facing message."""
+    """Refuse ids that name no film, duplicates, too few or too many candidates, with a member-facing message."""
+    if not all(valid_id(film_id) for film_id in film_ids):
+        raise NotFoundError("A film on this list is not in the catalog (any more).")
     if len(set(film_ids)) != len(film_ids):
         raise UserError("A film is on the list twice; each film can be a candidate once.")
     limit = NATIVE_MAX_CANDIDATES if style is Style.NATIVE else MAX_CANDIDATES
@@ -212,6 +233,8 @@ async def create_poll(
     show_counts: bool = True,
     style: Style | str = Style.BUTTONS,
     screening: ScreeningPlan | None = None,
+    now: datetime | None = None,
+    publish_timer: bool = True,
     record: Callable[[Transaction, int], Awaitable[None]] | None = None,
 ) -> Poll:
     """Validate and store a poll among ``film_ids`` (catalog ids, in ballot order) and arm its timers.
@@ -219,11 +242,15 @@ async def create_poll(
     ``record(tx, poll_id)`` runs in the transaction that stores the poll: a feature that opens polls on its own
     (weekly picks) notes the poll there, so a crash can never leave the poll without the note or the note without it.
 
-    The poll is posted in ``channel_id`` by the polls cog (at once through the publish timer; the /poll command
-    posts it directly). Raises :class:`UserError` for bad input, and then nothing is written.
+    The poll is posted in ``channel_id`` by the polls cog: at once through the publish timer, or, with
+    ``publish_timer=False``, by the caller itself (the /poll command, which tells the moderator if Discord refuses;
+    a poll a crash left unposted gets its publish timer back at start-up, :func:`rearm_open_polls`). Raises
+    :class:`UserError` for bad input, and then nothing is written. ``now`` is the one
+    clock reading the deadline and the screening were read against (see :func:`read_deadline`); the clock is read
+    here only when the caller computed the deadline without one.
     """
     method, style = Method(method), Style(style)
-    now = clock.now()
+    now = clock.now() if now is None else now
     title = " ".join(title.split())
     if not title:
         raise UserError("Give the poll a title.")
@@ -236,13 +263,7 @@ async def create_poll(
         film = found.get(film_id)
         if film is None or film.retired:
             raise NotFoundError(f"Film #{film_id} is not in the catalog.")
-    if closes_at <= now:
-        raise UserError("That deadline is in the past; give a time that is still ahead.")
-    if closes_at - now < MIN_DURATION:
-        raise UserError("That deadline is too close; give the club at least a few seconds.")
-    longest = NATIVE_MAX_DURATION if style is Style.NATIVE else MAX_DURATION
-    if closes_at - now > longest:
-        raise UserError(f"A poll can run for at most {longest.days} days.")
+    deadline_window(style).check(closes_at, now)
     if style is Style.NATIVE:
         if method is Method.RANKED:
             raise UserError("Discord's own polls can't do ranked choice; use the button style for that.")
@@ -251,7 +272,7 @@ async def create_poll(
         if not show_counts:
             raise UserError("Discord's own polls always show the counts to voters; use the button style to hide them.")
     if screening is not None:
-        check_screening(screening, after=closes_at)
+        screening = check_screening(screening, now=now, after=closes_at)
     first_seen = await sql.first_watchlisted(db, guild_id, ids)
     created = to_db(now)
     nominated = [(pos, film, min(first_seen.get(film, created), created)) for pos, film in enumerate(ids, start=1)]
@@ -275,17 +296,55 @@ async def create_poll(
         poll_id = await sql.insert_poll(tx, values, nominated)
         if record is not None:
             await record(tx, poll_id)
-    await arm_timers(timers, poll_id, closes_at, clock.now(), publish=True)
+    await arm_timers(timers, poll_id, closes_at, now, publish=publish_timer)
     return await _require(db, poll_id)
 
 
-def check_screening(plan: ScreeningPlan, *, after: datetime) -> None:
+def deadline_window(style: Style | str = Style.BUTTONS) -> Window:
+    """How far ahead a poll may close: at least :data:`MIN_DURATION`, at most :data:`MAX_DURATION` (Discord's own
+    polls: :data:`NATIVE_MAX_DURATION`)."""
+    longest = NATIVE_MAX_DURATION if Style(style) is Style.NATIVE else MAX_DURATION
+    return Window("The deadline", MIN_DURATION, longest)
+
+
+def read_deadline(text: str, now: datetime, timezone: str, *, style: Style | str = Style.BUTTONS) -> datetime:
+    """The deadline a moderator typed ("90m", "fri 20:00"), read and checked against this one clock reading (pass the
+    same ``now`` to :func:`create_poll`, so "3s" is exactly the three-second minimum and accepted)."""
+    return parse_moment(text, now, timezone, within=deadline_window(style))
+
+
+def screening_plan(
+    *,
+    starts: str | None,
+    channel_id: int | None,
+    location: str | None,
+    remind: str | None,
+    now: datetime,
+    timezone: str,
+) -> ScreeningPlan | None:
+    """The winner's screening a moderator asked for with a new poll (``None`` when they asked for none), read against
+    the same ``now`` as the poll's deadline.
+
+    ``starts`` and ``remind`` are what they typed; the time needs a channel or a location, and ``remind`` goes with
+    a time ("0" for no reminder, one hour when left out). The ranges are the screenings feature's own.
+    """
+    if starts is None and channel_id is None and location is None:
+        if remind is not None:
+            raise UserError("`remind` goes with a `screening` time.")
+        return None
+    if starts is None:
+        raise UserError("Give the `screening` time as well as its channel or location.")
+    return screenings_core.read_screening_plan(
+        now, timezone, when=starts, channel_id=channel_id, location=location, remind=remind
+    )
+
+
+def check_screening(plan: ScreeningPlan, *, now: datetime, after: datetime) -> ScreeningPlan:
+    """The screenings feature's rules, and one of ours: the winner's screening starts after the poll closes."""
+    plan = screenings_core.check_plan(plan, now)
     if plan.starts_at <= after:
         raise UserError("The screening has to start after the poll closes.")
-    if (plan.channel_id is None) == (plan.location is None or not plan.location.strip()):
-        raise UserError("A screening needs either a voice or stage channel, or a location.")
-    if plan.remind_minutes < 0:
-        raise UserError("The reminder can't come after the screening starts.")
+    return plan
 
 
 async def arm_timers(timers: TimerService, poll_id: int, closes_at: datetime, now: datetime, *, publish: bool) -> None:
@@ -322,48 +381,6 @@ async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
 
 async def record_result_message(db: Database, poll_id: int, message_id: int) -> None:
     await db.execute(sql.RESULT_MESSAGE, (message_id, poll_id))
-
-
-# -- candidates from the club ---------------------------------------------------------------------------------------
-
-
-async def watchlist_candidates(db: Database, guild_id: int, count: int = DEFAULT_SOURCE_COUNT) -> list[int]:
-    """The films most members have on their watchlists, that the club has not screened yet."""
-    films = await sql.club_watchlist(db, guild_id, count)
-    if len(films) < MIN_CANDIDATES:
-        raise UserError(
-            "The club's watchlists don't hold enough unwatched films for a poll yet; name the films instead."
-        )
-    return films
-
-
-async def theme_candidates(
-    db: Database, guild_id: int, slug: str, count: int = DEFAULT_SOURCE_COUNT, *, seed: str = ""
-) -> list[int]:
-    """``count`` films of a theme the club has not screened: the most watchlisted first, the rest drawn at random."""
-    in_theme = await films_core.theme_film_ids(db, slug)
-    watched = await club_watched(db, guild_id)
-    wanted = await watchlist_counts(db, guild_id)
-    unseen = [film for film in in_theme if film not in watched] or in_theme
-    rng = random.Random(f"{guild_id}:{slug}:{seed}")
-    shuffled = rng.sample(unseen, len(unseen))
-    shuffled.sort(key=lambda film: -wanted.get(film, 0))
-    chosen = shuffled[:count]
-    if len(chosen) < MIN_CANDIDATES:
-        raise UserError("That theme doesn't have enough films for a poll.")
-    return sorted(chosen, key=in_theme.index)
-
-
-async def picks_candidates(db: Database, guild_id: int) -> list[int]:
-    """This week's picks (from the weekly-picks feature)."""
-    try:
-        picks = importlib.import_module("bot.core.picks")
-    except ImportError:
-        raise UserError("Weekly picks aren't available on this bot yet; name the films instead.") from None
-    films = [int(film) for film in dict.fromkeys(await picks.latest_picks(db, guild_id))]
-    if len(films) < MIN_CANDIDATES:
-        raise UserError("There are no weekly picks to vote on yet; name the films instead.")
-    return films[:MAX_CANDIDATES]
 
 
 # -- voting ---------------------------------------------------------------------------------------------------------
@@ -688,7 +705,7 @@ async def close_poll(
     """
     poll = await get_poll(db, poll_id)
     if poll is None:
-        raise NotFoundError(f"There is no poll #{poll_id}.")
+        raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
     if poll.status is not Status.OPEN:
         return poll
     facts = await tie_break_facts(db, poll)
@@ -708,18 +725,41 @@ async def close_poll(
     return await _require(db, poll_id)
 
 
-async def cancel_poll(db: Database, clock: Clock, timers: TimerService, poll_id: int, *, cancelled_by: int) -> Poll:
-    """Cancel an open poll: no result, no screening; its ballots are kept but never counted."""
+async def cancel_poll(
+    db: Database, clock: Clock, timers: TimerService, poll_id: int, *, cancelled_by: int | None
+) -> Poll:
+    """Cancel an open poll: no result, no screening, no timer left; its ballots are kept but never counted.
+
+    ``cancelled_by`` is None when no one did: the poll could not be posted (see :func:`discard_unposted`).
+    """
     changed = await db.execute_rowcount(
         sql.CANCEL, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
     )
     poll = await get_poll(db, poll_id)
     if poll is None:
-        raise NotFoundError(f"There is no poll #{poll_id}.")
+        raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
     if not changed:
         raise UserError(f"Poll #{poll_id} is already {poll.status.value}.")
     await timers.cancel(CLOSE_TIMER, str(poll_id))
+    await timers.cancel(PUBLISH_TIMER, str(poll_id))
     return poll
+
+
+async def discard_unposted(
+    db: Database, clock: Clock, timers: TimerService, poll_id: int, *, cancelled_by: int | None = None
+) -> Poll | None:
+    """Cancel a poll that Discord refused to post, so that no invisible poll stays open (and no timer with it).
+
+    Returns the cancelled poll; None if it was posted or is no longer open meanwhile (then there is nothing to undo).
+    """
+    changed = await db.execute_rowcount(
+        sql.CANCEL_UNPOSTED, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
+    )
+    if not changed:
+        return None
+    await timers.cancel(CLOSE_TIMER, str(poll_id))
+    await timers.cancel(PUBLISH_TIMER, str(poll_id))
+    return await get_poll(db, poll_id)
 
 
 def require_manager(poll: Poll, *, user_id: int, is_moderator: bool) -> None:

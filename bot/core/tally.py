@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.core.errors import UserError
+
 
 class Method(StrEnum):
     PLURALITY = "plurality"
@@ -34,6 +36,18 @@ class Method(StrEnum):
     def label(self) -> str:
         names = {"plurality": "Plurality", "approval": "Approval", "ranked": "Ranked choice (instant runoff)"}
         return names[self.value]
+
+
+def parse_method(text: str) -> Method:
+    """The counting method a moderator typed: a prefix of its name ("rank"), a word of its label, or a usual
+    abbreviation ("irv", "rcv")."""
+    cleaned = text.strip().lower()
+    for method in Method:
+        if cleaned and (method.value.startswith(cleaned) or cleaned in method.label.lower()):
+            return method
+    if cleaned in ("irv", "instant runoff", "rcv", "ranked choice"):
+        return Method.RANKED
+    raise UserError("The method is plurality, approval or ranked.")
 
 
 class TieRule(StrEnum):

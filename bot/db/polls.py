@@ -95,6 +95,8 @@ CANCEL = """
 UPDATE polls SET status = 'cancelled', closed_at = :now, closed_by = :closed_by
 WHERE id = :poll_id AND status = 'open'
 """
+# Only while it has no message: a poll that got posted meanwhile is visible and stays open.
+CANCEL_UNPOSTED = CANCEL + " AND message_id IS NULL"
 
 
 async def insert_poll(tx: Transaction, values: dict[str, Any], candidates: Sequence[tuple[int, int, str]]) -> int:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.core import guilds
+from bot.core import config, guilds
 from bot.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -34,3 +34,10 @@ async def ensure_moderator(interaction: discord.Interaction[FilmClubBot]) -> gui
     manage_guild, role_ids = member_facts(interaction)
     guilds.require_moderator(settings, manage_guild=manage_guild, role_ids=role_ids)
     return settings
+
+
+def bot_posting_permissions(channel: discord.abc.GuildChannel) -> dict[str, bool]:
+    """The bot's own posting permissions in ``channel``, from the cache (roles and the channel's overwrites), keyed
+    as :data:`bot.core.config.POSTING_PERMISSIONS`, which :func:`bot.core.config.require_postable` reads."""
+    permissions = channel.permissions_for(channel.guild.me)
+    return {name: bool(getattr(permissions, name)) for name in config.POSTING_PERMISSIONS}

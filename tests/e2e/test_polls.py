@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pytest_asyncio
 from bot.ui.handoff import poll_from_films_id
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 
-from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeUser, StoredMessage
+from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeUser, Perm, StoredMessage
 from .harness import BotProcess, DiscordDriver, Reply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -277,6 +277,26 @@ async def test_a_poll_of_more_than_twenty_films_from_a_theme_votes_with_a_menu(c
     assert stored == f"[{club.film_id('festival-03')}, {club.film_id('festival-07')}]"
 
 
+async def test_a_poll_from_a_server_collection(club: Club, world: Any) -> None:
+    # /poll create theme: offers and resolves the server's collections as well as the curated themes.
+    discord, maya = club.discord, world.moderator
+    made = await discord.invoke("collection create", as_member=maya, name="Friday Concerts")
+    assert "Created the collection" in made.text
+    for film_slug in ("stop-making-sense", "the-last-waltz", "monterey-pop"):
+        await discord.invoke("collection add", as_member=maya, collection="Friday Concerts", film=film_slug)
+    offered = await discord.autocomplete(
+        "/poll create", "theme", "friday conc", member=maya, options={"title": "x", "deadline": "1d"}
+    )
+    assert offered[0]["name"] == "Friday Concerts (server collection · 3 films)"
+    reply = await create(discord, maya, title="Concert night", theme=offered[0]["value"], count=3)
+    assert "is open in" in reply.text, reply.text
+    message = poll_message(club, reply)
+    for title in ("Stop Making Sense (1984)", "The Last Waltz (1978)", "Monterey Pop (1968)"):
+        assert title in message.text
+    by_name = await create(discord, maya, title="Concert night again", theme="friday concerts", count=2)
+    assert "is open in" in by_name.text, by_name.text
+
+
 # -- ranked choice --------------------------------------------------------------------------------------------------
 
 
@@ -468,3 +488,238 @@ async def test_every_acknowledged_vote_survives_kill_9_during_a_burst(club: Club
     again = await discord.click(message, "2. Monterey Pop (1968)", member=voters[0])
     assert "is in" in await confirmation(again)
     assert len(ballots(club, poll_id)) == len(stored | {voters[0].id})
+
+
+# -- out-of-range input ---------------------------------------------------------------------------------------------
+
+HUGE = 2**70  # beyond SQLite's (and Discord's) 64-bit integers
+
+
+async def forged_command(club: Club, member: FakeMember, path: str, **options: Any) -> Reply:
+    """A command whose options Discord would not send (beyond their min/max): built in range, then rewritten, the way
+    a modified client or an API change could deliver them. The bot must check on its side too."""
+    real = {name: (2 if value == HUGE else value) for name, value in options.items()}
+    record = club.fake.command_interaction(path, real, member=member, channel=club.fake.world.general)
+    (sub,) = record.payload["data"]["options"]
+    for option in sub["options"]:
+        if options.get(option["name"]) == HUGE:
+            option["value"] = HUGE
+    return await club.discord._run(record, "visible", None)
+
+
+def offer(club: Club, components: list[dict[str, Any]]) -> StoredMessage:
+    """A bot message carrying the given components (as an older version of the bot could have posted them)."""
+    fake = club.fake
+    message = StoredMessage(
+        id=fake.ids.next(),
+        channel_id=fake.world.general.id,
+        guild_id=fake.guild.id,
+        author=fake.bot_user,
+        content="An older message",
+        components=[{"type": 1, "components": components}],
+    )
+    fake.messages[message.id] = message
+    return message
+
+
+def short_ephemeral(reply: Reply) -> str:
+    assert reply.ephemeral, reply
+    assert "Something went wrong" not in reply.text, reply.text
+    assert len(reply.text) < 300, reply.text
+    return reply.text
+
+
+async def test_ids_and_numbers_out_of_range_get_a_short_answer(club: Club, world: Any) -> None:
+    discord, maya = club.discord, world.moderator
+    for path in ("/poll status", "/poll end", "/poll cancel"):
+        reply = await forged_command(club, maya, path, poll=HUGE)
+        assert "There is no poll" in short_ephemeral(reply), path
+    assert await discord.autocomplete("/poll status", "poll", str(HUGE), member=maya) == []
+    counted = await forged_command(
+        club, maya, "/poll create", title="Big", deadline="1d", source="watchlist", count=HUGE
+    )
+    assert "between 2 and 25" in short_ephemeral(counted)
+
+    reply = await create(discord, maya, title="Ranges", film1="the-last-waltz", film2="monterey-pop")
+    poll_id = poll_id_of(poll_message(club, reply))
+    forged = offer(
+        club,
+        [
+            {"type": 2, "style": 2, "label": "Old ballot", "custom_id": f"filmclub:poll:{HUGE}:ballot"},
+            {"type": 2, "style": 1, "label": "Old offer", "custom_id": f"filmclub:poll-from:{HUGE},{poll_id}"},
+        ],
+    )
+    clicked = await discord.click(forged, "Old ballot", member=world.alice)
+    assert "no longer exists" in short_ephemeral(clicked)
+    offered = await discord.click(forged, "Old offer", member=maya)
+    assert "not in the catalog" in short_ephemeral(offered)
+    menu = offer(
+        club,
+        [
+            {
+                "type": 3,
+                "custom_id": f"filmclub:poll:{poll_id}:pick",
+                "options": [{"label": "Huge", "value": str(HUGE)}, {"label": "Word", "value": "alien"}],
+            }
+        ],
+    )
+    for value in ("Huge", "Word"):
+        picked = await discord.select(menu, f"filmclub:poll:{poll_id}:pick", [value], member=world.bob)
+        assert "not on this poll's ballot" in short_ephemeral(picked), value
+    assert ballots(club, poll_id) == {}
+
+
+async def test_the_three_second_minimum_deadline_is_accepted_and_absurd_ones_are_refused(
+    club: Club, world: Any
+) -> None:
+    # "3s" is the documented minimum: it is read and checked against one clock reading, so it is exactly 3 s.
+    discord, maya = club.discord, world.moderator
+    club.set_polls_channel(world.polls)  # its result lands in #polls, away from the other tests' results
+    try:
+        reply = await create(discord, maya, title="Blink", deadline="3s", film1="the-last-waltz", film2="monterey-pop")
+    finally:
+        club.set_polls_channel(None)
+    assert "is open in" in reply.text, reply.text
+    before = club.query("SELECT count(*) FROM polls")[0][0]
+    for options in (
+        {"deadline": "99999999999999999999w"},
+        {"deadline": "9999-12-31 20:00"},
+        {"deadline": "2d", "screening": "3d", "screening_location": "The pub", "remind": "9" * 40 + "h"},
+        {"deadline": "2d", "screening": "9" * 90 + "d", "screening_location": "The pub"},
+    ):
+        refused = await create(discord, maya, film1="the-last-waltz", film2="monterey-pop", **options)
+        assert "at most" in short_ephemeral(refused), options
+    assert club.query("SELECT count(*) FROM polls")[0][0] == before
+
+
+# -- a channel the bot cannot post in -------------------------------------------------------------------------------
+
+
+def pending_timers(club: Club, poll_id: int) -> list[str]:
+    return [
+        kind
+        for (kind,) in club.query("SELECT kind FROM timers WHERE key = ? AND done_at IS NULL", (str(poll_id),))
+        if kind.startswith("polls.")
+    ]
+
+
+async def test_a_poll_discord_refuses_to_post_is_explained_and_leaves_nothing_open(club: Club, world: Any) -> None:
+    discord, fake, maya = club.discord, club.fake, world.moderator
+    locked = await fake.add_text_channel(
+        "locked-polls", overwrites=[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}]
+    )
+    club.set_polls_channel(locked)
+    try:
+        reply = await create(discord, maya, title="Invisible", film1="the-last-waltz", film2="monterey-pop")
+    finally:
+        club.set_polls_channel(None)
+    text = short_ephemeral(reply)
+    assert "I can't post in #locked-polls" in text and "Send Messages" in text, text
+    assert club.query("SELECT id FROM polls WHERE title = 'Invisible'") == []  # refused before anything was stored
+    assert fake.channel_messages(locked) == []
+
+    # The permissions look right, but Discord keeps refusing the message: the poll is cancelled, its timers gone.
+    # Discord changed the channel's permissions without the bot hearing of it: its cache says all is well.
+    deny = {"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}
+    world.general.overwrites.append(deny)
+    try:
+        reply = await create(discord, maya, title="Stale", film1="the-last-waltz", film2="monterey-pop")
+    finally:
+        world.general.overwrites.remove(deny)
+    text = short_ephemeral(reply)
+    assert f"I can't post in #{world.general.name}: Discord refused" in text and "The poll is cancelled" in text
+    ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Stale'")
+    assert status == "cancelled" and pending_timers(club, poll_id) == []
+
+    discord.inject("POST /channels/{id}/messages", status=503, times=1)
+    reply = await create(discord, maya, title="Refused", film1="the-last-waltz", film2="monterey-pop")
+    text = short_ephemeral(reply)
+    assert f"I couldn't post in #{world.general.name}: Discord answered 503" in text, text
+    assert "The poll is cancelled" in text
+    ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Refused'")
+    assert status == "cancelled"
+    assert pending_timers(club, poll_id) == []
+
+
+async def test_a_poll_from_another_feature_that_discord_refuses_is_cancelled_not_left_invisible(
+    club: Club, world: Any
+) -> None:
+    # Weekly picks (or a crash before posting) leave a poll for the publish timer. If Discord refuses its channel
+    # for good, nobody could ever see or vote in it: it is cancelled at once, with its timers.
+    fake = club.fake
+    locked = await fake.add_text_channel(
+        "locked-picks", overwrites=[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}]
+    )
+    assert await club.bot.stop() == 0
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    later = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        poll_id = db.execute(
+            "INSERT INTO polls (guild_id, channel_id, creator_id, title, method, created_at, closes_at) "
+            "VALUES (?, ?, ?, 'Watch party: locked', 'plurality', ?, ?)",
+            (fake.guild.id, locked.id, world.moderator.id, stamp, later),
+        ).lastrowid
+        for position, slug in enumerate(("gimme-shelter", "monterey-pop"), start=1):
+            db.execute(
+                "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)",
+                (poll_id, position, club.film_id(slug), stamp),
+            )
+    assert poll_id is not None
+    await club.bot.start(timeout=60)
+    # Logged once the cancellation is committed (a change in the database wakes no wait of the double).
+    await club.bot.wait_for_log(rf"poll {poll_id} cancelled: I can't post in #locked-picks: missing Send Messages")
+    assert club.query("SELECT status FROM polls WHERE id = ?", (poll_id,)) == [("cancelled",)]
+    assert pending_timers(club, poll_id) == []
+    assert fake.channel_messages(locked) == []
+
+
+# -- the quick-poll form --------------------------------------------------------------------------------------------
+
+
+def poll_offer(club: Club, slugs: list[str]) -> StoredMessage:
+    """A /recommend or weekly-picks message offering "Start a watch-party poll" among these films."""
+    ids = [club.film_id(slug) for slug in slugs]
+    return offer(
+        club,
+        [{"type": 2, "style": 1, "label": "Start a watch-party poll", "custom_id": poll_from_films_id(ids)}],
+    )
+
+
+async def test_the_quick_poll_form_survives_a_restart_between_opening_and_submitting(club: Club, world: Any) -> None:
+    discord, maya = club.discord, world.moderator
+    message = poll_offer(club, ["dont-look-back", "gimme-shelter"])
+    form = await discord.click(message, "Start a watch-party poll", member=maya)
+    assert form.response_type == 9
+    await club.bot.restart()
+    # Each field's range is checked on the server; nothing is stored until all of them pass.
+    before = club.query("SELECT count(*) FROM polls")[0][0]
+    for fields, expected in [
+        ({"Deadline": "99999999999999999999w"}, "at most 12 weeks"),
+        ({"Deadline": "2d", "Title": "   "}, "Give the poll a title"),
+        ({"Deadline": "2d", "poll:method": "coin toss"}, "plurality, approval or ranked"),
+    ]:
+        refused = await form.submit_modal(fields, member=maya)
+        assert expected in short_ephemeral(refused), fields
+    assert club.query("SELECT count(*) FROM polls")[0][0] == before
+    done = await form.submit_modal({"Deadline": "1d", "poll:method": "ranked"}, member=maya)
+    assert done.ephemeral and "is open in" in done.text, done.text
+    posted = poll_message(club, done)
+    assert "Watch party: Dont Look Back or Gimme Shelter?" in posted.text
+    assert club.query("SELECT method FROM polls WHERE id = ?", (poll_id_of(posted),)) == [("ranked",)]
+
+
+async def test_an_unexpected_error_in_the_quick_poll_form_is_logged_under_the_forms_name(
+    club: Club, world: Any
+) -> None:
+    discord, maya = club.discord, world.moderator
+    message = poll_offer(club, ["the-last-waltz", "stop-making-sense"])
+    form = await discord.click(message, "Start a watch-party poll", member=maya)
+    discord.inject("POST /interactions/{id}/{token}/callback", status=400, times=1)
+    failed = await form.submit_modal({"Title": "Fails once", "Deadline": "1d"}, member=maya)
+    assert failed.ephemeral and "Something went wrong" in failed.text
+    line = await club.bot.wait_for_log(r"unexpected error in .*filmclub:poll-form:\d+,\d+")
+    assert "filmclub:poll-form:" in line
+    # Nothing half-made stays behind: the poll it had stored is cancelled, with no timer.
+    for poll_id, status in club.query("SELECT id, status FROM polls WHERE title = 'Fails once'"):
+        assert status == "cancelled" and pending_timers(club, poll_id) == []

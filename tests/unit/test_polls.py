@@ -3,6 +3,7 @@ a tie-break from club ratings and nominations, cancelling, and re-arming timers.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
@@ -10,19 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import polls
+from bot.client import discover_extensions
+from bot.core import candidates, collections, polls
 from bot.core.catalog import load_catalog
 from bot.core.clock import to_db
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.films import active_films
 from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
+from bot.core.search import TitleIndex
 from bot.core.tally import TieRule
 from bot.core.timers import TimerService
 from bot.core.watch import add_to_watchlist
 from bot.db import polls as sql_polls
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.conftest import REPO
 
 GUILD = 1000
 CHANNEL = 2000
@@ -121,6 +125,7 @@ async def test_create_stores_the_poll_its_candidates_and_its_timers(
         (lambda f: [f[0], f[1], f[0]], "twice"),
         (lambda f: f[:26], "at most 25 films"),
         (lambda f: [f[0], 99999], "not in the catalog"),
+        (lambda f: [f[0], 2**70], "not in the catalog"),  # beyond SQLite's 64 bits: refused before any query
     ],
 )
 async def test_bad_candidates_are_refused_and_nothing_is_written(
@@ -140,7 +145,7 @@ async def test_deadlines_in_the_past_or_too_far_are_refused(
         (START - timedelta(minutes=1), "in the past"),
         (START, "in the past"),
         (START + timedelta(seconds=2), "too close"),
-        (START + timedelta(weeks=13), "at most 84 days"),
+        (START + timedelta(weeks=13), "at most 12 weeks"),
     ]:
         with pytest.raises(UserError, match=message):
             await polls.create_poll(
@@ -155,6 +160,40 @@ async def test_deadlines_in_the_past_or_too_far_are_refused(
                 closes_at=closes_at,
             )
     assert await count(db, "polls") == 0
+
+
+class TickingClock(FixedClock):
+    """Every reading is a millisecond later than the one before, as on a real machine."""
+
+    def now(self) -> datetime:
+        self.moment += timedelta(milliseconds=1)
+        return self.moment
+
+
+async def test_the_three_second_minimum_is_checked_against_the_reading_it_was_read_from(
+    db: Database, timers: TimerService, films: list[int]
+) -> None:
+    clock = TickingClock(START)
+    now = clock.now()
+    closes_at = polls.read_deadline("3s", now, "Europe/Paris")
+    assert closes_at == now + polls.MIN_DURATION
+    poll = await polls.create_poll(
+        db,
+        clock,
+        timers,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        creator_id=MOD,
+        title="Blink",
+        film_ids=films[:2],
+        closes_at=closes_at,
+        now=now,
+    )
+    assert poll.created_at == now and poll.closes_at == closes_at
+    with pytest.raises(UserError, match="too close"):
+        polls.read_deadline("2s", clock.now(), "UTC")
+    with pytest.raises(UserError, match="at most 4 weeks 4 days ahead"):
+        polls.read_deadline("5w", clock.now(), "UTC", style=Style.NATIVE)
 
 
 async def test_native_polls_have_discords_limits(
@@ -367,11 +406,27 @@ async def test_cancel_stops_the_poll_and_its_timer(
     cancelled = await polls.cancel_poll(db, clock, timers, poll.id, cancelled_by=MOD)
     assert cancelled.status is Status.CANCELLED and cancelled.result is None
     assert await timers.pending(polls.CLOSE_TIMER, str(poll.id)) is None
+    assert await timers.pending(polls.PUBLISH_TIMER, str(poll.id)) is None
     with pytest.raises(UserError, match="cancelled"):
         await vote(db, clock, poll, 2, films[0])
     with pytest.raises(UserError, match="already cancelled"):
         await polls.cancel_poll(db, clock, timers, poll.id, cancelled_by=MOD)
     assert (await polls.close_poll(db, clock, poll.id)).status is Status.CANCELLED
+
+
+async def test_a_poll_discord_refused_to_post_is_cancelled_but_a_posted_one_is_kept(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    unposted = await make_poll(db, clock, timers, films[:2])
+    discarded = await polls.discard_unposted(db, clock, timers, unposted.id)
+    assert discarded is not None and discarded.status is Status.CANCELLED and discarded.closed_by is None
+    for kind in (polls.CLOSE_TIMER, polls.PUBLISH_TIMER):
+        assert await timers.pending(kind, str(unposted.id)) is None
+    assert await polls.discard_unposted(db, clock, timers, unposted.id) is None  # nothing left to undo
+    posted = await make_poll(db, clock, timers, films[:2])
+    assert await polls.attach_message(db, posted.id, 777)
+    assert await polls.discard_unposted(db, clock, timers, posted.id) is None
+    assert (await polls.guild_poll(db, GUILD, posted.id)).status is Status.OPEN
 
 
 async def test_only_the_creator_or_a_moderator_manages_a_poll(
@@ -401,22 +456,52 @@ async def test_missing_timers_are_re_armed_at_start_up(
 async def test_candidates_from_a_theme_and_from_the_watchlists(
     db: Database, clock: FixedClock, films: list[int]
 ) -> None:
-    chosen = await polls.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
+    chosen = await candidates.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
     assert len(chosen) == 5 and set(chosen) <= set(films)
-    assert chosen == await polls.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
+    assert chosen == await candidates.theme_candidates(db, GUILD, "live-on-stage", 5, seed="x")
     with pytest.raises(UserError, match="watchlists"):
-        await polls.watchlist_candidates(db, GUILD)
+        await candidates.watchlist_candidates(db, GUILD)
     for user in range(3):
         await add_to_watchlist(db, clock, GUILD, user, films[7])
     await add_to_watchlist(db, clock, GUILD, 1, films[3])
     await add_to_watchlist(db, clock, GUILD, 2, films[4])
-    assert (await polls.watchlist_candidates(db, GUILD, 2))[0] == films[7]
+    assert (await candidates.watchlist_candidates(db, GUILD, 2))[0] == films[7]
+
+
+async def test_candidates_from_a_server_collection_by_name_or_slug(
+    db: Database, clock: FixedClock, films: list[int]
+) -> None:
+    noir = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MOD, name="Friday Noir")
+    for film_id in (films[9], films[2], films[5]):
+        await collections.add_film(db, clock, collection=noir, film_id=film_id, user_id=MOD)
+    index = TitleIndex([])
+    for text in ("Friday Noir", noir.theme_slug):
+        chosen = await candidates.resolve_candidates(db, index, GUILD, named=[], theme=text, count=3)
+        assert chosen == [films[9], films[2], films[5]]  # the collection's own order
+    with pytest.raises(NotFoundError, match="No theme named"):
+        await candidates.resolve_candidates(db, index, GUILD + 1, named=[], theme="Friday Noir")  # another server's
+
+
+async def test_ids_and_counts_out_of_range_are_refused_before_any_query(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    poll = await make_poll(db, clock, timers, films[:2])
+    assert await polls.get_poll(db, 2**70) is None
+    with pytest.raises(NotFoundError, match=r"There is no poll #1180591620717411303…"):
+        await polls.guild_poll(db, GUILD, 2**70)
+    with pytest.raises(UserError, match="not on this poll's ballot"):
+        await polls.set_choices(db, clock, poll_id=poll.id, guild_id=GUILD, user_id=1, role_ids=(), film_ids=[2**70])
+    with pytest.raises(NotFoundError, match="no longer exists"):
+        await polls.rank_add(db, clock, poll_id=-1, guild_id=GUILD, user_id=1, role_ids=(), film_id=films[0])
+    for bad in (0, 1, 26, 10**30):
+        with pytest.raises(UserError, match="between 2 and 25"):
+            await candidates.resolve_candidates(db, TitleIndex([]), GUILD, named=[], source="watchlist", count=bad)
 
 
 async def test_candidates_from_this_weeks_picks(db: Database) -> None:
     # Before the first weekly post there is nothing to vote on (bot.core.picks.latest_picks returns []).
     with pytest.raises(UserError, match="no weekly picks"):
-        await polls.picks_candidates(db, GUILD)
+        await candidates.picks_candidates(db, GUILD)
 
 
 async def test_a_whole_batch_of_votes_is_one_statement_whose_change_count_is_exact(
@@ -430,3 +515,35 @@ async def test_a_whole_batch_of_votes_is_one_statement_whose_change_count_is_exa
     assert await sql_polls.vote_plurality_many(db, json.dumps(votes), to_db(clock.now())) == 6
     assert await polls.ballot_of(db, poll.id, 0) == (films[1],)
     assert await polls.ballot_count(db, poll.id) == 5
+
+
+def test_the_polls_package_is_loaded_as_the_cogs_polls_extension() -> None:
+    # cogs/polls/ is a package; the bot discovers packages as well as modules, under the same extension name.
+    assert "cogs.polls" in discover_extensions()
+
+
+def _imports(nodes: list[ast.stmt] | list[ast.AST]) -> set[str]:
+    """The modules these nodes import, and any "bot...." module name spelled out (as importlib would take it)."""
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("bot."):
+            found.add(node.value)
+    return found
+
+
+def test_picks_use_polls_and_polls_never_use_picks() -> None:
+    # The weekly picks open their watch-party poll through bot.core.polls, a plain top-level import; polls know
+    # nothing of picks (this week's picks become candidates in bot.core.candidates), and neither pretends the other
+    # is optional behind importlib or an ImportError handler.
+    polls_tree = ast.parse((REPO / "bot" / "core" / "polls.py").read_text(encoding="utf-8"))
+    picks_tree = ast.parse((REPO / "bot" / "core" / "picks.py").read_text(encoding="utf-8"))
+    assert not {name for name in _imports(list(ast.walk(polls_tree))) if "picks" in name or name == "importlib"}
+    assert "bot.core.polls" in _imports(picks_tree.body)
+    for tree in (polls_tree, picks_tree):
+        handlers = [node for node in ast.walk(tree) if isinstance(node, ast.ExceptHandler)]
+        assert not [h for h in handlers if isinstance(h.type, ast.Name) and h.type.id == "ImportError"]

@@ -1,0 +1,267 @@
+"""A poll's life in Discord once the core has stored it: posting it, redrawing its live counts, closing it and
+announcing the result (with the winner's screening), and marking it cancelled.
+
+One :class:`PollBoard` per bot. It caches what never changes about a poll (its candidates and their films), holds a
+lock per poll so that posting, redrawing and closing never interleave, and keeps a reference to every task it
+starts. The core decides; this posts and edits messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.core import config, polls
+from bot.core import screenings as screenings_core
+from bot.core.errors import NotFoundError, UserError
+from bot.core.films import Film, get_films
+from bot.core.guilds import get_settings
+from bot.core.polls import Poll, Status, Style
+from bot.core.tally import Tally
+from bot.ui.checks import bot_posting_permissions
+
+from ._components import voting_view
+from ._native import NativePollPending, end_and_count, native_poll
+from ._render import chart_png, film_label, poll_embed, result_embed, ts
+
+if TYPE_CHECKING:
+    from bot.client import FilmClubBot
+
+log = logging.getLogger(__name__)
+
+#: Live counts are redrawn at most this often (a burst of votes costs one message edit, not one per vote).
+REFRESH_DELAY = 2.0
+
+
+class PollBoard:
+    """Posts, redraws, closes and cancels polls in Discord, one poll at a time (a lock each)."""
+
+    def __init__(self, bot: FilmClubBot) -> None:
+        self.bot = bot
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._polls: dict[int, Poll] = {}  # poll id -> poll (only its immutable parts are read from the cache)
+        self._films: dict[int, dict[int, Film]] = {}
+        self._refreshing: dict[int, asyncio.Task[None]] = {}  # poll id -> its redraw still waiting for more votes
+        self._tasks: set[asyncio.Task[None]] = set()  # every task started here, until it is done
+
+    def stop(self) -> None:
+        """The cog is unloading: drop the redraws still pending or running."""
+        for task in self._tasks:
+            task.cancel()
+
+    # -- reading -------------------------------------------------------------------------------------------------------
+
+    async def poll_and_films(self, poll_id: int, *, fresh: bool = False) -> tuple[Poll, dict[int, Film]]:
+        poll = None if fresh else self._polls.get(poll_id)
+        if poll is None:
+            poll = await polls.get_poll(self.bot.db, poll_id)
+            if poll is None:
+                raise NotFoundError("This poll no longer exists.")
+            self._polls[poll_id] = poll
+        films = self._films.get(poll_id)
+        if films is None:
+            films = await get_films(self.bot.db, poll.film_ids)
+            self._films[poll_id] = films
+        return poll, films
+
+    def partial_message(self, poll: Poll, message_id: int) -> discord.PartialMessage:
+        channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+        return channel.get_partial_message(message_id)
+
+    async def live_tally(self, poll: Poll) -> Tally | None:
+        """The counts to show while the poll runs, or None when they are hidden (or Discord shows its own)."""
+        if not poll.show_counts or poll.style is Style.NATIVE:
+            return None
+        return await polls.current_tally(self.bot.db, poll)
+
+    # -- posting -------------------------------------------------------------------------------------------------------
+
+    def channel(self, guild_id: int, channel_id: int) -> discord.abc.GuildChannel | None:
+        guild = self.bot.get_guild(guild_id)
+        return guild.get_channel(channel_id) if guild is not None else None
+
+    def require_postable(self, guild_id: int, channel_id: int) -> None:
+        """Refuse (before anything is stored) a channel the bot knows it cannot post a poll in, naming what is
+        missing. A channel not in the cache is left to Discord to judge."""
+        channel = self.channel(guild_id, channel_id)
+        if channel is not None:
+            config.require_postable(channel.name, bot_posting_permissions(channel))
+
+    def refusal(self, poll: Poll, exc: discord.HTTPException) -> str:
+        """Why Discord would not take the poll's message, in words a moderator can act on."""
+        channel = self.channel(poll.guild_id, poll.channel_id)
+        where = f"#{channel.name}" if channel is not None else f"<#{poll.channel_id}>"
+        if isinstance(exc, discord.NotFound):
+            return f"I can't post in {where}: Discord says the channel no longer exists."
+        if isinstance(exc, discord.Forbidden):
+            missing = config.missing_posting_permissions(bot_posting_permissions(channel)) if channel else []
+            if missing:
+                return f"I can't post in {where}: missing {' and '.join(missing)}."
+            return f"I can't post in {where}: Discord refused ({exc.text or 'Missing Permissions'})."
+        return f"I couldn't post in {where}: Discord answered {exc.status} ({exc.text or 'no reason given'})."
+
+    async def publish(self, poll_id: int) -> Poll:
+        """Post the poll in its channel (once: a second call finds the message and does nothing)."""
+        async with self._locks[poll_id]:
+            poll, films = await self.poll_and_films(poll_id, fresh=True)
+            if poll.message_id is not None or poll.status is not Status.OPEN:
+                return poll
+            channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+            embed = poll_embed(poll, films, await self.live_tally(poll))
+            if poll.style is Style.NATIVE:
+                message = await channel.send(embed=embed, poll=native_poll(poll, films, self.bot.clock.now()))
+            else:
+                view = voting_view(poll, films)
+                message = await channel.send(embed=embed, view=view or discord.utils.MISSING)
+            if not await polls.attach_message(self.bot.db, poll.id, message.id):
+                await message.delete()
+            poll, _films = await self.poll_and_films(poll_id, fresh=True)
+            log.info("poll %s posted as message %s in channel %s", poll.id, poll.message_id, poll.channel_id)
+            return poll
+
+    def counts_changed(self, poll: Poll) -> None:
+        """Redraw the live counts soon (once for a burst of votes)."""
+        if not poll.show_counts or poll.message_id is None or poll.id in self._refreshing:
+            return
+        task = asyncio.create_task(self._refresh_later(poll.id), name=f"poll-refresh-{poll.id}")
+        self._refreshing[poll.id] = task
+        self._tasks.add(task)  # kept until done: _refresh_later leaves _refreshing before its edit, not this set
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_later(self, poll_id: int) -> None:
+        try:
+            await asyncio.sleep(REFRESH_DELAY)
+            self._refreshing.pop(poll_id, None)
+            async with self._locks[poll_id]:
+                poll, films = await self.poll_and_films(poll_id, fresh=True)
+                if poll.status is not Status.OPEN or poll.message_id is None:
+                    return
+                embed = poll_embed(poll, films, await self.live_tally(poll))
+                await self.partial_message(poll, poll.message_id).edit(embed=embed)
+        except discord.HTTPException:
+            log.warning("could not refresh the counts of poll %s", poll_id, exc_info=True)
+        finally:
+            self._refreshing.pop(poll_id, None)
+
+    # -- closing -------------------------------------------------------------------------------------------------------
+
+    async def finish(
+        self, poll_id: int, *, closed_by: int | None = None, native: tuple[dict[int, int], int] | None = None
+    ) -> Poll:
+        """Close the poll if it is open, then make sure its result is announced (idempotent)."""
+        async with self._locks[poll_id]:
+            poll, films = await self.poll_and_films(poll_id, fresh=True)
+            if poll.status is Status.OPEN and poll.message_id is None:
+                # Never posted (Discord kept refusing): nobody could vote, so there is no result to announce.
+                discarded = await polls.discard_unposted(self.bot.db, self.bot.clock, self.bot.timers, poll_id)
+                if discarded is not None:
+                    log.warning("poll %s was never posted; cancelled at its deadline", poll_id)
+                    self._polls[poll_id] = discarded
+                    return discarded
+                poll, films = await self.poll_and_films(poll_id, fresh=True)
+            if poll.status is Status.OPEN:
+                if poll.style is Style.NATIVE:
+                    native = native or await end_and_count(self.bot.http, poll)
+                    if native is None:
+                        raise NativePollPending(poll.id)
+                counts, voters = native or ({}, 0)
+                poll = await polls.close_poll(
+                    self.bot.db,
+                    self.bot.clock,
+                    poll_id,
+                    closed_by=closed_by,
+                    native_counts=counts,
+                    native_voters=voters,
+                )
+                self._polls[poll_id] = poll
+                await self.bot.timers.cancel(polls.CLOSE_TIMER, str(poll_id))
+            if poll.status is Status.CLOSED and poll.result_message_id is None and poll.result is not None:
+                await self._announce(poll, films, poll.result)
+            return poll
+
+    async def _announce(self, poll: Poll, films: dict[int, Film], result: Tally) -> None:
+        note = await self._plan_screening(poll, films, result)
+        png = await asyncio.to_thread(chart_png, poll, films, result)
+        filename = f"poll-{poll.id}.png"
+        embed = result_embed(poll, films, result, note=note)
+        embed.set_image(url=f"attachment://{filename}")
+        channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
+        reference = (
+            None
+            if poll.message_id is None
+            else discord.MessageReference(
+                message_id=poll.message_id, channel_id=poll.channel_id, fail_if_not_exists=False
+            )
+        )
+        message = await channel.send(
+            embed=embed,
+            file=discord.File(io.BytesIO(png), filename),
+            reference=reference or discord.utils.MISSING,
+        )
+        await polls.record_result_message(self.bot.db, poll.id, message.id)
+        if poll.message_id is not None and poll.style is Style.BUTTONS:
+            try:
+                await self.partial_message(poll, poll.message_id).edit(
+                    embed=poll_embed(poll, films, result if poll.show_counts else None),
+                    view=voting_view(poll, films, disabled=True),
+                )
+            except discord.HTTPException:
+                log.warning("could not disable the voting buttons of poll %s", poll.id, exc_info=True)
+        log.info("poll %s closed: winner %s", poll.id, result.winner)
+
+    async def _plan_screening(self, poll: Poll, films: dict[int, Film], result: Tally) -> str:
+        plan = poll.screening
+        if plan is None or result.winner is None:
+            return ""
+        settings = await get_settings(self.bot.db, poll.guild_id)
+        try:
+            screening = await screenings_core.plan_screening(
+                self.bot.db,
+                self.bot.clock,
+                self.bot.timers,
+                guild_id=poll.guild_id,
+                film_id=result.winner,
+                starts_at=plan.starts_at,
+                channel_id=plan.channel_id,
+                location=plan.location,
+                remind_minutes=plan.remind_minutes,
+                announce_channel_id=settings.announcements_channel_id or poll.channel_id,
+                poll_id=poll.id,
+                created_by=poll.creator_id,
+            )
+        except UserError as exc:
+            log.warning("poll %s: the winner's screening could not be planned: %s", poll.id, exc.message)
+            return f"Not scheduled: {exc.message}"
+        where = f"<#{screening.channel_id}>" if screening.channel_id else (screening.location or "")
+        return (
+            f"**{film_label(films, result.winner)}** screens {ts(screening.starts_at, 'F')} in {where}; "
+            "the event follows."
+        )
+
+    # -- cancelling ----------------------------------------------------------------------------------------------------
+
+    async def cancel(self, poll_id: int, *, cancelled_by: int) -> Poll:
+        """Cancel the poll in the core, then mark its message: no more votes, no result."""
+        async with self._locks[poll_id]:
+            cancelled = await polls.cancel_poll(
+                self.bot.db, self.bot.clock, self.bot.timers, poll_id, cancelled_by=cancelled_by
+            )
+            self._polls[cancelled.id] = cancelled
+            await self.bot.timers.cancel(polls.PUBLISH_TIMER, str(cancelled.id))
+        _poll, films = await self.poll_and_films(cancelled.id)
+        if cancelled.message_id is not None:
+            try:
+                if cancelled.style is Style.NATIVE:
+                    await self.bot.http.end_poll(cancelled.channel_id, cancelled.message_id)
+                else:
+                    await self.partial_message(cancelled, cancelled.message_id).edit(
+                        embed=poll_embed(cancelled, films, None), view=voting_view(cancelled, films, disabled=True)
+                    )
+            except discord.HTTPException:
+                log.warning("could not mark poll %s as cancelled on its message", cancelled.id, exc_info=True)
+        return cancelled

@@ -1,0 +1,179 @@
+"""What a poll looks like in Discord: the poll message, the result with its explained tie-breaks, the chart, and a
+member's ballot. Pure functions from the core's values to embeds and text; no state, no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+from discord.utils import TimestampStyle
+
+from bot.core.films import Film
+from bot.core.polls import Poll, Status, Style
+from bot.core.tally import MAX_RANKS, TIE_BREAK_RULE, Method, Tally, Tie
+from bot.ui.charts import bar_chart
+from bot.ui.embeds import add_field, chunk_lines, club_embed
+
+METHOD_HINT = {
+    Method.PLURALITY: "Vote for one film: click it. Click another to change your vote.",
+    Method.APPROVAL: "Vote for every film you'd happily watch: click to add it, click again to take it back.",
+    Method.RANKED: f"Rank up to {MAX_RANKS} films in order of preference with **Rank your choices**. "
+    "Counted by instant runoff: the last-placed film drops out and its votes move to their next choice.",
+}
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def message_link(guild_id: int, channel_id: int, message_id: int | None) -> str:
+    if message_id is None:
+        return f"https://discord.com/channels/{guild_id}/{channel_id}"
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def ts(moment: datetime, style: TimestampStyle = "f") -> str:
+    """A Discord timestamp: every member reads it in their own timezone."""
+    return discord.utils.format_dt(moment, style)
+
+
+def film_label(films: dict[int, Film], film_id: int) -> str:
+    film = films.get(film_id)
+    return film.label if film is not None else f"film #{film_id}"
+
+
+def poll_embed(poll: Poll, films: dict[int, Film], live: Tally | None) -> discord.Embed:
+    """The poll message: what to do, until when, the films (with counts when they are shown live)."""
+    lines = [METHOD_HINT[poll.method] if poll.style is Style.BUTTONS else "Vote in the poll below."]
+    if poll.status is Status.OPEN:
+        lines.append(f"Closes {ts(poll.closes_at, 'F')} ({ts(poll.closes_at, 'R')}).")
+    elif poll.status is Status.CLOSED:
+        lines.append(f"**Closed** {ts(poll.closed_at or poll.closes_at, 'R')}; the result is below.")
+    else:
+        lines.append("**Cancelled**: this poll takes no more votes and has no result.")
+    if poll.voter_role_id is not None:
+        lines.append(f"Only members with the <@&{poll.voter_role_id}> role can vote.")
+    counts = live.first.votes if live is not None else {}
+    lines.append("")
+    for candidate in poll.candidates:
+        film = films.get(candidate.film_id)
+        line = f"`{candidate.position:>2}` **{film_label(films, candidate.film_id)}**"
+        if film is not None:
+            line += f" · {film.length}"
+        if live is not None:
+            line += f" — {plural(counts.get(candidate.film_id, 0), 'vote')}"
+        lines.append(line)
+    embed = club_embed(f"🎬 {poll.title}", "\n".join(lines))
+    if poll.show_counts:
+        shown = "counts shown live"
+        if live is not None:
+            what = "first choices" if poll.method is Method.RANKED else "votes"
+            shown = f"{plural(live.ballots, 'ballot')} · {what} shown live"
+    else:
+        shown = "counts hidden until the close"
+    embed.set_footer(text=f"Poll #{poll.id} · {poll.method.label} · {shown}")
+    return embed
+
+
+def describe_tie(tie: Tie, films: dict[int, Film], *, poll_id: int) -> str:
+    """ "A and B tied; broken by higher club rating (A 4.5★, B 3★)." — every step that decided it, named."""
+    names = [film_label(films, film) for film in tie.tied]
+    tied = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    details = []
+    for rule, name in zip(tie.rules, tie.rule_names, strict=True):
+        if rule.value == "rating":
+            ratings = ", ".join(
+                f"{film_label(films, film).split(' (')[0]} {'unrated' if r is None else f'{r:.1f}★'}"
+                for film, r in tie.ratings
+            )
+            details.append(f"{name} ({ratings})")
+        elif rule.value == "nomination":
+            when = dict(tie.nominated_at)
+            dates = ", ".join(
+                f"{film_label(films, film).split(' (')[0]} {when.get(film, '')[:10]}"
+                for film in tie.tied
+                if film in when
+            )
+            details.append(f"{name} ({dates})")
+        else:
+            details.append(f"{name} (#{poll_id})")
+    verb = "for last place" if tie.eliminating else "for first place"
+    outcome = "goes out" if tie.eliminating else "wins"
+    return f"{tied} tied {verb}; broken by {', then '.join(details)}: **{film_label(films, tie.chosen)}** {outcome}."
+
+
+def result_embed(poll: Poll, films: dict[int, Film], result: Tally, *, note: str = "") -> discord.Embed:
+    unit = "approval" if poll.method is Method.APPROVAL else "vote"
+    if result.winner is None:
+        embed = club_embed(f"📣 {poll.title}: no winner", "No votes were cast, so there is no winner.")
+    else:
+        winner = film_label(films, result.winner)
+        final = result.final.votes.get(result.winner, 0)
+        if poll.method is Method.RANKED:
+            rounds = len(result.rounds)
+            exhausted = result.final.exhausted
+            summary = (
+                f"**{winner}** wins in round {rounds} with {final} of {plural(result.final.active, 'ballot')} "
+                f"still in play" + (f" ({exhausted} exhausted)." if exhausted else ".")
+            )
+        elif poll.method is Method.APPROVAL:
+            summary = f"**{winner}** wins with {plural(final, 'approval')} from {plural(result.ballots, 'voter')}."
+        else:
+            summary = f"**{winner}** wins with {final} of {plural(result.ballots, 'vote')}."
+        if result.source == "discord":
+            summary += " Counted by Discord's own poll."
+        lines = [summary]
+        if result.tie is not None:
+            lines.append("")
+            lines.append("⚖️ " + describe_tie(result.tie, films, poll_id=poll.id))
+        embed = club_embed(f"🏆 {poll.title}: {winner}", "\n".join(lines))
+    if poll.method is Method.RANKED:
+        for number, round_ in enumerate(result.rounds, start=1):
+            ordered = sorted(round_.counts, key=lambda fc: -fc[1])
+            parts = [f"{film_label(films, film)} — {count}" for film, count in ordered]
+            if round_.exhausted:
+                parts.append(f"_exhausted ballots — {round_.exhausted}_")
+            if round_.eliminated:
+                gone = ", ".join(film_label(films, film) for film in round_.eliminated)
+                parts.append(f"➜ out: {gone}")
+            if round_.tie is not None:
+                parts.append("⚖️ " + describe_tie(round_.tie, films, poll_id=poll.id))
+            for block_index, block in enumerate(chunk_lines(parts)):
+                add_field(embed, f"Round {number}" + (" (more)" if block_index else ""), block)
+    else:
+        ordered = sorted(result.first.counts, key=lambda fc: -fc[1])
+        total = sum(count for _film, count in ordered) or 1
+        parts = [
+            f"{'🏆 ' if film == result.winner else ''}{film_label(films, film)} — {plural(count, unit)} "
+            f"({round(count * 100 / total)}%)"
+            for film, count in ordered
+        ]
+        for block_index, block in enumerate(chunk_lines(parts)):
+            add_field(embed, "Counts" + (" (more)" if block_index else ""), block)
+    if note:
+        add_field(embed, "Screening", note)
+    embed.set_footer(text=f"Poll #{poll.id} · {poll.method.label} · ties: {TIE_BREAK_RULE}")
+    return embed
+
+
+def chart_png(poll: Poll, films: dict[int, Film], result: Tally) -> bytes:
+    """Votes (first choices for ranked choice) per film, the winner in gold."""
+    shown = result.first
+    ordered = sorted(shown.counts, key=lambda fc: -fc[1])
+    labels = [film_label(films, film) for film, _count in ordered]
+    values = [float(count) for _film, count in ordered]
+    highlight = [i for i, (film, _count) in enumerate(ordered) if film == result.winner]
+    heading = {Method.PLURALITY: "Votes", Method.APPROVAL: "Approvals", Method.RANKED: "First choices"}[poll.method]
+    return bar_chart(f"{heading}: {poll.title}", labels, values, highlight=highlight)
+
+
+def ballot_lines(poll: Poll, films: dict[int, Film], choices: tuple[int, ...]) -> str:
+    if not choices:
+        return "_You have not voted in this poll._"
+    if poll.method is Method.RANKED:
+        return "\n".join(f"{rank}. {film_label(films, film)}" for rank, film in enumerate(choices, start=1))
+    return "\n".join(f"• {film_label(films, film)}" for film in choices)
+
+
+def ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")

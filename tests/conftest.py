@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.clock import Clock
+from bot.core.timers import TimerService
 from bot.db.database import Database
 from bot.settings import environment_variables
 from tests.catalog_builder import starter_catalog
@@ -58,6 +60,12 @@ def clock() -> StepClock:
 
     A test module that needs time held still overrides this fixture with a ``FixedClock``."""
     return StepClock()
+
+
+@pytest.fixture
+def timers(db: Database, clock: Clock) -> TimerService:
+    """The timer service on the test's database and ``clock``; never started, so no timer fires by itself."""
+    return TimerService(db, clock)
 
 
 SHARED_DATA_MISSING = f"../shared/data not found (looked in {SHARED_DATA})"

@@ -7,6 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.core.catalog import load_catalog
+from bot.core.films import active_films
+from bot.db.database import Database
+
 
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
@@ -62,6 +66,16 @@ def write_catalog(folder: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+async def load_films(
+    db: Database, folder: Path, films: Sequence[dict[str, Any]], themes: Sequence[dict[str, Any]] | None = None
+) -> dict[str, int]:
+    """Write ``films`` (under ``themes``, by default the one theme ``live-on-stage``) as one catalog file in
+    ``folder``, load it the way the bot does, and return each film's database id by its slug."""
+    chosen_themes = [theme("live-on-stage")] if themes is None else themes
+    await load_catalog(db, write_catalog(folder, {"c.toml": to_toml(chosen_themes, films)}))
+    return {loaded.slug: loaded.id for loaded in await active_films(db)}
 
 
 def starter_catalog(folder: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test level: a real SQLite database in a temporary folder, and small catalogs.
+"""Fixtures shared by every test level: a real SQLite database in a temporary folder, small catalogs and a clock.
 
 The tests never depend on the caller's configuration: every setting variable the bot knows is removed from the
 environment when the session starts, and each test runs in its own empty working directory, so no ``.env`` (the
@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.clock import Clock
+from bot.core.timers import TimerService
 from bot.db.database import Database
 from bot.settings import environment_variables
 from tests.catalog_builder import starter_catalog
+from tests.clocks import StepClock
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -49,6 +52,20 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 def catalog_dir(tmp_path: Path) -> Path:
     return starter_catalog(tmp_path / "catalog")
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    """A fresh clock that moves on at every reading (``tests/clocks.py``), so each write has its own moment.
+
+    A test module that needs time held still overrides this fixture with a ``FixedClock``."""
+    return StepClock()
+
+
+@pytest.fixture
+def timers(db: Database, clock: Clock) -> TimerService:
+    """The timer service on the test's database and ``clock``; never started, so no timer fires by itself."""
+    return TimerService(db, clock)
 
 
 SHARED_DATA_MISSING = f"../shared/data not found (looked in {SHARED_DATA})"

@@ -14,18 +14,14 @@ from bot.core.films import Film, active_films
 from bot.core.recommend import NothingFound, Recommender
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
-from tests.unit.test_recommend import ALICE, BOB, GUILD, OTHER_GUILD, StepClock, club_catalog
+from tests.clocks import StepClock
+from tests.unit.test_recommend import ALICE, BOB, GUILD, OTHER_GUILD, club_catalog
 
 
 @pytest.fixture
 async def films(db: Database, tmp_path: Path) -> dict[str, Film]:
     await load_catalog(db, club_catalog(tmp_path / "catalog"))
     return {f.slug: f for f in await active_films(db)}
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
 
 
 @pytest.fixture

@@ -13,17 +13,16 @@ from bot.core.errors import NotFoundError, UserError
 from bot.core.guilds import GuildSettings, get_settings, is_moderator, require_moderator
 from bot.core.timers import TimerService
 from bot.db.database import Database
+from tests.clocks import FixedClock
 
 GUILD, MAYA, OLIVIA = 10, 21, 22
-START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a Sunday
 
 
-class FixedClock:
-    def __init__(self, moment: datetime = START) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
+@pytest.fixture
+def clock() -> FixedClock:
+    """Time stands still at ``START`` unless a test moves it."""
+    return FixedClock(START)
 
 
 async def test_a_new_server_has_defaults_and_no_schedule(db: Database) -> None:
@@ -34,14 +33,15 @@ async def test_a_new_server_has_defaults_and_no_schedule(db: Database) -> None:
     assert not settings.picks_scheduled
 
 
-async def test_changes_are_saved_and_recorded_with_old_and_new_values(db: Database) -> None:
-    clock = FixedClock()
-    first = await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.PICKS, 500)
+async def test_changes_are_saved_and_recorded_with_old_and_new_values(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    first = await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, 500)
     assert [change.describe() for change in first.changes] == ["Picks channel: not set → <#500>"]
-    clock.moment += timedelta(minutes=5)
-    second = await config.set_channel(db, clock, TimerService(db, clock), GUILD, OLIVIA, config.ChannelKind.PICKS, 501)
+    clock.advance(timedelta(minutes=5))
+    second = await config.set_channel(db, clock, timers, GUILD, OLIVIA, config.ChannelKind.PICKS, 501)
     assert second.changes == [config.Change("picks_channel_id", "500", "501")]
-    await config.set_role(db, clock, TimerService(db, clock), GUILD, OLIVIA, config.RoleKind.MODERATOR, 900)
+    await config.set_role(db, clock, timers, GUILD, OLIVIA, config.RoleKind.MODERATOR, 900)
 
     assert (await get_settings(db, GUILD)).picks_channel_id == 501
     entries = await config.history(db, GUILD)
@@ -54,28 +54,32 @@ async def test_changes_are_saved_and_recorded_with_old_and_new_values(db: Databa
     assert await config.history(db, GUILD + 1) == []
 
 
-async def test_setting_the_same_value_changes_nothing_and_records_nothing(db: Database) -> None:
-    clock = FixedClock()
-    await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "Europe/London")
-    again = await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "europe/london")
+async def test_setting_the_same_value_changes_nothing_and_records_nothing(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await config.set_timezone(db, clock, timers, GUILD, MAYA, "Europe/London")
+    again = await config.set_timezone(db, clock, timers, GUILD, MAYA, "europe/london")
     assert again.changes == []
     assert len(await config.history(db, GUILD)) == 1
 
 
-async def test_unknown_timezone_suggests_and_writes_nothing(db: Database) -> None:
+async def test_unknown_timezone_suggests_and_writes_nothing(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
     with pytest.raises(UserError, match=r"Did you mean .*America/New_York"):
-        await config.set_timezone(db, FixedClock(), TimerService(db, FixedClock()), GUILD, MAYA, "America/New_Yrok")
+        await config.set_timezone(db, clock, timers, GUILD, MAYA, "America/New_Yrok")
     assert await config.history(db, GUILD) == []
     assert (await get_settings(db, GUILD)).timezone == "UTC"
 
 
-async def test_picks_schedule_is_validated_then_saved(db: Database, catalog_dir: Path) -> None:
+async def test_picks_schedule_is_validated_then_saved(
+    db: Database, catalog_dir: Path, clock: FixedClock, timers: TimerService
+) -> None:
     await load_catalog(db, catalog_dir)
-    clock = FixedClock()
     result = await config.set_picks(
         db,
         clock,
-        TimerService(db, clock),
+        timers,
         GUILD,
         MAYA,
         day=4,
@@ -92,21 +96,21 @@ async def test_picks_schedule_is_validated_then_saved(db: Database, catalog_dir:
     assert "Picks themes: all → On The Road, Live On Stage" in [change.describe() for change in result.changes]
 
     with pytest.raises(UserError, match="24-hour"):
-        await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, at="25:00")
+        await config.set_picks(db, clock, timers, GUILD, MAYA, at="25:00")
     with pytest.raises(UserError, match="2 to 10"):
-        await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, count=11)
+        await config.set_picks(db, clock, timers, GUILD, MAYA, count=11)
     with pytest.raises(NotFoundError, match="Did you mean On The Road"):
-        await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, themes="on the rood")
+        await config.set_picks(db, clock, timers, GUILD, MAYA, themes="on the rood")
     assert (await get_settings(db, GUILD)) == settings  # nothing changed by the refusals
 
-    back_to_all = await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, themes="all")
+    back_to_all = await config.set_picks(db, clock, timers, GUILD, MAYA, themes="all")
     assert back_to_all.settings.picks_themes == ()
 
 
-async def test_picks_themes_take_the_servers_collections_as_recommend_does(db: Database, catalog_dir: Path) -> None:
+async def test_picks_themes_take_the_servers_collections_as_recommend_does(
+    db: Database, catalog_dir: Path, clock: FixedClock, timers: TimerService
+) -> None:
     await load_catalog(db, catalog_dir)
-    clock = FixedClock()
-    timers = TimerService(db, clock)
     noir = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MAYA, name="Friday Noir")
     by_name = await config.set_picks(db, clock, timers, GUILD, MAYA, themes="friday noir, On the road")
     assert by_name.settings.picks_themes == (noir.theme_slug, "on-the-road")
@@ -118,9 +122,9 @@ async def test_picks_themes_take_the_servers_collections_as_recommend_does(db: D
         await config.set_picks(db, clock, timers, GUILD + 1, MAYA, themes="friday noir")
 
 
-async def test_a_schedule_change_re_plans_the_weekly_picks_in_the_core(db: Database) -> None:
-    clock = FixedClock()  # Sunday 1 March 2026, 12:00 UTC
-    timers = TimerService(db, clock)
+async def test_a_schedule_change_re_plans_the_weekly_picks_in_the_core(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
     await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, 500)
     assert await picks.scheduled_slot(db, GUILD) is None  # no day and time yet
     result = await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00")
@@ -140,21 +144,23 @@ async def test_a_schedule_change_re_plans_the_weekly_picks_in_the_core(db: Datab
     assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is None
 
 
-async def test_a_schedule_needs_channel_day_time_and_being_on(db: Database) -> None:
-    clock = FixedClock()
-    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, day=0, at="9:00")
+async def test_a_schedule_needs_channel_day_time_and_being_on(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await config.set_picks(db, clock, timers, GUILD, MAYA, day=0, at="9:00")
     assert not (await get_settings(db, GUILD)).picks_scheduled
-    await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.PICKS, 500)
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, 500)
     assert (await get_settings(db, GUILD)).picks_scheduled
-    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, enabled=False)
+    await config.set_picks(db, clock, timers, GUILD, MAYA, enabled=False)
     assert not (await get_settings(db, GUILD)).picks_scheduled
 
 
-async def test_reset_returns_to_defaults_and_keeps_the_history(db: Database) -> None:
-    clock = FixedClock()
-    await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.POLLS, 700)
-    await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "Asia/Tokyo")
-    result = await config.reset(db, clock, TimerService(db, clock), GUILD, OLIVIA)
+async def test_reset_returns_to_defaults_and_keeps_the_history(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.POLLS, 700)
+    await config.set_timezone(db, clock, timers, GUILD, MAYA, "Asia/Tokyo")
+    result = await config.reset(db, clock, timers, GUILD, OLIVIA)
     assert result.settings == GuildSettings(GUILD)
     assert {change.describe() for change in result.changes} == {
         "Polls channel: <#700> → not set",

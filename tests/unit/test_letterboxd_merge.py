@@ -7,10 +7,7 @@ say about a film is merged: a rating comes from the newest entry (by the dates t
 
 from __future__ import annotations
 
-import io
 import itertools
-import zipfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,20 +17,22 @@ from bot.core.catalog import load_catalog
 from bot.core.films import active_films, build_title_index
 from bot.core.search import TitleIndex
 from bot.db.database import Database, bundled_migrations
-from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.catalog_builder import film, load_films, theme, to_toml, write_catalog
 from tests.conftest import REPO
+from tests.letterboxd_files import (
+    DIARY_HEADER,
+    LIST_HEADER,
+    RATINGS_HEADER,
+    REVIEWS_HEADER,
+    csv_bytes,
+    import_file,
+    real_export,
+    zip_bytes,
+)
 
 GUILD = 1
-
-RATINGS_HEADER = "Date,Name,Year,Letterboxd URI,Rating"
-REVIEWS_HEADER = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date"
-DIARY_HEADER = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date"
-LIST_HEADER = "Date,Name,Year,Letterboxd URI"
-
-
-def csv_bytes(header: str, *rows: str) -> bytes:
-    return ("\n".join([header, *rows]) + "\n").encode("utf-8")
-
+#: What an import leaves for one member, table by table (see ``state``).
+State = dict[str, list[tuple[object, ...]]]
 
 #: A small export whose files disagree: ratings.csv is newer than the diary for one film and older for another, a
 #: review has text but no stars (ratings.csv has the stars), and watched.csv dates a film later than the diary does.
@@ -63,25 +62,6 @@ EXPORT: dict[str, bytes] = {
 }
 
 
-class TickingClock:
-    """Time moves on between imports, so nothing may depend on when a file was imported."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(minutes=1)
-        return self.moment
-
-
-def zip_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.fixture
 async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
     films = [
@@ -91,8 +71,7 @@ async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
         film("woodstock", title="Woodstock", year=1970),
         film("stop-making-sense", title="Stop Making Sense", year=1984),
     ]
-    await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml([theme("live-on-stage")], films)}))
-    return {f.slug: f.id for f in await active_films(db)}
+    return await load_films(db, tmp_path / "cat", films)
 
 
 @pytest.fixture
@@ -101,7 +80,7 @@ async def index(db: Database, ids: dict[str, int]) -> TitleIndex:
     return await build_title_index(db)
 
 
-async def state(db: Database, user_id: int) -> dict[str, list[tuple[object, ...]]]:
+async def state(db: Database, user_id: int) -> State:
     """Everything an import leaves for one member, without the member id."""
     queries = {
         "reviews": "SELECT film_id, rating, body, spoiler, source, created_at, updated_at, edited FROM reviews",
@@ -118,15 +97,21 @@ async def state(db: Database, user_id: int) -> dict[str, list[tuple[object, ...]
 
 
 async def load(db: Database, index: TitleIndex, user_id: int, filename: str, data: bytes) -> letterboxd.ImportResult:
-    return await letterboxd.import_export(
-        db, TickingClock(), index, guild_id=GUILD, user_id=user_id, filename=filename, data=data
-    )
+    """Import one upload on a fresh clock that moves on, so nothing may depend on when a file was imported."""
+    return await import_file(db, index, filename, data, guild_id=GUILD, user_id=user_id)
+
+
+@pytest.fixture
+async def whole(db: Database, index: TitleIndex) -> State:
+    """What member 1 has after importing the whole export zip once: where every other way of importing must end."""
+    await load(db, index, 1, "export.zip", zip_bytes(EXPORT))
+    return await state(db, 1)
 
 
 async def test_the_whole_export_gives_each_film_its_newest_rating_and_its_newest_text(
     db: Database, index: TitleIndex, ids: dict[str, int]
 ) -> None:
-    await load(db, index, 1, "export.zip", zip_of(EXPORT))
+    await load(db, index, 1, "export.zip", zip_bytes(EXPORT))
     got = {r.film_id: (r.stars, r.body) for r in await reviews.all_member_reviews(db, GUILD, 1)}
     assert got == {
         ids["the-last-waltz"]: (4.5, "Second time: *better*."),  # ratings.csv, 2025, is newer than the diary
@@ -156,11 +141,8 @@ async def test_ratings_then_an_older_diary_entry_keeps_the_rating(
 
 
 async def test_every_order_of_the_files_ends_where_the_whole_zip_does(
-    db: Database, index: TitleIndex, ids: dict[str, int]
+    db: Database, index: TitleIndex, whole: State
 ) -> None:
-    del ids
-    await load(db, index, 1, "export.zip", zip_of(EXPORT))
-    whole = await state(db, 1)
     assert whole["reviews"] and whole["member_watched"] and whole["watchlist"]
     for user_id, order in enumerate(itertools.permutations(EXPORT), start=100):
         for name in order:
@@ -169,18 +151,15 @@ async def test_every_order_of_the_files_ends_where_the_whole_zip_does(
 
 
 async def test_any_subset_then_the_whole_zip_and_any_subset_again_change_nothing(
-    db: Database, index: TitleIndex, ids: dict[str, int]
+    db: Database, index: TitleIndex, whole: State
 ) -> None:
-    del ids
-    await load(db, index, 1, "export.zip", zip_of(EXPORT))
-    whole = await state(db, 1)
     subsets = [c for size in range(1, len(EXPORT)) for c in itertools.combinations(EXPORT, size)]
     for user_id, subset in enumerate(subsets, start=1000):
-        await load(db, index, user_id, "part.zip", zip_of({name: EXPORT[name] for name in subset}))
-        await load(db, index, user_id, "export.zip", zip_of(EXPORT))
+        await load(db, index, user_id, "part.zip", zip_bytes({name: EXPORT[name] for name in subset}))
+        await load(db, index, user_id, "export.zip", zip_bytes(EXPORT))
         assert await state(db, user_id) == whole, f"{', '.join(subset)}, then the whole zip"
     for subset in subsets:
-        again = await load(db, index, 1, "part.zip", zip_of({name: EXPORT[name] for name in subset}))
+        again = await load(db, index, 1, "part.zip", zip_bytes({name: EXPORT[name] for name in subset}))
         assert not again.changed, subset
         assert await state(db, 1) == whole, f"the whole zip, then {', '.join(subset)} again"
 
@@ -189,13 +168,11 @@ async def test_any_subset_then_the_whole_zip_and_any_subset_again_change_nothing
 async def test_the_real_export_one_file_at_a_time_ends_where_the_whole_zip_does(
     db: Database, shared_data: Path
 ) -> None:
-    folder = shared_data / "letterboxd-export-patrickmjones"
-    if not folder.is_dir():
-        pytest.skip(f"the Letterboxd export is not at {folder}")
+    folder = real_export(shared_data)
     await load_catalog(db, REPO / "data")
     index = await build_title_index(db)
     files = {kind.value: (folder / kind.value).read_bytes() for kind in letterboxd.LETTERBOXD_FILES}
-    await load(db, index, 1, "letterboxd.zip", zip_of(files))
+    await load(db, index, 1, "letterboxd.zip", zip_bytes(files))
     whole = await state(db, 1)
     assert whole["member_watched"] and whole["watchlist"]
     orders = [list(reversed(files)), ["diary.csv", "watched.csv", "ratings.csv", "watchlist.csv", "reviews.csv"]]

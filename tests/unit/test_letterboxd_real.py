@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from bot.core.films import active_films, build_title_index
 from bot.core.search import TitleIndex
 from bot.db.database import Database
 from tests.conftest import REPO
+from tests.letterboxd_files import import_file, real_export
 
 pytestmark = pytest.mark.shared_data
 
@@ -25,17 +25,9 @@ GUILD, MEMBER = 1, 77
 EXPECTED_ROWS = {"ratings.csv": 5, "reviews.csv": 162, "diary.csv": 2132, "watched.csv": 2604, "watchlist.csv": 805}
 
 
-class FixedClock:
-    def now(self) -> datetime:
-        return datetime(2026, 3, 1, tzinfo=UTC)
-
-
 @pytest.fixture
 def export_dir(shared_data: Path) -> Path:
-    folder = shared_data / "letterboxd-export-patrickmjones"
-    if not folder.is_dir():
-        pytest.skip(f"the Letterboxd export is not at {folder}")
-    return folder
+    return real_export(shared_data)
 
 
 @pytest.fixture
@@ -79,15 +71,7 @@ def test_the_real_quirks_survive_parsing(export_dir: Path) -> None:
 
 
 async def test_the_real_export_imports_once(db: Database, index: TitleIndex, export_zip: bytes) -> None:
-    result = await letterboxd.import_export(
-        db,
-        FixedClock(),
-        index,
-        guild_id=GUILD,
-        user_id=MEMBER,
-        filename="letterboxd-patrickmjones.zip",
-        data=export_zip,
-    )
+    result = await import_file(db, index, "letterboxd-patrickmjones.zip", export_zip, guild_id=GUILD, user_id=MEMBER)
     assert result.files == tuple(kind.value for kind in letterboxd.LETTERBOXD_FILES)
     assert result.matched >= 50
     assert len(result.unmatched) > 1000  # most of a general film diary is outside a music-documentary catalog
@@ -101,15 +85,7 @@ async def test_the_real_export_imports_once(db: Database, index: TitleIndex, exp
     assert films[("Mulholland Drive", 2001)] in await watch.watchlist(db, GUILD, MEMBER)
 
     before = await db.fetchall("SELECT * FROM reviews ORDER BY film_id")
-    again = await letterboxd.import_export(
-        db,
-        FixedClock(),
-        index,
-        guild_id=GUILD,
-        user_id=MEMBER,
-        filename="letterboxd-patrickmjones.zip",
-        data=export_zip,
-    )
+    again = await import_file(db, index, "letterboxd-patrickmjones.zip", export_zip, guild_id=GUILD, user_id=MEMBER)
     assert not again.changed
     assert (again.matched, again.unmatched) == (result.matched, result.unmatched)
     assert [tuple(r) for r in await db.fetchall("SELECT * FROM reviews ORDER BY film_id")] == [tuple(r) for r in before]

@@ -17,6 +17,7 @@ from bot.core.timers import TimerService
 from bot.core.watch import add_to_watchlist, mark_club_watched
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.clocks import FixedClock
 
 GUILD, MAYA, CHANNEL = 10, 21, 500
 # Friday 6 March 2026, 12:00 UTC; the picks slot is Fridays 20:00 in London (GMT until 29 March).
@@ -25,12 +26,10 @@ SLOT = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)
 GRACE = timedelta(hours=24)
 
 
-class FixedClock:
-    def __init__(self, moment: datetime = START) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
+@pytest.fixture
+def clock() -> FixedClock:
+    """Time stands still at ``START`` until a test moves it to the slot, or past it."""
+    return FixedClock(START)
 
 
 def catalog(folder: Path) -> Path:
@@ -52,10 +51,11 @@ async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
     return {row["slug"]: row["id"] for row in await db.fetchall("SELECT id, slug FROM films")}
 
 
-async def configure(db: Database, clock: FixedClock, **values: object) -> None:
-    await config.set_channel(db, clock, TimerService(db, clock), GUILD, MAYA, config.ChannelKind.PICKS, CHANNEL)
-    await config.set_timezone(db, clock, TimerService(db, clock), GUILD, MAYA, "Europe/London")
-    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, day=4, at="20:00", **values)  # type: ignore[arg-type]
+async def configure(db: Database, clock: FixedClock, timers: TimerService, **values: object) -> None:
+    """Weekly picks in #picks on Fridays at 20:00 London time, with ``values`` for the other settings."""
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, CHANNEL)
+    await config.set_timezone(db, clock, timers, GUILD, MAYA, "Europe/London")
+    await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00", **values)  # type: ignore[arg-type]
 
 
 async def post_week(db: Database, clock: FixedClock, week: str) -> picks.Picks:
@@ -76,16 +76,18 @@ def slugs(chosen: picks.Picks, ids: dict[str, int]) -> list[str]:
 # -- choosing -------------------------------------------------------------------------------------------------------
 
 
-async def test_themes_rotate_in_order_and_wrap(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=2)
+async def test_themes_rotate_in_order_and_wrap(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     themes = [(await post_week(db, clock, f"2026-W{10 + n}")).theme.slug for n in range(4)]
     assert themes == ["alpha", "beta", "gamma", "alpha"]
 
 
-async def test_a_configured_rotation_is_followed_in_its_order(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=2, themes="gamma, alpha")
+async def test_a_configured_rotation_is_followed_in_its_order(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2, themes="gamma, alpha")
     themes = [(await post_week(db, clock, f"2026-W{10 + n}")).theme.slug for n in range(3)]
     # gamma's two films were both picked two weeks before, so its third turn passes to alpha.
     assert themes == ["gamma", "alpha", "alpha"]
@@ -98,10 +100,11 @@ async def make_collection(db: Database, clock: FixedClock, ids: dict[str, int], 
     return made.theme_slug
 
 
-async def test_a_servers_collection_takes_its_turn_in_the_rotation(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
+async def test_a_servers_collection_takes_its_turn_in_the_rotation(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
     noir = await make_collection(db, clock, ids, "Friday Noir", "beta-1", "gamma-2", "alpha-6")
-    await configure(db, clock, count=2, themes="friday noir, gamma")
+    await configure(db, clock, timers, count=2, themes="friday noir, gamma")
     assert (await get_settings(db, GUILD)).picks_themes == (noir, "gamma")
     first = await post_week(db, clock, "2026-W10")
     assert (first.theme.slug, first.theme.title) == (noir, "Friday Noir")
@@ -110,25 +113,25 @@ async def test_a_servers_collection_takes_its_turn_in_the_rotation(db: Database,
 
 
 async def test_a_deleted_collection_is_skipped_by_the_rotation_with_a_log_line(
-    db: Database, ids: dict[str, int], caplog: pytest.LogCaptureFixture
+    db: Database, ids: dict[str, int], caplog: pytest.LogCaptureFixture, clock: FixedClock, timers: TimerService
 ) -> None:
-    clock = FixedClock()
     noir = await make_collection(db, clock, ids, "Friday Noir", "beta-1", "gamma-2")
-    await configure(db, clock, count=2, themes=f"{noir}, gamma")
+    await configure(db, clock, timers, count=2, themes=f"{noir}, gamma")
     [gone] = await collections.list_collections(db, GUILD)
     await collections.delete_collection(db, collection=gone)
     assert (await post_week(db, clock, "2026-W10")).theme.slug == "gamma"
     assert f"weekly picks of guild {GUILD} skip {noir}: no longer a theme or collection" in caplog.text
     # With nothing listed left, the picks go on through every theme rather than stop.
-    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, themes="gamma")
+    await config.set_picks(db, clock, timers, GUILD, MAYA, themes="gamma")
     await db.execute("UPDATE guild_settings SET picks_themes = ?", (f'["{noir}"]',))  # as if gamma were retired
     assert (await post_week(db, clock, "2026-W11")).theme.slug == "alpha"
     assert "none of the listed ones is left, so every theme is used" in caplog.text
 
 
-async def test_no_film_repeats_within_twelve_weeks_and_may_return_after(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=2, themes="gamma")
+async def test_no_film_repeats_within_twelve_weeks_and_may_return_after(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2, themes="gamma")
     first = await post_week(db, clock, "2026-W10")
     assert sorted(slugs(first, ids)) == ["gamma-1", "gamma-2"]
     settings = await get_settings(db, GUILD)
@@ -138,9 +141,10 @@ async def test_no_film_repeats_within_twelve_weeks_and_may_return_after(db: Data
     assert again is not None and sorted(slugs(again, ids)) == ["gamma-1", "gamma-2"]
 
 
-async def test_a_theme_without_enough_fresh_films_is_passed_over(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=3)
+async def test_a_theme_without_enough_fresh_films_is_passed_over(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=3)
     assert (await post_week(db, clock, "2026-W10")).theme.slug == "alpha"
     # beta has 4 films, gamma only 2: after beta comes alpha again, since gamma cannot fill 3 places.
     assert (await post_week(db, clock, "2026-W11")).theme.slug == "beta"
@@ -150,9 +154,10 @@ async def test_a_theme_without_enough_fresh_films_is_passed_over(db: Database, i
     assert not set(third.film_ids) & set((await picks.history(db, GUILD))[-1].film_ids)
 
 
-async def test_films_the_club_watched_are_never_picked(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=2, themes="gamma")
+async def test_films_the_club_watched_are_never_picked(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2, themes="gamma")
     await mark_club_watched(db, clock, GUILD, ids["gamma-1"])
     chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
     assert chosen is not None
@@ -160,10 +165,9 @@ async def test_films_the_club_watched_are_never_picked(db: Database, ids: dict[s
 
 
 async def test_well_rated_and_watchlisted_films_come_first_with_their_reasons(
-    db: Database, ids: dict[str, int]
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
 ) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=3, themes="alpha")
+    await configure(db, clock, timers, count=3, themes="alpha")
     for member in (1, 2, 3):
         await rate(db, clock, guild_id=GUILD, user_id=member, film_id=ids["alpha-5"], stars=5)
     await rate(db, clock, guild_id=GUILD, user_id=1, film_id=ids["alpha-1"], stars=0.5)
@@ -180,9 +184,10 @@ async def test_well_rated_and_watchlisted_films_come_first_with_their_reasons(
     assert chosen.picks[0].prompts == ("What did you make of the ending?", "Which scene stayed with you the most?")
 
 
-async def test_choosing_is_deterministic_for_a_week_and_varies_between_weeks(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=3, themes="alpha")
+async def test_choosing_is_deterministic_for_a_week_and_varies_between_weeks(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=3, themes="alpha")
     settings = await get_settings(db, GUILD)
     week = await picks.choose(db, settings, "2026-W10")
     assert week is not None
@@ -198,9 +203,10 @@ async def test_choosing_is_deterministic_for_a_week_and_varies_between_weeks(db:
 # -- claims and the weekly slot ---------------------------------------------------------------------------------------
 
 
-async def test_a_week_can_be_claimed_only_once_and_released(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    await configure(db, clock, count=2)
+async def test_a_week_can_be_claimed_only_once_and_released(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
     assert chosen is not None
     post = await picks.claim(db, clock, chosen, trigger="schedule", channel_id=CHANNEL)
@@ -212,10 +218,10 @@ async def test_a_week_can_be_claimed_only_once_and_released(db: Database, ids: d
     assert await picks.claim(db, clock, chosen, trigger="now", channel_id=CHANNEL) is not None
 
 
-async def test_the_slot_posts_once_then_does_nothing_and_schedules_the_next(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def test_the_slot_posts_once_then_does_nothing_and_schedules_the_next(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     assert await picks.reschedule(db, clock, timers, GUILD) == SLOT
     assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is not None
 
@@ -240,10 +246,10 @@ async def test_the_slot_posts_once_then_does_nothing_and_schedules_the_next(db: 
     assert await picks.latest_picks(db, GUILD) == list(decision.post.film_ids)
 
 
-async def test_a_slot_missed_while_down_is_caught_up_within_the_grace_window(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def test_a_slot_missed_while_down_is_caught_up_within_the_grace_window(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     clock.moment = SLOT + timedelta(hours=5)
     decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
     assert decision.outcome is picks.SlotOutcome.POST
@@ -251,11 +257,9 @@ async def test_a_slot_missed_while_down_is_caught_up_within_the_grace_window(db:
 
 
 async def test_a_slot_missed_beyond_the_grace_window_is_skipped(
-    db: Database, ids: dict[str, int], caplog: pytest.LogCaptureFixture
+    db: Database, ids: dict[str, int], caplog: pytest.LogCaptureFixture, clock: FixedClock, timers: TimerService
 ) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+    await configure(db, clock, timers, count=2)
     clock.moment = SLOT + timedelta(hours=25)
     decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
     assert decision.outcome is picks.SlotOutcome.LATE
@@ -264,14 +268,20 @@ async def test_a_slot_missed_beyond_the_grace_window_is_skipped(
     assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W11") is not None
 
 
-async def test_picks_now_counts_as_this_weeks_post(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def posted_now(db: Database, clock: FixedClock, timers: TimerService) -> tuple[picks.PicksPost, picks.Picks]:
+    """Maya's /picks now on the Friday schedule, before the slot, and its post sent: this week is taken care of."""
+    await configure(db, clock, timers, count=2)
     await picks.reschedule(db, clock, timers, GUILD)
     post, chosen = await picks.claim_now(db, clock, GUILD, MAYA)
-    assert (post.week_key, post.trigger, post.requested_by) == ("2026-W10", "now", MAYA)
     await picks.mark_posted(db, clock, post.id, 42)
+    return post, chosen
+
+
+async def test_picks_now_counts_as_this_weeks_post(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    post, chosen = await posted_now(db, clock, timers)
+    assert (post.week_key, post.trigger, post.requested_by) == ("2026-W10", "now", MAYA)
     with pytest.raises(UserError, match="already taken care of"):
         await picks.claim_now(db, clock, GUILD, MAYA)
     clock.moment = SLOT
@@ -281,28 +291,28 @@ async def test_picks_now_counts_as_this_weeks_post(db: Database, ids: dict[str, 
     assert chosen.film_ids == await picks.latest_picks(db, GUILD)
 
 
-async def test_picks_now_needs_a_channel(db: Database, ids: dict[str, int]) -> None:
+async def test_picks_now_needs_a_channel(db: Database, ids: dict[str, int], clock: FixedClock) -> None:
     with pytest.raises(UserError, match="Set a picks channel first"):
-        await picks.claim_now(db, FixedClock(), GUILD, MAYA)
+        await picks.claim_now(db, clock, GUILD, MAYA)
 
 
-async def test_timers_of_an_old_schedule_or_a_switched_off_one_do_nothing(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def test_timers_of_an_old_schedule_or_a_switched_off_one_do_nothing(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     clock.moment = SLOT
     stale = await picks.begin_slot(db, clock, timers, GUILD, SLOT - timedelta(hours=1), GRACE)
     assert stale.outcome is picks.SlotOutcome.STALE
-    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, enabled=False)
+    await config.set_picks(db, clock, timers, GUILD, MAYA, enabled=False)
     assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.OFF
     assert await picks.reschedule(db, clock, timers, GUILD) is None
     assert await picks.scheduled_slot(db, GUILD) is None
 
 
-async def test_a_slot_whose_schedule_changed_without_a_re_plan_re_plans_it(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def test_a_slot_whose_schedule_changed_without_a_re_plan_re_plans_it(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     # The time was changed, and the bot died before the change's re-plan: the old slot's timer is still pending.
     await db.execute("UPDATE guild_settings SET picks_time = '21:00' WHERE guild_id = ?", (GUILD,))
     clock.moment = SLOT
@@ -312,22 +322,22 @@ async def test_a_slot_whose_schedule_changed_without_a_re_plan_re_plans_it(db: D
     assert pending is not None and pending.due_at == SLOT + timedelta(hours=1)
 
 
-async def test_rescheduling_moves_the_pending_timer(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def test_rescheduling_moves_the_pending_timer(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     await picks.reschedule(db, clock, timers, GUILD)
-    await config.set_picks(db, clock, TimerService(db, clock), GUILD, MAYA, day=0, at="08:30")  # Mondays 08:30 London
+    await config.set_picks(db, clock, timers, GUILD, MAYA, day=0, at="08:30")  # Mondays 08:30 London
     monday = await picks.reschedule(db, clock, timers, GUILD)
     assert monday == datetime(2026, 3, 9, 8, 30, tzinfo=UTC)
     assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is None
     assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W11") is not None
 
 
-async def test_start_up_arms_missing_timers_and_catches_up_within_grace(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def test_start_up_arms_missing_timers_and_catches_up_within_grace(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=2)
     await db.execute("DELETE FROM timers")  # saved, but no timer any more (as after a restore)
     clock.moment = SLOT + timedelta(hours=2)  # the bot comes up two hours after the slot
     assert await picks.ensure_scheduled(db, clock, timers, GRACE) == 1
@@ -336,10 +346,10 @@ async def test_start_up_arms_missing_timers_and_catches_up_within_grace(db: Data
     assert await picks.ensure_scheduled(db, clock, timers, GRACE) == 0  # idempotent
 
 
-async def test_preview_shows_what_the_slot_will_post(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=3)
+async def test_preview_shows_what_the_slot_will_post(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=3)
     await picks.reschedule(db, clock, timers, GUILD)
     preview, slot = await picks.preview(db, clock, GUILD)
     assert slot == SLOT
@@ -348,21 +358,20 @@ async def test_preview_shows_what_the_slot_will_post(db: Database, ids: dict[str
     assert preview is not None and decision.picks == preview
 
 
-async def test_the_schedule_follows_the_servers_clock_across_daylight_saving(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock(datetime(2026, 3, 27, 21, 0, tzinfo=UTC))  # after Friday 27 March's slot (GMT)
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+async def test_the_schedule_follows_the_servers_clock_across_daylight_saving(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    clock.moment = datetime(2026, 3, 27, 21, 0, tzinfo=UTC)  # after Friday 27 March's slot (GMT)
+    await configure(db, clock, timers, count=2)
     slot = await picks.reschedule(db, clock, timers, GUILD)
     assert slot == datetime(2026, 4, 3, 19, 0, tzinfo=UTC)  # 20:00 BST
     assert schedule.week_key(slot, schedule.zone("Europe/London")) == "2026-W14"
 
 
 async def test_a_claim_that_was_never_posted_stops_blocking_the_week_after_a_while(
-    db: Database, ids: dict[str, int]
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
 ) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
+    await configure(db, clock, timers, count=2)
     clock.moment = SLOT
     decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
     assert decision.outcome is picks.SlotOutcome.POST and decision.post is not None
@@ -379,89 +388,83 @@ async def test_a_claim_that_was_never_posted_stops_blocking_the_week_after_a_whi
 # -- the watch-party poll, exactly once -------------------------------------------------------------------------------
 
 
-async def posted_with_poll(db: Database, clock: FixedClock, timers: TimerService) -> picks.SlotDecision:
+async def posted_with_poll(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> tuple[picks.PicksPost, picks.Picks]:
     """This week's picks, claimed and posted by the slot, with the watch-party poll asked for."""
-    await configure(db, clock, count=3, poll=True)
+    await configure(db, clock, timers, count=3, poll=True)
     clock.moment = SLOT
     decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
     assert decision.post is not None and decision.picks is not None
     await picks.mark_posted(db, clock, decision.post.id, 777)
-    return decision
+    return decision.post, decision.picks
 
 
-async def crash_when(db: Database, table: str, when: str) -> None:
-    """A failure raised by the database at one point of opening the poll: where a crash would stop the bot."""
-    await db.execute(f"CREATE TRIGGER crash BEFORE {when} ON {table} BEGIN SELECT RAISE(ABORT, 'crash'); END")
+async def open_poll_crashing(
+    db: Database, clock: FixedClock, timers: TimerService, post: picks.PicksPost, chosen: picks.Picks, *, at: str
+) -> None:
+    """Open the week's poll with the database failing ``at`` one point (``BEFORE <event> ON <table>``): where a
+    crash would stop the bot half-way."""
+    await db.execute(f"CREATE TRIGGER crash BEFORE {at} BEGIN SELECT RAISE(ABORT, 'crash'); END")
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="crash"):
+            await picks.open_watch_party_poll(db, clock, timers, post, chosen, creator_id=1)
+    finally:
+        await db.execute("DROP TRIGGER crash")
 
 
 async def test_a_crash_right_after_the_poll_is_stored_and_the_retry_open_exactly_one_poll(
-    db: Database, ids: dict[str, int]
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
 ) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    decision = await posted_with_poll(db, clock, timers)
-    assert decision.post is not None and decision.picks is not None
-    await crash_when(db, "picks_posts", "UPDATE OF poll_id")  # the poll row is in; recording its id fails
-    with pytest.raises(sqlite3.IntegrityError, match="crash"):
-        await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
-    await db.execute("DROP TRIGGER crash")
+    post, chosen = await posted_with_poll(db, clock, timers)
+    # The poll row is stored; recording its id on the post fails.
+    await open_poll_crashing(db, clock, timers, post, chosen, at="UPDATE OF poll_id ON picks_posts")
 
     # The slot's timer runs again: the week is posted, its poll is what is left to do.
     retry = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
     assert retry.outcome is picks.SlotOutcome.FINISH and retry.post is not None and retry.picks is not None
-    assert retry.picks.film_ids == decision.picks.film_ids
+    assert retry.picks.film_ids == chosen.film_ids
     poll_id = await picks.open_watch_party_poll(db, clock, timers, retry.post, retry.picks, creator_id=1)
     assert poll_id is not None
     assert (await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)).outcome is picks.SlotOutcome.DONE
     assert await db.fetchval("SELECT count(*) FROM polls") == 1
     assert await db.fetchval("SELECT poll_id FROM picks_posts") == poll_id
     # Asking again (the slot's timer runs once more after a restart) opens nothing new.
-    assert await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1) == poll_id
+    assert await picks.open_watch_party_poll(db, clock, timers, post, chosen, creator_id=1) == poll_id
     assert await db.fetchval("SELECT count(*) FROM polls") == 1
 
 
 async def test_a_crash_after_the_poll_is_opened_is_retried_with_the_same_poll_and_its_timers(
-    db: Database, ids: dict[str, int]
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
 ) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    decision = await posted_with_poll(db, clock, timers)
-    assert decision.post is not None and decision.picks is not None
+    post, chosen = await posted_with_poll(db, clock, timers)
     # The poll and its record are stored; arming its publish timer (the next step) fails.
-    await crash_when(db, "timers", "INSERT")
-    with pytest.raises(sqlite3.IntegrityError, match="crash"):
-        await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
-    await db.execute("DROP TRIGGER crash")
+    await open_poll_crashing(db, clock, timers, post, chosen, at="INSERT ON timers")
 
-    poll_id = await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1)
+    poll_id = await picks.open_watch_party_poll(db, clock, timers, post, chosen, creator_id=1)
     assert await db.fetchval("SELECT count(*) FROM polls") == 1
     assert await db.fetchval("SELECT poll_id FROM picks_posts") == poll_id
     assert await timers.pending("polls.publish", str(poll_id)) is not None  # it will still be posted
     assert await timers.pending("polls.close", str(poll_id)) is not None
 
 
-async def test_the_poll_is_opened_only_for_a_post_that_asked_for_one(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=3)  # no poll
+async def test_the_poll_is_opened_only_for_a_post_that_asked_for_one(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, count=3)  # no poll
     clock.moment = SLOT
     decision = await picks.begin_slot(db, clock, timers, GUILD, SLOT, GRACE)
     assert decision.post is not None and decision.picks is not None
     await picks.mark_posted(db, clock, decision.post.id, 777)
-    await config.set_picks(
-        db, clock, TimerService(db, clock), GUILD, MAYA, poll=True
-    )  # switched on after the week was posted
+    await config.set_picks(db, clock, timers, GUILD, MAYA, poll=True)  # switched on after the week was posted
     assert await picks.open_watch_party_poll(db, clock, timers, decision.post, decision.picks, creator_id=1) is None
     assert await db.fetchval("SELECT count(*) FROM polls") == 0
 
 
-async def test_after_picks_now_the_preview_and_the_next_post_are_next_weeks(db: Database, ids: dict[str, int]) -> None:
-    clock = FixedClock()
-    timers = TimerService(db, clock)
-    await configure(db, clock, count=2)
-    await picks.reschedule(db, clock, timers, GUILD)
-    post, chosen = await picks.claim_now(db, clock, GUILD, MAYA)
-    await picks.mark_posted(db, clock, post.id, 42)
+async def test_after_picks_now_the_preview_and_the_next_post_are_next_weeks(
+    db: Database, ids: dict[str, int], clock: FixedClock, timers: TimerService
+) -> None:
+    _post, chosen = await posted_now(db, clock, timers)
 
     next_week = SLOT + timedelta(days=7)
     preview, slot = await picks.preview(db, clock, GUILD)

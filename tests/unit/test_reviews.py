@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,32 +15,16 @@ from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.films import Film, active_films
 from bot.db.database import Database
 from bot.ui.reviews import TakeDown
+from tests.clocks import StepClock
 
 GUILD = 1
 ALICE, BOB, CAROL, MAYA = 11, 12, 13, 14
-START = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
-
-
-class StepClock:
-    """A clock that moves one minute each time it is read, so every write has its own moment."""
-
-    def __init__(self, moment: datetime = START) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        self.moment += timedelta(minutes=1)
-        return self.moment
 
 
 @pytest.fixture
 async def films(db: Database, catalog_dir: Path) -> dict[str, Film]:
     await load_catalog(db, catalog_dir)
     return {film.slug: film for film in await active_films(db)}
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
 
 
 @pytest.mark.parametrize(("stars", "stored"), [(0.5, 1), (1, 2), (3.5, 7), (5, 10), (5.0, 10)])

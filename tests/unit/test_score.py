@@ -4,31 +4,20 @@ recommendations, weekly picks and /club stats all rank by it."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.core import picks, reviews, stats
-from bot.core.catalog import load_catalog
-from bot.core.films import active_films
 from bot.core.recommend import Recommender
 from bot.core.reviews import RatingSummary
 from bot.core.score import PRIOR_HALF_STARS, PRIOR_REVIEWS, PRIOR_STARS, RANKING_NOTE, club_rating, shrunk_average
 from bot.db.database import Database
-from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.catalog_builder import film, load_films, theme
+from tests.clocks import StepClock
 
 GUILD = 5
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(seconds=1)
-        return self.moment
 
 
 def test_the_club_rating_is_a_shrunk_average() -> None:
@@ -56,15 +45,15 @@ def test_the_footers_promise_holds_for_every_single_review() -> None:
 async def films(db: Database, tmp_path: Path) -> dict[str, int]:
     themes = [theme("live", title="Live on Stage")]
     catalog = [film(slug, title=slug.title(), themes=["live"]) for slug in ("one-rave", "three-good", "loved")]
-    await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml(themes, catalog)}))
-    return {f.slug: f.id for f in await active_films(db)}
+    return await load_films(db, tmp_path / "cat", catalog, themes)
 
 
-async def test_every_ranking_puts_three_good_reviews_above_one_rave(db: Database, films: dict[str, int]) -> None:
+async def test_every_ranking_puts_three_good_reviews_above_one_rave(
+    db: Database, films: dict[str, int], clock: StepClock
+) -> None:
     """In a generous club, the club stats chart, /recommend and the weekly picks all rank a film with three reviews
     averaging 4.2★ above one with a single 4.5★ review (recommendations used to shrink towards the club's mean, and
     so ranked the single review first)."""
-    clock = StepClock()
     given = {"one-rave": [4.5], "three-good": [4, 4, 4.5], "loved": [5, 4.5, 5, 4.5]}
     for slug, ratings in given.items():
         for member, stars in enumerate(ratings, start=1):

@@ -4,28 +4,17 @@ most active members, themes the club screened, favourite themes."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.core import reviews, stats, watch
-from bot.core.catalog import load_catalog
-from bot.core.films import active_films
 from bot.core.score import club_rating
 from bot.db.database import Database
-from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.catalog_builder import film, load_films, theme
+from tests.clocks import StepClock
 
 GUILD = 7
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(seconds=1)
-        return self.moment
 
 
 @pytest.fixture
@@ -39,16 +28,14 @@ async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
         film("echo", title="Echo", themes=["studio-craft", "live-on-stage"]),
         film("foxtrot", title="Foxtrot", themes=["studio-craft"]),
     ]
-    await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml(themes, films)}))
-    return {f.slug: f.id for f in await active_films(db)}
+    return await load_films(db, tmp_path / "cat", films, themes)
 
 
 async def review(db: Database, clock: StepClock, member: int, film_id: int, stars: float) -> None:
     await reviews.post_review(db, clock, guild_id=GUILD, user_id=member, film_id=film_id, stars=stars)
 
 
-async def test_one_five_star_review_does_not_top_the_chart(db: Database, ids: dict[str, int]) -> None:
-    clock = StepClock()
+async def test_one_five_star_review_does_not_top_the_chart(db: Database, ids: dict[str, int], clock: StepClock) -> None:
     await review(db, clock, 1, ids["alpha"], 5)  # one enthusiast
     for member, stars in enumerate([4.5, 4.5, 4, 5, 4.5, 4], start=10):  # six who agree Bravo is great
         await review(db, clock, member, ids["bravo"], stars)
@@ -63,10 +50,11 @@ async def test_one_five_star_review_does_not_top_the_chart(db: Database, ids: di
     assert result.average == pytest.approx((5 + 26.5 + 10.5) / 11)
 
 
-async def test_one_good_review_does_not_top_three_in_a_generous_club(db: Database, ids: dict[str, int]) -> None:
+async def test_one_good_review_does_not_top_three_in_a_generous_club(
+    db: Database, ids: dict[str, int], clock: StepClock
+) -> None:
     """The footer's promise in the case that broke it: in a club that rates generously (a mean above 4★), one 4.5★
     review used to outrank three reviews averaging 4.2★, because every film was pulled towards that high mean."""
-    clock = StepClock()
     await review(db, clock, 1, ids["alpha"], 4.5)
     for member, stars in enumerate([4, 4, 4.5], start=10):
         await review(db, clock, member, ids["bravo"], stars)
@@ -81,10 +69,9 @@ async def test_one_good_review_does_not_top_three_in_a_generous_club(db: Databas
     ]
 
 
-async def test_the_sql_order_is_the_club_rating(db: Database, ids: dict[str, int]) -> None:
+async def test_the_sql_order_is_the_club_rating(db: Database, ids: dict[str, int], clock: StepClock) -> None:
     """Top rated is read in SQL; its order must be exactly the order of bot.core.score.club_rating."""
     rng = random.Random(11)
-    clock = StepClock()
     for film_id in ids.values():
         for member in range(rng.randint(1, 7)):
             await review(db, clock, member, film_id, rng.randint(1, 10) / 2)
@@ -96,8 +83,7 @@ async def test_the_sql_order_is_the_club_rating(db: Database, ids: dict[str, int
     assert len(result.top_rated) == len(ids)
 
 
-async def test_ties_go_to_more_reviews_then_to_the_title(db: Database, ids: dict[str, int]) -> None:
-    clock = StepClock()
+async def test_ties_go_to_more_reviews_then_to_the_title(db: Database, ids: dict[str, int], clock: StepClock) -> None:
     for slug in ("foxtrot", "delta", "echo"):  # the same single 4-star review each
         await review(db, clock, 1, ids[slug], 4)
     result = await stats.club_stats(db, GUILD, limit=2)
@@ -105,8 +91,7 @@ async def test_ties_go_to_more_reviews_then_to_the_title(db: Database, ids: dict
     assert [r.film.slug for r in result.most_reviewed] == ["delta", "echo"]
 
 
-async def test_most_reviewed_and_most_active(db: Database, ids: dict[str, int]) -> None:
-    clock = StepClock()
+async def test_most_reviewed_and_most_active(db: Database, ids: dict[str, int], clock: StepClock) -> None:
     for member in (1, 2, 3):
         await review(db, clock, member, ids["charlie"], 2)
     for member in (1, 2):
@@ -118,8 +103,7 @@ async def test_most_reviewed_and_most_active(db: Database, ids: dict[str, int]) 
     assert result.most_active[0].average == pytest.approx(10 / 3)
 
 
-async def test_themes_the_club_screened(db: Database, ids: dict[str, int]) -> None:
-    clock = StepClock()
+async def test_themes_the_club_screened(db: Database, ids: dict[str, int], clock: StepClock) -> None:
     for slug in ("alpha", "bravo", "echo", "delta"):
         await watch.mark_club_watched(db, clock, GUILD, ids[slug], source="screening")
     result = await stats.club_stats(db, GUILD)
@@ -139,9 +123,8 @@ async def test_an_empty_club(db: Database, ids: dict[str, int]) -> None:
 
 
 async def test_a_profile_counts_reviews_favourite_themes_recent_and_watchlist(
-    db: Database, ids: dict[str, int]
+    db: Database, ids: dict[str, int], clock: StepClock
 ) -> None:
-    clock = StepClock()
     member = 42
     await review(db, clock, member, ids["delta"], 5)
     await review(db, clock, member, ids["foxtrot"], 4.5)

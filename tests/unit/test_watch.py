@@ -3,7 +3,6 @@ unmarking keeps a review, and the club's own record."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,10 @@ from bot.core import reviews, watch
 from bot.core.catalog import load_catalog
 from bot.core.films import Film, active_films
 from bot.db.database import Database
+from tests.clocks import StepClock
 
 GUILD = 1
 ALICE, BOB = 11, 12
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(seconds=1)
-        return self.moment
 
 
 @pytest.fixture
@@ -32,8 +23,7 @@ async def films(db: Database, catalog_dir: Path) -> dict[str, Film]:
     return {film.slug: film for film in await active_films(db)}
 
 
-async def test_a_film_is_on_a_watchlist_once(db: Database, films: dict[str, Film]) -> None:
-    clock = StepClock()
+async def test_a_film_is_on_a_watchlist_once(db: Database, films: dict[str, Film], clock: StepClock) -> None:
     film_id = films["get-back"].id
     assert await watch.add_to_watchlist(db, clock, GUILD, ALICE, film_id)
     assert not await watch.add_to_watchlist(db, clock, GUILD, ALICE, film_id)
@@ -46,8 +36,9 @@ async def test_a_film_is_on_a_watchlist_once(db: Database, films: dict[str, Film
     assert not await watch.remove_from_watchlist(db, GUILD, ALICE, film_id)
 
 
-async def test_watchlist_pages_keep_the_order_films_were_added(db: Database, films: dict[str, Film]) -> None:
-    clock = StepClock()
+async def test_watchlist_pages_keep_the_order_films_were_added(
+    db: Database, films: dict[str, Film], clock: StepClock
+) -> None:
     order = ["get-back", "the-last-waltz", "dont-look-back"]
     for slug in order:
         await watch.add_to_watchlist(db, clock, GUILD, ALICE, films[slug].id)
@@ -62,9 +53,8 @@ async def test_watchlist_pages_keep_the_order_films_were_added(db: Database, fil
 
 
 async def test_marking_seen_takes_it_off_the_watchlist_and_unmarking_keeps_a_review(
-    db: Database, films: dict[str, Film]
+    db: Database, films: dict[str, Film], clock: StepClock
 ) -> None:
-    clock = StepClock()
     film_id = films["the-last-waltz"].id
     await watch.add_to_watchlist(db, clock, GUILD, ALICE, film_id)
     change = await watch.mark_seen(db, clock, GUILD, ALICE, film_id)
@@ -80,8 +70,9 @@ async def test_marking_seen_takes_it_off_the_watchlist_and_unmarking_keeps_a_rev
     assert not nothing.changed and not nothing.still_seen
 
 
-async def test_the_clubs_record_is_separate_from_members(db: Database, films: dict[str, Film]) -> None:
-    clock = StepClock()
+async def test_the_clubs_record_is_separate_from_members(
+    db: Database, films: dict[str, Film], clock: StepClock
+) -> None:
     film_id = films["dont-look-back"].id
     assert await watch.mark_club_watched(db, clock, GUILD, film_id)
     assert not await watch.mark_club_watched(db, clock, GUILD, film_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,21 +16,13 @@ import pytest_asyncio
 from bot.core import reviews, watch
 from bot.db.database import Database
 from bot.ui.handoff import poll_from_films_id
+from tests.clocks import StepClock
 
 from .fake_discord import FakeDiscord, FakeMember
 from .fake_discord.store import StoredMessage
 from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(minutes=1)
-        return self.moment
 
 
 @dataclass
@@ -66,7 +58,7 @@ async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
         try:
             await bot.start()
             async with await Database.open(bot.db_path) as db:
-                yield Club(fake, DiscordDriver(fake), bot, db, StepClock())
+                yield Club(fake, DiscordDriver(fake), bot, db, StepClock(step=timedelta(minutes=1)))
         finally:
             await bot.aclose()
         assert not fake.unknown_requests, f"the bot called unknown routes: {fake.unknown_requests}"

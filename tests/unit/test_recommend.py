@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +17,10 @@ from bot.core.films import Film, Theme, active_films
 from bot.core.recommend import Filters, NothingFound, Recommender, _percentiles, _tonight_reason, theme_key
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.clocks import StepClock
 
 GUILD, OTHER_GUILD = 100, 200
 ALICE, BOB, CAROL, DAN = 1, 2, 3, 4
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.moment += timedelta(minutes=1)
-        return self.moment
 
 
 def club_catalog(folder: Path) -> Path:
@@ -79,7 +71,7 @@ async def films(db: Database, tmp_path: Path) -> dict[str, Film]:
 
 @pytest.fixture
 def clock() -> StepClock:
-    return StepClock()
+    return StepClock(step=timedelta(minutes=1))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from bot.core.timers import TimerService
 from bot.core.watch import club_watched
 from bot.db.database import Database
 from tests.catalog_builder import starter_catalog
+from tests.clocks import FixedClock
 
 GUILD = 1000
 ANNOUNCE = 2000
@@ -24,22 +25,9 @@ VOICE = 2100
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class FixedClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
-
-
-@pytest.fixture
-def timers(db: Database, clock: FixedClock) -> TimerService:
-    return TimerService(db, clock)
 
 
 @pytest.fixture

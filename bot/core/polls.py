@@ -107,6 +107,13 @@ class Poll:
     def is_open(self) -> bool:
         return self.status is Status.OPEN
 
+    @property
+    def marker(self) -> str:
+        """The start of the poll message's footer: it names the poll, so that a post a crash left unrecorded is found
+        in the channel and adopted rather than posted again. (The result's footer starts the same way, but a result
+        exists only once the poll is closed, and only an open poll is ever posted.)"""
+        return f"Poll #{self.id} · "
+
 
 @dataclass(frozen=True)
 class VoteReceipt:

@@ -490,6 +490,55 @@ async def test_every_acknowledged_vote_survives_kill_9_during_a_burst(club: Club
     assert len(ballots(club, poll_id)) == len(stored | {voters[0].id})
 
 
+def posts_of(club: Club, channel: FakeChannel, poll_id: int) -> list[StoredMessage]:
+    """The poll's own posts in the channel (not its result): what members see of it."""
+    return [
+        m
+        for m in club.fake.channel_messages(channel)
+        if m.embeds and m.embeds[0]["footer"]["text"].startswith(f"Poll #{poll_id} · ") and not m.attachments
+    ]
+
+
+async def test_a_kill_9_between_posting_a_poll_and_recording_its_message_does_not_post_it_twice(
+    club: Club, world: Any
+) -> None:
+    discord, bot, general = club.discord, club.bot, world.general
+    # The database refuses to record this poll's message (or to cancel it), as a crash right after Discord took the
+    # message would leave it...
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute(
+            "CREATE TRIGGER crash BEFORE UPDATE ON polls WHEN OLD.title = 'Posted once' "
+            "BEGIN SELECT RAISE(ABORT, 'injected crash'); END"
+        )
+    await discord.command(
+        "/poll create",
+        member=world.moderator,
+        options={"title": "Posted once", "deadline": "2d", "film1": "the-last-waltz", "film2": "monterey-pop"},
+        wait="callback",
+    )
+    ((poll_id,),) = club.query("SELECT id FROM polls WHERE title = 'Posted once'")
+    await discord.wait_until(lambda: posts_of(club, general, poll_id) != [], timeout=10, what="the poll's post")
+    await bot.wait_for_log("injected crash")
+    await bot.kill()  # ...and the bot dies right there (kill -9): Discord has the post, the database does not.
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute("DROP TRIGGER crash")
+    assert club.query("SELECT status, message_id FROM polls WHERE id = ?", (poll_id,)) == [("open", None)]
+
+    await bot.start(timeout=60)  # the poll gets its publish timer back at start-up, and runs it
+    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) done")
+    await bot.restart(hard=True, timeout=60)  # and once more: nothing is posted again
+    await bot.wait_for_log("timers re-armed")
+    await asyncio.sleep(0.75)  # give a wrongly repeated post the chance to show up before counting
+    posts = posts_of(club, general, poll_id)
+    assert len(posts) == 1, f"the poll was posted {len(posts)} times"
+    post = posts[0]
+    assert club.query("SELECT message_id FROM polls WHERE id = ?", (poll_id,)) == [(post.id,)]
+    # The post the bot found is the poll: a vote on it counts.
+    voted = await discord.click(post, "2. Monterey Pop (1968)", member=world.carol)
+    assert "Your vote for **Monterey Pop (1968)** is in" in await confirmation(voted)
+    assert ballots(club, poll_id) == {world.carol.id: f"[{club.film_id('monterey-pop')}]"}
+
+
 # -- out-of-range input ---------------------------------------------------------------------------------------------
 
 HUGE = 2**70  # beyond SQLite's (and Discord's) 64-bit integers

@@ -499,17 +499,38 @@ def posts_of(club: Club, channel: FakeChannel, poll_id: int) -> list[StoredMessa
     ]
 
 
-async def test_a_kill_9_between_posting_a_poll_and_recording_its_message_does_not_post_it_twice(
-    club: Club, world: Any
-) -> None:
-    discord, bot, general = club.discord, club.bot, world.general
-    # The database refuses to record this poll's message (or to cancel it), as a crash right after Discord took the
-    # message would leave it...
+def crash_when_recording(club: Club, title: str) -> None:
+    """The database refuses to record the message of the poll titled ``title`` (or to cancel it), as a crash right
+    after Discord took the post would leave it."""
     with sqlite3.connect(club.db_path, timeout=5) as db:
         db.execute(
-            "CREATE TRIGGER crash BEFORE UPDATE ON polls WHEN OLD.title = 'Posted once' "
+            f"CREATE TRIGGER crash BEFORE UPDATE ON polls WHEN OLD.title = '{title}' "
             "BEGIN SELECT RAISE(ABORT, 'injected crash'); END"
         )
+
+
+async def assert_posted_once_and_voted_on(club: Club, world: Any, poll_id: int) -> None:
+    """After the restart the poll's post is recorded, not repeated (not even by one more kill -9), and it works."""
+    discord, bot = club.discord, club.bot
+    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) done")
+    await bot.restart(hard=True, timeout=60)
+    await bot.wait_for_log("timers re-armed")
+    await asyncio.sleep(0.75)  # give a wrongly repeated post the chance to show up before counting
+    posts = posts_of(club, world.general, poll_id)
+    assert len(posts) == 1, f"the poll was posted {len(posts)} times"
+    post = posts[0]
+    assert club.query("SELECT status, message_id FROM polls WHERE id = ?", (poll_id,)) == [("open", post.id)]
+    # The post the bot found is the poll: a vote on it counts.
+    voted = await discord.click(post, "2. Monterey Pop (1968)", member=world.carol)
+    assert "Your vote for **Monterey Pop (1968)** is in" in await confirmation(voted)
+    assert ballots(club, poll_id) == {world.carol.id: f"[{club.film_id('monterey-pop')}]"}
+
+
+async def test_a_kill_9_between_posting_a_new_poll_and_recording_its_message_does_not_post_it_twice(
+    club: Club, world: Any
+) -> None:
+    discord, bot = club.discord, club.bot
+    crash_when_recording(club, "Posted once")
     await discord.command(
         "/poll create",
         member=world.moderator,
@@ -517,26 +538,51 @@ async def test_a_kill_9_between_posting_a_poll_and_recording_its_message_does_no
         wait="callback",
     )
     ((poll_id,),) = club.query("SELECT id FROM polls WHERE title = 'Posted once'")
-    await discord.wait_until(lambda: posts_of(club, general, poll_id) != [], timeout=10, what="the poll's post")
+    await discord.wait_until(lambda: posts_of(club, world.general, poll_id) != [], timeout=10, what="the post")
     await bot.wait_for_log("injected crash")
-    await bot.kill()  # ...and the bot dies right there (kill -9): Discord has the post, the database does not.
+    await bot.kill()  # the bot dies right there (kill -9): Discord has the post, the database does not
     with sqlite3.connect(club.db_path, timeout=5) as db:
         db.execute("DROP TRIGGER crash")
     assert club.query("SELECT status, message_id FROM polls WHERE id = ?", (poll_id,)) == [("open", None)]
+    await bot.start(timeout=60)  # the unposted poll gets its publish timer back at start-up
+    await assert_posted_once_and_voted_on(club, world, poll_id)
 
-    await bot.start(timeout=60)  # the poll gets its publish timer back at start-up, and runs it
-    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) done")
-    await bot.restart(hard=True, timeout=60)  # and once more: nothing is posted again
-    await bot.wait_for_log("timers re-armed")
-    await asyncio.sleep(0.75)  # give a wrongly repeated post the chance to show up before counting
-    posts = posts_of(club, general, poll_id)
-    assert len(posts) == 1, f"the poll was posted {len(posts)} times"
-    post = posts[0]
-    assert club.query("SELECT message_id FROM polls WHERE id = ?", (poll_id,)) == [(post.id,)]
-    # The post the bot found is the poll: a vote on it counts.
-    voted = await discord.click(post, "2. Monterey Pop (1968)", member=world.carol)
-    assert "Your vote for **Monterey Pop (1968)** is in" in await confirmation(voted)
-    assert ballots(club, poll_id) == {world.carol.id: f"[{club.film_id('monterey-pop')}]"}
+
+async def test_a_kill_9_between_the_publish_timer_posting_a_poll_and_recording_it_does_not_post_it_twice(
+    club: Club, world: Any
+) -> None:
+    # A poll another feature opened (weekly picks' watch party) is posted by its publish timer.
+    fake, bot = club.fake, club.bot
+    assert await bot.stop() == 0
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    later = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        poll_id = db.execute(
+            "INSERT INTO polls (guild_id, channel_id, creator_id, title, method, created_at, closes_at) "
+            "VALUES (?, ?, ?, 'Watch party: once', 'plurality', ?, ?)",
+            (fake.guild.id, world.general.id, world.moderator.id, stamp, later),
+        ).lastrowid
+        for position, slug in enumerate(("gimme-shelter", "monterey-pop"), start=1):
+            db.execute(
+                "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)",
+                (poll_id, position, club.film_id(slug), stamp),
+            )
+    assert poll_id is not None
+    crash_when_recording(club, "Watch party: once")
+    await bot.start(timeout=60)
+    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) failed; retrying")
+    await bot.kill()  # the bot dies right there (kill -9): Discord has the post, the database does not
+    assert len(posts_of(club, world.general, poll_id)) == 1
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute("DROP TRIGGER crash")
+        # The failed timer's retry is due now rather than after its back-off.
+        db.execute(
+            "UPDATE timers SET due_at = ? WHERE kind = 'polls.publish' AND key = ? AND done_at IS NULL",
+            (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), str(poll_id)),
+        )
+    await bot.start(timeout=60)
+    await assert_posted_once_and_voted_on(club, world, poll_id)
 
 
 # -- out-of-range input ---------------------------------------------------------------------------------------------

@@ -133,15 +133,17 @@ class PollBoard:
             return poll
 
     async def _adopt_earlier_post(self, poll: Poll, films: dict[int, Film]) -> bool:
-        """Record the poll's post a crash left unrecorded, if it is in the channel; whether it was."""
-        found = await find_own_post(self.channel(poll.guild_id, poll.channel_id), self.bot.user, poll.marker)
+        """Record the poll's post a crash left unrecorded, if it is in the channel (or thread); whether it was."""
+        guild = self.bot.get_guild(poll.guild_id)
+        channel = guild.get_channel_or_thread(poll.channel_id) if guild is not None else None
+        found = await find_own_post(channel, self.bot.user, poll.marker)
         if found is None:
             return False
         if await polls.attach_message(self.bot.db, poll.id, found.id):
             view = voting_view(poll, films)
             if view is not None and not view.is_finished():
                 self.bot.add_view(view, message_id=found.id)  # its vote buttons answer as after any restart
-        log.info("poll %s was already posted as message %s before a restart; recorded it", poll.id, found.id)
+            log.info("poll %s was already posted as message %s before a restart; recorded it", poll.id, found.id)
         return True
 
     def counts_changed(self, poll: Poll) -> None:

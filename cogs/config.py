@@ -16,7 +16,7 @@ from bot.core.errors import UserError
 from bot.core.guilds import GuildSettings, get_settings
 from bot.core.recommend import recommender_for
 from bot.ui.autocomplete import theme_choice_name
-from bot.ui.checks import ensure_moderator, guild_id_of
+from bot.ui.checks import bot_posting_permissions, ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import send_ephemeral
 from bot.ui.views import ClubView
@@ -63,15 +63,9 @@ SETUP_TIMEOUT = 900.0
 # -- shared pieces ------------------------------------------------------------------------------------------------
 
 
-def bot_permissions(channel: discord.abc.GuildChannel) -> dict[str, bool]:
-    """The bot's own permissions in ``channel``, from the cache (roles and the channel's overwrites)."""
-    permissions = channel.permissions_for(channel.guild.me)
-    return {name: bool(getattr(permissions, name)) for name in config.POSTING_PERMISSIONS}
-
-
 def require_postable(channel: discord.abc.GuildChannel) -> None:
     """Refuse a channel the bot cannot post embeds in; the message names each missing permission."""
-    config.require_postable(channel.name, bot_permissions(channel))
+    config.require_postable(channel.name, bot_posting_permissions(channel))
 
 
 def resolve_channel(interaction: Interaction, channel_id: int) -> discord.abc.GuildChannel:

@@ -19,6 +19,7 @@ from bot.core.timers import Timer
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import poll_from_films_id
+from bot.ui.posts import find_own_post
 from bot.ui.replies import send_ephemeral
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ Interaction = discord.Interaction["FilmClubBot"]
 
 FOOTER = "filmclub weekly picks"
 HISTORY_LIMIT = 10
-#: How far back in the channel to look for a post made just before a crash.
-RECONCILE_DEPTH = 50
 TRIGGERS = {"schedule": "on schedule", "catch-up": "caught up after downtime", "now": "posted by"}
 
 
@@ -149,18 +148,14 @@ class Picks(commands.Cog):
     async def _already_posted(self, post: picks.PicksPost) -> bool:
         """After a crash between posting and recording it: find our post in the channel and record it instead."""
         channel = self.bot.get_channel(post.channel_id)
-        if not isinstance(channel, discord.TextChannel) or not bot_permissions(channel)["view_channel"]:
+        if not isinstance(channel, discord.TextChannel):
             return False
-        if not channel.permissions_for(channel.guild.me).read_message_history:
+        message = await find_own_post(channel, self.bot.user, post.marker)
+        if message is None:
             return False
-        me = self.bot.user
-        async for message in channel.history(limit=RECONCILE_DEPTH):
-            footers = [embed.footer.text or "" for embed in message.embeds]
-            if me is not None and message.author.id == me.id and any(post.marker in text for text in footers):
-                await picks.mark_posted(self.bot.db, self.bot.clock, post.id, message.id)
-                log.info("weekly picks %s were already in the channel; recorded message %s", post.id, message.id)
-                return True
-        return False
+        await picks.mark_posted(self.bot.db, self.bot.clock, post.id, message.id)
+        log.info("weekly picks %s were already in the channel; recorded message %s", post.id, message.id)
+        return True
 
     # -- commands -------------------------------------------------------------------------------------------------
 

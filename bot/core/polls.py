@@ -7,7 +7,9 @@ counted and none after it. A vote is committed before the member is told it was 
 
 Deadlines are persisted timers (kind :data:`CLOSE_TIMER`, key = poll id). A poll is posted to Discord by the polls
 cog; :func:`create_poll` also schedules a :data:`PUBLISH_TIMER` due at once, so a poll created by another feature (or
-left unposted by a crash) is posted as soon as the bot runs its timers.
+left unposted by a crash) is posted as soon as the bot runs its timers. Posting is exactly once: the poll's message
+carries :attr:`Poll.marker`, and the publish timer first looks for the bot's own post with that marker (a crash may
+have come after Discord took the message but before :func:`attach_message` recorded it), and adopts it.
 """
 
 from __future__ import annotations
@@ -106,6 +108,13 @@ class Poll:
     @property
     def is_open(self) -> bool:
         return self.status is Status.OPEN
+
+    @property
+    def marker(self) -> str:
+        """The start of the poll message's footer: it names the poll, so that a post a crash left unrecorded is found
+        in the channel and adopted rather than posted again. (The result's footer starts the same way, but a result
+        exists only once the poll is closed, and only an open poll is ever posted.)"""
+        return f"Poll #{self.id} · "
 
 
 @dataclass(frozen=True)

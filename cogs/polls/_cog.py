@@ -116,11 +116,12 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         self.board.stop()
 
     async def _on_publish_timer(self, timer: Timer) -> None:
-        """Post a poll another feature created (or a crash left unposted). A channel Discord refuses for good (no
+        """Post a poll another feature created (or a crash left unposted), unless a crash came after Discord took
+        the post: then the post is found in the channel and recorded. A channel Discord refuses for good (no
         permission, gone) cancels the poll at once: it would stay invisible; other errors are retried."""
         poll_id = int(timer.payload["poll_id"])
         try:
-            await self.board.publish(poll_id)
+            await self.board.publish(poll_id, find_earlier=True)
         except (discord.Forbidden, discord.NotFound) as exc:
             poll, _films = await self.board.poll_and_films(poll_id, fresh=True)
             if await polls.discard_unposted(self.bot.db, self.bot.clock, self.bot.timers, poll_id) is not None:

@@ -24,6 +24,7 @@ from bot.core.guilds import get_settings
 from bot.core.polls import Poll, Status, Style
 from bot.core.tally import Tally
 from bot.ui.checks import bot_posting_permissions
+from bot.ui.posts import find_own_post
 
 from ._components import voting_view
 from ._native import NativePollPending, end_and_count, native_poll
@@ -105,12 +106,19 @@ class PollBoard:
             return f"I can't post in {where}: Discord refused ({exc.text or 'Missing Permissions'})."
         return f"I couldn't post in {where}: Discord answered {exc.status} ({exc.text or 'no reason given'})."
 
-    async def publish(self, poll_id: int) -> Poll:
-        """Post the poll in its channel (once: a second call finds the message and does nothing)."""
+    async def publish(self, poll_id: int, *, find_earlier: bool = False) -> Poll:
+        """Post the poll in its channel, exactly once.
+
+        A second call finds the message recorded and does nothing. With ``find_earlier`` (the publish timer, which
+        may run after a crash between Discord taking the post and the database recording it), the bot's own post
+        of the poll is first looked for in the channel, by the marker in its footer, and adopted if it is there.
+        """
         async with self._locks[poll_id]:
             poll, films = await self.poll_and_films(poll_id, fresh=True)
             if poll.message_id is not None or poll.status is not Status.OPEN:
                 return poll
+            if find_earlier and await self._adopt_earlier_post(poll, films):
+                return (await self.poll_and_films(poll_id, fresh=True))[0]
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
             embed = poll_embed(poll, films, await self.live_tally(poll))
             if poll.style is Style.NATIVE:
@@ -123,6 +131,20 @@ class PollBoard:
             poll, _films = await self.poll_and_films(poll_id, fresh=True)
             log.info("poll %s posted as message %s in channel %s", poll.id, poll.message_id, poll.channel_id)
             return poll
+
+    async def _adopt_earlier_post(self, poll: Poll, films: dict[int, Film]) -> bool:
+        """Record the poll's post a crash left unrecorded, if it is in the channel (or thread); whether it was."""
+        guild = self.bot.get_guild(poll.guild_id)
+        channel = guild.get_channel_or_thread(poll.channel_id) if guild is not None else None
+        found = await find_own_post(channel, self.bot.user, poll.marker)
+        if found is None:
+            return False
+        if await polls.attach_message(self.bot.db, poll.id, found.id):
+            view = voting_view(poll, films)
+            if view is not None and not view.is_finished():
+                self.bot.add_view(view, message_id=found.id)  # its vote buttons answer as after any restart
+            log.info("poll %s was already posted as message %s before a restart; recorded it", poll.id, found.id)
+        return True
 
     def counts_changed(self, poll: Poll) -> None:
         """Redraw the live counts soon (once for a burst of votes)."""

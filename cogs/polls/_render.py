@@ -71,7 +71,7 @@ def poll_embed(poll: Poll, films: dict[int, Film], live: Tally | None) -> discor
             shown = f"{plural(live.ballots, 'ballot')} · {what} shown live"
     else:
         shown = "counts hidden until the close"
-    embed.set_footer(text=f"Poll #{poll.id} · {poll.method.label} · {shown}")
+    embed.set_footer(text=f"{poll.marker}{poll.method.label} · {shown}")
     return embed
 
 

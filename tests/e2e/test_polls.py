@@ -490,6 +490,115 @@ async def test_every_acknowledged_vote_survives_kill_9_during_a_burst(club: Club
     assert len(ballots(club, poll_id)) == len(stored | {voters[0].id})
 
 
+def posts_of(club: Club, channel: FakeChannel, poll_id: int) -> list[StoredMessage]:
+    """The poll's own posts in the channel (not its result): what members see of it."""
+    return [
+        m
+        for m in club.fake.channel_messages(channel)
+        if m.embeds and m.embeds[0]["footer"]["text"].startswith(f"Poll #{poll_id} · ") and not m.attachments
+    ]
+
+
+def crash_when_recording(club: Club, title: str) -> None:
+    """The database refuses to record the message of the poll titled ``title`` (or to cancel it), as a crash right
+    after Discord took the post would leave it."""
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute(
+            f"CREATE TRIGGER crash BEFORE UPDATE ON polls WHEN OLD.title = '{title}' "
+            "BEGIN SELECT RAISE(ABORT, 'injected crash'); END"
+        )
+
+
+async def assert_posted_once_and_voted_on(club: Club, world: Any, poll_id: int) -> None:
+    """After the restart the poll's post is recorded, not repeated (not even by one more kill -9), and it works."""
+    discord, bot = club.discord, club.bot
+    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) done")
+    await bot.restart(hard=True, timeout=60)
+    await bot.wait_for_log("timers re-armed")
+    await asyncio.sleep(0.75)  # give a wrongly repeated post the chance to show up before counting
+    posts = posts_of(club, world.general, poll_id)
+    assert len(posts) == 1, f"the poll was posted {len(posts)} times"
+    post = posts[0]
+    assert club.query("SELECT status, message_id FROM polls WHERE id = ?", (poll_id,)) == [("open", post.id)]
+    # The post the bot found is the poll: a vote on it counts.
+    if post.poll is None:
+        voted = await discord.click(post, "2. Monterey Pop (1968)", member=world.carol)
+        assert "Your vote for **Monterey Pop (1968)** is in" in await confirmation(voted)
+        assert ballots(club, poll_id) == {world.carol.id: f"[{club.film_id('monterey-pop')}]"}
+    else:  # Discord's own poll: Discord keeps the vote, and the bot counts it when the poll ends
+        await club.fake.vote(post, 2, world.carol)
+        await discord.command("/poll end", member=world.moderator, options={"poll": poll_id})
+        result = await discord.wait_for_message(world.general, lambda m: m.id > post.id and bool(m.attachments))
+        assert ": Monterey Pop (1968)" in result.text and "1 vote" in result.text, result.text
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["buttons", "discords-own-poll"])
+async def test_a_kill_9_between_posting_a_new_poll_and_recording_its_message_does_not_post_it_twice(
+    club: Club, world: Any, native: bool
+) -> None:
+    discord, bot = club.discord, club.bot
+    title = f"Posted once{' (native)' if native else ''}"
+    crash_when_recording(club, title)
+    await discord.command(
+        "/poll create",
+        member=world.moderator,
+        options={
+            "title": title,
+            "deadline": "2d",
+            "film1": "the-last-waltz",
+            "film2": "monterey-pop",
+            "native": native,
+        },
+        wait="callback",
+    )
+    ((poll_id,),) = club.query("SELECT id FROM polls WHERE title = ?", (title,))
+    await discord.wait_until(lambda: posts_of(club, world.general, poll_id) != [], timeout=10, what="the post")
+    await bot.wait_for_log("injected crash")
+    await bot.kill()  # the bot dies right there (kill -9): Discord has the post, the database does not
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute("DROP TRIGGER crash")
+    assert club.query("SELECT status, message_id FROM polls WHERE id = ?", (poll_id,)) == [("open", None)]
+    await bot.start(timeout=60)  # the unposted poll gets its publish timer back at start-up
+    await assert_posted_once_and_voted_on(club, world, poll_id)
+
+
+async def test_a_kill_9_between_the_publish_timer_posting_a_poll_and_recording_it_does_not_post_it_twice(
+    club: Club, world: Any
+) -> None:
+    # A poll another feature opened (weekly picks' watch party) is posted by its publish timer.
+    fake, bot = club.fake, club.bot
+    assert await bot.stop() == 0
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    later = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        poll_id = db.execute(
+            "INSERT INTO polls (guild_id, channel_id, creator_id, title, method, created_at, closes_at) "
+            "VALUES (?, ?, ?, 'Watch party: once', 'plurality', ?, ?)",
+            (fake.guild.id, world.general.id, world.moderator.id, stamp, later),
+        ).lastrowid
+        for position, slug in enumerate(("gimme-shelter", "monterey-pop"), start=1):
+            db.execute(
+                "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)",
+                (poll_id, position, club.film_id(slug), stamp),
+            )
+    assert poll_id is not None
+    crash_when_recording(club, "Watch party: once")
+    await bot.start(timeout=60)
+    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) failed; retrying")
+    await bot.kill()  # the bot dies right there (kill -9): Discord has the post, the database does not
+    assert len(posts_of(club, world.general, poll_id)) == 1
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute("DROP TRIGGER crash")
+        # The failed timer's retry is due now rather than after its back-off.
+        db.execute(
+            "UPDATE timers SET due_at = ? WHERE kind = 'polls.publish' AND key = ? AND done_at IS NULL",
+            (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), str(poll_id)),
+        )
+    await bot.start(timeout=60)
+    await assert_posted_once_and_voted_on(club, world, poll_id)
+
+
 # -- out-of-range input ---------------------------------------------------------------------------------------------
 
 HUGE = 2**70  # beyond SQLite's (and Discord's) 64-bit integers

@@ -25,6 +25,7 @@ from bot.core.timers import TimerService
 from bot.core.watch import add_to_watchlist
 from bot.db import polls as sql_polls
 from bot.db.database import Database
+from cogs.polls._render import poll_embed
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.conftest import REPO
 
@@ -427,6 +428,18 @@ async def test_a_poll_discord_refused_to_post_is_cancelled_but_a_posted_one_is_k
     assert await polls.attach_message(db, posted.id, 777)
     assert await polls.discard_unposted(db, clock, timers, posted.id) is None
     assert (await polls.guild_poll(db, GUILD, posted.id)).status is Status.OPEN
+
+
+async def test_a_polls_post_carries_a_marker_that_names_it_and_no_other_poll(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    # After a crash, the publish timer adopts the bot's own post whose footer has the poll's marker: poll 1's must
+    # never be found in poll 12's post (nor the other way round), or a poll would adopt another's message.
+    made = [await make_poll(db, clock, timers, films[:2]) for _ in range(12)]
+    footers = {poll.id: poll_embed(poll, {}, None).footer.text or "" for poll in made}
+    for poll in made:
+        assert footers[poll.id].startswith(poll.marker)
+        assert [other for other, footer in footers.items() if poll.marker in footer] == [poll.id]
 
 
 async def test_only_the_creator_or_a_moderator_manages_a_poll(

@@ -16,7 +16,7 @@ from bot.core.clock import from_db
 from bot.core.errors import UserError
 from bot.core.films import get_films
 from bot.core.timers import Timer
-from bot.ui.checks import ensure_moderator, guild_id_of
+from bot.ui.checks import bot_posting_permissions, ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import poll_from_films_id
 from bot.ui.posts import find_own_post
@@ -32,11 +32,6 @@ Interaction = discord.Interaction["FilmClubBot"]
 FOOTER = "filmclub weekly picks"
 HISTORY_LIMIT = 10
 TRIGGERS = {"schedule": "on schedule", "catch-up": "caught up after downtime", "now": "posted by"}
-
-
-def bot_permissions(channel: discord.TextChannel) -> dict[str, bool]:
-    permissions = channel.permissions_for(channel.guild.me)
-    return {name: bool(getattr(permissions, name)) for name in config.POSTING_PERMISSIONS}
 
 
 def discord_time(moment: datetime) -> str:
@@ -120,7 +115,7 @@ class Picks(commands.Cog):
         channel = self.bot.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise UserError("I can't find the picks channel any more; set it again with `/config channel`.")
-        config.require_postable(channel.name, bot_permissions(channel))
+        config.require_postable(channel.name, bot_posting_permissions(channel))
         return channel
 
     async def _deliver(self, post: picks.PicksPost, content: picks.Picks) -> discord.Message:

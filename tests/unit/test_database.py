@@ -97,7 +97,7 @@ async def test_a_committed_write_is_visible_to_the_next_read(db: Database) -> No
 
 async def test_plain_reads_cannot_write(db: Database) -> None:
     """The read connection is read-only: a write has to go through execute() or a transaction (and their lock)."""
-    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
         await db.fetchall("INSERT INTO guild_settings (guild_id) VALUES (3) RETURNING guild_id")
     assert await db.fetchval("SELECT count(*) FROM guild_settings") == 0
 

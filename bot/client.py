@@ -8,6 +8,8 @@ import logging
 import pkgutil
 import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import discord
 import yarl
@@ -20,12 +22,15 @@ from bot.core.clock import SystemClock
 from bot.core.errors import CatalogInvalid
 from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
+from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
 from bot.db.database import Database
 from bot.settings import Settings
 from bot.tree import FilmClubTree
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 #: CPython collects young objects every 700 net allocations by default; a burst of interactions allocates that in
@@ -76,6 +81,8 @@ class FilmClubBot(commands.Bot):
         self.started_at = self.clock.now()
         self._db: Database | None = None
         self._timers: TimerService | None = None
+        self._tasks = BackgroundTasks("bot")
+        self._closing: asyncio.Task[None] | None = None
         self.titles = TitleIndex([])
 
     @property
@@ -83,6 +90,15 @@ class FilmClubBot(commands.Bot):
         if self._db is None:
             raise RuntimeError("the database is opened in setup_hook; it is not available before")
         return self._db
+
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
+        """Start a background task that the bot keeps until it ends and cancels (and awaits) when it closes."""
+        return self._tasks.spawn(coro, name=name)
+
+    def request_close(self) -> None:
+        """Close once, from a signal handler (which cannot await); a second signal while closing changes nothing."""
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self.close(), name="filmclub-close")
 
     @property
     def timers(self) -> TimerService:
@@ -97,7 +113,7 @@ class FilmClubBot(commands.Bot):
         await self.open_services()
         await self.load_extensions()
         await self._sync_commands()
-        self.loop.create_task(self._start_timers_when_ready(), name="filmclub-start-timers")
+        self.spawn(self._start_timers_when_ready(), name="filmclub-start-timers")
 
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
@@ -152,6 +168,7 @@ class FilmClubBot(commands.Bot):
     async def close(self) -> None:
         if self._timers is not None:
             await self._timers.stop()
+        await self._tasks.close()
         await super().close()
         if self._db is not None:
             await self._db.close()
@@ -168,7 +185,7 @@ async def run_bot(settings: Settings) -> int:
     bot = FilmClubBot(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: loop.create_task(bot.close()))
+        loop.add_signal_handler(sig, bot.request_close)
     try:
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())

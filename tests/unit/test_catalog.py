@@ -36,7 +36,7 @@ def one_file(tmp_path: Path, films: list[dict[str, object]], themes: list[dict[s
 def test_the_starter_catalog_reads(catalog_dir: Path) -> None:
     catalog = read_catalog(catalog_dir)
     assert [t.slug for t in catalog.themes] == ["live-on-stage", "on-the-road"]
-    assert {f.id for f in catalog.films} == {"the-last-waltz", "dont-look-back", "get-back"}
+    assert {f.slug for f in catalog.films} == {"the-last-waltz", "dont-look-back", "get-back"}
     assert catalog.film_files["get-back"].endswith("films.toml")
 
 
@@ -222,3 +222,26 @@ async def test_a_failure_midway_through_writing_rolls_everything_back(db: Databa
     with pytest.raises(sqlite3.IntegrityError):
         await load_catalog(db, catalog_dir)
     assert _dump(db.path) == before
+
+
+async def test_loading_from_another_folder_changes_nothing(
+    db: Database, catalog_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored file names and hashes are relative to the catalog, not to where the command was run."""
+    monkeypatch.chdir(tmp_path)
+    await load_catalog(db, catalog_dir)
+
+    # One film more, loaded from inside the catalog folder: only that film is new, nothing else is rewritten.
+    (catalog_dir / "more.toml").write_text(to_toml([], [film("new-film", title="A New Film")]), encoding="utf-8")
+    monkeypatch.chdir(catalog_dir)
+    summary = await load_catalog(db, Path("."))
+    assert (summary.films_added, summary.films_updated, summary.themes_added, summary.themes_updated) == (1, 0, 0, 0)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    forced = await load_catalog(db, Path("..") / catalog_dir.name, force=True)
+    assert (forced.films_added, forced.films_updated, forced.themes_updated) == (0, 0, 0)
+    stored = await db.fetchall("SELECT slug, source_file FROM films ORDER BY slug")
+    assert {row["slug"]: row["source_file"] for row in stored}["new-film"] == "more.toml"
+    assert {row["source_file"] for row in stored} == {"films.toml", "more.toml"}

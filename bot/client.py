@@ -17,7 +17,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 import cogs
-from bot.core.catalog import load_catalog
+from bot.core.catalog import catalog_generation, load_catalog
 from bot.core.clock import SystemClock
 from bot.core.errors import CatalogInvalid
 from bot.core.films import build_title_index
@@ -36,6 +36,11 @@ T = TypeVar("T")
 #: CPython collects young objects every 700 net allocations by default; a burst of interactions allocates that in
 #: a couple of clicks, and the collections (with start-up objects still scanned) paused the loop for tens of ms.
 GC_THRESHOLDS = (20_000, 10, 10)
+
+#: How often the running bot asks whether the catalog in its database changed (``filmclub catalog load`` run by
+#: another process): one primary-key read. When it did, the title index is rebuilt; the recommendation engine checks
+#: the same generation on every request.
+CATALOG_CHECK_INTERVAL = 3.0
 
 
 def settle_garbage_collector() -> None:
@@ -84,6 +89,7 @@ class FilmClubBot(commands.Bot):
         self._tasks = BackgroundTasks("bot")
         self._closing: asyncio.Task[None] | None = None
         self.titles = TitleIndex([])
+        self._catalog_generation: int | None = None  # what self.titles was built from
 
     @property
     def db(self) -> Database:
@@ -114,6 +120,7 @@ class FilmClubBot(commands.Bot):
         await self.load_extensions()
         await self._sync_commands()
         self.spawn(self._start_timers_when_ready(), name="filmclub-start-timers")
+        self.spawn(self._watch_catalog(), name="filmclub-watch-catalog")
 
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
@@ -121,7 +128,7 @@ class FilmClubBot(commands.Bot):
         await self._db.migrate()
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())
-        await self.refresh_titles()
+        await self.refresh_catalog()
         self._timers = TimerService(self._db, self.clock)
 
     async def load_extensions(self) -> None:
@@ -134,9 +141,26 @@ class FilmClubBot(commands.Bot):
                 raise
             log.info("loaded extension %s", extension)
 
-    async def refresh_titles(self) -> None:
-        """Rebuild the autocomplete index from the database (after the catalog changed)."""
+    async def refresh_catalog(self) -> bool:
+        """Rebuild what the bot derived from the catalog (the title index) if the catalog changed since it was last
+        built; return whether it did."""
+        generation = await catalog_generation(self.db)
+        if generation == self._catalog_generation:
+            return False
         self.titles = await build_title_index(self.db)
+        previous, self._catalog_generation = self._catalog_generation, generation
+        if previous is not None:
+            log.info("the catalog changed (generation %d → %d); title index rebuilt", previous, generation)
+        return True
+
+    async def _watch_catalog(self) -> None:
+        """Notice a catalog loaded into the database by another process while the bot runs."""
+        while True:
+            await asyncio.sleep(CATALOG_CHECK_INTERVAL)
+            try:
+                await self.refresh_catalog()
+            except Exception:
+                log.exception("could not check the catalog for changes; trying again shortly")
 
     async def _start_timers_when_ready(self) -> None:
         """Re-arm persisted timers once the gateway is ready; overdue ones (the bot was down) run at once."""

@@ -262,6 +262,7 @@ class TimerService:
     async def stop(self) -> None:
         """Stop the loop and cancel running handlers (their timers stay pending and run again at the next start)."""
         await self._tasks.close()
+        self._tasks = BackgroundTasks("timers")  # so that start() can run the loop again
         self._loop_task = None
 
     async def _loop(self) -> None:

@@ -90,7 +90,7 @@ def build_catalog(folder: Path, films: int, synthetic: bool) -> str:
         shutil.copy(path, folder / path.name)
     shipped = read_catalog(REPO / "data")
     taken = {(normalise_title(f.title), f.year) for f in shipped.films}
-    ids = {f.id for f in shipped.films}
+    ids = {f.slug for f in shipped.films}
     source = "synthetic" if synthetic or not WIKIPEDIA.is_dir() else "wikipedia-movie-data"
     rows = [
         row

@@ -9,6 +9,8 @@ import os
 import pkgutil
 import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -17,11 +19,12 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 import cogs
-from bot.core.catalog import load_catalog
+from bot.core.catalog import catalog_generation, load_catalog
 from bot.core.clock import SystemClock
 from bot.core.errors import CatalogInvalid
 from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
+from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
 from bot.db.database import Database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
@@ -31,10 +34,17 @@ from bot.ui.replies import LateAutocompleteLog
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 #: CPython collects young objects every 700 net allocations by default; a burst of interactions allocates that in
 #: a couple of clicks, and the collections (with start-up objects still scanned) paused the loop for tens of ms.
 GC_THRESHOLDS = (20_000, 10, 10)
+
+#: How often the running bot asks whether the catalog in its database changed (``filmclub catalog load`` run by
+#: another process): one primary-key read. When it did, the title index is rebuilt; the recommendation engine checks
+#: the same generation on every request.
+CATALOG_CHECK_INTERVAL = 3.0
 
 
 def settle_garbage_collector() -> None:
@@ -85,13 +95,25 @@ class FilmClubBot(commands.Bot):
         self._db: Database | None = None
         self._timers: TimerService | None = None
         self._login_deadline: asyncio.Timeout | None = None
+        self._tasks = BackgroundTasks("bot")
+        self._closing: asyncio.Task[None] | None = None
         self.titles = TitleIndex([])
+        self._catalog_generation: int | None = None  # what self.titles was built from
 
     @property
     def db(self) -> Database:
         if self._db is None:
             raise RuntimeError("the database is opened in setup_hook; it is not available before")
         return self._db
+
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
+        """Start a background task that the bot keeps until it ends and cancels (and awaits) when it closes."""
+        return self._tasks.spawn(coro, name=name)
+
+    def request_close(self) -> None:
+        """Close once, from a signal handler (which cannot await); a second signal while closing changes nothing."""
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self.close(), name="filmclub-close")
 
     @property
     def timers(self) -> TimerService:
@@ -116,7 +138,8 @@ class FilmClubBot(commands.Bot):
         await self.load_extensions()
         async with asyncio.timeout(self.settings.discord_timeout):
             await self._sync_commands()
-        self.loop.create_task(self._start_timers_when_ready(), name="filmclub-start-timers")
+        self.spawn(self._start_timers_when_ready(), name="filmclub-start-timers")
+        self.spawn(self._watch_catalog(), name="filmclub-watch-catalog")
 
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
@@ -124,7 +147,7 @@ class FilmClubBot(commands.Bot):
         await self._db.migrate()
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())
-        await self.refresh_titles()
+        await self.refresh_catalog()
         self._timers = TimerService(self._db, self.clock)
 
     async def load_extensions(self) -> None:
@@ -137,9 +160,26 @@ class FilmClubBot(commands.Bot):
                 raise
             log.info("loaded extension %s", extension)
 
-    async def refresh_titles(self) -> None:
-        """Rebuild the autocomplete index from the database (after the catalog changed)."""
+    async def refresh_catalog(self) -> bool:
+        """Rebuild what the bot derived from the catalog (the title index) if the catalog changed since it was last
+        built; return whether it did."""
+        generation = await catalog_generation(self.db)
+        if generation == self._catalog_generation:
+            return False
         self.titles = await build_title_index(self.db)
+        previous, self._catalog_generation = self._catalog_generation, generation
+        if previous is not None:
+            log.info("the catalog changed (generation %d → %d); title index rebuilt", previous, generation)
+        return True
+
+    async def _watch_catalog(self) -> None:
+        """Notice a catalog loaded into the database by another process while the bot runs."""
+        while True:
+            await asyncio.sleep(CATALOG_CHECK_INTERVAL)
+            try:
+                await self.refresh_catalog()
+            except Exception:
+                log.exception("could not check the catalog for changes; trying again shortly")
 
     async def _start_timers_when_ready(self) -> None:
         """Re-arm persisted timers once the gateway is ready; overdue ones (the bot was down) run at once."""
@@ -171,6 +211,7 @@ class FilmClubBot(commands.Bot):
     async def close(self) -> None:
         if self._timers is not None:
             await self._timers.stop()
+        await self._tasks.close()
         await super().close()
         if self._db is not None:
             await self._db.close()
@@ -208,7 +249,7 @@ async def run_bot(settings: Settings) -> int:
     bot = FilmClubBot(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: loop.create_task(bot.close()))
+        loop.add_signal_handler(sig, bot.request_close)
     try:
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())

@@ -498,7 +498,7 @@ class Recommendations(commands.Cog):
             engine = self.engine
         except RuntimeError:  # loaded without a database (tests that only inspect the command tree)
             return
-        self._warming = asyncio.get_running_loop().create_task(self._warm(engine), name="filmclub-recommend-warm")
+        self._warming = self.bot.spawn(self._warm(engine), name="filmclub-recommend-warm")
 
     async def cog_unload(self) -> None:
         if self._warming is not None:

@@ -72,7 +72,7 @@ def test_the_music_core_has_at_least_120_titles(catalog: Catalog) -> None:
 
 
 def test_no_duplicate_films(catalog: Catalog) -> None:
-    ids = Counter(film.id for film in catalog.films)
+    ids = Counter(film.slug for film in catalog.films)
     titles = Counter((normalise_title(film.title), film.year) for film in catalog.films)
     assert [i for i, n in ids.items() if n > 1] == []
     assert [t for t, n in titles.items() if n > 1] == []
@@ -80,10 +80,10 @@ def test_no_duplicate_films(catalog: Catalog) -> None:
 
 def test_every_film_has_prompts_and_a_sensible_blurb(catalog: Catalog) -> None:
     for film in catalog.films:
-        assert 2 <= len(film.prompts) <= 3, film.id
-        assert 40 <= len(film.blurb) <= 400, film.id
-        assert len(set(film.prompts)) == len(film.prompts), f"{film.id} repeats a prompt"
-        assert all(prompt.rstrip().endswith("?") for prompt in film.prompts), f"{film.id}: prompts are questions"
+        assert 2 <= len(film.prompts) <= 3, film.slug
+        assert 40 <= len(film.blurb) <= 400, film.slug
+        assert len(set(film.prompts)) == len(film.prompts), f"{film.slug} repeats a prompt"
+        assert all(prompt.rstrip().endswith("?") for prompt in film.prompts), f"{film.slug}: prompts are questions"
     blurbs = Counter(film.blurb for film in catalog.films)
     assert [b for b, n in blurbs.items() if n > 1] == [], "two films share a blurb"
 

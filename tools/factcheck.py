@@ -589,7 +589,7 @@ def check_film(film: FilmEntry, file: str, matches: dict[str, Match]) -> list[Di
     source, record = ordered[0]
     if record.year != film.year:
         others = tuple(f"{other} {rec.year}" for other, rec in ordered[1:])
-        found.append(Disagreement(film.id, file, "year", str(film.year), str(record.year), source, record, others))
+        found.append(Disagreement(film.slug, file, "year", str(film.year), str(record.year), source, record, others))
 
     with_directors = [(source, rec) for source, rec in ordered if rec.directors]
     if with_directors:
@@ -598,7 +598,7 @@ def check_film(film: FilmEntry, file: str, matches: dict[str, Match]) -> list[Di
             others = tuple(f"{other} {_people(rec.directors)}" for other, rec in with_directors[1:])
             found.append(
                 Disagreement(
-                    film.id,
+                    film.slug,
                     file,
                     "directors",
                     _people(film.directors),
@@ -615,7 +615,9 @@ def check_film(film: FilmEntry, file: str, matches: dict[str, Match]) -> list[Di
         if abs(runtime - film.runtime) > RUNTIME_TOLERANCE:
             others = tuple(f"{other} {minutes} min" for other, _rec, minutes in with_runtime[1:])
             found.append(
-                Disagreement(film.id, file, "runtime", f"{film.runtime} min", f"{runtime} min", source, record, others)
+                Disagreement(
+                    film.slug, file, "runtime", f"{film.runtime} min", f"{runtime} min", source, record, others
+                )
             )
     return found
 
@@ -757,7 +759,7 @@ def check_catalog(
     results = []
     used: set[int] = set()
     for film in films:
-        file = film_files.get(film.id, "?")
+        file = film_files.get(film.slug, "?")
         matches = match_film(film, reference)
         disagreements = []
         for item in check_film(film, file, matches):
@@ -806,11 +808,11 @@ def format_report(report: Report, *, verbose: bool = False) -> list[str]:
                 match.record.describe() + (f" [by {match.how}]" if match.how != "title" else "")
                 for match in result.matches.values()
             )
-            lines.append(f"  {result.film.id} ({result.file}): {found}")
+            lines.append(f"  {result.film.slug} ({result.file}): {found}")
         if report.unmatched:
             lines.append("not found in the reference:")
             lines.extend(
-                f"  {result.film.id} ({result.file}): {result.film.title!r} {result.film.year}, {result.film.kind}"
+                f"  {result.film.slug} ({result.file}): {result.film.title!r} {result.film.year}, {result.film.kind}"
                 for result in report.unmatched
             )
     if report.open:
@@ -827,7 +829,7 @@ def format_report(report: Report, *, verbose: bool = False) -> list[str]:
             for item in items:
                 lines.append(f"    {item.describe()}")
                 lines.append(f"      accepted: {item.accepted}")
-    known = {result.film.id for result in report.results}
+    known = {result.film.slug for result in report.results}
     for exception in report.unused_exceptions:
         why = "matches no current disagreement" if exception.film in known else "names a film not in the catalog"
         lines.append(f"note: the exception for {exception.film!r} ({exception.field}) {why}; remove it if obsolete")
@@ -859,8 +861,8 @@ def read_films_leniently(path: Path) -> tuple[list[FilmEntry], dict[str, str]]:
                 film = FilmEntry.model_validate(raw)
             except ValidationError:
                 continue
-            if film.id not in film_files:
-                film_files[film.id] = _display(file)
+            if film.slug not in film_files:
+                film_files[film.slug] = _display(file)
                 films.append(film)
     return films, film_files
 
@@ -907,7 +909,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     invalid = False
     try:
         catalog = read_catalog(catalog_path)
-        films, film_files = catalog.films, catalog.film_files
+        root = catalog_path if catalog_path.is_dir() else catalog_path.parent  # catalog.film_files: relative to it
+        films, film_files = catalog.films, {slug: _display(root / name) for slug, name in catalog.film_files.items()}
     except CatalogInvalid as exc:
         invalid = True
         print(f"warning: {exc} (run `filmclub catalog check`); checking the films that are valid on their own:")

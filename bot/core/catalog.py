@@ -36,7 +36,8 @@ from bot.db.database import Database
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the way files become rows changes, so that an old hash no longer counts as "unchanged".
-LOADER_VERSION = "1"
+#: 2: rows name their file relative to the catalog folder, no longer to the working directory.
+LOADER_VERSION = "2"
 
 FIRST_FILM_YEAR = 1888
 SERIES_KINDS = frozenset({"series", "docuseries"})
@@ -72,9 +73,14 @@ class ThemeEntry(_Entry):
 
 
 class FilmEntry(_Entry):
-    """A ``[[film]]`` block: a film, or a series with its episode count and total running time."""
+    """A ``[[film]]`` block: a film, or a series with its episode count and total running time.
 
-    id: Slug
+    This validated entry is what the loader writes to the database; :class:`bot.core.films.Film` is what reads give
+    back. Fields carry the same names in both: the catalog's ``id`` key is the film's ``slug`` (the database's ``id``
+    is the internal number everything points at), and its ``imdb`` key is ``imdb_id``.
+    """
+
+    slug: Slug = Field(alias="id")
     title: Name
     year: StrictInt
     directors: list[Name] = Field(min_length=1)
@@ -86,7 +92,9 @@ class FilmEntry(_Entry):
     prompts: list[Prompt] = Field(min_length=2, max_length=3)
     alt_titles: list[Name] = Field(default_factory=list)
     featuring: list[Name] = Field(default_factory=list)
-    imdb: Annotated[str, StringConstraints(pattern=r"^tt\d{7,10}$", strict=True)] | None = None
+    imdb_id: Annotated[str, StringConstraints(pattern=r"^tt\d{7,10}$", strict=True)] | None = Field(
+        default=None, alias="imdb"
+    )
     episodes: StrictInt | None = Field(default=None, ge=1, le=5000)
     seasons: StrictInt | None = Field(default=None, ge=1, le=100)
 
@@ -119,7 +127,8 @@ class _FieldProblem(ValueError):
 
 @dataclass(frozen=True)
 class Catalog:
-    """A validated catalog: every theme and film, and the file each came from."""
+    """A validated catalog: every theme and film, and the file each came from (relative to the catalog's folder, so
+    that the same catalog is the same wherever it is loaded from)."""
 
     source: Path
     content_hash: str
@@ -163,18 +172,29 @@ def catalog_files(path: Path) -> list[Path]:
     return [path]
 
 
+def _root(path: Path) -> Path:
+    """The folder a catalog's file names are relative to: the catalog folder, or a single file's folder."""
+    return path if path.is_dir() else path.parent
+
+
+def _source_name(file: Path, root: Path) -> str:
+    """A file's name as stored: relative to the catalog's folder, whatever the working directory."""
+    return file.relative_to(root).as_posix()
+
+
 def catalog_hash(path: Path) -> str:
     """A hash of the files' names and bytes (and the loader version): cheap enough to run at every start-up."""
     digest = hashlib.sha256(f"loader {LOADER_VERSION}\n".encode())
-    base = path if path.is_dir() else path.parent
+    root = _root(path)
     for file in catalog_files(path):
-        digest.update(file.relative_to(base).as_posix().encode() + b"\0")
+        digest.update(_source_name(file, root).encode() + b"\0")
         digest.update(file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def _display(file: Path) -> str:
-    """The path as a moderator would type it: relative to the working directory when the file is below it."""
+    """The path as a moderator would type it, for error messages: relative to the working directory when the file is
+    below it. (Never stored: rows name their file with :func:`_source_name`.)"""
     try:
         relative = os.path.relpath(file)
     except ValueError:  # another drive on Windows
@@ -238,13 +258,17 @@ def read_catalog(path: Path | str) -> Catalog:
         raise CatalogInvalid([CatalogError(_display(path), None, None, "holds no .toml catalog files")])
 
     context = {"latest_year": datetime.now(UTC).year + 2}
+    root = _root(path)
     themes: list[ThemeEntry] = []
     films: list[FilmEntry] = []
-    theme_files: dict[str, str] = {}
+    theme_files: dict[str, str] = {}  # slug -> file, relative to the root (stored)
     film_files: dict[str, str] = {}
+    shown_files: dict[str, str] = {}  # the same file as error messages name it
     film_labels: dict[str, str] = {}
     for file in files:
         shown = _display(file)
+        source = _source_name(file, root)
+        shown_files[source] = shown
         try:
             document = rtoml.loads(file.read_text(encoding="utf-8"))
         except rtoml.TomlParsingError as exc:
@@ -264,9 +288,10 @@ def read_catalog(path: Path | str) -> Catalog:
                 errors.extend(_validation_errors(shown, label, exc))
                 continue
             if theme.slug in theme_files:
-                errors.append(CatalogError(shown, label, "slug", f"is already used in {theme_files[theme.slug]}"))
+                first = shown_files[theme_files[theme.slug]]
+                errors.append(CatalogError(shown, label, "slug", f"is already used in {first}"))
                 continue
-            theme_files[theme.slug] = shown
+            theme_files[theme.slug] = source
             themes.append(theme)
         for index, raw in enumerate(_blocks(document, "film", shown, errors)):
             label = _entry_label("film", raw, "id", index)
@@ -275,14 +300,16 @@ def read_catalog(path: Path | str) -> Catalog:
             except ValidationError as exc:
                 errors.extend(_validation_errors(shown, label, exc))
                 continue
-            if film.id in film_files:
-                errors.append(CatalogError(shown, label, "id", f"is already used in {film_files[film.id]}"))
+            if film.slug in film_files:
+                first = shown_files[film_files[film.slug]]
+                errors.append(CatalogError(shown, label, "id", f"is already used in {first}"))
                 continue
-            film_files[film.id] = shown
-            film_labels[film.id] = label
+            film_files[film.slug] = source
+            film_labels[film.slug] = label
             films.append(film)
 
-    errors.extend(_cross_check(themes, films, film_files, film_labels))
+    film_shown = {slug: shown_files[source] for slug, source in film_files.items()}
+    errors.extend(_cross_check(themes, films, film_shown, film_labels))
     if errors:
         raise CatalogInvalid(errors)
     return Catalog(path, catalog_hash(path), themes, films, theme_files, film_files)
@@ -299,7 +326,7 @@ def _blocks(document: dict[str, Any], key: str, shown: str, errors: list[Catalog
 def _cross_check(
     themes: list[ThemeEntry], films: list[FilmEntry], film_files: dict[str, str], labels: dict[str, str]
 ) -> list[CatalogError]:
-    """Rules that span entries: known themes, unique title + year."""
+    """Rules that span entries: known themes, unique title + year (``film_files``: slug -> file as shown)."""
     errors: list[CatalogError] = []
     known = {theme.slug for theme in themes}
     seen: dict[tuple[str, int], str] = {}
@@ -309,19 +336,19 @@ def _cross_check(
                 hint = did_you_mean(slug, known, limit=1)
                 suffix = f"; did you mean '{hint[0]}'?" if hint else ""
                 message = f"no theme '{slug}'{suffix}"
-                errors.append(CatalogError(film_files[film.id], labels[film.id], "themes", message))
+                errors.append(CatalogError(film_files[film.slug], labels[film.slug], "themes", message))
         key = (normalise_title(film.title), film.year)
         if key in seen:
             errors.append(
                 CatalogError(
-                    film_files[film.id],
-                    labels[film.id],
+                    film_files[film.slug],
+                    labels[film.slug],
                     "title",
                     f"'{film.title}' ({film.year}) is already in the catalog as '{seen[key]}'",
                 )
             )
         else:
-            seen[key] = film.id
+            seen[key] = film.slug
     return errors
 
 
@@ -329,8 +356,9 @@ def _cross_check(
 
 
 def _entry_hash(entry: BaseModel, source_file: str) -> str:
-    """Changes whenever any field or the entry's file changes (fields serialise in declaration order)."""
-    return hashlib.sha256(entry.model_dump_json().encode() + b"\0" + source_file.encode()).hexdigest()
+    """Changes whenever any field or the entry's file changes (fields serialise in declaration order, under the
+    names the catalog files use)."""
+    return hashlib.sha256(entry.model_dump_json(by_alias=True).encode() + b"\0" + source_file.encode()).hexdigest()
 
 
 async def load_catalog(db: Database, path: Path | str, *, force: bool = False) -> LoadSummary:
@@ -347,51 +375,52 @@ async def load_catalog(db: Database, path: Path | str, *, force: bool = False) -
 
 
 async def apply_catalog(db: Database, catalog: Catalog) -> LoadSummary:
-    """Upsert a validated catalog in one transaction; retire what it no longer lists."""
-    theme_rows = {
-        theme.slug: store.ThemeRow(
-            theme.slug,
-            theme.title,
-            theme.description,
-            catalog.theme_files[theme.slug],
-            _entry_hash(theme, catalog.theme_files[theme.slug]),
+    """Upsert a validated catalog in one transaction; retire what it no longer lists.
+
+    A load that changes any row also bumps the catalog generation, which tells a running bot to rebuild what it
+    derived from the catalog (see :func:`catalog_generation`).
+    """
+    themes = {
+        theme.slug: store.ThemeToStore(
+            theme, catalog.theme_files[theme.slug], _entry_hash(theme, catalog.theme_files[theme.slug])
         )
         for theme in catalog.themes
     }
     async with db.transaction() as tx:
         theme_state = await store.theme_state(tx)
-        new_themes = [row for slug, row in theme_rows.items() if slug not in theme_state]
+        new_themes = [stored for slug, stored in themes.items() if slug not in theme_state]
         changed_themes = [
-            row
-            for slug, row in theme_rows.items()
-            if slug in theme_state and theme_state[slug] != (row.content_hash, False)
+            stored
+            for slug, stored in themes.items()
+            if slug in theme_state and theme_state[slug] != (stored.content_hash, False)
         ]
-        gone_themes = [slug for slug, (_h, retired) in theme_state.items() if slug not in theme_rows and not retired]
+        gone_themes = [slug for slug, (_h, retired) in theme_state.items() if slug not in themes and not retired]
         await store.upsert_themes(tx, [*new_themes, *changed_themes])
         await store.retire_themes(tx, gone_themes)
 
         film_state = await store.film_state(tx)
         next_id = max((state.id for state in film_state.values()), default=0) + 1
-        added: list[store.FilmRow] = []
-        updated: list[store.FilmRow] = []
+        added: list[store.FilmToStore] = []
+        updated: list[store.FilmToStore] = []
         for film in catalog.films:
-            source_file = catalog.film_files[film.id]
+            source_file = catalog.film_files[film.slug]
             content_hash = _entry_hash(film, source_file)
-            state = film_state.get(film.id)
+            state = film_state.get(film.slug)
             if state is None:
-                added.append(_film_row(next_id, film, source_file, content_hash))
+                added.append(store.FilmToStore(next_id, film, source_file, content_hash))
                 next_id += 1
             elif state.content_hash != content_hash or state.retired:
-                updated.append(_film_row(state.id, film, source_file, content_hash))
-        listed = {film.id for film in catalog.films}
+                updated.append(store.FilmToStore(state.id, film, source_file, content_hash))
+        listed = {film.slug for film in catalog.films}
         retired_ids = [state.id for slug, state in film_state.items() if slug not in listed and not state.retired]
 
         await store.insert_films(tx, added)
         await store.update_films(tx, updated)
-        await store.clear_film_details(tx, [row.id for row in updated])
+        await store.clear_film_details(tx, [stored.id for stored in updated])
         await store.add_film_details(tx, [*added, *updated])
         await store.retire_films(tx, retired_ids)
-        await store.save_loaded_hash(tx, catalog.content_hash, str(catalog.source))
+        changed = any((new_themes, changed_themes, gone_themes, added, updated, retired_ids))
+        await store.save_loaded(tx, catalog.content_hash, str(catalog.source.resolve()), changed=changed)
         films_active, themes_active = await store.active_counts(tx)
 
     summary = LoadSummary(
@@ -409,27 +438,10 @@ async def apply_catalog(db: Database, catalog: Catalog) -> LoadSummary:
     return summary
 
 
-def _film_row(film_id: int, film: FilmEntry, source_file: str, content_hash: str) -> store.FilmRow:
-    return store.FilmRow(
-        id=film_id,
-        slug=film.id,
-        title=film.title,
-        year=film.year,
-        runtime=film.runtime,
-        kind=film.kind,
-        episodes=film.episodes,
-        seasons=film.seasons,
-        blurb=film.blurb,
-        imdb_id=film.imdb,
-        countries=tuple(film.countries),
-        alt_titles=tuple(film.alt_titles),
-        prompts=tuple(film.prompts),
-        directors=tuple(film.directors),
-        featuring=tuple(film.featuring),
-        themes=tuple(film.themes),
-        source_file=source_file,
-        content_hash=content_hash,
-    )
+async def catalog_generation(db: Database) -> int:
+    """A number that every load changing the catalog's rows increases (0 before the first load): a running bot
+    compares it, cheaply, to the one its title index and caches were built from."""
+    return await store.generation(db)
 
 
 async def catalog_size(db: Database) -> tuple[int, int]:

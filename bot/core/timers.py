@@ -4,20 +4,38 @@ A feature registers a handler for a ``kind`` and schedules timers of that kind w
 kind and key: scheduling again moves it). :meth:`TimerService.start` runs a loop that sleeps until the earliest due
 timer, so a timer due while the bot was down runs as soon as it is back. A timer is marked done only after its
 handler returns, so handlers must be idempotent: a crash between the two runs the handler again, never zero times.
+
+The loop dispatches, it does not wait: each due handler runs in its own task, so a slow one delays no other. At most
+``max_concurrent`` handlers run at once, and never two runs of the same kind and key.
+
+Every timer ends, with its outcome on its row (``outcome``, ``attempts``, ``last_error``) and a log line:
+
+- **done**: the handler returned;
+- **failed**: the handler raised :class:`PermanentFailure` (retrying cannot help), or failed ``max_attempts`` times
+  (each failure, a timeout included, is retried after ``retry_delay`` doubled per attempt), or the row cannot be
+  decoded;
+- **cancelled**: :meth:`TimerService.cancel`.
+
+Finished rows are deleted :data:`FINISHED_RETENTION` after they finished, so the table stays the size of what is
+pending plus a month of history to debug with.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.core.clock import Clock, from_db, to_db
+from bot.core.tasks import BackgroundTasks
 from bot.db import timers as store
 from bot.db.database import Database
 
@@ -25,7 +43,24 @@ log = logging.getLogger(__name__)
 
 #: Re-check the table at least this often, in case the wall clock jumps while the loop sleeps.
 MAX_SLEEP = timedelta(minutes=5)
-BATCH = 50
+#: How many handlers may run at the same time (each in its own task).
+MAX_CONCURRENT = 8
+#: A handler still running after this long is cancelled; that counts as a failed attempt (and is retried).
+HANDLER_TIMEOUT = timedelta(minutes=10)
+#: Finished timers (done, cancelled or failed) are kept this long, to see what happened, then deleted.
+FINISHED_RETENTION = timedelta(days=30)
+#: How often the loop deletes finished timers older than the retention.
+PURGE_EVERY = timedelta(hours=1)
+
+
+class TimerOutcome(StrEnum):
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when running it again cannot succeed: the timer ends at once as failed, with this reason."""
 
 
 @dataclass(frozen=True)
@@ -36,14 +71,31 @@ class Timer:
     due_at: datetime
     payload: dict[str, Any]
     attempts: int
+    last_error: str | None = None
+    outcome: TimerOutcome | None = None
+    done_at: datetime | None = None
 
 
 TimerHandler = Callable[[Timer], Awaitable[None]]
+TimerKey = tuple[str, str]
 
 
-def _timer(row: tuple[int, str, str, str, str, int]) -> Timer:
-    timer_id, kind, key, due_at, payload, attempts = row
-    return Timer(timer_id, kind, key, from_db(due_at), json.loads(payload), attempts)
+def _timer(row: store.TimerRow) -> Timer:
+    """Decode a stored row; raises (ValueError) on a row that cannot be, which then fails for good."""
+    payload = json.loads(row.payload)
+    if not isinstance(payload, dict):
+        raise ValueError(f"the payload is not a JSON object: {row.payload[:80]!r}")
+    return Timer(
+        row.id,
+        row.kind,
+        row.key,
+        from_db(row.due_at),
+        payload,
+        row.attempts,
+        row.last_error,
+        None if row.outcome is None else TimerOutcome(row.outcome),
+        None if row.done_at is None else from_db(row.done_at),
+    )
 
 
 class TimerService:
@@ -56,14 +108,23 @@ class TimerService:
         *,
         retry_delay: timedelta = timedelta(seconds=30),
         max_attempts: int = 5,
+        max_concurrent: int = MAX_CONCURRENT,
+        handler_timeout: timedelta = HANDLER_TIMEOUT,
+        retention: timedelta = FINISHED_RETENTION,
     ) -> None:
         self._db = db
         self._clock = clock
         self._retry_delay = retry_delay
         self._max_attempts = max_attempts
+        self._max_concurrent = max_concurrent
+        self._handler_timeout = handler_timeout
+        self._retention = retention
         self._handlers: dict[str, TimerHandler] = {}
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = BackgroundTasks("timers")
+        self._running: dict[TimerKey, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._next_purge = float("-inf")
 
     def register(self, kind: str, handler: TimerHandler) -> None:
         if kind in self._handlers:
@@ -86,67 +147,148 @@ class TimerService:
         row = await store.pending(self._db, kind, key)
         return None if row is None else _timer(row)
 
+    async def latest(self, kind: str, key: str) -> Timer | None:
+        """The newest timer of that kind and key, pending or finished (its ``outcome`` and ``last_error`` say how)."""
+        row = await store.latest(self._db, kind, key)
+        return None if row is None else _timer(row)
+
+    @property
+    def running(self) -> int:
+        """How many handlers are running now."""
+        return len(self._running)
+
+    # -- running ------------------------------------------------------------------------------------------------------
+
     async def run_due(self) -> int:
-        """Run every timer that is due now, oldest first; return how many ran (successfully or not)."""
+        """Run every timer that is due now (concurrently, within the bounds) and wait for them; return how many ran."""
         ran = 0
         while True:
-            rows = await store.due(self._db, to_db(self._clock.now()), BATCH)
-            if not rows:
+            started = await self._dispatch_due()
+            if not started:
                 return ran
-            for row in rows:
-                await self._run_one(_timer(row))
-                ran += 1
+            await asyncio.gather(*started)
+            ran += len(started)
 
-    async def _run_one(self, timer: Timer) -> None:
+    async def _dispatch_due(self) -> list[asyncio.Task[None]]:
+        """Start a task for each due timer that is not running already, as many as there is room for."""
+        room = self._max_concurrent - len(self._running)
+        if room <= 0:
+            return []
+        rows = await store.due(self._db, to_db(self._clock.now()), room + len(self._running))
+        started = []
+        for row in rows:
+            key = (row.kind, row.key)
+            if key in self._running:
+                continue
+            task = self._tasks.spawn(self._run_one(row), name=f"timer-{row.kind}-{row.key}")
+            self._running[key] = task
+            task.add_done_callback(functools.partial(self._finished_running, key))
+            started.append(task)
+            if len(started) == room:
+                break
+        return started
+
+    def _finished_running(self, key: TimerKey, _task: asyncio.Task[None]) -> None:
+        self._running.pop(key, None)
+        self._wake.set()  # room for another, and this timer may have moved
+
+    async def _run_one(self, row: store.TimerRow) -> None:
+        """One attempt; records its outcome. Never raises, except when cancelled (the timer then stays pending)."""
+        attempts = row.attempts + 1
+        try:
+            timer = _timer(row)
+        except ValueError as exc:  # a row that cannot be decoded will not decode next time either
+            await self._give_up(row, attempts, exc, "cannot be decoded")
+            return
         handler = self._handlers.get(timer.kind)
+        limit: asyncio.Timeout | None = None
         try:
             if handler is None:
                 raise LookupError(f"no handler is registered for timer kind {timer.kind!r}")
-            await handler(timer)
-        except Exception as exc:
-            attempts = timer.attempts + 1
-            if attempts >= self._max_attempts:
-                log.error(
-                    "timer %s (%s %s) failed %d times; giving up",
-                    timer.id,
-                    timer.kind,
-                    timer.key,
-                    attempts,
-                    exc_info=exc,
-                )
-                await store.finish(self._db, timer.id, to_db(self._clock.now()), "failed")
-                return
-            delay = self._retry_delay * (2**timer.attempts)
-            log.warning("timer %s (%s %s) failed; retrying in %s", timer.id, timer.kind, timer.key, delay, exc_info=exc)
-            await store.retry_later(self._db, timer.id, to_db(self._clock.now() + delay), repr(exc))
+            async with asyncio.timeout(self._handler_timeout.total_seconds()) as limit:
+                await handler(timer)
+        except PermanentFailure as exc:
+            await self._give_up(row, attempts, exc, "cannot succeed")
             return
-        await store.finish(self._db, timer.id, to_db(self._clock.now()), "done")
-        log.info("timer %s (%s %s) done", timer.id, timer.kind, timer.key)
+        except Exception as exc:
+            error: Exception = exc
+            if isinstance(exc, TimeoutError) and limit is not None and limit.expired():
+                error = TimeoutError(f"the handler was still running after {self._handler_timeout}")
+            if attempts >= self._max_attempts:
+                await self._give_up(row, attempts, error, f"failed {attempts} times")
+                return
+            delay = self._retry_delay * (2 ** (attempts - 1))
+            log.warning("timer %s (%s %s) failed; retrying in %s", row.id, row.kind, row.key, delay, exc_info=error)
+            await store.retry_later(
+                self._db, row, to_db(self._clock.now() + delay), attempts=attempts, error=_describe(error)
+            )
+            return
+        await store.finish(self._db, row, to_db(self._clock.now()), TimerOutcome.DONE, attempts=attempts)
+        log.info("timer %s (%s %s) done", row.id, row.kind, row.key)
+
+    async def _give_up(self, row: store.TimerRow, attempts: int, exc: Exception, why: str) -> None:
+        log.error(
+            "timer %s (%s %s) %s; giving up (outcome failed): %s",
+            row.id,
+            row.kind,
+            row.key,
+            why,
+            exc,
+            exc_info=exc,
+        )
+        await store.finish(
+            self._db, row, to_db(self._clock.now()), TimerOutcome.FAILED, attempts=attempts, error=_describe(exc)
+        )
+
+    async def purge_finished(self) -> int:
+        """Delete timers that finished more than the retention ago; return how many."""
+        purged = await store.purge_finished(self._db, to_db(self._clock.now() - self._retention))
+        if purged:
+            log.info("deleted %d timer(s) finished more than %s ago", purged, self._retention)
+        return purged
+
+    async def drain(self) -> None:
+        """Wait until the handlers running now have finished (and recorded their outcome)."""
+        while self._running:
+            await asyncio.wait(list(self._running.values()))
+
+    # -- the loop -----------------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the loop: overdue timers run at once, the rest when they fall due."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="filmclub-timers")
+        if self._loop_task is None:
+            self._loop_task = self._tasks.spawn(self._loop(), name="filmclub-timers")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the loop and cancel running handlers (their timers stay pending and run again at the next start)."""
+        await self._tasks.close()
+        self._tasks = BackgroundTasks("timers")  # so that start() can run the loop again
+        self._loop_task = None
 
     async def _loop(self) -> None:
         while True:
-            self._wake.clear()  # before looking, so a timer scheduled meanwhile wakes the wait below
+            self._wake.clear()  # before looking, so a timer scheduled (or a handler finishing) meanwhile wakes us
             try:
-                await self.run_due()
-                next_due = await store.next_due(self._db)
+                if time.monotonic() >= self._next_purge:
+                    self._next_purge = time.monotonic() + PURGE_EVERY.total_seconds()
+                    await self.purge_finished()
+                await self._dispatch_due()
+                sleep = await self._until_next_due()
             except Exception:
                 log.exception("the timer loop hit an error; trying again shortly")
-                next_due = None
-                await asyncio.sleep(self._retry_delay.total_seconds())
-            sleep = MAX_SLEEP
-            if next_due is not None:
-                sleep = min(MAX_SLEEP, max(timedelta(0), from_db(next_due) - self._clock.now()))
+                sleep = self._retry_delay
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=sleep.total_seconds())
+
+    async def _until_next_due(self) -> timedelta:
+        """How long until the earliest pending timer that is not running (a finished handler wakes us sooner)."""
+        if len(self._running) >= self._max_concurrent:
+            return MAX_SLEEP
+        for kind, key, due_at in await store.next_due(self._db, len(self._running) + 1):
+            if (kind, key) not in self._running:
+                return min(MAX_SLEEP, max(timedelta(0), from_db(due_at) - self._clock.now()))
+        return MAX_SLEEP
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

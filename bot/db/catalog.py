@@ -6,41 +6,33 @@ thousands of films costs a handful of round trips to aiosqlite's thread, not one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic_core import to_json
 
 from bot.db.database import Reader, Transaction
 
+if TYPE_CHECKING:  # the validated entries are written as they are; only their type is needed here
+    from bot.core.catalog import FilmEntry, ThemeEntry
 
-@dataclass(frozen=True)
-class ThemeRow:
-    slug: str
-    title: str
-    description: str
+
+class ThemeToStore(NamedTuple):
+    """A validated theme on its way into ``themes``, with what the loader adds: its file and content hash."""
+
+    entry: ThemeEntry
     source_file: str
     content_hash: str
 
 
-@dataclass(frozen=True)
-class FilmRow:
+class FilmToStore(NamedTuple):
+    """A validated film on its way into ``films``, with what the loader adds: the internal id (new, or the one the
+    slug already has), its file and content hash."""
+
     id: int
-    slug: str
-    title: str
-    year: int
-    runtime: int
-    kind: str
-    episodes: int | None
-    seasons: int | None
-    blurb: str
-    imdb_id: str | None
-    countries: tuple[str, ...]
-    alt_titles: tuple[str, ...]
-    prompts: tuple[str, ...]
-    directors: tuple[str, ...]
-    featuring: tuple[str, ...]
-    themes: tuple[str, ...]
+    entry: FilmEntry
     source_file: str
     content_hash: str
 
@@ -52,7 +44,7 @@ class FilmState:
     retired: bool
 
 
-def _json(values: tuple[str, ...]) -> str:
+def _json(values: Sequence[str]) -> str:
     return to_json(values).decode()
 
 
@@ -61,10 +53,11 @@ def _now() -> str:
 
 
 LOADED_HASH = "SELECT content_hash FROM catalog_state WHERE id = 1"
-SAVE_LOADED_HASH = """
-INSERT INTO catalog_state (id, content_hash, source, loaded_at) VALUES (1, ?, ?, ?)
+GENERATION = "SELECT generation FROM catalog_state WHERE id = 1"
+SAVE_LOADED = """
+INSERT INTO catalog_state (id, content_hash, source, loaded_at, generation) VALUES (1, :hash, :source, :now, :bump)
 ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, source = excluded.source,
-                               loaded_at = excluded.loaded_at
+                               loaded_at = excluded.loaded_at, generation = generation + :bump
 """
 ACTIVE_COUNTS = """
 SELECT (SELECT count(*) FROM films WHERE retired = 0), (SELECT count(*) FROM themes WHERE retired = 0)
@@ -76,8 +69,14 @@ async def loaded_hash(db: Reader) -> str | None:
     return None if value is None else str(value)
 
 
-async def save_loaded_hash(tx: Transaction, content_hash: str, source: str) -> None:
-    await tx.execute(SAVE_LOADED_HASH, (content_hash, source, _now()))
+async def save_loaded(tx: Transaction, content_hash: str, source: str, *, changed: bool) -> None:
+    """Record the files just loaded; ``changed`` (some row was written) bumps the generation."""
+    await tx.execute(SAVE_LOADED, {"hash": content_hash, "source": source, "now": _now(), "bump": int(changed)})
+
+
+async def generation(db: Reader) -> int:
+    value = await db.fetchval(GENERATION)
+    return 0 if value is None else int(value)
 
 
 async def active_counts(db: Reader) -> tuple[int, int]:
@@ -105,10 +104,11 @@ async def theme_state(tx: Transaction) -> dict[str, tuple[str, bool]]:
     return {row["slug"]: (row["content_hash"], bool(row["retired"])) for row in rows}
 
 
-async def upsert_themes(tx: Transaction, rows: list[ThemeRow]) -> None:
+async def upsert_themes(tx: Transaction, themes: Sequence[ThemeToStore]) -> None:
     now = _now()
     await tx.executemany(
-        UPSERT_THEME, [(r.slug, r.title, r.description, r.source_file, r.content_hash, now) for r in rows]
+        UPSERT_THEME,
+        [(t.entry.slug, t.entry.title, t.entry.description, t.source_file, t.content_hash, now) for t in themes],
     )
 
 
@@ -144,35 +144,36 @@ async def film_state(tx: Transaction) -> dict[str, FilmState]:
     return {row["slug"]: FilmState(row["id"], row["content_hash"], bool(row["retired"])) for row in rows}
 
 
-def _film_values(row: FilmRow) -> tuple[object, ...]:
+def _film_values(film: FilmToStore) -> tuple[object, ...]:
+    entry = film.entry
     return (
-        row.slug,
-        row.title,
-        row.year,
-        row.runtime,
-        row.kind,
-        row.episodes,
-        row.seasons,
-        row.blurb,
-        row.imdb_id,
-        _json(row.directors),
-        _json(row.featuring),
-        _json(row.countries),
-        _json(row.alt_titles),
-        _json(row.prompts),
-        row.source_file,
-        row.content_hash,
+        entry.slug,
+        entry.title,
+        entry.year,
+        entry.runtime,
+        entry.kind,
+        entry.episodes,
+        entry.seasons,
+        entry.blurb,
+        entry.imdb_id,
+        _json(entry.directors),
+        _json(entry.featuring),
+        _json(entry.countries),
+        _json(entry.alt_titles),
+        _json(entry.prompts),
+        film.source_file,
+        film.content_hash,
     )
 
 
-async def insert_films(tx: Transaction, rows: list[FilmRow]) -> None:
+async def insert_films(tx: Transaction, films: Sequence[FilmToStore]) -> None:
     now = _now()
-    await tx.executemany(INSERT_FILM, [(row.id, *_film_values(row), now, now) for row in rows])
+    await tx.executemany(INSERT_FILM, [(film.id, *_film_values(film), now, now) for film in films])
 
 
-async def update_films(tx: Transaction, rows: list[FilmRow]) -> None:
+async def update_films(tx: Transaction, films: Sequence[FilmToStore]) -> None:
     now = _now()
-    await tx.executemany(UPDATE_FILM, [(*_film_values(row), now, row.id) for row in rows])
+    await tx.executemany(UPDATE_FILM, [(*_film_values(film), now, film.id) for film in films])
 
 
 async def clear_film_details(tx: Transaction, film_ids: list[int]) -> None:
@@ -182,16 +183,23 @@ async def clear_film_details(tx: Transaction, film_ids: list[int]) -> None:
     await tx.executemany(DELETE_FILM_SEARCH, ids)
 
 
-async def add_film_details(tx: Transaction, rows: list[FilmRow]) -> None:
+async def add_film_details(tx: Transaction, films: Sequence[FilmToStore]) -> None:
     """Write the theme links and search entry of new or changed films."""
     await tx.executemany(
-        INSERT_FILM_THEME, [(row.id, slug, pos) for row in rows for pos, slug in enumerate(row.themes)]
+        INSERT_FILM_THEME,
+        [(film.id, slug, pos) for film in films for pos, slug in enumerate(film.entry.themes)],
     )
     await tx.executemany(
         INSERT_FILM_SEARCH,
         [
-            (row.id, row.title, " ".join(row.alt_titles), " ".join((*row.directors, *row.featuring)), row.blurb)
-            for row in rows
+            (
+                film.id,
+                film.entry.title,
+                " ".join(film.entry.alt_titles),
+                " ".join((*film.entry.directors, *film.entry.featuring)),
+                film.entry.blurb,
+            )
+            for film in films
         ],
     )
 

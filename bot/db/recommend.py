@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # One row whatever exists: the loaded catalog's identity and the server's change counters (0 before any change).
 VERSIONS = """
-SELECT (SELECT content_hash || '|' || loaded_at FROM catalog_state WHERE id = 1),
+SELECT (SELECT CAST(generation AS TEXT) FROM catalog_state WHERE id = 1),
        coalesce(v.ratings, 0), coalesce(v.watching, 0), coalesce(v.collections, 0)
 FROM (SELECT 1) LEFT JOIN recommend_versions v ON v.guild_id = ?
 """

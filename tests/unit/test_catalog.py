@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.catalog import load_catalog, read_catalog
+from bot.client import FilmClubBot
+from bot.core.catalog import catalog_generation, load_catalog, read_catalog
 from bot.core.clock import SystemClock
 from bot.core.errors import CatalogError, CatalogInvalid
 from bot.core.reviews import rate
 from bot.core.text import normalise_title
 from bot.db.database import Database
+from bot.settings import Settings
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 
 
@@ -36,7 +38,7 @@ def one_file(tmp_path: Path, films: list[dict[str, object]], themes: list[dict[s
 def test_the_starter_catalog_reads(catalog_dir: Path) -> None:
     catalog = read_catalog(catalog_dir)
     assert [t.slug for t in catalog.themes] == ["live-on-stage", "on-the-road"]
-    assert {f.id for f in catalog.films} == {"the-last-waltz", "dont-look-back", "get-back"}
+    assert {f.slug for f in catalog.films} == {"the-last-waltz", "dont-look-back", "get-back"}
     assert catalog.film_files["get-back"].endswith("films.toml")
 
 
@@ -222,3 +224,62 @@ async def test_a_failure_midway_through_writing_rolls_everything_back(db: Databa
     with pytest.raises(sqlite3.IntegrityError):
         await load_catalog(db, catalog_dir)
     assert _dump(db.path) == before
+
+
+async def test_loading_from_another_folder_changes_nothing(
+    db: Database, catalog_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored file names and hashes are relative to the catalog, not to where the command was run."""
+    monkeypatch.chdir(tmp_path)
+    await load_catalog(db, catalog_dir)
+
+    # One film more, loaded from inside the catalog folder: only that film is new, nothing else is rewritten.
+    (catalog_dir / "more.toml").write_text(to_toml([], [film("new-film", title="A New Film")]), encoding="utf-8")
+    monkeypatch.chdir(catalog_dir)
+    summary = await load_catalog(db, Path("."))
+    assert (summary.films_added, summary.films_updated, summary.themes_added, summary.themes_updated) == (1, 0, 0, 0)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    forced = await load_catalog(db, Path("..") / catalog_dir.name, force=True)
+    assert (forced.films_added, forced.films_updated, forced.themes_updated) == (0, 0, 0)
+    stored = await db.fetchall("SELECT slug, source_file FROM films ORDER BY slug")
+    assert {row["slug"]: row["source_file"] for row in stored}["new-film"] == "more.toml"
+    assert {row["source_file"] for row in stored} == {"films.toml", "more.toml"}
+
+
+async def test_every_load_that_changes_rows_bumps_the_generation(db: Database, catalog_dir: Path) -> None:
+    assert await catalog_generation(db) == 0
+    await load_catalog(db, catalog_dir)
+    assert await catalog_generation(db) == 1
+    await load_catalog(db, catalog_dir)  # skipped: the files did not change
+    await load_catalog(db, catalog_dir, force=True)  # loaded, but no row changed
+    assert await catalog_generation(db) == 1
+    (catalog_dir / "more.toml").write_text(to_toml([], [film("new-film", title="A New Film")]), encoding="utf-8")
+    await load_catalog(db, catalog_dir)
+    assert await catalog_generation(db) == 2
+    (catalog_dir / "more.toml").unlink()
+    await load_catalog(db, catalog_dir)  # a retirement is a change too
+    assert await catalog_generation(db) == 3
+
+
+async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(tmp_path: Path, catalog_dir: Path) -> None:
+    """`filmclub catalog load` writes through its own connection; the bot's title index follows without a restart."""
+    bot = FilmClubBot(Settings(database_path=tmp_path / "club.db", catalog_path=catalog_dir))
+    await bot.open_services()
+    try:
+        assert [entry.label for entry in bot.titles.search("moon", limit=3)] == []
+        assert await bot.refresh_catalog() is False  # nothing changed: nothing rebuilt
+
+        (catalog_dir / "more.toml").write_text(
+            to_toml([], [film("moon-film", title="A Film About the Moon", year=1990)]), encoding="utf-8"
+        )
+        async with await Database.open(tmp_path / "club.db") as other_process:
+            await load_catalog(other_process, catalog_dir)
+
+        assert await bot.refresh_catalog() is True
+        assert [entry.label for entry in bot.titles.search("moon", limit=3)] == ["A Film About the Moon (1990)"]
+        assert await bot.refresh_catalog() is False
+    finally:
+        await bot.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -54,3 +56,68 @@ async def test_backup_is_a_complete_copy_while_the_database_is_open(db: Database
     await db.backup(tmp_path / "copy" / "backup.db")
     with sqlite3.connect(tmp_path / "copy" / "backup.db") as copy:
         assert copy.execute("SELECT timezone FROM guild_settings WHERE guild_id = 42").fetchone() == ("Europe/Paris",)
+
+
+async def test_reads_outside_a_transaction_never_see_its_uncommitted_rows(db: Database) -> None:
+    """A transaction inserts and waits; a concurrent plain read must not count the row it then rolls back."""
+    inserted = asyncio.Event()
+    release = asyncio.Event()
+
+    async def insert_then_roll_back() -> None:
+        with contextlib.suppress(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+                # Inside the transaction its own reads see its rows.
+                assert await tx.fetchval("SELECT count(*) FROM guild_settings") == 1
+                inserted.set()
+                await release.wait()
+                raise RuntimeError("changed my mind")
+
+    writer = asyncio.create_task(insert_then_roll_back())
+    await inserted.wait()
+    seen_meanwhile = await db.fetchval("SELECT count(*) FROM guild_settings")
+    row_meanwhile = await db.fetchone("SELECT guild_id FROM guild_settings")
+    release.set()
+    await writer
+    assert (seen_meanwhile, row_meanwhile) == (0, None)
+    assert await db.fetchval("SELECT count(*) FROM guild_settings") == 0
+
+
+async def test_a_committed_write_is_visible_to_the_next_read(db: Database) -> None:
+    """Reads go through their own connection; what a task committed is there when it reads next, every time."""
+    for guild_id in range(1, 21):
+        await db.execute("INSERT INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
+        assert await db.fetchval("SELECT max(guild_id) FROM guild_settings") == guild_id
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE guild_settings SET timezone = 'Europe/Paris' WHERE guild_id = ?", (guild_id,))
+        assert await db.fetchval("SELECT timezone FROM guild_settings WHERE guild_id = ?", (guild_id,)) == (
+            "Europe/Paris"
+        )
+
+
+async def test_plain_reads_cannot_write(db: Database) -> None:
+    """The read connection is read-only: a write has to go through execute() or a transaction (and their lock)."""
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+        await db.fetchall("INSERT INTO guild_settings (guild_id) VALUES (3) RETURNING guild_id")
+    assert await db.fetchval("SELECT count(*) FROM guild_settings") == 0
+
+
+async def test_backup_copies_committed_data_only(db: Database, tmp_path: Path) -> None:
+    await db.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+    inserted = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_open_transaction() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (2)")
+            inserted.set()
+            await release.wait()
+
+    writer = asyncio.create_task(hold_open_transaction())
+    await inserted.wait()
+    # Bounded: over the shared connection, the backup waited for the open transaction for ever.
+    await asyncio.wait_for(db.backup(tmp_path / "copy.db"), timeout=30)
+    release.set()
+    await writer
+    with sqlite3.connect(tmp_path / "copy.db") as copy:
+        assert copy.execute("SELECT guild_id FROM guild_settings").fetchall() == [(1,)]

@@ -289,7 +289,7 @@ def test_normalised_titles_match_without_disagreement(tmp_path: Path, shared: Pa
         film_block("la-jetee", "La Jetée", 1962, ["Chris Marker"], 28, kind="short"),  # "Jetée, La", accent
     )
     report = run_check(catalog, shared)
-    by_id = {result.film.id: result for result in report.results}
+    by_id = {result.film.slug: result for result in report.results}
     assert report.open == []
     assert by_id["dont-look-back"].source == factcheck.TMDB
     assert set(by_id["dont-look-back"].matches) == {factcheck.TMDB, factcheck.WIKIPEDIA}
@@ -404,7 +404,7 @@ def test_series_does_not_match_a_namesake_film(tmp_path: Path, shared: Path) -> 
         film_block("gimme-shelter-tv", "Gimme Shelter", 1970, ["David Maysles"], 300, kind="docuseries", episodes=3),
     )
     report = run_check(catalog, shared)
-    by_id = {result.film.id: result for result in report.results}
+    by_id = {result.film.slug: result for result in report.results}
     assert by_id["stop-making-sense-tv"].matches == {}  # TMDb's is a film by Jonathan Demme: another work
     assert by_id["gimme-shelter-tv"].source == factcheck.TMDB  # shares a director: the same work
     assert fields(report, "gimme-shelter-tv") == {"directors"}
@@ -543,7 +543,7 @@ def test_core_films_against_real_shared_data(tmp_path: Path, shared_data: Path) 
     loaded = read_catalog(catalog)
     reference = factcheck.load_reference(shared_data)
     report = factcheck.check_catalog(loaded.films, loaded.film_files, reference)
-    by_id = {result.film.id: result for result in report.results}
+    by_id = {result.film.slug: result for result in report.results}
 
     def record(film_id: str, source: str) -> factcheck.RefRecord:
         return by_id[film_id].matches[source].record

@@ -27,6 +27,7 @@ from bot.db import polls as sql_polls
 from bot.db.database import Database
 from cogs.polls._render import poll_embed
 from tests.catalog_builder import film, theme, to_toml, write_catalog
+from tests.clocks import FixedClock, StepClock
 from tests.conftest import REPO
 
 GUILD = 1000
@@ -34,14 +35,6 @@ CHANNEL = 2000
 MOD = 3000
 ROLE = 4000
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture
@@ -63,11 +56,6 @@ async def films(db: Database, tmp_path: Path) -> list[int]:
     )
     await load_catalog(db, catalog)
     return [f.id for f in await active_films(db)]
-
-
-@pytest.fixture
-def timers(db: Database, clock: FixedClock) -> TimerService:
-    return TimerService(db, clock)
 
 
 async def make_poll(
@@ -163,18 +151,10 @@ async def test_deadlines_in_the_past_or_too_far_are_refused(
     assert await count(db, "polls") == 0
 
 
-class TickingClock(FixedClock):
-    """Every reading is a millisecond later than the one before, as on a real machine."""
-
-    def now(self) -> datetime:
-        self.moment += timedelta(milliseconds=1)
-        return self.moment
-
-
 async def test_the_three_second_minimum_is_checked_against_the_reading_it_was_read_from(
     db: Database, timers: TimerService, films: list[int]
 ) -> None:
-    clock = TickingClock(START)
+    clock = StepClock(START, step=timedelta(milliseconds=1))  # every reading later, as on a real machine
     now = clock.now()
     closes_at = polls.read_deadline("3s", now, "Europe/Paris")
     assert closes_at == now + polls.MIN_DURATION

@@ -9,17 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.clock import SystemClock
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.db.database import Database
-
-
-class FixedClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
+from tests.clocks import FixedClock
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -120,11 +113,6 @@ async def test_the_loop_wakes_for_a_timer_scheduled_while_it_sleeps(db: Database
         await asyncio.wait_for(fired.wait(), timeout=5)
     finally:
         await service.stop()
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 async def test_due_handlers_run_side_by_side(db: Database) -> None:

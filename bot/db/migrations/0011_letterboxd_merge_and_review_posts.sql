@@ -1,4 +1,4 @@
--- 0007: what Letterboxd imports said about each film (so files imported one at a time merge, in any order), and
+-- 0011: what Letterboxd imports said about each film (so files imported one at a time merge, in any order), and
 -- where each review was posted (so deleting a review deletes its public post).
 
 -- One row per member and film that any Letterboxd import named. The review a member sees is derived from it: the

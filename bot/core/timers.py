@@ -277,8 +277,11 @@ class TimerService:
             except Exception:
                 log.exception("the timer loop hit an error; trying again shortly")
                 sleep = self._retry_delay
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation that arrives as the
+            # event is set, and stop() would then wait for this loop until its next wake-up, minutes away.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=sleep.total_seconds())
+                async with asyncio.timeout(sleep.total_seconds()):
+                    await self._wake.wait()
 
     async def _until_next_due(self) -> timedelta:
         """How long until the earliest pending timer that is not running (a finished handler wakes us sooner)."""

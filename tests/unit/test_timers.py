@@ -315,3 +315,14 @@ async def test_finished_timers_are_purged_after_the_retention(db: Database) -> N
     assert await service.purge_finished() == 2
     keys = [row[0] for row in await db.fetchall("SELECT key FROM timers ORDER BY key")]
     assert keys == ["future", "recent"]
+
+
+async def test_stop_stops_even_as_the_loop_is_being_woken(db: Database) -> None:
+    """A timer scheduled just as the bot shuts down: the loop wakes and is cancelled at once, and must still end."""
+    service = TimerService(db, SystemClock())
+    later = datetime.now(UTC) + timedelta(days=1)
+    for attempt in range(50):
+        service.start()
+        await asyncio.sleep(0.01)  # the loop now sleeps until it is woken
+        await service.schedule("reminder", f"k{attempt}", later)  # wakes it ...
+        await asyncio.wait_for(service.stop(), timeout=5)  # ... just as the bot shuts down

@@ -8,6 +8,7 @@ Previous/Next buttons of review lists are ``DynamicItem`` templates that re-read
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import Iterator
@@ -129,8 +130,9 @@ def profile_embed(name: str, profile: Profile, films: dict[int, Film]) -> discor
     return embed
 
 
-def histogram_file(film: Film, page: FilmReviewPage) -> discord.File:
-    png = histogram_png(f"Ratings · {film.label}", page.histogram)
+async def histogram_file(film: Film, page: FilmReviewPage) -> discord.File:
+    """The ratings chart, drawn in a worker thread: tens of milliseconds the event loop should not wait."""
+    png = await asyncio.to_thread(histogram_png, f"Ratings · {film.label}", page.histogram)
     return discord.File(io.BytesIO(png), filename=HISTOGRAM_FILE)
 
 
@@ -282,7 +284,7 @@ async def render_film_page(
     interaction: Interaction, film: Film, page_number: int
 ) -> tuple[discord.Embed, list[discord.File], discord.ui.View | None]:
     page = await reviews.film_reviews(interaction.client.db, guild_id_of(interaction), film.id, page_number)
-    files = [histogram_file(film, page)] if page.count else []
+    files = [await histogram_file(film, page)] if page.count else []
     view = page_view(lambda p, label, off: FilmReviewsPage(film.id, p, label, off), page.page, page.pages)
     return film_page_embed(film, page), files, view
 

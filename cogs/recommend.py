@@ -1,10 +1,10 @@
 """/recommend, /similar, /surprise, /forme, /tonight and /film: finding something to watch.
 
 The ranking lives in bot.core.recommend; this cog parses options, calls it and renders the result. Every button and
-select on a result is a ``DynamicItem`` whose custom id carries what it needs (``filmclub:rec:...``; /similar and
-/tonight page with bot.ui.paging's Previous/Next, /tonight's group stored under an id), so they keep working after a
-restart; the "Start a watch-party poll" button uses the polls feature's id
-(bot.ui.handoff.poll_from_films_id) and is answered there.
+select on a result is a ``DynamicItem`` whose custom id carries what it needs (``filmclub:rec:...``; every ranked
+list pages with Previous/Next, /tonight's group stored under an id), so they keep working after a restart; the
+"Start a watch-party poll" button uses the polls feature's id (bot.ui.handoff.poll_from_films_id) and is answered
+there.
 """
 
 from __future__ import annotations
@@ -75,14 +75,10 @@ def picks_embed(result: PickList) -> discord.Embed:
     return embed
 
 
-def picks_view(
-    result: PickList, more: discord.ui.Item[Any] | None = None, pager: ButtonFactory | None = None
-) -> discord.ui.View:
-    """More picks, or Previous/Next (when there are more), start a poll with the shown films, and add one of them
-    to your watchlist."""
+def picks_view(result: PickList, pager: ButtonFactory | None = None) -> discord.ui.View:
+    """Previous/Next (when the ranking spans pages), start a poll with the shown films, and add one of them to your
+    watchlist."""
     view = discord.ui.View(timeout=None)
-    if more is not None and result.has_more:
-        view.add_item(more)
     pages = -(-result.total // result.per_page)
     if pager is not None and pages > 1:
         view.add_item(pager(max(result.page - 1, 0), PREVIOUS, result.page <= 0))
@@ -164,7 +160,9 @@ async def recommend_page(
     result = await recommender_for(interaction.client.db).recommend(
         guild_id_of(interaction), theme, filters, count=count, page=page
     )
-    return picks_embed(result), picks_view(result, MorePicksButton(theme, filters, count, page + 1))
+    return picks_embed(result), picks_view(
+        result, pager=lambda to, label, off: RecommendPageButton(theme, filters, count, to, label, off)
+    )
 
 
 async def similar_page(
@@ -199,8 +197,10 @@ async def forme_page(
 ) -> tuple[discord.Embed, discord.ui.View]:
     engine = recommender_for(interaction.client.db)
     result = await engine.for_member(guild_id_of(interaction), user_id, count=count, page=page, theme=theme, kind=kind)
-    more = MoreForMeButton(user_id, theme_key(theme) if theme else "", count, page + 1, kind)
-    return picks_embed(result).set_author(name=f"Picks for {name}"), picks_view(result, more)
+    key = theme_key(theme) if theme else ""
+    return picks_embed(result).set_author(name=f"Picks for {name}"), picks_view(
+        result, pager=lambda to, label, off: ForMePageButton(user_id, key, count, to, kind, label, off)
+    )
 
 
 async def decade_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
@@ -275,15 +275,24 @@ async def add_to_watchlist(interaction: Interaction, film_id: int) -> None:
         await send_ephemeral(interaction, f"**{film.label}** is already on your watchlist.")
 
 
-class MorePicksButton(
+class RecommendPageButton(
     AnswersMember,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"filmclub:rec:more:(?P<theme>[^:]+):(?P<decade>\d*):(?P<runtime>\d*):(?P<kind>\d*):(?P<count>\d+)"
     r":(?P<watched>[01]):(?P<page>\d+)",
 ):
-    """ "More picks": the next page of the same ranking, shown in place of this one."""
+    """Previous/Next under /recommend: another page of the same ranking, shown in place of this one (the custom id
+    is the one the former "More picks" button had, so those buttons still work)."""
 
-    def __init__(self, theme: Theme | str, filters: Filters, count: int, page: int) -> None:
+    def __init__(
+        self,
+        theme: Theme | str,
+        filters: Filters,
+        count: int,
+        page: int,
+        label: str = NEXT,
+        disabled: bool = False,
+    ) -> None:
         key = theme if isinstance(theme, str) else theme_key(theme)
         kind = "" if filters.kind is None else str(KINDS.index(filters.kind))
         custom_id = ":".join(
@@ -299,7 +308,9 @@ class MorePicksButton(
             ]
         )
         super().__init__(
-            discord.ui.Button(label="More picks", style=discord.ButtonStyle.secondary, custom_id=custom_id, row=0)
+            discord.ui.Button(
+                label=label, style=discord.ButtonStyle.secondary, custom_id=custom_id, disabled=disabled, row=0
+            )
         )
         self.key, self.filters, self.count, self.page = key, filters, count, page
 
@@ -322,21 +333,32 @@ class MorePicksButton(
         await interaction.response.edit_message(embed=embed, view=view)
 
 
-class MoreForMeButton(
+class ForMePageButton(
     AnswersMember,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"filmclub:forme:more:(?P<user>\d+):(?P<theme>[^:]*):(?P<count>\d+):(?P<page>\d+)(?::(?P<kind>\d+))?",
 ):
-    """ "More picks" under /forme: the next page of that member's picks (the kind, by its index in KINDS, comes
-    last and only when one was asked for, so buttons made before it existed still match)."""
+    """Previous/Next under /forme: another page of that member's picks (the custom id is the former "More picks"
+    button's; the kind, by its index in KINDS, comes last and only when one was asked for, so buttons made before it
+    existed still match)."""
 
-    def __init__(self, user_id: int, key: str, count: int, page: int, kind: str | None = None) -> None:
+    def __init__(
+        self,
+        user_id: int,
+        key: str,
+        count: int,
+        page: int,
+        kind: str | None = None,
+        label: str = NEXT,
+        disabled: bool = False,
+    ) -> None:
         suffix = "" if kind is None else f":{KINDS.index(kind)}"
         super().__init__(
             discord.ui.Button(
-                label="More picks",
+                label=label,
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"filmclub:forme:more:{user_id}:{key}:{count}:{page}{suffix}",
+                disabled=disabled,
                 row=0,
             )
         )
@@ -672,8 +694,8 @@ async def setup(bot: FilmClubBot) -> None:
     await bot.add_cog(Recommendations(bot))
     bot.add_dynamic_items(
         WatchlistSelect,
-        MorePicksButton,
-        MoreForMeButton,
+        RecommendPageButton,
+        ForMePageButton,
         SimilarPage,
         TonightPage,
         FilmWatchlistButton,

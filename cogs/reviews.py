@@ -8,6 +8,7 @@ Previous/Next buttons of review lists are ``DynamicItem`` templates that re-read
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import Iterator
@@ -129,8 +130,9 @@ def profile_embed(name: str, profile: Profile, films: dict[int, Film]) -> discor
     return embed
 
 
-def histogram_file(film: Film, page: FilmReviewPage) -> discord.File:
-    png = histogram_png(f"Ratings · {film.label}", page.histogram)
+async def histogram_file(film: Film, page: FilmReviewPage) -> discord.File:
+    """The ratings chart, drawn in a worker thread: tens of milliseconds the event loop should not wait."""
+    png = await asyncio.to_thread(histogram_png, f"Ratings · {film.label}", page.histogram)
     return discord.File(io.BytesIO(png), filename=HISTOGRAM_FILE)
 
 
@@ -282,7 +284,7 @@ async def render_film_page(
     interaction: Interaction, film: Film, page_number: int
 ) -> tuple[discord.Embed, list[discord.File], discord.ui.View | None]:
     page = await reviews.film_reviews(interaction.client.db, guild_id_of(interaction), film.id, page_number)
-    files = [histogram_file(film, page)] if page.count else []
+    files = [await histogram_file(film, page)] if page.count else []
     view = page_view(lambda p, label, off: FilmReviewsPage(film.id, p, label, off), page.page, page.pages)
     return film_page_embed(film, page), files, view
 
@@ -383,7 +385,7 @@ class Reviews(commands.Cog):
                 one = await reviews.get_review(self.bot.db, guild_id, member.id, chosen.id)
                 if one is None:
                     raise NotFoundError(f"{safe_text(display_name(member))} has not reviewed {chosen.label}.")
-                await interaction.response.send_message(embed=review_embed(display_name(member), chosen, one))
+                await self._post_review(interaction, display_name(member), chosen, one)
                 return
             embed, files, view = await render_film_page(interaction, chosen, 0)
             if view is None:
@@ -436,19 +438,22 @@ class Reviews(commands.Cog):
             body=body,
             spoiler=spoiler,
         )
-        embed = review_embed(display_name(interaction.user), film, posted.review)
-        sent = await interaction.response.send_message(embed=embed)
+        await self._post_review(interaction, display_name(interaction.user), film, posted.review)
+        if posted.unwatchlisted:
+            await interaction.followup.send(f"Taken **{film.label}** off your watchlist.", ephemeral=True)
+
+    async def _post_review(self, interaction: Interaction, author: str, film: Film, review: Review) -> None:
+        """Show a review in full, publicly, and remember the post so that deleting the review takes it down."""
+        sent = await interaction.response.send_message(embed=review_embed(author, film, review))
         if sent.message_id is not None and interaction.channel_id is not None:
             await reviews.record_post(
                 self.bot.db,
-                guild_id=guild_id,
-                user_id=interaction.user.id,
-                film_id=film.id,
+                guild_id=review.guild_id,
+                user_id=review.user_id,
+                film_id=review.film_id,
                 channel_id=interaction.channel_id,
                 message_id=sent.message_id,
             )
-        if posted.unwatchlisted:
-            await interaction.followup.send(f"Taken **{film.label}** off your watchlist.", ephemeral=True)
 
 
 async def setup(bot: FilmClubBot) -> None:

@@ -21,6 +21,7 @@ Import rules:
 - Its text comes from the newest review that has text; a file without text never erases it. Text longer than a
   review allows is shortened.
 - A review needs a rating here: text without one waits (the film counts as watched) until a file gives a rating.
+- Imported text is not a spoiler, unless it comes from our own backup's Spoiler column.
 - An imported review is dated by the export: created at the first date the files give the film, updated at the last.
   It is never marked edited (that mark is for reviews replaced on Discord).
 - An import never overwrites a review written on Discord; it updates reviews an earlier import wrote.
@@ -107,6 +108,7 @@ class Entry:
     body: str | None
     logged: date | None  # the "Date" column: when it was logged or added
     watched: date | None  # the "Watched Date" column
+    spoiler: bool = False  # the text hides a spoiler (only our backup says so: Letterboxd's export does not)
 
     @property
     def label(self) -> str:
@@ -352,6 +354,7 @@ def _parse_csv(name: str, kind: Kind, text: str, *, budget: int) -> tuple[list[E
                     body=body,
                     logged=_date(shown, line, "Date", fields.get("Date") or ""),
                     watched=_date(shown, line, "Watched Date", fields.get("Watched Date") or ""),
+                    spoiler=body is not None and fields.get(SPOILER_COLUMN) == SPOILER_MARK,
                 )
             )
     except csv.Error as exc:
@@ -369,6 +372,7 @@ def _from_our_export(row: dict[str, str]) -> dict[str, str]:
         "Date": row["WatchedDate"],
         "Watched Date": row["WatchedDate"],
         "Review": restore_cell(row["Review"]),
+        SPOILER_COLUMN: row.get(SPOILER_COLUMN, ""),  # backups made before the column have none
     }
 
 
@@ -468,6 +472,7 @@ class _FilmPlan:
     rating_key: str | None = None
     body: str | None = None
     body_key: str | None = None
+    body_spoiler: bool = False  # the text hides a spoiler
     first_on: str | None = None  # the earliest date any file gives the film (ISO)
     last_on: str | None = None  # the latest
     seen: date | None = None  # the earliest it was logged or watched
@@ -479,9 +484,9 @@ class _FilmPlan:
         if rating is not None and key is not None and (self.rating_key is None or key > self.rating_key):
             self.rating, self.rating_key = rating, key
 
-    def take_body(self, body: str | None, key: str | None) -> None:
+    def take_body(self, body: str | None, key: str | None, spoiler: bool = False) -> None:
         if body is not None and key is not None and (self.body_key is None or key > self.body_key):
-            self.body, self.body_key = body, key
+            self.body, self.body_key, self.body_spoiler = body, key, spoiler
 
     def take_dates(self, first: str | None, last: str | None) -> None:
         if first is not None and (self.first_on is None or first < self.first_on):
@@ -493,12 +498,12 @@ class _FilmPlan:
         """This upload's plan merged with what earlier imports stored (rating, text and dates)."""
         merged = _FilmPlan(**vars(stored)) if stored is not None else _FilmPlan()
         merged.take_rating(self.rating, self.rating_key)
-        merged.take_body(self.body, self.body_key)
+        merged.take_body(self.body, self.body_key, self.body_spoiler)
         merged.take_dates(self.first_on, self.last_on)
         return merged
 
-    def stored(self) -> tuple[int | None, str | None, str | None, str | None, str | None, str | None]:
-        return (self.rating, self.rating_key, self.body, self.body_key, self.first_on, self.last_on)
+    def stored(self) -> tuple[int | None, str | None, str | None, str | None, bool, str | None, str | None]:
+        return (self.rating, self.rating_key, self.body, self.body_key, self.body_spoiler, self.first_on, self.last_on)
 
 
 _NO_DAY = "0001-01-01"
@@ -530,7 +535,7 @@ def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _Fil
         plan = plans.setdefault(film_id, _FilmPlan())
         key = entry_key(entry)
         plan.take_rating(entry.rating, key)
-        plan.take_body(entry.body, key)
+        plan.take_body(entry.body, key, entry.spoiler)
         if entry.kind in _DATED:
             for moment in (entry.logged, entry.watched):
                 if moment is not None:
@@ -579,6 +584,7 @@ class _Current:
 
     rating: int
     body: str | None
+    spoiler: bool
     source: str
     created_at: str
     updated_at: str
@@ -594,11 +600,11 @@ async def apply_import(
     tally: Counter[str] = Counter()
     async with db.transaction() as tx:
         existing = {
-            row[0]: _Current(row[1], row[2], row[3], row[4], row[5], bool(row[6]))
+            row[0]: _Current(row[1], row[2], bool(row[3]), row[4], row[5], row[6], bool(row[7]))
             for row in await tx.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))
         }
         stored = {
-            row[0]: _FilmPlan(row[1], row[2], row[3], row[4], row[5], row[6])
+            row[0]: _FilmPlan(row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
             for row in await tx.fetchall(sql.MEMBER_LETTERBOXD_FILMS, (guild_id, user_id))
         }
         watched = {row[0]: (row[1], row[2]) for row in await tx.fetchall(sql.MEMBER_WATCHED, (guild_id, user_id))}
@@ -611,7 +617,7 @@ async def apply_import(
         for film_id, plan in sorted(plans.items()):
             merged = plan.merged_into(stored.get(film_id))
             if merged.stored() != stored.get(film_id, _FilmPlan()).stored():
-                rating, rating_key, body, body_key, first_on, last_on = merged.stored()
+                rating, rating_key, body, body_key, body_spoiler, first_on, last_on = merged.stored()
                 staged.append(
                     member
                     | {
@@ -620,6 +626,7 @@ async def apply_import(
                         "rating_key": rating_key,
                         "body": body,
                         "body_key": body_key,
+                        "body_spoiler": int(body_spoiler),
                         "first_on": first_on,
                         "last_on": last_on,
                     }
@@ -630,6 +637,7 @@ async def apply_import(
                     "film_id": film_id,
                     "rating": merged.rating,
                     "body": merged.body,
+                    "spoiler": int(merged.body is not None and merged.body_spoiler),
                     "created_at": _moment(merged.first_on, current.created_at if current else now),
                     "updated_at": _moment(merged.last_on, current.updated_at if current else now),
                 }
@@ -639,9 +647,17 @@ async def apply_import(
                     tally["with_text"] += merged.body is not None
                 elif current.source != "letterboxd":
                     tally["kept_discord"] += 1
-                elif (current.rating, current.body, current.created_at, current.updated_at, current.edited) == (
+                elif (
+                    current.rating,
+                    current.body,
+                    current.spoiler,
+                    current.created_at,
+                    current.updated_at,
+                    current.edited,
+                ) == (
                     merged.rating,
                     merged.body,
+                    bool(row["spoiler"]),
                     row["created_at"],
                     row["updated_at"],
                     False,
@@ -710,8 +726,10 @@ class ExportScope(StrEnum):
 
 
 EXPORT_FILE_PREFIX = {ExportScope.CLUB: "filmclub-for-letterboxd", ExportScope.EVERYTHING: "filmclub-backup"}
-#: The backup says where each row came from; Letterboxd's importer ignores columns it does not know.
+#: The backup says where each row came from, and which review text hides a spoiler ("yes"); Letterboxd's importer
+#: ignores columns it does not know.
 SOURCE_COLUMN = "Source"
+SPOILER_COLUMN, SPOILER_MARK = "Spoiler", "yes"
 
 
 async def export_csv(
@@ -720,7 +738,8 @@ async def export_csv(
     """The member's reviews and seen films as a CSV in Letterboxd's import format (Title, Year, Rating, WatchedDate,
     Review). ``CLUB`` holds what they did here (reviews written on Discord, films marked seen or screened), so
     importing it into Letterboxd duplicates nothing; ``EVERYTHING`` adds what came from Letterboxd, with a Source
-    column saying which is which: a backup, which ``/letterboxd import`` reads back."""
+    column saying which is which and a Spoiler column: a backup, which ``/letterboxd import`` reads back with the
+    spoiler flags (Letterboxd's own files have none)."""
     params = {"guild_id": guild_id, "user_id": user_id, "everything": int(scope is ExportScope.EVERYTHING)}
     rows = await db.fetchall(sql.EXPORT_ROWS, params)
     if not rows:
@@ -732,9 +751,9 @@ async def export_csv(
         raise UserError(
             "Nothing to export yet: review films with `/review add` or mark them with `/watched add` first."
         )
-    header = EXPORT_COLUMNS + ((SOURCE_COLUMN,) if scope is ExportScope.EVERYTHING else ())
+    header = EXPORT_COLUMNS + ((SOURCE_COLUMN, SPOILER_COLUMN) if scope is ExportScope.EVERYTHING else ())
     lines = []
-    for title, year, rating, watched_at, body, source in rows:
+    for title, year, rating, watched_at, body, source, spoiler in rows:
         line = [
             title,
             year,
@@ -743,7 +762,7 @@ async def export_csv(
             body or "",
         ]
         if scope is ExportScope.EVERYTHING:
-            line.append("letterboxd" if source == "letterboxd" else "club")
+            line += ["letterboxd" if source == "letterboxd" else "club", SPOILER_MARK if spoiler and body else ""]
         lines.append(line)
     stamp = clock.now().date().isoformat()
     return ExportFile(f"{EXPORT_FILE_PREFIX[scope]}-{stamp}.csv", write_csv(header, lines), len(rows))

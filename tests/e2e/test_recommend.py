@@ -4,6 +4,7 @@ autocomplete, bad input, and buttons that still work after a restart. One bot pr
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -80,6 +81,11 @@ def components(message: StoredMessage) -> list[dict[str, Any]]:
 def custom_ids(reply: Reply) -> list[str]:
     assert reply.message is not None
     return [c.get("custom_id", "") for c in components(reply.message) if c.get("type") in (2, 3)]
+
+
+def next_button(reply: Reply) -> dict[str, Any]:
+    assert reply.message is not None
+    return next(c for c in components(reply.message) if c.get("label") == "Next ▶")
 
 
 def field_names(reply: Reply) -> list[str]:
@@ -174,20 +180,23 @@ async def test_recommend_shows_picks_with_reasons_and_three_kinds_of_button(club
     assert len(field_names(shown)) == 3
     assert shown.embed["footer"]["text"] == "Picks 1–3 of 59"
     ids = custom_ids(shown)
-    assert ids[0] == "filmclub:rec:more:live-on-stage::::3:0:1"
+    assert ids[:2] == ["filmclub:rec:more:live-on-stage::::3:0:0", "filmclub:rec:more:live-on-stage::::3:0:1"]
     poll = next(i for i in ids if i.startswith("filmclub:poll-from:"))
     assert poll.startswith(f"filmclub:poll-from:{club.film_id('stop-making-sense')},")
     assert poll == poll_from_films_id([int(x) for x in poll.removeprefix("filmclub:poll-from:").split(",")])
     assert "filmclub:rec:watch" in ids
-    assert shown.button_labels() == ["More picks", "Start a watch-party poll with these"]
+    assert shown.button_labels() == ["◀ Previous", "Next ▶", "Start a watch-party poll with these"]
 
-    more = await shown.click("More picks", member=world.carol)
+    more = await shown.click("Next ▶", member=world.carol)
     assert more.response_type == 7  # the same message, now showing the next picks
     assert more.message is not None
     page = more.message.embeds[0]
     assert page["fields"][0]["name"].startswith("4. ")
     assert page["footer"]["text"] == "Picks 4–6 of 59"
-    assert custom_ids(more)[0] == "filmclub:rec:more:live-on-stage::::3:0:2"
+    assert custom_ids(more)[:2] == [
+        "filmclub:rec:more:live-on-stage::::3:0:0",
+        "filmclub:rec:more:live-on-stage::::3:0:2",
+    ]
 
     options = next(c for c in components(more.message) if c.get("type") == 3)["options"]
     assert [o["label"] for o in options] == [name.split(". ", 1)[1] for name in (f["name"] for f in page["fields"])]
@@ -198,6 +207,8 @@ async def test_recommend_shows_picks_with_reasons_and_three_kinds_of_button(club
     again = await more.select("filmclub:rec:watch", [chosen["value"]], member=world.bob)
     assert again.text == f"**{chosen['label']}** is already on your watchlist."
     assert club.query("SELECT user_id FROM watchlist WHERE film_id = ?", (int(chosen["value"]),)) == [(world.bob.id,)]
+    back = await more.click("◀ Previous", member=world.carol)
+    assert back.message is not None and back.message.embeds[0]["footer"]["text"] == "Picks 1–3 of 59"
 
 
 async def test_filters_narrow_and_an_empty_result_says_what_to_widen(club: Club) -> None:
@@ -213,7 +224,7 @@ async def test_filters_narrow_and_an_empty_result_says_what_to_widen(club: Club)
     assert "drop decade (" in nothing.text
 
 
-async def test_more_picks_keeps_working_after_a_restart(club: Club) -> None:
+async def test_paging_keeps_working_after_a_restart(club: Club) -> None:
     alice, bob = club.fake.world.alice, club.fake.world.bob
     shown = await run(club, "recommend", alice, theme="on-the-road", count=2)
     similar = await run(club, "similar", alice, title="the-last-waltz", count=5)
@@ -221,7 +232,7 @@ async def test_more_picks_keeps_working_after_a_restart(club: Club) -> None:
     assert similar.embed["footer"]["text"].startswith("Picks 1–5 of ")
     assert tonight.embed["footer"]["text"].startswith("Picks 1–5 of ")
     await club.bot.restart()
-    more = await shown.click("More picks", member=alice)
+    more = await shown.click("Next ▶", member=alice)
     assert more.response_type == 7
     assert more.message is not None and more.message.embeds[0]["fields"][0]["name"].startswith("3. ")
     for first in (similar, tonight):
@@ -234,9 +245,11 @@ async def test_more_picks_keeps_working_after_a_restart(club: Club) -> None:
         back = await turned.click("◀ Previous", member=bob)
         assert back.message is not None and back.message.embeds[0]["fields"][0]["name"].startswith("1. ")
     tail = await run(club, "recommend", alice, theme="on-the-road", count=10)
-    while tail.message is not None and "More picks" in tail.button_labels():
-        tail = await tail.click("More picks", member=alice)
-    assert tail.message is not None and "More picks" not in tail.button_labels()
+    while tail.message is not None and not next_button(tail).get("disabled"):
+        tail = await tail.click("Next ▶", member=alice)
+    assert tail.message is not None
+    last_shown = re.search(r"Picks \d+–(\d+) of (\d+)", tail.message.embeds[0]["footer"]["text"])
+    assert last_shown is not None and last_shown[1] == last_shown[2]  # Next is off on the last page only
 
 
 # -- /theme -------------------------------------------------------------------------------------------------------
@@ -355,7 +368,7 @@ async def test_for_me_explains_picks_from_my_ratings(club: Club) -> None:
     names = field_names(mine)
     assert not any(title in " ".join(names) for title in ("Gimme Shelter", "Dont Look Back", "Paterson"))
     assert any("because you gave" in f["value"] for f in mine.embed["fields"])
-    more = await mine.click("More picks", member=world.carol)
+    more = await mine.click("Next ▶", member=world.carol)
     assert more.message is not None and more.message.embeds[0]["fields"][0]["name"].startswith("6. ")
     themed = await run(club, "forme", world.carol, theme="artist-biopics", count=2)
     assert themed.embed["title"] == "For you in Artist Biopics"

@@ -294,6 +294,18 @@ async def test_deleting_a_review_takes_its_public_posts_down(club: Club) -> None
     assert club.query("SELECT count(*) FROM review_posts WHERE film_id IN (?, ?)", films) == [(0,)]
 
 
+async def test_a_review_shown_again_in_full_comes_down_with_the_review(club: Club) -> None:
+    world = club.fake.world
+    erin = club.extra[1]
+    await review(club, erin, "wattstax", 2, "Too much talking between the songs.")
+    shown = await run(club, "reviews", world.carol, film="wattstax", member=erin)
+    assert shown.message is not None and "Too much talking" in shown.message.embeds[0]["description"]
+
+    deleted = await run(club, "review delete", erin, film="wattstax")
+    assert "Deleted your review of **Wattstax (1973)**. Its 2 public posts were deleted." in deleted.text
+    assert not any("Too much talking" in str(m.embeds) for m in club.fake.channel_messages(world.general))
+
+
 async def test_the_review_hand_off_button_opens_the_form_even_across_a_restart(club: Club) -> None:
     world = club.fake.world
     film_id = club.film_id("dont-look-back")

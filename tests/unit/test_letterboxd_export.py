@@ -165,6 +165,30 @@ async def test_our_own_export_imports_back_without_duplicating_or_renaming_a_fil
     assert (await watch.seen_by(db, GUILD, [BOB]))[BOB] == seen_before
 
 
+async def test_a_backup_keeps_the_spoiler_flag_so_a_restored_review_stays_hidden(
+    db: Database, index: TitleIndex, ids: dict[str, int], clock: StepClock
+) -> None:
+    await reviews.post_review(
+        db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["woodstock"], stars=4, body="Jimi closes it", spoiler=True
+    )
+    await reviews.post_review(db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["minus"], stars=2, body="Loud.")
+    club = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE, scope=ExportScope.CLUB)
+    assert "Spoiler" not in read(club.data)[0]  # Letterboxd's importer has no such column
+    backup = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE, scope=ExportScope.EVERYTHING)
+    assert {row["Title"]: row["Spoiler"] for row in read(backup.data)} == {"Woodstock": "yes", "'-Ism": ""}
+
+    await import_file(db, index, backup.filename, backup.data, guild_id=GUILD, user_id=BOB, clock=clock)
+    restored = await db.fetchall("SELECT film_id, spoiler FROM reviews WHERE user_id = ? ORDER BY film_id", (BOB,))
+    assert {int(f): bool(s) for f, s in restored} == {ids["woodstock"]: True, ids["minus"]: False}
+    again = await import_file(db, index, backup.filename, backup.data, guild_id=GUILD, user_id=BOB, clock=clock)
+    assert not again.changed
+
+    rows = [{column: cell for column, cell in row.items() if column != "Spoiler"} for row in read(backup.data)]
+    older = write_csv(list(rows[0]), [list(row.values()) for row in rows])  # a backup made before the column
+    await import_file(db, index, backup.filename, older, guild_id=GUILD, user_id=ALICE + 100, clock=clock)
+    assert await db.fetchval("SELECT count(*) FROM reviews WHERE user_id = ?", (ALICE + 100,)) == 2
+
+
 def test_every_csv_the_bot_writes_goes_through_write_csv() -> None:
     writers = [
         path.relative_to(REPO).as_posix()

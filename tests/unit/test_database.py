@@ -121,3 +121,23 @@ async def test_backup_copies_committed_data_only(db: Database, tmp_path: Path) -
     await writer
     with sqlite3.connect(tmp_path / "copy.db") as copy:
         assert copy.execute("SELECT guild_id FROM guild_settings").fetchall() == [(1,)]
+
+
+async def test_a_transaction_cancelled_while_it_begins_leaves_the_connection_usable(db: Database) -> None:
+    """A task cancelled at its ``BEGIN`` (a timer's handler timeout, the bot closing) must not leave the shared
+    writing connection inside a transaction that nobody commits: every later write would fail or be lost."""
+
+    async def write_in_transaction() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+
+    task = asyncio.create_task(write_in_transaction())
+    await asyncio.sleep(0)  # the task takes the lock and waits for its BEGIN to run on the database thread
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (2)")
+    await db.execute("INSERT INTO guild_settings (guild_id) VALUES (3)")
+    with sqlite3.connect(db.path) as other:  # committed: another connection sees the rows
+        assert other.execute("SELECT guild_id FROM guild_settings ORDER BY guild_id").fetchall() == [(2,), (3,)]

@@ -215,3 +215,17 @@ async def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_pat
         assert await catalog_generation(db) == 1
         assert await db.fetchval("SELECT id FROM films WHERE slug = 'the-last-waltz'") == 7
         assert await db.fetchval("SELECT count(*) FROM reviews WHERE film_id = 7") == 2
+
+
+async def test_a_commit_that_fails_rolls_back_and_leaves_the_connection_usable(db: Database) -> None:
+    """A COMMIT can fail (a deferred foreign key, a full disk), and SQLite then keeps the transaction open: it must be
+    rolled back, or every later write would run inside it and never be committed."""
+    await db.execute("CREATE TABLE notes (film_id INTEGER REFERENCES films (id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO notes (film_id) VALUES (999)")  # no such film: refused at COMMIT
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+    with sqlite3.connect(db.path) as other:
+        assert other.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+        assert other.execute("SELECT guild_id FROM guild_settings").fetchall() == [(1,)]

@@ -278,6 +278,6 @@ async def run_bot(settings: Settings) -> int:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"filmclub: not starting: {exc} (run `filmclub catalog check`)", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     log.info("stopped")
     return EXIT_OK

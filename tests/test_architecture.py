@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.metadata
 import re
+import sys
+import tomllib
 from pathlib import Path
 
 from discord import app_commands
@@ -78,3 +81,38 @@ def test_tests_reach_the_shared_data_only_through_the_fixture() -> None:
         if SHARED_PATH.search(line)
     ]
     assert offenders == [], "use the shared_data fixture (tests/conftest.py) instead"
+
+
+#: Modules that come with a declared dependency at the exact version it pins (so declaring them adds nothing).
+SHIPPED_WITH = {"pydantic_core": "pydantic"}
+
+
+def test_every_library_the_bot_imports_is_a_declared_dependency() -> None:
+    """A library the bot imports directly must be in pyproject's dependencies, at the version its code needs: one
+    that only arrives through another package (aiohttp, yarl through discord.py) can come in a version without what
+    we use."""
+    declared = {
+        re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower()
+        for requirement in tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+            "dependencies"
+        ]
+    }
+    distributions = importlib.metadata.packages_distributions()
+    ours = {"bot", "cogs"}
+    undeclared: dict[str, str] = {}
+    for folder in ("bot", "cogs"):
+        for path in (REPO / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:  # not `from . import`
+                    modules = [node.module]
+                else:
+                    continue
+                for top in {module.split(".")[0] for module in modules}:
+                    if top in ours or top in sys.stdlib_module_names or top in SHIPPED_WITH:
+                        continue
+                    for distribution in distributions.get(top, [top]):
+                        if distribution.lower() not in declared:
+                            undeclared[top] = f"{distribution} (imported by {path.relative_to(REPO)})"
+    assert undeclared == {}

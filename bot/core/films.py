@@ -12,13 +12,13 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.core.catalog import SERIES_KINDS
 from bot.core.errors import NotFoundError
 from bot.core.search import TitleIndex, rank_themes
 from bot.core.text import normalise_title
 from bot.db import films as sql
 from bot.db.database import Database
 
-SERIES_KINDS = frozenset({"series", "docuseries"})
 _YEAR_SUFFIX = re.compile(r"^(?P<title>.*?)\s*[\(\[]?(?P<year>1[89]\d\d|20\d\d)[\)\]]?\s*$")
 
 

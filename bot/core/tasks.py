@@ -8,6 +8,7 @@ the bot starts goes through a :class:`BackgroundTasks` instead (the bot's own, o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -52,3 +53,15 @@ class BackgroundTasks:
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+
+
+async def wait_for_event(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until ``event`` is set or ``seconds`` passed; return whether it was set.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives as the event is set (it returns
+    the result instead), so a loop sleeping in it could survive the ``cancel()`` of a shut-down and hang it.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    return event.is_set()

@@ -23,7 +23,6 @@ pending plus a month of history to debug with.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import logging
@@ -35,7 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.clock import Clock, from_db, to_db
-from bot.core.tasks import BackgroundTasks
+from bot.core.tasks import BackgroundTasks, wait_for_event
 from bot.db import timers as store
 from bot.db.database import Database
 
@@ -192,8 +191,14 @@ class TimerService:
         self._running.pop(key, None)
         self._wake.set()  # room for another, and this timer may have moved
 
-    async def _run_one(self, row: store.TimerRow) -> None:
+    async def _run_one(self, read: store.TimerRow) -> None:
         """One attempt; records its outcome. Never raises, except when cancelled (the timer then stays pending)."""
+        # The loop's read of due timers may predate the commit of a run of this timer that has finished since (reads
+        # and writes go through different connections), so look again now that this task holds the timer's key: a
+        # timer that finished or moved meanwhile is not run twice.
+        row = await store.pending(self._db, read.kind, read.key)
+        if row is None or row.due_at > to_db(self._clock.now()):
+            return
         attempts = row.attempts + 1
         try:
             timer = _timer(row)
@@ -277,11 +282,7 @@ class TimerService:
             except Exception:
                 log.exception("the timer loop hit an error; trying again shortly")
                 sleep = self._retry_delay
-            # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation that arrives as the
-            # event is set, and stop() would then wait for this loop until its next wake-up, minutes away.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(sleep.total_seconds()):
-                    await self._wake.wait()
+            await wait_for_event(self._wake, sleep.total_seconds())
 
     async def _until_next_due(self) -> timedelta:
         """How long until the earliest pending timer that is not running (a finished handler wakes us sooner)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -181,14 +182,24 @@ class Database(_Queries):
     async def transaction(self) -> AsyncIterator[Transaction]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` if the block raises (aiosqlite itself never commits)."""
         async with self._write_lock:
-            await self._write_conn.execute("BEGIN IMMEDIATE")
+            # BEGIN is inside the try: a task cancelled while it waits for BEGIN (a timer's handler timeout, the bot
+            # closing) has still queued it on the database thread, and the ROLLBACK queued after it undoes it.
             try:
+                await self._write_conn.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._write_conn)
-            except BaseException:
-                await self._write_conn.execute("ROLLBACK")
-                raise
-            else:
                 await self._write_conn.execute("COMMIT")
+            except BaseException:
+                await self._roll_back()
+                raise
+
+    async def _roll_back(self) -> None:
+        """End the writing connection's transaction, if it has one (a BEGIN that failed, e.g. busy, left none)."""
+        try:
+            await self._write_conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            # Every statement queued before the ROLLBACK has run by now, so in_transaction is up to date.
+            if self._write_conn.in_transaction:
+                raise
 
     # -- schema -----------------------------------------------------------------------------------------------------
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.core.catalog import catalog_generation, load_catalog
+from bot.core.timers import TimerService
 from bot.db.database import Database, Migration, bundled_migrations
+from tests.clocks import FixedClock
 
 
 async def test_migrations_from_empty_reach_the_latest_version(tmp_path: Path) -> None:
@@ -121,3 +125,107 @@ async def test_backup_copies_committed_data_only(db: Database, tmp_path: Path) -
     await writer
     with sqlite3.connect(tmp_path / "copy.db") as copy:
         assert copy.execute("SELECT guild_id FROM guild_settings").fetchall() == [(1,)]
+
+
+async def test_a_transaction_cancelled_while_it_begins_leaves_the_connection_usable(db: Database) -> None:
+    """A task cancelled at its ``BEGIN`` (a timer's handler timeout, the bot closing) must not leave the shared
+    writing connection inside a transaction that nobody commits: every later write would fail or be lost."""
+
+    async def write_in_transaction() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+
+    task = asyncio.create_task(write_in_transaction())
+    await asyncio.sleep(0)  # the task takes the lock and waits for its BEGIN to run on the database thread
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (2)")
+    await db.execute("INSERT INTO guild_settings (guild_id) VALUES (3)")
+    with sqlite3.connect(db.path) as other:  # committed: another connection sees the rows
+        assert other.execute("SELECT guild_id FROM guild_settings ORDER BY guild_id").fetchall() == [(2,), (3,)]
+
+
+#: What the previous release (migrations 0001-0006) wrote: a film of the starter catalog, settings, a pending timer,
+#: reviews from Discord and from Letterboxd, a poll with a ballot, a screening, a week of picks and a collection.
+PREVIOUS_RELEASE_ROWS = """
+INSERT INTO themes (slug, title, description, source_file, content_hash)
+VALUES ('live-on-stage', 'Live On Stage', 'Concerts.', 'themes.toml', 'h');
+INSERT INTO films (id, slug, title, year, runtime, kind, blurb, source_file, content_hash)
+VALUES (7, 'the-last-waltz', 'The Last Waltz', 1978, 117, 'documentary', 'The Band.', 'films.toml', 'h');
+INSERT INTO film_themes (film_id, theme_slug, position) VALUES (7, 'live-on-stage', 0);
+INSERT INTO catalog_state (id, content_hash, source, loaded_at) VALUES (1, 'old', 'data', '2026-01-01T00:00:00Z');
+INSERT INTO guild_settings (guild_id, timezone, picks_day, picks_time) VALUES (1, 'Europe/Paris', 4, '20:00');
+INSERT INTO timers (kind, key, due_at, payload, created_at)
+VALUES ('polls.close', '1', '2026-01-08T20:00:00.000000Z', '{}', '2026-01-01T00:00:00.000000Z');
+INSERT INTO reviews (guild_id, user_id, film_id, rating, body, source, created_at, updated_at)
+VALUES (1, 10, 7, 9, 'Kept.', 'letterboxd', '2025-05-01T00:00:00.000000Z', '2025-06-01T00:00:00.000000Z'),
+       (1, 11, 7, 6, NULL, 'discord', '2026-01-02T00:00:00.000000Z', '2026-01-02T00:00:00.000000Z');
+INSERT INTO polls (id, guild_id, channel_id, message_id, creator_id, title, method, created_at, closes_at)
+VALUES (1, 1, 100, 500, 10, 'Friday', 'plurality', '2026-01-01T00:00:00.000000Z', '2026-01-08T20:00:00.000000Z');
+INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (1, 1, 7, '2026-01-01T00:00:00Z');
+INSERT INTO ballots (poll_id, user_id, choices, cast_at, updated_at) VALUES (1, 11, '[7]', 'x', 'x');
+INSERT INTO screenings (id, guild_id, film_id, poll_id, channel_id, announce_channel_id, starts_at, ends_at,
+                        remind_minutes, created_at)
+VALUES (1, 1, 7, 1, 200, 100, '2026-01-09T20:00:00Z', '2026-01-09T22:00:00Z', 60, '2026-01-01T00:00:00Z');
+INSERT INTO picks_posts (id, guild_id, week_key, theme_slug, theme_title, trigger, channel_id, claimed_at, poll_id)
+VALUES (1, 1, '2026-W02', 'live-on-stage', 'Live On Stage', 'schedule', 100, '2026-01-02T19:00:00Z', 1);
+INSERT INTO picks_post_films (post_id, position, film_id, reason) VALUES (1, 1, 7, 'because');
+INSERT INTO collections (id, guild_id, slug, title, description, created_by, created_at)
+VALUES (1, 1, 'friday', 'Friday', 'Ours.', 10, '2026-01-01T00:00:00Z');
+INSERT INTO collection_films (collection_id, film_id, position, added_by, added_at) VALUES (1, 7, 1, 10, 'x');
+"""
+PREVIOUS_RELEASE_VERSION = 6
+
+
+async def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_path: Path, catalog_dir: Path) -> None:
+    """The migrations added since the previous release apply to a database it filled, keep every row, give the new
+    columns their defaults, and leave a database the current code reads and loads a catalog into."""
+    previous = [m for m in bundled_migrations() if m.number <= PREVIOUS_RELEASE_VERSION]
+    async with await Database.open(tmp_path / "club.db") as db:
+        await db.migrate(previous)
+        async with db.transaction() as tx:
+            for statement in PREVIOUS_RELEASE_ROWS.split(";\n"):
+                if statement.strip():
+                    await tx.execute(statement)
+        tables = [row[0] for row in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        counts = {name: await db.fetchval(f"SELECT count(*) FROM {name}") for name in tables}
+
+        applied = await db.migrate()
+
+        assert [m.number for m in applied] == list(range(PREVIOUS_RELEASE_VERSION + 1, len(bundled_migrations()) + 1))
+        assert await db.schema_version() == len(bundled_migrations())
+        assert {name: await db.fetchval(f"SELECT count(*) FROM {name}") for name in tables} == counts
+        assert await catalog_generation(db) == 0
+        assert await db.fetchval("SELECT poll_wanted FROM picks_posts WHERE id = 1") == 0
+        assert await db.fetchval("SELECT started_at FROM screenings WHERE id = 1") is None
+        # Only the imported review is copied into what Letterboxd imports said, dated by the review.
+        assert [
+            tuple(row) for row in await db.fetchall("SELECT user_id, rating, body, last_on FROM letterboxd_films")
+        ] == [(10, 9, "Kept.", "2025-06-01")]
+        assert await db.fetchval("PRAGMA foreign_key_check") is None
+        assert await db.fetchval("PRAGMA integrity_check") == "ok"
+
+        # The current code works on it: the pending timer is there, a catalog load keeps the film's id (so its
+        # reviews, ballots and picks) and bumps the generation.
+        timer = await TimerService(db, FixedClock(datetime(2026, 1, 1, tzinfo=UTC))).pending("polls.close", "1")
+        assert timer is not None and timer.attempts == 0
+        await load_catalog(db, catalog_dir)
+        assert await catalog_generation(db) == 1
+        assert await db.fetchval("SELECT id FROM films WHERE slug = 'the-last-waltz'") == 7
+        assert await db.fetchval("SELECT count(*) FROM reviews WHERE film_id = 7") == 2
+
+
+async def test_a_commit_that_fails_rolls_back_and_leaves_the_connection_usable(db: Database) -> None:
+    """A COMMIT can fail (a deferred foreign key, a full disk), and SQLite then keeps the transaction open: it must be
+    rolled back, or every later write would run inside it and never be committed."""
+    await db.execute("CREATE TABLE notes (film_id INTEGER REFERENCES films (id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO notes (film_id) VALUES (999)")  # no such film: refused at COMMIT
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
+    with sqlite3.connect(db.path) as other:
+        assert other.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+        assert other.execute("SELECT guild_id FROM guild_settings").fetchall() == [(1,)]

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.core.tasks import BackgroundTasks
+from bot.core.tasks import BackgroundTasks, wait_for_event
 
 
 async def test_close_cancels_and_awaits_running_tasks() -> None:
@@ -51,3 +51,23 @@ async def test_finished_tasks_are_forgotten_and_failures_logged(caplog: pytest.L
     assert len(tasks) == 0
     assert "task fails failed" in caplog.text
     await tasks.close()
+
+
+async def test_a_wait_cancelled_as_its_event_is_set_is_cancelled() -> None:
+    """The timer loop sleeps in this wait; the bot's shut-down cancels it just as a finishing handler sets the event.
+    The cancellation must win: with asyncio.wait_for (Python 3.11) the wait returned, the loop went on, and the
+    shut-down waited for it for ever."""
+    event = asyncio.Event()
+    waiting = asyncio.create_task(wait_for_event(event, 60))
+    await asyncio.sleep(0)  # the task is now waiting
+    event.set()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+async def test_a_wait_ends_with_its_event_or_its_timeout() -> None:
+    event = asyncio.Event()
+    assert await wait_for_event(event, 0) is False
+    event.set()
+    assert await wait_for_event(event, 60) is True

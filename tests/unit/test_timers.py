@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.clock import SystemClock
+from bot.core.clock import SystemClock, to_db
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
+from bot.db import timers as timer_store
 from bot.db.database import Database
 from tests.clocks import FixedClock
 
@@ -140,13 +141,17 @@ async def test_concurrency_is_bounded(db: Database) -> None:
     clock = FixedClock(START)
     service = TimerService(db, clock, max_concurrent=2)
     running = peak = 0
+    two_running = asyncio.Event()
 
     async def handler(timer: Timer) -> None:
+        """The first two wait for each other (so both run at once); a third beside them would raise the peak."""
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        for _ in range(5):
-            await asyncio.sleep(0)
+        if running == 2:
+            two_running.set()
+        await asyncio.wait_for(two_running.wait(), timeout=5)
+        await asyncio.sleep(0)
         running -= 1
 
     service.register("reminder", handler)
@@ -326,3 +331,25 @@ async def test_stop_stops_even_as_the_loop_is_being_woken(db: Database) -> None:
         await asyncio.sleep(0.01)  # the loop now sleeps until it is woken
         await service.schedule("reminder", f"k{attempt}", later)  # wakes it ...
         await asyncio.wait_for(service.stop(), timeout=5)  # ... just as the bot shuts down
+
+
+async def test_a_timer_read_before_its_run_finished_is_not_run_again(db: Database) -> None:
+    """The loop reads due timers through the read connection while handlers record their outcome through the writing
+    one: a read taken just before a run committed can come back after that run has left the running set. That stale
+    row must not run the handler a second time (a second announcement, a second post)."""
+    clock = FixedClock(START)
+    service = TimerService(db, clock)
+    runs: list[str] = []
+
+    async def announce(timer: Timer) -> None:
+        runs.append(timer.key)
+
+    service.register("poll.close", announce)
+    await service.schedule("poll.close", "1", START)
+    [read_before] = await timer_store.due(db, to_db(START), 10)  # what the loop's read saw
+    assert await service.run_due() == 1  # the run it raced with: done and recorded
+    await service._run_one(read_before)  # the loop acting on its read afterwards
+    assert runs == ["1"]
+    finished = await service.latest("poll.close", "1")
+    assert finished is not None
+    assert (finished.outcome, finished.attempts) == (TimerOutcome.DONE, 1)

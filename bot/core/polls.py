@@ -363,15 +363,17 @@ async def arm_timers(timers: TimerService, poll_id: int, closes_at: datetime, no
 
 
 async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> int:
-    """Make sure every open poll has its close timer (and an unposted one its publish timer); return how many were
-    re-armed. Covers a crash between storing a poll and scheduling its timers."""
+    """Give every open poll the close timer (and an unposted one the publish timer) it never got; return how many
+    were armed. Covers a crash between storing a poll and scheduling its timers, and a poll /poll create stored but
+    did not record as posted (it schedules no publish timer). A timer that already ran and ended (failed for good,
+    say) is not armed again: that would give it fresh attempts at every restart."""
     rearmed = 0
     for row in await db.fetchall(sql.ALL_OPEN_POLLS):
         key = str(row["id"])
-        if await timers.pending(CLOSE_TIMER, key) is None:
+        if await timers.latest(CLOSE_TIMER, key) is None:
             await timers.schedule(CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]})
             rearmed += 1
-        if row["message_id"] is None and await timers.pending(PUBLISH_TIMER, key) is None:
+        if row["message_id"] is None and await timers.latest(PUBLISH_TIMER, key) is None:
             await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]})
             rearmed += 1
     return rearmed

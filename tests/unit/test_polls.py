@@ -21,7 +21,7 @@ from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
 from bot.core.search import TitleIndex
 from bot.core.tally import TieRule
-from bot.core.timers import TimerService
+from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import add_to_watchlist
 from bot.db import polls as sql_polls
 from bot.db.database import Database
@@ -441,6 +441,27 @@ async def test_missing_timers_are_re_armed_at_start_up(
     assert await polls.rearm_open_polls(db, clock, timers) == 0
     pending = await timers.pending(polls.CLOSE_TIMER, str(poll.id))
     assert pending is not None and pending.due_at == poll.closes_at
+
+
+async def test_a_timer_that_failed_for_good_is_not_re_armed_at_start_up(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    # A timer that ended as failed (retrying could not help) stays ended: re-arming it at every start-up would give
+    # it fresh attempts after each restart, forever.
+    poll = await make_poll(db, clock, timers, films[:2])
+
+    async def cannot_succeed(_timer: Timer) -> None:
+        raise PermanentFailure("Discord refuses this for good")
+
+    timers.register(polls.CLOSE_TIMER, cannot_succeed)
+    timers.register(polls.PUBLISH_TIMER, cannot_succeed)
+    clock.advance(timedelta(days=3))
+    assert await timers.run_due() == 2
+    assert await polls.rearm_open_polls(db, clock, timers) == 0
+    for kind in (polls.CLOSE_TIMER, polls.PUBLISH_TIMER):
+        assert await timers.pending(kind, str(poll.id)) is None
+        latest = await timers.latest(kind, str(poll.id))
+        assert latest is not None and latest.outcome is TimerOutcome.FAILED
 
 
 # -- candidates from the club ---------------------------------------------------------------------------------------

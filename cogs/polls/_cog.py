@@ -26,7 +26,7 @@ from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import report_error, send_ephemeral
 
 from ._components import QuickPollAnswers, QuickPollForm, read_quick_poll_form, voting_view
-from ._lifecycle import PollBoard
+from ._lifecycle import PollBoard, PostUnrecorded
 from ._native import NativePollPending, native_results
 from ._render import ballot_lines, message_link, plural, poll_embed, result_embed, ts
 from ._voting import VotingDesk
@@ -213,6 +213,14 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             raise
         try:
             poll = await self.board.publish(poll.id)
+        except PostUnrecorded as exc:
+            await self.bot.timers.schedule(
+                polls.PUBLISH_TIMER, str(poll.id), self.bot.clock.now(), {"poll_id": poll.id}
+            )
+            raise UserError(
+                f"Poll #{poll.id} is posted in <#{poll.channel_id}>, but I couldn't record it yet; "
+                "I'll try again shortly."
+            ) from exc
         except Exception as exc:
             await polls.discard_unposted(
                 self.bot.db, self.bot.clock, self.bot.timers, poll.id, cancelled_by=interaction.user.id

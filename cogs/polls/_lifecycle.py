@@ -39,6 +39,16 @@ log = logging.getLogger(__name__)
 REFRESH_DELAY = 2.0
 
 
+class PostUnrecorded(Exception):
+    """Discord took a poll's post but the database could not record it, and the post could not be taken down: the
+    poll is visible, so it must stay open (its publish timer finds the post and records it)."""
+
+    def __init__(self, poll_id: int, message_id: int) -> None:
+        super().__init__(f"poll {poll_id} is posted as message {message_id}, which is not recorded")
+        self.poll_id = poll_id
+        self.message_id = message_id
+
+
 class PollBoard:
     """Posts, redraws, closes and cancels polls in Discord, one poll at a time (a lock each)."""
 
@@ -126,7 +136,18 @@ class PollBoard:
             else:
                 view = voting_view(poll, films)
                 message = await channel.send(embed=embed, view=view or discord.utils.MISSING)
-            if not await polls.attach_message(self.bot.db, poll.id, message.id):
+            try:
+                attached = await polls.attach_message(self.bot.db, poll.id, message.id)
+            except Exception as exc:
+                # Discord has the post, the database does not: take the post down, so the poll is as unposted as
+                # the database says; if even that fails, the post stays and the caller must not cancel the poll.
+                log.exception("poll %s was posted as message %s but could not be recorded", poll.id, message.id)
+                try:
+                    await message.delete()
+                except discord.HTTPException:
+                    raise PostUnrecorded(poll.id, message.id) from exc
+                raise
+            if not attached:
                 await message.delete()
             poll, _films = await self.poll_and_films(poll_id, fresh=True)
             log.info("poll %s posted as message %s in channel %s", poll.id, poll.message_id, poll.channel_id)
@@ -178,6 +199,8 @@ class PollBoard:
         """Close the poll if it is open, then make sure its result is announced (idempotent)."""
         async with self._locks[poll_id]:
             poll, films = await self.poll_and_films(poll_id, fresh=True)
+            if poll.status is Status.OPEN and poll.message_id is None and await self._adopt_earlier_post(poll, films):
+                poll, films = await self.poll_and_films(poll_id, fresh=True)  # posted after all, just not recorded
             if poll.status is Status.OPEN and poll.message_id is None:
                 # Never posted (Discord kept refusing): nobody could vote, so there is no result to announce.
                 discarded = await polls.discard_unposted(self.bot.db, self.bot.clock, self.bot.timers, poll_id)

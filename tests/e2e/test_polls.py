@@ -750,6 +750,55 @@ async def test_a_poll_discord_refuses_to_post_is_explained_and_leaves_nothing_op
     assert pending_timers(club, poll_id) == []
 
 
+def refuse_recording_the_message(club: Club, title: str) -> None:
+    """The database refuses to record the message of the poll titled ``title`` (a failing disk, say), while the bot
+    lives on and may still cancel it."""
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute(
+            f"CREATE TRIGGER unrecorded BEFORE UPDATE OF message_id ON polls "
+            f"WHEN OLD.title = '{title}' AND NEW.message_id IS NOT NULL "
+            "BEGIN SELECT RAISE(ABORT, 'injected disk error'); END"
+        )
+
+
+async def test_a_poll_posted_but_not_recorded_is_taken_down_or_kept_open_never_cancelled_while_visible(
+    club: Club, world: Any
+) -> None:
+    discord, maya = club.discord, world.moderator
+    refuse_recording_the_message(club, "Unrecorded")
+    try:
+        # The post is taken down: the poll is cancelled and nothing of it is left to vote on.
+        reply = await create(discord, maya, title="Unrecorded", film1="the-last-waltz", film2="monterey-pop")
+        assert reply.ephemeral and "Something went wrong" in reply.text, reply.text
+        ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Unrecorded'")
+        assert status == "cancelled" and pending_timers(club, poll_id) == []
+        assert posts_of(club, world.general, poll_id) == []
+
+        # Discord will not take the post down either: the poll is visible, so it stays open, and its publish timer
+        # will find the post and record it.
+        discord.inject("DELETE /channels/{id}/messages/{id}", status=503, times=1)
+        with sqlite3.connect(club.db_path, timeout=5) as db:
+            db.execute("UPDATE polls SET title = 'Done with' WHERE title = 'Unrecorded'")
+        reply = await create(discord, maya, title="Unrecorded", film1="the-last-waltz", film2="monterey-pop")
+        text = short_ephemeral(reply)
+        assert "is posted in" in text and "couldn't record it yet" in text, text
+        ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Unrecorded'")
+        assert status == "open" and "polls.publish" in pending_timers(club, poll_id)
+        (post,) = posts_of(club, world.general, poll_id)
+    finally:
+        with sqlite3.connect(club.db_path, timeout=5) as db:
+            db.execute("DROP TRIGGER unrecorded")
+    # Closed before its publish timer's retry: the close finds the post too, and counts the vote cast on it.
+    voted = await discord.click(post, "2. Monterey Pop (1968)", member=world.carol)
+    assert "Your vote for **Monterey Pop (1968)** is in" in await confirmation(voted)
+    ended = await discord.command("/poll end", member=maya, options={"poll": poll_id})
+    assert "is closed; the result is posted" in short_ephemeral(ended), ended.text
+    assert club.query("SELECT status, message_id, winner_film_id FROM polls WHERE id = ?", (poll_id,)) == [
+        ("closed", post.id, club.film_id("monterey-pop"))
+    ]
+    assert posts_of(club, world.general, poll_id) == [post]
+
+
 async def test_a_poll_from_another_feature_that_discord_refuses_is_cancelled_not_left_invisible(
     club: Club, world: Any
 ) -> None:

@@ -785,10 +785,12 @@ async def test_a_poll_posted_but_not_recorded_is_taken_down_or_kept_open_never_c
         ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Unrecorded'")
         assert status == "open" and "polls.publish" in pending_timers(club, poll_id)
         (post,) = posts_of(club, world.general, poll_id)
+        # The publish timer's first try meets the same refusal, and is retried later (30 s)...
+        await club.bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) failed; retrying")
     finally:
         with sqlite3.connect(club.db_path, timeout=5) as db:
             db.execute("DROP TRIGGER unrecorded")
-    # Closed before its publish timer's retry: the close finds the post too, and counts the vote cast on it.
+    # ... but the poll is closed before that: the close finds the post too, and counts the vote cast on it.
     voted = await discord.click(post, "2. Monterey Pop (1968)", member=world.carol)
     assert "Your vote for **Monterey Pop (1968)** is in" in await confirmation(voted)
     ended = await discord.command("/poll end", member=maya, options={"poll": poll_id})

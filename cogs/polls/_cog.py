@@ -357,6 +357,11 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
                 interaction, "⏳ Discord is counting its poll; the result will be posted as soon as it is final."
             )
             return
+        if closed.status is Status.CANCELLED:  # Discord never took its post: nobody could vote, there is no result
+            await send_ephemeral(
+                interaction, f"🚫 Poll #{closed.id} was never posted (Discord refused it), so it is cancelled instead."
+            )
+            return
         link = message_link(closed.guild_id, closed.channel_id, closed.result_message_id)
         await send_ephemeral(interaction, f"🔒 Poll #{closed.id} is closed; the result is posted: {link}")
 

@@ -834,6 +834,36 @@ async def test_a_poll_from_another_feature_that_discord_refuses_is_cancelled_not
     assert fake.channel_messages(locked) == []
 
 
+async def test_ending_a_poll_discord_never_took_says_it_is_cancelled_not_that_a_result_is_posted(
+    club: Club, world: Any
+) -> None:
+    # A poll another feature opened, whose publish timer Discord answered 503: it waits for its retry, unposted.
+    fake, bot = club.fake, club.bot
+    assert await bot.stop() == 0
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    later = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        poll_id = db.execute(
+            "INSERT INTO polls (guild_id, channel_id, creator_id, title, method, created_at, closes_at) "
+            "VALUES (?, ?, ?, 'Watch party: unseen', 'plurality', ?, ?)",
+            (fake.guild.id, world.general.id, world.moderator.id, stamp, later),
+        ).lastrowid
+        for position, slug in enumerate(("gimme-shelter", "monterey-pop"), start=1):
+            db.execute(
+                "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)",
+                (poll_id, position, club.film_id(slug), stamp),
+            )
+    club.discord.inject("POST /channels/{id}/messages", status=503, times=1)
+    await bot.start(timeout=60)
+    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) failed; retrying")
+    ended = await club.discord.command("/poll end", member=world.moderator, options={"poll": poll_id})
+    text = short_ephemeral(ended)
+    assert "never posted" in text and "cancelled" in text and "result is posted" not in text, text
+    assert club.query("SELECT status FROM polls WHERE id = ?", (poll_id,)) == [("cancelled",)]
+    assert posts_of(club, world.general, poll_id) == []
+
+
 # -- the quick-poll form --------------------------------------------------------------------------------------------
 
 

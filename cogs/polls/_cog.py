@@ -214,12 +214,23 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         try:
             poll = await self.board.publish(poll.id)
         except PostUnrecorded as exc:
-            await self.bot.timers.schedule(
-                polls.PUBLISH_TIMER, str(poll.id), self.bot.clock.now(), {"poll_id": poll.id}
+            log.error("%s", exc, exc_info=exc.__cause__)
+            try:
+                await exc.message.delete()  # taken down: the poll is as unposted as the database says, and cancelled
+            except discord.HTTPException:
+                await self.bot.timers.schedule(
+                    polls.PUBLISH_TIMER, str(poll.id), self.bot.clock.now(), {"poll_id": poll.id}
+                )
+                raise UserError(
+                    f"Poll #{poll.id} is posted in <#{poll.channel_id}>, but I couldn't record it yet; "
+                    "I'll try again shortly."
+                ) from exc
+            await polls.discard_unposted(
+                self.bot.db, self.bot.clock, self.bot.timers, poll.id, cancelled_by=interaction.user.id
             )
             raise UserError(
-                f"Poll #{poll.id} is posted in <#{poll.channel_id}>, but I couldn't record it yet; "
-                "I'll try again shortly."
+                f"Discord took poll #{poll.id}, but I couldn't record it, so I took it down again and cancelled it. "
+                "Please try again in a moment."
             ) from exc
         except Exception as exc:
             await polls.discard_unposted(

@@ -21,6 +21,7 @@ from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
 from bot.core.search import TitleIndex
 from bot.core.tally import TieRule
+from bot.core.tasks import BackgroundTasks
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import add_to_watchlist
 from bot.db import polls as sql_polls
@@ -258,7 +259,7 @@ async def test_the_ballot_box_writes_a_burst_in_batches_and_keeps_every_rule(
 ) -> None:
     poll = await make_poll(db, clock, timers, films[:3])
     guarded = await make_poll(db, clock, timers, films[:3], voter_role_id=ROLE)
-    box = polls.BallotBox(db, clock)
+    box = polls.BallotBox(db, clock, spawn=BackgroundTasks("test").spawn)
 
     async def click(target: polls.Poll, user: int, film_id: int, roles: set[int] | None = None) -> object:
         try:
@@ -282,6 +283,23 @@ async def test_the_ballot_box_writes_a_burst_in_batches_and_keeps_every_rule(
     approval = await make_poll(db, clock, timers, films[:3], method=Method.APPROVAL)
     toggled = await box.vote(poll=approval, guild_id=GUILD, user_id=1, role_ids=set(), film_id=films[1])
     assert toggled.note == "added"
+
+
+async def test_closing_the_ballot_boxs_owner_cancels_its_writer_and_the_votes_it_never_answered(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    # At shut-down the bot cancels the tasks it keeps, then closes the database: the writer must be one of them, and
+    # a vote waiting for it must end (cancelled, unanswered) rather than wait forever.
+    poll = await make_poll(db, clock, timers, films[:3])
+    owner = BackgroundTasks("test")
+    box = polls.BallotBox(db, clock, spawn=owner.spawn)
+    voting = asyncio.create_task(box.vote(poll=poll, guild_id=GUILD, user_id=1, role_ids=set(), film_id=films[0]))
+    await asyncio.sleep(0)  # the vote is queued and the writer started
+    assert len(owner) == 1
+    await owner.close()
+    with pytest.raises(asyncio.CancelledError):
+        await voting
+    assert len(owner) == 0
 
 
 async def test_approval_clicks_toggle_films_in_the_ballot(

@@ -13,7 +13,7 @@ from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import active_films
 from bot.core.screenings import EventPhase, EventState, Followed, ScreeningStatus
-from bot.core.timers import TimerService
+from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import club_watched
 from bot.db.database import Database
 from tests.catalog_builder import starter_catalog
@@ -269,6 +269,25 @@ async def test_missing_timers_are_rearmed_once_at_start_up(
     assert await screenings.mark_reminded(db, clock, scheduled.id)
     assert await screenings.rearm_screenings(db, clock, timers) == 2  # the planned one's event, and the after step
     assert await timers.pending(screenings.AFTER_TIMER, screenings.step_key(current)) is not None
+
+
+async def test_a_step_timer_that_failed_for_good_is_not_re_armed_at_start_up(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    # A timer that ended as failed stays ended: re-arming it at every start-up would retry it after each restart.
+    planned = await plan(db, clock, timers, film_id)
+    screening = await screenings.attach_event(db, clock, timers, planned.id, 784)
+
+    async def cannot_succeed(_timer: Timer) -> None:
+        raise PermanentFailure("Discord refuses this for good")
+
+    timers.register(screenings.EVENT_TIMER, cannot_succeed)
+    timers.register(screenings.REMIND_TIMER, cannot_succeed)
+    clock.moment = screening.remind_at
+    assert await timers.run_due() == 2  # the event timer (the safety net) and the reminder
+    assert await screenings.rearm_screenings(db, clock, timers) == 0
+    remind = await timers.latest(screenings.REMIND_TIMER, screenings.step_key(screening))
+    assert remind is not None and remind.outcome is TimerOutcome.FAILED
 
 
 async def test_the_event_description_comes_from_the_catalog(db: Database, film_id: int) -> None:

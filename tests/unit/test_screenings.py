@@ -16,6 +16,7 @@ from bot.core.screenings import EventPhase, EventState, Followed, ScreeningStatu
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import club_watched
 from bot.db.database import Database
+from cogs.screenings import CONTENT_LIMIT, MENTIONS_PER_MESSAGE, reminder_messages
 from tests.catalog_builder import starter_catalog
 from tests.clocks import FixedClock
 
@@ -297,3 +298,18 @@ async def test_the_event_description_comes_from_the_catalog(db: Database, film_i
     assert "Martin Scorsese" in text
     assert "“Friday”" in text
     assert len(text) <= 1000
+
+
+def test_a_reminder_to_many_members_is_split_into_messages_discord_accepts() -> None:
+    # 80 mentions of 20-digit ids after a long film label and location once made one message over Discord's 2000
+    # characters: Discord refused it, and every retry, so nobody was reminded.
+    text = "⏰ **" + "A Very Long Film Title " * 9 + "** starts soon in **" + "x" * 100 + "**."
+    first = text + " https://discord.com/events/12345678901234567890/12345678901234567890"
+    members = [10**19 + n for n in range(170)]
+    messages = reminder_messages(first, text, members)
+    assert [user for _content, chunk in messages for user in chunk] == members  # each pinged exactly once
+    for index, (content, chunk) in enumerate(messages):
+        assert len(content) <= CONTENT_LIMIT and 0 < len(chunk) <= MENTIONS_PER_MESSAGE
+        assert content.startswith(first if index == 0 else text)
+        assert content.split("\n")[-1] == " ".join(f"<@{user}>" for user in chunk)
+    assert reminder_messages(first, text, []) == [(first, [])]  # nobody interested: the reminder alone

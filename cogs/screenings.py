@@ -38,8 +38,29 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["FilmClubBot"]
 
-#: Discord accepts at most 100 users in allowed_mentions; keep each reminder well under that and under 2000 chars.
+#: Discord accepts at most 100 users in allowed_mentions; keep each reminder well under that.
 MENTIONS_PER_MESSAGE = 80
+#: Discord's limit on a message's content.
+CONTENT_LIMIT = 2000
+
+
+def reminder_messages(first: str, then: str, user_ids: list[int]) -> list[tuple[str, list[int]]]:
+    """The reminder's messages: ``first`` (then ``then``) followed by as many of the members' mentions as fit in
+    Discord's 2000 characters (at most :data:`MENTIONS_PER_MESSAGE`), with the members each one pings. A message
+    Discord refuses as too long would lose the whole reminder."""
+    messages: list[tuple[str, list[int]]] = []
+    head, length = truncate(first, 1000), 0
+    chunk: list[int] = []
+    for user_id in user_ids:
+        mention = f" <@{user_id}>"
+        if chunk and (len(chunk) == MENTIONS_PER_MESSAGE or len(head) + length + len(mention) > CONTENT_LIMIT):
+            messages.append((head + "\n" + " ".join(f"<@{u}>" for u in chunk), chunk))
+            head, chunk, length = truncate(then, 1000), [], 0
+        chunk.append(user_id)
+        length += len(mention)
+    if chunk or not messages:
+        messages.append((head + ("\n" + " ".join(f"<@{u}>" for u in chunk) if chunk else ""), chunk))
+    return messages
 
 
 def event_url(guild_id: int, event_id: int) -> str:
@@ -326,14 +347,10 @@ class Screenings(
             starts = f"{ts(screening.starts_at, 'R')} ({ts(screening.starts_at, 't')})"
             text = f"⏰ **{label}** starts {starts} in {where(screening)}."
             url = event_url(screening.guild_id, screening.event_id or 0)
-            if not interested:
-                await self._post(screening.announce_channel_id, content=f"{text} {url}")
-            for start in range(0, len(interested), MENTIONS_PER_MESSAGE):
-                chunk = interested[start : start + MENTIONS_PER_MESSAGE]
-                mentions = " ".join(f"<@{user_id}>" for user_id in chunk)
+            for content, chunk in reminder_messages(f"{text} {url}", text, interested):
                 await self._post(
                     screening.announce_channel_id,
-                    content=f"{text}\n{mentions}" if start else f"{text} {url}\n{mentions}",
+                    content=content,
                     # The one place this bot pings: exactly the members who asked to be reminded.
                     allowed_mentions=discord.AllowedMentions(
                         everyone=False, roles=False, users=[discord.Object(user_id) for user_id in chunk]

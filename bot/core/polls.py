@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core import films as films_core
 from bot.core import screenings as screenings_core
@@ -363,15 +363,17 @@ async def arm_timers(timers: TimerService, poll_id: int, closes_at: datetime, no
 
 
 async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> int:
-    """Make sure every open poll has its close timer (and an unposted one its publish timer); return how many were
-    re-armed. Covers a crash between storing a poll and scheduling its timers."""
+    """Give every open poll the close timer (and an unposted one the publish timer) it never got; return how many
+    were armed. Covers a crash between storing a poll and scheduling its timers, and a poll /poll create stored but
+    did not record as posted (it schedules no publish timer). A timer that already ran and ended (failed for good,
+    say) is not armed again: that would give it fresh attempts at every restart."""
     rearmed = 0
     for row in await db.fetchall(sql.ALL_OPEN_POLLS):
         key = str(row["id"])
-        if await timers.pending(CLOSE_TIMER, key) is None:
+        if await timers.latest(CLOSE_TIMER, key) is None:
             await timers.schedule(CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]})
             rearmed += 1
-        if row["message_id"] is None and await timers.pending(PUBLISH_TIMER, key) is None:
+        if row["message_id"] is None and await timers.latest(PUBLISH_TIMER, key) is None:
             await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]})
             rearmed += 1
     return rearmed
@@ -472,6 +474,12 @@ async def vote(
     raise UserError("This poll is ranked: use “Rank your choices” to fill in your ballot.")
 
 
+class Spawn(Protocol):
+    """Starts a task its owner keeps until it ends and cancels when it closes (:meth:`FilmClubBot.spawn`)."""
+
+    def __call__(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]: ...
+
+
 class BallotBox:
     """Group commit for plurality votes: votes that arrive while a batch is being written go into the next one.
 
@@ -481,10 +489,14 @@ class BallotBox:
     the batch refused (to find out why), go through :func:`vote`.
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, spawn: Spawn) -> None:
+        """``spawn`` starts the writer task in its owner's keeping (the bot's :meth:`spawn`), so that it is cancelled
+        and awaited when the bot closes, before the database is."""
         self._db = db
         self._clock = clock
+        self._spawn = spawn
         self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._writing: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._last_write = float("-inf")
 
@@ -510,9 +522,10 @@ class BallotBox:
             )
         entry = {"p": poll.id, "g": guild_id, "u": user_id, "f": film_id, "r": sorted(role_ids)}
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((entry, done))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="filmclub-ballot-box")
+            self._writer = self._spawn(self._write(), name="filmclub-ballot-box")
+            self._writer.add_done_callback(self._abandon)
+        self._pending.append((entry, done))
         if await done:
             return VoteReceipt(poll, (film_id,))
         # Refused: the single-vote path finds (and raises) the reason, or records it if the poll changed meanwhile.
@@ -538,18 +551,28 @@ class BallotBox:
             while len(self._pending) != seen and loop.time() < deadline:
                 seen = len(self._pending)
                 await asyncio.sleep(0)
-            batch, self._pending = self._pending, []
+            batch = self._writing = self._pending
+            self._pending = []
             try:
                 outcomes = await self._write_batch([entry for entry, _done in batch])
             except Exception as exc:
+                self._writing = []
                 for _entry, done in batch:
                     if not done.done():
                         done.set_exception(exc)
                 continue
+            self._writing = []  # (left in place when cancelled, for _abandon)
             self._last_write = loop.time()
             for (_entry, done), written in zip(batch, outcomes, strict=True):
                 if not done.done():
                     done.set_result(written)
+
+    def _abandon(self, writer: asyncio.Task[None]) -> None:
+        """The writer ended: a vote it never answered (it was cancelled at shut-down) is cancelled, not left waiting."""
+        if writer is not self._writer:
+            return
+        for _entry, done in [*self._writing, *(self._pending if writer.cancelled() else [])]:
+            done.cancel()
 
     async def _write_batch(self, entries: list[dict[str, Any]]) -> list[bool]:
         """Write the batch; which votes were written (all of them, unless some vote broke a rule)."""

@@ -402,10 +402,11 @@ async def move_screening(
 
 
 async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> int:
-    """Make sure every unfinished screening has the timers for its next steps; return how many were re-armed.
+    """Give every unfinished screening the timers for its next steps that it never got; return how many were armed.
 
     Covers a crash between two steps (the event created but its timers not yet armed, say). Each step's handler
-    is idempotent and records that it ran, so a timer armed twice does its work once.
+    is idempotent and records that it ran, so a timer armed twice does its work once. A timer that already ran and
+    ended (failed for good, say) is not armed again: that would give it fresh attempts at every restart.
     """
     rearmed = 0
     now = clock.now()
@@ -421,7 +422,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> 
                 await abandon(db, timers, screening.id)
                 continue
         for kind, key, at in due:
-            if await timers.pending(kind, key) is None:
+            if await timers.latest(kind, key) is None:
                 await timers.schedule(kind, key, at, payload)
                 rearmed += 1
     return rearmed

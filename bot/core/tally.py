@@ -39,13 +39,19 @@ class Method(StrEnum):
 
 
 def parse_method(text: str) -> Method:
-    """The counting method a moderator typed: a prefix of its name ("rank"), a word of its label, or a usual
-    abbreviation ("irv", "rcv")."""
-    cleaned = text.strip().lower()
-    for method in Method:
-        if cleaned and (method.value.startswith(cleaned) or cleaned in method.label.lower()):
-            return method
-    if cleaned in ("irv", "instant runoff", "rcv", "ranked choice"):
+    """The counting method a moderator typed in the quick-poll form: a prefix of its name ("rank", "a"), whole words
+    of its label ("instant runoff"), or a usual abbreviation ("irv", "rcv")."""
+    cleaned = " ".join(text.lower().replace("(", " ").replace(")", " ").split())
+    if cleaned:
+        # A prefix of a name first, for every method: "a" is approval, "ra" ranked (both letters of "plurality").
+        for method in Method:
+            if method.value.startswith(cleaned):
+                return method
+        for method in Method:
+            label = " ".join(method.label.lower().replace("(", " ").replace(")", " ").split())
+            if f" {cleaned} " in f" {label} ":  # whole words of its label: "instant runoff", "choice"
+                return method
+    if cleaned in ("irv", "rcv"):
         return Method.RANKED
     raise UserError("The method is plurality, approval or ranked.")
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.core.polls import Spawn
+
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
 
@@ -30,11 +32,12 @@ CONFIRMATION_HOLD = 2.0
 
 
 class VoteAcknowledger:
-    """Acknowledges votes first and confirms them after; keeps every confirmation task until it is done."""
+    """Acknowledges votes first and confirms them after, each confirmation a task the bot keeps (and cancels when it
+    closes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, spawn: Spawn) -> None:
+        self._spawn = spawn
         self._confirm_slots = asyncio.Semaphore(CONFIRMATIONS_IN_FLIGHT)
-        self._confirming: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._acks_done = asyncio.Event()
         self._acks_done.set()
@@ -54,9 +57,7 @@ class VoteAcknowledger:
     async def acknowledge(self, interaction: Interaction, text: str) -> None:
         """Answer a vote (called only once its ballot is committed): defer now, confirm ``text`` in a follow-up."""
         await interaction.response.defer()
-        task = asyncio.create_task(self._confirm(interaction, text), name="poll-vote-confirmation")
-        self._confirming.add(task)
-        task.add_done_callback(self._confirming.discard)
+        self._spawn(self._confirm(interaction, text), name="poll-vote-confirmation")
 
     async def _confirm(self, interaction: Interaction, text: str) -> None:
         with contextlib.suppress(TimeoutError):

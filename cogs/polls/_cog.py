@@ -26,7 +26,7 @@ from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import report_error, send_ephemeral
 
 from ._components import QuickPollAnswers, QuickPollForm, read_quick_poll_form, voting_view
-from ._lifecycle import PollBoard
+from ._lifecycle import PollBoard, PostUnrecorded
 from ._native import NativePollPending, native_results
 from ._render import ballot_lines, message_link, plural, poll_embed, result_embed, ts
 from ._voting import VotingDesk
@@ -213,6 +213,25 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             raise
         try:
             poll = await self.board.publish(poll.id)
+        except PostUnrecorded as exc:
+            log.error("%s", exc, exc_info=exc.__cause__)
+            try:
+                await exc.message.delete()  # taken down: the poll is as unposted as the database says, and cancelled
+            except discord.HTTPException:
+                await self.bot.timers.schedule(
+                    polls.PUBLISH_TIMER, str(poll.id), self.bot.clock.now(), {"poll_id": poll.id}
+                )
+                raise UserError(
+                    f"Poll #{poll.id} is posted in <#{poll.channel_id}>, but I couldn't record it yet; "
+                    "I'll try again shortly."
+                ) from exc
+            await polls.discard_unposted(
+                self.bot.db, self.bot.clock, self.bot.timers, poll.id, cancelled_by=interaction.user.id
+            )
+            raise UserError(
+                f"Discord took poll #{poll.id}, but I couldn't record it, so I took it down again and cancelled it. "
+                "Please try again in a moment."
+            ) from exc
         except Exception as exc:
             await polls.discard_unposted(
                 self.bot.db, self.bot.clock, self.bot.timers, poll.id, cancelled_by=interaction.user.id
@@ -347,6 +366,11 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             )
             await send_ephemeral(
                 interaction, "⏳ Discord is counting its poll; the result will be posted as soon as it is final."
+            )
+            return
+        if closed.status is Status.CANCELLED:  # Discord never took its post: nobody could vote, there is no result
+            await send_ephemeral(
+                interaction, f"🚫 Poll #{closed.id} was never posted (Discord refused it), so it is cancelled instead."
             )
             return
         link = message_link(closed.guild_id, closed.channel_id, closed.result_message_id)

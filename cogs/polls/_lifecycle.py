@@ -2,8 +2,9 @@
 announcing the result (with the winner's screening), and marking it cancelled.
 
 One :class:`PollBoard` per bot. It caches what never changes about a poll (its candidates and their films), holds a
-lock per poll so that posting, redrawing and closing never interleave, and keeps a reference to every task it
-starts. The core decides; this posts and edits messages.
+lock per poll so that posting, redrawing and closing never interleave, and starts its tasks through the bot's
+:meth:`~bot.client.FilmClubBot.spawn` (kept until done, cancelled at close). The core decides; this posts and edits
+messages.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ log = logging.getLogger(__name__)
 REFRESH_DELAY = 2.0
 
 
+class PostUnrecorded(Exception):
+    """Discord took a poll's post but the database could not record it (the cause is chained). The poll is visible:
+    it must not be cancelled unless the post is taken down; its publish timer finds the post and records it."""
+
+    def __init__(self, poll_id: int, message: discord.Message) -> None:
+        super().__init__(f"poll {poll_id} is posted as message {message.id}, which could not be recorded")
+        self.poll_id = poll_id
+        self.message = message
+
+
 class PollBoard:
     """Posts, redraws, closes and cancels polls in Discord, one poll at a time (a lock each)."""
 
@@ -48,11 +59,10 @@ class PollBoard:
         self._polls: dict[int, Poll] = {}  # poll id -> poll (only its immutable parts are read from the cache)
         self._films: dict[int, dict[int, Film]] = {}
         self._refreshing: dict[int, asyncio.Task[None]] = {}  # poll id -> its redraw still waiting for more votes
-        self._tasks: set[asyncio.Task[None]] = set()  # every task started here, until it is done
 
     def stop(self) -> None:
-        """The cog is unloading: drop the redraws still pending or running."""
-        for task in self._tasks:
+        """The cog is unloading: drop the redraws still waiting (the bot cancels the rest when it closes)."""
+        for task in self._refreshing.values():
             task.cancel()
 
     # -- reading -------------------------------------------------------------------------------------------------------
@@ -126,7 +136,11 @@ class PollBoard:
             else:
                 view = voting_view(poll, films)
                 message = await channel.send(embed=embed, view=view or discord.utils.MISSING)
-            if not await polls.attach_message(self.bot.db, poll.id, message.id):
+            try:
+                attached = await polls.attach_message(self.bot.db, poll.id, message.id)
+            except Exception as exc:
+                raise PostUnrecorded(poll.id, message) from exc
+            if not attached:
                 await message.delete()
             poll, _films = await self.poll_and_films(poll_id, fresh=True)
             log.info("poll %s posted as message %s in channel %s", poll.id, poll.message_id, poll.channel_id)
@@ -150,10 +164,7 @@ class PollBoard:
         """Redraw the live counts soon (once for a burst of votes)."""
         if not poll.show_counts or poll.message_id is None or poll.id in self._refreshing:
             return
-        task = asyncio.create_task(self._refresh_later(poll.id), name=f"poll-refresh-{poll.id}")
-        self._refreshing[poll.id] = task
-        self._tasks.add(task)  # kept until done: _refresh_later leaves _refreshing before its edit, not this set
-        task.add_done_callback(self._tasks.discard)
+        self._refreshing[poll.id] = self.bot.spawn(self._refresh_later(poll.id), name=f"poll-refresh-{poll.id}")
 
     async def _refresh_later(self, poll_id: int) -> None:
         try:
@@ -178,6 +189,8 @@ class PollBoard:
         """Close the poll if it is open, then make sure its result is announced (idempotent)."""
         async with self._locks[poll_id]:
             poll, films = await self.poll_and_films(poll_id, fresh=True)
+            if poll.status is Status.OPEN and poll.message_id is None and await self._adopt_earlier_post(poll, films):
+                poll, films = await self.poll_and_films(poll_id, fresh=True)  # posted after all, just not recorded
             if poll.status is Status.OPEN and poll.message_id is None:
                 # Never posted (Discord kept refusing): nobody could vote, so there is no result to announce.
                 discarded = await polls.discard_unposted(self.bot.db, self.bot.clock, self.bot.timers, poll_id)

@@ -38,8 +38,8 @@ class VotingDesk:
         self._db = bot.db
         self._clock = bot.clock
         self._board = board
-        self._box = polls.BallotBox(bot.db, bot.clock)
-        self._acks = VoteAcknowledger()
+        self._box = polls.BallotBox(bot.db, bot.clock, spawn=bot.spawn)
+        self._acks = VoteAcknowledger(bot.spawn)
 
     async def on_vote(self, interaction: Interaction, poll_id: int, film_id: int) -> None:
         with self._acks.acking():

@@ -539,6 +539,8 @@ async def test_a_kill_9_between_posting_a_new_poll_and_recording_its_message_doe
     discord, bot = club.discord, club.bot
     title = f"Posted once{' (native)' if native else ''}"
     crash_when_recording(club, title)
+    # Nor is the post taken down: Discord keeps it, as after a crash.
+    refused_take_down = discord.inject("DELETE /channels/{id}/messages/{id}", status=503, times=1)
     await discord.command(
         "/poll create",
         member=world.moderator,
@@ -554,6 +556,7 @@ async def test_a_kill_9_between_posting_a_new_poll_and_recording_its_message_doe
     ((poll_id,),) = club.query("SELECT id FROM polls WHERE title = ?", (title,))
     await discord.wait_until(lambda: posts_of(club, world.general, poll_id) != [], timeout=10, what="the post")
     await bot.wait_for_log("injected crash")
+    await discord.wait_until(lambda: refused_take_down.remaining == 0, what="the refused take-down")
     await bot.kill()  # the bot dies right there (kill -9): Discord has the post, the database does not
     with sqlite3.connect(club.db_path, timeout=5) as db:
         db.execute("DROP TRIGGER crash")
@@ -750,6 +753,57 @@ async def test_a_poll_discord_refuses_to_post_is_explained_and_leaves_nothing_op
     assert pending_timers(club, poll_id) == []
 
 
+def refuse_recording_the_message(club: Club, title: str) -> None:
+    """The database refuses to record the message of the poll titled ``title`` (a failing disk, say), while the bot
+    lives on and may still cancel it."""
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        db.execute(
+            f"CREATE TRIGGER unrecorded BEFORE UPDATE OF message_id ON polls "
+            f"WHEN OLD.title = '{title}' AND NEW.message_id IS NOT NULL "
+            "BEGIN SELECT RAISE(ABORT, 'injected disk error'); END"
+        )
+
+
+async def test_a_poll_posted_but_not_recorded_is_taken_down_or_kept_open_never_cancelled_while_visible(
+    club: Club, world: Any
+) -> None:
+    discord, maya = club.discord, world.moderator
+    refuse_recording_the_message(club, "Unrecorded")
+    try:
+        # The post is taken down: the poll is cancelled and nothing of it is left to vote on.
+        reply = await create(discord, maya, title="Unrecorded", film1="the-last-waltz", film2="monterey-pop")
+        assert "I couldn't record it, so I took it down again and cancelled it" in short_ephemeral(reply)
+        ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Unrecorded'")
+        assert status == "cancelled" and pending_timers(club, poll_id) == []
+        assert posts_of(club, world.general, poll_id) == []
+
+        # Discord will not take the post down either: the poll is visible, so it stays open, and its publish timer
+        # will find the post and record it.
+        discord.inject("DELETE /channels/{id}/messages/{id}", status=503, times=1)
+        with sqlite3.connect(club.db_path, timeout=5) as db:
+            db.execute("UPDATE polls SET title = 'Done with' WHERE title = 'Unrecorded'")
+        reply = await create(discord, maya, title="Unrecorded", film1="the-last-waltz", film2="monterey-pop")
+        text = short_ephemeral(reply)
+        assert "is posted in" in text and "couldn't record it yet" in text, text
+        ((poll_id, status),) = club.query("SELECT id, status FROM polls WHERE title = 'Unrecorded'")
+        assert status == "open" and "polls.publish" in pending_timers(club, poll_id)
+        (post,) = posts_of(club, world.general, poll_id)
+        # The publish timer's first try meets the same refusal, and is retried later (30 s)...
+        await club.bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) failed; retrying")
+    finally:
+        with sqlite3.connect(club.db_path, timeout=5) as db:
+            db.execute("DROP TRIGGER unrecorded")
+    # ... but the poll is closed before that: the close finds the post too, and counts the vote cast on it.
+    voted = await discord.click(post, "2. Monterey Pop (1968)", member=world.carol)
+    assert "Your vote for **Monterey Pop (1968)** is in" in await confirmation(voted)
+    ended = await discord.command("/poll end", member=maya, options={"poll": poll_id})
+    assert "is closed; the result is posted" in short_ephemeral(ended), ended.text
+    assert club.query("SELECT status, message_id, winner_film_id FROM polls WHERE id = ?", (poll_id,)) == [
+        ("closed", post.id, club.film_id("monterey-pop"))
+    ]
+    assert posts_of(club, world.general, poll_id) == [post]
+
+
 async def test_a_poll_from_another_feature_that_discord_refuses_is_cancelled_not_left_invisible(
     club: Club, world: Any
 ) -> None:
@@ -781,6 +835,36 @@ async def test_a_poll_from_another_feature_that_discord_refuses_is_cancelled_not
     assert club.query("SELECT status FROM polls WHERE id = ?", (poll_id,)) == [("cancelled",)]
     assert pending_timers(club, poll_id) == []
     assert fake.channel_messages(locked) == []
+
+
+async def test_ending_a_poll_discord_never_took_says_it_is_cancelled_not_that_a_result_is_posted(
+    club: Club, world: Any
+) -> None:
+    # A poll another feature opened, whose publish timer Discord answered 503: it waits for its retry, unposted.
+    fake, bot = club.fake, club.bot
+    assert await bot.stop() == 0
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    later = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with sqlite3.connect(club.db_path, timeout=5) as db:
+        poll_id = db.execute(
+            "INSERT INTO polls (guild_id, channel_id, creator_id, title, method, created_at, closes_at) "
+            "VALUES (?, ?, ?, 'Watch party: unseen', 'plurality', ?, ?)",
+            (fake.guild.id, world.general.id, world.moderator.id, stamp, later),
+        ).lastrowid
+        for position, slug in enumerate(("gimme-shelter", "monterey-pop"), start=1):
+            db.execute(
+                "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)",
+                (poll_id, position, club.film_id(slug), stamp),
+            )
+    club.discord.inject("POST /channels/{id}/messages", status=503, times=1)
+    await bot.start(timeout=60)
+    await bot.wait_for_log(rf"timer \d+ \(polls\.publish {poll_id}\) failed; retrying")
+    ended = await club.discord.command("/poll end", member=world.moderator, options={"poll": poll_id})
+    text = short_ephemeral(ended)
+    assert "never posted" in text and "cancelled" in text and "result is posted" not in text, text
+    assert club.query("SELECT status FROM polls WHERE id = ?", (poll_id,)) == [("cancelled",)]
+    assert posts_of(club, world.general, poll_id) == []
 
 
 # -- the quick-poll form --------------------------------------------------------------------------------------------

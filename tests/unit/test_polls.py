@@ -21,7 +21,8 @@ from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
 from bot.core.search import TitleIndex
 from bot.core.tally import TieRule
-from bot.core.timers import TimerService
+from bot.core.tasks import BackgroundTasks
+from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import add_to_watchlist
 from bot.db import polls as sql_polls
 from bot.db.database import Database
@@ -258,7 +259,7 @@ async def test_the_ballot_box_writes_a_burst_in_batches_and_keeps_every_rule(
 ) -> None:
     poll = await make_poll(db, clock, timers, films[:3])
     guarded = await make_poll(db, clock, timers, films[:3], voter_role_id=ROLE)
-    box = polls.BallotBox(db, clock)
+    box = polls.BallotBox(db, clock, spawn=BackgroundTasks("test").spawn)
 
     async def click(target: polls.Poll, user: int, film_id: int, roles: set[int] | None = None) -> object:
         try:
@@ -282,6 +283,23 @@ async def test_the_ballot_box_writes_a_burst_in_batches_and_keeps_every_rule(
     approval = await make_poll(db, clock, timers, films[:3], method=Method.APPROVAL)
     toggled = await box.vote(poll=approval, guild_id=GUILD, user_id=1, role_ids=set(), film_id=films[1])
     assert toggled.note == "added"
+
+
+async def test_closing_the_ballot_boxs_owner_cancels_its_writer_and_the_votes_it_never_answered(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    # At shut-down the bot cancels the tasks it keeps, then closes the database: the writer must be one of them, and
+    # a vote waiting for it must end (cancelled, unanswered) rather than wait forever.
+    poll = await make_poll(db, clock, timers, films[:3])
+    owner = BackgroundTasks("test")
+    box = polls.BallotBox(db, clock, spawn=owner.spawn)
+    voting = asyncio.create_task(box.vote(poll=poll, guild_id=GUILD, user_id=1, role_ids=set(), film_id=films[0]))
+    await asyncio.sleep(0)  # the vote is queued and the writer started
+    assert len(owner) == 1
+    await owner.close()
+    with pytest.raises(asyncio.CancelledError):
+        await voting
+    assert len(owner) == 0
 
 
 async def test_approval_clicks_toggle_films_in_the_ballot(
@@ -441,6 +459,27 @@ async def test_missing_timers_are_re_armed_at_start_up(
     assert await polls.rearm_open_polls(db, clock, timers) == 0
     pending = await timers.pending(polls.CLOSE_TIMER, str(poll.id))
     assert pending is not None and pending.due_at == poll.closes_at
+
+
+async def test_a_timer_that_failed_for_good_is_not_re_armed_at_start_up(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    # A timer that ended as failed (retrying could not help) stays ended: re-arming it at every start-up would give
+    # it fresh attempts after each restart, forever.
+    poll = await make_poll(db, clock, timers, films[:2])
+
+    async def cannot_succeed(_timer: Timer) -> None:
+        raise PermanentFailure("Discord refuses this for good")
+
+    timers.register(polls.CLOSE_TIMER, cannot_succeed)
+    timers.register(polls.PUBLISH_TIMER, cannot_succeed)
+    clock.advance(timedelta(days=3))
+    assert await timers.run_due() == 2
+    assert await polls.rearm_open_polls(db, clock, timers) == 0
+    for kind in (polls.CLOSE_TIMER, polls.PUBLISH_TIMER):
+        assert await timers.pending(kind, str(poll.id)) is None
+        latest = await timers.latest(kind, str(poll.id))
+        assert latest is not None and latest.outcome is TimerOutcome.FAILED
 
 
 # -- candidates from the club ---------------------------------------------------------------------------------------

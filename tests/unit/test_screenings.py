@@ -13,9 +13,10 @@ from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import active_films
 from bot.core.screenings import EventPhase, EventState, Followed, ScreeningStatus
-from bot.core.timers import TimerService
+from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import club_watched
 from bot.db.database import Database
+from cogs.screenings import CONTENT_LIMIT, MENTIONS_PER_MESSAGE, reminder_messages
 from tests.catalog_builder import starter_catalog
 from tests.clocks import FixedClock
 
@@ -271,6 +272,25 @@ async def test_missing_timers_are_rearmed_once_at_start_up(
     assert await timers.pending(screenings.AFTER_TIMER, screenings.step_key(current)) is not None
 
 
+async def test_a_step_timer_that_failed_for_good_is_not_re_armed_at_start_up(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    # A timer that ended as failed stays ended: re-arming it at every start-up would retry it after each restart.
+    planned = await plan(db, clock, timers, film_id)
+    screening = await screenings.attach_event(db, clock, timers, planned.id, 784)
+
+    async def cannot_succeed(_timer: Timer) -> None:
+        raise PermanentFailure("Discord refuses this for good")
+
+    timers.register(screenings.EVENT_TIMER, cannot_succeed)
+    timers.register(screenings.REMIND_TIMER, cannot_succeed)
+    clock.moment = screening.remind_at
+    assert await timers.run_due() == 2  # the event timer (the safety net) and the reminder
+    assert await screenings.rearm_screenings(db, clock, timers) == 0
+    remind = await timers.latest(screenings.REMIND_TIMER, screenings.step_key(screening))
+    assert remind is not None and remind.outcome is TimerOutcome.FAILED
+
+
 async def test_the_event_description_comes_from_the_catalog(db: Database, film_id: int) -> None:
     film = next(f for f in await active_films(db) if f.id == film_id)
     text = screenings.event_description(film, poll_title="Friday")
@@ -278,3 +298,18 @@ async def test_the_event_description_comes_from_the_catalog(db: Database, film_i
     assert "Martin Scorsese" in text
     assert "“Friday”" in text
     assert len(text) <= 1000
+
+
+def test_a_reminder_to_many_members_is_split_into_messages_discord_accepts() -> None:
+    # 80 mentions of 20-digit ids after a long film label and location once made one message over Discord's 2000
+    # characters: Discord refused it, and every retry, so nobody was reminded.
+    text = "⏰ **" + "A Very Long Film Title " * 9 + "** starts soon in **" + "x" * 100 + "**."
+    first = text + " https://discord.com/events/12345678901234567890/12345678901234567890"
+    members = [10**19 + n for n in range(170)]
+    messages = reminder_messages(first, text, members)
+    assert [user for _content, chunk in messages for user in chunk] == members  # each pinged exactly once
+    for index, (content, chunk) in enumerate(messages):
+        assert len(content) <= CONTENT_LIMIT and 0 < len(chunk) <= MENTIONS_PER_MESSAGE
+        assert content.startswith(first if index == 0 else text)
+        assert content.split("\n")[-1] == " ".join(f"<@{user}>" for user in chunk)
+    assert reminder_messages(first, text, []) == [(first, [])]  # nobody interested: the reminder alone

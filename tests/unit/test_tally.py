@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.core.errors import UserError
 from bot.core.tally import (
     Method,
     Tally,
@@ -16,6 +17,7 @@ from bot.core.tally import (
     break_tie,
     from_counts,
     instant_runoff,
+    parse_method,
     plurality,
     tally,
 )
@@ -196,3 +198,29 @@ def test_a_tally_survives_json_unchanged() -> None:
     ballots = [[A]] * 3 + [[B]] * 2 + [[C, A], [C]] + [[D]]
     result = tally(Method.RANKED, [A, B, C, D], ballots, facts(ratings={B: 3.0}))
     assert Tally.from_json(json.loads(json.dumps(result.to_json()))) == result
+
+
+@pytest.mark.parametrize(
+    ("typed", "method"),
+    [
+        ("a", Method.APPROVAL),  # once plurality: "a" is a letter of "plurality"
+        ("appr", Method.APPROVAL),
+        ("ra", Method.RANKED),  # once plurality too
+        ("r", Method.RANKED),
+        ("p", Method.PLURALITY),
+        (" Plurality ", Method.PLURALITY),
+        ("ranked choice", Method.RANKED),
+        ("instant runoff", Method.RANKED),
+        ("Runoff", Method.RANKED),
+        ("IRV", Method.RANKED),
+        ("rcv", Method.RANKED),
+    ],
+)
+def test_a_typed_method_is_read_by_the_name_it_starts(typed: str, method: Method) -> None:
+    assert parse_method(typed) is method
+
+
+@pytest.mark.parametrize("typed", ["", "  ", "x", "lur", "al", "votes"])
+def test_a_method_that_names_none_is_refused(typed: str) -> None:
+    with pytest.raises(UserError, match="plurality, approval or ranked"):
+        parse_method(typed)

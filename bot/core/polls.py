@@ -30,7 +30,7 @@ from bot.core.durations import Window, parse_moment
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.reviews import film_ratings
 from bot.core.screenings import ScreeningPlan
-from bot.core.tally import MAX_RANKS, Method, Tally, TieBreakFacts
+from bot.core.tally import MAX_RANKS, FilmRating, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
 from bot.db import polls as sql
 from bot.db.database import Database, Reader, Transaction
@@ -699,9 +699,15 @@ async def eligibility(db: Reader, clock: Clock, poll_id: int, *, guild_id: int, 
 
 
 async def tie_break_facts(db: Database, poll: Poll) -> TieBreakFacts:
+    """What breaks a tie in this poll: the server's ratings of its films (ranked by the one club rating, see
+    :func:`bot.core.tally.break_tie`), when each was nominated, and the poll id for the final draw."""
     ratings = await film_ratings(db, poll.guild_id)
     return TieBreakFacts(
-        ratings={film: ratings[film].average for film in poll.film_ids if film in ratings},
+        ratings={
+            film: FilmRating(average=ratings[film].average, reviews=ratings[film].count)
+            for film in poll.film_ids
+            if film in ratings
+        },
         nominated_at={c.film_id: c.nominated_at for c in poll.candidates},
         seed=poll.id,
     )

@@ -7,13 +7,19 @@ count can be checked by hand in the unit tests.
 Ties are never announced as wins. When candidates tie (for first place, or for last place in an instant-runoff
 round), the rule is applied in order and the result names the steps that decided it:
 
-1. the higher club rating (the server's mean rating of the film; a rated film beats an unrated one),
+1. the higher club rating (:func:`bot.core.score.club_rating`, the one rating recommendations, weekly picks and
+   ``/club stats`` rank by: every film counts as if it also had three 3★ reviews, so ten 4.5★ reviews beat a single
+   5★ one, and a film nobody rated sits at 3★ like everywhere else; equal club ratings go to the film with more
+   reviews, as in ``/club stats``),
 2. the earlier nomination (when a member of the server first put the film on their watchlist, else the poll's
    creation time),
 3. a draw seeded by the poll id (reproducible: the same poll always draws the same way).
 
 For an elimination the same rule runs the other way round: the lower rating, then the later nomination, then the draw
 picks who goes.
+
+A tie keeps each tied film's plain average and number of reviews, what members can check for themselves, so the
+announcement shows those rather than the club rating itself (see :data:`bot.core.score.RANKING_NOTE`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.errors import UserError
+from bot.core.score import club_rating
 
 
 class Method(StrEnum):
@@ -78,10 +85,29 @@ MAX_RANKS = 5
 
 
 @dataclass(frozen=True)
-class TieBreakFacts:
-    """What the tie-break reads: mean club ratings (unrated films absent), nomination times (sortable text), seed."""
+class FilmRating:
+    """What the server's members rated a film: their plain average and how many reviews it is from."""
 
-    ratings: Mapping[int, float]
+    average: float
+    reviews: int
+
+    @property
+    def club_rating(self) -> float:
+        """The one club rating (:func:`bot.core.score.club_rating`): the tie-break ranks by it."""
+        # Reviews are whole half stars: rounding the sum makes equal ratings compare equal (the average is inexact).
+        total_stars = round(2 * self.average * self.reviews) / 2
+        return club_rating(total_stars, float(self.reviews))
+
+
+#: A film nobody in the server rated: its club rating is the prior's 3★, like everywhere else.
+UNRATED = FilmRating(average=0.0, reviews=0)
+
+
+@dataclass(frozen=True)
+class TieBreakFacts:
+    """What the tie-break reads: members' ratings (unrated films absent), nomination times (sortable text), seed."""
+
+    ratings: Mapping[int, FilmRating]
     nominated_at: Mapping[int, str]
     seed: int
 
@@ -94,8 +120,11 @@ class Tie:
     chosen: int
     rules: tuple[TieRule, ...]
     eliminating: bool
+    #: Each tied film's plain average (None: unrated), for the announcement; ranked by the club rating.
     ratings: tuple[tuple[int, float | None], ...] = ()
     nominated_at: tuple[tuple[int, str], ...] = ()
+    #: Each tied film's number of reviews. Empty in ties stored before the club rating decided (plain averages only).
+    reviews: tuple[tuple[int, int], ...] = ()
 
     @property
     def rule_names(self) -> list[str]:
@@ -110,6 +139,7 @@ class Tie:
             "eliminating": self.eliminating,
             "ratings": [[film, rating] for film, rating in self.ratings],
             "nominated_at": [[film, when] for film, when in self.nominated_at],
+            "reviews": [[film, count] for film, count in self.reviews],
         }
 
     @classmethod
@@ -121,6 +151,7 @@ class Tie:
             eliminating=bool(data["eliminating"]),
             ratings=tuple((int(f), None if r is None else float(r)) for f, r in data.get("ratings", [])),
             nominated_at=tuple((int(f), str(w)) for f, w in data.get("nominated_at", [])),
+            reviews=tuple((int(f), int(n)) for f, n in data.get("reviews", [])),
         )
 
 
@@ -217,9 +248,10 @@ def break_tie(tied: Sequence[int], facts: TieBreakFacts, *, eliminating: bool) -
     remaining = list(tied)
     rules: list[TieRule] = []
 
-    # 1. Club rating. Unrated sorts below every rating.
-    def rating_key(film: int) -> float:
-        return facts.ratings.get(film, -1.0)
+    # 1. The club rating (an unrated film at 3★), then more reviews, the order of /club stats.
+    def rating_key(film: int) -> tuple[float, int]:
+        rating = facts.ratings.get(film, UNRATED)
+        return rating.club_rating, rating.reviews
 
     values = {rating_key(film) for film in remaining}
     if len(values) > 1:
@@ -242,8 +274,9 @@ def break_tie(tied: Sequence[int], facts: TieBreakFacts, *, eliminating: bool) -
         chosen=remaining[0],
         rules=tuple(rules),
         eliminating=eliminating,
-        ratings=tuple((film, facts.ratings.get(film)) for film in tied),
+        ratings=tuple((film, None if (rated := facts.ratings.get(film)) is None else rated.average) for film in tied),
         nominated_at=tuple((film, facts.nominated_at.get(film, "")) for film in tied),
+        reviews=tuple((film, facts.ratings.get(film, UNRATED).reviews) for film in tied),
     )
 
 

@@ -10,9 +10,11 @@ from discord.utils import TimestampStyle
 
 from bot.core.films import Film
 from bot.core.polls import Poll, Status, Style
+from bot.core.score import PRIOR_REVIEWS, PRIOR_STARS
 from bot.core.tally import MAX_RANKS, TIE_BREAK_RULE, Method, Tally, Tie
 from bot.ui.charts import bar_chart
 from bot.ui.embeds import add_field, chunk_lines, club_embed
+from bot.ui.reviews import average
 
 METHOD_HINT = {
     Method.PLURALITY: "Vote for one film: click it. Click another to change your vote.",
@@ -75,18 +77,36 @@ def poll_embed(poll: Poll, films: dict[int, Film], live: Tally | None) -> discor
     return embed
 
 
+#: How a tie announcement says what the club rating is: a short form of :data:`bot.core.score.RANKING_NOTE`.
+CLUB_RATING_NOTE = f"ranked as if every film also had {plural(PRIOR_REVIEWS, 'review')} of {PRIOR_STARS:g}★"
+
+
+def _rating_facts(tie: Tie, films: dict[int, Film]) -> str:
+    """What members can check for each tied film: its plain average and number of reviews, never the club rating
+    itself ("A 4.5★ from 10 reviews, B 5.0★ from 1 review; ranked as if …"). A tie stored by an earlier release has
+    no review counts (its averages decided it): it reads as it was announced then ("A 4.5★, B unrated")."""
+    reviews = dict(tie.reviews)
+    parts = []
+    for film, stars in tie.ratings:
+        name = film_label(films, film).split(" (")[0]
+        if not reviews:
+            parts.append(f"{name} {'unrated' if stars is None else average(stars)}")
+        elif stars is None or not reviews.get(film):
+            parts.append(f"{name} no reviews")
+        else:
+            parts.append(f"{name} {average(stars)} from {plural(reviews[film], 'review')}")
+    return ", ".join(parts) + (f"; {CLUB_RATING_NOTE}" if reviews else "")
+
+
 def describe_tie(tie: Tie, films: dict[int, Film], *, poll_id: int) -> str:
-    """ "A and B tied; broken by higher club rating (A 4.5★, B 3★)." — every step that decided it, named."""
+    """ "A and B tied; broken by higher club rating (A 4.5★ from 10 reviews, B 5.0★ from 1 review; ranked as if
+    …)." — every step that decided it, named."""
     names = [film_label(films, film) for film in tie.tied]
     tied = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
     details = []
     for rule, name in zip(tie.rules, tie.rule_names, strict=True):
         if rule.value == "rating":
-            ratings = ", ".join(
-                f"{film_label(films, film).split(' (')[0]} {'unrated' if r is None else f'{r:.1f}★'}"
-                for film, r in tie.ratings
-            )
-            details.append(f"{name} ({ratings})")
+            details.append(f"{name} ({_rating_facts(tie, films)})")
         elif rule.value == "nomination":
             when = dict(tie.nominated_at)
             dates = ", ".join(

@@ -391,6 +391,40 @@ async def test_a_poll_closes_on_its_timer_after_a_restart_and_names_how_a_tie_wa
     assert status == "closed" and winner in (club.film_id("gimme-shelter"), club.film_id("monterey-pop"))
 
 
+async def review(club: Club, member: FakeMember, film: str, stars: float) -> None:
+    """A member's review, written the way members write one: /review add, then its form."""
+    form = await club.discord.command("/review add", member=member, options={"film": film, "rating": stars})
+    assert form.response_type == 9, form.text
+    done = await form.submit_modal(
+        {"review:rating": str(int(stars * 2)), "review:body": "", "review:spoiler": "no"}, member=member
+    )
+    assert done.response_type == 4, done.text
+
+
+async def test_a_tie_goes_to_the_higher_club_rating_and_shows_the_averages_members_know(club: Club, world: Any) -> None:
+    """Four 4.5★ reviews beat one 5★ review in a tie (the one club rating, as in /club stats); the announcement shows
+    each film's plain average and number of reviews, and how it ranked."""
+    discord = club.discord
+    await review(club, world.moderator, "festival-10", 5.0)
+    for member in (world.alice, world.bob, world.carol, world.owner):
+        await review(club, member, "festival-11", 4.5)
+    reply = await create(
+        discord, world.moderator, title="Reels", deadline="4s", film1="festival-10", film2="festival-11"
+    )
+    message = poll_message(club, reply)
+    await discord.click(message, "1. Festival Reel 10 (2000)", member=world.alice)
+    await discord.click(message, "2. Festival Reel 11 (2001)", member=world.bob)
+
+    result = await discord.wait_for_message(
+        world.general, lambda m: m.id > message.id and bool(m.attachments), timeout=15
+    )
+    assert (
+        "Festival Reel 10 (2000) and Festival Reel 11 (2001) tied for first place; broken by higher club rating "
+        "(Festival Reel 10 5.0★ from 1 review, Festival Reel 11 4.5★ from 4 reviews; ranked as if every film also "
+        "had 3 reviews of 3★): **Festival Reel 11 (2001)** wins."
+    ) in result.text
+
+
 async def test_a_native_discord_poll_is_read_once_discord_finalises_it(club: Club, world: Any) -> None:
     discord, fake = club.discord, club.fake
     reply = await create(

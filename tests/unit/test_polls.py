@@ -20,13 +20,13 @@ from bot.core.films import active_films
 from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
 from bot.core.search import TitleIndex
-from bot.core.tally import TieRule
+from bot.core.tally import Tie, TieRule
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import add_to_watchlist
 from bot.db import polls as sql_polls
 from bot.db.database import Database
-from cogs.polls._render import poll_embed
+from cogs.polls._render import describe_tie, poll_embed
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.clocks import FixedClock, StepClock
 from tests.conftest import REPO
@@ -384,6 +384,43 @@ async def test_a_tie_is_broken_by_club_rating_then_nomination(
     assert result.winner == b
     assert result.tie.tied == (a, b, c)
     assert result.tie.rules == (TieRule.RATING, TieRule.NOMINATION)
+
+
+async def test_a_tie_goes_to_ten_good_reviews_over_one_perfect_one_and_says_so(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    """The tie-break ranks by the one club rating: ten 4.5★ reviews beat a single 5★ review. The announcement shows
+    what members can check (each film's plain average and number of reviews) and names the ranking."""
+    many, once = films[:2]
+    for user in range(100, 110):
+        await rate(db, clock, guild_id=GUILD, user_id=user, film_id=many, stars=4.5)
+    await rate(db, clock, guild_id=GUILD, user_id=200, film_id=once, stars=5.0)
+    poll = await make_poll(db, clock, timers, [once, many])
+    await vote(db, clock, poll, 1, once)
+    await vote(db, clock, poll, 2, many)
+    closed = await polls.close_poll(db, clock, poll.id)
+    result = closed.result
+    assert result is not None and result.tie is not None
+    assert result.winner == many
+    assert result.tie.rules == (TieRule.RATING,)
+    shown = {f.id: f for f in await active_films(db)}
+    text = describe_tie(result.tie, shown, poll_id=poll.id)
+    assert "Film 01 (1961) and Film 00 (1960) tied for first place" in text
+    assert "higher club rating (Film 01 5.0★ from 1 review, Film 00 4.5★ from 10 reviews;" in text
+    assert "ranked as if every film also had 3 reviews of 3★" in text
+    assert text.endswith("**Film 00 (1960)** wins.")
+
+
+async def test_a_tie_stored_by_the_previous_release_still_renders(films: list[int], db: Database) -> None:
+    """A result stored before ties kept review counts (plain averages only) is shown as it was announced."""
+    a, b = films[:2]
+    stored = {"tied": [a, b], "chosen": b, "rules": ["rating"], "eliminating": False, "ratings": [[a, 3.0], [b, None]]}
+    shown = {f.id: f for f in await active_films(db)}
+    text = describe_tie(Tie.from_json(json.loads(json.dumps(stored))), shown, poll_id=4)
+    assert text == (
+        "Film 00 (1960) and Film 01 (1961) tied for first place; broken by higher club rating "
+        "(Film 00 3.0★, Film 01 unrated): **Film 01 (1961)** wins."
+    )
 
 
 async def test_a_native_poll_closes_with_discords_counts(

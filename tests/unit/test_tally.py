@@ -9,8 +9,10 @@ import pytest
 
 from bot.core.errors import UserError
 from bot.core.tally import (
+    FilmRating,
     Method,
     Tally,
+    Tie,
     TieBreakFacts,
     TieRule,
     approval,
@@ -27,9 +29,11 @@ NO_FACTS = TieBreakFacts(ratings={}, nominated_at={}, seed=7)
 
 
 def facts(
-    ratings: dict[int, float] | None = None, nominated: dict[int, str] | None = None, seed: int = 7
+    ratings: dict[int, tuple[float, int]] | None = None, nominated: dict[int, str] | None = None, seed: int = 7
 ) -> TieBreakFacts:
-    return TieBreakFacts(ratings=ratings or {}, nominated_at=nominated or {}, seed=seed)
+    """Tie-break facts from (plain average, number of reviews) per rated film."""
+    rated = {film: FilmRating(average, reviews) for film, (average, reviews) in (ratings or {}).items()}
+    return TieBreakFacts(ratings=rated, nominated_at=nominated or {}, seed=seed)
 
 
 # -- plurality ------------------------------------------------------------------------------------------------------
@@ -93,7 +97,7 @@ def test_exhausted_ballots_leave_the_count_and_the_majority_is_of_ballots_still_
     # Round 2: A 3, B 2, C 2 (1 exhausted) -> B and C tie for last; C is unrated, B rated: C goes.
     # C's ballots: one to A, one exhausted. Round 3: A 4, B 2 of 6 in play (2 exhausted) -> A wins.
     ballots = [[A]] * 3 + [[B]] * 2 + [[C, A], [C]] + [[D]]
-    result = instant_runoff([A, B, C, D], ballots, facts(ratings={B: 3.0}))
+    result = instant_runoff([A, B, C, D], ballots, facts(ratings={B: (3.0, 1)}))
     votes = [r.votes for r in result.rounds]
     assert votes == [{A: 3, B: 2, C: 2, D: 1}, {A: 3, B: 2, C: 2}, {A: 4, B: 2}]
     assert [r.exhausted for r in result.rounds] == [0, 1, 2]
@@ -107,7 +111,7 @@ def test_exhausted_ballots_leave_the_count_and_the_majority_is_of_ballots_still_
 
 def test_films_with_no_first_choices_drop_out_together() -> None:
     ballots = [[A, C]] * 3 + [[B, D]] * 2 + [[E, B]] * 2
-    result = instant_runoff([A, B, C, D, E], ballots, facts(ratings={B: 4.0, E: 2.0}))
+    result = instant_runoff([A, B, C, D, E], ballots, facts(ratings={B: (4.0, 1), E: (2.0, 1)}))
     assert result.rounds[0].eliminated == (C, D)
     assert result.rounds[0].tie is None
     # B and E tie for last; E has the lower club rating and goes; its ballots give B a majority (4 of 7).
@@ -118,7 +122,7 @@ def test_films_with_no_first_choices_drop_out_together() -> None:
 
 
 def test_a_tie_between_the_last_two_is_broken_by_the_rule_and_named() -> None:
-    result = instant_runoff([A, B], [[A], [B]], facts(ratings={A: 3.5, B: 4.0}))
+    result = instant_runoff([A, B], [[A], [B]], facts(ratings={A: (3.5, 1), B: (4.0, 1)}))
     assert result.winner == B
     assert result.tie is not None
     assert not result.tie.eliminating
@@ -148,25 +152,68 @@ def test_ranked_with_no_ballots_has_no_winner() -> None:
 
 
 def test_plurality_tie_goes_to_the_higher_club_rating() -> None:
-    result = plurality([A, B, C], [[A], [B], [C], [A], [B]], facts(ratings={A: 3.0, B: 4.5}))
+    result = plurality([A, B, C], [[A], [B], [C], [A], [B]], facts(ratings={A: (3.0, 2), B: (4.5, 2)}))
     assert result.winner == B
     assert result.tie is not None
     assert result.tie.tied == (A, B)
     assert result.tie.rules == (TieRule.RATING,)
+    # The tie keeps what members read: each film's plain average and number of reviews.
     assert dict(result.tie.ratings) == {A: 3.0, B: 4.5}
+    assert dict(result.tie.reviews) == {A: 2, B: 2}
 
 
-def test_a_rated_film_beats_an_unrated_one_and_an_unrated_one_goes_first() -> None:
-    win = break_tie([A, B], facts(ratings={A: 1.0}), eliminating=False)
-    assert win.chosen == A
-    out = break_tie([A, B], facts(ratings={A: 1.0}), eliminating=True)
-    assert out.chosen == B
+def test_ten_good_reviews_beat_one_perfect_review_in_a_tie() -> None:
+    """The tie-break ranks by the one club rating (bot.core.score.club_rating), not the plain average: ten 4.5★
+    reviews (club rating 4.15) beat a single 5★ (3.5), whichever way the tie runs."""
+    ratings = {A: (5.0, 1), B: (4.5, 10)}
+    win = plurality([A, B], [[A], [B]], facts(ratings=ratings))
+    assert win.winner == B
+    assert win.tie is not None and win.tie.rules == (TieRule.RATING,)
+    assert win.tie.rule_names == ["higher club rating"]
+    out = break_tie([A, B], facts(ratings=ratings), eliminating=True)
+    assert out.chosen == A
+    assert out.rule_names == ["lower club rating"]
+
+
+def test_an_unrated_film_sits_at_three_stars_as_everywhere_else() -> None:
+    # A single 1★ review ranks below a film nobody rated (3★); a single 5★ above it.
+    assert break_tie([A, B], facts(ratings={A: (1.0, 1)}), eliminating=False).chosen == B
+    assert break_tie([A, B], facts(ratings={A: (1.0, 1)}), eliminating=True).chosen == A
+    assert break_tie([A, B], facts(ratings={A: (5.0, 1)}), eliminating=False).chosen == A
+    assert break_tie([A, B], facts(ratings={A: (5.0, 1)}), eliminating=True).chosen == B
+
+
+def test_equal_club_ratings_go_to_the_film_with_more_reviews() -> None:
+    # 4★ from three reviews and 5★ from one both have a club rating of 3.5: as in /club stats, more reviews rank
+    # higher, and this is still the club-rating step (no fall-through to the nomination).
+    tie = break_tie(
+        [A, B],
+        facts(ratings={A: (5.0, 1), B: (4.0, 3)}, nominated={A: "2026-01-01", B: "2026-02-01"}),
+        eliminating=False,
+    )
+    assert tie.chosen == B
+    assert tie.rules == (TieRule.RATING,)
+    # A single 3★ review equals an unrated film's 3★, and outranks it on reviews.
+    assert break_tie([A, B], facts(ratings={A: (3.0, 1)}), eliminating=True).chosen == B
+
+
+def test_a_tie_stored_by_the_previous_release_still_loads() -> None:
+    """Results stored before the tie kept review counts have only plain averages: they load with no counts."""
+    stored = {"tied": [A, B], "chosen": B, "rules": ["rating"], "eliminating": False, "ratings": [[A, 3.0], [B, 4.5]]}
+    tie = Tie.from_json(stored)
+    assert tie.chosen == B and tie.rules == (TieRule.RATING,)
+    assert dict(tie.ratings) == {A: 3.0, B: 4.5}
+    assert tie.reviews == ()
+    assert tie.nominated_at == ()
 
 
 def test_equal_ratings_fall_through_to_the_earlier_nomination() -> None:
     tie = break_tie(
         [A, B, C],
-        facts(ratings={A: 4.0, B: 4.0, C: 2.0}, nominated={A: "2026-03-02", B: "2026-01-15", C: "2025-01-01"}),
+        facts(
+            ratings={A: (4.0, 2), B: (4.0, 2), C: (2.0, 1)},
+            nominated={A: "2026-03-02", B: "2026-01-15", C: "2025-01-01"},
+        ),
         eliminating=False,
     )
     assert tie.chosen == B
@@ -196,7 +243,7 @@ def test_native_counts_give_the_same_result_shape() -> None:
 
 def test_a_tally_survives_json_unchanged() -> None:
     ballots = [[A]] * 3 + [[B]] * 2 + [[C, A], [C]] + [[D]]
-    result = tally(Method.RANKED, [A, B, C, D], ballots, facts(ratings={B: 3.0}))
+    result = tally(Method.RANKED, [A, B, C, D], ballots, facts(ratings={B: (3.0, 1)}))
     assert Tally.from_json(json.loads(json.dumps(result.to_json()))) == result
 
 

@@ -29,6 +29,7 @@ from bot.ui.autocomplete import film_choices
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
+from bot.ui.posts import find_own_post
 from bot.ui.replies import send_ephemeral
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def event_options(guild: discord.Guild, screening: Screening, film: Film, poll_t
     """The arguments of ``Guild.create_scheduled_event`` for a screening."""
     options: dict[str, Any] = {
         "name": truncate(film.label, 100),
-        "description": screenings.event_description(film, poll_title=poll_title),
+        "description": screenings.event_description(film, screening.id, poll_title=poll_title),
         "start_time": screening.starts_at,
         "end_time": screening.ends_at,
         "privacy_level": discord.PrivacyLevel.guild_only,
@@ -181,7 +182,11 @@ class Screenings(
                 poll = await polls_core.get_poll(self.bot.db, screening.poll_id)
                 poll_title = poll.title if poll is not None else None
             try:
-                event = await guild.create_scheduled_event(**event_options(guild, screening, film, poll_title))
+                event = await self._find_own_event(guild, screening.id)
+                if event is None:
+                    event = await guild.create_scheduled_event(**event_options(guild, screening, film, poll_title))
+                else:
+                    log.info("screening %s: event %s was created before a restart; adopting it", screening.id, event.id)
             except discord.HTTPException as exc:
                 if exc.status >= 500:
                     raise  # Discord hiccup: the timer tries again
@@ -226,6 +231,27 @@ class Screenings(
         except discord.HTTPException:
             log.warning("screening %s: could not post why it was not scheduled", screening.id, exc_info=True)
         raise ScreeningNotScheduled(message)
+
+    async def _find_own_event(self, guild: discord.Guild, screening_id: int) -> discord.ScheduledEvent | None:
+        """The event this bot created for the screening before a crash kept it from recording it, if any.
+
+        ``None`` when there is none, or when Discord does not list the server's events to the bot (then the caller
+        creates one: an event that may repeat is better than none). A Discord hiccup is raised: the timer retries.
+        """
+        me = self.bot.user
+        if me is None:
+            return None
+        try:
+            events = await guild.fetch_scheduled_events(with_counts=False)
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise
+            log.warning("screening %s: could not list the server's events: %s", screening_id, exc)
+            return None
+        for event in events:
+            if event.creator_id == me.id and screenings.is_event_of(event.description, screening_id):
+                return event
+        return None
 
     async def _delete_event(self, event: discord.ScheduledEvent) -> None:
         try:
@@ -376,16 +402,27 @@ class Screenings(
                 await self._set_status(screening, event, EventStatus.completed)
                 await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
             film = await get_film(self.bot.db, screening.film_id)
-            if film is not None:
+            if film is not None and not await self._rating_prompt_posted(screening):
                 embed = club_embed(
                     f"🎞️ How was {film.label}?",
                     "The club has watched it. Rate it and share a few words; your rating helps the next pick.",
                 )
                 if film.prompts:
                     add_field(embed, "To talk about", "\n".join(f"• {prompt}" for prompt in film.prompts))
+                embed.set_footer(text=screenings.rating_marker(screening.id))
                 await self._post(screening.announce_channel_id, embed=embed, view=rate_view(film.id))
             await screenings.complete(self.bot.db, self.bot.clock, screening.id)
             log.info("screening %s: done; the club has watched film %s", screening.id, screening.film_id)
+
+    async def _rating_prompt_posted(self, screening: Screening) -> bool:
+        """Whether the "rate it" prompt is in the channel already: posted just before a crash kept the screening
+        from being marked done, so the retry does not post it a second time."""
+        guild = self.bot.get_guild(screening.guild_id)
+        channel = guild.get_channel_or_thread(screening.announce_channel_id) if guild is not None else None
+        found = await find_own_post(channel, self.bot.user, screenings.rating_marker(screening.id))
+        if found is not None:
+            log.info("screening %s: its prompt was posted before a restart (message %s)", screening.id, found.id)
+        return found is not None
 
     async def _on_after_timer(self, timer: Timer) -> None:
         await self.after(int(timer.payload["screening_id"]), timer.key)

@@ -452,8 +452,29 @@ async def cancel_screening(db: Database, timers: TimerService, screening_id: int
     return changed
 
 
-def event_description(film: films_core.Film, *, poll_title: str | None = None) -> str:
-    """The scheduled event's description, from the catalog (Discord allows 1000 characters)."""
+#: Discord's limit on a scheduled event's description.
+EVENT_DESCRIPTION_LIMIT = 1000
+
+
+def event_marker(screening_id: int) -> str:
+    """The last line of the screening's event description: it names the screening, so that a retry after a crash
+    between Discord creating the event and the bot recording it finds that event instead of creating a second."""
+    return f"Screening #{screening_id}"
+
+
+def is_event_of(description: str | None, screening_id: int) -> bool:
+    """Whether an event's description carries the marker of this screening (a whole line: #1 is not #12)."""
+    return event_marker(screening_id) in (description or "").splitlines()
+
+
+def rating_marker(screening_id: int) -> str:
+    """The footer of the screening's "rate it" prompt, which a retry looks for before posting it again."""
+    return f"Screening #{screening_id} · after the screening"
+
+
+def event_description(film: films_core.Film, screening_id: int, *, poll_title: str | None = None) -> str:
+    """The scheduled event's description, from the catalog, ending with the screening's :func:`event_marker`
+    (kept whole when the rest is shortened to Discord's 1000 characters)."""
     people = ", ".join(film.directors)
     lines = [film.blurb, "", f"{film.label} · {film.length} · directed by {people}"]
     if film.featuring:
@@ -461,4 +482,8 @@ def event_description(film: films_core.Film, *, poll_title: str | None = None) -
     if poll_title:
         lines.append(f"Chosen by the club in the poll “{poll_title}”.")
     text = "\n".join(lines)
-    return text if len(text) <= 1000 else text[:999].rstrip() + "…"
+    marker = "\n\n" + event_marker(screening_id)
+    room = EVENT_DESCRIPTION_LIMIT - len(marker)
+    if len(text) > room:
+        text = text[: room - 1].rstrip() + "…"
+    return text + marker

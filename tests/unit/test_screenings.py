@@ -293,11 +293,30 @@ async def test_a_step_timer_that_failed_for_good_is_not_re_armed_at_start_up(
 
 async def test_the_event_description_comes_from_the_catalog(db: Database, film_id: int) -> None:
     film = next(f for f in await active_films(db) if f.id == film_id)
-    text = screenings.event_description(film, poll_title="Friday")
+    text = screenings.event_description(film, 7, poll_title="Friday")
     assert film.blurb in text
     assert "Martin Scorsese" in text
     assert "“Friday”" in text
     assert len(text) <= 1000
+    assert text.endswith("\n\nScreening #7")
+
+
+async def test_the_event_names_its_screening_so_a_retry_after_a_crash_finds_it(db: Database, film_id: int) -> None:
+    # A crash between Discord creating the event and the bot recording it: the retry must recognise that event
+    # (and no other screening's) among the server's events, even when the description was cut to Discord's limit.
+    film = next(f for f in await active_films(db) if f.id == film_id)
+    long_title = "A club poll with a very long title " * 40
+    text = screenings.event_description(film, 1, poll_title=long_title)
+    assert len(text) <= screenings.EVENT_DESCRIPTION_LIMIT and text.endswith("…\n\nScreening #1")
+    assert screenings.is_event_of(text, 1)
+    assert not screenings.is_event_of(screenings.event_description(film, 12), 1)
+    assert not screenings.is_event_of(text, 12)
+    assert not screenings.is_event_of(None, 1)
+    assert not screenings.is_event_of("Screening #1 at the Rex", 1)  # a moderator's own event mentioning it
+    # The "rate it" prompt's marker is not the announcement's footer ("Screening #1 · members who click ..."),
+    # nor another screening's.
+    assert screenings.rating_marker(1) not in "Screening #1 · members who click Interested are reminded 1 hour before"
+    assert screenings.rating_marker(1) not in screenings.rating_marker(12)
 
 
 def test_a_reminder_to_many_members_is_split_into_messages_discord_accepts() -> None:

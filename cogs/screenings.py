@@ -215,7 +215,7 @@ class Screenings(
         still pending, runs it again); a refusal is logged: the event and its timers stand, members find it in the
         server's event list."""
         if await self._own_post_exists(screening, screenings.announcement_marker(screening.id), "announcement"):
-            await screenings.mark_announced(self.bot.db, self.bot.clock, screening.id)
+            await self._announced(screening)
             return
         url = event_url(screening.guild_id, screening.event_id or 0)
         label = film.label if film is not None else f"film #{screening.film_id}"
@@ -231,7 +231,11 @@ class Screenings(
             if exc.status >= 500:
                 raise
             log.warning("screening %s: could not post the announcement", screening.id, exc_info=True)
+        await self._announced(screening)
+
+    async def _announced(self, screening: Screening) -> None:
         await screenings.mark_announced(self.bot.db, self.bot.clock, screening.id)
+        log.info("screening %s: announcement recorded", screening.id)
 
     async def _not_scheduled(self, screening: Screening, film: Film, reason: str) -> NoReturn:
         """Nothing of the screening stays: it is marked failed, its timers cancelled, the channel told why."""
@@ -499,10 +503,10 @@ class Screenings(
             if exc.status < 500:
                 raise
             # Discord had a hiccup: the event timer stays armed and tries again shortly.
-            log.warning("screening %s: creating the event failed; the timer retries", screening.id, exc_info=True)
+            log.warning("screening %s: setting up the event failed; the timer retries", screening.id, exc_info=True)
             await send_ephemeral(
                 interaction,
-                f"⏳ Screening #{screening.id}: Discord didn't answer, so I'll create the event in a moment and "
+                f"⏳ Screening #{screening.id}: Discord didn't answer, so I'll set the event up in a moment and "
                 f"announce it in <#{screening.announce_channel_id}>.",
             )
             return

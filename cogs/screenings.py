@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import discord
@@ -20,7 +20,6 @@ from discord.utils import TimestampStyle
 
 from bot.core import polls as polls_core
 from bot.core import screenings
-from bot.core.durations import describe_duration
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film, resolve_film
 from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
@@ -102,11 +101,7 @@ def screening_embed(screening: Screening, film: Film | None, *, title: str) -> d
         add_field(embed, "Film", f"{film.label} · {film.length} · {', '.join(film.directors)}", inline=True)
     if screening.event_id is not None:
         embed.url = event_url(screening.guild_id, screening.event_id)
-    footer = f"Screening #{screening.id}"
-    if screening.remind_minutes:
-        ahead = describe_duration(timedelta(minutes=screening.remind_minutes))
-        footer += f" · members who click Interested are reminded {ahead} before"
-    embed.set_footer(text=truncate(footer, 2048))
+    embed.set_footer(text=screenings.announcement_footer(screening.id, screening.remind_minutes))
     return embed
 
 
@@ -161,10 +156,14 @@ class Screenings(
         """Create the Discord scheduled event, arm its timers and announce it: all of it, or none of it.
 
         Raises :class:`ScreeningNotScheduled` (a :class:`UserError` with the reason) when the screening cannot be
-        set up; the reason is also posted in the announcement channel. A re-run finds the event and stops.
+        set up; the reason is also posted in the announcement channel. A re-run finds the event; if a crash came
+        before the announcement was recorded, it posts the announcement unless it finds it in the channel.
         """
         async with self._locks[screening_id]:
             screening = await screenings.require_screening(self.bot.db, screening_id)
+            if screening.needs_announcement:
+                await self._announce(screening, await get_film(self.bot.db, screening.film_id))
+                return screening
             if screening.status is not ScreeningStatus.PLANNED or screening.event_id:
                 return screening
             film = await get_film(self.bot.db, screening.film_id)
@@ -207,20 +206,36 @@ class Screenings(
                 await self._delete_event(event)
                 reason = exc.message if isinstance(exc, UserError) else "I couldn't save its reminder and timers"
                 await self._not_scheduled(screening, film, reason)
-            url = event_url(screening.guild_id, event.id)
-            embed = screening_embed(screening, film, title=f"🎟️ Screening: {film.label}")
-            try:
-                await self._post(
-                    screening.announce_channel_id,
-                    content=f"Click **Interested** on the event to get a reminder: {url}",
-                    embed=embed,
-                    view=link_view("Event", url),
-                )
-            except discord.HTTPException:
-                # The event and its timers stand; members find it in the server's event list.
-                log.warning("screening %s: could not post the announcement", screening.id, exc_info=True)
             log.info("screening %s: event %s created", screening.id, event.id)
+            await self._announce(screening, film)
             return screening
+
+    async def _announce(self, screening: Screening, film: Film | None) -> None:
+        """Post the screening's announcement once, then record it. A Discord hiccup is raised (the event timer,
+        still pending, runs it again); a refusal is logged: the event and its timers stand, members find it in the
+        server's event list."""
+        if await self._own_post_exists(screening, screenings.announcement_marker(screening.id), "announcement"):
+            await self._announced(screening)
+            return
+        url = event_url(screening.guild_id, screening.event_id or 0)
+        label = film.label if film is not None else f"film #{screening.film_id}"
+        embed = screening_embed(screening, film, title=f"🎟️ Screening: {label}")
+        try:
+            await self._post(
+                screening.announce_channel_id,
+                content=f"Click **Interested** on the event to get a reminder: {url}",
+                embed=embed,
+                view=link_view("Event", url),
+            )
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise
+            log.warning("screening %s: could not post the announcement", screening.id, exc_info=True)
+        await self._announced(screening)
+
+    async def _announced(self, screening: Screening) -> None:
+        await screenings.mark_announced(self.bot.db, self.bot.clock, screening.id)
+        log.info("screening %s: announcement recorded", screening.id)
 
     async def _not_scheduled(self, screening: Screening, film: Film, reason: str) -> NoReturn:
         """Nothing of the screening stays: it is marked failed, its timers cancelled, the channel told why."""
@@ -402,7 +417,8 @@ class Screenings(
                 await self._set_status(screening, event, EventStatus.completed)
                 await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
             film = await get_film(self.bot.db, screening.film_id)
-            if film is not None and not await self._rating_prompt_posted(screening):
+            marker = screenings.rating_marker(screening.id)
+            if film is not None and not await self._own_post_exists(screening, marker, "prompt"):
                 embed = club_embed(
                     f"🎞️ How was {film.label}?",
                     "The club has watched it. Rate it and share a few words; your rating helps the next pick.",
@@ -414,14 +430,14 @@ class Screenings(
             await screenings.complete(self.bot.db, self.bot.clock, screening.id)
             log.info("screening %s: done; the club has watched film %s", screening.id, screening.film_id)
 
-    async def _rating_prompt_posted(self, screening: Screening) -> bool:
-        """Whether the "rate it" prompt is in the channel already: posted just before a crash kept the screening
-        from being marked done, so the retry does not post it a second time."""
+    async def _own_post_exists(self, screening: Screening, marker: str, what: str) -> bool:
+        """Whether the screening's post with ``marker`` (its announcement, its "rate it" prompt) is in the channel
+        already: posted just before a crash kept it from being recorded, so the retry does not post it twice."""
         guild = self.bot.get_guild(screening.guild_id)
         channel = guild.get_channel_or_thread(screening.announce_channel_id) if guild is not None else None
-        found = await find_own_post(channel, self.bot.user, screenings.rating_marker(screening.id))
+        found = await find_own_post(channel, self.bot.user, marker)
         if found is not None:
-            log.info("screening %s: its prompt was posted before a restart (message %s)", screening.id, found.id)
+            log.info("screening %s: its %s was posted before a restart (message %s)", screening.id, what, found.id)
         return found is not None
 
     async def _on_after_timer(self, timer: Timer) -> None:
@@ -487,10 +503,10 @@ class Screenings(
             if exc.status < 500:
                 raise
             # Discord had a hiccup: the event timer stays armed and tries again shortly.
-            log.warning("screening %s: creating the event failed; the timer retries", screening.id, exc_info=True)
+            log.warning("screening %s: setting up the event failed; the timer retries", screening.id, exc_info=True)
             await send_ephemeral(
                 interaction,
-                f"⏳ Screening #{screening.id}: Discord didn't answer, so I'll create the event in a moment and "
+                f"⏳ Screening #{screening.id}: Discord didn't answer, so I'll set the event up in a moment and "
                 f"announce it in <#{screening.announce_channel_id}>.",
             )
             return

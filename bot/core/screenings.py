@@ -33,7 +33,7 @@ from typing import Any
 
 from bot.core import films as films_core
 from bot.core.clock import Clock, from_db, to_db
-from bot.core.durations import YEAR, Span, Window, parse_moment, read_duration
+from bot.core.durations import YEAR, Span, Window, describe_duration, parse_moment, read_duration
 from bot.core.errors import NotFoundError, UserError
 from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
@@ -136,6 +136,12 @@ class Screening:
     reminded_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
+    announced_at: datetime | None = None  # the announcement posted (or refused by Discord: the event stands)
+
+    @property
+    def needs_announcement(self) -> bool:
+        """The event exists but its announcement never went out (a crash came in between): a re-run posts it."""
+        return self.status is ScreeningStatus.SCHEDULED and self.event_id is not None and self.announced_at is None
 
     @property
     def remind_at(self) -> datetime:
@@ -164,6 +170,7 @@ def _screening(row: Any) -> Screening:
         reminded_at=_when(row["reminded_at"]),
         started_at=_when(row["started_at"]),
         completed_at=_when(row["completed_at"]),
+        announced_at=_when(row["announced_at"]),
     )
 
 
@@ -377,6 +384,11 @@ async def abandon(db: Database, timers: TimerService, screening_id: int) -> None
         await _cancel_steps(timers, screening)
 
 
+async def mark_announced(db: Database, clock: Clock, screening_id: int) -> bool:
+    """Record that the announcement step is done; False if it already was (a re-run must not announce twice)."""
+    return await db.execute_rowcount(sql.ANNOUNCED, (to_db(clock.now()), screening_id)) > 0
+
+
 async def mark_failed(db: Database, screening_id: int) -> None:
     await db.execute(sql.FAIL, (screening_id,))
 
@@ -421,6 +433,8 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> 
             except UserError:
                 await abandon(db, timers, screening.id)
                 continue
+            if screening.needs_announcement:
+                due.append((EVENT_TIMER, str(screening.id), now))  # its re-run posts the announcement
         for kind, key, at in due:
             if await timers.latest(kind, key) is None:
                 await timers.schedule(kind, key, at, payload)
@@ -465,6 +479,18 @@ def event_marker(screening_id: int) -> str:
 def is_event_of(description: str | None, screening_id: int) -> bool:
     """Whether an event's description carries the marker of this screening (a whole line: #1 is not #12)."""
     return event_marker(screening_id) in (description or "").splitlines()
+
+
+def announcement_marker(screening_id: int) -> str:
+    """The start of the footer of the screening's announcement, which a re-run looks for before posting it again
+    (the " · " keeps #1 from matching #12; the words keep it apart from the "rate it" prompt's)."""
+    return f"Screening #{screening_id} · members who click Interested"
+
+
+def announcement_footer(screening_id: int, remind_minutes: int) -> str:
+    """The announcement's footer: its :func:`announcement_marker`, then when the reminder comes."""
+    when = f"{describe_duration(timedelta(minutes=remind_minutes))} before" if remind_minutes else "when it starts"
+    return f"{announcement_marker(screening_id)} are reminded {when}"
 
 
 def rating_marker(screening_id: int) -> str:

@@ -8,7 +8,7 @@ from bot.db.database import Reader
 
 _COLUMNS = """
 id, guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at, ends_at,
-remind_minutes, event_id, status, reminded_at, started_at, completed_at, created_at
+remind_minutes, event_id, status, reminded_at, started_at, completed_at, created_at, announced_at
 """
 INSERT = """
 INSERT INTO screenings (guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at,
@@ -29,6 +29,7 @@ FAIL = "UPDATE screenings SET status = 'failed' WHERE id = ? AND status IN ('pla
 STARTED = "UPDATE screenings SET started_at = ? WHERE id = ? AND started_at IS NULL AND status = 'scheduled'"
 MOVE = "UPDATE screenings SET starts_at = ?, ends_at = ? WHERE id = ? AND status = 'scheduled'"
 REMINDED = "UPDATE screenings SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL"
+ANNOUNCED = "UPDATE screenings SET announced_at = ? WHERE id = ? AND announced_at IS NULL AND event_id IS NOT NULL"
 COMPLETE = "UPDATE screenings SET status = 'done', completed_at = ? WHERE id = ? AND status = 'scheduled'"
 CANCEL = "UPDATE screenings SET status = 'cancelled' WHERE id = ? AND status IN ('planned', 'scheduled')"
 

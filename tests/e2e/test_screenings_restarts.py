@@ -139,3 +139,72 @@ async def test_a_kill_9_between_the_rate_it_prompt_and_marking_the_screening_don
     assert prompt.component("Rate it")
     watched = club.query("SELECT source FROM club_watched WHERE film_id = ?", (club.film_id("gimme-shelter"),))
     assert watched == [("screening",)]
+
+
+# -- a kill -9 between creating the event and announcing it ---------------------------------------------------------
+
+
+def announcements_of(club: Club, world: Any, screening_id: int) -> list[StoredMessage]:
+    """The bot's announcements of the screening in the channel (their footer names it)."""
+    marker = f"Screening #{screening_id} · members who click Interested"
+    return [
+        m
+        for m in club.fake.channel_messages(world.general)
+        if m.embeds and m.embeds[0].get("footer", {}).get("text", "").startswith(marker)
+    ]
+
+
+async def restart_with_the_event_timer_due(club: Club, screening_id: int) -> None:
+    """kill -9, then start again with the event timer (the command's safety net) due now, not in half a minute."""
+    await club.bot.kill()
+    club.execute(
+        f"UPDATE timers SET due_at = '{db_now()}' WHERE kind = 'screenings.event' AND key = '{screening_id}' "
+        "AND done_at IS NULL"
+    )
+    await club.bot.start(timeout=60)
+
+
+async def test_a_kill_9_after_creating_the_event_and_before_announcing_it_still_announces_it_once(
+    club: Club, world: Any
+) -> None:
+    discord, bot = club.discord, club.bot
+    # Discord takes the event, then fails the announcement: the bot is killed right there, as a kill -9 after
+    # attaching the event and before posting would leave it (the event recorded, its announcement not posted).
+    failed_post = discord.inject(f"POST /channels/{world.general.id}/messages", status=503, times=1)
+    reply = await schedule(club, world.moderator, film="monterey-pop", when="1h", location="The Roxy")
+    ((screening_id, event_id),) = club.query("SELECT id, event_id FROM screenings ORDER BY id DESC LIMIT 1")
+    assert event_id is not None and failed_post.remaining == 0
+    assert "announce it" in reply.text
+    await bot.wait_for_log(rf"screening {screening_id}: setting up the event failed")
+    assert announcements_of(club, world, screening_id) == []
+    await restart_with_the_event_timer_due(club, screening_id)
+
+    await discord.wait_until(lambda: announcements_of(club, world, screening_id) != [], timeout=20, what="it")
+    (announcement,) = announcements_of(club, world, screening_id)
+    assert f"/{event_id}" in announcement.content and announcement.component("Event")
+    assert len(events_of(club, screening_id)) == 1
+    # Recorded: a further restart (its event timer is done) does not announce it again.
+    await bot.wait_for_log(rf"screening {screening_id}: announcement recorded")
+    assert await bot.stop() == 0
+    await bot.start(timeout=60)
+    assert len(announcements_of(club, world, screening_id)) == 1
+
+
+async def test_a_kill_9_between_announcing_and_recording_it_does_not_announce_twice(club: Club, world: Any) -> None:
+    bot = club.bot
+    # The database refuses to record the new screening's announcement (as a crash right after it went out would).
+    club.execute(
+        "CREATE TRIGGER crash BEFORE UPDATE OF announced_at ON screenings "
+        "WHEN OLD.id = (SELECT max(id) FROM screenings) BEGIN SELECT RAISE(ABORT, 'injected crash'); END"
+    )
+    await schedule(club, world.moderator, film="gimme-shelter", when="1h", location="The Roxy")
+    ((screening_id,),) = club.query("SELECT id FROM screenings ORDER BY id DESC LIMIT 1")
+    await bot.wait_for_log("injected crash")
+    assert len(announcements_of(club, world, screening_id)) == 1
+    club.execute("DROP TRIGGER crash")
+    await restart_with_the_event_timer_due(club, screening_id)
+
+    await bot.wait_for_log(rf"screening {screening_id}: announcement recorded", timeout=20)
+    await bot.wait_for_log(rf"screening {screening_id}: its announcement was posted before a restart")
+    assert club.query("SELECT announced_at IS NOT NULL FROM screenings WHERE id = ?", (screening_id,)) == [(1,)]
+    assert len(announcements_of(club, world, screening_id)) == 1

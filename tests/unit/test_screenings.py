@@ -255,12 +255,14 @@ async def test_missing_timers_are_rearmed_once_at_start_up(
 ) -> None:
     planned = await plan(db, clock, timers, film_id)
     scheduled = await plan(db, clock, timers, film_id, starts_at=START + timedelta(days=2))
-    # A crash between steps: the event was attached but no timer was armed, and the planned one lost its timer.
+    # A crash between steps: the event was attached but no timer was armed (nor the announcement posted), and the
+    # planned one lost its timer.
     await db.execute("UPDATE screenings SET event_id = 783, status = 'scheduled' WHERE id = ?", (scheduled.id,))
     await db.execute("DELETE FROM timers")
-    assert await screenings.rearm_screenings(db, clock, timers) == 4
+    assert await screenings.rearm_screenings(db, clock, timers) == 5  # the scheduled one's event timer announces it
     assert await screenings.rearm_screenings(db, clock, timers) == 0
     assert await timers.pending(screenings.EVENT_TIMER, str(planned.id)) is not None
+    assert await timers.pending(screenings.EVENT_TIMER, str(scheduled.id)) is not None
     current = await screenings.require_screening(db, scheduled.id)
     for kind in screenings.STEP_TIMERS:
         assert await timers.pending(kind, screenings.step_key(current)) is not None
@@ -268,8 +270,41 @@ async def test_missing_timers_are_rearmed_once_at_start_up(
     await db.execute("DELETE FROM timers")
     assert await screenings.mark_started(db, clock, scheduled.id)
     assert await screenings.mark_reminded(db, clock, scheduled.id)
+    assert await screenings.mark_announced(db, clock, scheduled.id)
     assert await screenings.rearm_screenings(db, clock, timers) == 2  # the planned one's event, and the after step
     assert await timers.pending(screenings.AFTER_TIMER, screenings.step_key(current)) is not None
+
+
+async def test_an_event_whose_announcement_was_never_recorded_gets_its_event_timer_back_at_start_up(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    # A kill -9 after the event was attached, before the announcement was posted (or recorded), and the event
+    # timer's row lost: start-up arms it again, and its re-run posts the announcement.
+    planned = await plan(db, clock, timers, film_id)
+    assert not planned.needs_announcement  # no event yet: the event timer creates it
+    screening = await screenings.attach_event(db, clock, timers, planned.id, 785)
+    assert screening.needs_announcement
+    await timers.cancel(screenings.EVENT_TIMER, str(screening.id))
+    await db.execute("DELETE FROM timers WHERE kind = ?", (screenings.EVENT_TIMER,))
+    assert await screenings.rearm_screenings(db, clock, timers) == 1
+    assert await timers.pending(screenings.EVENT_TIMER, str(screening.id)) is not None
+    # Announced once: a second record is refused, and nothing is re-armed for it any more.
+    assert await screenings.mark_announced(db, clock, screening.id)
+    assert not await screenings.mark_announced(db, clock, screening.id)
+    announced = await screenings.require_screening(db, screening.id)
+    assert announced.announced_at == START and not announced.needs_announcement
+    await db.execute("DELETE FROM timers WHERE kind = ?", (screenings.EVENT_TIMER,))
+    assert await screenings.rearm_screenings(db, clock, timers) == 0
+
+
+def test_the_announcement_names_its_screening_so_a_retry_after_a_crash_finds_it() -> None:
+    footer = screenings.announcement_footer(1, 60)
+    assert footer == "Screening #1 · members who click Interested are reminded 1 hour before"
+    assert screenings.announcement_footer(1, 0).startswith(screenings.announcement_marker(1))  # reminded at the start
+    assert footer.startswith(screenings.announcement_marker(1))
+    assert screenings.announcement_marker(1) not in screenings.announcement_footer(12, 60)
+    assert screenings.announcement_marker(1) not in screenings.rating_marker(1)
+    assert screenings.rating_marker(1) not in footer
 
 
 async def test_a_step_timer_that_failed_for_good_is_not_re_armed_at_start_up(
@@ -315,7 +350,7 @@ async def test_the_event_names_its_screening_so_a_retry_after_a_crash_finds_it(d
     assert not screenings.is_event_of("Screening #1 at the Rex", 1)  # a moderator's own event mentioning it
     # The "rate it" prompt's marker is not the announcement's footer ("Screening #1 · members who click ..."),
     # nor another screening's.
-    assert screenings.rating_marker(1) not in "Screening #1 · members who click Interested are reminded 1 hour before"
+    assert screenings.rating_marker(1) not in screenings.announcement_footer(1, 60)
     assert screenings.rating_marker(1) not in screenings.rating_marker(12)
 
 

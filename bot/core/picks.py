@@ -45,7 +45,7 @@ from bot.core.errors import UserError
 from bot.core.films import Film, Theme, get_films, theme_film_ids
 from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
 from bot.core.reviews import RatingSummary, film_ratings
-from bot.core.score import PRIOR_STARS, club_rating
+from bot.core.score import PRIOR_STARS, club_rating_of_average
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import picks as sql
@@ -142,7 +142,7 @@ class SlotDecision:
 
 
 def score(rating: RatingSummary | None, watchlisted: int) -> float:
-    stars = PRIOR_STARS if rating is None else club_rating(rating.average * rating.count, float(rating.count))
+    stars = PRIOR_STARS if rating is None else club_rating_of_average(rating.average, rating.count)
     return stars + WATCHLIST_BONUS * min(watchlisted, WATCHLIST_CAP)
 
 

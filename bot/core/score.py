@@ -53,3 +53,11 @@ def shrunk_average(total_stars: Stars, count: Stars, prior_mean: float, prior_we
 def club_rating(total_stars: Stars, reviews: Stars) -> Stars:
     """A film's club rating from the sum of its stars and its number of reviews (3★ for a film nobody rated)."""
     return shrunk_average(total_stars, reviews, PRIOR_STARS, PRIOR_REVIEWS)
+
+
+def club_rating_of_average(average: float, reviews: int) -> float:
+    """The club rating of a film known by its plain average and number of reviews (what ``film_ratings`` gives).
+
+    Reviews are whole half stars, so the sum of stars is rebuilt exactly by rounding: equal ratings compare equal
+    wherever they are ranked (weekly picks, poll tie-breaks), although the average itself is inexact."""
+    return club_rating(round(2 * average * reviews) / 2, float(reviews))

@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.errors import UserError
-from bot.core.score import club_rating
+from bot.core.score import club_rating_of_average
 
 
 class Method(StrEnum):
@@ -94,9 +94,7 @@ class FilmRating:
     @property
     def club_rating(self) -> float:
         """The one club rating (:func:`bot.core.score.club_rating`): the tie-break ranks by it."""
-        # Reviews are whole half stars: rounding the sum makes equal ratings compare equal (the average is inexact).
-        total_stars = round(2 * self.average * self.reviews) / 2
-        return club_rating(total_stars, float(self.reviews))
+        return club_rating_of_average(self.average, self.reviews)
 
 
 #: A film nobody in the server rated: its club rating is the prior's 3★, like everywhere else.

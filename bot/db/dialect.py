@@ -7,6 +7,7 @@ sees every difference at once and a query module never tests which backend it ru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -34,6 +35,26 @@ class Dialect:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
             "AND name NOT LIKE 'film_search_%' ORDER BY name"
         )
+
+    # -- polls ------------------------------------------------------------------------------------------------------
+
+    def json_records(self, array: str, alias: str, columns: Sequence[tuple[str, str]]) -> str:
+        """A FROM item ``alias`` with one row per object of the JSON array ``array`` (a parameter or an expression
+        of JSON text), and a column per ``(key, type)``: ``BIGINT`` for an integer, ``JSON`` for a nested array
+        (to read with :meth:`in_json_integers`). Many rows arrive in one parameter, so a batch is one statement."""
+        if self.is_postgres:
+            typed = ", ".join(f"{key} {kind}" for key, kind in columns)
+            return f"json_to_recordset(CAST({array} AS json)) AS {alias}({typed})"
+        fields = ", ".join(f"json_extract(value, '$.{key}') AS {key}" for key, _kind in columns)
+        return f"(SELECT {fields} FROM json_each({array})) AS {alias}"  # noqa: S608 - constant fragments
+
+    def in_json_integers(self, value: str, array: str) -> str:
+        """A condition: ``value`` is one of the integers of the JSON array ``array`` (a parameter of JSON text, or a
+        ``JSON`` column of :meth:`json_records`), e.g. a poll's role among a member's roles."""
+        if self.is_postgres:
+            elements = f"json_array_elements_text(CAST({array} AS json)) AS j(value)"
+            return f"{value} IN (SELECT CAST(j.value AS BIGINT) FROM {elements})"  # noqa: S608 - constant fragments
+        return f"{value} IN (SELECT j.value FROM json_each({array}) AS j)"  # noqa: S608 - constant fragments
 
 
 SQLITE = Dialect("sqlite")

@@ -573,17 +573,22 @@ async def test_candidates_from_this_weeks_picks(db: Database) -> None:
         await candidates.picks_candidates(db, GUILD)
 
 
-async def test_a_whole_batch_of_votes_is_one_statement_whose_change_count_is_exact(
+async def test_a_batch_of_votes_counts_exactly_the_votes_it_wrote(
     db: Database, clock: FixedClock, timers: TimerService, films: list[int]
 ) -> None:
-    # Database.execute_changes (one trip to the database thread) counts inserted and replaced ballots alike.
+    # The count covers inserted and replaced ballots alike, a member's second vote within the batch included.
     poll = await make_poll(db, clock, timers, films[:2])
-    votes = [{"p": poll.id, "g": GUILD, "u": user, "f": films[user % 2], "r": []} for user in range(5)]
-    votes.append({"p": poll.id, "g": GUILD, "u": 0, "f": films[1], "r": []})  # a change within the batch
-    votes.append({"p": poll.id, "g": GUILD, "u": 9, "f": films[5], "r": []})  # not a candidate: not written
-    assert await sql_polls.vote_plurality_many(db, json.dumps(votes), to_db(clock.now())) == 6
+    votes = [sql_polls.PluralityVote(poll.id, GUILD, user, films[user % 2], ()) for user in range(5)]
+    votes.append(sql_polls.PluralityVote(poll.id, GUILD, 0, films[1], ()))  # a change within the batch
+    votes.append(sql_polls.PluralityVote(poll.id, GUILD, 9, films[5], ()))  # not a candidate: not written
+    guarded = await make_poll(db, clock, timers, films[:2], voter_role_id=ROLE)
+    votes.append(sql_polls.PluralityVote(guarded.id, GUILD, 1, films[0], (ROLE - 1, ROLE)))
+    votes.append(sql_polls.PluralityVote(guarded.id, GUILD, 2, films[0], (ROLE + 1,)))  # without the role: not written
+    assert await sql_polls.vote_plurality_many(db, votes, to_db(clock.now())) == 7
     assert await polls.ballot_of(db, poll.id, 0) == (films[1],)
     assert await polls.ballot_count(db, poll.id) == 5
+    assert await polls.ballot_of(db, guarded.id, 1) == (films[0],)
+    assert await polls.ballot_count(db, guarded.id) == 1
 
 
 def test_the_polls_package_is_loaded_as_the_cogs_polls_extension() -> None:

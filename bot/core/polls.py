@@ -31,7 +31,7 @@ from bot.core.reviews import film_ratings
 from bot.core.screenings import ScreeningPlan
 from bot.core.tally import MAX_RANKS, FilmRating, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
-from bot.db import polls as sql
+from bot.db import polls as polls_db
 from bot.db.database import Database, Reader, Transaction
 from bot.db.polls import Candidate, PluralityVote
 
@@ -119,7 +119,7 @@ class VoteReceipt:
     note: str = ""
 
 
-def _poll(record: sql.PollRecord) -> Poll:
+def _poll(record: polls_db.PollRecord) -> Poll:
     screening = None
     if record.screening_at is not None:
         screening = ScreeningPlan(
@@ -166,7 +166,7 @@ def shown_number(value: int) -> str:
 async def get_poll(db: Reader, poll_id: int) -> Poll | None:
     if not valid_id(poll_id):
         return None
-    record = await sql.poll(db, poll_id)
+    record = await polls_db.poll(db, poll_id)
     return None if record is None else _poll(record)
 
 
@@ -188,17 +188,17 @@ async def guild_poll(db: Reader, guild_id: int, poll_id: int) -> Poll:
 
 
 async def poll_by_message(db: Reader, message_id: int) -> Poll | None:
-    record = await sql.poll_by_message(db, message_id)
+    record = await polls_db.poll_by_message(db, message_id)
     return None if record is None else _poll(record)
 
 
 async def open_polls(db: Reader, guild_id: int) -> list[Poll]:
-    return [_poll(record) for record in await sql.open_polls(db, guild_id)]
+    return [_poll(record) for record in await polls_db.open_polls(db, guild_id)]
 
 
 async def recent_polls(db: Reader, guild_id: int, limit: int = 25) -> list[Poll]:
     """Open polls first (soonest deadline last among them), then the latest closed ones: for autocomplete."""
-    return [_poll(record) for record in await sql.recent_polls(db, guild_id, limit)]
+    return [_poll(record) for record in await polls_db.recent_polls(db, guild_id, limit)]
 
 
 # -- creating -------------------------------------------------------------------------------------------------------
@@ -274,9 +274,9 @@ async def create_poll(
             raise UserError("Discord's own polls always show the counts to voters; use the button style to hide them.")
     if screening is not None:
         screening = check_screening(screening, now=now, after=closes_at)
-    first_seen = await sql.first_watchlisted(db, guild_id, ids)
+    first_seen = await polls_db.first_watchlisted(db, guild_id, ids)
     created = to_db(now)
-    new = sql.NewPoll(
+    new = polls_db.NewPoll(
         guild_id=guild_id,
         channel_id=channel_id,
         creator_id=creator_id,
@@ -297,7 +297,7 @@ async def create_poll(
         ),
     )
     async with db.transaction() as tx:
-        poll_id = await sql.insert_poll(tx, new)
+        poll_id = await polls_db.insert_poll(tx, new)
         if record is not None:
             await record(tx, poll_id)
     await arm_timers(timers, poll_id, closes_at, now, publish=publish_timer)
@@ -363,7 +363,7 @@ async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> 
     did not record as posted (it schedules no publish timer). A timer that already ran and ended (failed for good,
     say) is not armed again: that would give it fresh attempts at every restart."""
     rearmed = 0
-    for poll in await sql.all_open_polls(db):
+    for poll in await polls_db.all_open_polls(db):
         key = str(poll.id)
         if await timers.latest(CLOSE_TIMER, key) is None:
             await timers.schedule(CLOSE_TIMER, key, from_db(poll.closes_at), {"poll_id": poll.id})
@@ -376,16 +376,16 @@ async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> 
 
 async def posted_open_polls(db: Database) -> list[Poll]:
     """Every open poll that has been posted, in every server: their vote buttons are re-registered at start-up."""
-    return [_poll(record) for record in await sql.all_open_polls(db) if record.message_id is not None]
+    return [_poll(record) for record in await polls_db.all_open_polls(db) if record.message_id is not None]
 
 
 async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
     """Remember the message the poll was posted as; False if it already had one (posted twice: delete the new one)."""
-    return await sql.attach_message(db, poll_id, message_id)
+    return await polls_db.attach_message(db, poll_id, message_id)
 
 
 async def record_result_message(db: Database, poll_id: int, message_id: int) -> None:
-    await sql.record_result_message(db, poll_id, message_id)
+    await polls_db.record_result_message(db, poll_id, message_id)
 
 
 # -- voting ---------------------------------------------------------------------------------------------------------
@@ -441,7 +441,7 @@ async def vote(
     """
     if poll is None or poll.method is Method.PLURALITY:
         ballot = PluralityVote(poll_id, guild_id, user_id, film_id, tuple(sorted(role_ids)))
-        recorded = await sql.vote_plurality(db, ballot, to_db(clock.now()))
+        recorded = await polls_db.vote_plurality(db, ballot, to_db(clock.now()))
         if recorded:
             return VoteReceipt(poll or await _require(db, poll_id), (film_id,))
         current = await _open_for(db, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
@@ -559,14 +559,16 @@ class BallotBox:
     async def _write_batch(self, entries: list[PluralityVote]) -> list[bool]:
         """Write the batch; which votes were written (all of them, unless some vote broke a rule)."""
         now = to_db(self._clock.now())
-        if await sql.vote_plurality_many(self._db, entries, now) == len(entries):
+        if await polls_db.vote_plurality_many(self._db, entries, now) == len(entries):
             return [True] * len(entries)
         # Some vote was refused: replay the batch one vote at a time, in order, to learn which. A vote the batch
         # wrote but the replay refuses (the poll closed in between) was recorded all the same: say so.
         outcomes = []
         for entry in entries:
-            written = await sql.vote_plurality(self._db, entry, to_db(self._clock.now()))
-            outcomes.append(written or await sql.written_at(self._db, entry.poll_id, entry.user_id, entry.film_id, now))
+            written = await polls_db.vote_plurality(self._db, entry, to_db(self._clock.now()))
+            outcomes.append(
+                written or await polls_db.written_at(self._db, entry.poll_id, entry.user_id, entry.film_id, now)
+            )
         return outcomes
 
 
@@ -576,7 +578,7 @@ async def toggle_approval(
     async with db.transaction() as tx:
         poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.APPROVAL)
         _check_film(poll, film_id)
-        current = list(await sql.ballot(tx, poll_id, user_id))
+        current = list(await polls_db.ballot(tx, poll_id, user_id))
         if film_id in current:
             current.remove(film_id)
             note = "removed"
@@ -620,7 +622,7 @@ async def rank_add(
     async with db.transaction() as tx:
         poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.RANKED)
         _check_film(poll, film_id)
-        current = list(await sql.ballot(tx, poll_id, user_id))
+        current = list(await polls_db.ballot(tx, poll_id, user_id))
         if film_id in current:
             return VoteReceipt(poll, tuple(current), "That film is already on your ballot.")
         if len(current) >= min(MAX_RANKS, len(poll.candidates)):
@@ -636,7 +638,7 @@ async def rank_undo(
     """Take the member's last preference off their ranked ballot (the ballot goes when it is empty)."""
     async with db.transaction() as tx:
         poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.RANKED)
-        current = list(await sql.ballot(tx, poll_id, user_id))
+        current = list(await polls_db.ballot(tx, poll_id, user_id))
         if current:
             current.pop()
         await _write_ballot(tx, poll_id, user_id, tuple(current), to_db(clock.now()))
@@ -649,20 +651,20 @@ async def withdraw(
     """Remove the member's ballot while the poll is open; return whether there was one."""
     async with db.transaction() as tx:
         await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
-        return await sql.delete_ballot(tx, poll_id, user_id)
+        return await polls_db.delete_ballot(tx, poll_id, user_id)
 
 
 async def _write_ballot(tx: Transaction, poll_id: int, user_id: int, choices: tuple[int, ...], now: str) -> None:
     """An empty ballot is no ballot: it is removed, so it is neither counted nor shown."""
     if choices:
-        await sql.save_ballot(tx, poll_id, user_id, choices, now)
+        await polls_db.save_ballot(tx, poll_id, user_id, choices, now)
     else:
-        await sql.delete_ballot(tx, poll_id, user_id)
+        await polls_db.delete_ballot(tx, poll_id, user_id)
 
 
 async def ballot_of(db: Reader, poll_id: int, user_id: int) -> tuple[int, ...]:
     """The member's ballot (empty if they have not voted)."""
-    return await sql.ballot(db, poll_id, user_id)
+    return await polls_db.ballot(db, poll_id, user_id)
 
 
 async def eligibility(db: Reader, clock: Clock, poll_id: int, *, guild_id: int, role_ids: Collection[int]) -> Poll:
@@ -693,11 +695,11 @@ async def current_tally(db: Database, poll: Poll) -> Tally:
     if poll.result is not None:
         return poll.result
     facts = await tie_break_facts(db, poll)
-    return counting.tally(poll.method, poll.film_ids, await sql.cast_ballots(db, poll.id), facts)
+    return counting.tally(poll.method, poll.film_ids, await polls_db.cast_ballots(db, poll.id), facts)
 
 
 async def ballot_count(db: Reader, poll_id: int) -> int:
-    return await sql.ballot_count(db, poll_id)
+    return await polls_db.ballot_count(db, poll_id)
 
 
 async def close_poll(
@@ -722,15 +724,15 @@ async def close_poll(
         return poll
     facts = await tie_break_facts(db, poll)
     async with db.transaction() as tx:
-        if await sql.close(tx, poll_id, to_db(clock.now()), closed_by):
+        if await polls_db.close(tx, poll_id, to_db(clock.now()), closed_by):
             if poll.style is Style.NATIVE:
                 result = counting.from_counts(
                     poll.method, poll.film_ids, native_counts or {}, facts, voters=native_voters
                 )
             else:
-                cast = await sql.cast_ballots(tx, poll_id)
+                cast = await polls_db.cast_ballots(tx, poll_id)
                 result = counting.tally(poll.method, poll.film_ids, cast, facts)
-            await sql.store_result(tx, poll_id, result.to_json(), result.winner)
+            await polls_db.store_result(tx, poll_id, result.to_json(), result.winner)
     return await _require(db, poll_id)
 
 
@@ -741,7 +743,7 @@ async def cancel_poll(
 
     ``cancelled_by`` is None when no one did: the poll could not be posted (see :func:`discard_unposted`).
     """
-    changed = await sql.cancel(db, poll_id, to_db(clock.now()), cancelled_by)
+    changed = await polls_db.cancel(db, poll_id, to_db(clock.now()), cancelled_by)
     poll = await get_poll(db, poll_id)
     if poll is None:
         raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
@@ -759,7 +761,7 @@ async def discard_unposted(
 
     Returns the cancelled poll; None if it was posted or is no longer open meanwhile (then there is nothing to undo).
     """
-    if not await sql.cancel(db, poll_id, to_db(clock.now()), cancelled_by, only_unposted=True):
+    if not await polls_db.cancel(db, poll_id, to_db(clock.now()), cancelled_by, only_unposted=True):
         return None
     await timers.cancel(CLOSE_TIMER, str(poll_id))
     await timers.cancel(PUBLISH_TIMER, str(poll_id))

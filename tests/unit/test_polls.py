@@ -487,6 +487,55 @@ async def test_only_the_creator_or_a_moderator_manages_a_poll(
         polls.require_manager(poll, user_id=1, is_moderator=False)
 
 
+async def test_lists_of_polls_come_in_order_each_with_its_own_candidates(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    later = await polls.create_poll(
+        db,
+        clock,
+        timers,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        creator_id=MOD,
+        title="Later",
+        film_ids=[films[4], films[1], films[7]],
+        closes_at=clock.now() + timedelta(days=5),
+    )
+    sooner = await make_poll(db, clock, timers, [films[2], films[0]])
+    closed = await make_poll(db, clock, timers, films[10:14])
+    await polls.close_poll(db, clock, closed.id)
+    cancelled = await make_poll(db, clock, timers, films[20:22])
+    await polls.cancel_poll(db, clock, timers, cancelled.id, cancelled_by=MOD)
+    elsewhere = await polls.create_poll(
+        db,
+        clock,
+        timers,
+        guild_id=GUILD + 1,
+        channel_id=CHANNEL,
+        creator_id=MOD,
+        title="Elsewhere",
+        film_ids=films[5:8],
+        closes_at=clock.now() + timedelta(days=1),
+    )
+    assert await polls.attach_message(db, later.id, 555)
+    assert await polls.attach_message(db, elsewhere.id, 556)
+
+    open_here = await polls.open_polls(db, GUILD)
+    assert [(p.id, p.film_ids) for p in open_here] == [
+        (sooner.id, [films[2], films[0]]),
+        (later.id, [films[4], films[1], films[7]]),
+    ]
+    recent = await polls.recent_polls(db, GUILD, limit=3)
+    assert [p.id for p in recent] == [sooner.id, later.id, cancelled.id]  # open first, then the latest ended
+    assert recent[2].film_ids == films[20:22] and recent[2].status is Status.CANCELLED
+    assert [(p.id, p.film_ids) for p in await polls.posted_open_polls(db)] == [
+        (later.id, [films[4], films[1], films[7]]),
+        (elsewhere.id, films[5:8]),
+    ]
+    by_message = await polls.poll_by_message(db, 556)
+    assert by_message is not None and by_message.guild_id == GUILD + 1 and by_message.film_ids == films[5:8]
+
+
 async def test_missing_timers_are_re_armed_at_start_up(
     db: Database, clock: FixedClock, timers: TimerService, films: list[int]
 ) -> None:

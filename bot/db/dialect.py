@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The PostgreSQL advisory lock a catalog load holds for its transaction (any constant of this program's own, apart
+#: from the migrations' lock; it reads "filmcatl").
+CATALOG_LOAD_LOCK = 0x66696C6D6361746C
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -34,6 +38,21 @@ class Dialect:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
             "AND name NOT LIKE 'film_search_%' ORDER BY name"
         )
+
+    # -- catalog (bot/db/catalog.py) --------------------------------------------------------------------------------
+
+    def catalog_load_lock(self) -> str | None:
+        """A statement, run first in a catalog load's transaction, that makes any other load (another process, the
+        command line) wait until this transaction ends; None where beginning the transaction already does that
+        (SQLite's ``BEGIN IMMEDIATE`` takes the file's write lock)."""
+        if self.is_postgres:
+            return f"SELECT pg_advisory_xact_lock({CATALOG_LOAD_LOCK})"
+        return None
+
+    def film_search_key(self) -> str:
+        """The column of ``film_search`` that holds the film's id: SQLite's FTS5 table keys its rows by ``rowid``,
+        PostgreSQL's plain table by ``film_id``."""
+        return "film_id" if self.is_postgres else "rowid"
 
 
 SQLITE = Dialect("sqlite")

@@ -50,19 +50,27 @@ class Dialect:
 
     # -- polls ------------------------------------------------------------------------------------------------------
 
-    def json_records(self, array: str, alias: str, columns: Sequence[tuple[str, str]]) -> str:
-        """A FROM item ``alias`` with one row per object of the JSON array ``array`` (a parameter or an expression
-        of JSON text), and a column per ``(key, type)``: ``BIGINT`` for an integer, ``JSON`` for a nested array
-        (to read with :meth:`in_json_integers`). Many rows arrive in one parameter, so a batch is one statement."""
+    def json_rows(self, array: str, alias: str, columns: Sequence[tuple[str, str]]) -> str:
+        """A FROM item ``alias``: one row per element of the JSON array ``array`` (a parameter of JSON text), each
+        element itself an array of the row's values in the order of ``columns``, ``(name, type)`` pairs: ``BIGINT``
+        for an integer, ``JSON`` for a nested array (to read with :meth:`in_json_integers`). Many rows arrive in one
+        parameter, so a batch is one statement; Python's json encodes a list of tuples as such an array."""
         if self.is_postgres:
-            typed = ", ".join(f"{key} {kind}" for key, kind in columns)
-            return f"json_to_recordset(CAST({array} AS json)) AS {alias}({typed})"
-        fields = ", ".join(f"json_extract(value, '$.{key}') AS {key}" for key, _kind in columns)
-        return f"(SELECT {fields} FROM json_each({array})) AS {alias}"  # noqa: S608 - constant fragments
+            fields = ", ".join(
+                f"e.value -> {index} AS {name}" if kind == "JSON" else f"CAST(e.value ->> {index} AS {kind}) AS {name}"
+                for index, (name, kind) in enumerate(columns)
+            )
+            rows = f"json_array_elements(CAST({array} AS json)) AS e(value)"
+        else:
+            fields = ", ".join(
+                f"json_extract(value, '$[{index}]') AS {name}" for index, (name, _kind) in enumerate(columns)
+            )
+            rows = f"json_each({array})"
+        return f"(SELECT {fields} FROM {rows}) AS {alias}"  # noqa: S608 - constant fragments
 
     def in_json_integers(self, value: str, array: str) -> str:
         """A condition: ``value`` is one of the integers of the JSON array ``array`` (a parameter of JSON text, or a
-        ``JSON`` column of :meth:`json_records`), e.g. a poll's role among a member's roles."""
+        ``JSON`` column of :meth:`json_rows`), e.g. a poll's role among a member's roles."""
         if self.is_postgres:
             elements = f"json_array_elements_text(CAST({array} AS json)) AS j(value)"
             return f"{value} IN (SELECT CAST(j.value AS BIGINT) FROM {elements})"  # noqa: S608 - constant fragments

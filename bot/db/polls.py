@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.db.database import Database, Reader, Row, Transaction
 from bot.db.dialect import Dialect
@@ -75,10 +75,10 @@ class PollRecord:
     candidates: tuple[Candidate, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PluralityVote:
+class PluralityVote(NamedTuple):
     """One click on a film in a plurality poll: who, in which server, and the roles they hold (the poll may be
-    limited to one)."""
+    limited to one). A tuple rather than a dataclass: on the hot path a batch of them is sent as is, a JSON array of
+    arrays in this field order (see :func:`vote_plurality_many`)."""
 
     poll_id: int
     guild_id: int
@@ -168,19 +168,18 @@ FROM polls p WHERE p.id = :poll_id AND p.guild_id = :guild_id AND {rules}
 
 @cache
 def _vote_plurality_many_sql(dialect: Dialect) -> str:
-    """Many votes (group commit): ``votes`` is a JSON array of {p: poll, g: guild, u: user, f: film, r: [role ids]},
-    at most one per member and poll (one statement may not change a row twice). Its row count is the number of votes
-    written. (No RETURNING: on SQLite every returned row would be one more round of the database thread taking the
-    GIL.)"""
-    votes = dialect.json_records(
-        ":votes", "v", (("p", "BIGINT"), ("g", "BIGINT"), ("u", "BIGINT"), ("f", "BIGINT"), ("r", "JSON"))
+    """Many votes (group commit): ``votes`` is a JSON array of :class:`PluralityVote` arrays, at most one per member
+    and poll (a statement may change a row once). Its row count is the number of votes written. (No RETURNING: on
+    SQLite every returned row would be one more round of the database thread taking the GIL.)"""
+    columns = [(name, "JSON" if name == "role_ids" else "BIGINT") for name in PluralityVote._fields]
+    rules = _VOTE_RULES.format(
+        member_has_role=dialect.in_json_integers("p.voter_role_id", "v.role_ids"), film="v.film_id"
     )
-    rules = _VOTE_RULES.format(member_has_role=dialect.in_json_integers("p.voter_role_id", "v.r"), film="v.f")
     return f"""
 INSERT INTO ballots (poll_id, user_id, choices, cast_at, updated_at)
-SELECT p.id, v.u, '[' || v.f || ']', CAST(:now AS TEXT), CAST(:now AS TEXT)
-FROM {votes} JOIN polls p ON p.id = v.p
-WHERE p.guild_id = v.g AND {rules}
+SELECT p.id, v.user_id, '[' || v.film_id || ']', CAST(:now AS TEXT), CAST(:now AS TEXT)
+FROM {dialect.json_rows(":votes", "v", columns)} JOIN polls p ON p.id = v.poll_id
+WHERE p.guild_id = v.guild_id AND {rules}
 {_VOTE_UPSERT}"""  # noqa: S608 - constant fragments
 
 
@@ -356,21 +355,26 @@ async def vote_plurality_many(db: Database, votes: Sequence[PluralityVote], now:
 
     A member's votes in one poll go in successive rounds (their second vote of the batch in the second round...), each
     round one statement: a statement may change a row once on PostgreSQL. A burst is nearly always one round."""
-    rounds: list[list[dict[str, Any]]] = []
-    seen: dict[tuple[int, int], int] = {}
-    for vote in votes:
-        key = (vote.poll_id, vote.user_id)
-        turn = seen[key] = seen.get(key, -1) + 1
-        if turn == len(rounds):
-            rounds.append([])
-        rounds[turn].append(
-            {"p": vote.poll_id, "g": vote.guild_id, "u": vote.user_id, "f": vote.film_id, "r": vote.role_ids}
-        )
     statement = _vote_plurality_many_sql(db.dialect)
     written = 0
-    for batch in rounds:
+    for batch in _rounds(votes):
         written += await db.execute(statement, {"votes": json.dumps(batch), "now": now})
     return written
+
+
+def _rounds(votes: Sequence[PluralityVote]) -> Sequence[Sequence[PluralityVote]]:
+    """The votes split so that no round holds two of one member in one poll, each member's in the order cast."""
+    if len({(vote.poll_id, vote.user_id) for vote in votes}) == len(votes):
+        return [votes]
+    rounds: list[list[PluralityVote]] = []
+    cast: dict[tuple[int, int], int] = {}
+    for vote in votes:
+        key = (vote.poll_id, vote.user_id)
+        turn = cast[key] = cast.get(key, -1) + 1
+        if turn == len(rounds):
+            rounds.append([])
+        rounds[turn].append(vote)
+    return rounds
 
 
 async def written_at(db: Reader, poll_id: int, user_id: int, film_id: int, now: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The catalog shipped with the source tree: ``data/`` beside the ``bot`` package.
@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default=None, description="The bot token from the Discord developer portal. Required by `run`."
     )
     database_path: Path = Field(default=Path("filmclub.db"), description="The SQLite database file.")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="A PostgreSQL database (`postgresql://user:password@host/db`); when set, used instead of SQLite.",
+    )
     catalog_path: Path = Field(
         default=SHIPPED_CATALOG, description="A catalog folder (every *.toml in it) or a single catalog file."
     )
@@ -64,6 +68,20 @@ class Settings(BaseSettings):
         default=None,
         description="Discord's REST API base URL; set only for a REST proxy (or the tests' loopback Discord).",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: SecretStr | None) -> SecretStr | None:
+        """An empty ``DATABASE_URL=`` means SQLite, like an absent one."""
+        if url is None or not url.get_secret_value().strip():
+            return None
+        if not url.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql://")
+        return url
+
+    def database_target(self) -> str | Path:
+        """What :func:`bot.db.database.open_database` opens: the PostgreSQL URL if set, else the SQLite file."""
+        return self.database_path if self.database_url is None else self.database_url.get_secret_value()
 
 
 def environment_variables() -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.core.clock import Clock
 from bot.core.timers import TimerService
-from bot.db.database import Database
+from bot.db.database import Database, open_database
 from bot.settings import environment_variables
 from tests.catalog_builder import starter_catalog
 from tests.clocks import StepClock
@@ -41,7 +41,7 @@ def _no_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database file in ``tmp_path``: real SQLite, never a mock."""
-    database = await Database.open(tmp_path / "club.db")
+    database = await open_database(tmp_path / "club.db")
     await database.migrate()
     try:
         yield database

@@ -18,6 +18,7 @@ from tests.e2e.harness import BotProcess
 HOSTILE = {
     "DISCORD_TOKEN": "hostile-token",
     "DATABASE_PATH": "/nonexistent/hostile.db",
+    "DATABASE_URL": "postgresql://hostile:hostile@192.0.2.1:1/hostile",
     "CATALOG_PATH": "/nonexistent/hostile-catalog",
     "DEV_GUILD_ID": "1",
     "SYNC_COMMANDS": "false",

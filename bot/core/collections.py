@@ -149,7 +149,7 @@ async def add_film(db: Database, clock: Clock, *, collection: Collection, film_i
     async with db.transaction() as tx:
         if int(await tx.fetchval(sql.COUNT_FILMS, (collection.id,))) >= MAX_FILMS:
             raise UserError(f"A collection holds at most {MAX_FILMS} films; remove one first.")
-        added = await tx.execute_rowcount(
+        added = await tx.execute(
             sql.ADD_FILM,
             {"collection_id": collection.id, "film_id": film_id, "added_by": user_id, "now": to_db(clock.now())},
         )
@@ -158,9 +158,9 @@ async def add_film(db: Database, clock: Clock, *, collection: Collection, film_i
 
 async def remove_film(db: Database, *, collection: Collection, film_id: int) -> bool:
     """Take a film out of a collection; False if it was not in it."""
-    return await db.execute_rowcount(sql.REMOVE_FILM, (collection.id, film_id)) > 0
+    return await db.execute(sql.REMOVE_FILM, (collection.id, film_id)) > 0
 
 
 async def delete_collection(db: Database, *, collection: Collection) -> bool:
     """Delete a collection and its film list; False if it was already gone."""
-    return await db.execute_rowcount(sql.DELETE_COLLECTION, (collection.id, collection.guild_id)) > 0
+    return await db.execute(sql.DELETE_COLLECTION, (collection.id, collection.guild_id)) > 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from bot.core.errors import NotFoundError
 from bot.core.search import TitleIndex, rank_themes
 from bot.core.text import normalise_title
 from bot.db import films as sql
-from bot.db.database import Database
+from bot.db.database import Database, Row
 
 _YEAR_SUFFIX = re.compile(r"^(?P<title>.*?)\s*[\(\[]?(?P<year>1[89]\d\d|20\d\d)[\)\]]?\s*$")
 
@@ -74,7 +73,7 @@ class Theme:
         return self.collection_id is not None
 
 
-def _film(r: sqlite3.Row) -> Film:
+def _film(r: Row) -> Film:
     themes = r["themes"]
     return Film(
         id=r["id"],

@@ -13,7 +13,7 @@ from bot.core.clock import SystemClock
 from bot.core.errors import CatalogError, CatalogInvalid
 from bot.core.reviews import rate
 from bot.core.text import normalise_title
-from bot.db.database import Database
+from bot.db.database import Database, open_database
 from bot.settings import Settings
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 
@@ -275,7 +275,7 @@ async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(tmp_path
         (catalog_dir / "more.toml").write_text(
             to_toml([], [film("moon-film", title="A Film About the Moon", year=1990)]), encoding="utf-8"
         )
-        async with await Database.open(tmp_path / "club.db") as other_process:
+        async with await open_database(tmp_path / "club.db") as other_process:
             await load_catalog(other_process, catalog_dir)
 
         assert await bot.refresh_catalog() is True

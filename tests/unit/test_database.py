@@ -12,15 +12,15 @@ import pytest
 
 from bot.core.catalog import catalog_generation, load_catalog
 from bot.core.timers import TimerService
-from bot.db.database import Database, Migration, bundled_migrations
+from bot.db.database import Database, Migration, bundled_migrations, open_database
 from tests.clocks import FixedClock
 
 
 async def test_migrations_from_empty_reach_the_latest_version(tmp_path: Path) -> None:
-    async with await Database.open(tmp_path / "new.db") as db:
+    async with await open_database(tmp_path / "new.db") as db:
         applied = await db.migrate()
-        assert [m.number for m in applied] == list(range(1, len(bundled_migrations()) + 1))
-        assert await db.schema_version() == len(bundled_migrations())
+        assert [m.number for m in applied] == list(range(1, len(bundled_migrations("sqlite")) + 1))
+        assert await db.schema_version() == len(bundled_migrations("sqlite"))
         tables = {row[0] for row in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"films", "themes", "film_themes", "film_search", "guild_settings", "catalog_state"} <= tables
         assert await db.migrate() == []  # a second run has nothing to do
@@ -33,7 +33,7 @@ async def test_connection_uses_wal_foreign_keys_and_a_busy_timeout(db: Database)
 
 
 async def test_a_failing_migration_leaves_the_schema_as_it_was(tmp_path: Path) -> None:
-    async with await Database.open(tmp_path / "club.db") as db:
+    async with await open_database(tmp_path / "club.db") as db:
         good = Migration(1, "0001_good.sql", "CREATE TABLE kept (x INTEGER);")
         bad = Migration(2, "0002_bad.sql", "CREATE TABLE half (x INTEGER); INSERT INTO missing VALUES (1);")
         with pytest.raises(sqlite3.OperationalError):
@@ -182,8 +182,8 @@ PREVIOUS_RELEASE_VERSION = 6
 async def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_path: Path, catalog_dir: Path) -> None:
     """The migrations added since the previous release apply to a database it filled, keep every row, give the new
     columns their defaults, and leave a database the current code reads and loads a catalog into."""
-    previous = [m for m in bundled_migrations() if m.number <= PREVIOUS_RELEASE_VERSION]
-    async with await Database.open(tmp_path / "club.db") as db:
+    previous = [m for m in bundled_migrations("sqlite") if m.number <= PREVIOUS_RELEASE_VERSION]
+    async with await open_database(tmp_path / "club.db") as db:
         await db.migrate(previous)
         async with db.transaction() as tx:
             for statement in PREVIOUS_RELEASE_ROWS.split(";\n"):
@@ -194,8 +194,10 @@ async def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_pat
 
         applied = await db.migrate()
 
-        assert [m.number for m in applied] == list(range(PREVIOUS_RELEASE_VERSION + 1, len(bundled_migrations()) + 1))
-        assert await db.schema_version() == len(bundled_migrations())
+        assert [m.number for m in applied] == list(
+            range(PREVIOUS_RELEASE_VERSION + 1, len(bundled_migrations("sqlite")) + 1)
+        )
+        assert await db.schema_version() == len(bundled_migrations("sqlite"))
         assert {name: await db.fetchval(f"SELECT count(*) FROM {name}") for name in tables} == counts
         assert await catalog_generation(db) == 0
         assert await db.fetchval("SELECT poll_wanted FROM picks_posts WHERE id = 1") == 0

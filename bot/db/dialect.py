@@ -1,0 +1,40 @@
+"""Where SQLite's SQL and PostgreSQL's differ: the one place.
+
+Queries in bot/db are written once, in the SQL both backends understand (see the rules at the top of each backend).
+What cannot be said the same way on both is a named method here, with the two spellings side by side, so a reader
+sees every difference at once and a query module never tests which backend it runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The SQL spelling of one backend. Compare by ``name``; the two instances are :data:`SQLITE` and
+    :data:`POSTGRES`."""
+
+    name: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgres"
+
+    # -- schema and maintenance -------------------------------------------------------------------------------------
+
+    def user_tables(self) -> str:
+        """A query of one column, the names of the tables the migrations made (not the backend's own)."""
+        if self.is_postgres:
+            return (
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name"
+            )
+        return (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE 'film_search_%' ORDER BY name"
+        )
+
+
+SQLITE = Dialect("sqlite")
+POSTGRES = Dialect("postgres")

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db.database import Database, Reader, Row
+from bot.db.database import Database
 
 # Tables written by triggers on other tables (reviews, watchlists, collections, ...), never by the code itself.
 TRIGGER_FILLED = ("review_film_totals", "review_member_totals", "review_guild_totals", "recommend_versions")
@@ -64,11 +63,8 @@ class CopyReport:
         width = max(len("table"), *(len(check.table) for check in self.tables))
         lines = [f"{'table':<{width}}  {'source rows':>11}  {'target rows':>11}  sha256 (first 12)"]
         for check in self.tables:
-            digest = check.source_digest[:12]
-            if check.matches:
-                verdict = f"{digest}  same"
-            else:
-                verdict = f"{digest} != {check.target_digest[:12]}  MISMATCH"
+            same = check.source_digest == check.target_digest
+            verdict = check.source_digest[:12] + ("  same" if same else f" != {check.target_digest[:12]}  DIFFERENT")
             lines.append(f"{check.table:<{width}}  {check.source_rows:>11,}  {check.target_rows:>11,}  {verdict}")
         rows = sum(check.target_rows for check in self.tables)
         lines.append(f"copied {rows:,} rows in {len(self.tables)} tables from {self.source} to {self.target}")
@@ -131,11 +127,11 @@ def _insert(db: Database, table: _Table) -> str:
     return f"INSERT INTO {table.name} ({columns}) VALUES ({values})"  # noqa: S608 - names from the catalog
 
 
-async def _read(reader: Reader, db: Database, table: _Table) -> list[tuple[Any, ...]]:
+async def _read(db: Database, table: _Table) -> list[tuple[Any, ...]]:
     """Every row of the table, sorted by primary key (in Python: the same order whichever backend it came from)."""
-    rows: Sequence[Row] = await reader.fetchall(_select(db, table))
+    rows = [tuple(row) for row in await db.fetchall(_select(db, table))]
     positions = [table.columns.index(column) for column in table.key] or range(len(table.columns))
-    return sorted((tuple(row) for row in rows), key=lambda row: [(row[i] is None, row[i] or 0) for i in positions])
+    return sorted(rows, key=lambda row: [(row[i] is None, 0 if row[i] is None else row[i]) for i in positions])
 
 
 def _digest(rows: list[tuple[Any, ...]]) -> str:
@@ -151,8 +147,7 @@ async def _check_target_empty(target: Database, tables: dict[str, _Table]) -> No
     for name in sorted(tables):
         if await target.fetchval(f"SELECT 1 FROM {name} LIMIT 1") is not None:  # noqa: S608 - catalog name
             raise CopyRefused(
-                f"the target {target.description} is not empty (table {name} has rows); "
-                "copy into a new, empty database"
+                f"the target {target.description} is not empty (table {name} has rows); copy into a new, empty database"
             )
 
 
@@ -163,31 +158,30 @@ async def copy_database(source: Database, target: Database) -> CopyReport:
     source_version, target_version = await source.schema_version(), await target.schema_version()
     if source_version != target_version:
         raise CopyRefused(f"schema versions differ after migrating: source {source_version}, target {target_version}")
-    tables = await _tables(source)
-    target_tables = await _tables(target)
-    if {name: (t.columns, t.key) for name, t in tables.items()} != {
-        name: (t.columns, t.key) for name, t in target_tables.items()
-    }:
-        differing = sorted(set(tables).symmetric_difference(target_tables)) or [
-            name for name in sorted(tables) if (tables[name].columns, tables[name].key)
-            != (target_tables[name].columns, target_tables[name].key)
-        ]
-        raise CopyRefused(f"the two schemas differ (tables {', '.join(differing)}); is one database newer?")
+    tables, target_tables = await _tables(source), await _tables(target)
+    differing = sorted(
+        name
+        for name in set(tables) | set(target_tables)
+        if name not in tables or name not in target_tables or tables[name] != target_tables[name]
+    )
+    if differing:
+        raise CopyRefused(f"the two schemas differ in tables {', '.join(differing)}; is one database newer?")
     await _check_target_empty(target, tables)
 
     order = _copy_order(tables)
     async with target.transaction() as tx:
         for table in order:
-            rows = await _read(source, source, table)
+            rows = await _read(source, table)
             if table.name in TRIGGER_FILLED:
                 await tx.execute(f"DELETE FROM {table.name}")  # noqa: S608 - the rows the copy's triggers wrote
             await tx.executemany(_insert(target, table), rows)
-        for table_name, column in await tx.fetchall(target.dialect.identity_columns()):
+        identity_columns = target.dialect.identity_columns()
+        for table_name, column in await tx.fetchall(identity_columns) if identity_columns else []:
             await tx.fetchval(target.dialect.reset_identity(table_name, column))
 
     checks = []
     for table in sorted(order, key=lambda t: t.name):
-        source_rows, target_rows = await _read(source, source, table), await _read(target, target, table)
+        source_rows, target_rows = await _read(source, table), await _read(target, table)
         checks.append(
             TableCheck(table.name, len(source_rows), len(target_rows), _digest(source_rows), _digest(target_rows))
         )

@@ -35,6 +35,67 @@ class Dialect:
             "AND name NOT LIKE 'film_search_%' ORDER BY name"
         )
 
+    # -- db copy (bot/db/copy.py): reading a schema from the database's own catalog -------------------------------
+
+    def column_names(self) -> str:
+        """A query of the column names of the table named by its one parameter, in order."""
+        if self.is_postgres:
+            return (
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = ? ORDER BY ordinal_position"
+            )
+        return "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+
+    def primary_key_columns(self) -> str:
+        """A query of the primary key's columns of the table named by its one parameter, in key order."""
+        if self.is_postgres:
+            return (
+                "SELECT a.attname FROM pg_index i "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+                "WHERE i.indrelid = CAST(CAST(? AS TEXT) AS regclass) AND i.indisprimary "
+                "ORDER BY array_position(CAST(i.indkey AS smallint[]), a.attnum)"
+            )
+        return "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk"
+
+    def referenced_tables(self) -> str:
+        """A query of the tables that the foreign keys of the table named by its one parameter point at."""
+        if self.is_postgres:
+            return (
+                "SELECT DISTINCT CAST(CAST(confrelid AS regclass) AS TEXT) FROM pg_constraint "
+                "WHERE conrelid = CAST(CAST(? AS TEXT) AS regclass) AND contype = 'f'"
+            )
+        return 'SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)'
+
+    def rowid_key(self, table: str) -> str | None:
+        """The key column PostgreSQL has where SQLite keys a table by its rowid alone: film_search, an FTS5 table
+        whose rowid is the film's id, is ``film_search.film_id`` on PostgreSQL. None on PostgreSQL."""
+        return None if self.is_postgres else _ROWID_KEYS.get(table)
+
+    def column_expression(self, table: str, column: str) -> str:
+        """How a query names ``column`` of ``table`` (as PostgreSQL names it): quoted, or SQLite's ``rowid``."""
+        return "rowid" if self.rowid_key(table) == column else f'"{column}"'
+
+    def identity_columns(self) -> str | None:
+        """A query of (table, column) for the columns whose next value a sequence hands out, which must be moved
+        past ids copied in explicitly; None on SQLite, which takes the largest rowid plus one by itself."""
+        if self.is_postgres:
+            return (
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY table_name"
+            )
+        return None
+
+    def reset_identity(self, table: str, column: str) -> str:
+        """PostgreSQL: a statement that makes the next ``column`` of ``table`` one more than the largest copied."""
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608 - names from the catalog
+            f'coalesce(max("{column}"), 0) + 1, false) FROM "{table}"'
+        )
+
+
+# SQLite tables keyed by their rowid alone (an FTS5 table has no key column), and that key's column on PostgreSQL.
+_ROWID_KEYS = {"film_search": "film_id"}
+
 
 SQLITE = Dialect("sqlite")
 POSTGRES = Dialect("postgres")

@@ -47,7 +47,7 @@ CREATE TABLE film_themes (
 CREATE INDEX film_themes_by_theme ON film_themes (theme_slug, film_id);
 
 -- The search text of each film that is not retired, kept in step by the catalog loader: on SQLite an FTS5 table
--- keyed by rowid = films.id; here a plain table keyed by film_id (the bot never searches it with MATCH).
+-- keyed by rowid = films.id; here a plain table keyed by film_id (nothing queries it with MATCH).
 CREATE TABLE film_search (
     film_id    BIGINT PRIMARY KEY,
     title      TEXT,

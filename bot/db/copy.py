@@ -92,10 +92,6 @@ async def _tables(db: Database) -> dict[str, _Table]:
         columns = [row[0] for row in await db.fetchall(dialect.column_names(), (name,))]
         key = [row[0] for row in await db.fetchall(dialect.primary_key_columns(), (name,))]
         parents = frozenset(row[0] for row in await db.fetchall(dialect.referenced_tables(), (name,))) - {name}
-        rowid_key = dialect.rowid_key(name)
-        if rowid_key is not None:
-            columns.insert(0, rowid_key)
-            key = [rowid_key]
         tables[name] = _Table(name, tuple(columns), tuple(key), parents)
     return tables
 
@@ -116,20 +112,20 @@ def _copy_order(tables: dict[str, _Table]) -> list[_Table]:
     return ordered + [tables[name] for name in TRIGGER_FILLED if name in tables]
 
 
-def _select(db: Database, table: _Table) -> str:
-    columns = ", ".join(db.dialect.column_expression(table.name, column) for column in table.columns)
+def _select(table: _Table) -> str:
+    columns = ", ".join(f'"{column}"' for column in table.columns)
     return f"SELECT {columns} FROM {table.name}"  # noqa: S608 - names from the database's own catalog
 
 
-def _insert(db: Database, table: _Table) -> str:
-    columns = ", ".join(db.dialect.column_expression(table.name, column) for column in table.columns)
+def _insert(table: _Table) -> str:
+    columns = ", ".join(f'"{column}"' for column in table.columns)
     values = ", ".join("?" * len(table.columns))
     return f"INSERT INTO {table.name} ({columns}) VALUES ({values})"  # noqa: S608 - names from the catalog
 
 
 async def _read(db: Database, table: _Table) -> list[tuple[Any, ...]]:
     """Every row of the table, sorted by primary key (in Python: the same order whichever backend it came from)."""
-    rows = [tuple(row) for row in await db.fetchall(_select(db, table))]
+    rows = [tuple(row) for row in await db.fetchall(_select(table))]
     positions = [table.columns.index(column) for column in table.key] or range(len(table.columns))
     return sorted(rows, key=lambda row: [(row[i] is None, 0 if row[i] is None else row[i]) for i in positions])
 
@@ -174,7 +170,7 @@ async def copy_database(source: Database, target: Database) -> CopyReport:
             rows = await _read(source, table)
             if table.name in TRIGGER_FILLED:
                 await tx.execute(f"DELETE FROM {table.name}")  # noqa: S608 - the rows the copy's triggers wrote
-            await tx.executemany(_insert(target, table), rows)
+            await tx.executemany(_insert(table), rows)
         identity_columns = target.dialect.identity_columns()
         for table_name, column in await tx.fetchall(identity_columns) if identity_columns else []:
             await tx.fetchval(target.dialect.reset_identity(table_name, column))

@@ -78,15 +78,6 @@ class Dialect:
             )
         return 'SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)'
 
-    def rowid_key(self, table: str) -> str | None:
-        """The key column PostgreSQL has where SQLite keys a table by its rowid alone: film_search, an FTS5 table
-        whose rowid is the film's id, is ``film_search.film_id`` on PostgreSQL. None on PostgreSQL."""
-        return None if self.is_postgres else _ROWID_KEYS.get(table)
-
-    def column_expression(self, table: str, column: str) -> str:
-        """How a query names ``column`` of ``table`` (as PostgreSQL names it): quoted, or SQLite's ``rowid``."""
-        return "rowid" if self.rowid_key(table) == column else f'"{column}"'
-
     def identity_columns(self) -> str | None:
         """A query of (table, column) for the columns whose next value a sequence hands out, which must be moved
         past ids copied in explicitly; None on SQLite, which takes the largest rowid plus one by itself."""
@@ -103,10 +94,6 @@ class Dialect:
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608 - names from the catalog
             f'coalesce(max("{column}"), 0) + 1, false) FROM "{table}"'
         )
-
-
-# SQLite tables keyed by their rowid alone (an FTS5 table has no key column), and that key's column on PostgreSQL.
-_ROWID_KEYS = {"film_search": "film_id"}
 
 
 SQLITE = Dialect("sqlite")

@@ -6,25 +6,25 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from bot.db.pg_dump import back_up, find_pg_dump
 from tests.unit.test_cli import cli
-from tests.unit.test_db_copy import postgres_url  # noqa: F401 - the fixture
 
 
 def with_password(url: str) -> str:
-    """The URL with a password (the test server trusts local users, so any password connects)."""
-    return url.replace("://postgres@", "://postgres:s3cret%40pw@", 1)
+    """The URL with a password (the tests' servers trust local users, so any password connects)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:s3cret%40pw@{parts.hostname}:{parts.port}"))
 
 
-async def test_backup_runs_pg_dump_and_the_dump_restores(postgres_url: str, tmp_path: Path) -> None:  # noqa: F811
+async def test_backup_runs_pg_dump_and_the_dump_restores(postgres_database_url: str, tmp_path: Path) -> None:
     pg_dump = find_pg_dump()
     if pg_dump is None:
         pytest.skip("pg_dump is not installed")
-    url = with_password(postgres_url)
-    assert (await asyncio.to_thread(cli, "db", "migrate", cwd=tmp_path, DATABASE_URL=url)).returncode == 0
+    url = with_password(postgres_database_url)
 
     dump = tmp_path / "club.dump"
     backup = await asyncio.to_thread(cli, "db", "backup", str(dump), cwd=tmp_path, DATABASE_URL=url)

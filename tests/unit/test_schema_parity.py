@@ -2,27 +2,23 @@
 
 The SQLite migrations are applied to a temporary file, the PostgreSQL ones to a fresh database, each file as the
 backends apply them (in order, one transaction each); then both schemas are read back from the databases' own
-catalogs and compared. The one known difference is ``film_search``: an FTS5 table on SQLite, keyed by its rowid
-(the film's id), and a plain table keyed by ``film_id`` on PostgreSQL.
+catalogs and compared.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import pytest
+
+from tests.postgres_server import create_database, drop_database, unique_name
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "bot" / "db" / "migrations"
 
-# Tables keyed by SQLite's rowid (no column of their own): the name of the key column on PostgreSQL.
-ROWID_KEYS = {"film_search": "film_id"}
 # SQLite's declared types and what each becomes on PostgreSQL (docs: /work/notes/db-design.md, "Types").
 TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision", "": "text"}
 
@@ -72,14 +68,10 @@ def sqlite_schema(path: Path) -> dict[str, Table]:
     try:
         for migration in migration_files("sqlite"):
             conn.executescript(f"BEGIN;\n{migration.read_text(encoding='utf-8')}\n;COMMIT;")
-        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
-        virtual = [name for name, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
-        names = [
-            name
-            for name, _ in rows
-            if not name.startswith("sqlite_") and not any(name.startswith(f"{v}_") for v in virtual)
-        ]
-        return {name: _sqlite_table(conn, name) for name in names}
+        names = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
+        return {name: _sqlite_table(conn, name) for (name,) in names}
     finally:
         conn.close()
 
@@ -91,9 +83,6 @@ def _sqlite_table(conn: sqlite3.Connection, name: str) -> Table:
         for _, col, kind, not_null, default, pk in info
     ]
     primary_key = tuple(col for _, col, *_, pk in sorted(info, key=lambda row: row[5]) if pk)
-    if name in ROWID_KEYS:
-        columns.insert(0, Column(ROWID_KEYS[name], "bigint", not_null=True, has_default=False))
-        primary_key = (ROWID_KEYS[name],)
     indexes = {_constraint_key(primary_key): Index(primary_key, unique=True, partial=False)} if primary_key else {}
     for _, index_name, unique, origin, partial in conn.execute(f"PRAGMA index_list({name})").fetchall():
         index_columns = tuple(row[2] for row in conn.execute(f"PRAGMA index_info({index_name})").fetchall())
@@ -106,23 +95,18 @@ def _sqlite_table(conn: sqlite3.Connection, name: str) -> Table:
 
 
 @asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[asyncpg.Connection]:
-    """A connection to a new, empty database on TEST_DATABASE_URL's server, dropped afterwards (skips without it)."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"parity_{uuid.uuid4().hex}"
-    admin = await asyncpg.connect(url)
+async def fresh_postgres(server_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a new, empty database on the tests' PostgreSQL server, dropped afterwards."""
+    name = unique_name("filmclub_parity")
+    url = await create_database(server_url, name)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        conn = await asyncpg.connect(url, database=name)
+        conn = await asyncpg.connect(url)
         try:
             yield conn
         finally:
             await conn.close()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.close()
+        await drop_database(server_url, name)
 
 
 COLUMNS = """
@@ -188,7 +172,7 @@ DERIVED = {
 }
 
 
-async def test_triggers_keep_the_same_totals_on_both(tmp_path: Path) -> None:
+async def test_triggers_keep_the_same_totals_on_both(tmp_path: Path, postgres_url: str) -> None:
     conn = sqlite3.connect(tmp_path / "triggers.db")
     try:
         for migration in migration_files("sqlite"):
@@ -198,7 +182,7 @@ async def test_triggers_keep_the_same_totals_on_both(tmp_path: Path) -> None:
         expected = {t: conn.execute(f"SELECT * FROM {t} ORDER BY {key}").fetchall() for t, key in DERIVED.items()}
     finally:
         conn.close()
-    async with fresh_postgres() as pg:
+    async with fresh_postgres(postgres_url) as pg:
         for migration in migration_files("postgres"):
             await pg.execute(migration.read_text(encoding="utf-8"))
         for statement in TRIGGER_WRITES:
@@ -212,9 +196,9 @@ async def test_triggers_keep_the_same_totals_on_both(tmp_path: Path) -> None:
     assert actual == expected
 
 
-async def test_postgres_migrations_give_the_sqlite_schema(tmp_path: Path) -> None:
+async def test_postgres_migrations_give_the_sqlite_schema(tmp_path: Path, postgres_url: str) -> None:
     expected = sqlite_schema(tmp_path / "parity.db")
-    async with fresh_postgres() as conn:
+    async with fresh_postgres(postgres_url) as conn:
         actual = await postgres_schema(conn)
 
     assert sorted(actual) == sorted(expected)

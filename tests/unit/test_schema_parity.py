@@ -1,4 +1,5 @@
-"""Both backends' migrations give the same schema: tables, columns in order, types, nullability, defaults, keys.
+"""Both backends' migrations give the same schema: tables, columns in order, types, nullability, defaults, keys,
+indexes and foreign keys; and their triggers keep the same totals.
 
 The SQLite migrations are applied to a temporary file, the PostgreSQL ones to a fresh database, each file as the
 backends apply them (in order, one transaction each); then both schemas are read back from the databases' own
@@ -20,7 +21,9 @@ from tests.postgres_server import create_database, drop_database, unique_name
 MIGRATIONS = Path(__file__).resolve().parents[2] / "bot" / "db" / "migrations"
 
 # SQLite's declared types and what each becomes on PostgreSQL (docs: /work/notes/db-design.md, "Types").
-TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision", "": "text"}
+TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision"}
+# PostgreSQL's codes for a foreign key's ON DELETE / ON UPDATE action, as SQLite spells them.
+ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,21 @@ class Index:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    parent: str
+    parent_columns: tuple[str, ...]
+    on_delete: str
+    on_update: str
+
+
+@dataclass(frozen=True)
 class Table:
     columns: tuple[Column, ...]
     # Every unique key (primary key, UNIQUE constraint, unique index) and every index created by name, keyed by
     # its index name; constraints' own indexes are named by each database, so they are keyed by their columns.
     indexes: dict[str, Index]
+    foreign_keys: frozenset[ForeignKey]
 
 
 def migration_files(dialect: str) -> list[Path]:
@@ -88,7 +101,17 @@ def _sqlite_table(conn: sqlite3.Connection, name: str) -> Table:
         index_columns = tuple(row[2] for row in conn.execute(f"PRAGMA index_info({index_name})").fetchall())
         key = index_name if origin == "c" else _constraint_key(index_columns)
         indexes[key] = Index(index_columns, unique=bool(unique), partial=bool(partial))
-    return Table(tuple(columns), indexes)
+    references: dict[int, list[tuple[str, str, str, str, str]]] = {}
+    # id, seq, parent, column, parent column, on update, on delete, match
+    for key_id, _, parent, column, parent_column, on_update, on_delete, _ in conn.execute(
+        f"PRAGMA foreign_key_list({name})"
+    ).fetchall():
+        references.setdefault(key_id, []).append((column, parent, parent_column, on_delete, on_update))
+    foreign_keys = frozenset(
+        ForeignKey(tuple(r[0] for r in rows), rows[0][1], tuple(r[2] for r in rows), rows[0][3], rows[0][4])
+        for rows in references.values()
+    )
+    return Table(tuple(columns), indexes, foreign_keys)
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------------------------
@@ -122,6 +145,15 @@ FROM pg_index ix
 JOIN pg_class index_class ON index_class.oid = ix.indexrelid
 WHERE ix.indrelid = CAST($1 AS regclass)
 """
+FOREIGN_KEYS = """
+SELECT ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.n) AS columns,
+       CAST(CAST(c.confrelid AS regclass) AS text) AS parent,
+       ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY AS k(attnum, n)
+             JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum ORDER BY k.n) AS parent_columns,
+       CAST(c.confdeltype AS text) AS on_delete, CAST(c.confupdtype AS text) AS on_update
+FROM pg_constraint c WHERE c.conrelid = CAST($1 AS regclass) AND c.contype = 'f'
+"""
 
 
 async def postgres_schema(conn: asyncpg.Connection) -> dict[str, Table]:
@@ -139,7 +171,17 @@ async def postgres_schema(conn: asyncpg.Connection) -> dict[str, Table]:
             columns_of_index = tuple(row["columns"])
             key = _constraint_key(columns_of_index) if row["backs_constraint"] else row["name"]
             indexes[key] = Index(columns_of_index, unique=row["unique"], partial=row["partial"])
-        schema[name] = Table(columns, indexes)
+        foreign_keys = frozenset(
+            ForeignKey(
+                tuple(row["columns"]),
+                row["parent"],
+                tuple(row["parent_columns"]),
+                ACTIONS[row["on_delete"]],
+                ACTIONS[row["on_update"]],
+            )
+            for row in await conn.fetch(FOREIGN_KEYS, name)
+        )
+        schema[name] = Table(columns, indexes, foreign_keys)
     return schema
 
 
@@ -205,3 +247,4 @@ async def test_postgres_migrations_give_the_sqlite_schema(tmp_path: Path, postgr
     for name, table in expected.items():
         assert actual[name].columns == table.columns, f"columns of {name}"
         assert actual[name].indexes == table.indexes, f"indexes of {name}"
+        assert actual[name].foreign_keys == table.foreign_keys, f"foreign keys of {name}"

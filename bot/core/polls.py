@@ -363,14 +363,12 @@ async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> 
     did not record as posted (it schedules no publish timer). A timer that already ran and ended (failed for good,
     say) is not armed again: that would give it fresh attempts at every restart."""
     rearmed = 0
-    for poll in await polls_db.all_open_polls(db):
-        key = str(poll.id)
-        if await timers.latest(CLOSE_TIMER, key) is None:
-            await timers.schedule(CLOSE_TIMER, key, from_db(poll.closes_at), {"poll_id": poll.id})
-            rearmed += 1
-        if poll.message_id is None and await timers.latest(PUBLISH_TIMER, key) is None:
-            await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": poll.id})
-            rearmed += 1
+    for poll in await polls_db.open_polls_without_timer(db, CLOSE_TIMER):
+        await timers.schedule(CLOSE_TIMER, str(poll.id), from_db(poll.closes_at), {"poll_id": poll.id})
+        rearmed += 1
+    for poll in await polls_db.open_polls_without_timer(db, PUBLISH_TIMER, unposted=True):
+        await timers.schedule(PUBLISH_TIMER, str(poll.id), clock.now(), {"poll_id": poll.id})
+        rearmed += 1
     return rearmed
 
 

@@ -91,7 +91,7 @@ _POLL_COLUMNS = """
 p.id, p.guild_id, p.channel_id, p.message_id, p.creator_id, p.title, p.method, p.style, p.show_counts,
 p.voter_role_id, p.status, p.created_at, p.closes_at, p.closed_at, p.closed_by, p.winner_film_id, p.result,
 p.result_message_id, p.screening_at, p.screening_channel_id, p.screening_location, p.remind_minutes,
-c.position, c.film_id AS candidate_film_id, c.nominated_at
+c.position, c.film_id, c.nominated_at
 """
 
 
@@ -111,6 +111,14 @@ ALL_OPEN_POLLS = _with_candidates("polls", "WHERE p.status = 'open' ORDER BY p.i
 RECENT_POLLS = _with_candidates(
     "(SELECT * FROM polls WHERE guild_id = ? ORDER BY (status = 'open') DESC, id DESC LIMIT ?)",
     "ORDER BY (p.status = 'open') DESC, p.id DESC, c.position",
+)
+# Open polls that never had a timer of a kind (one that ran and ended counts as had): what start-up re-arms, found in
+# one statement however many polls are open. A poll's timers are keyed by its id (bot.core.polls).
+# (NOT IN an uncorrelated subquery: both backends read the timers once, into a hash or a temporary index.)
+_NO_TIMER = "CAST(p.id AS TEXT) NOT IN (SELECT key FROM timers WHERE kind = ?)"
+OPEN_WITHOUT_TIMER = _with_candidates("polls", f"WHERE p.status = 'open' AND {_NO_TIMER} ORDER BY p.id, c.position")
+UNPOSTED_WITHOUT_TIMER = _with_candidates(
+    "polls", f"WHERE p.status = 'open' AND p.message_id IS NULL AND {_NO_TIMER} ORDER BY p.id, c.position"
 )
 
 INSERT_POLL = """
@@ -218,37 +226,44 @@ def _decode_choices(text: str) -> tuple[int, ...]:
 
 
 def _polls(rows: list[Row]) -> list[PollRecord]:
-    """Polls from rows of ``_WITH_CANDIDATES``: each poll's rows come together, its candidates in order."""
+    """Polls from rows of :func:`_with_candidates`: each poll's rows come together, its candidates in order. (Rows
+    are unpacked by position, in ``_POLL_COLUMNS`` order: at start-up there are tens of thousands.)"""
     found: list[PollRecord] = []
     candidates: list[Candidate] = []
     for index, row in enumerate(rows):
-        candidates.append(Candidate(int(row["position"]), int(row["candidate_film_id"]), row["nominated_at"]))
-        if index + 1 < len(rows) and rows[index + 1]["id"] == row["id"]:
+        (
+            poll_id, guild_id, channel_id, message_id, creator_id, title, method, style, show_counts, voter_role_id,
+            status, created_at, closes_at, closed_at, closed_by, winner_film_id, result, result_message_id,
+            screening_at, screening_channel_id, screening_location, remind_minutes,
+            position, film_id, nominated_at,
+        ) = row  # fmt: skip
+        candidates.append(Candidate(position, film_id, nominated_at))
+        if index + 1 < len(rows) and rows[index + 1][0] == poll_id:
             continue
         found.append(
             PollRecord(
-                id=row["id"],
-                guild_id=row["guild_id"],
-                channel_id=row["channel_id"],
-                message_id=row["message_id"],
-                creator_id=row["creator_id"],
-                title=row["title"],
-                method=row["method"],
-                style=row["style"],
-                show_counts=bool(row["show_counts"]),
-                voter_role_id=row["voter_role_id"],
-                status=row["status"],
-                created_at=row["created_at"],
-                closes_at=row["closes_at"],
-                closed_at=row["closed_at"],
-                closed_by=row["closed_by"],
-                winner_film_id=row["winner_film_id"],
-                result=None if row["result"] is None else json.loads(row["result"]),
-                result_message_id=row["result_message_id"],
-                screening_at=row["screening_at"],
-                screening_channel_id=row["screening_channel_id"],
-                screening_location=row["screening_location"],
-                remind_minutes=row["remind_minutes"],
+                id=poll_id,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                message_id=message_id,
+                creator_id=creator_id,
+                title=title,
+                method=method,
+                style=style,
+                show_counts=bool(show_counts),
+                voter_role_id=voter_role_id,
+                status=status,
+                created_at=created_at,
+                closes_at=closes_at,
+                closed_at=closed_at,
+                closed_by=closed_by,
+                winner_film_id=winner_film_id,
+                result=None if result is None else json.loads(result),
+                result_message_id=result_message_id,
+                screening_at=screening_at,
+                screening_channel_id=screening_channel_id,
+                screening_location=screening_location,
+                remind_minutes=remind_minutes,
                 candidates=tuple(candidates),
             )
         )
@@ -308,6 +323,11 @@ async def all_open_polls(db: Reader) -> list[PollRecord]:
 async def recent_polls(db: Reader, guild_id: int, limit: int) -> list[PollRecord]:
     """Open polls first, then the latest closed or cancelled ones; newest first within each."""
     return _polls(await db.fetchall(RECENT_POLLS, (guild_id, limit)))
+
+
+async def open_polls_without_timer(db: Reader, kind: str, *, unposted: bool = False) -> list[PollRecord]:
+    """Open polls (``unposted``: only those not posted yet) that never had a timer of ``kind``."""
+    return _polls(await db.fetchall(UNPOSTED_WITHOUT_TIMER if unposted else OPEN_WITHOUT_TIMER, (kind,)))
 
 
 async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:

@@ -209,19 +209,22 @@ async def test_running_totals_match_the_reviews_after_any_mix_of_writes(
                 db, clock, guild_id=guild, user_id=member, film_id=film_id, stars=rng.randint(1, 10) / 2
             )
     by_film = await db.fetchall(
-        "SELECT guild_id, film_id, count(*), sum(rating) FROM reviews GROUP BY guild_id, film_id ORDER BY 1, 2"
+        "SELECT guild_id, film_id, count(*), CAST(sum(rating) AS BIGINT) FROM reviews GROUP BY guild_id, film_id"
+        " ORDER BY 1, 2"
     )
     totals = await db.fetchall("SELECT guild_id, film_id, reviews, half_stars FROM review_film_totals ORDER BY 1, 2")
     assert [tuple(r) for r in by_film] == [tuple(r) for r in totals]
     by_member = await db.fetchall(
-        "SELECT guild_id, user_id, count(*), sum(rating) FROM reviews GROUP BY guild_id, user_id ORDER BY 1, 2"
+        "SELECT guild_id, user_id, count(*), CAST(sum(rating) AS BIGINT) FROM reviews GROUP BY guild_id, user_id"
+        " ORDER BY 1, 2"
     )
     member_totals = await db.fetchall(
         "SELECT guild_id, user_id, reviews, half_stars FROM review_member_totals ORDER BY 1, 2"
     )
     assert [tuple(r) for r in by_member] == [tuple(r) for r in member_totals]
     by_guild = await db.fetchall(
-        "SELECT guild_id, count(DISTINCT film_id), count(DISTINCT user_id), count(*), sum(rating) FROM reviews"
+        "SELECT guild_id, count(DISTINCT film_id), count(DISTINCT user_id), count(*), CAST(sum(rating) AS BIGINT)"
+        " FROM reviews"
         " GROUP BY guild_id ORDER BY 1"
     )
     guild_totals = await db.fetchall(

@@ -94,14 +94,10 @@ async def club_stats(db: Database, guild_id: int, limit: int = TOP) -> ClubStats
     top_rows: list[FilmTotals] = []
     count_rows: list[FilmTotals] = []
     if totals.reviews:
-        top_rows = await _with_ties(
-            db,
-            guild_id,
-            await store.top_rated(
-                db, guild_id, prior_reviews=PRIOR_REVIEWS, prior_half_stars=PRIOR_HALF_STARS, limit=limit
-            ),
-            limit,
+        best = await store.top_rated(
+            db, guild_id, prior_reviews=PRIOR_REVIEWS, prior_half_stars=PRIOR_HALF_STARS, limit=limit
         )
+        top_rows = await _with_ties(db, guild_id, best, limit)
         count_rows = await _with_ties(db, guild_id, await store.most_reviewed(db, guild_id, limit), limit)
     films = await get_films(db, {t.film_id for t in top_rows} | {t.film_id for t in count_rows})
 

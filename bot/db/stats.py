@@ -108,8 +108,13 @@ async def top_rated(
 ) -> list[FilmTotals]:
     """The ``limit`` films with the highest club rating (then more reviews); ties with the last come from
     :func:`tied`."""
-    params = {"guild_id": guild_id, "prior_reviews": prior_reviews, "prior_half_stars": prior_half_stars}
-    return _film_totals(await db.fetchall(TOP_RATED, params | {"limit": limit}))
+    params = {
+        "guild_id": guild_id,
+        "prior_reviews": prior_reviews,
+        "prior_half_stars": prior_half_stars,
+        "limit": limit,
+    }
+    return _film_totals(await db.fetchall(TOP_RATED, params))
 
 
 async def most_reviewed(db: Reader, guild_id: int, limit: int) -> list[FilmTotals]:

@@ -143,3 +143,17 @@ async def test_a_profile_counts_reviews_favourite_themes_recent_and_watchlist(
 
     stranger = await stats.member_profile(db, GUILD, 999)
     assert (stranger.reviews, stranger.average, stranger.favourite_themes, stranger.recent) == (0, None, (), ())
+
+
+async def test_themes_screened_as_often_rank_by_title_in_code_point_order(
+    db: Database, tmp_path: Path, clock: StepClock
+) -> None:
+    """Ranked in Python, not by the database's collation: a linguistic one (PostgreSQL's en_US) would put "on the
+    road" first, ignoring case; every backend must give SQLite's order."""
+    themes = [theme("on-the-road", title="on the road"), theme("studio-craft", title="Studio Craft")]
+    films = [film("alpha", themes=["on-the-road"]), film("bravo", themes=["studio-craft"])]
+    ids = await load_films(db, tmp_path / "cat", films, themes)
+    for film_id in ids.values():
+        await watch.mark_club_watched(db, clock, GUILD, film_id, source="screening")
+    result = await stats.club_stats(db, GUILD)
+    assert [(t.title, t.films) for t in result.themes_watched] == [("Studio Craft", 1), ("on the road", 1)]

@@ -69,8 +69,9 @@ class FilmTotals:
 _REVIEW_COLUMNS = "guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at, edited"
 
 # Writing a review is "insert, or replace the member's review of that film" inside one transaction, as two plain
-# statements rather than an UPSERT: which path was taken is the answer, and plain statements need no conflict
-# clause that the triggers keeping the running totals would have to agree with, on either backend.
+# statements rather than an UPSERT: which path ran is the caller's answer (replaced or not), and on SQLite an outer
+# statement's conflict clause also governs the statements of the triggers it fires (the running totals, the
+# recommendation caches). Plain statements behave the same on both backends.
 INSERT_REVIEW = """
 INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at, edited)
 VALUES (:guild_id, :user_id, :film_id, :rating, :body, :spoiler, :source, :now, :now, 0)

@@ -266,9 +266,8 @@ async def test_every_load_that_changes_rows_bumps_the_generation(db: Database, c
 
 async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(tmp_path: Path, catalog_dir: Path) -> None:
     """`filmclub catalog load` writes through its own connection; the bot's title index follows without a restart."""
-    bot = FilmClubBot(Settings(database_path=tmp_path / "club.db", catalog_path=catalog_dir))
-    await bot.open_services()
-    try:
+    async with FilmClubBot(Settings(database_path=tmp_path / "club.db", catalog_path=catalog_dir)) as bot:
+        await bot.open_services()
         assert [entry.label for entry in bot.titles.search("moon", limit=3)] == []
         assert await bot.refresh_catalog() is False  # nothing changed: nothing rebuilt
 
@@ -281,5 +280,3 @@ async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(tmp_path
         assert await bot.refresh_catalog() is True
         assert [entry.label for entry in bot.titles.search("moon", limit=3)] == ["A Film About the Moon (1990)"]
         assert await bot.refresh_catalog() is False
-    finally:
-        await bot.close()

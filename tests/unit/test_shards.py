@@ -4,16 +4,24 @@ that keep SQLite to one process running every shard."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from bot.__main__ import main
+from bot.core import config, picks, polls, screenings
+from bot.core.catalog import load_catalog
+from bot.core.clock import Clock
+from bot.core.films import active_films
 from bot.core.shards import ShardSet, format_shard_ids, parse_shard_ids, shard_of
+from bot.core.timers import Timer, TimerService
+from bot.db.database import Database
 from bot.db.exclusive import DatabaseInUse, exclusive_use
 from bot.exit_codes import EXIT_USAGE
 from bot.settings import Settings
+from tests.catalog_builder import starter_catalog
 
 
 def guild_on(shard: int, count: int, serial: int = 1) -> int:
@@ -153,3 +161,85 @@ def test_run_refuses_a_second_process_on_the_sqlite_file(
     assert err.count("\n") == 1, err
     assert f"another filmclub (process {os.getpid()}) is running on {database}" in err
     assert f"{database}.lock" in err
+
+
+# -- start-up covers only the servers of this process's shards --------------------------------------------------------
+
+SHARD_0, SHARD_1 = guild_on(0, 2), guild_on(1, 2)
+FIRST, SECOND = ShardSet(2, (0,)), ShardSet(2, (1,))
+
+
+@pytest.fixture
+async def films(db: Database, tmp_path: Path) -> list[int]:
+    await load_catalog(db, starter_catalog(tmp_path / "catalog"))
+    return [f.id for f in await active_films(db)]
+
+
+async def test_start_up_re_arms_polls_of_its_own_shards_only(
+    db: Database, clock: Clock, timers: TimerService, films: list[int]
+) -> None:
+    made = {
+        guild: await polls.create_poll(
+            db,
+            clock,
+            timers,
+            guild_id=guild,
+            channel_id=guild + 1,
+            creator_id=7,
+            title="Friday",
+            film_ids=films[:2],
+            closes_at=clock.now() + timedelta(days=2),
+        )
+        for guild in (SHARD_0, SHARD_1)
+    }
+    await db.execute("DELETE FROM timers")  # as if both processes died before arming them
+    assert await polls.rearm_open_polls(db, clock, timers, SECOND) == 2  # close and publish
+    assert await timers.pending(polls.CLOSE_TIMER, str(made[SHARD_1].id)) is not None
+    assert await timers.pending(polls.CLOSE_TIMER, str(made[SHARD_0].id)) is None  # shard 0's process re-arms it
+    assert await polls.rearm_open_polls(db, clock, timers, FIRST) == 2
+    assert await timers.pending(polls.CLOSE_TIMER, str(made[SHARD_0].id)) is not None
+
+    await db.execute("UPDATE polls SET message_id = id + 1000")
+    assert [p.guild_id for p in await polls.posted_open_polls(db, FIRST)] == [SHARD_0]
+    assert [p.guild_id for p in await polls.posted_open_polls(db, ShardSet.every(2))] == [SHARD_0, SHARD_1]
+
+
+async def test_start_up_schedules_weekly_picks_of_its_own_shards_only(
+    db: Database, clock: Clock, timers: TimerService, films: list[int]
+) -> None:
+    del films
+    for guild in (SHARD_0, SHARD_1):
+        await config.set_channel(db, clock, timers, guild, 7, config.ChannelKind.PICKS, guild + 1)
+        await config.set_picks(db, clock, timers, guild, 7, day=4, at="20:00")
+    await db.execute("DELETE FROM timers")
+    assert await picks.ensure_scheduled(db, clock, timers, SECOND) == 1
+    assert [t.payload["guild_id"] for t in await pending_of(db, timers, picks.TIMER_KIND)] == [SHARD_1]
+    assert await picks.ensure_scheduled(db, clock, timers, ShardSet.every(2)) == 1  # shard 0's, now
+
+
+async def test_start_up_re_arms_screenings_of_its_own_shards_only(
+    db: Database, clock: Clock, timers: TimerService, films: list[int]
+) -> None:
+    planned = {
+        guild: await screenings.plan_screening(
+            db,
+            clock,
+            timers,
+            guild_id=guild,
+            film_id=films[0],
+            starts_at=clock.now() + timedelta(days=1),
+            announce_channel_id=guild + 1,
+            location="the back room",
+        )
+        for guild in (SHARD_0, SHARD_1)
+    }
+    await db.execute("DELETE FROM timers")
+    assert await screenings.rearm_screenings(db, clock, timers, FIRST) == 1
+    assert await timers.pending(screenings.EVENT_TIMER, str(planned[SHARD_0].id)) is not None
+    assert await timers.pending(screenings.EVENT_TIMER, str(planned[SHARD_1].id)) is None
+
+
+async def pending_of(db: Database, timers: TimerService, kind: str) -> list[Timer]:
+    keys = [row[0] for row in await db.fetchall("SELECT key FROM timers WHERE kind = ? ORDER BY key", (kind,))]
+    found = [await timers.pending(kind, key) for key in keys]
+    return [timer for timer in found if timer is not None]

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from bot.core.catalog import load_catalog  # noqa: E402
 from bot.core.text import normalise_title  # noqa: E402
-from bot.db.database import Database  # noqa: E402
+from bot.db.database import open_database  # noqa: E402
 from tests.catalog_builder import film, theme, to_toml  # noqa: E402
 
 WIKIPEDIA = REPO.parent / "shared" / "data" / "wikipedia-movie-data"
@@ -103,7 +103,7 @@ def build_catalog(folder: Path, films: int, synthetic: bool) -> str:
 
 
 async def measure(folder: Path, db_path: Path) -> dict[str, float]:
-    async with await Database.open(db_path) as db:
+    async with await open_database(db_path) as db:
         await db.migrate()
         started = time.perf_counter()
         cold = await load_catalog(db, folder)

@@ -39,7 +39,7 @@ from bot.core.clock import to_db  # noqa: E402
 from bot.core.guilds import get_settings  # noqa: E402
 from bot.core.shards import ShardSet  # noqa: E402
 from bot.core.timers import TimerService  # noqa: E402
-from bot.db.database import Database  # noqa: E402
+from bot.db.database import Database, open_database  # noqa: E402
 
 MOVIELENS = REPO.parent / "shared" / "data" / "movielens-ml-latest-small" / "ratings.csv"
 GUILD = 1
@@ -94,7 +94,7 @@ async def populate(db: Database, synthetic: bool) -> str:
 
 
 async def measure(folder: Path, db_path: Path, weeks: int, guilds: int, synthetic: bool) -> None:
-    async with await Database.open(db_path) as db:
+    async with await open_database(db_path) as db:
         await db.migrate()
         await load_catalog(db, folder)
         print(f"club: {await populate(db, synthetic)}")

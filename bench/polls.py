@@ -39,7 +39,7 @@ from bot.core.clock import SystemClock  # noqa: E402
 from bot.core.films import active_films  # noqa: E402
 from bot.core.tally import Method  # noqa: E402
 from bot.core.timers import TimerService  # noqa: E402
-from bot.db.database import Database  # noqa: E402
+from bot.db.database import open_database  # noqa: E402
 from tests.catalog_builder import starter_catalog  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeUser, InteractionRecord  # noqa: E402
 from tests.e2e.harness import BotProcess, DiscordDriver  # noqa: E402
@@ -59,7 +59,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 async def core_bench(count: int, workdir: Path) -> list[dict[str, Any]]:
     results = []
-    async with await Database.open(workdir / "core.db") as db:
+    async with await open_database(workdir / "core.db") as db:
         await db.migrate()
         await load_catalog(db, starter_catalog(workdir / "catalog"))
         films = [f.id for f in await active_films(db)]

@@ -48,7 +48,7 @@ from bot.core.recommend import Filters, Recommender  # noqa: E402
 from bot.core.text import normalise_title  # noqa: E402
 from bot.db import reviews as reviews_sql  # noqa: E402
 from bot.db import watch as watch_sql  # noqa: E402
-from bot.db.database import Database  # noqa: E402
+from bot.db.database import Database, open_database  # noqa: E402
 from tests.catalog_builder import film, theme, to_toml  # noqa: E402
 from tests.unit.test_search import QUALITY_QUERIES  # noqa: E402
 
@@ -222,7 +222,7 @@ async def timed(runs: int, make: Callable[[int], Awaitable[object]]) -> list[flo
 
 
 async def measure(db_path: Path, catalog: Path, runs: int) -> None:
-    async with await Database.open(db_path) as db:
+    async with await open_database(db_path) as db:
         await db.migrate()
         started = time.perf_counter()
         summary = await load_catalog(db, catalog)

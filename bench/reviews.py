@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from bot.core import reviews, stats  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
 from bot.core.clock import to_db  # noqa: E402
-from bot.db.database import Database  # noqa: E402
+from bot.db.database import Database, open_database  # noqa: E402
 from bot.ui.charts import bar_chart  # noqa: E402
 from bot.ui.reviews import histogram_png  # noqa: E402
 from tests.catalog_builder import film, theme, to_toml  # noqa: E402
@@ -142,7 +142,7 @@ async def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        db = await Database.open(folder / "bench.db")
+        db = await open_database(folder / "bench.db")
         await db.migrate()
         started = time.perf_counter()
         if MOVIELENS.is_dir() and not args.synthetic:

@@ -19,8 +19,9 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.core.catalog import load_catalog, read_catalog
 from bot.core.errors import CatalogInvalid
-from bot.db.database import Database
+from bot.db.database import open_database
 from bot.db.exclusive import DatabaseInUse, exclusive_use
+from bot.db.sqlite import SqliteDatabase
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.settings import Settings
 
@@ -70,7 +71,7 @@ def _catalog_check(path: Path) -> int:
 
 
 async def _catalog_load(settings: Settings, path: Path, force: bool) -> int:
-    async with await Database.open(settings.database_path) as db:
+    async with await open_database(settings.database_target()) as db:
         await db.migrate()
         try:
             summary = await load_catalog(db, path, force=force)
@@ -82,22 +83,26 @@ async def _catalog_load(settings: Settings, path: Path, force: bool) -> int:
 
 
 async def _db_migrate(settings: Settings) -> int:
-    async with await Database.open(settings.database_path) as db:
+    async with await open_database(settings.database_target()) as db:
         applied = await db.migrate()
         version = await db.schema_version()
+        where = db.description
     names = ", ".join(m.name for m in applied) or "none pending"
-    print(f"database {settings.database_path} at schema version {version} (applied: {names})")
+    print(f"database {where} at schema version {version} (applied: {names})")
     return EXIT_OK
 
 
 async def _db_backup(settings: Settings, destination: Path) -> int:
+    if settings.database_url is not None:
+        _fail('DATABASE_URL is PostgreSQL: back it up with pg_dump --format=custom --file BACKUP "$DATABASE_URL"')
+        return EXIT_FAILED
     if not settings.database_path.exists():
         _fail(f"no database at {settings.database_path} (set DATABASE_PATH)")
         return EXIT_FAILED
     if destination.exists():  # noqa: ASYNC240 - one stat before a CLI copy
         _fail(f"{destination} already exists; choose a new file name")
         return EXIT_FAILED
-    async with await Database.open(settings.database_path) as db:
+    async with await SqliteDatabase.open(settings.database_path) as db:
         await db.backup(destination)
     print(f"backed up {settings.database_path} to {destination}")
     return EXIT_OK

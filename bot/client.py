@@ -26,7 +26,7 @@ from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
-from bot.db.database import Database
+from bot.db.database import Database, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
 from bot.tree import FilmClubTree
@@ -151,7 +151,7 @@ class FilmClubBot(commands.AutoShardedBot):
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
         log.info("running %s", self.shard_set.describe())
-        self._db = await Database.open(self.settings.database_path)
+        self._db = await open_database(self.settings.database_target())
         await self._db.migrate()
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())

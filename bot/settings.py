@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     database_path: Path = Field(default=Path("filmclub.db"), description="The SQLite database file.")
     database_url: SecretStr | None = Field(
         default=None,
-        description="A PostgreSQL URL (`postgresql://user:password@host/db`): use PostgreSQL instead of SQLite.",
+        description="A PostgreSQL database (`postgresql://user:password@host/db`); when set, used instead of SQLite.",
     )
     catalog_path: Path = Field(
         default=SHIPPED_CATALOG, description="A catalog folder (every *.toml in it) or a single catalog file."
@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     def shards(self) -> ShardSet:
         """The shards this process runs, as the bot and the core use them."""
         return ShardSet(self.shard_count, self.shard_ids)
+
+    def database_target(self) -> str | Path:
+        """What :func:`bot.db.database.open_database` opens: the PostgreSQL URL if set, else the SQLite file."""
+        return self.database_path if self.database_url is None else self.database_url.get_secret_value()
 
 
 def environment_variables() -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from tests.e2e.harness import BotProcess
 HOSTILE = {
     "DISCORD_TOKEN": "hostile-token",
     "DATABASE_PATH": "/nonexistent/hostile.db",
+    "DATABASE_URL": "postgresql://hostile:hostile@192.0.2.1:1/hostile",
     "CATALOG_PATH": "/nonexistent/hostile-catalog",
     "DEV_GUILD_ID": "1",
     "SYNC_COMMANDS": "false",
@@ -26,7 +27,6 @@ HOSTILE = {
     "PICKS_GRACE_HOURS": "0",
     "DISCORD_TIMEOUT": "0.001",
     "DISCORD_API_BASE_URL": "http://127.0.0.1:9/hostile",
-    "DATABASE_URL": "postgresql://hostile@127.0.0.1:9/hostile",
     "SHARD_COUNT": "7",
     "SHARD_IDS": "3",
 }

@@ -33,7 +33,6 @@ import enum
 import hashlib
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -50,7 +49,7 @@ from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import picks as sql
-from bot.db.database import Database, Transaction
+from bot.db.database import Database, Row, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +240,7 @@ async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | No
 # -- claims ---------------------------------------------------------------------------------------------------------
 
 
-def _post(r: sqlite3.Row, film_ids: tuple[int, ...] = ()) -> PicksPost:
+def _post(r: Row, film_ids: tuple[int, ...] = ()) -> PicksPost:
     return PicksPost(
         id=r["id"],
         guild_id=r["guild_id"],
@@ -261,7 +260,7 @@ def _post(r: sqlite3.Row, film_ids: tuple[int, ...] = ()) -> PicksPost:
     )
 
 
-async def _with_films(db: Database, row: sqlite3.Row) -> PicksPost:
+async def _with_films(db: Database, row: Row) -> PicksPost:
     rows = await db.fetchall(sql.POST_FILMS, (row["id"],))
     return _post(row, tuple(r["film_id"] for r in rows))
 
@@ -583,7 +582,7 @@ async def open_watch_party_poll(
         return poll_id
 
     async def record(tx: Transaction, poll_id: int) -> None:
-        if await tx.execute_rowcount(sql.SET_POLL, (poll_id, post.id)) != 1:
+        if await tx.execute(sql.SET_POLL, (poll_id, post.id)) != 1:
             raise RuntimeError(f"weekly picks {post.id} already have their watch-party poll")  # rolls this one back
 
     poll = await polls.create_poll(

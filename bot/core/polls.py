@@ -389,7 +389,7 @@ async def posted_open_polls(db: Database, shards: ShardSet) -> list[Poll]:
 
 async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
     """Remember the message the poll was posted as; False if it already had one (posted twice: delete the new one)."""
-    return await db.execute_rowcount(sql.ATTACH_MESSAGE, (message_id, poll_id)) > 0
+    return await db.execute(sql.ATTACH_MESSAGE, (message_id, poll_id)) > 0
 
 
 async def record_result_message(db: Database, poll_id: int, message_id: int) -> None:
@@ -677,7 +677,7 @@ async def withdraw(
     """Remove the member's ballot while the poll is open; return whether there was one."""
     async with db.transaction() as tx:
         await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
-        return await tx.execute_rowcount(sql.DELETE_BALLOT, (poll_id, user_id)) > 0
+        return await tx.execute(sql.DELETE_BALLOT, (poll_id, user_id)) > 0
 
 
 async def _write_ballot(tx: Transaction, poll_id: int, user_id: int, choices: tuple[int, ...], now: str) -> None:
@@ -750,9 +750,7 @@ async def close_poll(
         return poll
     facts = await tie_break_facts(db, poll)
     async with db.transaction() as tx:
-        flipped = await tx.execute_rowcount(
-            sql.CLOSE, {"now": to_db(clock.now()), "closed_by": closed_by, "poll_id": poll_id}
-        )
+        flipped = await tx.execute(sql.CLOSE, {"now": to_db(clock.now()), "closed_by": closed_by, "poll_id": poll_id})
         if flipped:
             if poll.style is Style.NATIVE:
                 result = counting.from_counts(
@@ -772,9 +770,7 @@ async def cancel_poll(
 
     ``cancelled_by`` is None when no one did: the poll could not be posted (see :func:`discard_unposted`).
     """
-    changed = await db.execute_rowcount(
-        sql.CANCEL, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
-    )
+    changed = await db.execute(sql.CANCEL, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id})
     poll = await get_poll(db, poll_id)
     if poll is None:
         raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
@@ -792,7 +788,7 @@ async def discard_unposted(
 
     Returns the cancelled poll; None if it was posted or is no longer open meanwhile (then there is nothing to undo).
     """
-    changed = await db.execute_rowcount(
+    changed = await db.execute(
         sql.CANCEL_UNPOSTED, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
     )
     if not changed:

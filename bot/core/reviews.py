@@ -15,13 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.db import reviews as sql
 from bot.db import watch as watch_sql
-from bot.db.database import Database, Transaction
+from bot.db.database import Database, Row, Transaction
 
 MIN_STARS = 0.5
 MAX_STARS = 5.0
@@ -131,7 +129,7 @@ def clean_body(body: str | None) -> str | None:
     return text
 
 
-def _review(row: aiosqlite.Row) -> Review:
+def _review(row: Row) -> Review:
     return Review(
         guild_id=row[0],
         user_id=row[1],
@@ -220,7 +218,7 @@ async def post_review(
     params = _review_params(guild_id, user_id, film_id, stars, body, spoiler, "discord", clock)
     async with db.transaction() as tx:
         replaced = await _write(tx, params)
-        unwatchlisted = await tx.execute_rowcount(watch_sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
+        unwatchlisted = await tx.execute(watch_sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
         row = await tx.fetchone(sql.GET_REVIEW, (guild_id, user_id, film_id))
     if row is None:  # pragma: no cover - written just above, in the same transaction
         raise RuntimeError("the review vanished inside its own transaction")

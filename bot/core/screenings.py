@@ -262,7 +262,7 @@ async def plan_screening(
         existing = None if poll_id is None else await sql.by_poll(tx, poll_id)
         if existing is not None:
             return _screening(existing)
-        screening_id = await tx.execute(sql.INSERT, values)
+        screening_id = int((await tx.fetchone_write(sql.INSERT, values))[0])
     due = now if event_due is None else max(now, event_due)
     await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id})
     return await _require(db, screening_id)
@@ -366,7 +366,7 @@ async def attach_event(db: Database, clock: Clock, timers: TimerService, screeni
     now = clock.now()
     steps(screening, now)  # refuses before writing anything
     try:
-        if await db.execute_rowcount(sql.ATTACH_EVENT, (event_id, screening_id)) == 0:
+        if await db.execute(sql.ATTACH_EVENT, (event_id, screening_id)) == 0:
             return await _require(db, screening_id)  # attached already (a re-run): its timers are armed
         screening = await _require(db, screening_id)
         await _arm_steps(timers, screening, now)
@@ -387,7 +387,7 @@ async def abandon(db: Database, timers: TimerService, screening_id: int) -> None
 
 async def mark_announced(db: Database, clock: Clock, screening_id: int) -> bool:
     """Record that the announcement step is done; False if it already was (a re-run must not announce twice)."""
-    return await db.execute_rowcount(sql.ANNOUNCED, (to_db(clock.now()), screening_id)) > 0
+    return await db.execute(sql.ANNOUNCED, (to_db(clock.now()), screening_id)) > 0
 
 
 async def mark_failed(db: Database, screening_id: int) -> None:
@@ -396,7 +396,7 @@ async def mark_failed(db: Database, screening_id: int) -> None:
 
 async def mark_started(db: Database, clock: Clock, screening_id: int) -> bool:
     """Record that the event was started (or found started); False if it already was."""
-    return await db.execute_rowcount(sql.STARTED, (to_db(clock.now()), screening_id)) > 0
+    return await db.execute(sql.STARTED, (to_db(clock.now()), screening_id)) > 0
 
 
 async def move_screening(
@@ -446,7 +446,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, sha
 
 async def mark_reminded(db: Database, clock: Clock, screening_id: int) -> bool:
     """Record that the reminder went out; False if it already had (a re-run timer must not remind twice)."""
-    return await db.execute_rowcount(sql.REMINDED, (to_db(clock.now()), screening_id)) > 0
+    return await db.execute(sql.REMINDED, (to_db(clock.now()), screening_id)) > 0
 
 
 async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
@@ -456,11 +456,11 @@ async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
         return False
     reference = f"event:{screening.event_id}" if screening.event_id else f"screening:{screening.id}"
     await mark_club_watched(db, clock, screening.guild_id, screening.film_id, source="screening", reference=reference)
-    return await db.execute_rowcount(sql.COMPLETE, (to_db(clock.now()), screening_id)) > 0
+    return await db.execute(sql.COMPLETE, (to_db(clock.now()), screening_id)) > 0
 
 
 async def cancel_screening(db: Database, timers: TimerService, screening_id: int) -> bool:
-    changed = await db.execute_rowcount(sql.CANCEL, (screening_id,)) > 0
+    changed = await db.execute(sql.CANCEL, (screening_id,)) > 0
     await timers.cancel(EVENT_TIMER, str(screening_id))
     screening = await get_screening(db, screening_id)
     if screening is not None:

@@ -23,11 +23,11 @@ async def add_to_watchlist(
 ) -> bool:
     """Add a film to a member's watchlist; return False if it was already there."""
     now = to_db(clock.now())
-    return await db.execute_rowcount(sql.ADD_TO_WATCHLIST, (guild_id, user_id, film_id, source, now)) > 0
+    return await db.execute(sql.ADD_TO_WATCHLIST, (guild_id, user_id, film_id, source, now)) > 0
 
 
 async def remove_from_watchlist(db: Database, guild_id: int, user_id: int, film_id: int) -> bool:
-    return await db.execute_rowcount(sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
+    return await db.execute(sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
 
 
 async def watchlist(db: Database, guild_id: int, user_id: int) -> list[int]:
@@ -48,11 +48,11 @@ async def mark_watched(
     db: Database, clock: Clock, guild_id: int, user_id: int, film_id: int, source: str = "manual"
 ) -> bool:
     now = to_db(clock.now())
-    return await db.execute_rowcount(sql.MARK_WATCHED, (guild_id, user_id, film_id, source, now)) > 0
+    return await db.execute(sql.MARK_WATCHED, (guild_id, user_id, film_id, source, now)) > 0
 
 
 async def unmark_watched(db: Database, guild_id: int, user_id: int, film_id: int) -> bool:
-    return await db.execute_rowcount(sql.UNMARK_WATCHED, (guild_id, user_id, film_id)) > 0
+    return await db.execute(sql.UNMARK_WATCHED, (guild_id, user_id, film_id)) > 0
 
 
 async def seen_by(db: Database, guild_id: int, user_ids: Iterable[int]) -> dict[int, set[int]]:
@@ -68,11 +68,11 @@ async def mark_club_watched(
     db: Database, clock: Clock, guild_id: int, film_id: int, source: str = "manual", reference: str | None = None
 ) -> bool:
     now = to_db(clock.now())
-    return await db.execute_rowcount(sql.MARK_CLUB_WATCHED, (guild_id, film_id, source, reference, now)) > 0
+    return await db.execute(sql.MARK_CLUB_WATCHED, (guild_id, film_id, source, reference, now)) > 0
 
 
 async def unmark_club_watched(db: Database, guild_id: int, film_id: int) -> bool:
-    return await db.execute_rowcount(sql.UNMARK_CLUB_WATCHED, (guild_id, film_id)) > 0
+    return await db.execute(sql.UNMARK_CLUB_WATCHED, (guild_id, film_id)) > 0
 
 
 async def club_watched(db: Database, guild_id: int) -> set[int]:
@@ -135,14 +135,14 @@ async def mark_seen(db: Database, clock: Clock, guild_id: int, user_id: int, fil
     """A member says they have seen a film: recorded, and taken off their watchlist, in one transaction."""
     now = to_db(clock.now())
     async with db.transaction() as tx:
-        added = await tx.execute_rowcount(sql.MARK_WATCHED, (guild_id, user_id, film_id, "manual", now)) > 0
-        unwatchlisted = await tx.execute_rowcount(sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
+        added = await tx.execute(sql.MARK_WATCHED, (guild_id, user_id, film_id, "manual", now)) > 0
+        unwatchlisted = await tx.execute(sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
     return SeenChange(changed=added, unwatchlisted=unwatchlisted)
 
 
 async def unmark_seen(db: Database, guild_id: int, user_id: int, film_id: int) -> SeenChange:
     """Undo a member's "seen" mark; ``still_seen`` says their review of the film still counts as seen."""
     async with db.transaction() as tx:
-        removed = await tx.execute_rowcount(sql.UNMARK_WATCHED, (guild_id, user_id, film_id)) > 0
+        removed = await tx.execute(sql.UNMARK_WATCHED, (guild_id, user_id, film_id)) > 0
         reviewed = await tx.fetchone(sql.HAS_REVIEW, (guild_id, user_id, film_id)) is not None
     return SeenChange(changed=removed, still_seen=reviewed)

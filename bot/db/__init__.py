@@ -1,1 +1,1 @@
-"""SQLite storage: one aiosqlite connection, explicit transactions, numbered migrations, named SQL per feature."""
+"""Storage: SQLite or PostgreSQL behind one interface (database.py), the dialects' differences, queries per feature."""

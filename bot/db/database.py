@@ -1,63 +1,78 @@
-"""The database the bot owns: one connection that writes, one that reads, explicit transactions and migrations.
+"""The database the bot owns, as the rest of bot/db sees it: one interface, two backends.
 
-Writes are serialised: aiosqlite runs every statement of a connection on its own thread, which orders statements but
-not transactions (two tasks interleaving ``BEGIN``...``COMMIT`` on one connection would mix their writes), so an
-``asyncio.Lock`` makes each :meth:`Database.transaction` and each autocommitted statement exclusive on the writing
-connection.
+SQLite (bot/db/sqlite.py) is the embedded default: one file, nothing to install. PostgreSQL (bot/db/postgres.py) is
+for bots that run in several processes. Queries are written once, SQLite style (``?`` or ``:name`` parameters), in
+the SQL both understand; the PostgreSQL backend rewrites the parameters, and whatever else differs lives in
+:mod:`bot.db.dialect`. Rows never leave bot/db: its modules turn them into typed records.
 
-Plain reads (:meth:`Database.fetchall` and friends) go through a second, read-only connection. With WAL each read
-statement sees the database as of its last commit: never the rows of a transaction another task still holds open
-(which it may roll back). Reads inside a transaction go through the :class:`Transaction`, and see its own writes.
-Every read runs to completion in one trip to the reading thread, so the reader never keeps an old snapshot open
-between two trips: what a task committed is visible to its next read.
+Both backends promise the same behaviour:
+
+- one writer at a time per process (:meth:`Database.transaction` and autocommitted writes are serialised), so the
+  core's read-check-write logic inside a transaction holds within a process; across processes a server's rows are
+  written only by the process that runs its shard, and global writes (migrations, catalog loads) take a lock;
+- plain reads see committed data only, never a transaction another task still holds open;
+- numbered migrations (``migrations/<backend>/NNNN_name.sql``, the same numbers and names for both), each applied in
+  one transaction together with the record of its number.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-import aiosqlite
+from bot.db.dialect import Dialect
 
-log = logging.getLogger(__name__)
-
-BUSY_TIMEOUT_MS = 5_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
 
 
+class Row(Protocol):
+    """One result row, by position (``row[0]``) or by column name (``row["film_id"]``)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
 class Reader(Protocol):
-    """Anything queries can read through: the :class:`Database` itself, or an open :class:`Transaction`."""
+    """Anything queries can read through: a :class:`Database`, or an open :class:`Transaction`."""
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]: ...
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
 
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None: ...
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
 
 
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for an ``IN (...)`` list of ``count`` values (at least one)."""
+    if count < 1:
+        raise ValueError("an IN list needs at least one value")
+    return ", ".join("?" * count)
+
+
 @dataclass(frozen=True)
 class Migration:
-    """One numbered schema change; ``number`` becomes ``PRAGMA user_version`` once it is applied."""
+    """One numbered schema change; its number is recorded, in the same transaction, once it is applied."""
 
     number: int
     name: str
     sql: str
 
 
-def bundled_migrations() -> list[Migration]:
-    """The migrations shipped in ``bot/db/migrations``, in order, checked for gaps."""
+def bundled_migrations(backend: str) -> list[Migration]:
+    """The migrations shipped in ``bot/db/migrations/<backend>``, in order, checked for gaps."""
     found: list[Migration] = []
-    for entry in resources.files("bot.db").joinpath("migrations").iterdir():
+    for entry in resources.files("bot.db").joinpath("migrations", backend).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
@@ -68,16 +83,13 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
-class _Queries:
-    """Reads over one connection: what Database (its reading connection) and Transaction (the writing one) share."""
+class _Reads(ABC):
+    """The reads a database and a transaction share."""
 
-    _read_conn: aiosqlite.Connection
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        # One trip: the statement runs to its end (and its read snapshot ends) before any other read starts.
-        return list(await self._read_conn.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """The first row (the statement still runs to its end: give it a query of one row)."""
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
@@ -86,63 +98,48 @@ class _Queries:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one writing statement; return how many rows it changed (not counting rows changed by triggers)."""
 
-async def _execute(conn: aiosqlite.Connection, sql: str, params: Params) -> tuple[int, int]:
-    """(last inserted row id, rows changed) of one writing statement."""
-    cursor = await conn.execute(sql, params)
-    try:
-        return cursor.lastrowid or 0, cursor.rowcount
-    finally:
-        await cursor.close()
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
-
-async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
-    # isolation_level=None: autocommit, so that transactions are exactly the ones we BEGIN ourselves.
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        if read_only:
-            await conn.execute("PRAGMA query_only = ON")
-        else:
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
+    @abstractmethod
+    async def fetchone_write(self, sql: str, params: Params = ()) -> Row:
+        """Run one writing statement with ``RETURNING`` and return its (first) row."""
 
 
-class Database(_Queries):
-    """An open database. Create with :meth:`open`; close with :meth:`close` (or ``async with``)."""
+class Transaction(_Reads):
+    """The handle a ``transaction()`` block writes through; it only exists while the transaction is open. Its reads
+    see its own writes."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path) -> None:
-        self._write_conn = writer
-        self._read_conn = reader
-        self.path = path
-        self._write_lock = asyncio.Lock()
 
-    @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        """Open (creating if needed) the file with WAL, foreign keys and a busy timeout: a writing connection, then
-        a read-only one (WAL is set first, so the reader shares it)."""
-        path = Path(path)
-        if path.parent != Path():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path, read_only=False)
-        try:
-            reader = await _connect(path, read_only=True)
-        except BaseException:
-            await writer.close()
-            raise
-        return cls(writer, reader, path)
+class Database(_Reads):
+    """An open database (:func:`open_database`). Writes outside a transaction are autocommitted one by one."""
 
-    async def close(self) -> None:
-        try:
-            await self._read_conn.close()
-        finally:
-            await self._write_conn.close()
+    dialect: Dialect
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A block that commits when it ends and rolls back if it raises; one at a time per process."""
+
+    @abstractmethod
+    async def schema_version(self) -> int:
+        """The number of the last migration applied (0 for an empty database)."""
+
+    @abstractmethod
+    async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[Migration]:
+        """Apply every pending migration, each in one transaction; return those applied. Safe to run from several
+        processes at once: one applies them, the others wait and apply none."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """What the logs and the command line may show of this database (never a password)."""
 
     async def __aenter__(self) -> Database:
         return self
@@ -150,110 +147,17 @@ class Database(_Queries):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # -- statements -------------------------------------------------------------------------------------------------
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement on its own (autocommitted); return the last inserted row id."""
-        async with self._write_lock:
-            return (await _execute(self._write_conn, sql, params))[0]
-
-    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        """Run one statement on its own (autocommitted); return how many rows it changed."""
-        async with self._write_lock:
-            return (await _execute(self._write_conn, sql, params))[1]
-
-    async def fetchone_write(self, sql: str, params: Params = ()) -> aiosqlite.Row:
-        """Run one writing statement with ``RETURNING`` on its own (autocommitted) and return its row."""
-        async with self._write_lock:
-            async with self._write_conn.execute(sql, params) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                raise RuntimeError("the statement returned no row")
-            return row
-
-    async def execute_changes(self, sql: str, params: Params = ()) -> int:
-        """Like :meth:`execute_rowcount`, in a single trip to the database thread (for hot write paths)."""
-        async with self._write_lock:
-            before = self._write_conn.total_changes
-            await self._write_conn.execute_fetchall(sql, params)
-            return self._write_conn.total_changes - before
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` if the block raises (aiosqlite itself never commits)."""
-        async with self._write_lock:
-            # BEGIN is inside the try: a task cancelled while it waits for BEGIN (a timer's handler timeout, the bot
-            # closing) has still queued it on the database thread, and the ROLLBACK queued after it undoes it.
-            try:
-                await self._write_conn.execute("BEGIN IMMEDIATE")
-                yield Transaction(self._write_conn)
-                await self._write_conn.execute("COMMIT")
-            except BaseException:
-                await self._roll_back()
-                raise
-
-    async def _roll_back(self) -> None:
-        """End the writing connection's transaction, if it has one (a BEGIN that failed, e.g. busy, left none)."""
-        try:
-            await self._write_conn.execute("ROLLBACK")
-        except sqlite3.OperationalError:
-            # Every statement queued before the ROLLBACK has run by now, so in_transaction is up to date.
-            if self._write_conn.in_transaction:
-                raise
-
-    # -- schema -----------------------------------------------------------------------------------------------------
-
-    async def schema_version(self) -> int:
-        return int(await self.fetchval("PRAGMA user_version"))
-
-    async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[Migration]:
-        """Apply every migration newer than ``PRAGMA user_version``, each in one transaction; return those applied."""
-        pending = [m for m in (migrations or bundled_migrations()) if m.number > await self.schema_version()]
-        for migration in pending:
-            async with self._write_lock:
-                # executescript() runs the whole file; our explicit BEGIN/COMMIT keep it one transaction, and the
-                # version bump commits with it or not at all.
-                try:
-                    await self._write_conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{migration.sql}\n;PRAGMA user_version = {migration.number};\nCOMMIT;"
-                    )
-                except Exception:
-                    if self._write_conn.in_transaction:
-                        await self._write_conn.execute("ROLLBACK")
-                    log.error(
-                        "migration %s failed; the database is left at version %s",
-                        migration.name,
-                        await self.schema_version(),
-                    )
-                    raise
-            log.info("applied migration %s", migration.name)
-        return pending
-
-    async def backup(self, destination: Path | str) -> None:
-        """Copy the database with SQLite's online backup API: consistent even while the bot keeps writing.
-
-        It copies through the reading connection, so it holds what was committed, never a half-done transaction.
-        """
-        destination = Path(destination)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(destination) as target:
-            await self._read_conn.backup(target)
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
-class Transaction(_Queries):
-    """The handle a ``transaction()`` block writes through; it only exists while the transaction is open."""
+async def open_database(target: str | Path) -> Database:
+    """A ``postgresql://`` URL opens PostgreSQL; anything else is a SQLite file (created if missing)."""
+    if is_postgres_url(target):
+        from bot.db.postgres import PostgresDatabase  # noqa: PLC0415 - asyncpg loads only for PostgreSQL
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._write_conn = conn
-        self._read_conn = conn  # reads in a transaction see its own writes
+        return await PostgresDatabase.open(str(target))
+    from bot.db.sqlite import SqliteDatabase  # noqa: PLC0415 - symmetric with the branch above
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement in the transaction; return the last inserted row id."""
-        return (await _execute(self._write_conn, sql, params))[0]
-
-    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        """Run one statement in the transaction; return how many rows it changed."""
-        return (await _execute(self._write_conn, sql, params))[1]
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._write_conn.executemany(sql, rows)
+    return await SqliteDatabase.open(Path(target))

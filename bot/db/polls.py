@@ -19,6 +19,7 @@ INSERT INTO polls (guild_id, channel_id, creator_id, title, method, style, show_
                    closes_at, screening_at, screening_channel_id, screening_location, remind_minutes)
 VALUES (:guild_id, :channel_id, :creator_id, :title, :method, :style, :show_counts, :voter_role_id, :created_at,
         :closes_at, :screening_at, :screening_channel_id, :screening_location, :remind_minutes)
+RETURNING id
 """
 INSERT_CANDIDATE = "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)"
 # The f-strings below join constant SQL fragments; values always go through placeholders.
@@ -101,7 +102,7 @@ CANCEL_UNPOSTED = CANCEL + " AND message_id IS NULL"
 
 
 async def insert_poll(tx: Transaction, values: dict[str, Any], candidates: Sequence[tuple[int, int, str]]) -> int:
-    poll_id = await tx.execute(INSERT_POLL, values)
+    poll_id = int((await tx.fetchone_write(INSERT_POLL, values))[0])
     await tx.executemany(INSERT_CANDIDATE, [(poll_id, pos, film, when) for pos, film, when in candidates])
     return poll_id
 
@@ -143,7 +144,7 @@ async def vote_plurality(
         "film_id": film_id,
         "now": now,
     }
-    return await db.execute_rowcount(VOTE_PLURALITY, values) > 0
+    return await db.execute(VOTE_PLURALITY, values) > 0
 
 
 async def ballot(db: Reader, poll_id: int, user_id: int) -> str | None:
@@ -158,7 +159,7 @@ async def ballots(db: Reader, poll_id: int) -> list[tuple[int, str]]:
 async def vote_plurality_many(db: Database, votes: str, now: str) -> int:
     """Write a batch of plurality votes in one statement (its own transaction, committed before this returns);
     return how many were written."""
-    return await db.execute_changes(VOTE_PLURALITY_MANY, {"votes": votes, "now": now})
+    return await db.execute(VOTE_PLURALITY_MANY, {"votes": votes, "now": now})
 
 
 async def written_at(db: Reader, poll_id: int, user_id: int, film_id: int, now: str) -> bool:

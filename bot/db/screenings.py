@@ -17,6 +17,7 @@ INSERT INTO screenings (guild_id, film_id, poll_id, created_by, channel_id, loca
                         ends_at, remind_minutes, created_at)
 VALUES (:guild_id, :film_id, :poll_id, :created_by, :channel_id, :location, :announce_channel_id, :starts_at,
         :ends_at, :remind_minutes, :created_at)
+RETURNING id
 """
 # The f-strings below join constant SQL fragments; values always go through placeholders.
 BY_ID = f"SELECT {_COLUMNS} FROM screenings WHERE id = ?"  # noqa: S608

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.db.database import Database, Reader
+from bot.db.database import Database, Reader, Row
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ PURGE_FINISHED = "DELETE FROM timers WHERE done_at IS NOT NULL AND done_at < ?"
 ERROR_LIMIT = 500
 
 
-def _row(r: aiosqlite.Row) -> TimerRow:
+def _row(r: Row) -> TimerRow:
     return TimerRow(
         r["id"],
         r["kind"],
@@ -73,7 +71,7 @@ async def schedule(db: Database, kind: str, key: str, due_at: str, payload: str,
 
 
 async def cancel(db: Database, kind: str, key: str, now: str) -> bool:
-    return await db.execute_rowcount(CANCEL, (now, kind, key)) > 0
+    return await db.execute(CANCEL, (now, kind, key)) > 0
 
 
 async def next_due(db: Reader, limit: int) -> list[tuple[str, str, str]]:
@@ -124,4 +122,4 @@ async def retry_later(db: Database, timer: TimerRow, retry_at: str, *, attempts:
 
 async def purge_finished(db: Database, before: str) -> int:
     """Delete timers that finished (done, cancelled or failed) before ``before``; return how many."""
-    return await db.execute_rowcount(PURGE_FINISHED, (before,))
+    return await db.execute(PURGE_FINISHED, (before,))

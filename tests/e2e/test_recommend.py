@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from bot.core import reviews, watch
-from bot.db.database import Database
+from bot.db.database import Database, open_database
 from bot.ui.handoff import poll_from_films_id
 from tests.clocks import StepClock
 
@@ -58,7 +58,7 @@ async def club(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Club]:
         bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
         try:
             await bot.start()
-            async with await Database.open(bot.db_path) as db:
+            async with await open_database(bot.db_path) as db:
                 yield Club(fake, DiscordDriver(fake), bot, db, StepClock(step=timedelta(minutes=1)))
         finally:
             await bot.aclose()

@@ -16,7 +16,7 @@ from bot.core import letterboxd, reviews
 from bot.core.catalog import load_catalog
 from bot.core.films import active_films, build_title_index
 from bot.core.search import TitleIndex
-from bot.db.database import Database, bundled_migrations
+from bot.db.database import Database, bundled_migrations, open_database
 from tests.catalog_builder import film, load_films, theme, to_toml, write_catalog
 from tests.conftest import REPO
 from tests.letterboxd_files import (
@@ -189,9 +189,9 @@ async def test_the_real_export_one_file_at_a_time_ends_where_the_whole_zip_does(
 async def test_reviews_imported_before_the_upgrade_are_merged_not_overwritten(tmp_path: Path) -> None:
     """The migration that keeps what imports said dates the reviews earlier imports wrote, so an older entry
     imported after the upgrade does not replace them."""
-    migrations = bundled_migrations()
+    migrations = bundled_migrations("sqlite")
     mine = next(i for i, m in enumerate(migrations) if m.name.endswith("_letterboxd_merge_and_review_posts.sql"))
-    async with await Database.open(tmp_path / "old.db") as db:
+    async with await open_database(tmp_path / "old.db") as db:
         await db.migrate(migrations[:mine])
         films = [film("the-last-waltz", title="The Last Waltz", year=1978)]
         await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml([theme("live-on-stage")], films)}))

@@ -6,19 +6,10 @@ from __future__ import annotations
 import pytest
 
 from .conftest import LaunchBot
-from .fake_discord import FakeDiscord, World, shard_of
+from .fake_discord import FakeDiscord, World
 from .harness import DiscordDriver
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def clubs(fake_discord: FakeDiscord) -> dict[int, World]:
-    """Discord asks for two shards, and the bot is in a server on each: Film Club, and a second club."""
-    fake_discord.shard_count = 2
-    film_club = fake_discord.world
-    other = 1 - shard_of(film_club.guild.id, 2)
-    return {shard_of(film_club.guild.id, 2): film_club, other: fake_discord.add_guild("Second Club", shard=other)}
 
 
 async def test_one_process_runs_both_shards_and_answers_in_a_server_of_each(

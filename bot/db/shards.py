@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.db.database import placeholders
+
 
 def on_shards(column: str, shard_ids: Sequence[int]) -> str:
     """A condition true for rows whose server id ``column`` is on one of ``shard_ids``; its parameters, in order,
     are :func:`shard_params`."""
-    return f"({column} >> 22) % ? IN ({', '.join('?' * len(shard_ids))})"
+    return f"({column} >> 22) % ? IN ({placeholders(len(shard_ids))})"
 
 
 def shard_params(shard_count: int, shard_ids: Sequence[int]) -> tuple[int, ...]:

@@ -11,5 +11,5 @@ EXIT_FAILED = 1
 #: Usage or configuration: a missing DISCORD_TOKEN, an invalid setting, a bad command line, a SQLite file that
 #: another process runs on (or shards that SQLite cannot leave to another process), a shard Discord refuses.
 EXIT_USAGE = 2
-#: Discord could not be reached at start-up (DNS failure, refused connection, no answer within DISCORD_TIMEOUT).
+#: Discord or the database could not be reached at start-up (DNS failure, refused connection, no answer in time).
 EXIT_UNREACHABLE = 3

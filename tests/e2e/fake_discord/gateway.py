@@ -192,10 +192,9 @@ class Gateway:
         """The session Discord would send this server's events to (shard 0's for events of no server)."""
         return self.by_shard.get(shard_of(guild_id, self.fake.shard_count) if guild_id else 0)
 
-    async def drop(self, *, code: int = 4000, message: str = "dropped by the double", shard: int | None = None) -> None:
-        """Close the live connection (the last identified one, or ``shard``'s) the way Discord does on a gateway
-        hiccup (client then RESUMEs)."""
-        session = self.current if shard is None else self.by_shard.get(shard)
+    async def drop(self, *, code: int = 4000, message: str = "dropped by the double") -> None:
+        """Close the live connection the way Discord does on a gateway hiccup (client then RESUMEs)."""
+        session = self.current
         if session is None or session.connection is None:
             raise RuntimeError("no live gateway connection to drop")
         conn = session.connection

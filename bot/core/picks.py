@@ -45,6 +45,7 @@ from bot.core.films import Film, Theme, get_films, theme_film_ids
 from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
 from bot.core.reviews import RatingSummary, film_ratings
 from bot.core.score import PRIOR_STARS, club_rating_of_average
+from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import picks as sql
@@ -424,15 +425,18 @@ async def reschedule(db: Database, clock: Clock, timers: TimerService, guild_id:
     return slot
 
 
-async def ensure_scheduled(db: Database, clock: Clock, timers: TimerService, grace: timedelta = DEFAULT_GRACE) -> int:
-    """At start-up: give every server with a schedule a pending timer; return how many were (re)created.
+async def ensure_scheduled(
+    db: Database, clock: Clock, timers: TimerService, shards: ShardSet, grace: timedelta = DEFAULT_GRACE
+) -> int:
+    """At start-up: give every server of this process's shards with a schedule a pending timer; return how many were
+    (re)created.
 
     A server whose timer is still pending keeps it (an overdue one runs as soon as the timers start). One without
     (its last timer gave up, or the database was restored) gets the first unclaimed slot since ``now - grace``, so
     a slot missed within the grace window is still caught up.
     """
     created = 0
-    for guild_id in await scheduled_guilds(db):
+    for guild_id in await scheduled_guilds(db, shards):
         row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
         if row is not None and await timers.pending(TIMER_KIND, row["timer_key"]) is not None:
             continue

@@ -35,6 +35,7 @@ from bot.core import films as films_core
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.durations import YEAR, Span, Window, describe_duration, parse_moment, read_duration
 from bot.core.errors import NotFoundError, UserError
+from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
 from bot.db import screenings as sql
@@ -413,8 +414,9 @@ async def move_screening(
     return moved
 
 
-async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> int:
-    """Give every unfinished screening the timers for its next steps that it never got; return how many were armed.
+async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, shards: ShardSet) -> int:
+    """Give every unfinished screening of this process's shards the timers for its next steps that it never got;
+    return how many were armed.
 
     Covers a crash between two steps (the event created but its timers not yet armed, say). Each step's handler
     is idempotent and records that it ran, so a timer armed twice does its work once. A timer that already ran and
@@ -422,7 +424,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> 
     """
     rearmed = 0
     now = clock.now()
-    for row in await sql.unfinished(db):
+    for row in await sql.unfinished(db, shards.count, shards.ids):
         screening = _screening(row)
         payload = {"screening_id": screening.id}
         if screening.status is ScreeningStatus.PLANNED:

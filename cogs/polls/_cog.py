@@ -104,10 +104,10 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         self.voting = VotingDesk(self.bot, self.board)
         self.bot.timers.register(polls.CLOSE_TIMER, self._on_close_timer)
         self.bot.timers.register(polls.PUBLISH_TIMER, self._on_publish_timer)
-        rearmed = await polls.rearm_open_polls(self.bot.db, self.bot.clock, self.bot.timers)
+        rearmed = await polls.rearm_open_polls(self.bot.db, self.bot.clock, self.bot.timers, self.bot.shard_set)
         if rearmed:
             log.warning("re-armed %d poll timer(s) that were missing", rearmed)
-        for poll in await polls.posted_open_polls(self.bot.db):
+        for poll in await polls.posted_open_polls(self.bot.db, self.bot.shard_set):
             view = voting_view(poll, await get_films(self.bot.db, poll.film_ids))
             if view is not None and not view.is_finished() and poll.message_id is not None:
                 self.bot.add_view(view, message_id=poll.message_id)

@@ -7,12 +7,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.core.clock import SystemClock
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
-from bot.db.database import Database, open_database
+from bot.db.database import Database, bundled_migrations, open_database
 from bot.db.sqlite import SqliteDatabase
 from tests.clocks import FixedClock
 
@@ -496,3 +497,36 @@ async def test_a_run_whose_shard_was_taken_over_records_nothing(db: Database, se
 def test_a_service_refuses_shards_outside_its_count(db: Database) -> None:
     with pytest.raises(ValueError, match="not a set of shards"):
         TimerService(db, FixedClock(START), shard_count=2, shard_ids=[2])
+
+
+async def test_pending_timers_from_before_shards_learn_their_server(tmp_path: Path) -> None:
+    """An upgraded database: its pending timers name their server only in their payload, directly (weekly picks) or
+    through their poll; they must run in the process of that server's shard, not all in shard 0's."""
+    migrations = bundled_migrations("sqlite")
+    [shards] = [m.number for m in migrations if m.name.endswith("_timer_shards.sql")]
+    async with await open_database(tmp_path / "old.db") as db:
+        await db.migrate([m for m in migrations if m.number < shards])
+        created, due = "2026-03-01T10:00:00.000000Z", "2026-03-01T12:00:00.000000Z"
+        poll = await db.fetchone_write(
+            "INSERT INTO polls (guild_id, channel_id, creator_id, title, method, created_at, closes_at) "
+            "VALUES (?, 1, 2, 'Friday', 'plurality', ?, ?) RETURNING id",
+            (server_on_shard(1, 3), created, due),
+        )
+        poll_id = int(poll[0])
+        for kind, key, payload in (
+            ("picks.weekly", "w", f'{{"guild_id": {server_on_shard(1, 4)}, "slot_at": "{due}"}}'),
+            ("polls.close", str(poll_id), f'{{"poll_id": {poll_id}}}'),
+            ("reminder", "broken", "{oops"),
+        ):
+            await db.execute(
+                "INSERT INTO timers (kind, key, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                (kind, key, due, payload, created),
+            )
+        await db.migrate()
+        ran: list[tuple[str, str]] = []
+        shard_1 = TimerService(db, FixedClock(START), shard_count=2, shard_ids=[1])
+        for kind in ("picks.weekly", "polls.close", "reminder"):
+            shard_1.register(kind, recording(ran, "shard 1"))
+        assert await shard_1.run_due() == 2
+        assert sorted(ran) == [("shard 1", str(poll_id)), ("shard 1", "w")]
+        assert await db.fetchval("SELECT guild_id FROM timers WHERE key = 'broken'") is None  # shard 0's, to fail

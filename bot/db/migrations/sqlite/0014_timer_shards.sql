@@ -3,6 +3,10 @@
 ALTER TABLE timers ADD COLUMN guild_id INTEGER;   -- its server; NULL for a timer of no server (run by shard 0)
 ALTER TABLE timers ADD COLUMN claimed_by TEXT;    -- the process instance that took it to run (bot.core.timers)
 ALTER TABLE timers ADD COLUMN claimed_at TEXT;
+-- Claims take the earliest due timers in (due_at, id) order: with thousands due at once (a bot back after an
+-- outage), an index on due_at alone leaves every claim to sort them all.
+DROP INDEX timers_pending_due;
+CREATE INDEX timers_pending_due ON timers (due_at, id) WHERE done_at IS NULL;
 -- Pending timers from before name their server in their payload: directly (weekly picks), or through their poll or
 -- screening. A payload that is not JSON stays NULL (the timer fails when it runs, as it would have).
 UPDATE timers SET guild_id = coalesce(

@@ -1,19 +1,21 @@
 """SQL for the catalog tables: the loader's bulk writes and the reads that describe what is loaded.
 
-Writes take the open :class:`~bot.db.database.Transaction`; every write is an ``executemany`` so that loading tens of
-thousands of films costs a handful of round trips to aiosqlite's thread, not one per row.
+Writes take the transaction :func:`load_transaction` opens, which holds the database-wide catalog lock, so two
+processes (or the command line and a running bot) never load at once. Every write is an ``executemany`` so that
+loading tens of thousands of films costs a handful of round trips, not one per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic_core import to_json
 
-from bot.db.database import Reader, Transaction
+from bot.db.database import Database, Reader, Transaction
 
 if TYPE_CHECKING:  # the validated entries are written as they are; only their type is needed here
     from bot.core.catalog import FilmEntry, ThemeEntry
@@ -57,11 +59,22 @@ GENERATION = "SELECT generation FROM catalog_state WHERE id = 1"
 SAVE_LOADED = """
 INSERT INTO catalog_state (id, content_hash, source, loaded_at, generation) VALUES (1, :hash, :source, :now, :bump)
 ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, source = excluded.source,
-                               loaded_at = excluded.loaded_at, generation = generation + :bump
+                               loaded_at = excluded.loaded_at, generation = catalog_state.generation + :bump
 """
 ACTIVE_COUNTS = """
 SELECT (SELECT count(*) FROM films WHERE retired = 0), (SELECT count(*) FROM themes WHERE retired = 0)
 """
+
+
+@asynccontextmanager
+async def load_transaction(db: Database) -> AsyncIterator[Transaction]:
+    """A transaction for loading the catalog, holding the database-wide catalog lock from its first statement to its
+    end: a second load waits, then sees what the first committed."""
+    async with db.transaction() as tx:
+        lock = db.dialect.catalog_load_lock()
+        if lock is not None:
+            await tx.execute(lock)
+        yield tx
 
 
 async def loaded_hash(db: Reader) -> str | None:
@@ -132,9 +145,7 @@ UPDATE films SET slug = ?, title = ?, year = ?, runtime = ?, kind = ?, episodes 
 WHERE id = ?
 """
 DELETE_FILM_THEMES = "DELETE FROM film_themes WHERE film_id = ?"
-DELETE_FILM_SEARCH = "DELETE FROM film_search WHERE rowid = ?"
 INSERT_FILM_THEME = "INSERT INTO film_themes (film_id, theme_slug, position) VALUES (?, ?, ?)"
-INSERT_FILM_SEARCH = "INSERT INTO film_search (rowid, title, alt_titles, people, blurb) VALUES (?, ?, ?, ?, ?)"
 RETIRE_FILM = "UPDATE films SET retired = 1, updated_at = ? WHERE id = ?"
 
 
@@ -177,30 +188,15 @@ async def update_films(tx: Transaction, films: Sequence[FilmToStore]) -> None:
 
 
 async def clear_film_details(tx: Transaction, film_ids: list[int]) -> None:
-    """Drop the theme links and search entry of changed films, before :func:`add_film_details`."""
-    ids = [(film_id,) for film_id in film_ids]
-    await tx.executemany(DELETE_FILM_THEMES, ids)
-    await tx.executemany(DELETE_FILM_SEARCH, ids)
+    """Drop the theme links of changed films, before :func:`add_film_details`."""
+    await tx.executemany(DELETE_FILM_THEMES, [(film_id,) for film_id in film_ids])
 
 
 async def add_film_details(tx: Transaction, films: Sequence[FilmToStore]) -> None:
-    """Write the theme links and search entry of new or changed films."""
+    """Write the theme links of new or changed films."""
     await tx.executemany(
         INSERT_FILM_THEME,
         [(film.id, slug, pos) for film in films for pos, slug in enumerate(film.entry.themes)],
-    )
-    await tx.executemany(
-        INSERT_FILM_SEARCH,
-        [
-            (
-                film.id,
-                film.entry.title,
-                " ".join(film.entry.alt_titles),
-                " ".join((*film.entry.directors, *film.entry.featuring)),
-                film.entry.blurb,
-            )
-            for film in films
-        ],
     )
 
 
@@ -208,4 +204,3 @@ async def retire_films(tx: Transaction, ids: list[int]) -> None:
     """Hide films the catalog no longer lists; their rows (and whatever points at them) stay."""
     now = _now()
     await tx.executemany(RETIRE_FILM, [(now, film_id) for film_id in ids])
-    await tx.executemany(DELETE_FILM_SEARCH, [(film_id,) for film_id in ids])

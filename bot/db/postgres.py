@@ -41,6 +41,8 @@ SHARD_LOCK_RETRY = 0.5
 POOL_MAX = 10
 #: Seconds a statement may run before asyncpg gives up on it.
 COMMAND_TIMEOUT = 60.0
+#: Seconds :meth:`PostgresDatabase.close` waits for busy connections.
+CLOSE_GRACE = 10.0
 
 _CREATE_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -217,10 +219,15 @@ class PostgresDatabase(Database):
         log.info("holding shard(s) %s", ", ".join(map(str, shard_ids)))
 
     async def close(self) -> None:
+        """Close the pool; connections still busy after :data:`CLOSE_GRACE` seconds (a statement that hangs) are cut."""
         if self._shard_locks is not None:
             conn, self._shard_locks = self._shard_locks, None  # first, so that its closing is not taken for a loss
             await self._pool.release(conn)  # nothing to do if it was lost (the pool took it back)
-        await self._pool.close()
+        try:
+            await asyncio.wait_for(self._pool.close(), CLOSE_GRACE)
+        except TimeoutError:
+            log.warning("PostgreSQL connections still busy after %s s; closing them anyway", CLOSE_GRACE)
+            self._pool.terminate()
 
     def _lost_shards(self, _conn: Any) -> None:
         """The connection holding the shards' locks ended while the process runs: another process may take the

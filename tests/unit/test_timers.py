@@ -13,8 +13,8 @@ import pytest
 
 from bot.core.clock import SystemClock
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
-from bot.db.database import Database, bundled_migrations, open_database
-from bot.db.sqlite import SqliteDatabase
+from bot.db.database import Database, ShardsInUse, bundled_migrations, open_database
+from bot.db.postgres import SHARD_LOCK_CLASS, PostgresDatabase
 from tests.clocks import FixedClock
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -365,10 +365,9 @@ def server_on_shard(shard: int, serial: int) -> int:
 
 
 @pytest.fixture
-async def second_db(db: Database) -> AsyncIterator[Database]:
-    """A second connection to the test's database, as a second bot process would open it."""
-    assert isinstance(db, SqliteDatabase)
-    other = await open_database(db.path)
+async def second_db(db: Database, db_target: str | Path) -> AsyncIterator[Database]:
+    """A second handle on the test's database, as a second bot process would open it."""
+    other = await open_database(db_target)
     try:
         yield other
     finally:
@@ -530,3 +529,29 @@ async def test_pending_timers_from_before_shards_learn_their_server(tmp_path: Pa
         assert await shard_1.run_due() == 2
         assert sorted(ran) == [("shard 1", str(poll_id)), ("shard 1", "w")]
         assert await db.fetchval("SELECT guild_id FROM timers WHERE key = 'broken'") is None  # shard 0's, to fail
+
+
+async def test_one_process_per_shard_on_postgresql(postgres_database_url: str) -> None:
+    """A second process for a shard that a running process holds is refused, naming the holder; once the first
+    process's connection is gone (as when it is killed), the shard is free at once."""
+    first = await PostgresDatabase.open(postgres_database_url)
+    second = await PostgresDatabase.open(postgres_database_url)
+    try:
+        await first.hold_shards([0, 1])
+        with pytest.raises(ShardsInUse, match=r"shard 1 is held by another process \(PostgreSQL backend pid \d+"):
+            await second.hold_shards([1, 2], wait=0)
+        await second.hold_shards([2, 3], wait=0)  # other shards are free
+        assert await first.fetchval(  # the backend of the connection holding shard 0 (kill -9 drops it alike)
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid = CAST(? AS BIGINT)::oid AND objid = 0",
+            (SHARD_LOCK_CLASS,),
+        )
+        third = await PostgresDatabase.open(postgres_database_url)
+        try:
+            await third.hold_shards([0, 1], wait=30)
+        finally:
+            await third.close()
+    finally:
+        await second.close()
+        await first.close()

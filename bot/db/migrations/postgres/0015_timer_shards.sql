@@ -1,4 +1,4 @@
--- 0014: a timer belongs to the shard of its server and is claimed before it runs, so that with several processes
+-- 0015: a timer belongs to the shard of its server and is claimed before it runs, so that with several processes
 -- sharing one database each timer runs in the one process that runs its server's shard, once. (No timers predate
 -- this migration on PostgreSQL: the SQLite side fills guild_id in for older timers, and `filmclub db copy` copies it.)
 ALTER TABLE timers ADD COLUMN guild_id BIGINT;    -- its server; NULL for a timer of no server (run by shard 0)

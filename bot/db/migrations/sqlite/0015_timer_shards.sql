@@ -1,4 +1,4 @@
--- 0014: a timer belongs to the shard of its server and is claimed before it runs, so that with several processes
+-- 0015: a timer belongs to the shard of its server and is claimed before it runs, so that with several processes
 -- sharing one database each timer runs in the one process that runs its server's shard, once.
 ALTER TABLE timers ADD COLUMN guild_id INTEGER;   -- its server; NULL for a timer of no server (run by shard 0)
 ALTER TABLE timers ADD COLUMN claimed_by TEXT;    -- the process instance that took it to run (bot.core.timers)

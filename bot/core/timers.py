@@ -319,6 +319,8 @@ class TimerService:
         """Start the loop: overdue timers run at once, the rest when they fall due."""
         if self._loop_task is None:
             self._loop_task = self._tasks.spawn(self._loop(), name="filmclub-timers")
+            shards = ", ".join(map(str, self._shards.ids))
+            log.info("timers of shard(s) %s of %d run as instance %s", shards, self._shards.count, self.instance)
 
     async def stop(self) -> None:
         """Stop the loop and cancel running handlers (their timers stay pending and run again at the next start)."""

@@ -119,7 +119,7 @@ RETURNING {_COLUMNS}
 def _take_over_sql(shards: Shards) -> str:
     return f"""
 UPDATE timers SET claimed_by = ?
-WHERE done_at IS NULL AND claimed_by IS NOT NULL AND claimed_by <> ? AND {_on_shards(shards)}
+WHERE done_at IS NULL AND claimed_by <> ? AND {_on_shards(shards)}
 """  # noqa: S608 - built from fixed fragments; every value is a parameter
 
 

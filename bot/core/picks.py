@@ -382,7 +382,8 @@ async def next_open_slot(db: Database, settings: GuildSettings, after: datetime,
 async def _schedule(db: Database, clock: Clock, timers: TimerService, settings: GuildSettings, slot: datetime) -> None:
     week = schedule.week_key(slot, schedule.zone(settings.timezone))
     key = timer_key(settings.guild_id, week)
-    await timers.schedule(TIMER_KIND, key, slot, {"guild_id": settings.guild_id, "slot_at": to_db(slot)})
+    payload = {"guild_id": settings.guild_id, "slot_at": to_db(slot)}
+    await timers.schedule(TIMER_KIND, key, slot, payload, guild_id=settings.guild_id)
     await db.execute(sql.SAVE_SCHEDULE, (settings.guild_id, key, to_db(slot), week, to_db(clock.now())))
     log.info("weekly picks for guild %s scheduled at %s (week %s)", settings.guild_id, to_db(slot), week)
 
@@ -577,7 +578,9 @@ async def open_watch_party_poll(
         existing = await polls.get_poll(db, poll_id)
         if existing is not None and existing.is_open:  # a crash may have come before its timers were armed
             publish = existing.message_id is None
-            await polls.arm_timers(timers, poll_id, existing.closes_at, clock.now(), publish=publish)
+            await polls.arm_timers(
+                timers, poll_id, existing.closes_at, clock.now(), guild_id=existing.guild_id, publish=publish
+            )
         log.info("the watch-party poll of weekly picks %s is poll %s, already opened", post.id, poll_id)
         return poll_id
 

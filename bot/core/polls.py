@@ -306,7 +306,7 @@ async def create_poll(
         poll_id = await sql.insert_poll(tx, values, nominated)
         if record is not None:
             await record(tx, poll_id)
-    await arm_timers(timers, poll_id, closes_at, now, publish=publish_timer)
+    await arm_timers(timers, poll_id, closes_at, now, guild_id=guild_id, publish=publish_timer)
     return await _require(db, poll_id)
 
 
@@ -357,10 +357,12 @@ def check_screening(plan: ScreeningPlan, *, now: datetime, after: datetime) -> S
     return plan
 
 
-async def arm_timers(timers: TimerService, poll_id: int, closes_at: datetime, now: datetime, *, publish: bool) -> None:
-    await timers.schedule(CLOSE_TIMER, str(poll_id), closes_at, {"poll_id": poll_id})
+async def arm_timers(
+    timers: TimerService, poll_id: int, closes_at: datetime, now: datetime, *, guild_id: int, publish: bool
+) -> None:
+    await timers.schedule(CLOSE_TIMER, str(poll_id), closes_at, {"poll_id": poll_id}, guild_id=guild_id)
     if publish:
-        await timers.schedule(PUBLISH_TIMER, str(poll_id), now, {"poll_id": poll_id})
+        await timers.schedule(PUBLISH_TIMER, str(poll_id), now, {"poll_id": poll_id}, guild_id=guild_id)
 
 
 async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService, shards: ShardSet) -> int:
@@ -372,10 +374,12 @@ async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService, sha
     for row in await sql.open_polls_on_shards(db, shards.count, shards.ids):
         key = str(row["id"])
         if await timers.latest(CLOSE_TIMER, key) is None:
-            await timers.schedule(CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]})
+            await timers.schedule(
+                CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]}, guild_id=row["guild_id"]
+            )
             rearmed += 1
         if row["message_id"] is None and await timers.latest(PUBLISH_TIMER, key) is None:
-            await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]})
+            await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]}, guild_id=row["guild_id"])
             rearmed += 1
     return rearmed
 

@@ -264,7 +264,7 @@ async def plan_screening(
             return _screening(existing)
         screening_id = int((await tx.fetchone_write(sql.INSERT, values))[0])
     due = now if event_due is None else max(now, event_due)
-    await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id})
+    await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id}, guild_id=guild_id)
     return await _require(db, screening_id)
 
 
@@ -347,7 +347,7 @@ def steps(screening: Screening, now: datetime) -> list[tuple[str, datetime]]:
 async def _arm_steps(timers: TimerService, screening: Screening, now: datetime) -> None:
     payload = {"screening_id": screening.id}
     for kind, due_at in steps(screening, now):
-        await timers.schedule(kind, step_key(screening), due_at, payload)
+        await timers.schedule(kind, step_key(screening), due_at, payload, guild_id=screening.guild_id)
 
 
 async def _cancel_steps(timers: TimerService, screening: Screening) -> None:
@@ -439,7 +439,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, sha
                 due.append((EVENT_TIMER, str(screening.id), now))  # its re-run posts the announcement
         for kind, key, at in due:
             if await timers.latest(kind, key) is None:
-                await timers.schedule(kind, key, at, payload)
+                await timers.schedule(kind, key, at, payload, guild_id=screening.guild_id)
                 rearmed += 1
     return rearmed
 

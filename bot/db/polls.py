@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from bot.db.database import Database, Reader, Row, Transaction
 from bot.db.dialect import Dialect
+from bot.db.shards import on_shards, shard_params
 
 
 @dataclass(frozen=True)
@@ -107,19 +108,22 @@ POLL_BY_MESSAGE = _with_candidates("polls", "WHERE p.message_id = ? ORDER BY c.p
 OPEN_POLLS = _with_candidates(
     "polls", "WHERE p.guild_id = ? AND p.status = 'open' ORDER BY p.closes_at, p.id, c.position"
 )
-ALL_OPEN_POLLS = _with_candidates("polls", "WHERE p.status = 'open' ORDER BY p.id, c.position")
 RECENT_POLLS = _with_candidates(
     "(SELECT * FROM polls WHERE guild_id = ? ORDER BY (status = 'open') DESC, id DESC LIMIT ?)",
     "ORDER BY (p.status = 'open') DESC, p.id DESC, c.position",
 )
 # Open polls that never had a timer of a kind (one that ran and ended counts as had): what start-up re-arms, found in
-# one statement however many polls are open. A poll's timers are keyed by its id (bot.core.polls).
-# (NOT IN an uncorrelated subquery: both backends read the timers once, into a hash or a temporary index.)
+# one statement however many polls are open. A poll's timers are keyed by its id (bot.core.polls). (NOT IN an
+# uncorrelated subquery: both backends read the timers once, into a hash or a temporary index.)
 _NO_TIMER = "CAST(p.id AS TEXT) NOT IN (SELECT key FROM timers WHERE kind = ?)"
-OPEN_WITHOUT_TIMER = _with_candidates("polls", f"WHERE p.status = 'open' AND {_NO_TIMER} ORDER BY p.id, c.position")
-UNPOSTED_WITHOUT_TIMER = _with_candidates(
-    "polls", f"WHERE p.status = 'open' AND p.message_id IS NULL AND {_NO_TIMER} ORDER BY p.id, c.position"
-)
+
+
+def _open_on_shards(shard_count: int, shard_ids: Sequence[int], *conditions: str) -> tuple[str, tuple[int, ...]]:
+    """The open polls of the servers on ``shard_ids`` (and meeting ``conditions``), and the shards' parameters,
+    which come first."""
+    where = " AND ".join((on_shards("p.guild_id", shard_ids), "p.status = 'open'", *conditions))
+    return _with_candidates("polls", f"WHERE {where} ORDER BY p.id, c.position"), shard_params(shard_count, shard_ids)
+
 
 INSERT_POLL = """
 INSERT INTO polls (guild_id, channel_id, creator_id, title, method, style, show_counts, voter_role_id, created_at,
@@ -315,9 +319,10 @@ async def open_polls(db: Reader, guild_id: int) -> list[PollRecord]:
     return _polls(await db.fetchall(OPEN_POLLS, (guild_id,)))
 
 
-async def all_open_polls(db: Reader) -> list[PollRecord]:
-    """Every open poll in every server (start-up: one statement however many there are)."""
-    return _polls(await db.fetchall(ALL_OPEN_POLLS))
+async def open_polls_on_shards(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[PollRecord]:
+    """Every open poll in the servers of the given shards (start-up: one statement however many there are)."""
+    query, params = _open_on_shards(shard_count, shard_ids)
+    return _polls(await db.fetchall(query, params))
 
 
 async def recent_polls(db: Reader, guild_id: int, limit: int) -> list[PollRecord]:
@@ -325,9 +330,13 @@ async def recent_polls(db: Reader, guild_id: int, limit: int) -> list[PollRecord
     return _polls(await db.fetchall(RECENT_POLLS, (guild_id, limit)))
 
 
-async def open_polls_without_timer(db: Reader, kind: str, *, unposted: bool = False) -> list[PollRecord]:
-    """Open polls (``unposted``: only those not posted yet) that never had a timer of ``kind``."""
-    return _polls(await db.fetchall(UNPOSTED_WITHOUT_TIMER if unposted else OPEN_WITHOUT_TIMER, (kind,)))
+async def open_polls_without_timer(
+    db: Reader, kind: str, shard_count: int, shard_ids: Sequence[int], *, unposted: bool = False
+) -> list[PollRecord]:
+    """Open polls in the servers of the given shards (``unposted``: only those not posted yet) that never had a timer
+    of ``kind``."""
+    query, params = _open_on_shards(shard_count, shard_ids, *(["p.message_id IS NULL"] if unposted else []), _NO_TIMER)
+    return _polls(await db.fetchall(query, (*params, kind)))
 
 
 async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:

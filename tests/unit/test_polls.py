@@ -20,6 +20,7 @@ from bot.core.films import active_films
 from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
 from bot.core.search import TitleIndex
+from bot.core.shards import ShardSet
 from bot.core.tally import Tie, TieRule
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
@@ -506,11 +507,12 @@ async def test_lists_of_polls_come_in_order_each_with_its_own_candidates(
     await polls.close_poll(db, clock, closed.id)
     cancelled = await make_poll(db, clock, timers, films[20:22])
     await polls.cancel_poll(db, clock, timers, cancelled.id, cancelled_by=MOD)
+    other_shard = GUILD + (1 << 22)  # shard 1 of 2 (GUILD is on shard 0)
     elsewhere = await polls.create_poll(
         db,
         clock,
         timers,
-        guild_id=GUILD + 1,
+        guild_id=other_shard,
         channel_id=CHANNEL,
         creator_id=MOD,
         title="Elsewhere",
@@ -528,12 +530,14 @@ async def test_lists_of_polls_come_in_order_each_with_its_own_candidates(
     recent = await polls.recent_polls(db, GUILD, limit=3)
     assert [p.id for p in recent] == [sooner.id, later.id, cancelled.id]  # open first, then the latest ended
     assert recent[2].film_ids == films[20:22] and recent[2].status is Status.CANCELLED
-    assert [(p.id, p.film_ids) for p in await polls.posted_open_polls(db)] == [
+    assert [(p.id, p.film_ids) for p in await polls.posted_open_polls(db, ShardSet.every())] == [
         (later.id, [films[4], films[1], films[7]]),
         (elsewhere.id, films[5:8]),
     ]
+    assert [p.id for p in await polls.posted_open_polls(db, ShardSet(2, (0,)))] == [later.id]
+    assert [p.id for p in await polls.posted_open_polls(db, ShardSet(2, (1,)))] == [elsewhere.id]
     by_message = await polls.poll_by_message(db, 556)
-    assert by_message is not None and by_message.guild_id == GUILD + 1 and by_message.film_ids == films[5:8]
+    assert by_message is not None and by_message.guild_id == other_shard and by_message.film_ids == films[5:8]
 
 
 async def test_missing_timers_are_re_armed_at_start_up(
@@ -541,8 +545,9 @@ async def test_missing_timers_are_re_armed_at_start_up(
 ) -> None:
     poll = await make_poll(db, clock, timers, films[:2])
     await db.execute("DELETE FROM timers")  # as if the bot died between storing the poll and arming its timers
-    assert await polls.rearm_open_polls(db, clock, timers) == 2
-    assert await polls.rearm_open_polls(db, clock, timers) == 0
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet(2, (1,))) == 0  # the poll's server is on shard 0
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 2
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 0
     pending = await timers.pending(polls.CLOSE_TIMER, str(poll.id))
     assert pending is not None and pending.due_at == poll.closes_at
 
@@ -561,7 +566,7 @@ async def test_a_timer_that_failed_for_good_is_not_re_armed_at_start_up(
     timers.register(polls.PUBLISH_TIMER, cannot_succeed)
     clock.advance(timedelta(days=3))
     assert await timers.run_due() == 2
-    assert await polls.rearm_open_polls(db, clock, timers) == 0
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 0
     for kind in (polls.CLOSE_TIMER, polls.PUBLISH_TIMER):
         assert await timers.pending(kind, str(poll.id)) is None
         latest = await timers.latest(kind, str(poll.id))

@@ -26,7 +26,7 @@ from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
-from bot.db.database import Database, DatabaseUnavailable, open_database
+from bot.db.database import Database, DatabaseUnavailable, ShardsInUse, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
 from bot.tree import FilmClubTree
@@ -153,10 +153,13 @@ class FilmClubBot(commands.AutoShardedBot):
         log.info("running %s", self.shard_set.describe())
         self._db = await open_database(self.settings.database_target())
         await self._db.migrate()
+        await self._db.hold_shards(self.shard_set.ids)  # before anything of these shards' servers runs here
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())
         await self.refresh_catalog()
-        self._timers = TimerService(self._db, self.clock)
+        self._timers = TimerService(
+            self._db, self.clock, shard_count=self.shard_set.count, shard_ids=self.shard_set.ids
+        )
 
     async def load_extensions(self) -> None:
         """Load every cog; one that fails is logged and stops the start, rather than running half a bot."""
@@ -307,6 +310,9 @@ async def run_bot(settings: Settings) -> int:
     except DatabaseUnavailable as exc:
         print(f"filmclub: not starting: {exc} (check DATABASE_URL)", file=sys.stderr)
         return EXIT_UNREACHABLE if exc.retry else EXIT_USAGE
+    except ShardsInUse as exc:
+        print(f"filmclub: not starting: {exc}; stop it, or give this process other SHARD_IDS", file=sys.stderr)
+        return EXIT_FAILED
     except CatalogInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

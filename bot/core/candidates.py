@@ -20,7 +20,7 @@ from bot.core.films import resolve_film, resolve_theme
 from bot.core.polls import DEFAULT_SOURCE_COUNT, MAX_CANDIDATES, MIN_CANDIDATES, check_candidates
 from bot.core.search import TitleIndex
 from bot.core.watch import club_watched, watchlist_counts
-from bot.db import polls as sql
+from bot.db import polls as polls_db
 from bot.db.database import Database
 
 #: What separates the films typed into one option: "Alien; Heat", one a line, or "Alien | Heat".
@@ -80,7 +80,7 @@ async def resolve_candidates(
 
 async def watchlist_candidates(db: Database, guild_id: int, count: int = DEFAULT_SOURCE_COUNT) -> list[int]:
     """The films most members have on their watchlists, that the club has not screened yet."""
-    films = await sql.club_watchlist(db, guild_id, count)
+    films = await polls_db.club_watchlist(db, guild_id, count)
     if len(films) < MIN_CANDIDATES:
         raise UserError(
             "The club's watchlists don't hold enough unwatched films for a poll yet; name the films instead."

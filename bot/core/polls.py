@@ -15,7 +15,6 @@ have come after Discord took the message but before :func:`attach_message` recor
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,8 +32,9 @@ from bot.core.screenings import ScreeningPlan
 from bot.core.shards import ShardSet
 from bot.core.tally import MAX_RANKS, FilmRating, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
-from bot.db import polls as sql
+from bot.db import polls as polls_db
 from bot.db.database import Database, Reader, Transaction
+from bot.db.polls import Candidate, PluralityVote
 
 CLOSE_TIMER = "polls.close"
 PUBLISH_TIMER = "polls.publish"
@@ -70,13 +70,6 @@ class Status(StrEnum):
 class Style(StrEnum):
     BUTTONS = "buttons"  # our own components; every ballot is stored
     NATIVE = "native"  # a Discord poll; Discord keeps the votes, we read the final counts
-
-
-@dataclass(frozen=True)
-class Candidate:
-    position: int
-    film_id: int
-    nominated_at: str
 
 
 @dataclass(frozen=True)
@@ -127,38 +120,37 @@ class VoteReceipt:
     note: str = ""
 
 
-def _poll(row: Any, candidates: list[tuple[int, int, str]]) -> Poll:
+def _poll(record: polls_db.PollRecord) -> Poll:
     screening = None
-    if row["screening_at"] is not None:
+    if record.screening_at is not None:
         screening = ScreeningPlan(
-            from_db(row["screening_at"]), row["screening_channel_id"], row["screening_location"], row["remind_minutes"]
+            from_db(record.screening_at),
+            record.screening_channel_id,
+            record.screening_location,
+            record.remind_minutes,
         )
     return Poll(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
-        creator_id=row["creator_id"],
-        title=row["title"],
-        method=Method(row["method"]),
-        style=Style(row["style"]),
-        show_counts=bool(row["show_counts"]),
-        voter_role_id=row["voter_role_id"],
-        status=Status(row["status"]),
-        created_at=from_db(row["created_at"]),
-        closes_at=from_db(row["closes_at"]),
-        closed_at=None if row["closed_at"] is None else from_db(row["closed_at"]),
-        closed_by=row["closed_by"],
-        winner_film_id=row["winner_film_id"],
-        result=None if row["result"] is None else Tally.from_json(json.loads(row["result"])),
-        result_message_id=row["result_message_id"],
+        id=record.id,
+        guild_id=record.guild_id,
+        channel_id=record.channel_id,
+        message_id=record.message_id,
+        creator_id=record.creator_id,
+        title=record.title,
+        method=Method(record.method),
+        style=Style(record.style),
+        show_counts=record.show_counts,
+        voter_role_id=record.voter_role_id,
+        status=Status(record.status),
+        created_at=from_db(record.created_at),
+        closes_at=from_db(record.closes_at),
+        closed_at=None if record.closed_at is None else from_db(record.closed_at),
+        closed_by=record.closed_by,
+        winner_film_id=record.winner_film_id,
+        result=None if record.result is None else Tally.from_json(record.result),
+        result_message_id=record.result_message_id,
         screening=screening,
-        candidates=tuple(Candidate(*c) for c in candidates),
+        candidates=record.candidates,
     )
-
-
-async def _load(db: Reader, row: Any) -> Poll:
-    return _poll(row, await sql.candidates(db, row["id"]))
 
 
 def valid_id(value: int) -> bool:
@@ -175,8 +167,8 @@ def shown_number(value: int) -> str:
 async def get_poll(db: Reader, poll_id: int) -> Poll | None:
     if not valid_id(poll_id):
         return None
-    row = await sql.poll_row(db, poll_id)
-    return None if row is None else await _load(db, row)
+    record = await polls_db.poll(db, poll_id)
+    return None if record is None else _poll(record)
 
 
 async def _require(db: Reader, poll_id: int) -> Poll:
@@ -197,17 +189,17 @@ async def guild_poll(db: Reader, guild_id: int, poll_id: int) -> Poll:
 
 
 async def poll_by_message(db: Reader, message_id: int) -> Poll | None:
-    row = await db.fetchone(sql.POLL_BY_MESSAGE, (message_id,))
-    return None if row is None else await _load(db, row)
+    record = await polls_db.poll_by_message(db, message_id)
+    return None if record is None else _poll(record)
 
 
 async def open_polls(db: Reader, guild_id: int) -> list[Poll]:
-    return [await _load(db, row) for row in await db.fetchall(sql.OPEN_POLLS, (guild_id,))]
+    return [_poll(record) for record in await polls_db.open_polls(db, guild_id)]
 
 
 async def recent_polls(db: Reader, guild_id: int, limit: int = 25) -> list[Poll]:
     """Open polls first (soonest deadline last among them), then the latest closed ones: for autocomplete."""
-    return [await _load(db, row) for row in await db.fetchall(sql.RECENT_POLLS, (guild_id, limit))]
+    return [_poll(record) for record in await polls_db.recent_polls(db, guild_id, limit)]
 
 
 # -- creating -------------------------------------------------------------------------------------------------------
@@ -283,27 +275,30 @@ async def create_poll(
             raise UserError("Discord's own polls always show the counts to voters; use the button style to hide them.")
     if screening is not None:
         screening = check_screening(screening, now=now, after=closes_at)
-    first_seen = await sql.first_watchlisted(db, guild_id, ids)
+    first_seen = await polls_db.first_watchlisted(db, guild_id, ids)
     created = to_db(now)
-    nominated = [(pos, film, min(first_seen.get(film, created), created)) for pos, film in enumerate(ids, start=1)]
-    values = {
-        "guild_id": guild_id,
-        "channel_id": channel_id,
-        "creator_id": creator_id,
-        "title": title,
-        "method": str(method),
-        "style": str(style),
-        "show_counts": int(show_counts),
-        "voter_role_id": voter_role_id,
-        "created_at": created,
-        "closes_at": to_db(closes_at),
-        "screening_at": None if screening is None else to_db(screening.starts_at),
-        "screening_channel_id": None if screening is None else screening.channel_id,
-        "screening_location": None if screening is None else screening.location,
-        "remind_minutes": 60 if screening is None else screening.remind_minutes,
-    }
+    new = polls_db.NewPoll(
+        guild_id=guild_id,
+        channel_id=channel_id,
+        creator_id=creator_id,
+        title=title,
+        method=str(method),
+        style=str(style),
+        show_counts=show_counts,
+        voter_role_id=voter_role_id,
+        created_at=created,
+        closes_at=to_db(closes_at),
+        screening_at=None if screening is None else to_db(screening.starts_at),
+        screening_channel_id=None if screening is None else screening.channel_id,
+        screening_location=None if screening is None else screening.location,
+        remind_minutes=60 if screening is None else screening.remind_minutes,
+        candidates=tuple(
+            Candidate(position, film, min(first_seen.get(film, created), created))
+            for position, film in enumerate(ids, start=1)
+        ),
+    )
     async with db.transaction() as tx:
-        poll_id = await sql.insert_poll(tx, values, nominated)
+        poll_id = await polls_db.insert_poll(tx, new)
         if record is not None:
             await record(tx, poll_id)
     await arm_timers(timers, poll_id, closes_at, now, guild_id=guild_id, publish=publish_timer)
@@ -371,33 +366,31 @@ async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService, sha
     /poll create stored but did not record as posted (it schedules no publish timer). A timer that already ran and
     ended (failed for good, say) is not armed again: that would give it fresh attempts at every restart."""
     rearmed = 0
-    for row in await sql.open_polls_on_shards(db, shards.count, shards.ids):
-        key = str(row["id"])
-        if await timers.latest(CLOSE_TIMER, key) is None:
-            await timers.schedule(
-                CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]}, guild_id=row["guild_id"]
-            )
-            rearmed += 1
-        if row["message_id"] is None and await timers.latest(PUBLISH_TIMER, key) is None:
-            await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]}, guild_id=row["guild_id"])
-            rearmed += 1
+    for poll in await polls_db.open_polls_without_timer(db, CLOSE_TIMER, shards.count, shards.ids):
+        await timers.schedule(
+            CLOSE_TIMER, str(poll.id), from_db(poll.closes_at), {"poll_id": poll.id}, guild_id=poll.guild_id
+        )
+        rearmed += 1
+    for poll in await polls_db.open_polls_without_timer(db, PUBLISH_TIMER, shards.count, shards.ids, unposted=True):
+        await timers.schedule(PUBLISH_TIMER, str(poll.id), clock.now(), {"poll_id": poll.id}, guild_id=poll.guild_id)
+        rearmed += 1
     return rearmed
 
 
 async def posted_open_polls(db: Database, shards: ShardSet) -> list[Poll]:
     """Every open poll that has been posted, in the servers of this process's shards: their vote buttons are
     re-registered at start-up."""
-    polls = [await get_poll(db, row["id"]) for row in await sql.open_polls_on_shards(db, shards.count, shards.ids)]
-    return [poll for poll in polls if poll is not None and poll.message_id is not None]
+    records = await polls_db.open_polls_on_shards(db, shards.count, shards.ids)
+    return [_poll(record) for record in records if record.message_id is not None]
 
 
 async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
     """Remember the message the poll was posted as; False if it already had one (posted twice: delete the new one)."""
-    return await db.execute(sql.ATTACH_MESSAGE, (message_id, poll_id)) > 0
+    return await polls_db.attach_message(db, poll_id, message_id)
 
 
 async def record_result_message(db: Database, poll_id: int, message_id: int) -> None:
-    await db.execute(sql.RESULT_MESSAGE, (message_id, poll_id))
+    await polls_db.record_result_message(db, poll_id, message_id)
 
 
 # -- voting ---------------------------------------------------------------------------------------------------------
@@ -435,10 +428,6 @@ async def _open_for(
     return poll
 
 
-def _choices(text: str | None) -> tuple[int, ...]:
-    return () if text is None else tuple(int(x) for x in json.loads(text))
-
-
 async def vote(
     db: Database,
     clock: Clock,
@@ -456,16 +445,8 @@ async def vote(
     rule is checked again against the database).
     """
     if poll is None or poll.method is Method.PLURALITY:
-        now = to_db(clock.now())
-        recorded = await sql.vote_plurality(
-            db,
-            poll_id=poll_id,
-            guild_id=guild_id,
-            user_id=user_id,
-            role_ids=json.dumps(sorted(role_ids)),
-            film_id=film_id,
-            now=now,
-        )
+        ballot = PluralityVote(poll_id, guild_id, user_id, film_id, tuple(sorted(role_ids)))
+        recorded = await polls_db.vote_plurality(db, ballot, to_db(clock.now()))
         if recorded:
             return VoteReceipt(poll or await _require(db, poll_id), (film_id,))
         current = await _open_for(db, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
@@ -490,7 +471,7 @@ class BallotBox:
     """Group commit for plurality votes: votes that arrive while a batch is being written go into the next one.
 
     Under a burst of clicks this turns hundreds of single-row transactions into a few multi-row ones (each a single
-    statement that checks every rule, see ``bot.db.polls.VOTE_PLURALITY_MANY``); a lone vote is written at once.
+    statement that checks every rule, see :func:`bot.db.polls.vote_plurality_many`); a lone vote is written at once.
     Each caller is answered only after the transaction holding its vote has committed. Other methods, and any vote
     the batch refused (to find out why), go through :func:`vote`.
     """
@@ -501,8 +482,8 @@ class BallotBox:
         self._db = db
         self._clock = clock
         self._spawn = spawn
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
-        self._writing: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._pending: list[tuple[PluralityVote, asyncio.Future[bool]]] = []
+        self._writing: list[tuple[PluralityVote, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._last_write = float("-inf")
 
@@ -526,7 +507,7 @@ class BallotBox:
                 film_id=film_id,
                 poll=poll,
             )
-        entry = {"p": poll.id, "g": guild_id, "u": user_id, "f": film_id, "r": sorted(role_ids)}
+        entry = PluralityVote(poll.id, guild_id, user_id, film_id, tuple(sorted(role_ids)))
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         if self._writer is None or self._writer.done():
             self._writer = self._spawn(self._write(), name="filmclub-ballot-box")
@@ -580,25 +561,19 @@ class BallotBox:
         for _entry, done in [*self._writing, *(self._pending if writer.cancelled() else [])]:
             done.cancel()
 
-    async def _write_batch(self, entries: list[dict[str, Any]]) -> list[bool]:
+    async def _write_batch(self, entries: list[PluralityVote]) -> list[bool]:
         """Write the batch; which votes were written (all of them, unless some vote broke a rule)."""
         now = to_db(self._clock.now())
-        if await sql.vote_plurality_many(self._db, json.dumps(entries), now) == len(entries):
+        if await polls_db.vote_plurality_many(self._db, entries, now) == len(entries):
             return [True] * len(entries)
         # Some vote was refused: replay the batch one vote at a time, in order, to learn which. A vote the batch
         # wrote but the replay refuses (the poll closed in between) was recorded all the same: say so.
         outcomes = []
         for entry in entries:
-            written = await sql.vote_plurality(
-                self._db,
-                poll_id=entry["p"],
-                guild_id=entry["g"],
-                user_id=entry["u"],
-                role_ids=json.dumps(entry["r"]),
-                film_id=entry["f"],
-                now=to_db(self._clock.now()),
+            written = await polls_db.vote_plurality(self._db, entry, to_db(self._clock.now()))
+            outcomes.append(
+                written or await polls_db.written_at(self._db, entry.poll_id, entry.user_id, entry.film_id, now)
             )
-            outcomes.append(written or await sql.written_at(self._db, entry["p"], entry["u"], entry["f"], now))
         return outcomes
 
 
@@ -608,7 +583,7 @@ async def toggle_approval(
     async with db.transaction() as tx:
         poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.APPROVAL)
         _check_film(poll, film_id)
-        current = list(_choices(await sql.ballot(tx, poll_id, user_id)))
+        current = list(await polls_db.ballot(tx, poll_id, user_id))
         if film_id in current:
             current.remove(film_id)
             note = "removed"
@@ -652,7 +627,7 @@ async def rank_add(
     async with db.transaction() as tx:
         poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.RANKED)
         _check_film(poll, film_id)
-        current = list(_choices(await sql.ballot(tx, poll_id, user_id)))
+        current = list(await polls_db.ballot(tx, poll_id, user_id))
         if film_id in current:
             return VoteReceipt(poll, tuple(current), "That film is already on your ballot.")
         if len(current) >= min(MAX_RANKS, len(poll.candidates)):
@@ -668,7 +643,7 @@ async def rank_undo(
     """Take the member's last preference off their ranked ballot (the ballot goes when it is empty)."""
     async with db.transaction() as tx:
         poll = await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids, method=Method.RANKED)
-        current = list(_choices(await sql.ballot(tx, poll_id, user_id)))
+        current = list(await polls_db.ballot(tx, poll_id, user_id))
         if current:
             current.pop()
         await _write_ballot(tx, poll_id, user_id, tuple(current), to_db(clock.now()))
@@ -681,19 +656,20 @@ async def withdraw(
     """Remove the member's ballot while the poll is open; return whether there was one."""
     async with db.transaction() as tx:
         await _open_for(tx, clock, poll_id, guild_id=guild_id, role_ids=role_ids)
-        return await tx.execute(sql.DELETE_BALLOT, (poll_id, user_id)) > 0
+        return await polls_db.delete_ballot(tx, poll_id, user_id)
 
 
 async def _write_ballot(tx: Transaction, poll_id: int, user_id: int, choices: tuple[int, ...], now: str) -> None:
+    """An empty ballot is no ballot: it is removed, so it is neither counted nor shown."""
     if choices:
-        await tx.execute(sql.UPSERT_BALLOT, (poll_id, user_id, json.dumps(list(choices)), now, now))
+        await polls_db.save_ballot(tx, poll_id, user_id, choices, now)
     else:
-        await tx.execute(sql.DELETE_BALLOT, (poll_id, user_id))
+        await polls_db.delete_ballot(tx, poll_id, user_id)
 
 
 async def ballot_of(db: Reader, poll_id: int, user_id: int) -> tuple[int, ...]:
     """The member's ballot (empty if they have not voted)."""
-    return _choices(await sql.ballot(db, poll_id, user_id))
+    return await polls_db.ballot(db, poll_id, user_id)
 
 
 async def eligibility(db: Reader, clock: Clock, poll_id: int, *, guild_id: int, role_ids: Collection[int]) -> Poll:
@@ -724,12 +700,11 @@ async def current_tally(db: Database, poll: Poll) -> Tally:
     if poll.result is not None:
         return poll.result
     facts = await tie_break_facts(db, poll)
-    cast = [_choices(text) for _user, text in await sql.ballots(db, poll.id)]
-    return counting.tally(poll.method, poll.film_ids, cast, facts)
+    return counting.tally(poll.method, poll.film_ids, await polls_db.cast_ballots(db, poll.id), facts)
 
 
 async def ballot_count(db: Reader, poll_id: int) -> int:
-    return int(await db.fetchval(sql.BALLOT_COUNT, (poll_id,)))
+    return await polls_db.ballot_count(db, poll_id)
 
 
 async def close_poll(
@@ -754,16 +729,15 @@ async def close_poll(
         return poll
     facts = await tie_break_facts(db, poll)
     async with db.transaction() as tx:
-        flipped = await tx.execute(sql.CLOSE, {"now": to_db(clock.now()), "closed_by": closed_by, "poll_id": poll_id})
-        if flipped:
+        if await polls_db.close(tx, poll_id, to_db(clock.now()), closed_by):
             if poll.style is Style.NATIVE:
                 result = counting.from_counts(
                     poll.method, poll.film_ids, native_counts or {}, facts, voters=native_voters
                 )
             else:
-                cast = [_choices(text) for _user, text in await sql.ballots(tx, poll_id)]
+                cast = await polls_db.cast_ballots(tx, poll_id)
                 result = counting.tally(poll.method, poll.film_ids, cast, facts)
-            await tx.execute(sql.STORE_RESULT, (json.dumps(result.to_json()), result.winner, poll_id))
+            await polls_db.store_result(tx, poll_id, result.to_json(), result.winner)
     return await _require(db, poll_id)
 
 
@@ -774,7 +748,7 @@ async def cancel_poll(
 
     ``cancelled_by`` is None when no one did: the poll could not be posted (see :func:`discard_unposted`).
     """
-    changed = await db.execute(sql.CANCEL, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id})
+    changed = await polls_db.cancel(db, poll_id, to_db(clock.now()), cancelled_by)
     poll = await get_poll(db, poll_id)
     if poll is None:
         raise NotFoundError(f"There is no poll #{shown_number(poll_id)}.")
@@ -792,10 +766,7 @@ async def discard_unposted(
 
     Returns the cancelled poll; None if it was posted or is no longer open meanwhile (then there is nothing to undo).
     """
-    changed = await db.execute(
-        sql.CANCEL_UNPOSTED, {"now": to_db(clock.now()), "closed_by": cancelled_by, "poll_id": poll_id}
-    )
-    if not changed:
+    if not await polls_db.cancel(db, poll_id, to_db(clock.now()), cancelled_by, only_unposted=True):
         return None
     await timers.cancel(CLOSE_TIMER, str(poll_id))
     await timers.cancel(PUBLISH_TIMER, str(poll_id))

@@ -7,6 +7,7 @@ sees every difference at once and a query module never tests which backend it ru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -94,6 +95,34 @@ class Dialect:
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608 - names from the catalog
             f'coalesce(max("{column}"), 0) + 1, false) FROM "{table}"'
         )
+
+    # -- polls ------------------------------------------------------------------------------------------------------
+
+    def json_rows(self, array: str, alias: str, columns: Sequence[tuple[str, str]]) -> str:
+        """A FROM item ``alias``: one row per element of the JSON array ``array`` (a parameter of JSON text), each
+        element itself an array of the row's values in the order of ``columns``, ``(name, type)`` pairs: ``BIGINT``
+        for an integer, ``JSON`` for a nested array (to read with :meth:`in_json_integers`). Many rows arrive in one
+        parameter, so a batch is one statement; Python's json encodes a list of tuples as such an array."""
+        if self.is_postgres:
+            fields = ", ".join(
+                f"e.value -> {index} AS {name}" if kind == "JSON" else f"CAST(e.value ->> {index} AS {kind}) AS {name}"
+                for index, (name, kind) in enumerate(columns)
+            )
+            rows = f"json_array_elements(CAST({array} AS json)) AS e(value)"
+        else:
+            fields = ", ".join(
+                f"json_extract(value, '$[{index}]') AS {name}" for index, (name, _kind) in enumerate(columns)
+            )
+            rows = f"json_each({array})"
+        return f"(SELECT {fields} FROM {rows}) AS {alias}"  # noqa: S608 - constant fragments
+
+    def in_json_integers(self, value: str, array: str) -> str:
+        """A condition: ``value`` is one of the integers of the JSON array ``array`` (a parameter of JSON text, or a
+        ``JSON`` column of :meth:`json_rows`), e.g. a poll's role among a member's roles."""
+        if self.is_postgres:
+            elements = f"json_array_elements_text(CAST({array} AS json)) AS j(value)"
+            return f"{value} IN (SELECT CAST(j.value AS BIGINT) FROM {elements})"  # noqa: S608 - constant fragments
+        return f"{value} IN (SELECT j.value FROM json_each({array}) AS j)"  # noqa: S608 - constant fragments
 
 
 SQLITE = Dialect("sqlite")

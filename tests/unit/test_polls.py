@@ -488,11 +488,64 @@ async def test_only_the_creator_or_a_moderator_manages_a_poll(
         polls.require_manager(poll, user_id=1, is_moderator=False)
 
 
+async def test_lists_of_polls_come_in_order_each_with_its_own_candidates(
+    db: Database, clock: FixedClock, timers: TimerService, films: list[int]
+) -> None:
+    later = await polls.create_poll(
+        db,
+        clock,
+        timers,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        creator_id=MOD,
+        title="Later",
+        film_ids=[films[4], films[1], films[7]],
+        closes_at=clock.now() + timedelta(days=5),
+    )
+    sooner = await make_poll(db, clock, timers, [films[2], films[0]])
+    closed = await make_poll(db, clock, timers, films[10:14])
+    await polls.close_poll(db, clock, closed.id)
+    cancelled = await make_poll(db, clock, timers, films[20:22])
+    await polls.cancel_poll(db, clock, timers, cancelled.id, cancelled_by=MOD)
+    other_shard = GUILD + (1 << 22)  # shard 1 of 2 (GUILD is on shard 0)
+    elsewhere = await polls.create_poll(
+        db,
+        clock,
+        timers,
+        guild_id=other_shard,
+        channel_id=CHANNEL,
+        creator_id=MOD,
+        title="Elsewhere",
+        film_ids=films[5:8],
+        closes_at=clock.now() + timedelta(days=1),
+    )
+    assert await polls.attach_message(db, later.id, 555)
+    assert await polls.attach_message(db, elsewhere.id, 556)
+
+    open_here = await polls.open_polls(db, GUILD)
+    assert [(p.id, p.film_ids) for p in open_here] == [
+        (sooner.id, [films[2], films[0]]),
+        (later.id, [films[4], films[1], films[7]]),
+    ]
+    recent = await polls.recent_polls(db, GUILD, limit=3)
+    assert [p.id for p in recent] == [sooner.id, later.id, cancelled.id]  # open first, then the latest ended
+    assert recent[2].film_ids == films[20:22] and recent[2].status is Status.CANCELLED
+    assert [(p.id, p.film_ids) for p in await polls.posted_open_polls(db, ShardSet.every())] == [
+        (later.id, [films[4], films[1], films[7]]),
+        (elsewhere.id, films[5:8]),
+    ]
+    assert [p.id for p in await polls.posted_open_polls(db, ShardSet(2, (0,)))] == [later.id]
+    assert [p.id for p in await polls.posted_open_polls(db, ShardSet(2, (1,)))] == [elsewhere.id]
+    by_message = await polls.poll_by_message(db, 556)
+    assert by_message is not None and by_message.guild_id == other_shard and by_message.film_ids == films[5:8]
+
+
 async def test_missing_timers_are_re_armed_at_start_up(
     db: Database, clock: FixedClock, timers: TimerService, films: list[int]
 ) -> None:
     poll = await make_poll(db, clock, timers, films[:2])
     await db.execute("DELETE FROM timers")  # as if the bot died between storing the poll and arming its timers
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet(2, (1,))) == 0  # the poll's server is on shard 0
     assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 2
     assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 0
     pending = await timers.pending(polls.CLOSE_TIMER, str(poll.id))
@@ -574,17 +627,22 @@ async def test_candidates_from_this_weeks_picks(db: Database) -> None:
         await candidates.picks_candidates(db, GUILD)
 
 
-async def test_a_whole_batch_of_votes_is_one_statement_whose_change_count_is_exact(
+async def test_a_batch_of_votes_counts_exactly_the_votes_it_wrote(
     db: Database, clock: FixedClock, timers: TimerService, films: list[int]
 ) -> None:
-    # Database.execute_changes (one trip to the database thread) counts inserted and replaced ballots alike.
+    # The count covers inserted and replaced ballots alike, a member's second vote within the batch included.
     poll = await make_poll(db, clock, timers, films[:2])
-    votes = [{"p": poll.id, "g": GUILD, "u": user, "f": films[user % 2], "r": []} for user in range(5)]
-    votes.append({"p": poll.id, "g": GUILD, "u": 0, "f": films[1], "r": []})  # a change within the batch
-    votes.append({"p": poll.id, "g": GUILD, "u": 9, "f": films[5], "r": []})  # not a candidate: not written
-    assert await sql_polls.vote_plurality_many(db, json.dumps(votes), to_db(clock.now())) == 6
+    votes = [sql_polls.PluralityVote(poll.id, GUILD, user, films[user % 2], ()) for user in range(5)]
+    votes.append(sql_polls.PluralityVote(poll.id, GUILD, 0, films[1], ()))  # a change within the batch
+    votes.append(sql_polls.PluralityVote(poll.id, GUILD, 9, films[5], ()))  # not a candidate: not written
+    guarded = await make_poll(db, clock, timers, films[:2], voter_role_id=ROLE)
+    votes.append(sql_polls.PluralityVote(guarded.id, GUILD, 1, films[0], (ROLE - 1, ROLE)))
+    votes.append(sql_polls.PluralityVote(guarded.id, GUILD, 2, films[0], (ROLE + 1,)))  # without the role: not written
+    assert await sql_polls.vote_plurality_many(db, votes, to_db(clock.now())) == 7
     assert await polls.ballot_of(db, poll.id, 0) == (films[1],)
     assert await polls.ballot_count(db, poll.id) == 5
+    assert await polls.ballot_of(db, guarded.id, 1) == (films[0],)
+    assert await polls.ballot_count(db, guarded.id) == 1
 
 
 def test_the_polls_package_is_loaded_as_the_cogs_polls_extension() -> None:

@@ -57,7 +57,7 @@ GENERATION = "SELECT generation FROM catalog_state WHERE id = 1"
 SAVE_LOADED = """
 INSERT INTO catalog_state (id, content_hash, source, loaded_at, generation) VALUES (1, :hash, :source, :now, :bump)
 ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, source = excluded.source,
-                               loaded_at = excluded.loaded_at, generation = generation + :bump
+                               loaded_at = excluded.loaded_at, generation = catalog_state.generation + :bump
 """
 ACTIVE_COUNTS = """
 SELECT (SELECT count(*) FROM films WHERE retired = 0), (SELECT count(*) FROM themes WHERE retired = 0)
@@ -132,9 +132,7 @@ UPDATE films SET slug = ?, title = ?, year = ?, runtime = ?, kind = ?, episodes 
 WHERE id = ?
 """
 DELETE_FILM_THEMES = "DELETE FROM film_themes WHERE film_id = ?"
-DELETE_FILM_SEARCH = "DELETE FROM film_search WHERE rowid = ?"
 INSERT_FILM_THEME = "INSERT INTO film_themes (film_id, theme_slug, position) VALUES (?, ?, ?)"
-INSERT_FILM_SEARCH = "INSERT INTO film_search (rowid, title, alt_titles, people, blurb) VALUES (?, ?, ?, ?, ?)"
 RETIRE_FILM = "UPDATE films SET retired = 1, updated_at = ? WHERE id = ?"
 
 
@@ -177,30 +175,15 @@ async def update_films(tx: Transaction, films: Sequence[FilmToStore]) -> None:
 
 
 async def clear_film_details(tx: Transaction, film_ids: list[int]) -> None:
-    """Drop the theme links and search entry of changed films, before :func:`add_film_details`."""
-    ids = [(film_id,) for film_id in film_ids]
-    await tx.executemany(DELETE_FILM_THEMES, ids)
-    await tx.executemany(DELETE_FILM_SEARCH, ids)
+    """Drop the theme links of changed films, before :func:`add_film_details`."""
+    await tx.executemany(DELETE_FILM_THEMES, [(film_id,) for film_id in film_ids])
 
 
 async def add_film_details(tx: Transaction, films: Sequence[FilmToStore]) -> None:
-    """Write the theme links and search entry of new or changed films."""
+    """Write the theme links of new or changed films."""
     await tx.executemany(
         INSERT_FILM_THEME,
         [(film.id, slug, pos) for film in films for pos, slug in enumerate(film.entry.themes)],
-    )
-    await tx.executemany(
-        INSERT_FILM_SEARCH,
-        [
-            (
-                film.id,
-                film.entry.title,
-                " ".join(film.entry.alt_titles),
-                " ".join((*film.entry.directors, *film.entry.featuring)),
-                film.entry.blurb,
-            )
-            for film in films
-        ],
     )
 
 
@@ -208,4 +191,3 @@ async def retire_films(tx: Transaction, ids: list[int]) -> None:
     """Hide films the catalog no longer lists; their rows (and whatever points at them) stay."""
     now = _now()
     await tx.executemany(RETIRE_FILM, [(now, film_id) for film_id in ids])
-    await tx.executemany(DELETE_FILM_SEARCH, [(film_id,) for film_id in ids])

@@ -31,8 +31,7 @@ class Dialect:
                 "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name"
             )
         return (
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE 'film_search_%' ORDER BY name"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
 
 

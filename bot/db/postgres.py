@@ -35,6 +35,8 @@ MIGRATION_LOCK = 0x66696C6D636C7562
 POOL_MAX = 10
 #: Seconds a statement may run before asyncpg gives up on it.
 COMMAND_TIMEOUT = 60.0
+#: Seconds :meth:`PostgresDatabase.close` waits for busy connections.
+CLOSE_GRACE = 10.0
 
 _CREATE_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -173,7 +175,12 @@ class PostgresDatabase(Database):
         return self._pool
 
     async def close(self) -> None:
-        await self._pool.close()
+        """Close the pool; connections still busy after :data:`CLOSE_GRACE` seconds (a statement that hangs) are cut."""
+        try:
+            await asyncio.wait_for(self._pool.close(), CLOSE_GRACE)
+        except TimeoutError:
+            log.warning("PostgreSQL connections still busy after %s s; closing them anyway", CLOSE_GRACE)
+            self._pool.terminate()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._pool.acquire() as conn:

@@ -1,4 +1,5 @@
-"""The database wrapper on a real SQLite file: pragmas, migrations, transactions and online backup."""
+"""The database on both backends (real SQLite files, real PostgreSQL databases): migrations, transactions, what
+reads see; and what only SQLite has: pragmas and online backup."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.core.catalog import catalog_generation, load_catalog
 from bot.core.timers import TimerService
 from bot.db.database import Database, Migration, bundled_migrations, open_database
+from bot.db.sqlite import SqliteDatabase
 from tests.clocks import FixedClock
 
 
@@ -22,14 +25,30 @@ async def test_migrations_from_empty_reach_the_latest_version(tmp_path: Path) ->
         assert [m.number for m in applied] == list(range(1, len(bundled_migrations("sqlite")) + 1))
         assert await db.schema_version() == len(bundled_migrations("sqlite"))
         tables = {row[0] for row in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"films", "themes", "film_themes", "film_search", "guild_settings", "catalog_state"} <= tables
+        assert {"films", "themes", "film_themes", "guild_settings", "catalog_state"} <= tables
         assert await db.migrate() == []  # a second run has nothing to do
 
 
-async def test_connection_uses_wal_foreign_keys_and_a_busy_timeout(db: Database) -> None:
-    assert (await db.fetchval("PRAGMA journal_mode")).lower() == "wal"
-    assert await db.fetchval("PRAGMA foreign_keys") == 1
-    assert await db.fetchval("PRAGMA busy_timeout") >= 1000
+async def test_processes_migrating_one_empty_database_at_once_apply_each_migration_once(
+    empty_db_target: str | Path,
+) -> None:
+    """Several bot processes start together against a new database: one migrates, the others wait for it and
+    apply nothing (none fails on a table that already exists)."""
+    databases = [await open_database(empty_db_target) for _ in range(4)]
+    try:
+        applied = await asyncio.gather(*(db.migrate() for db in databases))
+        latest = len(bundled_migrations(databases[0].dialect.name))
+        assert sorted(m.number for run in applied for m in run) == list(range(1, latest + 1))
+        assert [await db.schema_version() for db in databases] == [latest] * 4
+    finally:
+        for db in databases:
+            await db.close()
+
+
+async def test_connection_uses_wal_foreign_keys_and_a_busy_timeout(sqlite_db: Database) -> None:
+    assert (await sqlite_db.fetchval("PRAGMA journal_mode")).lower() == "wal"
+    assert await sqlite_db.fetchval("PRAGMA foreign_keys") == 1
+    assert await sqlite_db.fetchval("PRAGMA busy_timeout") >= 1000
 
 
 async def test_a_failing_migration_leaves_the_schema_as_it_was(tmp_path: Path) -> None:
@@ -55,7 +74,8 @@ async def test_transaction_rolls_back_when_the_block_raises(db: Database) -> Non
     assert await db.fetchval("SELECT count(*) FROM guild_settings") == 1
 
 
-async def test_backup_is_a_complete_copy_while_the_database_is_open(db: Database, tmp_path: Path) -> None:
+async def test_backup_is_a_complete_copy_while_the_database_is_open(sqlite_db: SqliteDatabase, tmp_path: Path) -> None:
+    db = sqlite_db
     await db.execute("INSERT INTO guild_settings (guild_id, timezone) VALUES (42, 'Europe/Paris')")
     await db.backup(tmp_path / "copy" / "backup.db")
     with sqlite3.connect(tmp_path / "copy" / "backup.db") as copy:
@@ -99,14 +119,16 @@ async def test_a_committed_write_is_visible_to_the_next_read(db: Database) -> No
         )
 
 
-async def test_plain_reads_cannot_write(db: Database) -> None:
+async def test_plain_reads_cannot_write(sqlite_db: Database) -> None:
+    db = sqlite_db
     """The read connection is read-only: a write has to go through execute() or a transaction (and their lock)."""
     with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
         await db.fetchall("INSERT INTO guild_settings (guild_id) VALUES (3) RETURNING guild_id")
     assert await db.fetchval("SELECT count(*) FROM guild_settings") == 0
 
 
-async def test_backup_copies_committed_data_only(db: Database, tmp_path: Path) -> None:
+async def test_backup_copies_committed_data_only(sqlite_db: SqliteDatabase, tmp_path: Path) -> None:
+    db = sqlite_db
     await db.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
     inserted = asyncio.Event()
     release = asyncio.Event()
@@ -127,7 +149,9 @@ async def test_backup_copies_committed_data_only(db: Database, tmp_path: Path) -
         assert copy.execute("SELECT guild_id FROM guild_settings").fetchall() == [(1,)]
 
 
-async def test_a_transaction_cancelled_while_it_begins_leaves_the_connection_usable(db: Database) -> None:
+async def test_a_transaction_cancelled_while_it_begins_leaves_the_connection_usable(
+    db: Database, db_target: str | Path
+) -> None:
     """A task cancelled at its ``BEGIN`` (a timer's handler timeout, the bot closing) must not leave the shared
     writing connection inside a transaction that nobody commits: every later write would fail or be lost."""
 
@@ -143,8 +167,8 @@ async def test_a_transaction_cancelled_while_it_begins_leaves_the_connection_usa
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (2)")
     await db.execute("INSERT INTO guild_settings (guild_id) VALUES (3)")
-    with sqlite3.connect(db.path) as other:  # committed: another connection sees the rows
-        assert other.execute("SELECT guild_id FROM guild_settings ORDER BY guild_id").fetchall() == [(2,), (3,)]
+    async with await open_database(db_target) as other:  # committed: another process sees the rows
+        assert [r[0] for r in await other.fetchall("SELECT guild_id FROM guild_settings ORDER BY guild_id")] == [2, 3]
 
 
 #: What the previous release (migrations 0001-0006) wrote: a film of the starter catalog, settings, a pending timer,
@@ -219,15 +243,17 @@ async def test_a_database_of_the_previous_release_upgrades_with_its_data(tmp_pat
         assert await db.fetchval("SELECT count(*) FROM reviews WHERE film_id = 7") == 2
 
 
-async def test_a_commit_that_fails_rolls_back_and_leaves_the_connection_usable(db: Database) -> None:
+async def test_a_commit_that_fails_rolls_back_and_leaves_the_connection_usable(
+    db: Database, db_target: str | Path
+) -> None:
     """A COMMIT can fail (a deferred foreign key, a full disk), and SQLite then keeps the transaction open: it must be
     rolled back, or every later write would run inside it and never be committed."""
     await db.execute("CREATE TABLE notes (film_id INTEGER REFERENCES films (id) DEFERRABLE INITIALLY DEFERRED)")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.ForeignKeyViolationError)):
         async with db.transaction() as tx:
             await tx.execute("INSERT INTO notes (film_id) VALUES (999)")  # no such film: refused at COMMIT
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO guild_settings (guild_id) VALUES (1)")
-    with sqlite3.connect(db.path) as other:
-        assert other.execute("SELECT count(*) FROM notes").fetchone() == (0,)
-        assert other.execute("SELECT guild_id FROM guild_settings").fetchall() == [(1,)]
+    async with await open_database(db_target) as other:
+        assert await other.fetchval("SELECT count(*) FROM notes") == 0
+        assert [r[0] for r in await other.fetchall("SELECT guild_id FROM guild_settings")] == [1]

@@ -555,14 +555,14 @@ async def open_watch_party_poll(
     settings = await get_settings(db, post.guild_id)
     if not post.poll_wanted or len(picks.film_ids) < 2:
         return None
-    opened = await picks_db.poll_of(db, post.id)
-    if opened is not None:
-        existing = await polls.get_poll(db, opened)
+    poll_id = await picks_db.poll_of(db, post.id)
+    if poll_id is not None:
+        existing = await polls.get_poll(db, poll_id)
         if existing is not None and existing.is_open:  # a crash may have come before its timers were armed
             publish = existing.message_id is None
-            await polls.arm_timers(timers, opened, existing.closes_at, clock.now(), publish=publish)
-        log.info("the watch-party poll of weekly picks %s is poll %s, already opened", post.id, opened)
-        return opened
+            await polls.arm_timers(timers, poll_id, existing.closes_at, clock.now(), publish=publish)
+        log.info("the watch-party poll of weekly picks %s is poll %s, already opened", post.id, poll_id)
+        return poll_id
 
     async def record(tx: Transaction, poll_id: int) -> None:
         if not await picks_db.set_poll(tx, post.id, poll_id):

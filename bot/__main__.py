@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.core.catalog import load_catalog, read_catalog
 from bot.core.errors import CatalogInvalid
-from bot.db.database import open_database
+from bot.db.database import DatabaseUnavailable, open_database
 from bot.db.sqlite import SqliteDatabase
-from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -129,6 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    try:
+        return _dispatch(args, settings)
+    except DatabaseUnavailable as exc:
+        _fail(f"{exc} (check DATABASE_URL)")
+        return EXIT_UNREACHABLE if exc.retry else EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return _run(settings)
     if args.command == "catalog":

@@ -1,8 +1,10 @@
-"""The curated catalog: reading and validating the TOML files in ``data/``, and loading them into SQLite.
+"""The curated catalog: reading and validating the TOML files in ``data/``, and loading them into the database.
 
 Reading is pure (files in, a :class:`Catalog` or :class:`CatalogInvalid` with every problem out); loading is one
 transaction that upserts by stable id, retires what the files no longer list, and is skipped entirely when the files
-have not changed since the last load. The format is documented for moderators in ``data/README.md``.
+have not changed since the last load. Loads are global writes that any process (or the command line) may start, so
+each holds the database's catalog lock for its transaction. The format is documented for moderators in
+``data/README.md``.
 """
 
 from __future__ import annotations
@@ -371,14 +373,16 @@ async def load_catalog(db: Database, path: Path | str, *, force: bool = False) -
         films, themes = await store.active_counts(db)
         return LoadSummary(skipped=True, films_active=films, themes_active=themes)
     catalog = read_catalog(path)
-    return await apply_catalog(db, catalog)
+    return await apply_catalog(db, catalog, force=force)
 
 
-async def apply_catalog(db: Database, catalog: Catalog) -> LoadSummary:
+async def apply_catalog(db: Database, catalog: Catalog, *, force: bool = False) -> LoadSummary:
     """Upsert a validated catalog in one transaction; retire what it no longer lists.
 
-    A load that changes any row also bumps the catalog generation, which tells a running bot to rebuild what it
-    derived from the catalog (see :func:`catalog_generation`).
+    The transaction holds the catalog lock, and under it a catalog that is already the loaded one is skipped
+    (unless ``force``): of two processes loading the same new files at once, one loads them and the other finds them
+    loaded. A load that changes any row also bumps the catalog generation, which tells every running bot to rebuild
+    what it derived from the catalog (see :func:`catalog_generation`).
     """
     themes = {
         theme.slug: store.ThemeToStore(
@@ -386,7 +390,10 @@ async def apply_catalog(db: Database, catalog: Catalog) -> LoadSummary:
         )
         for theme in catalog.themes
     }
-    async with db.transaction() as tx:
+    async with store.load_transaction(db) as tx:
+        if not force and await store.loaded_hash(tx) == catalog.content_hash:
+            films_active, themes_active = await store.active_counts(tx)
+            return LoadSummary(skipped=True, films_active=films_active, themes_active=themes_active)
         theme_state = await store.theme_state(tx)
         new_themes = [stored for slug, stored in themes.items() if slug not in theme_state]
         changed_themes = [

@@ -19,7 +19,7 @@ from bot.core.clock import Clock, from_db, to_db
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Theme, list_themes, search_themes
 from bot.core.text import normalise_title
-from bot.db import collections as sql
+from bot.db import collections as store
 from bot.db.database import Database
 
 MAX_COLLECTIONS = 50
@@ -58,21 +58,19 @@ def collection_id_of(theme_slug: str) -> int | None:
 
 async def list_collections(db: Database, guild_id: int) -> list[Collection]:
     """A server's collections by name, each with its active films in the order they were added."""
-    films: dict[int, list[int]] = {}
-    for collection_id, film_id in await db.fetchall(sql.COLLECTION_FILMS, (guild_id,)):
-        films.setdefault(collection_id, []).append(film_id)
+    films = await store.collection_films(db, guild_id)
     return [
         Collection(
-            id=row[0],
-            guild_id=row[1],
-            slug=row[2],
-            title=row[3],
-            description=row[4],
-            created_by=row[5],
-            created_at=from_db(row[6]),
-            film_ids=tuple(films.get(row[0], ())),
+            id=record.id,
+            guild_id=record.guild_id,
+            slug=record.slug,
+            title=record.title,
+            description=record.description,
+            created_by=record.created_by,
+            created_at=from_db(record.created_at),
+            film_ids=tuple(films.get(record.id, ())),
         )
-        for row in await db.fetchall(sql.COLLECTIONS, (guild_id,))
+        for record in await store.collections(db, guild_id)
     ]
 
 
@@ -124,22 +122,20 @@ async def create_collection(
     if slug in curated:
         raise UserError(f"{title!r} is already the name of a curated theme; pick another name.")
     async with db.transaction() as tx:
-        if int(await tx.fetchval(sql.COUNT_COLLECTIONS, (guild_id,))) >= MAX_COLLECTIONS:
+        if await store.count_collections(tx, guild_id) >= MAX_COLLECTIONS:
             raise UserError(f"A server can have at most {MAX_COLLECTIONS} collections; delete one first.")
-        new_id = await tx.fetchval(
-            sql.INSERT_COLLECTION,
-            {
-                "guild_id": guild_id,
-                "slug": slug,
-                "title": title,
-                "description": text,
-                "created_by": user_id,
-                "now": to_db(clock.now()),
-            },
+        new_id = await store.insert_collection(
+            tx,
+            guild_id=guild_id,
+            slug=slug,
+            title=title,
+            description=text,
+            created_by=user_id,
+            now=to_db(clock.now()),
         )
     if new_id is None:
         raise UserError(f"This server already has a collection called {title!r}.")
-    return Collection(int(new_id), guild_id, slug, title, text, user_id, clock.now(), ())
+    return Collection(new_id, guild_id, slug, title, text, user_id, clock.now(), ())
 
 
 async def add_film(db: Database, clock: Clock, *, collection: Collection, film_id: int, user_id: int) -> bool:
@@ -147,20 +143,18 @@ async def add_film(db: Database, clock: Clock, *, collection: Collection, film_i
     if film_id in collection.film_ids:
         return False
     async with db.transaction() as tx:
-        if int(await tx.fetchval(sql.COUNT_FILMS, (collection.id,))) >= MAX_FILMS:
+        if await store.count_films(tx, collection.id) >= MAX_FILMS:
             raise UserError(f"A collection holds at most {MAX_FILMS} films; remove one first.")
-        added = await tx.execute(
-            sql.ADD_FILM,
-            {"collection_id": collection.id, "film_id": film_id, "added_by": user_id, "now": to_db(clock.now())},
+        return await store.add_film(
+            tx, collection_id=collection.id, film_id=film_id, added_by=user_id, now=to_db(clock.now())
         )
-    return added > 0
 
 
 async def remove_film(db: Database, *, collection: Collection, film_id: int) -> bool:
     """Take a film out of a collection; False if it was not in it."""
-    return await db.execute(sql.REMOVE_FILM, (collection.id, film_id)) > 0
+    return await store.remove_film(db, collection.id, film_id)
 
 
 async def delete_collection(db: Database, *, collection: Collection) -> bool:
     """Delete a collection and its film list; False if it was already gone."""
-    return await db.execute(sql.DELETE_COLLECTION, (collection.id, collection.guild_id)) > 0
+    return await store.delete_collection(db, collection.id, collection.guild_id)

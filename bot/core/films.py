@@ -1,128 +1,56 @@
 """Films and themes as the rest of the bot sees them, and turning what a member typed into exactly one of them.
 
 Every command that takes a film re-validates its argument through :func:`resolve_film`, because autocomplete only
-suggests: a member can type anything. Suggestions come from :class:`~bot.core.search.TitleIndex`.
+suggests: a member can type anything. Suggestions come from :class:`~bot.core.search.TitleIndex`. :class:`Film` and
+:class:`Theme` are the records :mod:`bot.db.films` reads, re-exported here for the rest of the bot.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from bot.core.catalog import SERIES_KINDS
 from bot.core.errors import NotFoundError
 from bot.core.search import TitleIndex, rank_themes
 from bot.core.text import normalise_title
-from bot.db import films as sql
-from bot.db.database import Database, Row
+from bot.db import films as store
+from bot.db.database import Database
+from bot.db.films import Film, Theme
+
+__all__ = [
+    "Film",
+    "Theme",
+    "active_films",
+    "build_title_index",
+    "get_film",
+    "get_films",
+    "list_themes",
+    "resolve_film",
+    "resolve_theme",
+    "search_themes",
+    "theme_film_ids",
+]
 
 _YEAR_SUFFIX = re.compile(r"^(?P<title>.*?)\s*[\(\[]?(?P<year>1[89]\d\d|20\d\d)[\)\]]?\s*$")
 
 
-@dataclass(frozen=True)
-class Film:
-    id: int
-    slug: str
-    title: str
-    year: int
-    runtime: int
-    kind: str
-    episodes: int | None
-    seasons: int | None
-    blurb: str
-    imdb_id: str | None
-    directors: tuple[str, ...]
-    featuring: tuple[str, ...]
-    countries: tuple[str, ...]
-    alt_titles: tuple[str, ...]
-    prompts: tuple[str, ...]
-    themes: tuple[str, ...]
-    retired: bool
-
-    @property
-    def label(self) -> str:
-        """How a film is named in lists: "The Last Waltz (1978)"."""
-        return f"{self.title} ({self.year})"
-
-    @property
-    def length(self) -> str:
-        """ "117 min", or for a series "3 episodes · 468 min"."""
-        if self.kind in SERIES_KINDS and self.episodes:
-            return f"{self.episodes} episodes · {self.runtime} min"
-        return f"{self.runtime} min"
-
-
-@dataclass(frozen=True)
-class Theme:
-    """A curated theme from the catalog, or (``collection_id`` set) one server's own collection.
-
-    A collection's ``slug`` is ``@<collection id>``: curated slugs never contain ``@``, so the two never collide and
-    every place that takes a theme (autocomplete values, button ids) can carry either.
-    """
-
-    slug: str
-    title: str
-    description: str
-    film_count: int
-    collection_id: int | None = None
-
-    @property
-    def is_collection(self) -> bool:
-        return self.collection_id is not None
-
-
-def _film(r: Row) -> Film:
-    themes = r["themes"]
-    return Film(
-        id=r["id"],
-        slug=r["slug"],
-        title=r["title"],
-        year=r["year"],
-        runtime=r["runtime"],
-        kind=r["kind"],
-        episodes=r["episodes"],
-        seasons=r["seasons"],
-        blurb=r["blurb"],
-        imdb_id=r["imdb_id"],
-        directors=tuple(json.loads(r["directors"])),
-        featuring=tuple(json.loads(r["featuring"])),
-        countries=tuple(json.loads(r["countries"])),
-        alt_titles=tuple(json.loads(r["alt_titles"])),
-        prompts=tuple(json.loads(r["prompts"])),
-        themes=tuple(themes.split(",")) if themes else (),
-        retired=bool(r["retired"]),
-    )
-
-
 async def get_film(db: Database, film_id: int) -> Film | None:
-    row = await db.fetchone(sql.FILM_BY_ID, (film_id,))
-    return None if row is None else _film(row)
+    return (await store.films_by_ids(db, (film_id,))).get(film_id)
 
 
 async def get_films(db: Database, film_ids: Iterable[int]) -> dict[int, Film]:
     """film id -> film for the ids given (retired ones included: old reviews still name them)."""
-    ids = sorted(set(film_ids))
-    films: dict[int, Film] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        query = sql.FILMS_BY_IDS.format(placeholders=",".join("?" * len(chunk)))
-        films.update((film.id, film) for film in map(_film, await db.fetchall(query, chunk)))
-    return films
+    return await store.films_by_ids(db, film_ids)
 
 
 async def active_films(db: Database) -> list[Film]:
     """Every film that is not retired, in catalog order of id."""
-    return [_film(row) for row in await db.fetchall(sql.ACTIVE_FILMS)]
+    return await store.active_films(db)
 
 
 async def build_title_index(db: Database) -> TitleIndex:
     """The autocomplete index over every active film's titles and alternative titles."""
-    rows = await db.fetchall(sql.INDEX_ROWS)
-    return TitleIndex(
-        (row["id"], row["slug"], row["title"], row["year"], json.loads(row["alt_titles"])) for row in rows
-    )
+    return TitleIndex(await store.indexed_titles(db))
 
 
 async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
@@ -166,12 +94,12 @@ async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
 
 async def list_themes(db: Database) -> list[Theme]:
     """Curated themes that are not retired, with how many active films each holds, by title."""
-    return [Theme(row[0], row[1], row[2], int(row[3])) for row in await db.fetchall(sql.THEMES)]
+    return await store.themes(db)
 
 
 async def theme_film_ids(db: Database, slug: str) -> list[int]:
     """The active films of a theme, in catalog order."""
-    return [row[0] for row in await db.fetchall(sql.THEME_FILMS, (slug,))]
+    return await store.theme_film_ids(db, slug)
 
 
 def search_themes(themes: list[Theme], text: str, limit: int = 25) -> list[Theme]:

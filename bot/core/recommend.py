@@ -27,7 +27,6 @@ Rankings (ties always broken by catalog order, or a collection's own order, so r
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import random
 import weakref
@@ -51,8 +50,9 @@ from bot.core.taste import Interaction, TasteModel, TasteParams
 from bot.core.text import fold
 from bot.core.watch import club_watched, seen_by, watchlist_counts, watchlisted_by
 from bot.core.watch import watchlist as member_watchlist
-from bot.db import recommend as sql
+from bot.db import recommend as store
 from bot.db.database import Database
+from bot.db.recommend import SnapshotFilm, Versions
 
 Positions = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
@@ -206,27 +206,30 @@ class CatalogSnapshot:
     """Every active film as arrays indexed by position (films in id order), and themes/people as posting lists."""
 
     def __init__(
-        self, key: str, rows: Sequence[Sequence[Any]], film_themes: Iterable[tuple[int, str]], themes: list[Theme]
+        self,
+        key: str,
+        films: Sequence[SnapshotFilm],
+        film_themes: Iterable[tuple[int, str]],
+        themes: list[Theme],
     ) -> None:
         self.key = key
-        n = len(rows)
-        self.ids: npt.NDArray[np.int64] = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+        n = len(films)
+        self.ids: npt.NDArray[np.int64] = np.fromiter((f.id for f in films), dtype=np.int64, count=n)
         self.position = {int(film_id): pos for pos, film_id in enumerate(self.ids.tolist())}
-        self.titles = [f"{r[1]} ({r[2]})" for r in rows]
-        self.year = np.fromiter((r[2] for r in rows), dtype=np.int32, count=n)
-        self.runtime = np.fromiter((r[3] for r in rows), dtype=np.int32, count=n)
-        self.kinds = sorted({r[4] for r in rows} | set(KINDS))
+        self.titles = [f"{f.title} ({f.year})" for f in films]
+        self.year = np.fromiter((f.year for f in films), dtype=np.int32, count=n)
+        self.runtime = np.fromiter((f.runtime for f in films), dtype=np.int32, count=n)
+        self.kinds = sorted({f.kind for f in films} | set(KINDS))
         kind_code = {kind: code for code, kind in enumerate(self.kinds)}
-        self.kind = np.fromiter((kind_code[r[4]] for r in rows), dtype=np.int16, count=n)
+        self.kind = np.fromiter((kind_code[f.kind] for f in films), dtype=np.int16, count=n)
         self.directors: list[frozenset[str]] = []  # folded names
         self.people: list[tuple[str, ...]] = []  # directors, then featured, as written, without repeats
         self.people_keys: list[tuple[str, ...]] = []  # the same, folded: how people are matched
         person_films: dict[str, list[int]] = {}
-        for pos, row in enumerate(rows):
-            directors = json.loads(row[5])
-            people = tuple(dict.fromkeys([*directors, *json.loads(row[6])]))
+        for pos, film in enumerate(films):
+            people = tuple(dict.fromkeys([*film.directors, *film.featuring]))
             keys = tuple(fold(person) for person in people)
-            self.directors.append(frozenset(fold(d) for d in directors))
+            self.directors.append(frozenset(fold(d) for d in film.directors))
             self.people.append(people)
             self.people_keys.append(keys)
             for person_key in dict.fromkeys(keys):
@@ -244,7 +247,7 @@ class CatalogSnapshot:
         self.theme_films = {s: np.asarray(p, dtype=np.int64) for s, p in theme_films.items()}
         self.theme_rank = {s: np.asarray(r, dtype=np.int64) for s, r in theme_rank.items()}
         self.person_films = {p: np.asarray(f, dtype=np.int64) for p, f in person_films.items()}
-        self.series = np.fromiter((r[4] in SERIES_KINDS for r in rows), dtype=bool, count=n)
+        self.series = np.fromiter((f.kind in SERIES_KINDS for f in films), dtype=bool, count=n)
         # With no signal at all, picks go round the themes: each theme's first film (by its first theme), biggest
         # theme first, then each theme's second film, and so on; never a run of one theme in catalog order.
         self.core_index = np.zeros(n, dtype=np.int64)
@@ -277,14 +280,6 @@ class CatalogSnapshot:
     def theme_title(self, slug: str) -> str:
         theme = self.theme_by_slug.get(slug)
         return theme.title if theme else slug
-
-
-@dataclass(frozen=True)
-class _Versions:
-    catalog: str
-    ratings: int
-    watching: int
-    collections: int
 
 
 class ClubStats:
@@ -387,11 +382,8 @@ class Recommender:
 
     # -- caches ----------------------------------------------------------------------------------------------------
 
-    async def _versions(self, guild_id: int) -> _Versions:
-        row = await self.db.fetchone(sql.VERSIONS, (guild_id,))
-        if row is None:  # pragma: no cover - the query always returns one row
-            return _Versions("", 0, 0, 0)
-        return _Versions(row[0] or "", int(row[1]), int(row[2]), int(row[3]))
+    async def _versions(self, guild_id: int) -> Versions:
+        return await store.versions(self.db, guild_id)
 
     def _lock(self, guild_id: int) -> asyncio.Lock:
         return self._locks.setdefault(guild_id, asyncio.Lock())
@@ -407,10 +399,10 @@ class Recommender:
             current = self._snapshot
             if current is not None and current.key == catalog_key:
                 return current
-            rows = [tuple(r) for r in await self.db.fetchall(sql.SNAPSHOT_FILMS)]
-            film_themes = [(int(r[0]), str(r[1])) for r in await self.db.fetchall(sql.SNAPSHOT_FILM_THEMES)]
+            films = await store.snapshot_films(self.db)
+            film_themes = await store.snapshot_film_themes(self.db)
             themes = await list_themes(self.db)
-            built = await asyncio.to_thread(CatalogSnapshot, catalog_key, rows, film_themes, themes)
+            built = await asyncio.to_thread(CatalogSnapshot, catalog_key, films, film_themes, themes)
             self._snapshot = built
             return built
 
@@ -418,7 +410,7 @@ class Recommender:
         """Build the catalog snapshot now (at start-up) instead of on the first request."""
         await self.snapshot()
 
-    async def _state(self, guild_id: int) -> tuple[_Versions, CatalogSnapshot, ClubStats]:
+    async def _state(self, guild_id: int) -> tuple[Versions, CatalogSnapshot, ClubStats]:
         versions = await self._versions(guild_id)
         snapshot = await self.snapshot(versions.catalog)
         key = (versions.catalog, versions.ratings, versions.watching)
@@ -433,14 +425,14 @@ class Recommender:
                     club = self._club.store(guild_id, key, ClubStats(snapshot, ratings, watchlist, watched))
         return versions, snapshot, club
 
-    async def _guild_collections(self, guild_id: int, versions: _Versions) -> list[Collection]:
+    async def _guild_collections(self, guild_id: int, versions: Versions) -> list[Collection]:
         key = (versions.catalog, versions.collections)
         found = self._collections.fresh(guild_id, key)
         if found is None:
             found = self._collections.store(guild_id, key, await list_collections(self.db, guild_id))
         return found
 
-    async def _taste_model(self, guild_id: int, versions: _Versions, snapshot: CatalogSnapshot) -> _Taste | None:
+    async def _taste_model(self, guild_id: int, versions: Versions, snapshot: CatalogSnapshot) -> _Taste | None:
         key = (versions.catalog, versions.ratings, versions.watching)
         hit = self._taste.get(guild_id)
         if hit is not None and hit[0] == key:
@@ -449,11 +441,10 @@ class Recommender:
             hit = self._taste.get(guild_id)
             if hit is not None and hit[0] == key:
                 return hit[1]
-            rows = await self.db.fetchall(sql.INTERACTIONS, {"guild_id": guild_id})
             interactions = [
-                Interaction(r[0], r[1], None if r[2] is None else float(r[2]), _seconds(r[3]))
-                for r in rows
-                if r[1] in snapshot.position
+                Interaction(i.user_id, i.film_id, i.stars, _seconds(i.at))
+                for i in await store.interactions(self.db, guild_id)
+                if i.film_id in snapshot.position
             ]
             taste = await asyncio.to_thread(self._fit, interactions, snapshot) if interactions else None
             return self._taste.store(guild_id, key, taste)
@@ -493,7 +484,7 @@ class Recommender:
         raise NotFoundError("That theme or collection no longer exists.")
 
     async def _theme_members(
-        self, guild_id: int, versions: _Versions, snapshot: CatalogSnapshot, theme: Theme
+        self, guild_id: int, versions: Versions, snapshot: CatalogSnapshot, theme: Theme
     ) -> tuple[Positions, Scores]:
         """(positions in the theme's own order, centrality bonus per position)."""
         collection_id = theme.collection_id or collection_id_of(theme.slug)
@@ -773,16 +764,14 @@ class Recommender:
 
     async def remember_group(self, guild_id: int, members: Mapping[int, str]) -> int:
         """An id for tonight's group (user id -> display name), short enough for a button to carry."""
-        members_json = json.dumps([[user_id, name] for user_id, name in members.items()], ensure_ascii=False)
-        row = await self.db.fetchone_write(sql.REMEMBER_GROUP, (guild_id, members_json))
-        return int(row[0])
+        return await store.remember_group(self.db, guild_id, members)
 
     async def group(self, guild_id: int, group_id: int) -> dict[int, str]:
         """The group :meth:`remember_group` gave ``group_id`` to, in this server."""
-        row = await self.db.fetchone(sql.GROUP, (guild_id, group_id))
-        if row is None:
+        found = await store.group(self.db, guild_id, group_id)
+        if found is None:
             raise NotFoundError("That group is no longer known. Ask `/tonight` again.")
-        return {int(user_id): str(name) for user_id, name in json.loads(row[0])}
+        return found
 
     # -- /film, /theme ---------------------------------------------------------------------------------------------
 

@@ -193,7 +193,7 @@ def _word_coverage(words: list[str], key_words: list[str]) -> float:
 class TitleIndex:
     """Search over every active film's titles and alternative titles."""
 
-    def __init__(self, films: Iterable[tuple[int, str, str, int, list[str]]]) -> None:
+    def __init__(self, films: Iterable[tuple[int, str, str, int, Sequence[str]]]) -> None:
         self._entries: list[IndexEntry] = []
         self._by_slug: dict[str, int] = {}
         self._keys: list[str] = []  # normalised title per key

@@ -1,19 +1,21 @@
 """SQL for the catalog tables: the loader's bulk writes and the reads that describe what is loaded.
 
-Writes take the open :class:`~bot.db.database.Transaction`; every write is an ``executemany`` so that loading tens of
-thousands of films costs a handful of round trips to aiosqlite's thread, not one per row.
+Writes take the transaction :func:`load_transaction` opens, which holds the database-wide catalog lock, so two
+processes (or the command line and a running bot) never load at once. Every write is an ``executemany`` so that
+loading tens of thousands of films costs a handful of round trips, not one per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic_core import to_json
 
-from bot.db.database import Reader, Transaction
+from bot.db.database import Database, Reader, Transaction
 
 if TYPE_CHECKING:  # the validated entries are written as they are; only their type is needed here
     from bot.core.catalog import FilmEntry, ThemeEntry
@@ -62,6 +64,17 @@ ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, source = ex
 ACTIVE_COUNTS = """
 SELECT (SELECT count(*) FROM films WHERE retired = 0), (SELECT count(*) FROM themes WHERE retired = 0)
 """
+
+
+@asynccontextmanager
+async def load_transaction(db: Database) -> AsyncIterator[Transaction]:
+    """A transaction for loading the catalog, holding the database-wide catalog lock from its first statement to its
+    end: a second load waits, then sees what the first committed."""
+    async with db.transaction() as tx:
+        lock = db.dialect.catalog_load_lock()
+        if lock is not None:
+            await tx.execute(lock)
+        yield tx
 
 
 async def loaded_hash(db: Reader) -> str | None:

@@ -8,6 +8,7 @@ sees every difference at once and a query module never tests which backend it ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,21 @@ class Dialect:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
                 "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name"
             )
-        return (
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
+        return "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+
+    # -- catalog (bot/db/catalog.py) --------------------------------------------------------------------------------
+
+    #: The PostgreSQL advisory lock a catalog load holds for its transaction (a constant of this program's own, apart
+    #: from the migrations' lock; it reads "filmcatl").
+    CATALOG_LOAD_LOCK: ClassVar[int] = 0x66696C6D6361746C
+
+    def catalog_load_lock(self) -> str | None:
+        """A statement, run first in a catalog load's transaction, that makes any other load (another process, the
+        command line) wait until this transaction ends; None where beginning the transaction already does that
+        (SQLite's ``BEGIN IMMEDIATE`` takes the file's write lock)."""
+        if self.is_postgres:
+            return f"SELECT pg_advisory_xact_lock({self.CATALOG_LOAD_LOCK})"
+        return None
 
 
 SQLITE = Dialect("sqlite")

@@ -90,6 +90,17 @@ async def test_collection_rules(db: Database, engine: Recommender, films: dict[s
             await collections.create_collection(db, clock, guild_id=GUILD, user_id=ALICE, name=f"List {number}")
 
 
+async def test_collections_are_listed_by_name_whatever_the_case(
+    db: Database, films: dict[str, Film], clock: StepClock
+) -> None:
+    for name in ("beta", "Gamma", "Alpha"):
+        await collections.create_collection(db, clock, guild_id=GUILD, user_id=ALICE, name=name)
+    assert [c.title for c in await collections.list_collections(db, GUILD)] == ["Alpha", "beta", "Gamma"]
+    themes = await collections.themes_for(db, GUILD)  # the curated themes first, then the collections
+    assert [t.title for t in themes][-3:] == ["Alpha", "beta", "Gamma"]
+    assert [t.title for t in themes if not t.is_collection] == sorted(t.title for t in themes if not t.is_collection)
+
+
 async def test_a_collection_keeps_its_order_and_holds_at_most_200_films(
     db: Database, tmp_path: Path, clock: StepClock
 ) -> None:

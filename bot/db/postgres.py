@@ -110,10 +110,12 @@ def _rows_changed(status: str) -> int:
 def masked(url: str) -> str:
     """The URL without its password, for logs and messages."""
     parts = urlsplit(url)
-    if parts.password is None:
+    # From the raw user part: parts.password is decoded, so a password such as p%40ss would not be found in netloc.
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    if not colon:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class _Connection:

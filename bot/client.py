@@ -70,8 +70,12 @@ def use_api_base_url(base_url: str) -> None:
     discord.http.Route.BASE = base_url.rstrip("/")
 
 
-class FilmClubBot(commands.Bot):
-    """Opens the database, loads the catalog and every cog, and syncs commands before connecting to the gateway."""
+class FilmClubBot(commands.AutoShardedBot):
+    """Opens the database, loads the catalog and every cog, and syncs commands before connecting to the gateway.
+
+    Always discord.py's sharded bot, running the shards SHARD_IDS names out of SHARD_COUNT (by default shard 0 of 1,
+    one gateway connection, as an unsharded bot has), so one class serves a small club and one process of many.
+    """
 
     def __init__(self, settings: Settings) -> None:
         # The bot never joins voice: discord.py's start-up warnings that PyNaCl and davey (voice) are missing are noise.
@@ -88,8 +92,11 @@ class FilmClubBot(commands.Bot):
             tree_cls=FilmClubTree,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=settings.guild_ready_timeout,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids),
         )
         self.settings = settings
+        self.shard_set = settings.shards
         self.clock = SystemClock()
         self.started_at = self.clock.now()
         self._db: Database | None = None
@@ -143,6 +150,7 @@ class FilmClubBot(commands.Bot):
 
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
+        log.info("running %s", self.shard_set.describe())
         self._db = await open_database(self.settings.database_target())
         await self._db.migrate()
         summary = await load_catalog(self._db, self.settings.catalog_path)
@@ -206,7 +214,13 @@ class FilmClubBot(commands.Bot):
             log.info("synced %d global commands (Discord may take up to an hour to show them)", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("filmclub ready as %s (id %s) in %d guild(s)", self.user, self.user and self.user.id, len(self.guilds))
+        log.info(
+            "filmclub ready as %s (id %s) in %d guild(s) on %s",
+            self.user,
+            self.user and self.user.id,
+            len(self.guilds),
+            self.shard_set.describe(),
+        )
 
     async def close(self) -> None:
         if self._timers is not None:
@@ -238,6 +252,13 @@ def describe_network_failure(error: Exception, timeout: float) -> str:
 NETWORK_FAILURES = (aiohttp.ClientConnectionError, TimeoutError, discord.DiscordServerError)
 
 
+#: Gateway close codes that refuse a shard's IDENTIFY: a configuration to fix, not a network to retry.
+SHARD_REFUSALS = {
+    4010: "4010 invalid shard: out of range, or another process already runs it",
+    4011: "4011 sharding required: too many servers per shard, so SHARD_COUNT must grow",
+}
+
+
 async def run_bot(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or a start-up failure (one clear line and a non-zero exit code; see
     :mod:`bot.exit_codes`)."""
@@ -267,6 +288,15 @@ async def run_bot(settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_REFUSALS:
+            raise
+        print(
+            f"filmclub: Discord refused shard {exc.shard_id} ({SHARD_REFUSALS[exc.code]}); check SHARD_COUNT and "
+            f"SHARD_IDS (this process runs {settings.shards.describe()})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except NETWORK_FAILURES as exc:
         print(
             f"filmclub: could not reach Discord at {discord.http.Route.BASE}: "

@@ -69,6 +69,10 @@ class Migration:
     sql: str
 
 
+class ShardsInUse(Exception):
+    """Another process runs some of the shards this one was told to run (see :meth:`Database.hold_shards`)."""
+
+
 def bundled_migrations(backend: str) -> list[Migration]:
     """The migrations shipped in ``bot/db/migrations/<backend>``, in order, checked for gaps."""
     found: list[Migration] = []
@@ -132,6 +136,12 @@ class Database(_Reads):
     async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[Migration]:
         """Apply every pending migration, each in one transaction; return those applied. Safe to run from several
         processes at once: one applies them, the others wait and apply none."""
+
+    @abstractmethod
+    async def hold_shards(self, shard_ids: Sequence[int]) -> None:
+        """Make this process the only one running ``shard_ids`` until it closes the database (or dies), so each
+        server's timers and writes have one process; raises :class:`ShardsInUse` if another process keeps any of
+        them. Called once, at start-up, before the process claims any timer."""
 
     @abstractmethod
     async def close(self) -> None: ...

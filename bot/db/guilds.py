@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.db.database import Reader, Row, Transaction
+from bot.db.shards import on_shards, shard_params
 
 DEFAULT_PICKS_COUNT = 3
 
@@ -80,6 +82,7 @@ DELETE_SETTINGS = "DELETE FROM guild_settings WHERE guild_id = ?"
 SCHEDULED_GUILDS = """
 SELECT guild_id FROM guild_settings
 WHERE picks_enabled = 1 AND picks_channel_id IS NOT NULL AND picks_day IS NOT NULL AND picks_time IS NOT NULL
+  AND {on_shards}
 ORDER BY guild_id
 """
 
@@ -136,6 +139,7 @@ async def delete_settings(tx: Transaction, guild_id: int) -> None:
     await tx.execute(DELETE_SETTINGS, (guild_id,))
 
 
-async def scheduled_guilds(db: Reader) -> list[int]:
-    """Servers whose weekly picks are complete and switched on."""
-    return [int(row[0]) for row in await db.fetchall(SCHEDULED_GUILDS)]
+async def scheduled_guilds(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[int]:
+    """The servers of the given shards whose weekly picks are complete and switched on."""
+    query = SCHEDULED_GUILDS.format(on_shards=on_shards("guild_id", shard_ids))
+    return [int(row[0]) for row in await db.fetchall(query, shard_params(shard_count, shard_ids))]

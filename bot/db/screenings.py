@@ -6,10 +6,12 @@ step that runs twice changes nothing the second time; the functions say whether 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.db.database import Database, Reader, Row, Transaction
+from bot.db.shards import on_shards, shard_params
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ RETURNING id
 BY_ID = f"SELECT {_COLUMNS} FROM screenings WHERE id = ?"  # noqa: S608
 BY_POLL = f"SELECT {_COLUMNS} FROM screenings WHERE poll_id = ?"  # noqa: S608
 BY_EVENT = f"SELECT {_COLUMNS} FROM screenings WHERE event_id = ?"  # noqa: S608
-UNFINISHED = f"SELECT {_COLUMNS} FROM screenings WHERE status IN ('planned', 'scheduled') ORDER BY id"  # noqa: S608
+UNFINISHED = f"""
+SELECT {_COLUMNS} FROM screenings WHERE status IN ('planned', 'scheduled') AND {{on_shards}} ORDER BY id
+"""  # noqa: S608
 UPCOMING = f"""
 SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status IN ('planned', 'scheduled') ORDER BY starts_at, id
 """  # noqa: S608
@@ -112,9 +116,10 @@ async def upcoming(db: Reader, guild_id: int) -> list[ScreeningRow]:
     return [_screening(row) for row in await db.fetchall(UPCOMING, (guild_id,))]
 
 
-async def unfinished(db: Reader) -> list[ScreeningRow]:
-    """Every screening, in every server, whose steps are not all done (planned or scheduled)."""
-    return [_screening(row) for row in await db.fetchall(UNFINISHED)]
+async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[ScreeningRow]:
+    """Every screening in the servers of the given shards whose steps are not all done (planned or scheduled)."""
+    query = UNFINISHED.format(on_shards=on_shards("guild_id", shard_ids))
+    return [_screening(row) for row in await db.fetchall(query, shard_params(shard_count, shard_ids))]
 
 
 async def insert(tx: Transaction, values: dict[str, Any]) -> int:

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.core.clock import SystemClock, to_db  # noqa: E402
+from bot.core.shards import shard_of  # noqa: E402
 from bot.core.timers import Timer, TimerService  # noqa: E402
 from bot.db.database import Database, is_postgres_url, open_database  # noqa: E402
 
@@ -66,7 +67,7 @@ async def run(target: str, servers: int, processes: int, handler_ms: float) -> N
                 if handler_ms:
                     await asyncio.sleep(handler_ms / 1000)
                 ran[timer.key] += 1
-                if timer.guild_id is None or (timer.guild_id >> 22) % processes != shard:
+                if timer.guild_id is None or shard_of(timer.guild_id, processes) != shard:
                     wrong_shard.append(timer.key)
                 if sum(ran.values()) == servers:
                     everything.set()

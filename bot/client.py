@@ -26,7 +26,7 @@ from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
-from bot.db.database import Database, DatabaseUnavailable, open_database
+from bot.db.database import Database, DatabaseUnavailable, ShardsInUse, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
 from bot.tree import FilmClubTree
@@ -117,6 +117,9 @@ class FilmClubBot(commands.AutoShardedBot):
         """Start a background task that the bot keeps until it ends and cancels (and awaits) when it closes."""
         return self._tasks.spawn(coro, name=name)
 
+    #: What ``run`` exits with once the bot has closed: 0, unless something ended it that a restart should fix.
+    exit_code = EXIT_OK
+
     def request_close(self) -> None:
         """Close once, from a signal handler (which cannot await); a second signal while closing changes nothing."""
         if self._closing is None:
@@ -156,7 +159,20 @@ class FilmClubBot(commands.AutoShardedBot):
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())
         await self.refresh_catalog()
-        self._timers = TimerService(self._db, self.clock)
+        # Before any timer is claimed: the shards' lock makes this process their only runner (PostgreSQL).
+        await self._db.hold_shards(self.settings.shard_ids, on_lost=self._shards_lost)
+        self._timers = TimerService(
+            self._db, self.clock, shard_count=self.settings.shard_count, shard_ids=self.settings.shard_ids
+        )
+
+    def _shards_lost(self) -> None:
+        """The database connection holding this process's shards ended (the server restarted, the network
+        failed): another process may take the shards now, so this one stops, and its supervisor restarts it."""
+        log.critical(
+            "lost the database lock on %s; stopping so that a restart takes them again", self.shard_set.describe()
+        )
+        self.exit_code = EXIT_FAILED
+        self.request_close()
 
     async def load_extensions(self) -> None:
         """Load every cog; one that fails is logged and stops the start, rather than running half a bot."""
@@ -307,10 +323,15 @@ async def run_bot(settings: Settings) -> int:
     except DatabaseUnavailable as exc:
         print(f"filmclub: not starting: {exc} (check DATABASE_URL)", file=sys.stderr)
         return EXIT_UNREACHABLE if exc.retry else EXIT_USAGE
+    except ShardsInUse as exc:
+        print(
+            f"filmclub: not starting: {exc}; every shard must run in exactly one process (SHARD_IDS)", file=sys.stderr
+        )
+        return EXIT_UNREACHABLE
     except CatalogInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"filmclub: not starting: {exc} (run `filmclub catalog check`)", file=sys.stderr)
         return EXIT_FAILED
     log.info("stopped")
-    return EXIT_OK
+    return bot.exit_code

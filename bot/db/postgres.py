@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -194,6 +194,7 @@ class PostgresDatabase(Database):
         self.url = url
         self._write_lock = asyncio.Lock()
         self._shard_locks: Any = None  # the connection that holds the shards' advisory locks
+        self._on_shards_lost: Callable[[], None] | None = None
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = POOL_MAX) -> PostgresDatabase:
@@ -228,7 +229,9 @@ class PostgresDatabase(Database):
         """The connection pool, for what needs a connection of its own (advisory locks held for a process's life)."""
         return self._pool
 
-    async def hold_shards(self, shard_ids: Sequence[int], *, wait: float = SHARD_LOCK_WAIT) -> None:
+    async def hold_shards(
+        self, shard_ids: Sequence[int], *, on_lost: Callable[[], None] | None = None, wait: float = SHARD_LOCK_WAIT
+    ) -> None:
         """A session advisory lock per shard, on a connection of its own kept for the process's life: PostgreSQL
         drops them when that connection ends, so a process that dies (even by kill -9) frees its shards at once.
         A shard another process holds is waited for, up to ``wait`` seconds (the process being replaced may still be
@@ -248,6 +251,7 @@ class PostgresDatabase(Database):
             raise
         conn.add_termination_listener(self._lost_shards)
         self._shard_locks = conn
+        self._on_shards_lost = on_lost
         log.info("holding shard(s) %s", ", ".join(map(str, shard_ids)))
 
     async def close(self) -> None:
@@ -266,6 +270,8 @@ class PostgresDatabase(Database):
         shards now, so this one must not go on as their owner."""
         if self._shard_locks is not None:
             log.critical("lost the database connection that holds this process's shards; restart this process")
+            if self._on_shards_lost is not None:
+                self._on_shards_lost()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._pool.acquire() as conn:

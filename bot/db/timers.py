@@ -14,7 +14,8 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.db.database import Database, Reader, Row, placeholders
+from bot.db.database import Database, Reader, Row
+from bot.db.shards import on_shards, shard_params
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,12 @@ def _on_shards(shards: Shards) -> str:
     ``(guild_id >> 22) % count``; a timer of no server is shard 0's. Every shard at once needs no condition."""
     if len(shards.ids) == shards.count:
         return "1 = 1"
-    condition = f"(guild_id >> 22) % ? IN ({placeholders(len(shards.ids))})"
+    condition = on_shards("guild_id", shards.ids)
     return f"(guild_id IS NULL OR {condition})" if 0 in shards.ids else condition
 
 
 def _shard_params(shards: Shards) -> tuple[int, ...]:
-    return () if len(shards.ids) == shards.count else (shards.count, *shards.ids)
+    return () if len(shards.ids) == shards.count else shard_params(shards.count, shards.ids)
 
 
 def _not_running(running: int) -> str:

@@ -20,10 +20,10 @@ from bot.core.clock import Clock, from_db, to_db
 from bot.core.collections import themes_for
 from bot.core.errors import UserError
 from bot.core.films import resolve_theme
-from bot.core.guilds import GuildSettings, get_settings, settings_row
+from bot.core.guilds import GuildSettings, get_settings
 from bot.core.timers import TimerService
-from bot.db import config as sql
-from bot.db import guilds as guilds_sql
+from bot.db import config as config_db
+from bot.db import guilds as guilds_db
 from bot.db.database import Database, Transaction
 
 MIN_PICKS = 2
@@ -169,7 +169,7 @@ async def _apply(
         updated = replace(current, **values)
         changes = diff(current, updated, names)
         if changes:
-            await tx.execute(guilds_sql.SAVE_SETTINGS, settings_row(updated, now))
+            await guilds_db.save_settings(tx, updated, now)
             await _record(tx, guild_id, user_id, now, changes)
     result = ConfigResult(updated, changes)
     if result.schedule_changed:
@@ -178,20 +178,7 @@ async def _apply(
 
 
 async def _record(tx: Transaction, guild_id: int, user_id: int, now: str, changes: list[Change]) -> None:
-    await tx.executemany(
-        sql.INSERT_CHANGE,
-        [
-            {
-                "guild_id": guild_id,
-                "user_id": user_id,
-                "changed_at": now,
-                "setting": change.setting,
-                "old_value": change.old,
-                "new_value": change.new,
-            }
-            for change in changes
-        ],
-    )
+    await config_db.record_changes(tx, guild_id, user_id, now, [(c.setting, c.old, c.new) for c in changes])
 
 
 # -- validation -----------------------------------------------------------------------------------------------------
@@ -313,7 +300,7 @@ async def reset(db: Database, clock: Clock, timers: TimerService, guild_id: int,
         current = await get_settings(tx, guild_id)
         defaults = GuildSettings(guild_id)
         changes = diff(current, defaults, names)
-        await tx.execute(guilds_sql.DELETE_SETTINGS, (guild_id,))
+        await guilds_db.delete_settings(tx, guild_id)
         if changes:
             await _record(tx, guild_id, user_id, now, changes)
     await picks.reschedule(db, clock, timers, guild_id)
@@ -322,8 +309,9 @@ async def reset(db: Database, clock: Clock, timers: TimerService, guild_id: int,
 
 async def history(db: Database, guild_id: int, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
     """The latest changes, newest first."""
-    rows = await db.fetchall(sql.LATEST_CHANGES, (guild_id, limit))
     return [
-        HistoryEntry(row["id"], row["user_id"], from_db(row["changed_at"]), Change(row[3], row[4], row[5]))
-        for row in rows
+        HistoryEntry(
+            entry.id, entry.user_id, from_db(entry.changed_at), Change(entry.setting, entry.old_value, entry.new_value)
+        )
+        for entry in await config_db.latest_changes(db, guild_id, limit)
     ]

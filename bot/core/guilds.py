@@ -1,100 +1,24 @@
-"""Per-server settings, and who counts as a moderator: the rule every moderator-only action checks server-side."""
+"""Per-server settings, and who counts as a moderator: the rule every moderator-only action checks server-side.
+
+:class:`GuildSettings` is the stored row itself (bot.db.guilds reads and writes it), re-exported here for callers.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import Any
 
 from bot.core.errors import PermissionDenied
-from bot.core.shards import ShardSet
-from bot.db import guilds as sql
-from bot.db.database import Database, Reader
+from bot.db import guilds as guilds_db
+from bot.db.database import Reader
+from bot.db.guilds import GuildSettings
 
-DEFAULT_PICKS_COUNT = 3
-
-
-@dataclass(frozen=True)
-class GuildSettings:
-    """A server's configuration; a server that never configured anything gets these defaults."""
-
-    guild_id: int
-    picks_channel_id: int | None = None
-    polls_channel_id: int | None = None
-    announcements_channel_id: int | None = None
-    moderator_role_id: int | None = None
-    voter_role_id: int | None = None
-    timezone: str = "UTC"
-    #: Weekly picks: the local weekday (0 = Monday) and time ("HH:MM" or "HH:MM:SS") of the post.
-    picks_day: int | None = None
-    picks_time: str | None = None
-    picks_count: int = DEFAULT_PICKS_COUNT
-    #: Theme slugs to rotate through, in order; empty means every theme of the catalog.
-    picks_themes: tuple[str, ...] = ()
-    #: Open a watch-party poll among the picks when they are posted.
-    picks_poll: bool = False
-    picks_enabled: bool = True
-
-    @property
-    def picks_scheduled(self) -> bool:
-        """Whether weekly picks will be posted: switched on, with a channel, a day and a time."""
-        return (
-            self.picks_enabled
-            and self.picks_channel_id is not None
-            and self.picks_day is not None
-            and self.picks_time is not None
-        )
-
-
-def _settings(row: Any) -> GuildSettings:
-    return GuildSettings(
-        guild_id=row["guild_id"],
-        picks_channel_id=row["picks_channel_id"],
-        polls_channel_id=row["polls_channel_id"],
-        announcements_channel_id=row["announcements_channel_id"],
-        moderator_role_id=row["moderator_role_id"],
-        voter_role_id=row["voter_role_id"],
-        timezone=row["timezone"],
-        picks_day=row["picks_day"],
-        picks_time=row["picks_time"],
-        picks_count=row["picks_count"],
-        picks_themes=tuple(json.loads(row["picks_themes"])),
-        picks_poll=bool(row["picks_poll"]),
-        picks_enabled=bool(row["picks_enabled"]),
-    )
+__all__ = ["GuildSettings", "get_settings", "is_moderator", "require_moderator"]
 
 
 async def get_settings(db: Reader, guild_id: int) -> GuildSettings:
-    row = await db.fetchone(sql.GET_SETTINGS, (guild_id,))
-    if row is None:
-        return GuildSettings(guild_id)
-    return _settings(row)
-
-
-def settings_row(settings: GuildSettings, now: str) -> dict[str, Any]:
-    """The named parameters of :data:`bot.db.guilds.SAVE_SETTINGS` for these settings."""
-    return {
-        "guild_id": settings.guild_id,
-        "picks_channel_id": settings.picks_channel_id,
-        "polls_channel_id": settings.polls_channel_id,
-        "announcements_channel_id": settings.announcements_channel_id,
-        "moderator_role_id": settings.moderator_role_id,
-        "voter_role_id": settings.voter_role_id,
-        "timezone": settings.timezone,
-        "picks_day": settings.picks_day,
-        "picks_time": settings.picks_time,
-        "picks_count": settings.picks_count,
-        "picks_themes": json.dumps(list(settings.picks_themes)),
-        "picks_poll": int(settings.picks_poll),
-        "picks_enabled": int(settings.picks_enabled),
-        "now": now,
-    }
-
-
-async def scheduled_guilds(db: Database, shards: ShardSet) -> list[int]:
-    """The servers of this process's shards whose weekly picks are complete and switched on."""
-    return await sql.scheduled_guilds(db, shards.count, shards.ids)
+    """The server's settings: the defaults until a moderator saved some."""
+    stored = await guilds_db.stored_settings(db, guild_id)
+    return GuildSettings(guild_id) if stored is None else stored
 
 
 def is_moderator(settings: GuildSettings, *, manage_guild: bool, role_ids: Collection[int]) -> bool:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -42,14 +41,16 @@ from bot.core.clock import Clock, from_db, to_db
 from bot.core.collections import list_collections, themes_for
 from bot.core.errors import UserError
 from bot.core.films import Film, Theme, get_films, theme_film_ids
-from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
+from bot.core.guilds import GuildSettings, get_settings
 from bot.core.reviews import RatingSummary, film_ratings
 from bot.core.score import PRIOR_STARS, club_rating_of_average
 from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
-from bot.db import picks as sql
-from bot.db.database import Database, Row, Transaction
+from bot.db import guilds as guilds_db
+from bot.db import picks as picks_db
+from bot.db.database import Database, Transaction
+from bot.db.picks import PostRow
 
 log = logging.getLogger(__name__)
 
@@ -204,13 +205,13 @@ async def theme_films(db: Database, guild_id: int, theme: Theme) -> list[int]:
 async def recently_picked(db: Database, guild_id: int, week: str) -> set[int]:
     """Films of this server's picks in ``week`` and the 12 weeks before it."""
     weeks = [week, *schedule.weeks_before(week, NO_REPEAT_WEEKS)]
-    return {row[0] for row in await db.fetchall(sql.FILMS_IN_WEEKS, (guild_id, json.dumps(weeks)))}
+    return await picks_db.films_in_weeks(db, guild_id, weeks)
 
 
 async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | None:
     """The picks for ``week`` (``None`` when no theme has an eligible film)."""
     guild_id = settings.guild_id
-    last = await db.fetchval(sql.LAST_THEME, (guild_id,))
+    last = await picks_db.last_theme(db, guild_id)
     excluded = await recently_picked(db, guild_id, week) | await club_watched(db, guild_id)
     best: tuple[Theme, list[int]] | None = None
     for theme in rotate(await theme_rotation(db, settings), last):
@@ -240,38 +241,34 @@ async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | No
 # -- claims ---------------------------------------------------------------------------------------------------------
 
 
-def _post(r: Row, film_ids: tuple[int, ...] = ()) -> PicksPost:
+async def _with_films(db: Database, row: PostRow) -> PicksPost:
+    films = await picks_db.post_films(db, row.id)
     return PicksPost(
-        id=r["id"],
-        guild_id=r["guild_id"],
-        week_key=r["week_key"],
-        theme_slug=r["theme_slug"],
-        theme_title=r["theme_title"],
-        trigger=r["trigger"],
-        slot_at=from_db(r["slot_at"]) if r["slot_at"] else None,
-        requested_by=r["requested_by"],
-        channel_id=r["channel_id"],
-        message_id=r["message_id"],
-        claimed_at=from_db(r["claimed_at"]),
-        posted_at=from_db(r["posted_at"]) if r["posted_at"] else None,
-        film_ids=film_ids,
-        poll_wanted=bool(r["poll_wanted"]),
-        poll_id=r["poll_id"],
+        id=row.id,
+        guild_id=row.guild_id,
+        week_key=row.week_key,
+        theme_slug=row.theme_slug,
+        theme_title=row.theme_title,
+        trigger=row.trigger,
+        slot_at=from_db(row.slot_at) if row.slot_at else None,
+        requested_by=row.requested_by,
+        channel_id=row.channel_id,
+        message_id=row.message_id,
+        claimed_at=from_db(row.claimed_at),
+        posted_at=from_db(row.posted_at) if row.posted_at else None,
+        film_ids=tuple(film.film_id for film in films),
+        poll_wanted=row.poll_wanted,
+        poll_id=row.poll_id,
     )
 
 
-async def _with_films(db: Database, row: Row) -> PicksPost:
-    rows = await db.fetchall(sql.POST_FILMS, (row["id"],))
-    return _post(row, tuple(r["film_id"] for r in rows))
-
-
 async def claimed_post(db: Database, guild_id: int, week: str) -> PicksPost | None:
-    row = await db.fetchone(sql.POST_FOR_WEEK, (guild_id, week))
+    row = await picks_db.post_for_week(db, guild_id, week)
     return None if row is None else await _with_films(db, row)
 
 
 async def get_post(db: Database, post_id: int) -> PicksPost | None:
-    row = await db.fetchone(sql.POST_BY_ID, (post_id,))
+    row = await picks_db.post_by_id(db, post_id)
     return None if row is None else await _with_films(db, row)
 
 
@@ -291,59 +288,50 @@ async def claim(
     ``poll_wanted`` fixes, with the claim, whether this week opens a watch-party poll: a retry after a crash opens
     the one the week was claimed with, whatever the setting says by then.
     """
+    values = {
+        "guild_id": picks.guild_id,
+        "week_key": picks.week_key,
+        "theme_slug": picks.theme.slug,
+        "theme_title": picks.theme.title,
+        "trigger": trigger,
+        "slot_at": to_db(slot_at) if slot_at else None,
+        "requested_by": requested_by,
+        "channel_id": channel_id,
+        "claimed_at": to_db(clock.now()),
+        "poll_wanted": int(poll_wanted),
+    }
     async with db.transaction() as tx:
-        row = await tx.fetchone(
-            sql.CLAIM,
-            {
-                "guild_id": picks.guild_id,
-                "week_key": picks.week_key,
-                "theme_slug": picks.theme.slug,
-                "theme_title": picks.theme.title,
-                "trigger": trigger,
-                "slot_at": to_db(slot_at) if slot_at else None,
-                "requested_by": requested_by,
-                "channel_id": channel_id,
-                "claimed_at": to_db(clock.now()),
-                "poll_wanted": int(poll_wanted),
-            },
-        )
-        if row is None:
-            return None
-        post_id = int(row[0])
-        await tx.executemany(
-            sql.ADD_FILM,
-            [(post_id, position, pick.film.id, pick.reason) for position, pick in enumerate(picks.picks, start=1)],
-        )
-    return await get_post(db, post_id)
+        post_id = await picks_db.claim(tx, values, [(pick.film.id, pick.reason) for pick in picks.picks])
+    return None if post_id is None else await get_post(db, post_id)
 
 
 async def mark_posted(db: Database, clock: Clock, post_id: int, message_id: int) -> None:
-    await db.execute(sql.MARK_POSTED, (message_id, to_db(clock.now()), post_id))
+    await picks_db.mark_posted(db, post_id, message_id, to_db(clock.now()))
 
 
 async def release(db: Database, post_id: int) -> None:
     """Give a claim back after its post failed (``/picks now``): the week can be posted again."""
-    await db.execute(sql.RELEASE, (post_id,))
+    await picks_db.release(db, post_id)
 
 
 async def picks_of(db: Database, post: PicksPost) -> Picks:
     """What a claimed post shows, rebuilt from the recorded films and reasons (to post it again after a crash)."""
-    rows = await db.fetchall(sql.POST_FILMS, (post.id,))
-    films = await get_films(db, [row["film_id"] for row in rows])
+    recorded = await picks_db.post_films(db, post.id)
+    films = await get_films(db, [pick.film_id for pick in recorded])
     themes = {theme.slug: theme for theme in await themes_for(db, post.guild_id)}
     theme = themes.get(post.theme_slug, Theme(post.theme_slug, post.theme_title, "", 0))
-    picks = tuple(Pick(films[row["film_id"]], row["reason"]) for row in rows if row["film_id"] in films)
+    picks = tuple(Pick(films[pick.film_id], pick.reason) for pick in recorded if pick.film_id in films)
     return Picks(post.guild_id, post.week_key, theme, picks)
 
 
 async def history(db: Database, guild_id: int, limit: int = 10) -> list[PicksPost]:
     """The latest claimed weeks, newest first."""
-    return [await _with_films(db, row) for row in await db.fetchall(sql.RECENT_POSTS, (guild_id, limit))]
+    return [await _with_films(db, row) for row in await picks_db.recent_posts(db, guild_id, limit)]
 
 
 async def latest_picks(db: Database, guild_id: int) -> list[int]:
     """The film ids of the server's most recent weekly post, in order ([] before the first one)."""
-    return [row[0] for row in await db.fetchall(sql.LATEST_POSTED_FILMS, (guild_id,))]
+    return await picks_db.latest_posted_films(db, guild_id)
 
 
 # -- the schedule -----------------------------------------------------------------------------------------------------
@@ -384,14 +372,14 @@ async def _schedule(db: Database, clock: Clock, timers: TimerService, settings: 
     key = timer_key(settings.guild_id, week)
     payload = {"guild_id": settings.guild_id, "slot_at": to_db(slot)}
     await timers.schedule(TIMER_KIND, key, slot, payload, guild_id=settings.guild_id)
-    await db.execute(sql.SAVE_SCHEDULE, (settings.guild_id, key, to_db(slot), week, to_db(clock.now())))
+    await picks_db.save_schedule(db, settings.guild_id, key, to_db(slot), week, to_db(clock.now()))
     log.info("weekly picks for guild %s scheduled at %s (week %s)", settings.guild_id, to_db(slot), week)
 
 
 async def scheduled_slot(db: Database, guild_id: int) -> datetime | None:
     """The slot the pending timer is for (it may belong to a week already taken: see :func:`next_post_slot`)."""
-    row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
-    return None if row is None else from_db(row["slot_at"])
+    pending = await picks_db.schedule_of(db, guild_id)
+    return None if pending is None else from_db(pending.slot_at)
 
 
 async def next_post_slot(db: Database, clock: Clock, settings: GuildSettings) -> datetime | None:
@@ -414,12 +402,12 @@ async def next_post_slot(db: Database, clock: Clock, settings: GuildSettings) ->
 
 async def reschedule(db: Database, clock: Clock, timers: TimerService, guild_id: int) -> datetime | None:
     """After a configuration change: replace the pending slot with the new schedule's next one (or none)."""
-    row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
-    if row is not None:
-        await timers.cancel(TIMER_KIND, row["timer_key"])
+    pending = await picks_db.schedule_of(db, guild_id)
+    if pending is not None:
+        await timers.cancel(TIMER_KIND, pending.timer_key)
     settings = await get_settings(db, guild_id)
     if not settings.picks_scheduled:
-        await db.execute(sql.DELETE_SCHEDULE, (guild_id,))
+        await picks_db.delete_schedule(db, guild_id)
         return None
     slot = await next_open_slot(db, settings, clock.now(), clock.now())
     await _schedule(db, clock, timers, settings, slot)
@@ -437,9 +425,9 @@ async def ensure_scheduled(
     a slot missed within the grace window is still caught up.
     """
     created = 0
-    for guild_id in await scheduled_guilds(db, shards):
-        row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
-        if row is not None and await timers.pending(TIMER_KIND, row["timer_key"]) is not None:
+    for guild_id in await guilds_db.scheduled_guilds(db, shards.count, shards.ids):
+        pending = await picks_db.schedule_of(db, guild_id)
+        if pending is not None and await timers.pending(TIMER_KIND, pending.timer_key) is not None:
             continue
         settings = await get_settings(db, guild_id)
         await _schedule(
@@ -572,9 +560,8 @@ async def open_watch_party_poll(
     settings = await get_settings(db, post.guild_id)
     if not post.poll_wanted or len(picks.film_ids) < 2:
         return None
-    opened = await db.fetchval(sql.POLL_OF, (post.id,))
-    if opened is not None:
-        poll_id = int(opened)
+    poll_id = await picks_db.poll_of(db, post.id)
+    if poll_id is not None:
         existing = await polls.get_poll(db, poll_id)
         if existing is not None and existing.is_open:  # a crash may have come before its timers were armed
             publish = existing.message_id is None
@@ -585,7 +572,7 @@ async def open_watch_party_poll(
         return poll_id
 
     async def record(tx: Transaction, poll_id: int) -> None:
-        if await tx.execute(sql.SET_POLL, (poll_id, post.id)) != 1:
+        if not await picks_db.set_poll(tx, post.id, poll_id):
             raise RuntimeError(f"weekly picks {post.id} already have their watch-party poll")  # rolls this one back
 
     poll = await polls.create_poll(

@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
-from typing import Any
 
 from bot.core import films as films_core
 from bot.core.clock import Clock, from_db, to_db
@@ -38,8 +37,9 @@ from bot.core.errors import NotFoundError, UserError
 from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
-from bot.db import screenings as sql
+from bot.db import screenings as screenings_db
 from bot.db.database import Database, Reader
+from bot.db.screenings import ScreeningRow
 
 EVENT_TIMER = "screenings.event"
 REMIND_TIMER = "screenings.remind"
@@ -153,31 +153,34 @@ def _when(text: str | None) -> datetime | None:
     return None if text is None else from_db(text)
 
 
-def _screening(row: Any) -> Screening:
+def _screening(row: ScreeningRow) -> Screening:
     return Screening(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        film_id=row["film_id"],
-        poll_id=row["poll_id"],
-        created_by=row["created_by"],
-        channel_id=row["channel_id"],
-        location=row["location"],
-        announce_channel_id=row["announce_channel_id"],
-        starts_at=from_db(row["starts_at"]),
-        ends_at=from_db(row["ends_at"]),
-        remind_minutes=row["remind_minutes"],
-        event_id=row["event_id"],
-        status=ScreeningStatus(row["status"]),
-        reminded_at=_when(row["reminded_at"]),
-        started_at=_when(row["started_at"]),
-        completed_at=_when(row["completed_at"]),
-        announced_at=_when(row["announced_at"]),
+        id=row.id,
+        guild_id=row.guild_id,
+        film_id=row.film_id,
+        poll_id=row.poll_id,
+        created_by=row.created_by,
+        channel_id=row.channel_id,
+        location=row.location,
+        announce_channel_id=row.announce_channel_id,
+        starts_at=from_db(row.starts_at),
+        ends_at=from_db(row.ends_at),
+        remind_minutes=row.remind_minutes,
+        event_id=row.event_id,
+        status=ScreeningStatus(row.status),
+        reminded_at=_when(row.reminded_at),
+        started_at=_when(row.started_at),
+        completed_at=_when(row.completed_at),
+        announced_at=_when(row.announced_at),
     )
 
 
-async def get_screening(db: Reader, screening_id: int) -> Screening | None:
-    row = await sql.by_id(db, screening_id)
+def _maybe(row: ScreeningRow | None) -> Screening | None:
     return None if row is None else _screening(row)
+
+
+async def get_screening(db: Reader, screening_id: int) -> Screening | None:
+    return _maybe(await screenings_db.by_id(db, screening_id))
 
 
 async def require_screening(db: Reader, screening_id: int) -> Screening:
@@ -200,17 +203,15 @@ async def guild_screening(db: Reader, guild_id: int, screening_id: int) -> Scree
 
 
 async def screening_for_poll(db: Reader, poll_id: int) -> Screening | None:
-    row = await sql.by_poll(db, poll_id)
-    return None if row is None else _screening(row)
+    return _maybe(await screenings_db.by_poll(db, poll_id))
 
 
 async def screening_for_event(db: Reader, event_id: int) -> Screening | None:
-    row = await sql.by_event(db, event_id)
-    return None if row is None else _screening(row)
+    return _maybe(await screenings_db.by_event(db, event_id))
 
 
 async def upcoming(db: Reader, guild_id: int) -> list[Screening]:
-    return [_screening(row) for row in await sql.upcoming(db, guild_id)]
+    return [_screening(row) for row in await screenings_db.upcoming(db, guild_id)]
 
 
 async def plan_screening(
@@ -259,10 +260,10 @@ async def plan_screening(
         "created_at": to_db(now),
     }
     async with db.transaction() as tx:
-        existing = None if poll_id is None else await sql.by_poll(tx, poll_id)
+        existing = None if poll_id is None else await screenings_db.by_poll(tx, poll_id)
         if existing is not None:
             return _screening(existing)
-        screening_id = int((await tx.fetchone_write(sql.INSERT, values))[0])
+        screening_id = await screenings_db.insert(tx, values)
     due = now if event_due is None else max(now, event_due)
     await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id}, guild_id=guild_id)
     return await _require(db, screening_id)
@@ -366,7 +367,7 @@ async def attach_event(db: Database, clock: Clock, timers: TimerService, screeni
     now = clock.now()
     steps(screening, now)  # refuses before writing anything
     try:
-        if await db.execute(sql.ATTACH_EVENT, (event_id, screening_id)) == 0:
+        if not await screenings_db.attach_event(db, screening_id, event_id):
             return await _require(db, screening_id)  # attached already (a re-run): its timers are armed
         screening = await _require(db, screening_id)
         await _arm_steps(timers, screening, now)
@@ -378,7 +379,7 @@ async def attach_event(db: Database, clock: Clock, timers: TimerService, screeni
 
 async def abandon(db: Database, timers: TimerService, screening_id: int) -> None:
     """The screening could not be set up: mark it failed and cancel every timer it has."""
-    await db.execute(sql.FAIL, (screening_id,))
+    await screenings_db.fail(db, screening_id)
     screening = await get_screening(db, screening_id)
     await timers.cancel(EVENT_TIMER, str(screening_id))
     if screening is not None:
@@ -387,16 +388,16 @@ async def abandon(db: Database, timers: TimerService, screening_id: int) -> None
 
 async def mark_announced(db: Database, clock: Clock, screening_id: int) -> bool:
     """Record that the announcement step is done; False if it already was (a re-run must not announce twice)."""
-    return await db.execute(sql.ANNOUNCED, (to_db(clock.now()), screening_id)) > 0
+    return await screenings_db.mark_announced(db, screening_id, to_db(clock.now()))
 
 
 async def mark_failed(db: Database, screening_id: int) -> None:
-    await db.execute(sql.FAIL, (screening_id,))
+    await screenings_db.fail(db, screening_id)
 
 
 async def mark_started(db: Database, clock: Clock, screening_id: int) -> bool:
     """Record that the event was started (or found started); False if it already was."""
-    return await db.execute(sql.STARTED, (to_db(clock.now()), screening_id)) > 0
+    return await screenings_db.mark_started(db, screening_id, to_db(clock.now()))
 
 
 async def move_screening(
@@ -407,7 +408,7 @@ async def move_screening(
     if (starts_at, ends_at) == (screening.starts_at, screening.ends_at) or ends_at <= starts_at:
         return screening
     await _cancel_steps(timers, screening)
-    await db.execute(sql.MOVE, (to_db(starts_at), to_db(ends_at), screening_id))
+    await screenings_db.move(db, screening_id, to_db(starts_at), to_db(ends_at))
     moved = await _require(db, screening_id)
     if moved.status is ScreeningStatus.SCHEDULED:
         await _arm_steps(timers, moved, clock.now())
@@ -424,7 +425,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, sha
     """
     rearmed = 0
     now = clock.now()
-    for row in await sql.unfinished(db, shards.count, shards.ids):
+    for row in await screenings_db.unfinished(db, shards.count, shards.ids):
         screening = _screening(row)
         payload = {"screening_id": screening.id}
         if screening.status is ScreeningStatus.PLANNED:
@@ -446,7 +447,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, sha
 
 async def mark_reminded(db: Database, clock: Clock, screening_id: int) -> bool:
     """Record that the reminder went out; False if it already had (a re-run timer must not remind twice)."""
-    return await db.execute(sql.REMINDED, (to_db(clock.now()), screening_id)) > 0
+    return await screenings_db.mark_reminded(db, screening_id, to_db(clock.now()))
 
 
 async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
@@ -456,11 +457,11 @@ async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
         return False
     reference = f"event:{screening.event_id}" if screening.event_id else f"screening:{screening.id}"
     await mark_club_watched(db, clock, screening.guild_id, screening.film_id, source="screening", reference=reference)
-    return await db.execute(sql.COMPLETE, (to_db(clock.now()), screening_id)) > 0
+    return await screenings_db.complete(db, screening_id, to_db(clock.now()))
 
 
 async def cancel_screening(db: Database, timers: TimerService, screening_id: int) -> bool:
-    changed = await db.execute(sql.CANCEL, (screening_id,)) > 0
+    changed = await screenings_db.cancel(db, screening_id)
     await timers.cancel(EVENT_TIMER, str(screening_id))
     screening = await get_screening(db, screening_id)
     if screening is not None:

@@ -1,11 +1,49 @@
-"""SQL for per-server settings."""
+"""Per-server settings: the stored row, read into :class:`GuildSettings` and written back whole."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from bot.db.database import Reader
+from bot.db.database import Reader, Row, Transaction
 from bot.db.shards import on_shards, shard_params
+
+DEFAULT_PICKS_COUNT = 3
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """A server's configuration; a server that never configured anything gets these defaults."""
+
+    guild_id: int
+    picks_channel_id: int | None = None
+    polls_channel_id: int | None = None
+    announcements_channel_id: int | None = None
+    moderator_role_id: int | None = None
+    voter_role_id: int | None = None
+    timezone: str = "UTC"
+    #: Weekly picks: the local weekday (0 = Monday) and time ("HH:MM" or "HH:MM:SS") of the post.
+    picks_day: int | None = None
+    picks_time: str | None = None
+    picks_count: int = DEFAULT_PICKS_COUNT
+    #: Theme slugs to rotate through, in order; empty means every theme of the catalog.
+    picks_themes: tuple[str, ...] = ()
+    #: Open a watch-party poll among the picks when they are posted.
+    picks_poll: bool = False
+    picks_enabled: bool = True
+
+    @property
+    def picks_scheduled(self) -> bool:
+        """Whether weekly picks will be posted: switched on, with a channel, a day and a time (the rule
+        :data:`SCHEDULED_GUILDS` applies in SQL)."""
+        return (
+            self.picks_enabled
+            and self.picks_channel_id is not None
+            and self.picks_day is not None
+            and self.picks_time is not None
+        )
+
 
 GET_SETTINGS = """
 SELECT guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
@@ -49,7 +87,59 @@ ORDER BY guild_id
 """
 
 
+def _settings(row: Row) -> GuildSettings:
+    return GuildSettings(
+        guild_id=row["guild_id"],
+        picks_channel_id=row["picks_channel_id"],
+        polls_channel_id=row["polls_channel_id"],
+        announcements_channel_id=row["announcements_channel_id"],
+        moderator_role_id=row["moderator_role_id"],
+        voter_role_id=row["voter_role_id"],
+        timezone=row["timezone"],
+        picks_day=row["picks_day"],
+        picks_time=row["picks_time"],
+        picks_count=row["picks_count"],
+        picks_themes=tuple(json.loads(row["picks_themes"])),
+        picks_poll=bool(row["picks_poll"]),
+        picks_enabled=bool(row["picks_enabled"]),
+    )
+
+
+async def stored_settings(db: Reader, guild_id: int) -> GuildSettings | None:
+    """The server's saved settings; ``None`` if it never saved any."""
+    row = await db.fetchone(GET_SETTINGS, (guild_id,))
+    return None if row is None else _settings(row)
+
+
+async def save_settings(tx: Transaction, settings: GuildSettings, now: str) -> None:
+    """Write every setting of the server (insert or replace its row)."""
+    await tx.execute(
+        SAVE_SETTINGS,
+        {
+            "guild_id": settings.guild_id,
+            "picks_channel_id": settings.picks_channel_id,
+            "polls_channel_id": settings.polls_channel_id,
+            "announcements_channel_id": settings.announcements_channel_id,
+            "moderator_role_id": settings.moderator_role_id,
+            "voter_role_id": settings.voter_role_id,
+            "timezone": settings.timezone,
+            "picks_day": settings.picks_day,
+            "picks_time": settings.picks_time,
+            "picks_count": settings.picks_count,
+            "picks_themes": json.dumps(list(settings.picks_themes)),
+            "picks_poll": int(settings.picks_poll),
+            "picks_enabled": int(settings.picks_enabled),
+            "now": now,
+        },
+    )
+
+
+async def delete_settings(tx: Transaction, guild_id: int) -> None:
+    """Forget the server's row: it reads as the defaults again."""
+    await tx.execute(DELETE_SETTINGS, (guild_id,))
+
+
 async def scheduled_guilds(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[int]:
     """The servers of the given shards whose weekly picks are complete and switched on."""
     query = SCHEDULED_GUILDS.format(on_shards=on_shards("guild_id", shard_ids))
-    return [row[0] for row in await db.fetchall(query, shard_params(shard_count, shard_ids))]
+    return [int(row[0]) for row in await db.fetchall(query, shard_params(shard_count, shard_ids))]

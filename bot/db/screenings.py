@@ -1,12 +1,43 @@
-"""SQL for screenings (a film shown to the club at a set time, with its Discord scheduled event)."""
+"""Screenings as stored (a film shown to the club at a set time, with its Discord scheduled event).
+
+Every step writes with a condition on the row's state (``... AND status = 'scheduled'``, ``... IS NULL``), so a
+step that runs twice changes nothing the second time; the functions say whether a row changed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from bot.db.database import Reader
+from bot.db.database import Database, Reader, Row, Transaction
 from bot.db.shards import on_shards, shard_params
+
+
+@dataclass(frozen=True)
+class ScreeningRow:
+    """A screening as stored: times as database text, the status as its stored word (bot.core.screenings reads
+    them)."""
+
+    id: int
+    guild_id: int
+    film_id: int
+    poll_id: int | None
+    created_by: int | None
+    channel_id: int | None
+    location: str | None
+    announce_channel_id: int
+    starts_at: str
+    ends_at: str
+    remind_minutes: int
+    event_id: int | None
+    status: str
+    reminded_at: str | None
+    started_at: str | None
+    completed_at: str | None
+    created_at: str
+    announced_at: str | None
+
 
 _COLUMNS = """
 id, guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at, ends_at,
@@ -39,23 +70,91 @@ COMPLETE = "UPDATE screenings SET status = 'done', completed_at = ? WHERE id = ?
 CANCEL = "UPDATE screenings SET status = 'cancelled' WHERE id = ? AND status IN ('planned', 'scheduled')"
 
 
-async def by_id(db: Reader, screening_id: int) -> Any:
-    return await db.fetchone(BY_ID, (screening_id,))
+def _screening(r: Row) -> ScreeningRow:
+    return ScreeningRow(
+        id=r["id"],
+        guild_id=r["guild_id"],
+        film_id=r["film_id"],
+        poll_id=r["poll_id"],
+        created_by=r["created_by"],
+        channel_id=r["channel_id"],
+        location=r["location"],
+        announce_channel_id=r["announce_channel_id"],
+        starts_at=r["starts_at"],
+        ends_at=r["ends_at"],
+        remind_minutes=r["remind_minutes"],
+        event_id=r["event_id"],
+        status=r["status"],
+        reminded_at=r["reminded_at"],
+        started_at=r["started_at"],
+        completed_at=r["completed_at"],
+        created_at=r["created_at"],
+        announced_at=r["announced_at"],
+    )
 
 
-async def by_poll(db: Reader, poll_id: int) -> Any:
-    return await db.fetchone(BY_POLL, (poll_id,))
+async def _one(db: Reader, sql: str, value: int) -> ScreeningRow | None:
+    row = await db.fetchone(sql, (value,))
+    return None if row is None else _screening(row)
 
 
-async def by_event(db: Reader, event_id: int) -> Any:
-    return await db.fetchone(BY_EVENT, (event_id,))
+async def by_id(db: Reader, screening_id: int) -> ScreeningRow | None:
+    return await _one(db, BY_ID, screening_id)
 
 
-async def upcoming(db: Reader, guild_id: int) -> list[Any]:
-    return list(await db.fetchall(UPCOMING, (guild_id,)))
+async def by_poll(db: Reader, poll_id: int) -> ScreeningRow | None:
+    """The screening of a poll's winner (at most one per poll)."""
+    return await _one(db, BY_POLL, poll_id)
 
 
-async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[Any]:
+async def by_event(db: Reader, event_id: int) -> ScreeningRow | None:
+    return await _one(db, BY_EVENT, event_id)
+
+
+async def upcoming(db: Reader, guild_id: int) -> list[ScreeningRow]:
+    """The server's planned and scheduled screenings, soonest first."""
+    return [_screening(row) for row in await db.fetchall(UPCOMING, (guild_id,))]
+
+
+async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[ScreeningRow]:
     """Every screening in the servers of the given shards whose steps are not all done (planned or scheduled)."""
     query = UNFINISHED.format(on_shards=on_shards("guild_id", shard_ids))
-    return list(await db.fetchall(query, shard_params(shard_count, shard_ids)))
+    return [_screening(row) for row in await db.fetchall(query, shard_params(shard_count, shard_ids))]
+
+
+async def insert(tx: Transaction, values: dict[str, Any]) -> int:
+    """Store a planned screening (the named parameters of :data:`INSERT`); return its id."""
+    return int((await tx.fetchone_write(INSERT, values))[0])
+
+
+async def attach_event(db: Database, screening_id: int, event_id: int) -> bool:
+    """Record the Discord event of a planned screening, which makes it scheduled; False if it was not planned."""
+    return await db.execute(ATTACH_EVENT, (event_id, screening_id)) > 0
+
+
+async def fail(db: Database, screening_id: int) -> None:
+    await db.execute(FAIL, (screening_id,))
+
+
+async def mark_started(db: Database, screening_id: int, now: str) -> bool:
+    return await db.execute(STARTED, (now, screening_id)) > 0
+
+
+async def move(db: Database, screening_id: int, starts_at: str, ends_at: str) -> None:
+    await db.execute(MOVE, (starts_at, ends_at, screening_id))
+
+
+async def mark_reminded(db: Database, screening_id: int, now: str) -> bool:
+    return await db.execute(REMINDED, (now, screening_id)) > 0
+
+
+async def mark_announced(db: Database, screening_id: int, now: str) -> bool:
+    return await db.execute(ANNOUNCED, (now, screening_id)) > 0
+
+
+async def complete(db: Database, screening_id: int, now: str) -> bool:
+    return await db.execute(COMPLETE, (now, screening_id)) > 0
+
+
+async def cancel(db: Database, screening_id: int) -> bool:
+    return await db.execute(CANCEL, (screening_id,)) > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bot.core.watch import add_to_watchlist, mark_club_watched
 from bot.db.database import Database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.clocks import FixedClock
+from tests.db_failures import REFUSED, refusing
 
 GUILD, MAYA, CHANNEL = 10, 21, 500
 # Friday 6 March 2026, 12:00 UTC; the picks slot is Fridays 20:00 in London (GMT until 29 March).
@@ -404,14 +404,11 @@ async def posted_with_poll(
 async def open_poll_crashing(
     db: Database, clock: FixedClock, timers: TimerService, post: picks.PicksPost, chosen: picks.Picks, *, at: str
 ) -> None:
-    """Open the week's poll with the database failing ``at`` one point (``BEFORE <event> ON <table>``): where a
-    crash would stop the bot half-way."""
-    await db.execute(f"CREATE TRIGGER crash BEFORE {at} BEGIN SELECT RAISE(ABORT, 'crash'); END")
-    try:
-        with pytest.raises(sqlite3.IntegrityError, match="crash"):
+    """Open the week's poll with the database failing ``at`` one point (``<event> ON <table>``): where a crash
+    would stop the bot half-way."""
+    async with refusing(db, at, message="crash"):
+        with pytest.raises(REFUSED, match="crash"):
             await picks.open_watch_party_poll(db, clock, timers, post, chosen, creator_id=1)
-    finally:
-        await db.execute("DROP TRIGGER crash")
 
 
 async def test_a_crash_right_after_the_poll_is_stored_and_the_retry_open_exactly_one_poll(

@@ -20,6 +20,7 @@ from bot.db.database import Database
 from cogs.screenings import CONTENT_LIMIT, MENTIONS_PER_MESSAGE, reminder_messages
 from tests.catalog_builder import starter_catalog
 from tests.clocks import FixedClock
+from tests.db_failures import REFUSED, refusing
 
 GUILD = 1000
 ANNOUNCE = 2000
@@ -179,13 +180,10 @@ async def test_the_steps_are_armed_all_or_nothing(
     db: Database, clock: FixedClock, timers: TimerService, film_id: int
 ) -> None:
     screening = await plan(db, clock, timers, film_id)
-    # The disk refuses the last of the three timers (a real SQLite failure, raised by a trigger).
-    await db.execute(
-        "CREATE TRIGGER refuse_after BEFORE INSERT ON timers WHEN NEW.kind = 'screenings.after' "
-        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-    )
-    with pytest.raises(Exception, match="disk full"):
-        await screenings.attach_event(db, clock, timers, screening.id, 781)
+    # The disk refuses the last of the three timers (a real database failure, raised by a trigger).
+    async with refusing(db, "INSERT ON timers", when="NEW.kind = 'screenings.after'", message="disk full"):
+        with pytest.raises(REFUSED, match="disk full"):
+            await screenings.attach_event(db, clock, timers, screening.id, 781)
     failed = await screenings.get_screening(db, screening.id)
     assert failed is not None and failed.status is ScreeningStatus.FAILED
     assert await pending_steps(db) == []  # the reminder and start timers armed before it are cancelled

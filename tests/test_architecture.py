@@ -20,8 +20,12 @@ from tests.conftest import REPO
 CORE = [REPO / "bot" / "core", REPO / "bot" / "db"]
 
 
-def imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path, *, at_run_time: bool = False) -> set[str]:
+    """The modules a file imports; ``at_run_time`` leaves out those imported for type annotations only."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    if at_run_time:
+        for block in [n for n in ast.walk(tree) if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]:
+            block.body = []
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -115,3 +119,32 @@ def test_every_library_the_bot_imports_is_a_declared_dependency() -> None:
                         if distribution.lower() not in declared:
                             undeclared[top] = f"{distribution} (imported by {path.relative_to(REPO)})"
     assert undeclared == {}
+
+
+#: What only bot/db may call: running statements and reading rows.
+STATEMENT_METHODS = {"fetchall", "fetchone", "fetchval", "execute", "executemany", "fetchone_write"}
+
+
+def test_the_core_runs_no_sql_and_storage_knows_no_domain() -> None:
+    """bot/core calls bot/db functions that return typed records: it runs no statement, names no driver and no row
+    type; bot/db never reaches up into bot/core; and only the two backends import their drivers."""
+    offenders: list[str] = []
+    for path in (REPO / "bot" / "core").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in STATEMENT_METHODS
+            ):
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno} runs {node.func.attr}()")
+        for name in imported_modules(path):
+            if name.split(".")[0] in {"sqlite3", "aiosqlite", "asyncpg"} or name == "bot.db.sqlite":
+                offenders.append(f"{path.relative_to(REPO)} imports {name}")
+    for path in (REPO / "bot" / "db").rglob("*.py"):
+        for name in imported_modules(path, at_run_time=True):
+            if name.startswith("bot.core"):
+                offenders.append(f"{path.relative_to(REPO)} imports {name}")
+            if name.split(".")[0] in {"aiosqlite", "asyncpg"} and path.stem not in {"sqlite", "postgres"}:
+                offenders.append(f"{path.relative_to(REPO)} imports the driver {name}")
+    assert offenders == []

@@ -14,12 +14,13 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bot.db.database import Params, Transaction  # noqa: E402
 from tests.postgres_server import (  # noqa: E402
     ThrowawayServer,
     create_database,
@@ -106,6 +107,13 @@ async def backends(args: argparse.Namespace, workdir: Path) -> AsyncIterator[Bac
         await opened.close()
 
 
+async def insert_many(tx: Transaction, sql: str, rows: Sequence[Params], chunk: int = 5_000) -> None:
+    """``executemany`` in chunks: each chunk is one statement to PostgreSQL, whose per-statement timeout (60 s in
+    bot.db.postgres) 100,000 rows through the review triggers would exceed in one."""
+    for start in range(0, len(rows), chunk):
+        await tx.executemany(sql, rows[start : start + chunk])
+
+
 class SideBySide:
     """Figures per backend, printed as one row per figure with one column per backend."""
 
@@ -119,17 +127,16 @@ class SideBySide:
 
         return record
 
-    async def run(self, backend: str, measure: Callable[[Record], Awaitable[object]]) -> bool:
-        """Run one backend's measurement; a failure (SQL not yet portable, say) is a row of the table, not the end of
-        the run, so the other backend's figures still print."""
+    async def run(self, backend: str, measure: Callable[[Record], Awaitable[bool | None]]) -> bool:
+        """Run one backend's measurement: False when it failed or returned False (a target missed). A failure (SQL
+        not yet portable, say) is a row of the table, not the end of the run, so the other backend's figures print."""
         record = self.column(backend)
         try:
-            await measure(record)
-        except Exception as error:  # noqa: BLE001 - reported in the table, with the traceback's last frame on stderr
+            return await measure(record) is not False
+        except Exception as error:  # reported in the table, the traceback's last frames on stderr
             record("FAILED", f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:70])
             traceback.print_exc(limit=-3, file=sys.stderr)
             return False
-        return True
 
     def print(self) -> None:
         label = max((len(figure) for figure in self.rows), default=6) + 2

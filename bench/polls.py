@@ -355,7 +355,7 @@ def main() -> int:
     args = parser.parse_args()
     result = asyncio.run(run(args))
     ok = True
-    for backend, rows in result.get("core", {}).items():
+    for rows in result.get("core", {}).values():
         ok &= len(rows) == len(METHODS)
         ok &= all(row["recorded"] == row["counted"] == row["ballots"] for row in rows)
     loop = result.get("loopback")

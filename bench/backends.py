@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.db.database import Params, Transaction  # noqa: E402
+from bot.db.database import Database, Params  # noqa: E402
 from tests.postgres_server import (  # noqa: E402
     ThrowawayServer,
     create_database,
@@ -107,11 +107,15 @@ async def backends(args: argparse.Namespace, workdir: Path) -> AsyncIterator[Bac
         await opened.close()
 
 
-async def insert_many(tx: Transaction, sql: str, rows: Sequence[Params], chunk: int = 5_000) -> None:
-    """``executemany`` in chunks: each chunk is one statement to PostgreSQL, whose per-statement timeout (60 s in
-    bot.db.postgres) 100,000 rows through the review triggers would exceed in one."""
+async def insert_many(db: Database, sql: str, rows: Sequence[Params], chunk: int = 2_000) -> None:
+    """``executemany`` with a transaction per ``chunk`` rows. On PostgreSQL one transaction of 100,000 reviews never
+    ends: each row's trigger updates the server's one totals row again, and within a transaction every update walks
+    the chain of that row's earlier versions (none can be pruned before the commit), so the cost grows with the
+    square of the rows; a commit every few thousand rows keeps it linear (and each statement under the 60 s
+    timeout of bot.db.postgres)."""
     for start in range(0, len(rows), chunk):
-        await tx.executemany(sql, rows[start : start + chunk])
+        async with db.transaction() as tx:
+            await tx.executemany(sql, rows[start : start + chunk])
 
 
 class SideBySide:

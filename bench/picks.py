@@ -77,16 +77,14 @@ async def populate(db: Database, synthetic: bool) -> str:
     source, ratings = club_ratings(film_ids, synthetic)
     now = to_db(START)
     rng = random.Random(5)
+    await insert_many(
+        db,
+        "INSERT INTO reviews (guild_id, user_id, film_id, rating, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(GUILD, member, film, stars, now, now) for member, film, stars in ratings],
+    )
+    members = sorted({member for member, _f, _s in ratings})
     async with db.transaction() as tx:
-        await insert_many(
-            tx,
-            "INSERT INTO reviews (guild_id, user_id, film_id, rating, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(GUILD, member, film, stars, now, now) for member, film, stars in ratings],
-        )
-        members = sorted({member for member, _f, _s in ratings})
-        await insert_many(
-            tx,
+        await tx.executemany(
             "INSERT INTO watchlist (guild_id, user_id, film_id, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(GUILD, member, film, now) for member in members for film in rng.sample(film_ids, 20)],
         )

@@ -203,8 +203,8 @@ async def seed(db: Database) -> str:
     ]
     rng = random.Random(3)
     now = to_db(datetime(2026, 1, 1, tzinfo=UTC))
+    await insert_many(db, reviews_sql.INSERT_REVIEW, params)
     async with db.transaction() as tx:
-        await insert_many(tx, reviews_sql.INSERT_REVIEW, params)
         watched = rng.sample(film_ids, 300)
         await tx.executemany(watch_sql.MARK_CLUB_WATCHED, [(GUILD, f, "manual", None, now) for f in watched])
         listed = {(rng.randint(1, 610), rng.choice(film_ids)) for _ in range(3_000)}

@@ -113,13 +113,12 @@ async def insert_reviews(db: Database, ratings: list[tuple[int, str, int, int]])
         moment = to_db(epoch + timedelta(seconds=stamp))
         spoiler = int(body is not None and rng.random() < 0.1)
         rows.append((GUILD, member, ids[slug], half, body, spoiler, moment, moment))
-    async with db.transaction() as tx:
-        await insert_many(
-            tx,
-            "INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'discord', ?, ?)",
-            rows,
-        )
+    await insert_many(
+        db,
+        "INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'discord', ?, ?)",
+        rows,
+    )
     await db.execute("ANALYZE")
 
 

@@ -76,7 +76,7 @@ class Outcome:
     def once(self, counts: dict[int, int]) -> str:
         missing = sum(n == 0 for n in counts.values())
         twice = sum(n > 1 for n in counts.values())
-        return "yes" if counts and not missing and not twice else f"no ({missing} missing, {twice} more than once)"
+        return "yes" if counts and not missing and not twice else f"no: {missing} missing, {twice} twice"
 
 
 def shard_ranges(shards: int, processes: int) -> list[str]:
@@ -138,13 +138,12 @@ async def seed(fake: FakeDiscord, worlds: list[World], target: str, catalog: Pat
         films = [f.id for f in await active_films(db)][:3]
         clock = SystemClock()
         timers = TimerService(db, clock)
-        async with db.transaction() as tx:
-            await insert_many(
-                tx,
-                "INSERT INTO guild_settings (guild_id, picks_channel_id, polls_channel_id, timezone, picks_day,"
-                " picks_time) VALUES (?, ?, ?, 'UTC', ?, ?)",
-                [(w.guild.id, w.picks.id, w.polls.id, due.weekday(), due.strftime("%H:%M")) for w in worlds],
-            )
+        await insert_many(
+            db,
+            "INSERT INTO guild_settings (guild_id, picks_channel_id, polls_channel_id, timezone, picks_day, picks_time)"
+            " VALUES (?, ?, ?, 'UTC', ?, ?)",
+            [(w.guild.id, w.picks.id, w.polls.id, due.weekday(), due.strftime("%H:%M")) for w in worlds],
+        )
         await picks.ensure_scheduled(db, clock, timers)
         async with aiohttp.ClientSession() as session:
             for world in worlds:
@@ -292,8 +291,8 @@ async def run_config(
 def print_table(outcomes: list[Outcome], servers: int) -> None:
     print(f"\n{servers:,} servers, each with an open poll and weekly picks due in the same minute")
     header = (
-        f"{'backend x processes':<22}{'start-up to ready':<24}{'peak RSS/process':<24}{'picks once':<14}"
-        f"{'results once':<14}{'all posted after due':<22}{'vote clicks/s':<16}"
+        f"{'backend x processes':<22}{'start-up to ready':<24}{'peak RSS/process':<24}{'picks once':<22}"
+        f"{'results once':<22}{'all posted after due':<22}{'vote clicks/s':<16}"
     )
     print(header)
     for o in outcomes:
@@ -306,7 +305,7 @@ def print_table(outcomes: list[Outcome], servers: int) -> None:
         timers = f"{o.timers_s:.0f} s" if o.timers_s is not None else "not all"
         clicks = f"{o.clicks_per_s:.0f} ({o.clicks_recorded}/{o.clicks} in db)"
         print(
-            f"{label:<22}{ready:<24}{rss:<24}{o.once(o.picks_posts):<14}{o.once(o.poll_results):<14}"
+            f"{label:<22}{ready:<24}{rss:<24}{o.once(o.picks_posts):<22}{o.once(o.poll_results):<22}"
             f"{timers:<22}{clicks:<16}"
         )
 

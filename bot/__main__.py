@@ -1,7 +1,7 @@
 """The command line: ``filmclub`` or ``python -m bot``.
 
-``run`` starts the bot; ``catalog check|load`` validate and load the catalog; ``db migrate|backup`` look after the
-database. Logging and settings are set up here, once; nothing else reads the environment.
+``run`` starts the bot; ``catalog check|load`` validate and load the catalog; ``db migrate|backup|copy`` look after
+the database. Logging and settings are set up here, once; nothing else reads the environment.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.core.catalog import load_catalog, read_catalog
 from bot.core.errors import CatalogInvalid
-from bot.db.database import open_database
+from bot.db.copy import CopyRefused, copy_database
+from bot.db.database import DatabaseUnavailable, is_postgres_url, open_database
 from bot.db.sqlite import SqliteDatabase
-from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("migrate", help="apply pending schema migrations")
     backup = db_commands.add_parser("backup", help="copy the database, safely, even while the bot runs")
     backup.add_argument("path", type=Path, help="where to write the copy")
+    copy = db_commands.add_parser(
+        "copy", help="copy a club into a new, empty database: SQLite to PostgreSQL or back (stop the bot first)"
+    )
+    copy.add_argument("source", help="a SQLite file or a postgresql:// URL")
+    copy.add_argument("target", help="a SQLite file or a postgresql:// URL, empty")
     return parser
 
 
@@ -91,18 +97,42 @@ async def _db_migrate(settings: Settings) -> int:
 
 
 async def _db_backup(settings: Settings, destination: Path) -> int:
-    if settings.database_url is not None:
-        _fail('DATABASE_URL is PostgreSQL: back it up with pg_dump --format=custom --file BACKUP "$DATABASE_URL"')
-        return EXIT_FAILED
-    if not settings.database_path.exists():
-        _fail(f"no database at {settings.database_path} (set DATABASE_PATH)")
-        return EXIT_FAILED
     if destination.exists():  # noqa: ASYNC240 - one stat before a CLI copy
         _fail(f"{destination} already exists; choose a new file name")
+        return EXIT_FAILED
+    if settings.database_url is not None:
+        from bot.db import pg_dump  # noqa: PLC0415 - asyncpg loads only for PostgreSQL
+
+        result = await pg_dump.back_up(settings.database_url.get_secret_value(), destination, pg_dump.find_pg_dump())
+        if not result.ok:
+            _fail(result.message)
+            return EXIT_FAILED
+        print(result.message)
+        return EXIT_OK
+    if not settings.database_path.exists():
+        _fail(f"no database at {settings.database_path} (set DATABASE_PATH)")
         return EXIT_FAILED
     async with await SqliteDatabase.open(settings.database_path) as db:
         await db.backup(destination)
     print(f"backed up {settings.database_path} to {destination}")
+    return EXIT_OK
+
+
+async def _db_copy(source: str, target: str) -> int:
+    """Copy a club between backends; exit non-zero when it is refused or any table differs afterwards."""
+    if not is_postgres_url(source) and not Path(source).exists():  # noqa: ASYNC240 - one stat before a CLI copy
+        _fail(f"no database at {source}")
+        return EXIT_FAILED
+    async with await open_database(source) as source_db, await open_database(target) as target_db:
+        try:
+            report = await copy_database(source_db, target_db)
+        except CopyRefused as exc:
+            _fail(f"{exc}; nothing was copied")
+            return EXIT_FAILED
+    print(report.describe())
+    if not report.matches:
+        _fail("the copy differs from the source (see the table above); do not use it")
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -129,6 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    try:
+        return _dispatch(args, settings)
+    except DatabaseUnavailable as exc:
+        _fail(f"{exc} (check DATABASE_URL)")
+        return EXIT_UNREACHABLE if exc.retry else EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return _run(settings)
     if args.command == "catalog":
@@ -138,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_catalog_load(settings, path, args.force))
     if args.action == "migrate":
         return asyncio.run(_db_migrate(settings))
+    if args.action == "copy":
+        return asyncio.run(_db_copy(args.source, args.target))
     return asyncio.run(_db_backup(settings, args.path))
 
 

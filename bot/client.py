@@ -26,8 +26,8 @@ from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
-from bot.db.database import Database, open_database
-from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from bot.db.database import Database, DatabaseUnavailable, open_database
+from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
 from bot.tree import FilmClubTree
 from bot.ui.replies import LateAutocompleteLog
@@ -274,6 +274,9 @@ async def run_bot(settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE
+    except DatabaseUnavailable as exc:
+        print(f"filmclub: not starting: {exc} (check DATABASE_URL)", file=sys.stderr)
+        return EXIT_UNREACHABLE if exc.retry else EXIT_USAGE
     except CatalogInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -10,5 +10,5 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 #: Usage or configuration: a missing DISCORD_TOKEN, an invalid setting, a bad command line.
 EXIT_USAGE = 2
-#: Discord could not be reached at start-up (DNS failure, refused connection, no answer within DISCORD_TIMEOUT).
+#: Discord or the database could not be reached at start-up (DNS failure, refused connection, no answer in time).
 EXIT_UNREACHABLE = 3

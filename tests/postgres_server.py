@@ -25,6 +25,9 @@ import asyncpg
 #: Where Debian's postgresql-NN packages put the server programs.
 SERVER_PROGRAMS = Path("/usr/lib/postgresql")
 NOBODY = 65534
+FOLDER_PREFIX = "filmclub-pg-"
+#: The pid of the test process that started a server, so that a later run can stop it if that process was killed.
+OWNER_FILE = "owner.pid"
 
 
 def server_bin() -> Path | None:
@@ -73,7 +76,9 @@ class ThrowawayServer:
         programs = server_bin()
         if programs is None:
             raise RuntimeError(unavailable_reason() or "no PostgreSQL")
-        folder = Path(tempfile.mkdtemp(prefix="filmclub-pg-"))
+        sweep_abandoned(programs)
+        folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+        (folder / OWNER_FILE).write_text(str(os.getpid()))
         if os.geteuid() == 0:
             os.chown(folder, NOBODY, NOBODY)
         run = _as_server_user()
@@ -111,6 +116,28 @@ class ThrowawayServer:
             capture_output=True,
         )
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def sweep_abandoned(programs: Path) -> None:
+    """Stop and remove the servers of test runs that were killed before they could (their owner process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        ThrowawayServer(folder, 0, programs).stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextlib.contextmanager

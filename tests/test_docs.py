@@ -10,7 +10,7 @@ from tests.conftest import REPO
 
 DOCS = ["README.md", "data/README.md", "tests/README.md"]
 #: A path inside the repository, as the READMEs write them (``data/music-stage.toml``, ``tools/factcheck.py``).
-REPO_PATH = re.compile(r"(?<![\w/.-])((?:\.ci|bench|bot|cogs|data|deploy|tests|tools)/[\w./-]*\w)")
+REPO_PATH = re.compile(r"(?<![\w/.-])((?:\.ci|bench|bot|cogs|data|deploy|tests|tools)/[\w./@-]*\w)")
 #: Files the reader creates: benchmark outputs.
 CREATED = ("bench/out/",)
 

@@ -148,6 +148,15 @@ class Database(_Reads):
         await self.close()
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be opened: unreachable (``retry`` may help) or refused (a setting is wrong). The
+    message names the database without its password."""
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
 def is_postgres_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 

@@ -47,6 +47,54 @@ class Dialect:
             return f"SELECT pg_advisory_xact_lock({self.CATALOG_LOAD_LOCK})"
         return None
 
+    # -- db copy (bot/db/copy.py): reading a schema from the database's own catalog -------------------------------
+
+    def column_names(self) -> str:
+        """A query of the column names of the table named by its one parameter, in order."""
+        if self.is_postgres:
+            return (
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = ? ORDER BY ordinal_position"
+            )
+        return "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+
+    def primary_key_columns(self) -> str:
+        """A query of the primary key's columns of the table named by its one parameter, in key order."""
+        if self.is_postgres:
+            return (
+                "SELECT a.attname FROM pg_index i "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+                "WHERE i.indrelid = CAST(CAST(? AS TEXT) AS regclass) AND i.indisprimary "
+                "ORDER BY array_position(CAST(i.indkey AS smallint[]), a.attnum)"
+            )
+        return "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk"
+
+    def referenced_tables(self) -> str:
+        """A query of the tables that the foreign keys of the table named by its one parameter point at."""
+        if self.is_postgres:
+            return (
+                "SELECT DISTINCT CAST(CAST(confrelid AS regclass) AS TEXT) FROM pg_constraint "
+                "WHERE conrelid = CAST(CAST(? AS TEXT) AS regclass) AND contype = 'f'"
+            )
+        return 'SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)'
+
+    def identity_columns(self) -> str | None:
+        """A query of (table, column) for the columns whose next value a sequence hands out, which must be moved
+        past ids copied in explicitly; None on SQLite, which takes the largest rowid plus one by itself."""
+        if self.is_postgres:
+            return (
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY table_name"
+            )
+        return None
+
+    def reset_identity(self, table: str, column: str) -> str:
+        """PostgreSQL: a statement that makes the next ``column`` of ``table`` one more than the largest copied."""
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608 - names from the catalog
+            f'coalesce(max("{column}"), 0) + 1, false) FROM "{table}"'
+        )
+
 
 SQLITE = Dialect("sqlite")
 POSTGRES = Dialect("postgres")

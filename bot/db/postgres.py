@@ -24,7 +24,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.db.database import Database, Migration, Params, Row, Transaction, bundled_migrations
+from bot.db.database import (
+    Database,
+    DatabaseUnavailable,
+    Migration,
+    Params,
+    Row,
+    Transaction,
+    bundled_migrations,
+)
 from bot.db.dialect import POSTGRES
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,8 @@ MIGRATION_LOCK = 0x66696C6D636C7562
 POOL_MAX = 10
 #: Seconds a statement may run before asyncpg gives up on it.
 COMMAND_TIMEOUT = 60.0
+#: Seconds to wait for the server to accept a connection.
+CONNECT_TIMEOUT = 10.0
 #: Seconds :meth:`PostgresDatabase.close` waits for busy connections.
 CLOSE_GRACE = 10.0
 
@@ -100,10 +110,12 @@ def _rows_changed(status: str) -> int:
 def masked(url: str) -> str:
     """The URL without its password, for logs and messages."""
     parts = urlsplit(url)
-    if parts.password is None:
+    # From the raw user part: parts.password is decoded, so a password such as p%40ss would not be found in netloc.
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    if not colon:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class _Connection:
@@ -162,7 +174,26 @@ class PostgresDatabase(Database):
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = POOL_MAX) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, command_timeout=COMMAND_TIMEOUT)
+        """Connect, or raise :class:`DatabaseUnavailable` saying why in one line (never with the password)."""
+        where = masked(url)
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                pool = await asyncpg.create_pool(
+                    url, min_size=1, max_size=max_size, command_timeout=COMMAND_TIMEOUT, timeout=CONNECT_TIMEOUT
+                )
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"PostgreSQL at {where} did not answer within {CONNECT_TIMEOUT:g} s", retry=True
+            ) from None
+        except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
+            raise DatabaseUnavailable(
+                f"PostgreSQL at {where} refused the user or password: {exc}", retry=False
+            ) from None
+        except asyncpg.InvalidCatalogNameError as exc:
+            raise DatabaseUnavailable(f"PostgreSQL at {where}: {exc} (create it first)", retry=False) from None
+        except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {where} ({reason})", retry=True) from None
         return cls(pool, url)
 
     @property

@@ -20,9 +20,19 @@ pytestmark = pytest.mark.e2e
 NEW_FILM = "A Film About the Moon (1990)"
 
 
-async def catalog_load(catalog: str, database: Path, cwd: Path) -> str:
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The database the bot and the command line share: the bot's own SQLite file (``{}``: the harness's default),
+    or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return {}
+    url: str = request.getfixturevalue("postgres_database_url")
+    return {"DATABASE_URL": url}
+
+
+async def catalog_load(catalog: str, database: dict[str, str], cwd: Path) -> str:
     """Run the command a moderator runs, as another process, from another folder than the bot's."""
-    env = {**os.environ, "DATABASE_PATH": str(database)}
+    env = {**os.environ, **database}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -41,10 +51,11 @@ async def catalog_load(catalog: str, database: Path, cwd: Path) -> str:
 
 
 async def test_a_catalog_loaded_from_the_command_line_reaches_the_running_bot(
-    launch_bot: LaunchBot, tmp_path: Path, alice: FakeMember
+    launch_bot: LaunchBot, tmp_path: Path, alice: FakeMember, database_env: dict[str, str]
 ) -> None:
     catalog = starter_catalog(tmp_path / "catalog")
-    bot = await launch_bot(kind="real", catalog=catalog)
+    bot = await launch_bot(kind="real", catalog=catalog, env=database_env)
+    database_env = database_env or {"DATABASE_PATH": str(bot.db_path)}
     discord = DiscordDriver(bot.fake)
     assert NEW_FILM not in [c["name"] for c in await discord.autocomplete("/film", "title", "moon", member=alice)]
 
@@ -57,7 +68,7 @@ async def test_a_catalog_loaded_from_the_command_line_reaches_the_running_bot(
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    printed = await catalog_load("../catalog", bot.db_path, elsewhere)
+    printed = await catalog_load("../catalog", database_env, elsewhere)
     # Loaded from another folder than the bot's: only the new entries count as changed.
     assert "films 1 added, 0 updated, 0 retired; themes 1 added, 0 updated, 0 retired" in printed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -89,3 +90,34 @@ def test_catalog_load_then_migrate_then_backup(tmp_path: Path) -> None:
     refused = cli("db", "backup", str(tmp_path / "backup.db"), cwd=tmp_path, **env)
     assert refused.returncode == 1
     assert "already exists" in refused.stderr
+
+
+def test_db_migrate_on_postgresql_names_the_database_without_its_password(
+    tmp_path: Path, postgres_database_url: str
+) -> None:
+    with_password = postgres_database_url.replace("postgres@", "postgres:hunter2@", 1)  # trust auth ignores it
+    result = cli("db", "migrate", cwd=tmp_path, DATABASE_URL=with_password)
+    assert result.returncode == 0, result.stderr
+    assert "PostgreSQL postgresql://postgres:***@127.0.0.1" in result.stdout
+    assert "at schema version" in result.stdout
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_an_unreachable_postgresql_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql://filmclub:hunter2@127.0.0.1:{port}/filmclub"
+    result = cli("db", "migrate", cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"cannot connect to PostgreSQL at postgresql://filmclub:***@127.0.0.1:{port}/filmclub" in lines[0]
+    assert "DATABASE_URL" in lines[0]
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path: Path) -> None:
+    result = cli("db", "migrate", cwd=tmp_path, DATABASE_URL="mysql://root@localhost/club")
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr and "postgresql://" in result.stderr

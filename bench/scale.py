@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import inspect
 import itertools
+import shutil
 import sys
 import tempfile
 import time
@@ -39,7 +40,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from backends import Backends, add_arguments, backends, insert_many  # noqa: E402
 
-from bot.core import picks, polls  # noqa: E402
+from bot.core import polls  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
 from bot.core.clock import SystemClock  # noqa: E402
 from bot.core.films import active_films  # noqa: E402
@@ -128,8 +129,9 @@ async def post_as_bot(session: aiohttp.ClientSession, fake: FakeDiscord, channel
 
 
 async def seed(fake: FakeDiscord, worlds: list[World], target: str, catalog: Path, due: datetime) -> set[int]:
-    """Every server: guild settings with weekly picks at ``due`` (in UTC), armed; an open poll closing at ``due``,
-    posted. Settings in bulk SQL (portable), schedules and polls through the core, as the commands do. Returns the
+    """Every server: guild settings with weekly picks at ``due`` (in UTC); an open poll closing at ``due``, posted.
+    Settings in bulk SQL (portable), polls through the core, as /poll create does. The picks timers are left to the
+    processes, which arm each server's at start-up (as after a restore), so start-up includes that. Returns the
     polls' message ids."""
     posted = set()
     async with await open_database(target) as db:
@@ -144,7 +146,6 @@ async def seed(fake: FakeDiscord, worlds: list[World], target: str, catalog: Pat
             " VALUES (?, ?, ?, 'UTC', ?, ?)",
             [(w.guild.id, w.picks.id, w.polls.id, due.weekday(), due.strftime("%H:%M")) for w in worlds],
         )
-        await picks.ensure_scheduled(db, clock, timers)
         async with aiohttp.ClientSession() as session:
             for world in worlds:
                 poll = await polls.create_poll(
@@ -291,8 +292,8 @@ async def run_config(
 def print_table(outcomes: list[Outcome], servers: int) -> None:
     print(f"\n{servers:,} servers, each with an open poll and weekly picks due in the same minute")
     header = (
-        f"{'backend x processes':<22}{'start-up to ready':<24}{'peak RSS/process':<24}{'picks once':<22}"
-        f"{'results once':<22}{'all posted after due':<22}{'vote clicks/s':<16}"
+        f"{'backend x processes':<22}{'start-up to ready':<24}{'peak RSS/process':<24}{'picks once':<26}"
+        f"{'results once':<26}{'all posted after due':<22}{'vote clicks/s':<16}"
     )
     print(header)
     for o in outcomes:
@@ -305,7 +306,7 @@ def print_table(outcomes: list[Outcome], servers: int) -> None:
         timers = f"{o.timers_s:.0f} s" if o.timers_s is not None else "not all"
         clicks = f"{o.clicks_per_s:.0f} ({o.clicks_recorded}/{o.clicks} in db)"
         print(
-            f"{label:<22}{ready:<24}{rss:<24}{o.once(o.picks_posts):<22}{o.once(o.poll_results):<22}"
+            f"{label:<22}{ready:<24}{rss:<24}{o.once(o.picks_posts):<26}{o.once(o.poll_results):<26}"
             f"{timers:<22}{clicks:<16}"
         )
 
@@ -329,6 +330,10 @@ async def run(args: argparse.Namespace) -> int:
         and o.clicks_recorded == o.clicks
         for o in outcomes
     )
+    if ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"the bots' logs are kept in {workdir}")
     return 0 if ok else 1
 
 

@@ -180,7 +180,7 @@ async def seed(db: Database) -> str:
 
     if MOVIELENS.is_dir():
         ratings = movielens_ratings(film_of)
-        source = f"MovieLens ({matched} of 9,742 movies matched by title and year, the rest hashed onto films)"
+        source = f"MovieLens ({matched} of 9,742 films matched)"
     else:
         ratings = synthetic_ratings(film_ids)
         source = "synthetic"

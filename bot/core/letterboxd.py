@@ -49,8 +49,10 @@ from bot.core.csvfile import restore_cell, write_csv
 from bot.core.errors import UserError
 from bot.core.reviews import MAX_REVIEW_LENGTH
 from bot.core.search import TitleIndex
-from bot.db import letterboxd as sql
+from bot.db import letterboxd as store
+from bot.db import reviews as reviews_store
 from bot.db.database import Database
+from bot.db.letterboxd import ImportedReview, LetterboxdFilm, Mark
 
 #: The largest attachment accepted, by the size Discord declares (checked before downloading).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -502,8 +504,24 @@ class _FilmPlan:
         merged.take_dates(self.first_on, self.last_on)
         return merged
 
-    def stored(self) -> tuple[int | None, str | None, str | None, str | None, bool, str | None, str | None]:
-        return (self.rating, self.rating_key, self.body, self.body_key, self.body_spoiler, self.first_on, self.last_on)
+    @classmethod
+    def from_stored(cls, film: LetterboxdFilm) -> _FilmPlan:
+        return cls(
+            film.rating, film.rating_key, film.body, film.body_key, film.body_spoiler, film.first_on, film.last_on
+        )
+
+    def stored(self, film_id: int) -> LetterboxdFilm:
+        """What is kept of the plan between imports."""
+        return LetterboxdFilm(
+            film_id,
+            self.rating,
+            self.rating_key,
+            self.body,
+            self.body_key,
+            self.body_spoiler,
+            self.first_on,
+            self.last_on,
+        )
 
 
 _NO_DAY = "0001-01-01"
@@ -578,71 +596,38 @@ async def import_export(
     return await apply_import(db, clock, index, guild_id=guild_id, user_id=user_id, parsed=parsed)
 
 
-@dataclass(frozen=True)
-class _Current:
-    """A member's review of a film as it is before the import."""
-
-    rating: int
-    body: str | None
-    spoiler: bool
-    source: str
-    created_at: str
-    updated_at: str
-    edited: bool
-
-
 async def apply_import(
     db: Database, clock: Clock, index: TitleIndex, *, guild_id: int, user_id: int, parsed: ParsedExport
 ) -> ImportResult:
     plans, unmatched = plan_import(parsed, index)
     now = to_db(clock.now())
-    member: dict[str, int | str | None] = {"guild_id": guild_id, "user_id": user_id}
     tally: Counter[str] = Counter()
     async with db.transaction() as tx:
-        existing = {
-            row[0]: _Current(row[1], row[2], bool(row[3]), row[4], row[5], row[6], bool(row[7]))
-            for row in await tx.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))
-        }
-        stored = {
-            row[0]: _FilmPlan(row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
-            for row in await tx.fetchall(sql.MEMBER_LETTERBOXD_FILMS, (guild_id, user_id))
-        }
-        watched = {row[0]: (row[1], row[2]) for row in await tx.fetchall(sql.MEMBER_WATCHED, (guild_id, user_id))}
-        listed = {row[0]: (row[1], row[2]) for row in await tx.fetchall(sql.MEMBER_WATCHLIST, (guild_id, user_id))}
-        staged: list[dict[str, int | str | None]] = []
-        inserts: list[dict[str, int | str | None]] = []
-        updates: list[dict[str, int | str | None]] = []
-        seen_rows: list[dict[str, int | str | None]] = []
-        listed_rows: list[dict[str, int | str | None]] = []
+        existing = {r.film_id: r for r in await reviews_store.member_reviews(tx, guild_id, user_id)}
+        stored = {f.film_id: _FilmPlan.from_stored(f) for f in await store.letterboxd_films(tx, guild_id, user_id)}
+        watched = await store.watched_marks(tx, guild_id, user_id)
+        listed = await store.watchlist_marks(tx, guild_id, user_id)
+        staged: list[LetterboxdFilm] = []
+        inserts: list[ImportedReview] = []
+        updates: list[ImportedReview] = []
+        seen_marks: dict[int, str] = {}
+        listed_marks: dict[int, str] = {}
         for film_id, plan in sorted(plans.items()):
             merged = plan.merged_into(stored.get(film_id))
-            if merged.stored() != stored.get(film_id, _FilmPlan()).stored():
-                rating, rating_key, body, body_key, body_spoiler, first_on, last_on = merged.stored()
-                staged.append(
-                    member
-                    | {
-                        "film_id": film_id,
-                        "rating": rating,
-                        "rating_key": rating_key,
-                        "body": body,
-                        "body_key": body_key,
-                        "body_spoiler": int(body_spoiler),
-                        "first_on": first_on,
-                        "last_on": last_on,
-                    }
-                )
+            if merged.stored(film_id) != stored.get(film_id, _FilmPlan()).stored(film_id):
+                staged.append(merged.stored(film_id))
             current = existing.get(film_id)
             if merged.rating is not None:
-                row = member | {
-                    "film_id": film_id,
-                    "rating": merged.rating,
-                    "body": merged.body,
-                    "spoiler": int(merged.body is not None and merged.body_spoiler),
-                    "created_at": _moment(merged.first_on, current.created_at if current else now),
-                    "updated_at": _moment(merged.last_on, current.updated_at if current else now),
-                }
+                review = ImportedReview(
+                    film_id=film_id,
+                    rating=merged.rating,
+                    body=merged.body,
+                    spoiler=merged.body is not None and merged.body_spoiler,
+                    created_at=_moment(merged.first_on, current.created_at if current else now),
+                    updated_at=_moment(merged.last_on, current.updated_at if current else now),
+                )
                 if current is None:
-                    inserts.append(row)
+                    inserts.append(review)
                     tally["ratings_added"] += 1
                     tally["with_text"] += merged.body is not None
                 elif current.source != "letterboxd":
@@ -654,30 +639,25 @@ async def apply_import(
                     current.created_at,
                     current.updated_at,
                     current.edited,
-                ) == (
-                    merged.rating,
-                    merged.body,
-                    bool(row["spoiler"]),
-                    row["created_at"],
-                    row["updated_at"],
-                    False,
-                ):
+                ) == (review.rating, review.body, review.spoiler, review.created_at, review.updated_at, False):
                     tally["ratings_unchanged"] += 1
                 else:
-                    updates.append(row)
+                    updates.append(review)
                     tally["ratings_updated"] += 1
                     tally["with_text"] += merged.body is not None
             elif merged.body is not None:
                 tally["without_rating"] += 1
             if plan.seen_any:
-                _queue_earliest(seen_rows, watched.get(film_id), member | {"film_id": film_id}, plan.seen, now)
+                _queue_earliest(seen_marks, tally, watched.get(film_id), film_id, plan.seen, now, "watched_added")
             if plan.watchlist_any:
-                _queue_earliest(listed_rows, listed.get(film_id), member | {"film_id": film_id}, plan.watchlisted, now)
-        await tx.executemany(sql.UPSERT_LETTERBOXD_FILM, staged)
-        await tx.executemany(sql.INSERT_REVIEW, inserts)
-        await tx.executemany(sql.UPDATE_REVIEW, updates)
-        await tx.executemany(sql.UPSERT_WATCHED, seen_rows)
-        await tx.executemany(sql.UPSERT_WATCHLIST, listed_rows)
+                _queue_earliest(
+                    listed_marks, tally, listed.get(film_id), film_id, plan.watchlisted, now, "watchlist_added"
+                )
+        await store.save_letterboxd_films(tx, guild_id, user_id, staged)
+        await store.insert_reviews(tx, guild_id, user_id, inserts)
+        await store.update_reviews(tx, guild_id, user_id, updates)
+        await store.mark_watched(tx, guild_id, user_id, seen_marks)
+        await store.add_to_watchlist(tx, guild_id, user_id, listed_marks)
     return ImportResult(
         files=parsed.files,
         matched=len(plans),
@@ -688,27 +668,32 @@ async def apply_import(
         kept_discord=tally["kept_discord"],
         with_text=tally["with_text"],
         without_rating=tally["without_rating"],
-        watched_added=sum(1 for row in seen_rows if row["new"]),
-        watchlist_added=sum(1 for row in listed_rows if row["new"]),
-        redated=sum(1 for row in seen_rows + listed_rows if not row["new"]),
+        watched_added=tally["watched_added"],
+        watchlist_added=tally["watchlist_added"],
+        redated=tally["redated"],
         shortened=parsed.shortened,
     )
 
 
 def _queue_earliest(
-    rows: list[dict[str, int | str | None]],
-    current: tuple[str, str] | None,
-    key: dict[str, int | str | None],
+    marks: dict[int, str],
+    tally: Counter[str],
+    current: Mark | None,
+    film_id: int,
     day: date | None,
     now: str,
+    added: str,
 ) -> None:
-    """Queue a seen or watchlist row: a new one, or an earlier date for one an import wrote (never one the member
-    or a screening wrote). The earliest date wins whatever the order of the imports."""
+    """Queue a seen or watchlist mark: a new one (counted as ``added``), or an earlier date for one an import wrote
+    (never one the member or a screening wrote; counted as redated). The earliest date wins whatever the order of the
+    imports."""
     at = _moment(day, now)
     if current is None:
-        rows.append(key | {"at": at, "new": 1})
-    elif current[0] == "letterboxd" and at < current[1]:
-        rows.append(key | {"at": at, "new": 0})
+        marks[film_id] = at
+        tally[added] += 1
+    elif current.source == "letterboxd" and at < current.at:
+        marks[film_id] = at
+        tally["redated"] += 1
 
 
 # -- exporting -------------------------------------------------------------------------------------------------------
@@ -740,10 +725,9 @@ async def export_csv(
     importing it into Letterboxd duplicates nothing; ``EVERYTHING`` adds what came from Letterboxd, with a Source
     column saying which is which and a Spoiler column: a backup, which ``/letterboxd import`` reads back with the
     spoiler flags (Letterboxd's own files have none)."""
-    params = {"guild_id": guild_id, "user_id": user_id, "everything": int(scope is ExportScope.EVERYTHING)}
-    rows = await db.fetchall(sql.EXPORT_ROWS, params)
+    rows = await store.export_rows(db, guild_id, user_id, everything=scope is ExportScope.EVERYTHING)
     if not rows:
-        if scope is ExportScope.CLUB and await db.fetchall(sql.EXPORT_ROWS, params | {"everything": 1}):
+        if scope is ExportScope.CLUB and await store.export_rows(db, guild_id, user_id, everything=True):
             raise UserError(
                 "Everything you have here came from Letterboxd, so there is nothing new to send back. "
                 "Choose `what: Everything` for a backup."
@@ -753,16 +737,17 @@ async def export_csv(
         )
     header = EXPORT_COLUMNS + ((SOURCE_COLUMN, SPOILER_COLUMN) if scope is ExportScope.EVERYTHING else ())
     lines = []
-    for title, year, rating, watched_at, body, source, spoiler in rows:
+    for row in rows:
         line = [
-            title,
-            year,
-            "" if rating is None else _stars(rating),
-            from_db(watched_at).date().isoformat() if watched_at else "",
-            body or "",
+            row.title,
+            row.year,
+            "" if row.rating is None else _stars(row.rating),
+            from_db(row.watched_at).date().isoformat(),
+            row.body or "",
         ]
         if scope is ExportScope.EVERYTHING:
-            line += ["letterboxd" if source == "letterboxd" else "club", SPOILER_MARK if spoiler and body else ""]
+            source = "letterboxd" if row.source == "letterboxd" else "club"
+            line += [source, SPOILER_MARK if row.spoiler and row.body else ""]
         lines.append(line)
     stamp = clock.now().date().isoformat()
     return ExportFile(f"{EXPORT_FILE_PREFIX[scope]}-{stamp}.csv", write_csv(header, lines), len(rows))

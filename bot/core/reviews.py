@@ -17,9 +17,10 @@ from datetime import datetime
 
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
-from bot.db import reviews as sql
-from bot.db import watch as watch_sql
-from bot.db.database import Database, Row, Transaction
+from bot.db import reviews as store
+from bot.db import watch as watch_store
+from bot.db.database import Database
+from bot.db.reviews import ReviewRecord, ReviewValues
 
 MIN_STARS = 0.5
 MAX_STARS = 5.0
@@ -129,18 +130,18 @@ def clean_body(body: str | None) -> str | None:
     return text
 
 
-def _review(row: Row) -> Review:
+def _review(record: ReviewRecord) -> Review:
     return Review(
-        guild_id=row[0],
-        user_id=row[1],
-        film_id=row[2],
-        rating=row[3],
-        body=row[4],
-        spoiler=bool(row[5]),
-        source=row[6],
-        created_at=from_db(row[7]),
-        updated_at=from_db(row[8]),
-        edited=bool(row[9]),
+        guild_id=record.guild_id,
+        user_id=record.user_id,
+        film_id=record.film_id,
+        rating=record.rating,
+        body=record.body,
+        spoiler=record.spoiler,
+        source=record.source,
+        created_at=from_db(record.created_at),
+        updated_at=from_db(record.updated_at),
+        edited=record.edited,
     )
 
 
@@ -163,12 +164,12 @@ async def rate(
     source: str = "discord",
 ) -> bool:
     """Record (or replace) a member's rating and review; return whether it replaced an earlier one."""
-    params = _review_params(guild_id, user_id, film_id, stars, body, spoiler, source, clock)
+    values = _review_values(guild_id, user_id, film_id, stars, body, spoiler, source, clock)
     async with db.transaction() as tx:
-        return await _write(tx, params)
+        return await store.save_review(tx, values)
 
 
-def _review_params(
+def _review_values(
     guild_id: int,
     user_id: int,
     film_id: int,
@@ -177,30 +178,20 @@ def _review_params(
     spoiler: bool,
     source: str,
     clock: Clock,
-) -> dict[str, int | str | None]:
+) -> ReviewValues:
     """The checked values of one review, ready to write; raises :class:`UserError` before anything is written."""
     rating = half_stars(stars)
     text = clean_body(body)
-    return {
-        "guild_id": guild_id,
-        "user_id": user_id,
-        "film_id": film_id,
-        "rating": rating,
-        "body": text,
-        "spoiler": int(spoiler and text is not None),  # a spoiler flag means nothing without text
-        "source": source,
-        "now": to_db(clock.now()),
-    }
-
-
-async def _write(tx: Transaction, params: dict[str, int | str | None]) -> bool:
-    """Insert the review, or replace the member's earlier one (marked edited); return whether it replaced one."""
-    key = (params["guild_id"], params["user_id"], params["film_id"])
-    if await tx.fetchone(sql.EXISTS_REVIEW, key) is not None:
-        await tx.execute(sql.REPLACE_REVIEW, params)
-        return True
-    await tx.execute(sql.INSERT_REVIEW, params)
-    return False
+    return ReviewValues(
+        guild_id=guild_id,
+        user_id=user_id,
+        film_id=film_id,
+        rating=rating,
+        body=text,
+        spoiler=spoiler and text is not None,  # a spoiler flag means nothing without text
+        source=source,
+        now=to_db(clock.now()),
+    )
 
 
 async def post_review(
@@ -215,19 +206,19 @@ async def post_review(
     spoiler: bool = False,
 ) -> PostedReview:
     """A member's review from Discord: saved (or replacing theirs) and the film taken off their watchlist."""
-    params = _review_params(guild_id, user_id, film_id, stars, body, spoiler, "discord", clock)
+    values = _review_values(guild_id, user_id, film_id, stars, body, spoiler, "discord", clock)
     async with db.transaction() as tx:
-        replaced = await _write(tx, params)
-        unwatchlisted = await tx.execute(watch_sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
-        row = await tx.fetchone(sql.GET_REVIEW, (guild_id, user_id, film_id))
-    if row is None:  # pragma: no cover - written just above, in the same transaction
+        replaced = await store.save_review(tx, values)
+        unwatchlisted = await watch_store.remove_from_watchlist(tx, guild_id, user_id, film_id)
+        record = await store.get_review(tx, guild_id, user_id, film_id)
+    if record is None:  # pragma: no cover - written just above, in the same transaction
         raise RuntimeError("the review vanished inside its own transaction")
-    return PostedReview(_review(row), replaced=replaced, unwatchlisted=unwatchlisted)
+    return PostedReview(_review(record), replaced=replaced, unwatchlisted=unwatchlisted)
 
 
 async def get_review(db: Database, guild_id: int, user_id: int, film_id: int) -> Review | None:
-    row = await db.fetchone(sql.GET_REVIEW, (guild_id, user_id, film_id))
-    return None if row is None else _review(row)
+    record = await store.get_review(db, guild_id, user_id, film_id)
+    return None if record is None else _review(record)
 
 
 async def record_post(
@@ -235,15 +226,8 @@ async def record_post(
 ) -> None:
     """Remember the public message that shows a member's review, so deleting the review deletes the message too.
     Nothing is recorded if the review was deleted in the meantime."""
-    await db.execute(
-        sql.RECORD_POST,
-        {
-            "guild_id": guild_id,
-            "user_id": user_id,
-            "film_id": film_id,
-            "channel_id": channel_id,
-            "message_id": message_id,
-        },
+    await store.record_post(
+        db, guild_id=guild_id, user_id=user_id, film_id=film_id, channel_id=channel_id, message_id=message_id
     )
 
 
@@ -268,38 +252,35 @@ async def delete_review(
     if cleaned_reason is not None and len(cleaned_reason) > MAX_REASON_LENGTH:
         raise UserError(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
     async with db.transaction() as tx:
-        row = await tx.fetchone(sql.GET_REVIEW, (guild_id, author_id, film_id))
-        if row is None:
+        record = await store.get_review(tx, guild_id, author_id, film_id)
+        if record is None:
             whose = "You have" if not removal else "That member has"
             raise NotFoundError(f"{whose} no review of that film.")
-        review = _review(row)
-        posts = tuple(
-            ReviewPost(r[0], r[1]) for r in await tx.fetchall(sql.REVIEW_POSTS, (guild_id, author_id, film_id))
-        )
-        await tx.execute(sql.FORGET_POSTS, (guild_id, author_id, film_id))
-        await tx.execute(sql.DELETE_REVIEW, (guild_id, author_id, film_id))
+        posts = tuple(ReviewPost(*post) for post in await store.review_posts(tx, guild_id, author_id, film_id))
+        await store.forget_posts(tx, guild_id, author_id, film_id)
+        await store.delete_review(tx, guild_id, author_id, film_id)
         if removal:
-            await tx.execute(
-                sql.RECORD_REMOVAL,
-                {
-                    "guild_id": guild_id,
-                    "user_id": author_id,
-                    "film_id": film_id,
-                    "rating": review.rating,
-                    "body": review.body,
-                    "spoiler": int(review.spoiler),
-                    "removed_by": actor_id,
-                    "reason": cleaned_reason,
-                    "now": to_db(clock.now()),
-                },
-            )
-    return DeletedReview(review, posts)
+            await store.record_removal(tx, record, actor_id, cleaned_reason, to_db(clock.now()))
+    return DeletedReview(_review(record), posts)
 
 
 async def removals(db: Database, guild_id: int, limit: int = 25) -> list[Removal]:
     """The most recent moderator removals in a server, newest first."""
-    rows = await db.fetchall(sql.REMOVALS, (guild_id, limit))
-    return [Removal(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], from_db(r[9])) for r in rows]
+    return [
+        Removal(
+            id=r.id,
+            guild_id=r.guild_id,
+            user_id=r.user_id,
+            film_id=r.film_id,
+            rating=r.rating,
+            body=r.body,
+            spoiler=r.spoiler,
+            removed_by=r.removed_by,
+            reason=r.reason,
+            removed_at=from_db(r.removed_at),
+        )
+        for r in await store.removals(db, guild_id, limit)
+    ]
 
 
 async def film_reviews(
@@ -307,19 +288,18 @@ async def film_reviews(
 ) -> FilmReviewPage:
     """One page of a film's reviews (newest first) with the club's average, count and rating histogram."""
     histogram = [0] * 10
-    for rating, n in await db.fetchall(sql.FILM_HISTOGRAM, (guild_id, film_id)):
+    for rating, n in (await store.film_histogram(db, guild_id, film_id)).items():
         histogram[rating - 1] = n
     count = sum(histogram)
     total = sum(half * n for half, n in enumerate(histogram, start=1))
     pages, page = _pages(count, page, per_page)
-    params = {"guild_id": guild_id, "film_id": film_id, "limit": per_page, "offset": page * per_page}
-    rows = await db.fetchall(sql.FILM_PAGE, params) if count else []
+    records = await store.film_page(db, guild_id, film_id, per_page, page * per_page) if count else []
     return FilmReviewPage(
         film_id=film_id,
         count=count,
         average=total / 2 / count if count else None,
         histogram=tuple(histogram),
-        reviews=tuple(map(_review, rows)),
+        reviews=tuple(map(_review, records)),
         page=page,
         pages=pages,
     )
@@ -329,37 +309,38 @@ async def member_reviews(
     db: Database, guild_id: int, user_id: int, page: int = 0, per_page: int = PAGE_SIZE
 ) -> MemberReviewPage:
     """One page of a member's reviews, newest first, with how many they wrote and their average rating."""
-    totals = await db.fetchone(sql.MEMBER_TOTALS, (guild_id, user_id))
-    count, total = (int(totals[0]), int(totals[1])) if totals else (0, 0)
+    count, total = await store.member_totals(db, guild_id, user_id)
     pages, page = _pages(count, page, per_page)
-    params = {"guild_id": guild_id, "user_id": user_id, "limit": per_page, "offset": page * per_page}
-    rows = await db.fetchall(sql.MEMBER_PAGE, params) if count else []
+    records = await store.member_page(db, guild_id, user_id, per_page, page * per_page) if count else []
     return MemberReviewPage(
         user_id=user_id,
         count=count,
         average=total / 2 / count if count else None,
-        reviews=tuple(map(_review, rows)),
+        reviews=tuple(map(_review, records)),
         page=page,
         pages=pages,
     )
 
 
 async def all_member_reviews(db: Database, guild_id: int, user_id: int) -> list[Review]:
-    """Every review a member wrote in a server (for exports), in no particular order."""
-    return [_review(row) for row in await db.fetchall(sql.MEMBER_REVIEWS, (guild_id, user_id))]
+    """Every review a member wrote in a server (for exports), by film id."""
+    return [_review(record) for record in await store.member_reviews(db, guild_id, user_id)]
 
 
 async def film_ratings(db: Database, guild_id: int) -> dict[int, RatingSummary]:
-    """Every rated film in the server with its mean and count."""
-    rows = await db.fetchall(sql.FILM_RATINGS, (guild_id,))
-    return {row[0]: RatingSummary(row[0], float(row[1]), int(row[2])) for row in rows}
+    """Every rated film in the server with its mean and count, by film id."""
+    return {
+        t.film_id: RatingSummary(t.film_id, t.half_stars / 2 / t.reviews, t.reviews)
+        for t in await store.film_totals(db, guild_id)
+    }
 
 
 async def member_ratings(db: Database, guild_id: int, user_id: int) -> dict[int, float]:
-    """film id -> stars, for one member."""
-    return {row[0]: float(row[1]) for row in await db.fetchall(sql.MEMBER_RATINGS, (guild_id, user_id))}
+    """film id -> stars, for one member, by film id."""
+    return {film_id: half / 2 for film_id, half in (await store.member_ratings(db, guild_id, user_id)).items()}
 
 
 async def guild_ratings(db: Database, guild_id: int) -> list[tuple[int, int, float]]:
-    """(member, film, stars) for every rating in the server: the input of taste-based recommendations."""
-    return [(row[0], row[1], float(row[2])) for row in await db.fetchall(sql.GUILD_RATINGS, (guild_id,))]
+    """(member, film, stars) for every rating in the server, by member then film: the input of taste-based
+    recommendations."""
+    return [(user_id, film_id, half / 2) for user_id, film_id, half in await store.guild_ratings(db, guild_id)]

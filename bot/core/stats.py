@@ -16,8 +16,10 @@ from bot.core import watch
 from bot.core.films import Film, get_films
 from bot.core.reviews import Review, member_reviews
 from bot.core.score import PRIOR_HALF_STARS, PRIOR_REVIEWS, club_rating, shrunk_average
-from bot.db import stats as sql
+from bot.db import stats as store
 from bot.db.database import Database
+from bot.db.reviews import FilmTotals
+from bot.db.stats import ThemeCount
 
 THEME_PRIOR_FILMS = 2
 TOP = 5
@@ -37,13 +39,6 @@ class ActiveMember:
     user_id: int
     reviews: int
     average: float
-
-
-@dataclass(frozen=True)
-class ThemeCount:
-    slug: str
-    title: str
-    films: int
 
 
 @dataclass(frozen=True)
@@ -79,15 +74,15 @@ class Profile:
     seen: int
 
 
-async def _leaders(db: Database, query: str, params: dict[str, int], limit: int) -> list[tuple[int, int, int]]:
-    """The first ``limit`` films by ``query``'s order, plus every film tied with the last of them: titles break
-    those ties, and titles are only read for the few films shown."""
-    rows = [(int(f), int(n), int(h)) for f, n, h in await db.fetchall(query, {**params, "limit": limit})]
-    if len(rows) == limit:
-        _film, reviews, half = rows[-1]
-        tied = await db.fetchall(sql.TIED, (params["guild_id"], reviews, half))
-        rows.extend((int(f), int(n), int(h)) for f, n, h in tied if int(f) not in {r[0] for r in rows})
-    return rows
+async def _with_ties(db: Database, guild_id: int, leaders: list[FilmTotals], limit: int) -> list[FilmTotals]:
+    """The first ``limit`` films of a ranking, plus every film tied with the last of them: titles break those ties,
+    and titles are only read for the few films shown."""
+    if len(leaders) == limit:
+        last = leaders[-1]
+        shown = {t.film_id for t in leaders}
+        tied = await store.tied(db, guild_id, last.reviews, last.half_stars)
+        leaders = leaders + [t for t in tied if t.film_id not in shown]
+    return leaders
 
 
 async def club_stats(db: Database, guild_id: int, limit: int = TOP) -> ClubStats:
@@ -95,34 +90,45 @@ async def club_stats(db: Database, guild_id: int, limit: int = TOP) -> ClubStats
 
     Everything is read from the running totals with ORDER BY ... LIMIT, so the cost grows with the number of films
     reviewed, not of reviews, and only the films shown are loaded."""
-    totals = await db.fetchone(sql.CLUB_TOTALS, {"guild_id": guild_id})
-    films_reviewed, reviews, half_total, reviewers, screenings = (int(v) for v in totals) if totals else (0,) * 5
-    average = half_total / 2 / reviews if reviews else None
-    top_rows: list[tuple[int, int, int]] = []
-    count_rows: list[tuple[int, int, int]] = []
-    if reviews:
-        params = {"guild_id": guild_id, "prior_reviews": PRIOR_REVIEWS, "prior_half_stars": PRIOR_HALF_STARS}
-        top_rows = await _leaders(db, sql.TOP_RATED, params, limit)
-        count_rows = await _leaders(db, sql.MOST_REVIEWED, {"guild_id": guild_id}, limit)
-    films = await get_films(db, {row[0] for row in top_rows} | {row[0] for row in count_rows})
+    totals = await store.club_totals(db, guild_id)
+    top_rows: list[FilmTotals] = []
+    count_rows: list[FilmTotals] = []
+    if totals.reviews:
+        best = await store.top_rated(
+            db, guild_id, prior_reviews=PRIOR_REVIEWS, prior_half_stars=PRIOR_HALF_STARS, limit=limit
+        )
+        top_rows = await _with_ties(db, guild_id, best, limit)
+        count_rows = await _with_ties(db, guild_id, await store.most_reviewed(db, guild_id, limit), limit)
+    films = await get_films(db, {t.film_id for t in top_rows} | {t.film_id for t in count_rows})
 
-    def ranked(rows: list[tuple[int, int, int]]) -> list[RankedFilm]:
-        return [RankedFilm(films[f], n, h / 2 / n, club_rating(h / 2, n)) for f, n, h in rows if f in films]
+    def ranked(rows: list[FilmTotals]) -> list[RankedFilm]:
+        return [
+            RankedFilm(
+                films[t.film_id], t.reviews, t.half_stars / 2 / t.reviews, club_rating(t.half_stars / 2, t.reviews)
+            )
+            for t in rows
+            if t.film_id in films
+        ]
 
-    top = sorted(ranked(top_rows), key=lambda r: (-r.score, -r.reviews, r.film.title.casefold(), r.film.year))
-    most = sorted(ranked(count_rows), key=lambda r: (-r.reviews, -r.average, r.film.title.casefold(), r.film.year))
-    active_rows = await db.fetchall(sql.MOST_ACTIVE, (guild_id, limit))
-    themes = await db.fetchall(sql.THEMES_WATCHED, (guild_id, limit))
+    # Ties go to the title, then the year, then the film id: the same order on every backend.
+    top = sorted(
+        ranked(top_rows), key=lambda r: (-r.score, -r.reviews, r.film.title.casefold(), r.film.year, r.film.id)
+    )
+    most = sorted(
+        ranked(count_rows), key=lambda r: (-r.reviews, -r.average, r.film.title.casefold(), r.film.year, r.film.id)
+    )
+    active = await store.most_active(db, guild_id, limit)
+    themes = sorted(await store.themes_watched(db, guild_id), key=lambda t: (-t.films, t.title, t.slug))
     return ClubStats(
-        reviews=reviews,
-        reviewers=reviewers,
-        films_reviewed=films_reviewed,
-        average=average,
+        reviews=totals.reviews,
+        reviewers=totals.members,
+        films_reviewed=totals.films,
+        average=totals.half_stars / 2 / totals.reviews if totals.reviews else None,
         top_rated=tuple(top[:limit]),
         most_reviewed=tuple(most[:limit]),
-        most_active=tuple(ActiveMember(int(u), int(n), int(h) / 2 / int(n)) for u, n, h in active_rows),
-        screenings=screenings,
-        themes_watched=tuple(ThemeCount(slug, title, int(n)) for slug, title, n in themes),
+        most_active=tuple(ActiveMember(m.user_id, m.reviews, m.half_stars / 2 / m.reviews) for m in active),
+        screenings=totals.screenings,
+        themes_watched=tuple(themes[:limit]),
     )
 
 
@@ -131,11 +137,11 @@ async def member_profile(db: Database, guild_id: int, user_id: int) -> Profile:
     page = await member_reviews(db, guild_id, user_id, page=0, per_page=RECENT)
     favourites: list[FavouriteTheme] = []
     if page.average is not None:
-        for slug, title, n, half in await db.fetchall(sql.MEMBER_THEMES, (guild_id, user_id)):
-            mean = int(half) / 2 / int(n)
-            score = shrunk_average(int(half) / 2, int(n), page.average, THEME_PRIOR_FILMS)
-            favourites.append(FavouriteTheme(slug, title, int(n), mean, score))
-        favourites.sort(key=lambda t: (-round(t.score, 9), -t.films, t.title.casefold()))
+        for theme in await store.member_themes(db, guild_id, user_id):
+            mean = theme.half_stars / 2 / theme.films
+            score = shrunk_average(theme.half_stars / 2, theme.films, page.average, THEME_PRIOR_FILMS)
+            favourites.append(FavouriteTheme(theme.slug, theme.title, theme.films, mean, score))
+        favourites.sort(key=lambda t: (-round(t.score, 9), -t.films, t.title.casefold(), t.slug))
     return Profile(
         user_id=user_id,
         reviews=page.count,

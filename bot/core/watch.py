@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.clock import Clock, from_db, to_db
-from bot.db import watch as sql
+from bot.db import reviews as reviews_store
+from bot.db import watch as store
 from bot.db.database import Database
 
 
@@ -22,62 +23,55 @@ async def add_to_watchlist(
     db: Database, clock: Clock, guild_id: int, user_id: int, film_id: int, source: str = "discord"
 ) -> bool:
     """Add a film to a member's watchlist; return False if it was already there."""
-    now = to_db(clock.now())
-    return await db.execute(sql.ADD_TO_WATCHLIST, (guild_id, user_id, film_id, source, now)) > 0
+    return await store.add_to_watchlist(db, guild_id, user_id, film_id, source, to_db(clock.now()))
 
 
 async def remove_from_watchlist(db: Database, guild_id: int, user_id: int, film_id: int) -> bool:
-    return await db.execute(sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
+    return await store.remove_from_watchlist(db, guild_id, user_id, film_id)
 
 
 async def watchlist(db: Database, guild_id: int, user_id: int) -> list[int]:
     """A member's watchlist, oldest addition first."""
-    return [row[0] for row in await db.fetchall(sql.WATCHLIST, (guild_id, user_id))]
+    return await store.watchlist(db, guild_id, user_id)
 
 
 async def watchlisted_by(db: Database, guild_id: int, film_id: int) -> list[int]:
-    return [row[0] for row in await db.fetchall(sql.WATCHLISTED_BY, (guild_id, film_id))]
+    return await store.watchlisted_by(db, guild_id, film_id)
 
 
 async def watchlist_counts(db: Database, guild_id: int) -> dict[int, int]:
     """film id -> how many members have it on their watchlist."""
-    return {row[0]: int(row[1]) for row in await db.fetchall(sql.WATCHLIST_COUNTS, (guild_id,))}
+    return await store.watchlist_counts(db, guild_id)
 
 
 async def mark_watched(
     db: Database, clock: Clock, guild_id: int, user_id: int, film_id: int, source: str = "manual"
 ) -> bool:
-    now = to_db(clock.now())
-    return await db.execute(sql.MARK_WATCHED, (guild_id, user_id, film_id, source, now)) > 0
+    return await store.mark_watched(db, guild_id, user_id, film_id, source, to_db(clock.now()))
 
 
 async def unmark_watched(db: Database, guild_id: int, user_id: int, film_id: int) -> bool:
-    return await db.execute(sql.UNMARK_WATCHED, (guild_id, user_id, film_id)) > 0
+    return await store.unmark_watched(db, guild_id, user_id, film_id)
 
 
 async def seen_by(db: Database, guild_id: int, user_ids: Iterable[int]) -> dict[int, set[int]]:
     """member -> films they have seen: marked watched, or rated (a rating implies a viewing)."""
-    seen: dict[int, set[int]] = {}
-    for user_id in user_ids:
-        rows = await db.fetchall(sql.SEEN_BY_MEMBER, {"guild_id": guild_id, "user_id": user_id})
-        seen[user_id] = {row[0] for row in rows}
-    return seen
+    return {user_id: await store.seen_by_member(db, guild_id, user_id) for user_id in user_ids}
 
 
 async def mark_club_watched(
     db: Database, clock: Clock, guild_id: int, film_id: int, source: str = "manual", reference: str | None = None
 ) -> bool:
-    now = to_db(clock.now())
-    return await db.execute(sql.MARK_CLUB_WATCHED, (guild_id, film_id, source, reference, now)) > 0
+    return await store.mark_club_watched(db, guild_id, film_id, source, reference, to_db(clock.now()))
 
 
 async def unmark_club_watched(db: Database, guild_id: int, film_id: int) -> bool:
-    return await db.execute(sql.UNMARK_CLUB_WATCHED, (guild_id, film_id)) > 0
+    return await store.unmark_club_watched(db, guild_id, film_id)
 
 
 async def club_watched(db: Database, guild_id: int) -> set[int]:
     """Films the club has screened (or a moderator marked as seen)."""
-    return {row[0] for row in await db.fetchall(sql.CLUB_WATCHED, (guild_id,))}
+    return await store.club_watched(db, guild_id)
 
 
 WATCHLIST_PAGE_SIZE = 10
@@ -107,11 +101,11 @@ class SeenChange:
 
 
 async def watchlist_size(db: Database, guild_id: int, user_id: int) -> int:
-    return int(await db.fetchval(sql.WATCHLIST_SIZE, (guild_id, user_id)))
+    return await store.watchlist_size(db, guild_id, user_id)
 
 
 async def on_watchlist(db: Database, guild_id: int, user_id: int, film_id: int) -> bool:
-    return await db.fetchone(sql.ON_WATCHLIST, (guild_id, user_id, film_id)) is not None
+    return await store.on_watchlist(db, guild_id, user_id, film_id)
 
 
 async def watchlist_page(
@@ -121,28 +115,28 @@ async def watchlist_page(
     count = await watchlist_size(db, guild_id, user_id)
     pages = max(1, -(-count // per_page))
     page = min(max(page, 0), pages - 1)
-    rows = await db.fetchall(sql.WATCHLIST_PAGE, (guild_id, user_id, per_page, page * per_page)) if count else []
-    entries = tuple(WatchlistEntry(row[0], row[1], from_db(row[2])) for row in rows)
+    records = await store.watchlist_page(db, guild_id, user_id, per_page, page * per_page) if count else []
+    entries = tuple(WatchlistEntry(r.film_id, r.source, from_db(r.added_at)) for r in records)
     return WatchlistPage(user_id, count, entries, page, pages)
 
 
 async def seen_count(db: Database, guild_id: int, user_id: int) -> int:
     """How many films a member has seen: marked watched or reviewed."""
-    return int(await db.fetchval(sql.SEEN_COUNT, {"guild_id": guild_id, "user_id": user_id}))
+    return await store.seen_count(db, guild_id, user_id)
 
 
 async def mark_seen(db: Database, clock: Clock, guild_id: int, user_id: int, film_id: int) -> SeenChange:
     """A member says they have seen a film: recorded, and taken off their watchlist, in one transaction."""
     now = to_db(clock.now())
     async with db.transaction() as tx:
-        added = await tx.execute(sql.MARK_WATCHED, (guild_id, user_id, film_id, "manual", now)) > 0
-        unwatchlisted = await tx.execute(sql.REMOVE_FROM_WATCHLIST, (guild_id, user_id, film_id)) > 0
+        added = await store.mark_watched(tx, guild_id, user_id, film_id, "manual", now)
+        unwatchlisted = await store.remove_from_watchlist(tx, guild_id, user_id, film_id)
     return SeenChange(changed=added, unwatchlisted=unwatchlisted)
 
 
 async def unmark_seen(db: Database, guild_id: int, user_id: int, film_id: int) -> SeenChange:
     """Undo a member's "seen" mark; ``still_seen`` says their review of the film still counts as seen."""
     async with db.transaction() as tx:
-        removed = await tx.execute(sql.UNMARK_WATCHED, (guild_id, user_id, film_id)) > 0
-        reviewed = await tx.fetchone(sql.HAS_REVIEW, (guild_id, user_id, film_id)) is not None
+        removed = await store.unmark_watched(tx, guild_id, user_id, film_id)
+        reviewed = await reviews_store.review_exists(tx, guild_id, user_id, film_id)
     return SeenChange(changed=removed, still_seen=reviewed)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 
 from bot.client import FilmClubBot
 from bot.core.catalog import apply_catalog, catalog_generation, load_catalog, read_catalog
@@ -16,8 +17,6 @@ from bot.core.errors import CatalogError, CatalogInvalid
 from bot.core.reviews import rate
 from bot.core.text import normalise_title
 from bot.db.database import Database, open_database
-from bot.db.postgres import PostgresDatabase
-from bot.db.sqlite import SqliteDatabase
 from bot.settings import Settings
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 
@@ -263,19 +262,13 @@ async def test_every_load_that_changes_rows_bumps_the_generation(db: Database, c
     assert await catalog_generation(db) == 3
 
 
-async def open_again(db: Database) -> Database:
-    """The same database through connections of its own, as another process (or the command line) has it."""
-    if isinstance(db, PostgresDatabase):
-        return await open_database(db.url)
-    assert isinstance(db, SqliteDatabase)
-    return await open_database(db.path)
-
-
-async def test_two_processes_loading_new_files_at_once_load_them_once(db: Database, catalog_dir: Path) -> None:
+async def test_two_processes_loading_new_files_at_once_load_them_once(
+    db: Database, db_target: str | Path, catalog_dir: Path
+) -> None:
     """Both have read the files and found them new; the catalog lock lets one load them, and the other, once it
     holds the lock, finds them loaded: no film inserted twice, one generation."""
     catalog = read_catalog(catalog_dir)
-    async with await open_again(db) as other_process:
+    async with await open_database(db_target) as other_process:
         summaries = await asyncio.gather(apply_catalog(db, catalog), apply_catalog(other_process, catalog))
     assert sorted(summary.skipped for summary in summaries) == [False, True]
     assert [summary.films_active for summary in summaries] == [3, 3]
@@ -283,9 +276,16 @@ async def test_two_processes_loading_new_files_at_once_load_them_once(db: Databa
     assert await catalog_generation(db) == 1
 
 
-async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(tmp_path: Path, catalog_dir: Path) -> None:
-    """`filmclub catalog load` writes through its own connection; the bot's title index follows without a restart."""
-    bot = FilmClubBot(Settings(database_path=tmp_path / "club.db", catalog_path=catalog_dir))
+async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(
+    db_target: str | Path, catalog_dir: Path
+) -> None:
+    """`filmclub catalog load` writes through its own connection; the bot's title index follows without a restart
+    (its catalog check every few seconds is :meth:`FilmClubBot.refresh_catalog`)."""
+    if isinstance(db_target, Path):
+        settings = Settings(database_path=db_target, catalog_path=catalog_dir)
+    else:
+        settings = Settings(database_url=SecretStr(db_target), catalog_path=catalog_dir)
+    bot = FilmClubBot(settings)
     await bot.open_services()
     try:
         assert [entry.label for entry in bot.titles.search("moon", limit=3)] == []
@@ -294,7 +294,7 @@ async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(tmp_path
         (catalog_dir / "more.toml").write_text(
             to_toml([], [film("moon-film", title="A Film About the Moon", year=1990)]), encoding="utf-8"
         )
-        async with await open_database(tmp_path / "club.db") as other_process:
+        async with await open_database(db_target) as other_process:
             await load_catalog(other_process, catalog_dir)
 
         assert await bot.refresh_catalog() is True

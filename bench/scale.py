@@ -242,7 +242,8 @@ async def run_config(
         worlds = [add_server(fake, f"Club {i}", shard=i % shards) for i in range(args.servers)]
         target = await chosen.fresh(backend, f"scale{processes}")
         now = datetime.now(UTC)
-        due = (now + timedelta(seconds=args.lead)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        lead = args.lead if args.lead is not None else 30 + 0.08 * args.servers  # seeding, then start-up
+        due = (now + timedelta(seconds=lead)).replace(second=0, microsecond=0) + timedelta(minutes=1)
         started = time.perf_counter()
         seeded = await seed(fake, worlds, target, catalog, due)
         outcome.seed_s = time.perf_counter() - started
@@ -345,7 +346,9 @@ def main() -> int:
         "--processes", type=lambda s: [int(n) for n in s.split(",")], default=[1, 2, 4], help="on PostgreSQL"
     )
     parser.add_argument("--clicks", type=int, default=200, help="vote clicks in the burst (default 200)")
-    parser.add_argument("--lead", type=float, default=60, help="seconds from seeding to the due minute, at least")
+    parser.add_argument(
+        "--lead", type=float, help="seconds from the start of seeding to the due minute (default 30 + 80 ms a server)"
+    )
     parser.add_argument("--ready-timeout", type=float, default=600)
     parser.add_argument("--timers-timeout", type=float, default=600, help="seconds after the due minute")
     parser.add_argument("--settle", type=float, default=5, help="seconds to wait for duplicates after the last post")

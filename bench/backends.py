@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -98,8 +99,15 @@ class Backends:
             self._server.stop()
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @contextlib.asynccontextmanager
 async def backends(args: argparse.Namespace, workdir: Path) -> AsyncIterator[Backends]:
+    """The chosen backends; a SIGTERM (``timeout``, ``kill``) ends the run through the clean-up below, so neither a
+    throwaway server nor a database is left behind."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     opened = Backends(chosen(args), workdir, args.database_url or os.environ.get("TEST_DATABASE_URL"))
     try:
         yield opened

@@ -242,7 +242,7 @@ async def run_config(
         worlds = [add_server(fake, f"Club {i}", shard=i % shards) for i in range(args.servers)]
         target = await chosen.fresh(backend, f"scale{processes}")
         now = datetime.now(UTC)
-        lead = args.lead if args.lead is not None else 30 + 0.08 * args.servers  # seeding, then start-up
+        lead = args.lead if args.lead is not None else 30 + 0.025 * args.servers  # seeding, then start-up
         due = (now + timedelta(seconds=lead)).replace(second=0, microsecond=0) + timedelta(minutes=1)
         started = time.perf_counter()
         seeded = await seed(fake, worlds, target, catalog, due)
@@ -263,11 +263,17 @@ async def run_config(
         print(f"  ready after {', '.join(f'{s:.1f} s' for s in outcome.ready_s)}")
 
         deadline = due.timestamp() + args.timers_timeout
+        seen, changed_at = -1, time.time()
         while time.time() < deadline:
             picks_seen, results_seen = count_posts(fake, worlds, seeded)
             if all(picks_seen.values()) and all(results_seen.values()):
                 outcome.timers_s = time.time() - due.timestamp()
                 break
+            posted = sum(picks_seen.values()) + sum(results_seen.values())
+            if posted != seen:
+                seen, changed_at = posted, time.time()
+            elif time.time() > max(changed_at, due.timestamp()) + args.stall:
+                break  # nothing new for a while after the due minute: what is missing stays missing
             await asyncio.sleep(2)
         await asyncio.sleep(args.settle)  # a timer fired twice would show now
         outcome.picks_posts, outcome.poll_results = count_posts(fake, worlds, seeded)
@@ -323,6 +329,7 @@ async def run(args: argparse.Namespace) -> int:
             counts = [1] if backend == "sqlite" or not SHARDED_DOUBLE else args.processes
             for processes in counts:
                 outcomes.append(await run_config(args, chosen, backend, processes, catalog))
+                print_table(outcomes[-1:], args.servers)
     print_table(outcomes, args.servers)
     ok = all(
         o.error is None
@@ -347,10 +354,11 @@ def main() -> int:
     )
     parser.add_argument("--clicks", type=int, default=200, help="vote clicks in the burst (default 200)")
     parser.add_argument(
-        "--lead", type=float, help="seconds from the start of seeding to the due minute (default 30 + 80 ms a server)"
+        "--lead", type=float, help="seconds from the start of seeding to the due minute (default 30 s + 25 ms a server)"
     )
     parser.add_argument("--ready-timeout", type=float, default=600)
     parser.add_argument("--timers-timeout", type=float, default=600, help="seconds after the due minute")
+    parser.add_argument("--stall", type=float, default=60, help="seconds without a new post before giving up")
     parser.add_argument("--settle", type=float, default=5, help="seconds to wait for duplicates after the last post")
     add_arguments(parser)
     return asyncio.run(run(parser.parse_args()))

@@ -40,6 +40,7 @@ from bot.core import config, picks, schedule  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
 from bot.core.clock import to_db  # noqa: E402
 from bot.core.guilds import get_settings  # noqa: E402
+from bot.core.shards import ShardSet  # noqa: E402
 from bot.core.timers import TimerService  # noqa: E402
 from bot.db.database import Database, open_database  # noqa: E402
 
@@ -146,10 +147,10 @@ async def measure(folder: Path, target: str, weeks: int, guilds: int, synthetic:
                 (guild, 100 + guild, zones[guild % len(zones)], guild % 7, f"{guild % 24:02d}:30"),
             )
         started = time.perf_counter()
-        created = await picks.ensure_scheduled(db, clock, timers)
+        created = await picks.ensure_scheduled(db, clock, timers, ShardSet.every())
         cold = time.perf_counter() - started
         started = time.perf_counter()
-        again = await picks.ensure_scheduled(db, clock, timers)
+        again = await picks.ensure_scheduled(db, clock, timers, ShardSet.every())
         warm = time.perf_counter() - started
         record(
             f"start-up re-arm of {guilds:,} servers (target < 3 s)",

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import inspect
 import itertools
 import shutil
 import sys
@@ -48,11 +47,8 @@ from bot.core.timers import TimerService  # noqa: E402
 from bot.db.database import open_database  # noqa: E402
 from tests.catalog_builder import starter_catalog  # noqa: E402
 from tests.e2e.fake_discord import FakeDiscord, FakeMember, FakeUser, InteractionRecord  # noqa: E402
-from tests.e2e.fake_discord.world import World, build_default_world  # noqa: E402
+from tests.e2e.fake_discord.world import World  # noqa: E402
 from tests.e2e.harness import BotProcess, DiscordDriver  # noqa: E402
-
-#: Whether the loopback Discord routes servers to shards (FakeDiscord(shard_count=...), add_guild(shard=...)).
-SHARDED_DOUBLE = "shard_count" in inspect.signature(FakeDiscord.__init__).parameters
 
 
 @dataclass
@@ -84,23 +80,6 @@ def shard_ranges(shards: int, processes: int) -> list[str]:
     """SHARD_IDS for each process: the shards split into contiguous ranges, e.g. 4 over 2 -> ["0-1", "2-3"]."""
     bounds = [round(i * shards / processes) for i in range(processes + 1)]
     return [f"{lo}-{hi - 1}" if hi - 1 > lo else str(lo) for lo, hi in itertools.pairwise(bounds)]
-
-
-def new_fake(shards: int) -> FakeDiscord:
-    if SHARDED_DOUBLE:
-        return FakeDiscord(interaction_deadline=None, shard_count=shards)  # type: ignore[call-arg]
-    return FakeDiscord(interaction_deadline=None)
-
-
-def add_server(fake: FakeDiscord, name: str, shard: int) -> World:
-    """Another server peopled like Film Club, on ``shard`` when the double routes shards."""
-    if SHARDED_DOUBLE:
-        return fake.add_guild(name, shard=shard)  # type: ignore[attr-defined,no-any-return]
-    world = build_default_world(fake.ids, fake.bot_user, guild_name=name)
-    fake.guilds[world.guild.id] = world.guild
-    fake.channels.update({c.id: c for c in world.guild.channels})
-    fake.users.update({m.user.id: m.user for m in world.guild.members if m.user.id != fake.bot_user.id})
-    return world
 
 
 def vm_hwm_mib(pid: int | None) -> float:
@@ -233,13 +212,13 @@ async def click_burst(fake: FakeDiscord, worlds: list[World], clicks: int, targe
 async def run_config(
     args: argparse.Namespace, chosen: Backends, backend: str, processes: int, catalog: Path
 ) -> Outcome:
-    shards = args.shards if SHARDED_DOUBLE else 1
+    shards = args.shards
     outcome = Outcome(backend, processes, shard_ranges(shards, processes))
-    fake = new_fake(shards)
+    fake = FakeDiscord(interaction_deadline=None, shard_count=shards)
     await fake.start()
     bots: list[BotProcess] = []
     try:
-        worlds = [add_server(fake, f"Club {i}", shard=i % shards) for i in range(args.servers)]
+        worlds = [fake.add_guild(f"Club {i}", shard=i % shards) for i in range(args.servers)]
         target = await chosen.fresh(backend, f"scale{processes}")
         now = datetime.now(UTC)
         lead = args.lead if args.lead is not None else 30 + 0.025 * args.servers  # seeding, then start-up
@@ -319,14 +298,12 @@ def print_table(outcomes: list[Outcome], servers: int) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    if not SHARDED_DOUBLE:
-        print("the loopback Discord has no shard routing yet: one shard, one process per backend")
     workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
     catalog = starter_catalog(workdir / "catalog")
     outcomes = []
     async with backends(args, workdir) as chosen:
         for backend in chosen.names:
-            counts = [1] if backend == "sqlite" or not SHARDED_DOUBLE else args.processes
+            counts = [1] if backend == "sqlite" else args.processes
             for processes in counts:
                 outcomes.append(await run_config(args, chosen, backend, processes, catalog))
                 print_table(outcomes[-1:], args.servers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from bot.core.catalog import load_catalog, read_catalog
 from bot.core.errors import CatalogInvalid
 from bot.db.copy import CopyRefused, copy_database
 from bot.db.database import DatabaseUnavailable, is_postgres_url, open_database
+from bot.db.exclusive import DatabaseInUse, exclusive_use
 from bot.db.sqlite import SqliteDatabase
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
@@ -141,6 +143,32 @@ def _run(settings: Settings) -> int:
     if token is None or not token.get_secret_value().strip():
         _fail("DISCORD_TOKEN is not set: put your bot token in .env (copy .env.example) or in the environment")
         return EXIT_USAGE
+    if settings.database_url is not None:
+        return _run_bot(settings)
+    shards = settings.shards
+    if not shards.is_every_shard:
+        _fail(
+            f"SHARD_IDS would have this process run only {shards.describe()}, but SQLite serves one process, which "
+            "runs every shard: leave SHARD_IDS unset, or set DATABASE_URL to a PostgreSQL database all processes share"
+        )
+        return EXIT_USAGE
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(exclusive_use(settings.database_path))
+        except DatabaseInUse as exc:
+            holder = f"process {exc.holder}" if exc.holder is not None else "another process"
+            _fail(
+                f"another filmclub ({holder}) is running on {settings.database_path} (it holds {exc.lock_path}); "
+                "SQLite serves one process: stop that one first, or share a PostgreSQL database (DATABASE_URL)"
+            )
+            return EXIT_USAGE
+        except OSError as exc:
+            _fail(f"cannot lock {settings.database_path}: {exc.strerror} ({exc.filename}); check DATABASE_PATH")
+            return EXIT_FAILED
+        return _run_bot(settings)
+
+
+def _run_bot(settings: Settings) -> int:
     from bot.client import run_bot  # noqa: PLC0415 - imported here so that catalog and db commands do not load discord.py
 
     return asyncio.run(run_bot(settings))

@@ -26,7 +26,7 @@ from bot.core.films import build_title_index
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
-from bot.db.database import Database, DatabaseUnavailable, open_database
+from bot.db.database import Database, DatabaseUnavailable, ShardsInUse, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.settings import Settings
 from bot.tree import FilmClubTree
@@ -70,8 +70,12 @@ def use_api_base_url(base_url: str) -> None:
     discord.http.Route.BASE = base_url.rstrip("/")
 
 
-class FilmClubBot(commands.Bot):
-    """Opens the database, loads the catalog and every cog, and syncs commands before connecting to the gateway."""
+class FilmClubBot(commands.AutoShardedBot):
+    """Opens the database, loads the catalog and every cog, and syncs commands before connecting to the gateway.
+
+    Always discord.py's sharded bot, running the shards SHARD_IDS names out of SHARD_COUNT (by default shard 0 of 1,
+    one gateway connection, as an unsharded bot has), so one class serves a small club and one process of many.
+    """
 
     def __init__(self, settings: Settings) -> None:
         # The bot never joins voice: discord.py's start-up warnings that PyNaCl and davey (voice) are missing are noise.
@@ -88,8 +92,11 @@ class FilmClubBot(commands.Bot):
             tree_cls=FilmClubTree,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=settings.guild_ready_timeout,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids),
         )
         self.settings = settings
+        self.shard_set = settings.shards
         self.clock = SystemClock()
         self.started_at = self.clock.now()
         self._db: Database | None = None
@@ -109,6 +116,9 @@ class FilmClubBot(commands.Bot):
     def spawn(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
         """Start a background task that the bot keeps until it ends and cancels (and awaits) when it closes."""
         return self._tasks.spawn(coro, name=name)
+
+    #: What ``run`` exits with once the bot has closed: 0, unless something ended it that a restart should fix.
+    exit_code = EXIT_OK
 
     def request_close(self) -> None:
         """Close once, from a signal handler (which cannot await); a second signal while closing changes nothing."""
@@ -143,12 +153,26 @@ class FilmClubBot(commands.Bot):
 
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
+        log.info("running %s", self.shard_set.describe())
         self._db = await open_database(self.settings.database_target())
         await self._db.migrate()
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())
         await self.refresh_catalog()
-        self._timers = TimerService(self._db, self.clock)
+        # Before any timer is claimed: the shards' lock makes this process their only runner (PostgreSQL).
+        await self._db.hold_shards(self.settings.shard_ids, on_lost=self._shards_lost)
+        self._timers = TimerService(
+            self._db, self.clock, shard_count=self.settings.shard_count, shard_ids=self.settings.shard_ids
+        )
+
+    def _shards_lost(self) -> None:
+        """The database connection holding this process's shards ended (the server restarted, the network
+        failed): another process may take the shards now, so this one stops, and its supervisor restarts it."""
+        log.critical(
+            "lost the database lock on %s; stopping so that a restart takes them again", self.shard_set.describe()
+        )
+        self.exit_code = EXIT_FAILED
+        self.request_close()
 
     async def load_extensions(self) -> None:
         """Load every cog; one that fails is logged and stops the start, rather than running half a bot."""
@@ -206,7 +230,13 @@ class FilmClubBot(commands.Bot):
             log.info("synced %d global commands (Discord may take up to an hour to show them)", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("filmclub ready as %s (id %s) in %d guild(s)", self.user, self.user and self.user.id, len(self.guilds))
+        log.info(
+            "filmclub ready as %s (id %s) in %d guild(s) on %s",
+            self.user,
+            self.user and self.user.id,
+            len(self.guilds),
+            self.shard_set.describe(),
+        )
 
     async def close(self) -> None:
         if self._timers is not None:
@@ -238,6 +268,13 @@ def describe_network_failure(error: Exception, timeout: float) -> str:
 NETWORK_FAILURES = (aiohttp.ClientConnectionError, TimeoutError, discord.DiscordServerError)
 
 
+#: Gateway close codes that refuse a shard's IDENTIFY: a configuration to fix, not a network to retry.
+SHARD_REFUSALS = {
+    4010: "4010 invalid shard: out of range, or another process already runs it",
+    4011: "4011 sharding required: too many servers per shard, so SHARD_COUNT must grow",
+}
+
+
 async def run_bot(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or a start-up failure (one clear line and a non-zero exit code; see
     :mod:`bot.exit_codes`)."""
@@ -267,6 +304,15 @@ async def run_bot(settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_REFUSALS:
+            raise
+        print(
+            f"filmclub: Discord refused shard {exc.shard_id} ({SHARD_REFUSALS[exc.code]}); check SHARD_COUNT and "
+            f"SHARD_IDS (this process runs {settings.shards.describe()})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except NETWORK_FAILURES as exc:
         print(
             f"filmclub: could not reach Discord at {discord.http.Route.BASE}: "
@@ -277,10 +323,15 @@ async def run_bot(settings: Settings) -> int:
     except DatabaseUnavailable as exc:
         print(f"filmclub: not starting: {exc} (check DATABASE_URL)", file=sys.stderr)
         return EXIT_UNREACHABLE if exc.retry else EXIT_USAGE
+    except ShardsInUse as exc:
+        print(
+            f"filmclub: not starting: {exc}; every shard must run in exactly one process (SHARD_IDS)", file=sys.stderr
+        )
+        return EXIT_UNREACHABLE
     except CatalogInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"filmclub: not starting: {exc} (run `filmclub catalog check`)", file=sys.stderr)
         return EXIT_FAILED
     log.info("stopped")
-    return EXIT_OK
+    return bot.exit_code

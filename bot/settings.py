@@ -7,15 +7,25 @@ never shows up in a repr, a log line or a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.shards import ShardSet, check_shard_ids, parse_shard_ids
 
 #: The catalog shipped with the source tree: ``data/`` beside the ``bot`` package.
 SHIPPED_CATALOG = Path(__file__).resolve().parent.parent / "data"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+#: Far more shards than any bot runs (one per 1,000 to 2,500 servers), yet small enough that a typo with extra digits
+#: is refused instead of planned for.
+MAX_SHARD_COUNT = 100_000
+
+#: The URL schemes asyncpg (and so DATABASE_URL) accepts.
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class Settings(BaseSettings):
@@ -68,16 +78,55 @@ class Settings(BaseSettings):
         default=None,
         description="Discord's REST API base URL; set only for a REST proxy (or the tests' loopback Discord).",
     )
+    shard_count: int = Field(
+        default=1, ge=1, le=MAX_SHARD_COUNT, description="How many shards the bot has in all (across every process)."
+    )
+    # NoDecode: the environment's text ("0-3") reaches the validator as it is, not as JSON.
+    shard_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(),
+        description="The shards this process runs, e.g. `0-3` or `0,2,5`; unset or empty: all of them.",
+    )
 
-    @field_validator("database_url")
+    @field_validator("database_url", mode="before")
     @classmethod
-    def _postgres_only(cls, url: SecretStr | None) -> SecretStr | None:
-        """An empty ``DATABASE_URL=`` means SQLite, like an absent one."""
-        if url is None or not url.get_secret_value().strip():
+    def _postgres_url(cls, value: object) -> object:
+        """Empty means unset (SQLite); anything else must name PostgreSQL. The message never repeats the URL: it
+        may hold a password."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(text, str):
+            return value
+        if not text.strip():
             return None
-        if not url.get_secret_value().startswith(("postgresql://", "postgres://")):
-            raise ValueError("must start with postgresql://")
-        return url
+        scheme = urlsplit(text.strip()).scheme
+        if scheme not in POSTGRES_SCHEMES:
+            shown = f"{scheme}://" if scheme else "no scheme"
+            raise ValueError(f"must start with postgresql:// (it has {shown}); for SQLite leave it unset")
+        return text.strip()
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object, info: ValidationInfo) -> object:
+        """Text from the environment ("0-3", "0,2,5") or ids given in code, checked against SHARD_COUNT (validated
+        first, being declared first); empty means every shard."""
+        count = info.data.get("shard_count")
+        if not isinstance(count, int):
+            return ()  # SHARD_COUNT itself is invalid and reported; there is nothing to check the ids against
+        if isinstance(value, str):
+            return parse_shard_ids(value, count) if value.strip() else ()
+        if isinstance(value, list | tuple) and value:
+            return check_shard_ids((int(shard) for shard in value), count)
+        return value
+
+    @model_validator(mode="after")
+    def _every_shard_by_default(self) -> Settings:
+        if not self.shard_ids:
+            self.shard_ids = tuple(range(self.shard_count))
+        return self
+
+    @property
+    def shards(self) -> ShardSet:
+        """The shards this process runs, as the bot and the core use them."""
+        return ShardSet(self.shard_count, self.shard_ids)
 
     def database_target(self) -> str | Path:
         """What :func:`bot.db.database.open_database` opens: the PostgreSQL URL if set, else the SQLite file."""

@@ -85,7 +85,9 @@ class Picks(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.timers.register(picks.TIMER_KIND, self._on_slot)
-        created = await picks.ensure_scheduled(self.bot.db, self.bot.clock, self.bot.timers, self.grace)
+        created = await picks.ensure_scheduled(
+            self.bot.db, self.bot.clock, self.bot.timers, self.bot.shard_set, self.grace
+        )
         if created:
             log.info("scheduled the next weekly picks of %d server(s)", created)
 

@@ -146,7 +146,7 @@ class Screenings(
         self.bot.timers.register(screenings.REMIND_TIMER, self._on_remind_timer)
         self.bot.timers.register(screenings.START_TIMER, self._on_start_timer)
         self.bot.timers.register(screenings.AFTER_TIMER, self._on_after_timer)
-        rearmed = await screenings.rearm_screenings(self.bot.db, self.bot.clock, self.bot.timers)
+        rearmed = await screenings.rearm_screenings(self.bot.db, self.bot.clock, self.bot.timers, self.bot.shard_set)
         if rearmed:
             log.warning("re-armed %d screening timer(s) that were missing", rearmed)
 

@@ -51,20 +51,19 @@ def test_every_extension_imports_and_has_setup() -> None:
 
 
 async def test_command_names_are_unique_and_described(tmp_path: Path) -> None:
-    bot = FilmClubBot(Settings(database_path=tmp_path / "x.db"))
-    await bot.open_services()  # what setup_hook provides before loading cogs: they use the database and timers
-    await bot.load_extensions()
-    seen: set[str] = set()
-    for command in bot.tree.walk_commands():
-        assert command.qualified_name not in seen, f"/{command.qualified_name} is defined twice"
-        seen.add(command.qualified_name)
-        assert command.description and command.description != "…", f"/{command.qualified_name} has no description"
-        if isinstance(command, app_commands.Command):
-            assert len(command.description) <= 100
-    assert {"help", "about"} <= seen
-    unplaced = set(bot.cogs) - set(HELP_ORDER)
-    assert unplaced == set(), f"give {unplaced} a place in cogs.help.HELP_ORDER"
-    await bot.close()
+    async with FilmClubBot(Settings(database_path=tmp_path / "x.db")) as bot:  # a sharded bot closes once entered
+        await bot.open_services()  # what setup_hook provides before loading cogs: they use the database and timers
+        await bot.load_extensions()
+        seen: set[str] = set()
+        for command in bot.tree.walk_commands():
+            assert command.qualified_name not in seen, f"/{command.qualified_name} is defined twice"
+            seen.add(command.qualified_name)
+            assert command.description and command.description != "…", f"/{command.qualified_name} has no description"
+            if isinstance(command, app_commands.Command):
+                assert len(command.description) <= 100
+        assert {"help", "about"} <= seen
+        unplaced = set(bot.cogs) - set(HELP_ORDER)
+        assert unplaced == set(), f"give {unplaced} a place in cogs.help.HELP_ORDER"
 
 
 #: A path built to ../shared from a test file's location (tmp_path / "shared" copies are fine).

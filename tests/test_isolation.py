@@ -27,6 +27,8 @@ HOSTILE = {
     "PICKS_GRACE_HOURS": "0",
     "DISCORD_TIMEOUT": "0.001",
     "DISCORD_API_BASE_URL": "http://127.0.0.1:9/hostile",
+    "SHARD_COUNT": "7",
+    "SHARD_IDS": "3",
 }
 
 

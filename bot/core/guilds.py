@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.errors import PermissionDenied
+from bot.core.shards import ShardSet
 from bot.db import guilds as sql
 from bot.db.database import Database, Reader
 
@@ -91,9 +92,9 @@ def settings_row(settings: GuildSettings, now: str) -> dict[str, Any]:
     }
 
 
-async def scheduled_guilds(db: Database) -> list[int]:
-    """Servers whose weekly picks are complete and switched on."""
-    return [row[0] for row in await db.fetchall(sql.SCHEDULED_GUILDS)]
+async def scheduled_guilds(db: Database, shards: ShardSet) -> list[int]:
+    """The servers of this process's shards whose weekly picks are complete and switched on."""
+    return await sql.scheduled_guilds(db, shards.count, shards.ids)
 
 
 def is_moderator(settings: GuildSettings, *, manage_guild: bool, role_ids: Collection[int]) -> bool:

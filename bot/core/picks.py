@@ -45,6 +45,7 @@ from bot.core.films import Film, Theme, get_films, theme_film_ids
 from bot.core.guilds import GuildSettings, get_settings, scheduled_guilds
 from bot.core.reviews import RatingSummary, film_ratings
 from bot.core.score import PRIOR_STARS, club_rating_of_average
+from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import picks as sql
@@ -381,7 +382,8 @@ async def next_open_slot(db: Database, settings: GuildSettings, after: datetime,
 async def _schedule(db: Database, clock: Clock, timers: TimerService, settings: GuildSettings, slot: datetime) -> None:
     week = schedule.week_key(slot, schedule.zone(settings.timezone))
     key = timer_key(settings.guild_id, week)
-    await timers.schedule(TIMER_KIND, key, slot, {"guild_id": settings.guild_id, "slot_at": to_db(slot)})
+    payload = {"guild_id": settings.guild_id, "slot_at": to_db(slot)}
+    await timers.schedule(TIMER_KIND, key, slot, payload, guild_id=settings.guild_id)
     await db.execute(sql.SAVE_SCHEDULE, (settings.guild_id, key, to_db(slot), week, to_db(clock.now())))
     log.info("weekly picks for guild %s scheduled at %s (week %s)", settings.guild_id, to_db(slot), week)
 
@@ -424,15 +426,18 @@ async def reschedule(db: Database, clock: Clock, timers: TimerService, guild_id:
     return slot
 
 
-async def ensure_scheduled(db: Database, clock: Clock, timers: TimerService, grace: timedelta = DEFAULT_GRACE) -> int:
-    """At start-up: give every server with a schedule a pending timer; return how many were (re)created.
+async def ensure_scheduled(
+    db: Database, clock: Clock, timers: TimerService, shards: ShardSet, grace: timedelta = DEFAULT_GRACE
+) -> int:
+    """At start-up: give every server of this process's shards with a schedule a pending timer; return how many were
+    (re)created.
 
     A server whose timer is still pending keeps it (an overdue one runs as soon as the timers start). One without
     (its last timer gave up, or the database was restored) gets the first unclaimed slot since ``now - grace``, so
     a slot missed within the grace window is still caught up.
     """
     created = 0
-    for guild_id in await scheduled_guilds(db):
+    for guild_id in await scheduled_guilds(db, shards):
         row = await db.fetchone(sql.GET_SCHEDULE, (guild_id,))
         if row is not None and await timers.pending(TIMER_KIND, row["timer_key"]) is not None:
             continue
@@ -573,7 +578,9 @@ async def open_watch_party_poll(
         existing = await polls.get_poll(db, poll_id)
         if existing is not None and existing.is_open:  # a crash may have come before its timers were armed
             publish = existing.message_id is None
-            await polls.arm_timers(timers, poll_id, existing.closes_at, clock.now(), publish=publish)
+            await polls.arm_timers(
+                timers, poll_id, existing.closes_at, clock.now(), guild_id=existing.guild_id, publish=publish
+            )
         log.info("the watch-party poll of weekly picks %s is poll %s, already opened", post.id, poll_id)
         return poll_id
 

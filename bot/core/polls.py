@@ -30,6 +30,7 @@ from bot.core.durations import Window, parse_moment
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.reviews import film_ratings
 from bot.core.screenings import ScreeningPlan
+from bot.core.shards import ShardSet
 from bot.core.tally import MAX_RANKS, FilmRating, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
 from bot.db import polls as sql
@@ -305,7 +306,7 @@ async def create_poll(
         poll_id = await sql.insert_poll(tx, values, nominated)
         if record is not None:
             await record(tx, poll_id)
-    await arm_timers(timers, poll_id, closes_at, now, publish=publish_timer)
+    await arm_timers(timers, poll_id, closes_at, now, guild_id=guild_id, publish=publish_timer)
     return await _require(db, poll_id)
 
 
@@ -356,32 +357,37 @@ def check_screening(plan: ScreeningPlan, *, now: datetime, after: datetime) -> S
     return plan
 
 
-async def arm_timers(timers: TimerService, poll_id: int, closes_at: datetime, now: datetime, *, publish: bool) -> None:
-    await timers.schedule(CLOSE_TIMER, str(poll_id), closes_at, {"poll_id": poll_id})
+async def arm_timers(
+    timers: TimerService, poll_id: int, closes_at: datetime, now: datetime, *, guild_id: int, publish: bool
+) -> None:
+    await timers.schedule(CLOSE_TIMER, str(poll_id), closes_at, {"poll_id": poll_id}, guild_id=guild_id)
     if publish:
-        await timers.schedule(PUBLISH_TIMER, str(poll_id), now, {"poll_id": poll_id})
+        await timers.schedule(PUBLISH_TIMER, str(poll_id), now, {"poll_id": poll_id}, guild_id=guild_id)
 
 
-async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService) -> int:
-    """Give every open poll the close timer (and an unposted one the publish timer) it never got; return how many
-    were armed. Covers a crash between storing a poll and scheduling its timers, and a poll /poll create stored but
-    did not record as posted (it schedules no publish timer). A timer that already ran and ended (failed for good,
-    say) is not armed again: that would give it fresh attempts at every restart."""
+async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService, shards: ShardSet) -> int:
+    """Give every open poll of this process's shards the close timer (and an unposted one the publish timer) it never
+    got; return how many were armed. Covers a crash between storing a poll and scheduling its timers, and a poll
+    /poll create stored but did not record as posted (it schedules no publish timer). A timer that already ran and
+    ended (failed for good, say) is not armed again: that would give it fresh attempts at every restart."""
     rearmed = 0
-    for row in await db.fetchall(sql.ALL_OPEN_POLLS):
+    for row in await sql.open_polls_on_shards(db, shards.count, shards.ids):
         key = str(row["id"])
         if await timers.latest(CLOSE_TIMER, key) is None:
-            await timers.schedule(CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]})
+            await timers.schedule(
+                CLOSE_TIMER, key, from_db(row["closes_at"]), {"poll_id": row["id"]}, guild_id=row["guild_id"]
+            )
             rearmed += 1
         if row["message_id"] is None and await timers.latest(PUBLISH_TIMER, key) is None:
-            await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]})
+            await timers.schedule(PUBLISH_TIMER, key, clock.now(), {"poll_id": row["id"]}, guild_id=row["guild_id"])
             rearmed += 1
     return rearmed
 
 
-async def posted_open_polls(db: Database) -> list[Poll]:
-    """Every open poll that has been posted, in every server: their vote buttons are re-registered at start-up."""
-    polls = [await get_poll(db, row["id"]) for row in await db.fetchall(sql.ALL_OPEN_POLLS)]
+async def posted_open_polls(db: Database, shards: ShardSet) -> list[Poll]:
+    """Every open poll that has been posted, in the servers of this process's shards: their vote buttons are
+    re-registered at start-up."""
+    polls = [await get_poll(db, row["id"]) for row in await sql.open_polls_on_shards(db, shards.count, shards.ids)]
     return [poll for poll in polls if poll is not None and poll.message_id is not None]
 
 

@@ -35,6 +35,7 @@ from bot.core import films as films_core
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.durations import YEAR, Span, Window, describe_duration, parse_moment, read_duration
 from bot.core.errors import NotFoundError, UserError
+from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
 from bot.db import screenings as sql
@@ -263,7 +264,7 @@ async def plan_screening(
             return _screening(existing)
         screening_id = int((await tx.fetchone_write(sql.INSERT, values))[0])
     due = now if event_due is None else max(now, event_due)
-    await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id})
+    await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id}, guild_id=guild_id)
     return await _require(db, screening_id)
 
 
@@ -346,7 +347,7 @@ def steps(screening: Screening, now: datetime) -> list[tuple[str, datetime]]:
 async def _arm_steps(timers: TimerService, screening: Screening, now: datetime) -> None:
     payload = {"screening_id": screening.id}
     for kind, due_at in steps(screening, now):
-        await timers.schedule(kind, step_key(screening), due_at, payload)
+        await timers.schedule(kind, step_key(screening), due_at, payload, guild_id=screening.guild_id)
 
 
 async def _cancel_steps(timers: TimerService, screening: Screening) -> None:
@@ -413,8 +414,9 @@ async def move_screening(
     return moved
 
 
-async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> int:
-    """Give every unfinished screening the timers for its next steps that it never got; return how many were armed.
+async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, shards: ShardSet) -> int:
+    """Give every unfinished screening of this process's shards the timers for its next steps that it never got;
+    return how many were armed.
 
     Covers a crash between two steps (the event created but its timers not yet armed, say). Each step's handler
     is idempotent and records that it ran, so a timer armed twice does its work once. A timer that already ran and
@@ -422,7 +424,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> 
     """
     rearmed = 0
     now = clock.now()
-    for row in await sql.unfinished(db):
+    for row in await sql.unfinished(db, shards.count, shards.ids):
         screening = _screening(row)
         payload = {"screening_id": screening.id}
         if screening.status is ScreeningStatus.PLANNED:
@@ -437,7 +439,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService) -> 
                 due.append((EVENT_TIMER, str(screening.id), now))  # its re-run posts the announcement
         for kind, key, at in due:
             if await timers.latest(kind, key) is None:
-                await timers.schedule(kind, key, at, payload)
+                await timers.schedule(kind, key, at, payload, guild_id=screening.guild_id)
                 rearmed += 1
     return rearmed
 

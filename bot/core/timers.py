@@ -8,6 +8,14 @@ handler returns, so handlers must be idempotent: a crash between the two runs th
 The loop dispatches, it does not wait: each due handler runs in its own task, so a slow one delays no other. At most
 ``max_concurrent`` handlers run at once, and never two runs of the same kind and key.
 
+Several processes can share one database, each running some of the bot's shards: a timer belongs to the shard of
+its server (``guild_id``; a timer of no server belongs to shard 0), and a service only ever claims and runs timers of
+the shards it was given. One process per shard is the deployment's guarantee (``Database.hold_shards``); within it,
+the loop claims due timers in the database (one statement for a whole batch) before running them, marking them with
+this service's :attr:`TimerService.instance`, and records an outcome only over its own claim. A process that died
+mid-run leaves its timers claimed and pending: the next process to run that shard takes them over (before its first
+claim) and runs them, and the process it replaced, should it still be running, can neither record nor claim them.
+
 Every timer ends, with its outcome on its row (``outcome``, ``attempts``, ``last_error``) and a log line:
 
 - **done**: the handler returned;
@@ -26,8 +34,9 @@ import asyncio
 import functools
 import json
 import logging
+import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -67,6 +76,7 @@ class Timer:
     id: int
     kind: str
     key: str
+    guild_id: int | None
     due_at: datetime
     payload: dict[str, Any]
     attempts: int
@@ -88,6 +98,7 @@ def _timer(row: store.TimerRow) -> Timer:
         row.id,
         row.kind,
         row.key,
+        row.guild_id,
         from_db(row.due_at),
         payload,
         row.attempts,
@@ -98,21 +109,30 @@ def _timer(row: store.TimerRow) -> Timer:
 
 
 class TimerService:
-    """Schedules, cancels and runs persisted timers."""
+    """Schedules, cancels and runs persisted timers; runs only those of its shards (``shard_ids`` out of
+    ``shard_count``: by default the one shard of an unsharded bot)."""
 
     def __init__(
         self,
         db: Database,
         clock: Clock,
         *,
+        shard_count: int = 1,
+        shard_ids: Sequence[int] = (0,),
         retry_delay: timedelta = timedelta(seconds=30),
         max_attempts: int = 5,
         max_concurrent: int = MAX_CONCURRENT,
         handler_timeout: timedelta = HANDLER_TIMEOUT,
         retention: timedelta = FINISHED_RETENTION,
     ) -> None:
+        if shard_count < 1 or not shard_ids or not all(0 <= shard < shard_count for shard in shard_ids):
+            raise ValueError(f"shards {list(shard_ids)} are not a set of shards out of {shard_count}")
         self._db = db
         self._clock = clock
+        self._shards = store.Shards(shard_count, tuple(sorted(set(shard_ids))))
+        #: Marks the timers this service claimed; new at every start of the process, so a restarted process knows
+        #: the claims it finds are not its own.
+        self.instance = secrets.token_hex(8)
         self._retry_delay = retry_delay
         self._max_attempts = max_attempts
         self._max_concurrent = max_concurrent
@@ -122,6 +142,8 @@ class TimerService:
         self._wake = asyncio.Event()
         self._tasks = BackgroundTasks("timers")
         self._running: dict[TimerKey, asyncio.Task[None]] = {}
+        self._claiming = asyncio.Lock()  # one claim at a time, so each sees what the one before started
+        self._took_over = False
         self._loop_task: asyncio.Task[None] | None = None
         self._next_purge = float("-inf")
 
@@ -130,10 +152,21 @@ class TimerService:
             raise ValueError(f"a handler for timer kind {kind!r} is already registered")
         self._handlers[kind] = handler
 
-    async def schedule(self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> int:
-        """Persist a timer (replacing the pending one with the same kind and key) and wake the loop."""
+    async def schedule(
+        self,
+        kind: str,
+        key: str,
+        due_at: datetime,
+        payload: dict[str, Any] | None = None,
+        *,
+        guild_id: int | None,
+    ) -> int:
+        """Persist a timer (replacing the pending one with the same kind and key) and wake the loop.
+
+        ``guild_id`` is the server the timer is about: the process that runs that server's shard runs it. It is
+        required, so that no server's timer is left to shard 0 by mistake; ``None`` is for timers of no server."""
         timer_id = await store.schedule(
-            self._db, kind, key, to_db(due_at), json.dumps(payload or {}), to_db(self._clock.now())
+            self._db, kind, key, guild_id, to_db(due_at), json.dumps(payload or {}), to_db(self._clock.now())
         )
         self._wake.set()
         return timer_id
@@ -169,36 +202,41 @@ class TimerService:
             ran += len(started)
 
     async def _dispatch_due(self) -> list[asyncio.Task[None]]:
-        """Start a task for each due timer that is not running already, as many as there is room for."""
-        room = self._max_concurrent - len(self._running)
-        if room <= 0:
-            return []
-        rows = await store.due(self._db, to_db(self._clock.now()), room + len(self._running))
-        started = []
-        for row in rows:
-            key = (row.kind, row.key)
-            if key in self._running:
-                continue
-            task = self._tasks.spawn(self._run_one(row), name=f"timer-{row.kind}-{row.key}")
-            self._running[key] = task
-            task.add_done_callback(functools.partial(self._finished_running, key))
-            started.append(task)
-            if len(started) == room:
-                break
-        return started
+        """Claim the due timers of our shards that are not running here, as many as there is room for, and start a
+        task for each."""
+        async with self._claiming:
+            if not self._took_over:
+                await self._take_over()
+            room = self._max_concurrent - len(self._running)
+            if room <= 0:
+                return []
+            rows = await store.claim_due(
+                self._db, self._shards, self.instance, to_db(self._clock.now()), list(self._running), room
+            )
+            started = []
+            for row in rows:
+                key = (row.kind, row.key)
+                task = self._tasks.spawn(self._run_one(row), name=f"timer-{row.kind}-{row.key}")
+                self._running[key] = task
+                task.add_done_callback(functools.partial(self._finished_running, key))
+                started.append(task)
+            return started
+
+    async def _take_over(self) -> None:
+        """Before the first claim: this process now runs its shards, so timers an earlier process claimed and never
+        finished (it died mid-run) are ours to run."""
+        taken = await store.take_over(self._db, self._shards, self.instance)
+        self._took_over = True
+        if taken:
+            log.warning("took over %d timer(s) that an earlier process started and never finished", taken)
 
     def _finished_running(self, key: TimerKey, _task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
         self._wake.set()  # room for another, and this timer may have moved
 
-    async def _run_one(self, read: store.TimerRow) -> None:
-        """One attempt; records its outcome. Never raises, except when cancelled (the timer then stays pending)."""
-        # The loop's read of due timers may predate the commit of a run of this timer that has finished since (reads
-        # and writes go through different connections), so look again now that this task holds the timer's key: a
-        # timer that finished or moved meanwhile is not run twice.
-        row = await store.pending(self._db, read.kind, read.key)
-        if row is None or row.due_at > to_db(self._clock.now()):
-            return
+    async def _run_one(self, row: store.TimerRow) -> None:
+        """One attempt at a timer this service claimed; records its outcome. Never raises, except when cancelled (the
+        timer then stays pending, and claimable again)."""
         attempts = row.attempts + 1
         try:
             timer = _timer(row)
@@ -224,12 +262,23 @@ class TimerService:
                 return
             delay = self._retry_delay * (2 ** (attempts - 1))
             log.warning("timer %s (%s %s) failed; retrying in %s", row.id, row.kind, row.key, delay, exc_info=error)
-            await store.retry_later(
-                self._db, row, to_db(self._clock.now() + delay), attempts=attempts, error=_describe(error)
+            retry_at = to_db(self._clock.now() + delay)
+            recorded = await store.retry_later(
+                self._db, row, self.instance, retry_at, attempts=attempts, error=_describe(error)
             )
+            self._note_unrecorded(row, recorded)
             return
-        await store.finish(self._db, row, to_db(self._clock.now()), TimerOutcome.DONE, attempts=attempts)
+        now = to_db(self._clock.now())
+        recorded = await store.finish(self._db, row, self.instance, now, TimerOutcome.DONE, attempts=attempts)
+        self._note_unrecorded(row, recorded)
         log.info("timer %s (%s %s) done", row.id, row.kind, row.key)
+
+    @staticmethod
+    def _note_unrecorded(row: store.TimerRow, recorded: bool) -> None:
+        if not recorded:  # scheduled again by its handler (the new time stands), cancelled, or taken over
+            log.info(
+                "timer %s (%s %s) changed while it ran; this run's outcome is not recorded", row.id, row.kind, row.key
+            )
 
     async def _give_up(self, row: store.TimerRow, attempts: int, exc: Exception, why: str) -> None:
         log.error(
@@ -241,13 +290,20 @@ class TimerService:
             exc,
             exc_info=exc,
         )
-        await store.finish(
-            self._db, row, to_db(self._clock.now()), TimerOutcome.FAILED, attempts=attempts, error=_describe(exc)
+        recorded = await store.finish(
+            self._db,
+            row,
+            self.instance,
+            to_db(self._clock.now()),
+            TimerOutcome.FAILED,
+            attempts=attempts,
+            error=_describe(exc),
         )
+        self._note_unrecorded(row, recorded)
 
     async def purge_finished(self) -> int:
         """Delete timers that finished more than the retention ago; return how many."""
-        purged = await store.purge_finished(self._db, to_db(self._clock.now() - self._retention))
+        purged = await store.purge_finished(self._db, self._shards, to_db(self._clock.now() - self._retention))
         if purged:
             log.info("deleted %d timer(s) finished more than %s ago", purged, self._retention)
         return purged
@@ -263,6 +319,8 @@ class TimerService:
         """Start the loop: overdue timers run at once, the rest when they fall due."""
         if self._loop_task is None:
             self._loop_task = self._tasks.spawn(self._loop(), name="filmclub-timers")
+            shards = ", ".join(map(str, self._shards.ids))
+            log.info("timers of shard(s) %s of %d run as instance %s", shards, self._shards.count, self.instance)
 
     async def stop(self) -> None:
         """Stop the loop and cancel running handlers (their timers stay pending and run again at the next start)."""
@@ -285,13 +343,14 @@ class TimerService:
             await wait_for_event(self._wake, sleep.total_seconds())
 
     async def _until_next_due(self) -> timedelta:
-        """How long until the earliest pending timer that is not running (a finished handler wakes us sooner)."""
+        """How long until the earliest pending timer of our shards that is not running (a finished handler wakes us
+        sooner)."""
         if len(self._running) >= self._max_concurrent:
             return MAX_SLEEP
-        for kind, key, due_at in await store.next_due(self._db, len(self._running) + 1):
-            if (kind, key) not in self._running:
-                return min(MAX_SLEEP, max(timedelta(0), from_db(due_at) - self._clock.now()))
-        return MAX_SLEEP
+        due_at = await store.next_due(self._db, self._shards, self.instance, list(self._running))
+        if due_at is None:
+            return MAX_SLEEP
+        return min(MAX_SLEEP, max(timedelta(0), from_db(due_at) - self._clock.now()))
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib import resources
@@ -67,6 +67,10 @@ class Migration:
     number: int
     name: str
     sql: str
+
+
+class ShardsInUse(Exception):
+    """Another process runs some of the shards this one was told to run (see :meth:`Database.hold_shards`)."""
 
 
 def bundled_migrations(backend: str) -> list[Migration]:
@@ -132,6 +136,13 @@ class Database(_Reads):
     async def migrate(self, migrations: Iterable[Migration] | None = None) -> list[Migration]:
         """Apply every pending migration, each in one transaction; return those applied. Safe to run from several
         processes at once: one applies them, the others wait and apply none."""
+
+    @abstractmethod
+    async def hold_shards(self, shard_ids: Sequence[int], *, on_lost: Callable[[], None] | None = None) -> None:
+        """Make this process the only one running ``shard_ids`` until it closes the database (or dies), so each
+        server's timers and writes have one process; raises :class:`ShardsInUse` if another process keeps any of
+        them. Called once, at start-up, before the process claims any timer. ``on_lost`` is called if the hold
+        ends while the process runs (its database connection broke): the process must then stop."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.db.database import Database, Reader, Transaction
+from bot.db.shards import on_shards, shard_params
 
 _POLL_COLUMNS = """
 id, guild_id, channel_id, message_id, creator_id, title, method, style, show_counts, voter_role_id, status,
@@ -25,7 +26,7 @@ INSERT_CANDIDATE = "INSERT INTO poll_candidates (poll_id, position, film_id, nom
 POLL = f"SELECT {_POLL_COLUMNS} FROM polls WHERE id = ?"  # noqa: S608
 POLL_BY_MESSAGE = f"SELECT {_POLL_COLUMNS} FROM polls WHERE message_id = ?"  # noqa: S608
 OPEN_POLLS = f"SELECT {_POLL_COLUMNS} FROM polls WHERE guild_id = ? AND status = 'open' ORDER BY closes_at, id"  # noqa: S608
-ALL_OPEN_POLLS = f"SELECT {_POLL_COLUMNS} FROM polls WHERE status = 'open' ORDER BY id"  # noqa: S608
+OPEN_POLLS_ON_SHARDS = f"SELECT {_POLL_COLUMNS} FROM polls WHERE status = 'open' AND {{on_shards}} ORDER BY id"  # noqa: S608
 RECENT_POLLS = f"""
 SELECT {_POLL_COLUMNS} FROM polls WHERE guild_id = ? ORDER BY (status = 'open') DESC, id DESC LIMIT ?
 """  # noqa: S608
@@ -104,6 +105,12 @@ async def insert_poll(tx: Transaction, values: dict[str, Any], candidates: Seque
     poll_id = int((await tx.fetchone_write(INSERT_POLL, values))[0])
     await tx.executemany(INSERT_CANDIDATE, [(poll_id, pos, film, when) for pos, film, when in candidates])
     return poll_id
+
+
+async def open_polls_on_shards(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[Any]:
+    """Every open poll in the servers of the given shards."""
+    query = OPEN_POLLS_ON_SHARDS.format(on_shards=on_shards("guild_id", shard_ids))
+    return list(await db.fetchall(query, shard_params(shard_count, shard_ids)))
 
 
 async def poll_row(db: Reader, poll_id: int) -> Any:

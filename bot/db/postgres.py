@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -30,6 +30,7 @@ from bot.db.database import (
     Migration,
     Params,
     Row,
+    ShardsInUse,
     Transaction,
     bundled_migrations,
 )
@@ -39,6 +40,12 @@ log = logging.getLogger(__name__)
 
 #: The advisory lock migrations run under (any constant unique to this program; it reads "filmclub").
 MIGRATION_LOCK = 0x66696C6D636C7562
+#: The advisory locks that make one process per shard: the two-key form, this class (it reads "fclb") and the shard.
+SHARD_LOCK_CLASS = 0x66636C62
+#: How long a process starting waits for its shards' locks: enough for the process it replaces to finish closing.
+SHARD_LOCK_WAIT = 30.0
+#: How often it tries again meanwhile.
+SHARD_LOCK_RETRY = 0.5
 #: Connections per process: reads run side by side; writes use one at a time.
 POOL_MAX = 10
 #: Seconds a statement may run before asyncpg gives up on it.
@@ -107,6 +114,21 @@ def _rows_changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+async def _shard_holder(conn: Any, shard: int) -> str:
+    """Who holds a shard's lock, for the message that refuses it."""
+    holder = await conn.fetchrow(
+        "SELECT a.pid, host(a.client_addr) AS addr, a.application_name AS app FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid AND l.objsubid = 2",
+        SHARD_LOCK_CLASS,
+        shard,
+    )
+    if holder is None:
+        return f"shard {shard} is held by another process"
+    where = f" from {holder['addr']}" if holder["addr"] else ""
+    return f"shard {shard} is held by another process (PostgreSQL backend pid {holder['pid']}{where})"
+
+
 def masked(url: str) -> str:
     """The URL without its password, for logs and messages."""
     parts = urlsplit(url)
@@ -171,6 +193,8 @@ class PostgresDatabase(Database):
         self._pool = pool
         self.url = url
         self._write_lock = asyncio.Lock()
+        self._shard_locks: Any = None  # the connection that holds the shards' advisory locks
+        self._on_shards_lost: Callable[[], None] | None = None
 
     @classmethod
     async def open(cls, url: str, *, max_size: int = POOL_MAX) -> PostgresDatabase:
@@ -205,13 +229,49 @@ class PostgresDatabase(Database):
         """The connection pool, for what needs a connection of its own (advisory locks held for a process's life)."""
         return self._pool
 
+    async def hold_shards(
+        self, shard_ids: Sequence[int], *, on_lost: Callable[[], None] | None = None, wait: float = SHARD_LOCK_WAIT
+    ) -> None:
+        """A session advisory lock per shard, on a connection of its own kept for the process's life: PostgreSQL
+        drops them when that connection ends, so a process that dies (even by kill -9) frees its shards at once.
+        A shard another process holds is waited for, up to ``wait`` seconds (the process being replaced may still be
+        closing), then refused with the holder named."""
+        if self._shard_locks is not None:
+            raise RuntimeError("this process already holds its shards")
+        conn = await self._pool.acquire()
+        try:
+            deadline = asyncio.get_running_loop().time() + wait
+            for shard in shard_ids:
+                while not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_CLASS, shard):
+                    if asyncio.get_running_loop().time() >= deadline:
+                        raise ShardsInUse(await _shard_holder(conn, shard))
+                    await asyncio.sleep(SHARD_LOCK_RETRY)
+        except BaseException:
+            await self._pool.release(conn)  # a released connection is reset, which unlocks what it locked
+            raise
+        conn.add_termination_listener(self._lost_shards)
+        self._shard_locks = conn
+        self._on_shards_lost = on_lost
+        log.info("holding shard(s) %s", ", ".join(map(str, shard_ids)))
+
     async def close(self) -> None:
         """Close the pool; connections still busy after :data:`CLOSE_GRACE` seconds (a statement that hangs) are cut."""
+        if self._shard_locks is not None:
+            conn, self._shard_locks = self._shard_locks, None  # first, so that its closing is not taken for a loss
+            await self._pool.release(conn)  # nothing to do if it was lost (the pool took it back)
         try:
             await asyncio.wait_for(self._pool.close(), CLOSE_GRACE)
         except TimeoutError:
             log.warning("PostgreSQL connections still busy after %s s; closing them anyway", CLOSE_GRACE)
             self._pool.terminate()
+
+    def _lost_shards(self, _conn: Any) -> None:
+        """The connection holding the shards' locks ended while the process runs: another process may take the
+        shards now, so this one must not go on as their owner."""
+        if self._shard_locks is not None:
+            log.critical("lost the database connection that holds this process's shards; restart this process")
+            if self._on_shards_lost is not None:
+                self._on_shards_lost()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._pool.acquire() as conn:

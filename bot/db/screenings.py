@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.db.database import Reader
+from bot.db.shards import on_shards, shard_params
 
 _COLUMNS = """
 id, guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at, ends_at,
@@ -21,7 +23,9 @@ RETURNING id
 BY_ID = f"SELECT {_COLUMNS} FROM screenings WHERE id = ?"  # noqa: S608
 BY_POLL = f"SELECT {_COLUMNS} FROM screenings WHERE poll_id = ?"  # noqa: S608
 BY_EVENT = f"SELECT {_COLUMNS} FROM screenings WHERE event_id = ?"  # noqa: S608
-UNFINISHED = f"SELECT {_COLUMNS} FROM screenings WHERE status IN ('planned', 'scheduled') ORDER BY id"  # noqa: S608
+UNFINISHED = f"""
+SELECT {_COLUMNS} FROM screenings WHERE status IN ('planned', 'scheduled') AND {{on_shards}} ORDER BY id
+"""  # noqa: S608
 UPCOMING = f"""
 SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status IN ('planned', 'scheduled') ORDER BY starts_at, id
 """  # noqa: S608
@@ -51,6 +55,7 @@ async def upcoming(db: Reader, guild_id: int) -> list[Any]:
     return list(await db.fetchall(UPCOMING, (guild_id,)))
 
 
-async def unfinished(db: Reader) -> list[Any]:
-    """Every screening, in every server, whose steps are not all done (planned or scheduled)."""
-    return list(await db.fetchall(UNFINISHED))
+async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[Any]:
+    """Every screening in the servers of the given shards whose steps are not all done (planned or scheduled)."""
+    query = UNFINISHED.format(on_shards=on_shards("guild_id", shard_ids))
+    return list(await db.fetchall(query, shard_params(shard_count, shard_ids)))

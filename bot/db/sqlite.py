@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -116,6 +116,9 @@ class SqliteDatabase(Database):
 
     async def __aenter__(self) -> SqliteDatabase:
         return self
+
+    async def hold_shards(self, shard_ids: Sequence[int], *, on_lost: Callable[[], None] | None = None) -> None:
+        """Nothing to hold: one process runs every shard on a SQLite file (the bot takes the file's lock)."""
 
     async def close(self) -> None:
         try:

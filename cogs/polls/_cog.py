@@ -104,10 +104,10 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         self.voting = VotingDesk(self.bot, self.board)
         self.bot.timers.register(polls.CLOSE_TIMER, self._on_close_timer)
         self.bot.timers.register(polls.PUBLISH_TIMER, self._on_publish_timer)
-        rearmed = await polls.rearm_open_polls(self.bot.db, self.bot.clock, self.bot.timers)
+        rearmed = await polls.rearm_open_polls(self.bot.db, self.bot.clock, self.bot.timers, self.bot.shard_set)
         if rearmed:
             log.warning("re-armed %d poll timer(s) that were missing", rearmed)
-        for poll in await polls.posted_open_polls(self.bot.db):
+        for poll in await polls.posted_open_polls(self.bot.db, self.bot.shard_set):
             view = voting_view(poll, await get_films(self.bot.db, poll.film_ids))
             if view is not None and not view.is_finished() and poll.message_id is not None:
                 self.bot.add_view(view, message_id=poll.message_id)
@@ -219,7 +219,11 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
                 await exc.message.delete()  # taken down: the poll is as unposted as the database says, and cancelled
             except discord.HTTPException:
                 await self.bot.timers.schedule(
-                    polls.PUBLISH_TIMER, str(poll.id), self.bot.clock.now(), {"poll_id": poll.id}
+                    polls.PUBLISH_TIMER,
+                    str(poll.id),
+                    self.bot.clock.now(),
+                    {"poll_id": poll.id},
+                    guild_id=poll.guild_id,
                 )
                 raise UserError(
                     f"Poll #{poll.id} is posted in <#{poll.channel_id}>, but I couldn't record it yet; "
@@ -362,7 +366,11 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             closed = await self.board.finish(target.id, closed_by=interaction.user.id)
         except NativePollPending:
             await self.bot.timers.schedule(
-                polls.CLOSE_TIMER, str(target.id), self.bot.clock.now(), {"poll_id": target.id}
+                polls.CLOSE_TIMER,
+                str(target.id),
+                self.bot.clock.now(),
+                {"poll_id": target.id},
+                guild_id=target.guild_id,
             )
             await send_ephemeral(
                 interaction, "⏳ Discord is counting its poll; the result will be posted as soon as it is final."

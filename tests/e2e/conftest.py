@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeRole, World
+from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeRole, World, shard_of
 from .harness import REPO, BotKind, BotProcess, DiscordDriver, default_bot_kind
 
 LaunchBot = Callable[..., Awaitable[BotProcess]]
@@ -99,6 +99,16 @@ def discord(fake_discord: FakeDiscord, bot: BotProcess) -> DiscordDriver:
     """The members' Discord client; Alice in #general unless told otherwise."""
     del bot
     return DiscordDriver(fake_discord)
+
+
+@pytest.fixture
+def clubs(fake_discord: FakeDiscord) -> dict[int, World]:
+    """Two shards, as Discord asks of the bot, and a server on each: ``{shard: world}``, Film Club on the shard its id
+    puts it, a second club (peopled alike) on the other."""
+    fake_discord.shard_count = 2
+    film_club = fake_discord.world
+    other = 1 - shard_of(film_club.guild.id, 2)
+    return {shard_of(film_club.guild.id, 2): film_club, other: fake_discord.add_guild("Second Club", shard=other)}
 
 
 @pytest.fixture

@@ -138,7 +138,8 @@ class BotProcess:
                 "DISCORD_TOKEN": self.token,
                 "DISCORD_API_BASE_URL": self.fake.api_base,
                 "DATABASE_PATH": str(self.db_path),
-                "DATABASE_URL": "",
+                "DATABASE_URL": "",  # empty: SQLite at DATABASE_PATH
+                "SHARD_IDS": "",  # empty: every one of SHARD_COUNT's shards
                 "DEV_GUILD_ID": str(self.fake.guild.id),
                 "SYNC_COMMANDS": "true",
                 "LOG_LEVEL": "INFO",

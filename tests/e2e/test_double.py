@@ -7,12 +7,24 @@ would see, so the real bot's e2e tests can trust it.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiohttp
 import pytest
 
 from .conftest import LaunchBot
-from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeRole, InteractionBuildError, Upload
+from .fake_discord import (
+    Close,
+    FakeChannel,
+    FakeDiscord,
+    FakeMember,
+    FakeRole,
+    Intents,
+    InteractionBuildError,
+    Upload,
+    World,
+    shard_of,
+)
 from .harness import DiscordDriver
 
 pytestmark = pytest.mark.e2e
@@ -186,3 +198,118 @@ async def test_rest_checks_like_discord(fake_discord: FakeDiscord) -> None:
     assert [r.path for r in fake_discord.unknown_requests] == ["/no/such/route"]
     fake_discord.unknown_requests.clear()  # this test hit it on purpose
     assert [m.content for m in fake_discord.channel_messages(fake_discord.world.general)] == ["hi"]
+
+
+# -- shards ------------------------------------------------------------------------------------------------------------
+
+
+class RawShard:
+    """A bare gateway client for one shard, to see exactly what the double sends and refuses."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    @classmethod
+    async def identify(
+        cls, http: aiohttp.ClientSession, fake: FakeDiscord, shard: list[int] | None, intents: int = Intents.GUILDS
+    ) -> RawShard:
+        ws = await http.ws_connect(f"{fake.gateway_url}?v=10&encoding=json")
+        connection = cls(ws)
+        assert (await connection.receive())["op"] == 10  # HELLO
+        identify: dict[str, object] = {"token": fake.token, "intents": intents, "properties": {}}
+        if shard is not None:
+            identify["shard"] = shard
+        await ws.send_json({"op": 2, "d": identify})
+        return connection
+
+    async def receive(self) -> dict[str, Any]:
+        message = await self.ws.receive(timeout=10)
+        if message.type is not aiohttp.WSMsgType.TEXT:
+            raise ConnectionError(f"closed with {self.ws.close_code}: {message.extra}")
+        payload: dict[str, Any] = json.loads(message.data)
+        return payload
+
+    async def dispatches(self, count: int) -> list[tuple[str, dict[str, Any]]]:
+        return [((p := await self.receive())["t"], p["d"]) for _ in range(count)]
+
+    async def refused_with(self) -> int | None:
+        message = await self.ws.receive(timeout=10)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), message
+        return self.ws.close_code
+
+
+@pytest.fixture
+def sharded(fake_discord: FakeDiscord) -> tuple[FakeDiscord, World]:
+    """The double with two shards: Film Club wherever its id puts it, and a second club on the other shard."""
+    fake_discord.shard_count = 2
+    other = 1 - shard_of(fake_discord.guild.id, 2)
+    return fake_discord, fake_discord.add_guild("Second Club", shard=other)
+
+
+async def test_snowflakes_can_be_made_for_a_chosen_shard(fake_discord: FakeDiscord) -> None:
+    made = [fake_discord.ids.next_on_shard(shard, 5) for shard in (3, 0, 4, 4, 1)]
+    assert [shard_of(snowflake, 5) for snowflake in made] == [3, 0, 4, 4, 1]
+    assert made == sorted(made) and len(set(made)) == 5
+    assert fake_discord.ids.next() > made[-1]  # later ids keep increasing
+    with pytest.raises(ValueError, match=r"not one of 0\.\.4"):
+        fake_discord.ids.next_on_shard(5, 5)
+
+
+async def test_each_shard_gets_the_servers_of_its_shard_and_their_events(sharded: tuple[FakeDiscord, World]) -> None:
+    fake, second = sharded
+    film_club = fake.world
+    async with aiohttp.ClientSession() as http:
+        response = await http.get(f"{fake.api_base}/gateway/bot", headers={"Authorization": f"Bot {fake.token}"})
+        assert (await response.json())["shards"] == 2
+        intents = Intents.GUILDS | Intents.GUILD_MESSAGES
+        shards = {s: await RawShard.identify(http, fake, [s, 2], intents) for s in (0, 1)}
+        for shard_id, connection in shards.items():
+            (ready, ready_data), (create, guild) = await connection.dispatches(2)
+            mine = film_club if shard_of(film_club.guild.id, 2) == shard_id else second
+            assert (ready, create) == ("READY", "GUILD_CREATE")
+            assert ready_data["shard"] == [shard_id, 2]
+            assert [g["id"] for g in ready_data["guilds"]] == [guild["id"]] == [str(mine.guild.id)]
+
+        await fake.post_as_member(second.alice, second.general, "hello from the second club")
+        await fake.post_as_member(film_club.alice, film_club.general, "hello from Film Club")
+        for world in (second, film_club):  # each on its own shard's connection, and nowhere else
+            event, message = (await shards[shard_of(world.guild.id, 2)].dispatches(1))[0]
+            assert event == "MESSAGE_CREATE"
+            assert (message["guild_id"], message["channel_id"]) == (str(world.guild.id), str(world.general.id))
+        assert fake.gateway.session_for(second.guild.id) is fake.gateway.by_shard[shard_of(second.guild.id, 2)]
+
+
+@pytest.mark.parametrize(
+    ("shard", "code"),
+    [
+        (None, Close.SHARDING_REQUIRED),  # an unsharded IDENTIFY would get every server
+        ([0, 1], Close.SHARDING_REQUIRED),  # fewer shards than Discord requires
+        ([2, 2], Close.INVALID_SHARD),  # no such shard
+        ([0, 3], Close.INVALID_SHARD),  # a count other than the bot's
+        ([-1, 2], Close.INVALID_SHARD),
+        (["0", 2], Close.INVALID_SHARD),
+    ],
+)
+async def test_an_identify_with_a_wrong_shard_is_refused(
+    sharded: tuple[FakeDiscord, World], shard: list[int] | None, code: int
+) -> None:
+    fake, _ = sharded
+    async with aiohttp.ClientSession() as http:
+        refused = await RawShard.identify(http, fake, shard)
+        assert await refused.refused_with() == code
+    assert fake.gateway.identify_count == 0 and fake.gateway.by_shard == {}
+    assert [c for c, _ in fake.gateway.refusals] == [code]
+
+
+async def test_a_shard_already_connected_is_refused_until_it_goes(sharded: tuple[FakeDiscord, World]) -> None:
+    fake, _ = sharded
+    async with aiohttp.ClientSession() as http:
+        first = await RawShard.identify(http, fake, [1, 2])
+        assert (await first.dispatches(1))[0][0] == "READY"
+        second = await RawShard.identify(http, fake, [1, 2])
+        assert await second.refused_with() == Close.INVALID_SHARD
+        await first.ws.close()
+        await fake.wait_until(lambda: not fake.gateway.by_shard[1].connected, what="shard 1's connection to close")
+        again = await RawShard.identify(http, fake, [1, 2])  # as a restarted process does
+        assert (await again.dispatches(1))[0][0] == "READY"
+    assert fake.gateway.identify_count == 2

@@ -285,9 +285,8 @@ async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(
         settings = Settings(database_path=db_target, catalog_path=catalog_dir)
     else:
         settings = Settings(database_url=SecretStr(db_target), catalog_path=catalog_dir)
-    bot = FilmClubBot(settings)
-    await bot.open_services()
-    try:
+    async with FilmClubBot(settings) as bot:  # a sharded bot closes once entered
+        await bot.open_services()
         assert [entry.label for entry in bot.titles.search("moon", limit=3)] == []
         assert await bot.refresh_catalog() is False  # nothing changed: nothing rebuilt
 
@@ -300,5 +299,3 @@ async def test_the_running_bot_sees_a_catalog_loaded_by_another_process(
         assert await bot.refresh_catalog() is True
         assert [entry.label for entry in bot.titles.search("moon", limit=3)] == ["A Film About the Moon (1990)"]
         assert await bot.refresh_catalog() is False
-    finally:
-        await bot.close()

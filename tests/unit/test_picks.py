@@ -13,6 +13,7 @@ from bot.core.catalog import load_catalog
 from bot.core.errors import UserError
 from bot.core.guilds import get_settings
 from bot.core.reviews import rate
+from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.core.watch import add_to_watchlist, mark_club_watched
 from bot.db.database import Database
@@ -340,10 +341,10 @@ async def test_start_up_arms_missing_timers_and_catches_up_within_grace(
     await configure(db, clock, timers, count=2)
     await db.execute("DELETE FROM timers")  # saved, but no timer any more (as after a restore)
     clock.moment = SLOT + timedelta(hours=2)  # the bot comes up two hours after the slot
-    assert await picks.ensure_scheduled(db, clock, timers, GRACE) == 1
+    assert await picks.ensure_scheduled(db, clock, timers, ShardSet.every(), GRACE) == 1
     pending = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
     assert pending is not None and pending.due_at == SLOT  # overdue: it runs at once and catches up
-    assert await picks.ensure_scheduled(db, clock, timers, GRACE) == 0  # idempotent
+    assert await picks.ensure_scheduled(db, clock, timers, ShardSet.every(), GRACE) == 0  # idempotent
 
 
 async def test_preview_shows_what_the_slot_will_post(

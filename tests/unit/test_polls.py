@@ -20,6 +20,7 @@ from bot.core.films import active_films
 from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
 from bot.core.search import TitleIndex
+from bot.core.shards import ShardSet
 from bot.core.tally import Tie, TieRule
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
@@ -492,8 +493,8 @@ async def test_missing_timers_are_re_armed_at_start_up(
 ) -> None:
     poll = await make_poll(db, clock, timers, films[:2])
     await db.execute("DELETE FROM timers")  # as if the bot died between storing the poll and arming its timers
-    assert await polls.rearm_open_polls(db, clock, timers) == 2
-    assert await polls.rearm_open_polls(db, clock, timers) == 0
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 2
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 0
     pending = await timers.pending(polls.CLOSE_TIMER, str(poll.id))
     assert pending is not None and pending.due_at == poll.closes_at
 
@@ -512,7 +513,7 @@ async def test_a_timer_that_failed_for_good_is_not_re_armed_at_start_up(
     timers.register(polls.PUBLISH_TIMER, cannot_succeed)
     clock.advance(timedelta(days=3))
     assert await timers.run_due() == 2
-    assert await polls.rearm_open_polls(db, clock, timers) == 0
+    assert await polls.rearm_open_polls(db, clock, timers, ShardSet.every()) == 0
     for kind in (polls.CLOSE_TIMER, polls.PUBLISH_TIMER):
         assert await timers.pending(kind, str(poll.id)) is None
         latest = await timers.latest(kind, str(poll.id))

@@ -13,6 +13,7 @@ from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import active_films
 from bot.core.screenings import EventPhase, EventState, Followed, ScreeningStatus
+from bot.core.shards import ShardSet
 from bot.core.timers import PermanentFailure, Timer, TimerOutcome, TimerService
 from bot.core.watch import club_watched
 from bot.db.database import Database
@@ -259,8 +260,10 @@ async def test_missing_timers_are_rearmed_once_at_start_up(
     # planned one lost its timer.
     await db.execute("UPDATE screenings SET event_id = 783, status = 'scheduled' WHERE id = ?", (scheduled.id,))
     await db.execute("DELETE FROM timers")
-    assert await screenings.rearm_screenings(db, clock, timers) == 5  # the scheduled one's event timer announces it
-    assert await screenings.rearm_screenings(db, clock, timers) == 0
+    assert (
+        await screenings.rearm_screenings(db, clock, timers, ShardSet.every()) == 5
+    )  # the scheduled one's event timer announces it
+    assert await screenings.rearm_screenings(db, clock, timers, ShardSet.every()) == 0
     assert await timers.pending(screenings.EVENT_TIMER, str(planned.id)) is not None
     assert await timers.pending(screenings.EVENT_TIMER, str(scheduled.id)) is not None
     current = await screenings.require_screening(db, scheduled.id)
@@ -271,7 +274,9 @@ async def test_missing_timers_are_rearmed_once_at_start_up(
     assert await screenings.mark_started(db, clock, scheduled.id)
     assert await screenings.mark_reminded(db, clock, scheduled.id)
     assert await screenings.mark_announced(db, clock, scheduled.id)
-    assert await screenings.rearm_screenings(db, clock, timers) == 2  # the planned one's event, and the after step
+    assert (
+        await screenings.rearm_screenings(db, clock, timers, ShardSet.every()) == 2
+    )  # the planned one's event, and the after step
     assert await timers.pending(screenings.AFTER_TIMER, screenings.step_key(current)) is not None
 
 
@@ -286,7 +291,7 @@ async def test_an_event_whose_announcement_was_never_recorded_gets_its_event_tim
     assert screening.needs_announcement
     await timers.cancel(screenings.EVENT_TIMER, str(screening.id))
     await db.execute("DELETE FROM timers WHERE kind = ?", (screenings.EVENT_TIMER,))
-    assert await screenings.rearm_screenings(db, clock, timers) == 1
+    assert await screenings.rearm_screenings(db, clock, timers, ShardSet.every()) == 1
     assert await timers.pending(screenings.EVENT_TIMER, str(screening.id)) is not None
     # Announced once: a second record is refused, and nothing is re-armed for it any more.
     assert await screenings.mark_announced(db, clock, screening.id)
@@ -294,7 +299,7 @@ async def test_an_event_whose_announcement_was_never_recorded_gets_its_event_tim
     announced = await screenings.require_screening(db, screening.id)
     assert announced.announced_at == START and not announced.needs_announcement
     await db.execute("DELETE FROM timers WHERE kind = ?", (screenings.EVENT_TIMER,))
-    assert await screenings.rearm_screenings(db, clock, timers) == 0
+    assert await screenings.rearm_screenings(db, clock, timers, ShardSet.every()) == 0
 
 
 def test_the_announcement_names_its_screening_so_a_retry_after_a_crash_finds_it() -> None:
@@ -321,7 +326,7 @@ async def test_a_step_timer_that_failed_for_good_is_not_re_armed_at_start_up(
     timers.register(screenings.REMIND_TIMER, cannot_succeed)
     clock.moment = screening.remind_at
     assert await timers.run_due() == 2  # the event timer (the safety net) and the reminder
-    assert await screenings.rearm_screenings(db, clock, timers) == 0
+    assert await screenings.rearm_screenings(db, clock, timers, ShardSet.every()) == 0
     remind = await timers.latest(screenings.REMIND_TIMER, screenings.step_key(screening))
     assert remind is not None and remind.outcome is TimerOutcome.FAILED
 

@@ -1,9 +1,10 @@
 """A loopback stand-in for Discord (REST API v10, gateway, CDN) for end-to-end tests of the bot."""
 
 from .faults import Fault, FaultInjector
-from .gateway import Gateway, GatewaySession, Intents
+from .gateway import Close, Gateway, GatewaySession, Intents
 from .interactions import InteractionBuildError, Upload
 from .server import FakeDiscord
+from .snowflake import shard_of
 from .store import EPHEMERAL, LOADING, InteractionRecord, RecordedRequest, StoredAttachment, StoredMessage
 from .world import ChannelType, FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, Perm, World
 
@@ -11,6 +12,7 @@ __all__ = [
     "EPHEMERAL",
     "LOADING",
     "ChannelType",
+    "Close",
     "FakeChannel",
     "FakeDiscord",
     "FakeGuild",
@@ -30,4 +32,5 @@ __all__ = [
     "StoredMessage",
     "Upload",
     "World",
+    "shard_of",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSMsgType, web
 
+from .snowflake import shard_of
 from .world import JSON
 
 if TYPE_CHECKING:
@@ -35,6 +35,16 @@ class Op:
     INVALID_SESSION = 9
     HELLO = 10
     HEARTBEAT_ACK = 11
+
+
+class Close:
+    """Close codes the double ends a connection with (https://discord.com/developers/docs/topics/opcodes-and-status-codes)."""
+
+    #: The IDENTIFY named a shard that does not exist (``[id, count]`` malformed, ``id >= count``), a count other than
+    #: the one the double's ``GET /gateway/bot`` recommends, or a shard another connection already runs.
+    INVALID_SHARD = 4010
+    #: The session would handle too many servers: the IDENTIFY had no shard, or fewer shards than recommended.
+    SHARDING_REQUIRED = 4011
 
 
 class Intents:
@@ -120,6 +130,12 @@ class GatewaySession:
         return value
 
     @property
+    def shard_id(self) -> int:
+        """The shard this session runs (0 for an IDENTIFY without ``shard``, as Discord treats it)."""
+        shard: list[int] = self.identify.get("shard") or [0, 1]
+        return shard[0]
+
+    @property
     def connected(self) -> bool:
         return self.connection is not None and not self.connection.ws.closed
 
@@ -143,12 +159,18 @@ class GatewaySession:
 
 
 class Gateway:
-    """Owns the websocket endpoint and the sessions; ``FakeDiscord`` mounts ``handle`` at /gateway."""
+    """Owns the websocket endpoint and the sessions; ``FakeDiscord`` mounts ``handle`` at /gateway.
+
+    One session per shard, as many at once as the bot has shards (from one process or several): a server's events
+    go to the session of its shard, ``(guild_id >> 22) % shard_count``, and events of no server to shard 0.
+    """
 
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
         self.sessions: dict[str, GatewaySession] = {}
-        self.current: GatewaySession | None = None
+        self.current: GatewaySession | None = None  # the session identified last
+        self.by_shard: dict[int, GatewaySession] = {}  # each shard's latest session
+        self.refusals: list[tuple[int, str]] = []  # (close code, reason) of every IDENTIFY refused
         self.connections: list[Connection] = []
         self.heartbeat_interval_ms = 41_250
         self.identify_count = 0
@@ -166,6 +188,10 @@ class Gateway:
         return self.current is not None and self.current.connected
 
     # -- control ------------------------------------------------------------------------------
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The session Discord would send this server's events to (shard 0's for events of no server)."""
+        return self.by_shard.get(shard_of(guild_id, self.fake.shard_count) if guild_id else 0)
+
     async def drop(self, *, code: int = 4000, message: str = "dropped by the double") -> None:
         """Close the live connection the way Discord does on a gateway hiccup (client then RESUMEs)."""
         session = self.current
@@ -197,17 +223,20 @@ class Gateway:
         return self.current
 
     async def dispatch(self, event: str, data: JSON, *, on_send: Callable[[], None] | None = None) -> int | None:
-        """Send a dispatch on the current session; it is queued for RESUME when the socket is down."""
-        session = self.current
+        """Send a dispatch on the session of the shard of its server (``data["guild_id"]``); it is queued for RESUME
+        when that session's socket is down."""
+        session = self.session_for(_guild_of(data))
         if session is None:
-            log.debug("dropping %s: no gateway session yet", event)
+            log.debug("dropping %s: no gateway session for its shard yet", event)
             return None
         seq = await session.dispatch(event, data, on_send=on_send)
         await self._notify()
         return seq
 
-    def has_intent(self, bit: int) -> bool:
-        return self.current is not None and bool(self.current.intents & bit)
+    def has_intent(self, bit: int, guild_id: int | None = None) -> bool:
+        """Whether the session that gets this server's events asked for the intent ``bit``."""
+        session = self.session_for(guild_id)
+        return session is not None and bool(session.intents & bit)
 
     # -- the websocket endpoint ---------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -281,15 +310,15 @@ class Gateway:
         if data.get("token") != self.fake.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
+        refusal = self._shard_refusal(data.get("shard"))
+        if refusal is not None:
+            self.refusals.append(refusal)
+            await conn.ws.close(code=refusal[0], message=refusal[1].encode())
+            await self._notify()
+            return
         session = GatewaySession(id=secrets.token_hex(16), identify=data)
         self.sessions[session.id] = session
-        if self.current is not None and self.current.connection is not None and self.current.connection is not conn:
-            # A second IDENTIFY (a restarted bot) supersedes the old session.
-            old = self.current.connection
-            self.current.connection = None
-            with contextlib.suppress(Exception):
-                await old.ws.close(code=4009, message=b"session superseded")
-        self.current = session
+        self.current = self.by_shard[session.shard_id] = session
         self.identify_count += 1
         async with session.lock:
             conn.session = session
@@ -304,12 +333,33 @@ class Gateway:
                 await conn.send({"op": Op.DISPATCH, "t": "GUILD_CREATE", "s": session.seq, "d": guild_payload})
         await self._notify()
 
+    def _shard_refusal(self, shard: Any) -> tuple[int, str] | None:
+        """Why Discord would refuse an IDENTIFY's ``shard`` (close code and reason), or None to accept it."""
+        required = self.fake.shard_count
+        if shard is None:
+            if required > 1:
+                return Close.SHARDING_REQUIRED, f"Sharding required: {required} shards"
+            shard = [0, 1]
+        if (
+            not (isinstance(shard, list) and len(shard) == 2 and all(isinstance(n, int) for n in shard))
+            or not 0 <= shard[0] < shard[1]
+        ):
+            return Close.INVALID_SHARD, f"Invalid shard {shard!r}"
+        if shard[1] < required:
+            return Close.SHARDING_REQUIRED, f"Sharding required: {required} shards, not {shard[1]}"
+        if shard[1] != required:
+            return Close.INVALID_SHARD, f"Invalid shard {shard!r}: the bot has {required} shards"
+        live = self.by_shard.get(shard[0])
+        if live is not None and live.connected:
+            return Close.INVALID_SHARD, f"Invalid shard {shard!r}: already connected"
+        return None
+
     async def _on_resume(self, conn: Connection, data: JSON) -> None:
         session = self.sessions.get(str(data.get("session_id")))
         if data.get("token") != self.fake.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
-        if session is None or session.invalidated or session is not self.current:
+        if session is None or session.invalidated or self.by_shard.get(session.shard_id) is not session:
             await conn.send({"op": Op.INVALID_SESSION, "d": False})
             return
         last = int(data.get("seq") or 0)
@@ -334,3 +384,9 @@ class Gateway:
             return
         chunk = self.fake.member_chunk_payload(data)
         await session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+
+def _guild_of(data: JSON) -> int | None:
+    """The server a dispatch belongs to, by its ``guild_id`` (absent for DMs)."""
+    guild_id = data.get("guild_id")
+    return int(guild_id) if guild_id else None

@@ -34,7 +34,7 @@ from .interactions import (
     modal_submit_data,
     select_data,
 )
-from .snowflake import SnowflakeFactory, iso, snowflake_time
+from .snowflake import SnowflakeFactory, iso, shard_of, snowflake_time
 from .store import (
     EPHEMERAL,
     LOADING,
@@ -105,6 +105,7 @@ class FakeDiscord:
         guild_name: str = "Film Club",
         interaction_deadline: float | None = 3.0,
         host: str = "127.0.0.1",
+        shard_count: int = 1,
     ) -> None:
         self.ids = SnowflakeFactory()
         self.host = host
@@ -114,6 +115,8 @@ class FakeDiscord:
         self.token = token or f"{encoded_id}.{secrets.token_urlsafe(5)}.{secrets.token_urlsafe(27)}"
         self.bot_user = FakeUser(id=self.application_id, username=application_name, bot=True)
         self.app_owner = FakeUser(id=self.ids.next(), username="club-dev", global_name="Club Dev")
+        #: The shards the bot must use, as ``GET /gateway/bot`` recommends them; IDENTIFY is held to it.
+        self.shard_count = shard_count
         self.world: World = build_default_world(self.ids, self.bot_user, guild_name=guild_name)
         self.guilds: dict[int, FakeGuild] = {self.world.guild.id: self.world.guild}
         self.channels: dict[int, FakeChannel] = {c.id: c for c in self.world.guild.channels}
@@ -385,7 +388,7 @@ class FakeDiscord:
             guild.voice_channels.pop(member.id, None)
         else:
             guild.voice_channels[member.id] = channel.id
-        if self.gateway.has_intent(Intents.GUILD_VOICE_STATES):
+        if self.gateway.has_intent(Intents.GUILD_VOICE_STATES, guild.id):
             payload = guild.voice_state_payload(member, channel.id if channel is not None else None)
             await self.gateway.dispatch("VOICE_STATE_UPDATE", payload)
 
@@ -409,6 +412,17 @@ class FakeDiscord:
         await self.gateway.dispatch("CHANNEL_CREATE", channel.payload())
         return channel
 
+    def add_guild(self, name: str, *, shard: int | None = None) -> World:
+        """Another server with the bot in it, peopled like Film Club (its own owner, moderator, members, channels and
+        roles); with ``shard``, its id puts it on that shard of ``shard_count``. Add servers before the bot connects:
+        a connected bot is not told (no GUILD_CREATE is sent)."""
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(shard, self.shard_count)
+        world = build_default_world(self.ids, self.bot_user, guild_name=name, guild_id=guild_id)
+        self.guilds[world.guild.id] = world.guild
+        self.channels.update({c.id: c for c in world.guild.channels})
+        self.users.update({m.user.id: m.user for m in world.guild.members if m.user.id != self.bot_user.id})
+        return world
+
     def channel_messages(self, channel: FakeChannel | int, *, include_ephemeral: bool = False) -> list[StoredMessage]:
         channel_id = channel if isinstance(channel, int) else channel.id
         return [
@@ -424,7 +438,7 @@ class FakeDiscord:
         data: JSON = {
             "v": 10,
             "user": user,
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds_of(session)],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.resume_gateway_url,
@@ -443,9 +457,13 @@ class FakeDiscord:
             data["shard"] = shard
         return data
 
+    def guilds_of(self, session: GatewaySession) -> list[FakeGuild]:
+        """The servers a session gets (READY, GUILD_CREATE): those of its shard."""
+        return [g for g in self.guilds.values() if shard_of(g.id, self.shard_count) == session.shard_id]
+
     def guild_create_payloads(self, session: GatewaySession) -> list[JSON]:
         payloads = []
-        for guild in self.guilds.values():
+        for guild in self.guilds_of(session):
             if session.intents & Intents.GUILD_MEMBERS:
                 members = list(guild.members)
             else:  # without the privileged intent Discord only sends the bot itself (and voice members)
@@ -480,7 +498,7 @@ class FakeDiscord:
         if message.ephemeral:
             return
         intent = Intents.GUILD_MESSAGES if message.guild_id else Intents.DIRECT_MESSAGES
-        if not self.gateway.has_intent(intent):
+        if not self.gateway.has_intent(intent, message.guild_id):
             return
         if event == "MESSAGE_DELETE":
             data: JSON = {"id": str(message.id), "channel_id": str(message.channel_id)}
@@ -538,7 +556,7 @@ class FakeDiscord:
         return json_response(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1},
             }
         )
@@ -768,8 +786,10 @@ class FakeDiscord:
         return record
 
     async def dispatch_interaction(self, record: InteractionRecord) -> InteractionRecord:
-        if self.gateway.current is None:
-            raise RuntimeError("the bot has no gateway session: is it running and ready?")
+        guild_id = record.channel.guild_id
+        if self.gateway.session_for(guild_id) is None:
+            shard = shard_of(guild_id, self.shard_count) if guild_id else 0
+            raise RuntimeError(f"the bot has no gateway session for shard {shard}: is it running and ready?")
 
         def stamp() -> None:
             record.dispatched_at = time.perf_counter()
@@ -810,7 +830,8 @@ class FakeDiscord:
         channel = self.channels[message.channel_id]
         comp = find_component(message, target)
         invoker = member if isinstance(member, FakeMember) else None
-        data = button_data(comp) if values is None else select_data(comp, list(values), self.resolver(invoker))
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id is not None else None
+        data = button_data(comp) if values is None else select_data(comp, list(values), self.resolver(invoker, guild))
         return self.new_interaction(kind=3, data=data, member=member, channel=channel, message=message, locale=locale)
 
     def modal_interaction(
@@ -826,7 +847,8 @@ class FakeDiscord:
             raise InteractionBuildError(f"interaction {source.id} was not answered with a modal")
         who: FakeMember | FakeUser = member or source.member or source.user
         invoker = who if isinstance(who, FakeMember) else None
-        data = modal_submit_data(modal, values, self.resolver(invoker))
+        guild = self.guilds.get(source.channel.guild_id) if source.channel.guild_id is not None else None
+        data = modal_submit_data(modal, values, self.resolver(invoker, guild))
         message = self.messages.get(source.message_id) if source.message_id else None
         return self.new_interaction(
             kind=5, data=data, member=who, channel=source.channel, message=message, locale=locale
@@ -1214,7 +1236,7 @@ class FakeDiscord:
             return
         voters.append(member.id)
         self._recount(message)
-        if self.gateway.has_intent(Intents.GUILD_MESSAGE_POLLS):
+        if self.gateway.has_intent(Intents.GUILD_MESSAGE_POLLS, message.guild_id):
             await self.gateway.dispatch("MESSAGE_POLL_VOTE_ADD", self._vote_payload(message, answer_id, member))
         await self.notify()
 
@@ -1224,7 +1246,7 @@ class FakeDiscord:
             return
         voters.remove(member.id)
         self._recount(message)
-        if self.gateway.has_intent(Intents.GUILD_MESSAGE_POLLS):
+        if self.gateway.has_intent(Intents.GUILD_MESSAGE_POLLS, message.guild_id):
             await self.gateway.dispatch("MESSAGE_POLL_VOTE_REMOVE", self._vote_payload(message, answer_id, member))
         await self.notify()
 
@@ -1410,7 +1432,7 @@ class FakeDiscord:
         return web.Response(status=204)
 
     async def _member_update(self, guild: FakeGuild, member: FakeMember) -> None:
-        if self.gateway.has_intent(Intents.GUILD_MEMBERS):
+        if self.gateway.has_intent(Intents.GUILD_MEMBERS, guild.id):
             await self.gateway.dispatch("GUILD_MEMBER_UPDATE", {"guild_id": str(guild.id), **member.payload()})
         await self.notify()
 
@@ -1581,7 +1603,7 @@ class FakeDiscord:
         return json_response(out)
 
     async def _event_dispatch(self, name: str, event: JSON) -> None:
-        if self.gateway.has_intent(Intents.GUILD_SCHEDULED_EVENTS):
+        if self.gateway.has_intent(Intents.GUILD_SCHEDULED_EVENTS, int(event["guild_id"])):
             await self.gateway.dispatch(name, self._event_payload(event, with_count=False))
 
     async def subscribe(self, event_id: int, member: FakeMember | FakeUser) -> None:
@@ -1591,7 +1613,7 @@ class FakeDiscord:
         if member.id in subscribers:
             return
         subscribers.append(member.id)
-        if self.gateway.has_intent(Intents.GUILD_SCHEDULED_EVENTS):
+        if self.gateway.has_intent(Intents.GUILD_SCHEDULED_EVENTS, int(event["guild_id"])):
             await self.gateway.dispatch(
                 "GUILD_SCHEDULED_EVENT_USER_ADD",
                 {"guild_scheduled_event_id": str(event_id), "user_id": str(member.id), "guild_id": event["guild_id"]},
@@ -1604,7 +1626,7 @@ class FakeDiscord:
         if member.id not in subscribers:
             return
         subscribers.remove(member.id)
-        if self.gateway.has_intent(Intents.GUILD_SCHEDULED_EVENTS):
+        if self.gateway.has_intent(Intents.GUILD_SCHEDULED_EVENTS, int(event["guild_id"])):
             await self.gateway.dispatch(
                 "GUILD_SCHEDULED_EVENT_USER_REMOVE",
                 {"guild_scheduled_event_id": str(event_id), "user_id": str(member.id), "guild_id": event["guild_id"]},
@@ -1617,9 +1639,9 @@ class FakeDiscord:
         message = self._new_message(channel, author=member.user)
         message.content = content
         self.messages[message.id] = message
-        if self.gateway.has_intent(Intents.GUILD_MESSAGES):
+        if self.gateway.has_intent(Intents.GUILD_MESSAGES, channel.guild_id):
             payload = message.payload()
-            if not self.gateway.has_intent(Intents.MESSAGE_CONTENT):
+            if not self.gateway.has_intent(Intents.MESSAGE_CONTENT, channel.guild_id):
                 payload["content"] = ""
             await self.gateway.dispatch("MESSAGE_CREATE", payload)
         await self.notify()

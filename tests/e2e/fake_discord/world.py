@@ -452,8 +452,10 @@ class World:
         return [self.owner, self.moderator, self.alice, self.bob, self.carol]
 
 
-def build_default_world(ids: SnowflakeFactory, bot_user: FakeUser, *, guild_name: str = "Film Club") -> World:
-    guild = FakeGuild(id=ids.next(), name=guild_name)
+def build_default_world(
+    ids: SnowflakeFactory, bot_user: FakeUser, *, guild_name: str = "Film Club", guild_id: int | None = None
+) -> World:
+    guild = FakeGuild(id=guild_id or ids.next(), name=guild_name)
     everyone = FakeRole(id=guild.id, name="@everyone", permissions=Perm.MEMBER_DEFAULT, position=0)
     member_role = FakeRole(id=ids.next(), name="Member", permissions=Perm.MEMBER_DEFAULT, position=1, mentionable=True)
     moderator_role = FakeRole(

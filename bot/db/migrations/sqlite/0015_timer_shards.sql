@@ -1,0 +1,17 @@
+-- 0015: a timer belongs to the shard of its server and is claimed before it runs, so that with several processes
+-- sharing one database each timer runs in the one process that runs its server's shard, once.
+ALTER TABLE timers ADD COLUMN guild_id INTEGER;   -- its server; NULL for a timer of no server (run by shard 0)
+ALTER TABLE timers ADD COLUMN claimed_by TEXT;    -- the process instance that took it to run (bot.core.timers)
+ALTER TABLE timers ADD COLUMN claimed_at TEXT;
+-- Claims take the earliest due timers in (due_at, id) order: with thousands due at once (a bot back after an
+-- outage), an index on due_at alone leaves every claim to sort them all.
+DROP INDEX timers_pending_due;
+CREATE INDEX timers_pending_due ON timers (due_at, id) WHERE done_at IS NULL;
+-- Pending timers from before name their server in their payload: directly (weekly picks), or through their poll or
+-- screening. A payload that is not JSON stays NULL (the timer fails when it runs, as it would have).
+UPDATE timers SET guild_id = coalesce(
+    json_extract(payload, '$.guild_id'),
+    (SELECT polls.guild_id FROM polls WHERE polls.id = json_extract(timers.payload, '$.poll_id')),
+    (SELECT screenings.guild_id FROM screenings WHERE screenings.id = json_extract(timers.payload, '$.screening_id'))
+)
+WHERE done_at IS NULL AND json_valid(payload);

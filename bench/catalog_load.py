@@ -4,7 +4,7 @@ The catalog is built from ../shared/data/wikipedia-movie-data when it is there (
 cast as featured people; blurbs and prompts are generated, never copied), synthetic otherwise, and written as TOML
 files of 1,000 films into a temporary folder, exactly as a moderator's catalog would be.
 
-    python bench/catalog_load.py [--films 36000] [--synthetic]
+    python bench/catalog_load.py [--films 36000] [--synthetic] [--backend sqlite|postgres|both] [--database-url URL]
 
 Targets on a 2-core machine: cold < 3 s, unchanged < 0.5 s.
 """
@@ -25,6 +25,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from backends import Record, SideBySide, add_arguments, backends  # noqa: E402
 
 from bot.core.catalog import load_catalog  # noqa: E402
 from bot.core.text import normalise_title  # noqa: E402
@@ -102,39 +105,45 @@ def build_catalog(folder: Path, films: int, synthetic: bool) -> str:
     return f"{len(entries)} films in {len(genre_slugs)} themes from {source}"
 
 
-async def measure(folder: Path, db_path: Path) -> dict[str, float]:
-    async with await open_database(db_path) as db:
+async def measure(folder: Path, target: str, record: Record) -> None:
+    async with await open_database(target) as db:
         await db.migrate()
         started = time.perf_counter()
         cold = await load_catalog(db, folder)
-        cold_s = time.perf_counter() - started
+        record("cold load (target < 3 s)", f"{time.perf_counter() - started:.2f} s")
         started = time.perf_counter()
         unchanged = await load_catalog(db, folder)
-        unchanged_s = time.perf_counter() - started
+        record("unchanged reload (target < 500 ms)", f"{(time.perf_counter() - started) * 1000:.1f} ms")
         started = time.perf_counter()
         forced = await load_catalog(db, folder, force=True)
-        forced_s = time.perf_counter() - started
+        record("forced reload (re-validates, writes nothing)", f"{time.perf_counter() - started:.2f} s")
     assert cold.films_added > 0 and unchanged.skipped and forced.films_updated == 0
-    return {"cold": cold_s, "unchanged": unchanged_s, "forced": forced_s}
+    record("peak RSS of this process so far", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
-def main() -> None:
+async def run(args: argparse.Namespace, folder: Path, workdir: Path) -> bool:
+    async with backends(args, workdir) as chosen:
+        table = SideBySide(chosen.names)
+        ok = True
+        for backend in chosen.names:
+            target = await chosen.fresh(backend, "catalog")
+            ok &= await table.run(backend, lambda record, target=target: measure(folder, target, record))
+    table.print()
+    return ok
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--films", type=int, default=36_000)
     parser.add_argument("--synthetic", action="store_true", help="ignore ../shared/data even when present")
+    add_arguments(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         described = build_catalog(Path(tmp) / "catalog", args.films, args.synthetic)
         print(f"built {described} in {time.perf_counter() - started:.1f}s")
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        figures = asyncio.run(measure(Path(tmp) / "catalog", Path(tmp) / "club.db"))
-        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"cold load        {figures['cold']:.2f} s   (target < 3 s)")
-    print(f"unchanged reload {figures['unchanged'] * 1000:.1f} ms  (target < 500 ms)")
-    print(f"forced reload    {figures['forced']:.2f} s   (re-validates everything, writes nothing)")
-    print(f"peak RSS         {peak_mib:.0f} MiB  (process; {rss_before / 1024:.0f} MiB before loading)")
+        return 0 if asyncio.run(run(args, Path(tmp) / "catalog", Path(tmp))) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

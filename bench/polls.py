@@ -1,16 +1,18 @@
 """Watch-party polls under load: ballots through the core, vote clicks through the loopback Discord, and kill -9.
 
-1. Core: 1,000 ballots cast concurrently through ``bot.core.polls.vote`` on a real SQLite file (plurality, then
-   approval and ranked choice); every ballot must be recorded; ballots per second.
+1. Core: 1,000 ballots cast concurrently through ``bot.core.polls.vote`` (plurality, then approval and ranked
+   choice) on SQLite and PostgreSQL side by side (bench/backends.py); every ballot must be recorded; ballots/s.
 2. Loopback: 200 members click a vote button at once; p50/p99 from the INTERACTION_CREATE leaving the double to the
    bot's acknowledgement (sent only after the ballot is committed), side by side in the same run with
    tests/e2e/minimal_bot.py (a button that only acknowledges). Rounds alternate between the two bots; every round
    uses a fresh poll and checks that all 200 ballots are in the database, once each. The ephemeral "your vote is
    in" confirmation that follows each acknowledgement is timed too.
 3. Crash: a burst of clicks, kill -9 of the bot mid-burst, restart; every acknowledged vote must be in the database.
+Parts 2 and 3 run the bot on SQLite; bench/scale.py measures vote clicks with PostgreSQL and several processes.
 
     .venv/bin/python bench/polls.py                 # all three
     .venv/bin/python bench/polls.py --rounds 5 --json bench/out/polls.json
+    .venv/bin/python bench/polls.py --skip-loopback --skip-crash --backend both [--database-url URL]
 
 Bounded: every wait has a timeout and every bot process is stopped.
 """
@@ -32,6 +34,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from backends import SideBySide, add_arguments, backends  # noqa: E402
 
 from bot.core import polls  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
@@ -57,15 +62,18 @@ def percentile(values: list[float], pct: float) -> float:
 # -- 1. the core ------------------------------------------------------------------------------------------------------
 
 
-async def core_bench(count: int, workdir: Path) -> list[dict[str, Any]]:
-    results = []
-    async with await open_database(workdir / "core.db") as db:
+METHODS = (Method.PLURALITY, Method.APPROVAL, Method.RANKED)
+
+
+async def core_bench(count: int, target: str, catalog: Path, results: list[dict[str, Any]]) -> None:
+    """Append a row per voting method to ``results`` (kept on a failure half-way, to show what ran)."""
+    async with await open_database(target) as db:
         await db.migrate()
-        await load_catalog(db, starter_catalog(workdir / "catalog"))
+        await load_catalog(db, catalog)
         films = [f.id for f in await active_films(db)]
         clock = SystemClock()
         timers = TimerService(db, clock)
-        for method in (Method.PLURALITY, Method.APPROVAL, Method.RANKED):
+        for method in METHODS:
             poll = await polls.create_poll(
                 db,
                 clock,
@@ -103,7 +111,30 @@ async def core_bench(count: int, workdir: Path) -> list[dict[str, Any]]:
                     "ballots_per_s": round(count / elapsed),
                 }
             )
-    return results
+
+
+async def core_side_by_side(count: int, args: argparse.Namespace, workdir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each backend's rows, printed as a table (a backend that fails shows where)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    catalog = starter_catalog(workdir / "catalog")
+    async with backends(args, workdir) as chosen:
+        table = SideBySide(chosen.names)
+        for backend in chosen.names:
+            rows = out.setdefault(backend, [])
+            target = await chosen.fresh(backend, "polls")
+
+            async def measure(record: Any, target: str = target, rows: list[dict[str, Any]] = rows) -> None:
+                await core_bench(count, target, catalog, rows)
+                for row in rows:
+                    record(
+                        f"core {row['method']}, {row['ballots']} concurrent ballots",
+                        f"{row['ballots_per_s']} ballots/s ({row['recorded']} recorded, {row['counted']} counted)",
+                    )
+
+            await table.run(backend, measure)
+    print("ballots through the core:")
+    table.print()
+    return out
 
 
 # -- 2. the loopback Discord ------------------------------------------------------------------------------------------
@@ -303,7 +334,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="polls-bench-"))
     result: dict[str, Any] = {}
     if not args.skip_core:
-        result["core"] = await core_bench(args.ballots, workdir)
+        result["core"] = await core_side_by_side(args.ballots, args, workdir)
     if not args.skip_loopback:
         result["loopback"] = await loopback_bench(args.clicks, args.rounds, workdir)
     if not args.skip_crash:
@@ -320,15 +351,13 @@ def main() -> int:
     parser.add_argument("--skip-loopback", action="store_true")
     parser.add_argument("--skip-crash", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    add_arguments(parser)
     args = parser.parse_args()
     result = asyncio.run(run(args))
     ok = True
-    for row in result.get("core", []):
-        ok &= row["recorded"] == row["counted"] == row["ballots"]
-        print(
-            f"core {row['method']:<9} {row['ballots']} concurrent ballots: {row['recorded']} recorded, "
-            f"{row['counted']} counted, {row['seconds']} s, {row['ballots_per_s']} ballots/s"
-        )
+    for rows in result.get("core", {}).values():
+        ok &= len(rows) == len(METHODS)
+        ok &= all(row["recorded"] == row["counted"] == row["ballots"] for row in rows)
     loop = result.get("loopback")
     if loop:
         for kind, label in (("real", "filmclub vote click"), ("minimal", "minimal bot ack   ")):

@@ -12,7 +12,9 @@ Measured in-process, on the core the cogs call (no Discord round trip):
 - /recommend (theme resolution + ranking + the shown films' rows), /similar, /surprise, /forme, /tonight,
   each on warm caches, and the cold costs: catalog snapshot, club statistics after a new rating, taste-model fit.
 
-    .venv/bin/python bench/recommend.py [--films 36000] [--synthetic] [--runs 500]
+    .venv/bin/python bench/recommend.py [--films 36000] [--synthetic] [--runs 500] [--backend sqlite|postgres|both]
+
+Each backend (bench/backends.py) gets its own database with the same club; the figures print side by side.
 
 Targets on a 2-core machine: recommend p99 < 20 ms; autocomplete p99 < 10 ms with the quality list intact.
 """
@@ -39,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from backends import Record, SideBySide, add_arguments, backends, insert_many  # noqa: E402
 from catalog_load import WIKIPEDIA, _slug, synthetic_films, wikipedia_films  # noqa: E402
 
 from bot.core.catalog import KINDS, load_catalog, read_catalog  # noqa: E402
@@ -177,7 +180,7 @@ async def seed(db: Database) -> str:
 
     if MOVIELENS.is_dir():
         ratings = movielens_ratings(film_of)
-        source = f"MovieLens ({matched} of 9,742 movies matched by title and year, the rest hashed onto films)"
+        source = f"MovieLens ({matched} of 9,742 films matched)"
     else:
         ratings = synthetic_ratings(film_ids)
         source = "synthetic"
@@ -200,8 +203,8 @@ async def seed(db: Database) -> str:
     ]
     rng = random.Random(3)
     now = to_db(datetime(2026, 1, 1, tzinfo=UTC))
+    await insert_many(db, reviews_sql.INSERT_REVIEW, params)
     async with db.transaction() as tx:
-        await tx.executemany(reviews_sql.INSERT_REVIEW, params)
         watched = rng.sample(film_ids, 300)
         await tx.executemany(watch_sql.MARK_CLUB_WATCHED, [(GUILD, f, "manual", None, now) for f in watched])
         listed = {(rng.randint(1, 610), rng.choice(film_ids)) for _ in range(3_000)}
@@ -221,19 +224,23 @@ async def timed(runs: int, make: Callable[[int], Awaitable[object]]) -> list[flo
     return samples
 
 
-async def measure(db_path: Path, catalog: Path, runs: int) -> None:
-    async with await open_database(db_path) as db:
+async def measure(target: str, catalog: Path, runs: int, record: Record) -> str:
+    """Record the figures; returns what was seeded."""
+    async with await open_database(target) as db:
         await db.migrate()
         started = time.perf_counter()
         summary = await load_catalog(db, catalog)
-        print(f"catalog load     {time.perf_counter() - started:.1f} s   ({summary.films_active} films, "
-              f"{summary.themes_active} themes)")  # fmt: skip
+        record(
+            "catalog load",
+            f"{time.perf_counter() - started:.1f} s ({summary.films_active} films, {summary.themes_active} themes)",
+        )
         started = time.perf_counter()
-        print(f"seed             {await seed(db)} in {time.perf_counter() - started:.1f} s")
+        seeded = await seed(db)
+        record("seed", f"{time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
         index = await build_title_index(db)
-        print(f"title index      built in {(time.perf_counter() - started) * 1000:.0f} ms for {len(index)} films")
+        record("title index built", f"{(time.perf_counter() - started) * 1000:.0f} ms for {len(index)} films")
         gc.collect()
         gc.freeze()  # as the bot does once started (bot.client.settle_garbage_collector)
 
@@ -247,21 +254,20 @@ async def measure(db_path: Path, catalog: Path, runs: int) -> None:
             started = time.perf_counter()
             index.search(prefix, 25)
             samples.append(time.perf_counter() - started)
-        print(f"autocomplete     {figures(samples)}   every prefix of {len(queries)} queries, twice")
-        print(f"quality          {hits}/{len(queries)} queries find their film in the top 3 "
-              f"({len(QUALITY_QUERIES)} shipped-catalog + {len(WIKIPEDIA_QUERIES)} Wikipedia-only)")  # fmt: skip
+        record(f"autocomplete (every prefix of {len(queries)} queries, twice)", figures(samples))
+        record("quality (film in the top 3)", f"{hits}/{len(queries)} queries")
 
         engine = Recommender(db, rng=random.Random(1))
         started = time.perf_counter()
         await engine.warm()
-        print(f"cold snapshot    {(time.perf_counter() - started) * 1000:.0f} ms (catalog as arrays; at start-up)")
+        record("cold snapshot (catalog as arrays; at start-up)", f"{(time.perf_counter() - started) * 1000:.0f} ms")
         themes = await engine.themes(GUILD)
         started = time.perf_counter()
         await engine.recommend(GUILD, themes[0])
-        print(f"cold club stats  {(time.perf_counter() - started) * 1000:.0f} ms (first /recommend after a change)")
+        record("cold club stats (first /recommend after a change)", f"{(time.perf_counter() - started) * 1000:.0f} ms")
         theme_prefixes = [t.title[:end] for t in themes for end in (1, 3, 6)]
         samples = await timed(len(theme_prefixes), lambda i: engine.search_themes(GUILD, theme_prefixes[i]))
-        print(f"theme search     {figures(samples)}")
+        record("theme search", figures(samples))
 
         rng = random.Random(2)
         decades = [None, None, None, None, 1930, 1950, 1970, 1990, 2000]
@@ -287,22 +293,22 @@ async def measure(db_path: Path, catalog: Path, runs: int) -> None:
                 empty += 1
 
         samples = await timed(runs, recommend)
-        print(f"recommend        {figures(samples)}   random theme/filters/page; {empty} said what to widen")
+        record("recommend (random theme/filters/page)", f"{figures(samples)}; {empty} said what to widen")
         film_rows = await db.fetchall("SELECT id FROM films WHERE retired = 0 ORDER BY random() LIMIT ?", (runs,))
         sample_films = list((await get_films(db, [r[0] for r in film_rows])).values())
         samples = await timed(runs, lambda i: engine.similar(GUILD, sample_films[i % len(sample_films)]))
-        print(f"similar          {figures(samples)}")
+        record("similar", figures(samples))
         samples = await timed(runs, lambda i: engine.surprise(GUILD, themes[i % len(themes)]))
-        print(f"surprise         {figures(samples)}")
+        record("surprise", figures(samples))
 
         started = time.perf_counter()
         await engine.for_member(GUILD, 1)
-        print(f"taste model fit  {time.perf_counter() - started:.2f} s  (lazily, once per change of ratings)")
+        record("taste model fit (once per change of ratings)", f"{time.perf_counter() - started:.2f} s")
         samples = await timed(runs, lambda i: engine.for_member(GUILD, 1 + i % 610, count=5))
-        print(f"forme            {figures(samples)}")
+        record("forme", figures(samples))
         groups = [{rng.randint(1, 610): f"m{k}" for k in range(5)} for _ in range(runs)]
         samples = await timed(runs, lambda i: engine.tonight(GUILD, groups[i], count=5))
-        print(f"tonight (5)      {figures(samples)}")
+        record("tonight (5)", figures(samples))
 
         await db.execute(
             reviews_sql.INSERT_REVIEW,
@@ -311,22 +317,39 @@ async def measure(db_path: Path, catalog: Path, runs: int) -> None:
         )  # fmt: skip
         started = time.perf_counter()
         await recommend(0)
-        print(f"after a rating   {(time.perf_counter() - started) * 1000:.0f} ms (club statistics rebuilt once)")
+        record("after a rating (club statistics rebuilt once)", f"{(time.perf_counter() - started) * 1000:.0f} ms")
+    return seeded
 
 
-def main() -> None:
+async def run(args: argparse.Namespace, catalog: Path, workdir: Path) -> bool:
+    async with backends(args, workdir) as chosen:
+        table = SideBySide(chosen.names)
+        ok = True
+        for backend in chosen.names:
+            target = await chosen.fresh(backend, "recommend")
+
+            async def one(record: Record, target: str = target) -> None:
+                record("seeded", await measure(target, catalog, args.runs, record))
+
+            ok &= await table.run(backend, one)
+    table.print()
+    return ok
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--films", type=int, default=36_000)
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--synthetic", action="store_true", help="ignore ../shared/data even when present")
+    add_arguments(parser)
     args = parser.parse_args()
     assert set(KINDS) >= {"documentary", "fiction feature"}
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         described = build_catalog(Path(tmp) / "catalog", args.films, args.synthetic)
         print(f"built {described} in {time.perf_counter() - started:.1f} s")
-        asyncio.run(measure(Path(tmp) / "club.db", Path(tmp) / "catalog", args.runs))
+        return 0 if asyncio.run(run(args, Path(tmp) / "catalog", Path(tmp))) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

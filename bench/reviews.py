@@ -8,7 +8,9 @@ schema, so the triggers that keep the running totals fire for every one. Timings
 makes (bot.core.reviews.film_reviews, bot.core.stats.club_stats) on the bot's own database wrapper; drawing the
 PNG charts is timed separately.
 
-    python bench/reviews.py [--synthetic] [--calls 1000]
+    python bench/reviews.py [--synthetic] [--calls 1000] [--backend sqlite|postgres|both] [--database-url URL]
+
+Each backend gets its own database with the same reviews; the figures print side by side.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from backends import Record, SideBySide, add_arguments, backends, insert_many  # noqa: E402
 
 from bot.core import reviews, stats  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
@@ -106,13 +111,14 @@ async def insert_reviews(db: Database, ratings: list[tuple[int, str, int, int]])
         if rng.random() < 0.3:
             body = " ".join(rng.choice(["loud", "tender", "long", "sharp", "odd", "warm"]) for _ in range(40))
         moment = to_db(epoch + timedelta(seconds=stamp))
-        rows.append((GUILD, member, ids[slug], half, body, int(body is not None and rng.random() < 0.1), moment))
-    async with db.transaction() as tx:
-        await tx.executemany(
-            "INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'discord', ?7, ?7)",
-            rows,
-        )
+        spoiler = int(body is not None and rng.random() < 0.1)
+        rows.append((GUILD, member, ids[slug], half, body, spoiler, moment, moment))
+    await insert_many(
+        db,
+        "INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'discord', ?, ?)",
+        rows,
+    )
     await db.execute("ANALYZE")
 
 
@@ -125,33 +131,21 @@ async def timed(call: Callable[[], Awaitable[object]], times: int) -> list[float
     return samples
 
 
-def report(name: str, samples: list[float]) -> bool:
+def report(record: Record, name: str, samples: list[float]) -> bool:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    ok = p99 < TARGET_MS
-    print(f"{name:<44} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {ordered[-1]:7.2f} ms   n={len(ordered)}")
-    return ok
+    record(name, f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  max {ordered[-1]:6.1f} ms  n={len(ordered)}")
+    return p99 < TARGET_MS
 
 
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--synthetic", action="store_true", help="synthetic reviews even when MovieLens is there")
-    parser.add_argument("--calls", type=int, default=1000, help="calls per /reviews film figure")
-    args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        db = await open_database(folder / "bench.db")
+async def measure(
+    target: str, catalog: Path, ratings: list[tuple[int, str, int, int]], calls: int, record: Record
+) -> bool:
+    """Record the figures; True when the p99 target is met."""
+    async with await open_database(target) as db:
         await db.migrate()
         started = time.perf_counter()
-        if MOVIELENS.is_dir() and not args.synthetic:
-            catalog, ratings = movielens_catalog(folder / "catalog")
-            source = f"MovieLens ml-latest-small: {len(ratings):,} real ratings"
-        else:
-            catalog = REPO / "data"
-            ratings = []
-            source = "synthetic reviews on the shipped catalog"
         await load_catalog(db, catalog)
         if not ratings:
             slugs = [row[0] for row in await db.fetchall("SELECT slug FROM films WHERE retired = 0 ORDER BY id")]
@@ -159,18 +153,19 @@ async def main() -> int:
         await insert_reviews(db, ratings)
         setup = time.perf_counter() - started
 
-        totals = await db.fetchall(
-            "SELECT film_id, reviews FROM review_film_totals WHERE guild_id = ? ORDER BY reviews DESC", (GUILD,)
-        )
+        totals = [
+            (int(film_id), int(count))
+            for film_id, count in await db.fetchall(
+                "SELECT film_id, reviews FROM review_film_totals WHERE guild_id = ? ORDER BY reviews DESC", (GUILD,)
+            )
+        ]
         members = await db.fetchval("SELECT count(*) FROM review_member_totals WHERE guild_id = ?", (GUILD,))
-        count = sum(n for _f, n in totals)
         busiest, busiest_count = totals[0]
-        print(f"{source}")
-        print(
-            f"{count:,} reviews by {members:,} members of {len(totals):,} films in one server "
-            f"(busiest film: {busiest_count:,} reviews); set up in {setup:.1f} s"
+        record(
+            "reviews in one server",
+            f"{sum(n for _f, n in totals):,} by {members:,} members, {len(totals):,} films (busiest {busiest_count:,})",
         )
-        print()
+        record("set up (catalog, reviews, totals)", f"{setup:.1f} s")
 
         rng = random.Random(9)
         film_ids = [f for f, _n in totals]
@@ -179,7 +174,7 @@ async def main() -> int:
         lookups = iter(
             [
                 (film_id, 0 if rng.random() < 0.7 else rng.randrange(max(1, -(-counts[film_id] // reviews.PAGE_SIZE))))
-                for film_id in rng.choices(film_ids, [n for _f, n in totals], k=args.calls + 50)
+                for film_id in rng.choices(film_ids, [n for _f, n in totals], k=calls + 50)
             ]
         )
 
@@ -194,9 +189,10 @@ async def main() -> int:
             return await stats.club_stats(db, GUILD)
 
         await timed(random_film_page, 50)  # warm the page cache
-        ok = report("/reviews film (popular films, any page)", await timed(random_film_page, args.calls))
-        ok &= report("/reviews film (busiest film, last page)", await timed(busiest_last_page, args.calls // 4))
-        ok &= report("/club stats", await timed(club, max(100, args.calls // 5)))
+        ok = report(record, "/reviews film (popular films, any page)", await timed(random_film_page, calls))
+        ok &= report(record, "/reviews film (busiest film, last page)", await timed(busiest_last_page, calls // 4))
+        ok &= report(record, "/club stats", await timed(club, max(100, calls // 5)))
+        record(f"target p99 < {TARGET_MS:.0f} ms", "met" if ok else "NOT met")
 
         page = await reviews.film_reviews(db, GUILD, busiest, 0)
         result = await stats.club_stats(db, GUILD)
@@ -204,13 +200,35 @@ async def main() -> int:
         labels = [r.film.label for r in result.top_rated]
         scores = [r.score for r in result.top_rated]
         chart = await timed(lambda: asyncio.to_thread(bar_chart, "Top rated", labels, scores), 50)
-        print()
-        print("PNG charts, drawn outside the core (for reference, no target):")
-        report("  rating histogram", histogram)
-        report("  top-rated chart", chart)
-        print()
-        print(f"target p99 < {TARGET_MS:.0f} ms: {'met' if ok else 'NOT met'}")
-        await db.close()
+        report(record, "PNG rating histogram (outside the core)", histogram)
+        report(record, "PNG top-rated chart (outside the core)", chart)
+    return ok
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic", action="store_true", help="synthetic reviews even when MovieLens is there")
+    parser.add_argument("--calls", type=int, default=1000, help="calls per /reviews film figure")
+    add_arguments(parser)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if MOVIELENS.is_dir() and not args.synthetic:
+            catalog, ratings = movielens_catalog(folder / "catalog")
+            print(f"MovieLens ml-latest-small: {len(ratings):,} real ratings")
+        else:
+            catalog, ratings = REPO / "data", []
+            print("synthetic reviews on the shipped catalog")
+        async with backends(args, folder) as chosen:
+            table = SideBySide(chosen.names)
+            ok = True
+            for backend in chosen.names:
+                target = await chosen.fresh(backend, "reviews")
+                ok &= await table.run(
+                    backend, lambda record, target=target: measure(target, catalog, ratings, args.calls, record)
+                )
+        table.print()
     return 0 if ok else 1
 
 

@@ -1,9 +1,16 @@
-"""Time as a dependency: the product reads a :class:`Clock`, so unit tests can hold time still or move it."""
+"""Time as a dependency: the product reads a :class:`Clock`, so unit tests can hold time still or move it.
+
+``to_db``/``from_db`` (how storage writes a moment) live in :mod:`bot.db.times`; they are named here too because the
+core computes with the same moments."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Protocol
+
+from bot.db.times import from_db, to_db
+
+__all__ = ["Clock", "SystemClock", "from_db", "to_db"]
 
 
 class Clock(Protocol):
@@ -17,14 +24,3 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-def to_db(moment: datetime) -> str:
-    """The one text form of a moment in the database: UTC ISO-8601 to the microsecond, which sorts as text."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_db(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

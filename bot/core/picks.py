@@ -50,7 +50,53 @@ from bot.core.watch import club_watched, watchlist_counts
 from bot.db import guilds as guilds_db
 from bot.db import picks as picks_db
 from bot.db.database import Database, Transaction
-from bot.db.picks import PostRow
+from bot.db.picks import PicksPost
+
+# PicksPost is a stored record (bot.db.picks), named here for the cogs.
+__all__ = [
+    "CATCH_UP_AFTER",
+    "DEFAULT_GRACE",
+    "NO_REPEAT_WEEKS",
+    "PROMPTS_PER_FILM",
+    "STALE_CLAIM",
+    "TIMER_KIND",
+    "WATCHLIST_BONUS",
+    "WATCHLIST_CAP",
+    "WATCH_PARTY_POLL_HOURS",
+    "Pick",
+    "Picks",
+    "PicksPost",
+    "SlotDecision",
+    "SlotOutcome",
+    "begin_slot",
+    "choose",
+    "claim",
+    "claim_now",
+    "claimed_post",
+    "ensure_scheduled",
+    "get_post",
+    "history",
+    "latest_picks",
+    "log",
+    "mark_posted",
+    "next_open_slot",
+    "next_post_slot",
+    "open_watch_party_poll",
+    "picks_of",
+    "preview",
+    "reason",
+    "recently_picked",
+    "release",
+    "reschedule",
+    "rotate",
+    "scheduled_slot",
+    "score",
+    "theme_films",
+    "theme_rotation",
+    "timer_key",
+    "week_taken",
+]
+
 
 log = logging.getLogger(__name__)
 
@@ -88,36 +134,6 @@ class Picks:
     @property
     def film_ids(self) -> list[int]:
         return [pick.film.id for pick in self.picks]
-
-
-@dataclass(frozen=True)
-class PicksPost:
-    """A claimed week: posted once ``message_id`` is set."""
-
-    id: int
-    guild_id: int
-    week_key: str
-    theme_slug: str
-    theme_title: str
-    trigger: str
-    slot_at: datetime | None
-    requested_by: int | None
-    channel_id: int
-    message_id: int | None
-    claimed_at: datetime
-    posted_at: datetime | None
-    film_ids: tuple[int, ...] = ()
-    poll_wanted: bool = False  # the server asked for a watch-party poll when the week was claimed
-    poll_id: int | None = None
-
-    @property
-    def posted(self) -> bool:
-        return self.message_id is not None
-
-    @property
-    def marker(self) -> str:
-        """The text in the post's footer that identifies it, so a crashed post can be found and not repeated."""
-        return f"{self.week_key} · #{self.id}"
 
 
 class SlotOutcome(enum.Enum):
@@ -241,35 +257,12 @@ async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | No
 # -- claims ---------------------------------------------------------------------------------------------------------
 
 
-async def _with_films(db: Database, row: PostRow) -> PicksPost:
-    films = await picks_db.post_films(db, row.id)
-    return PicksPost(
-        id=row.id,
-        guild_id=row.guild_id,
-        week_key=row.week_key,
-        theme_slug=row.theme_slug,
-        theme_title=row.theme_title,
-        trigger=row.trigger,
-        slot_at=from_db(row.slot_at) if row.slot_at else None,
-        requested_by=row.requested_by,
-        channel_id=row.channel_id,
-        message_id=row.message_id,
-        claimed_at=from_db(row.claimed_at),
-        posted_at=from_db(row.posted_at) if row.posted_at else None,
-        film_ids=tuple(film.film_id for film in films),
-        poll_wanted=row.poll_wanted,
-        poll_id=row.poll_id,
-    )
-
-
 async def claimed_post(db: Database, guild_id: int, week: str) -> PicksPost | None:
-    row = await picks_db.post_for_week(db, guild_id, week)
-    return None if row is None else await _with_films(db, row)
+    return await picks_db.post_for_week(db, guild_id, week)
 
 
 async def get_post(db: Database, post_id: int) -> PicksPost | None:
-    row = await picks_db.post_by_id(db, post_id)
-    return None if row is None else await _with_films(db, row)
+    return await picks_db.post_by_id(db, post_id)
 
 
 async def claim(
@@ -326,7 +319,7 @@ async def picks_of(db: Database, post: PicksPost) -> Picks:
 
 async def history(db: Database, guild_id: int, limit: int = 10) -> list[PicksPost]:
     """The latest claimed weeks, newest first."""
-    return [await _with_films(db, row) for row in await picks_db.recent_posts(db, guild_id, limit)]
+    return await picks_db.recent_posts(db, guild_id, limit)
 
 
 async def latest_picks(db: Database, guild_id: int) -> list[int]:

@@ -20,7 +20,7 @@ from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.db import reviews as store
 from bot.db import watch as watch_store
 from bot.db.database import Database
-from bot.db.reviews import ReviewRecord, ReviewValues
+from bot.db.reviews import Removal, ReviewRecord, ReviewValues
 
 MIN_STARS = 0.5
 MAX_STARS = 5.0
@@ -75,22 +75,6 @@ class ReviewPost:
 class DeletedReview:
     review: Review
     posts: tuple[ReviewPost, ...]  # its public messages, which the caller should now take down
-
-
-@dataclass(frozen=True)
-class Removal:
-    """A moderator's removal of someone else's review, as recorded."""
-
-    id: int
-    guild_id: int
-    user_id: int
-    film_id: int
-    rating: int
-    body: str | None
-    spoiler: bool
-    removed_by: int
-    reason: str | None
-    removed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -266,21 +250,7 @@ async def delete_review(
 
 async def removals(db: Database, guild_id: int, limit: int = 25) -> list[Removal]:
     """The most recent moderator removals in a server, newest first."""
-    return [
-        Removal(
-            id=r.id,
-            guild_id=r.guild_id,
-            user_id=r.user_id,
-            film_id=r.film_id,
-            rating=r.rating,
-            body=r.body,
-            spoiler=r.spoiler,
-            removed_by=r.removed_by,
-            reason=r.reason,
-            removed_at=from_db(r.removed_at),
-        )
-        for r in await store.removals(db, guild_id, limit)
-    ]
+    return await store.removals(db, guild_id, limit)
 
 
 async def film_reviews(

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from bot.core import films as films_core
-from bot.core.clock import Clock, from_db, to_db
+from bot.core.clock import Clock, to_db
 from bot.core.durations import YEAR, Span, Window, describe_duration, parse_moment, read_duration
 from bot.core.errors import NotFoundError, UserError
 from bot.core.shards import ShardSet
@@ -39,7 +39,60 @@ from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
 from bot.db import screenings as screenings_db
 from bot.db.database import Database, Reader
-from bot.db.screenings import ScreeningRow
+from bot.db.screenings import Screening, ScreeningStatus
+
+# Screening and ScreeningStatus are stored records (bot.db.screenings), named here for the cogs.
+__all__ = [
+    "AFTER_TIMER",
+    "DEFAULT_REMIND_MINUTES",
+    "DISCUSSION",
+    "EVENT_DESCRIPTION_LIMIT",
+    "EVENT_FALLBACK",
+    "EVENT_TIMER",
+    "LENGTH",
+    "LOCATION_LIMIT",
+    "REMINDER",
+    "REMIND_TIMER",
+    "START",
+    "START_TIMER",
+    "STEP_TIMERS",
+    "TOLERANCE",
+    "EventPhase",
+    "EventState",
+    "Followed",
+    "Screening",
+    "ScreeningPlan",
+    "ScreeningStatus",
+    "abandon",
+    "announcement_footer",
+    "announcement_marker",
+    "attach_event",
+    "cancel_screening",
+    "check_plan",
+    "complete",
+    "event_description",
+    "event_marker",
+    "follow_event",
+    "get_screening",
+    "guild_screening",
+    "is_current",
+    "is_event_of",
+    "mark_announced",
+    "mark_failed",
+    "mark_reminded",
+    "mark_started",
+    "move_screening",
+    "plan_screening",
+    "rating_marker",
+    "read_screening_plan",
+    "rearm_screenings",
+    "require_screening",
+    "screening_for_event",
+    "screening_for_poll",
+    "step_key",
+    "steps",
+    "upcoming",
+]
 
 EVENT_TIMER = "screenings.event"
 REMIND_TIMER = "screenings.remind"
@@ -56,14 +109,6 @@ LOCATION_LIMIT = 100
 START = Window("The screening", timedelta(0), YEAR)
 LENGTH = Span("The length", timedelta(seconds=1), timedelta(days=3))
 REMINDER = Span("The reminder", timedelta(0), timedelta(weeks=1))
-
-
-class ScreeningStatus(StrEnum):
-    PLANNED = "planned"  # stored; the Discord event is being created
-    SCHEDULED = "scheduled"  # the Discord event exists
-    DONE = "done"  # it happened: marked watched, prompt posted
-    CANCELLED = "cancelled"
-    FAILED = "failed"  # never set up: Discord refused the event, or its timers could not be armed
 
 
 @dataclass(frozen=True)
@@ -119,68 +164,8 @@ def read_screening_plan(
     return check_plan(plan, now)
 
 
-@dataclass(frozen=True)
-class Screening:
-    id: int
-    guild_id: int
-    film_id: int
-    poll_id: int | None
-    created_by: int | None
-    channel_id: int | None
-    location: str | None
-    announce_channel_id: int
-    starts_at: datetime
-    ends_at: datetime
-    remind_minutes: int
-    event_id: int | None
-    status: ScreeningStatus
-    reminded_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    announced_at: datetime | None = None  # the announcement posted (or refused by Discord: the event stands)
-
-    @property
-    def needs_announcement(self) -> bool:
-        """The event exists but its announcement never went out (a crash came in between): a re-run posts it."""
-        return self.status is ScreeningStatus.SCHEDULED and self.event_id is not None and self.announced_at is None
-
-    @property
-    def remind_at(self) -> datetime:
-        return self.starts_at - timedelta(minutes=self.remind_minutes)
-
-
-def _when(text: str | None) -> datetime | None:
-    return None if text is None else from_db(text)
-
-
-def _screening(row: ScreeningRow) -> Screening:
-    return Screening(
-        id=row.id,
-        guild_id=row.guild_id,
-        film_id=row.film_id,
-        poll_id=row.poll_id,
-        created_by=row.created_by,
-        channel_id=row.channel_id,
-        location=row.location,
-        announce_channel_id=row.announce_channel_id,
-        starts_at=from_db(row.starts_at),
-        ends_at=from_db(row.ends_at),
-        remind_minutes=row.remind_minutes,
-        event_id=row.event_id,
-        status=ScreeningStatus(row.status),
-        reminded_at=_when(row.reminded_at),
-        started_at=_when(row.started_at),
-        completed_at=_when(row.completed_at),
-        announced_at=_when(row.announced_at),
-    )
-
-
-def _maybe(row: ScreeningRow | None) -> Screening | None:
-    return None if row is None else _screening(row)
-
-
 async def get_screening(db: Reader, screening_id: int) -> Screening | None:
-    return _maybe(await screenings_db.by_id(db, screening_id))
+    return await screenings_db.by_id(db, screening_id)
 
 
 async def require_screening(db: Reader, screening_id: int) -> Screening:
@@ -203,15 +188,15 @@ async def guild_screening(db: Reader, guild_id: int, screening_id: int) -> Scree
 
 
 async def screening_for_poll(db: Reader, poll_id: int) -> Screening | None:
-    return _maybe(await screenings_db.by_poll(db, poll_id))
+    return await screenings_db.by_poll(db, poll_id)
 
 
 async def screening_for_event(db: Reader, event_id: int) -> Screening | None:
-    return _maybe(await screenings_db.by_event(db, event_id))
+    return await screenings_db.by_event(db, event_id)
 
 
 async def upcoming(db: Reader, guild_id: int) -> list[Screening]:
-    return [_screening(row) for row in await screenings_db.upcoming(db, guild_id)]
+    return await screenings_db.upcoming(db, guild_id)
 
 
 async def plan_screening(
@@ -262,7 +247,7 @@ async def plan_screening(
     async with db.transaction() as tx:
         existing = None if poll_id is None else await screenings_db.by_poll(tx, poll_id)
         if existing is not None:
-            return _screening(existing)
+            return existing
         screening_id = await screenings_db.insert(tx, values)
     due = now if event_due is None else max(now, event_due)
     await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id}, guild_id=guild_id)
@@ -426,7 +411,7 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, sha
     rearmed = 0
     now = clock.now()
     for row in await screenings_db.unfinished(db, shards.count, shards.ids):
-        screening = _screening(row)
+        screening = row
         payload = {"screening_id": screening.id}
         if screening.status is ScreeningStatus.PLANNED:
             due = [(EVENT_TIMER, str(screening.id), now)]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.db.database import Database, Reader, Row, Transaction, placeholders
+from bot.db.times import from_db, maybe_from_db
 
 
 @dataclass(frozen=True)
-class PostRow:
-    """A claimed week as stored: times as database text (bot.core.picks reads them)."""
+class PicksPost:
+    """A claimed week, with its films in the post's order: posted once ``message_id`` is set."""
 
     id: int
     guild_id: int
@@ -19,14 +21,24 @@ class PostRow:
     theme_slug: str
     theme_title: str
     trigger: str
-    slot_at: str | None
+    slot_at: datetime | None
     requested_by: int | None
     channel_id: int
     message_id: int | None
-    claimed_at: str
-    posted_at: str | None
-    poll_wanted: bool
-    poll_id: int | None
+    claimed_at: datetime
+    posted_at: datetime | None
+    film_ids: tuple[int, ...] = ()
+    poll_wanted: bool = False  # the server asked for a watch-party poll when the week was claimed
+    poll_id: int | None = None
+
+    @property
+    def posted(self) -> bool:
+        return self.message_id is not None
+
+    @property
+    def marker(self) -> str:
+        """The text in the post's footer that identifies it, so a crashed post can be found and not repeated."""
+        return f"{self.week_key} · #{self.id}"
 
 
 @dataclass(frozen=True)
@@ -98,20 +110,21 @@ ON CONFLICT (guild_id) DO UPDATE SET
 DELETE_SCHEDULE = "DELETE FROM picks_schedule WHERE guild_id = ?"
 
 
-def _post(r: Row) -> PostRow:
-    return PostRow(
+def _post(r: Row, film_ids: tuple[int, ...]) -> PicksPost:
+    return PicksPost(
         id=r["id"],
         guild_id=r["guild_id"],
         week_key=r["week_key"],
         theme_slug=r["theme_slug"],
         theme_title=r["theme_title"],
         trigger=r["trigger"],
-        slot_at=r["slot_at"],
+        slot_at=maybe_from_db(r["slot_at"]),
         requested_by=r["requested_by"],
         channel_id=r["channel_id"],
         message_id=r["message_id"],
-        claimed_at=r["claimed_at"],
-        posted_at=r["posted_at"],
+        claimed_at=from_db(r["claimed_at"]),
+        posted_at=maybe_from_db(r["posted_at"]),
+        film_ids=film_ids,
         poll_wanted=bool(r["poll_wanted"]),
         poll_id=r["poll_id"],
     )
@@ -153,19 +166,24 @@ async def poll_of(db: Reader, post_id: int) -> int | None:
     return None if value is None else int(value)
 
 
-async def post_for_week(db: Reader, guild_id: int, week_key: str) -> PostRow | None:
+async def _with_films(db: Reader, row: Row) -> PicksPost:
+    films = await post_films(db, int(row["id"]))
+    return _post(row, tuple(film.film_id for film in films))
+
+
+async def post_for_week(db: Reader, guild_id: int, week_key: str) -> PicksPost | None:
     row = await db.fetchone(POST_FOR_WEEK, (guild_id, week_key))
-    return None if row is None else _post(row)
+    return None if row is None else await _with_films(db, row)
 
 
-async def post_by_id(db: Reader, post_id: int) -> PostRow | None:
+async def post_by_id(db: Reader, post_id: int) -> PicksPost | None:
     row = await db.fetchone(POST_BY_ID, (post_id,))
-    return None if row is None else _post(row)
+    return None if row is None else await _with_films(db, row)
 
 
-async def recent_posts(db: Reader, guild_id: int, limit: int) -> list[PostRow]:
-    """The server's latest claims, newest first."""
-    return [_post(row) for row in await db.fetchall(RECENT_POSTS, (guild_id, limit))]
+async def recent_posts(db: Reader, guild_id: int, limit: int) -> list[PicksPost]:
+    """The server's latest claims with their films, newest first."""
+    return [await _with_films(db, row) for row in await db.fetchall(RECENT_POSTS, (guild_id, limit))]
 
 
 async def post_films(db: Reader, post_id: int) -> list[PostFilm]:

@@ -7,8 +7,10 @@ so SQLite and PostgreSQL give the same figures to the last bit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.db.database import Database, Reader, Row, Transaction
+from bot.db.times import from_db
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,8 @@ class ReviewValues:
 
 
 @dataclass(frozen=True)
-class RemovalRecord:
-    """A moderator's removal of someone else's review, as recorded (``removed_at`` as database text)."""
+class Removal:
+    """A moderator's removal of someone else's review, as recorded."""
 
     id: int
     guild_id: int
@@ -54,7 +56,7 @@ class RemovalRecord:
     spoiler: bool
     removed_by: int
     reason: str | None
-    removed_at: str
+    removed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -198,10 +200,10 @@ async def record_removal(tx: Transaction, review: ReviewRecord, removed_by: int,
     )
 
 
-async def removals(db: Reader, guild_id: int, limit: int) -> list[RemovalRecord]:
+async def removals(db: Reader, guild_id: int, limit: int) -> list[Removal]:
     """The ``limit`` most recent removals in a server, newest first."""
     return [
-        RemovalRecord(
+        Removal(
             id=int(r[0]),
             guild_id=int(r[1]),
             user_id=int(r[2]),
@@ -211,7 +213,7 @@ async def removals(db: Reader, guild_id: int, limit: int) -> list[RemovalRecord]
             spoiler=bool(r[6]),
             removed_by=int(r[7]),
             reason=r[8],
-            removed_at=r[9],
+            removed_at=from_db(r[9]),
         )
         for r in await db.fetchall(REMOVALS, (guild_id, limit))
     ]

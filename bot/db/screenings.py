@@ -8,16 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.db.database import Database, Reader, Row, Transaction
 from bot.db.shards import on_shards, shard_params
+from bot.db.times import from_db, maybe_from_db
+
+
+class ScreeningStatus(StrEnum):
+    PLANNED = "planned"  # stored; the Discord event is being created
+    SCHEDULED = "scheduled"  # the Discord event exists
+    DONE = "done"  # it happened: marked watched, prompt posted
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # never set up: Discord refused the event, or its timers could not be armed
 
 
 @dataclass(frozen=True)
-class ScreeningRow:
-    """A screening as stored: times as database text, the status as its stored word (bot.core.screenings reads
-    them)."""
+class Screening:
+    """A screening as stored: a film shown to the club at a set time, with its Discord scheduled event."""
 
     id: int
     guild_id: int
@@ -27,16 +37,24 @@ class ScreeningRow:
     channel_id: int | None
     location: str | None
     announce_channel_id: int
-    starts_at: str
-    ends_at: str
+    starts_at: datetime
+    ends_at: datetime
     remind_minutes: int
     event_id: int | None
-    status: str
-    reminded_at: str | None
-    started_at: str | None
-    completed_at: str | None
-    created_at: str
-    announced_at: str | None
+    status: ScreeningStatus
+    reminded_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    announced_at: datetime | None = None  # the announcement posted (or refused by Discord: the event stands)
+
+    @property
+    def needs_announcement(self) -> bool:
+        """The event exists but its announcement never went out (a crash came in between): a re-run posts it."""
+        return self.status is ScreeningStatus.SCHEDULED and self.event_id is not None and self.announced_at is None
+
+    @property
+    def remind_at(self) -> datetime:
+        return self.starts_at - timedelta(minutes=self.remind_minutes)
 
 
 _COLUMNS = """
@@ -70,8 +88,8 @@ COMPLETE = "UPDATE screenings SET status = 'done', completed_at = ? WHERE id = ?
 CANCEL = "UPDATE screenings SET status = 'cancelled' WHERE id = ? AND status IN ('planned', 'scheduled')"
 
 
-def _screening(r: Row) -> ScreeningRow:
-    return ScreeningRow(
+def _screening(r: Row) -> Screening:
+    return Screening(
         id=r["id"],
         guild_id=r["guild_id"],
         film_id=r["film_id"],
@@ -80,43 +98,42 @@ def _screening(r: Row) -> ScreeningRow:
         channel_id=r["channel_id"],
         location=r["location"],
         announce_channel_id=r["announce_channel_id"],
-        starts_at=r["starts_at"],
-        ends_at=r["ends_at"],
+        starts_at=from_db(r["starts_at"]),
+        ends_at=from_db(r["ends_at"]),
         remind_minutes=r["remind_minutes"],
         event_id=r["event_id"],
-        status=r["status"],
-        reminded_at=r["reminded_at"],
-        started_at=r["started_at"],
-        completed_at=r["completed_at"],
-        created_at=r["created_at"],
-        announced_at=r["announced_at"],
+        status=ScreeningStatus(r["status"]),
+        reminded_at=maybe_from_db(r["reminded_at"]),
+        started_at=maybe_from_db(r["started_at"]),
+        completed_at=maybe_from_db(r["completed_at"]),
+        announced_at=maybe_from_db(r["announced_at"]),
     )
 
 
-async def _one(db: Reader, sql: str, value: int) -> ScreeningRow | None:
+async def _one(db: Reader, sql: str, value: int) -> Screening | None:
     row = await db.fetchone(sql, (value,))
     return None if row is None else _screening(row)
 
 
-async def by_id(db: Reader, screening_id: int) -> ScreeningRow | None:
+async def by_id(db: Reader, screening_id: int) -> Screening | None:
     return await _one(db, BY_ID, screening_id)
 
 
-async def by_poll(db: Reader, poll_id: int) -> ScreeningRow | None:
+async def by_poll(db: Reader, poll_id: int) -> Screening | None:
     """The screening of a poll's winner (at most one per poll)."""
     return await _one(db, BY_POLL, poll_id)
 
 
-async def by_event(db: Reader, event_id: int) -> ScreeningRow | None:
+async def by_event(db: Reader, event_id: int) -> Screening | None:
     return await _one(db, BY_EVENT, event_id)
 
 
-async def upcoming(db: Reader, guild_id: int) -> list[ScreeningRow]:
+async def upcoming(db: Reader, guild_id: int) -> list[Screening]:
     """The server's planned and scheduled screenings, soonest first."""
     return [_screening(row) for row in await db.fetchall(UPCOMING, (guild_id,))]
 
 
-async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[ScreeningRow]:
+async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[Screening]:
     """Every screening in the servers of the given shards whose steps are not all done (planned or scheduled)."""
     query = UNFINISHED.format(on_shards=on_shards("guild_id", shard_ids))
     return [_screening(row) for row in await db.fetchall(query, shard_params(shard_count, shard_ids))]

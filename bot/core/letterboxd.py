@@ -623,8 +623,8 @@ async def apply_import(
                     rating=merged.rating,
                     body=merged.body,
                     spoiler=merged.body is not None and merged.body_spoiler,
-                    created_at=_moment(merged.first_on, current.created_at if current else now),
-                    updated_at=_moment(merged.last_on, current.updated_at if current else now),
+                    created_at=_moment(merged.first_on, to_db(current.created_at) if current else now),
+                    updated_at=_moment(merged.last_on, to_db(current.updated_at) if current else now),
                 )
                 if current is None:
                     inserts.append(review)
@@ -636,8 +636,8 @@ async def apply_import(
                     current.rating,
                     current.body,
                     current.spoiler,
-                    current.created_at,
-                    current.updated_at,
+                    to_db(current.created_at),
+                    to_db(current.updated_at),
                     current.edited,
                 ) == (review.rating, review.body, review.spoiler, review.created_at, review.updated_at, False):
                     tally["ratings_unchanged"] += 1

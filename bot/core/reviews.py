@@ -13,14 +13,45 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from bot.core.clock import Clock, from_db, to_db
+from bot.core.clock import Clock, to_db
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.db import reviews as store
 from bot.db import watch as watch_store
 from bot.db.database import Database
-from bot.db.reviews import Removal, ReviewRecord, ReviewValues
+from bot.db.reviews import Removal, Review, ReviewValues
+
+# Review and Removal are stored records (bot.db.reviews), named here for the cogs.
+__all__ = [
+    "MAX_REASON_LENGTH",
+    "MAX_REVIEW_LENGTH",
+    "MAX_STARS",
+    "MIN_STARS",
+    "PAGE_SIZE",
+    "DeletedReview",
+    "FilmReviewPage",
+    "MemberReviewPage",
+    "PostedReview",
+    "RatingSummary",
+    "Removal",
+    "Review",
+    "ReviewPost",
+    "all_member_reviews",
+    "clean_body",
+    "delete_review",
+    "film_ratings",
+    "film_reviews",
+    "get_review",
+    "guild_ratings",
+    "half_stars",
+    "member_ratings",
+    "member_reviews",
+    "post_review",
+    "rate",
+    "record_post",
+    "removals",
+]
+
 
 MIN_STARS = 0.5
 MAX_STARS = 5.0
@@ -36,24 +67,6 @@ class RatingSummary:
     film_id: int
     average: float
     count: int
-
-
-@dataclass(frozen=True)
-class Review:
-    guild_id: int
-    user_id: int
-    film_id: int
-    rating: int  # half stars, 1 to 10
-    body: str | None
-    spoiler: bool
-    source: str  # "discord" or "letterboxd"
-    created_at: datetime
-    updated_at: datetime
-    edited: bool
-
-    @property
-    def stars(self) -> float:
-        return self.rating / 2
 
 
 @dataclass(frozen=True)
@@ -112,21 +125,6 @@ def clean_body(body: str | None) -> str | None:
     if text is not None and len(text) > MAX_REVIEW_LENGTH:
         raise UserError(f"Reviews can be at most {MAX_REVIEW_LENGTH} characters; yours has {len(text)}.")
     return text
-
-
-def _review(record: ReviewRecord) -> Review:
-    return Review(
-        guild_id=record.guild_id,
-        user_id=record.user_id,
-        film_id=record.film_id,
-        rating=record.rating,
-        body=record.body,
-        spoiler=record.spoiler,
-        source=record.source,
-        created_at=from_db(record.created_at),
-        updated_at=from_db(record.updated_at),
-        edited=record.edited,
-    )
 
 
 def _pages(count: int, page: int, per_page: int) -> tuple[int, int]:
@@ -197,12 +195,11 @@ async def post_review(
         record = await store.get_review(tx, guild_id, user_id, film_id)
     if record is None:  # pragma: no cover - written just above, in the same transaction
         raise RuntimeError("the review vanished inside its own transaction")
-    return PostedReview(_review(record), replaced=replaced, unwatchlisted=unwatchlisted)
+    return PostedReview(record, replaced=replaced, unwatchlisted=unwatchlisted)
 
 
 async def get_review(db: Database, guild_id: int, user_id: int, film_id: int) -> Review | None:
-    record = await store.get_review(db, guild_id, user_id, film_id)
-    return None if record is None else _review(record)
+    return await store.get_review(db, guild_id, user_id, film_id)
 
 
 async def record_post(
@@ -245,7 +242,7 @@ async def delete_review(
         await store.delete_review(tx, guild_id, author_id, film_id)
         if removal:
             await store.record_removal(tx, record, actor_id, cleaned_reason, to_db(clock.now()))
-    return DeletedReview(_review(record), posts)
+    return DeletedReview(record, posts)
 
 
 async def removals(db: Database, guild_id: int, limit: int = 25) -> list[Removal]:
@@ -269,7 +266,7 @@ async def film_reviews(
         count=count,
         average=total / 2 / count if count else None,
         histogram=tuple(histogram),
-        reviews=tuple(map(_review, records)),
+        reviews=tuple(records),
         page=page,
         pages=pages,
     )
@@ -286,7 +283,7 @@ async def member_reviews(
         user_id=user_id,
         count=count,
         average=total / 2 / count if count else None,
-        reviews=tuple(map(_review, records)),
+        reviews=tuple(records),
         page=page,
         pages=pages,
     )
@@ -294,7 +291,7 @@ async def member_reviews(
 
 async def all_member_reviews(db: Database, guild_id: int, user_id: int) -> list[Review]:
     """Every review a member wrote in a server (for exports), by film id."""
-    return [_review(record) for record in await store.member_reviews(db, guild_id, user_id)]
+    return await store.member_reviews(db, guild_id, user_id)
 
 
 async def film_ratings(db: Database, guild_id: int) -> dict[int, RatingSummary]:

@@ -14,19 +14,23 @@ from bot.db.times import from_db
 
 
 @dataclass(frozen=True)
-class ReviewRecord:
-    """A review as stored: the rating in half stars, times as database text (bot.core.clock reads them)."""
+class Review:
+    """A member's review of a film, as stored."""
 
     guild_id: int
     user_id: int
     film_id: int
-    rating: int
+    rating: int  # half stars, 1 to 10
     body: str | None
     spoiler: bool
-    source: str
-    created_at: str
-    updated_at: str
+    source: str  # "discord" or "letterboxd"
+    created_at: datetime
+    updated_at: datetime
     edited: bool
+
+    @property
+    def stars(self) -> float:
+        return self.rating / 2
 
 
 @dataclass(frozen=True)
@@ -136,8 +140,8 @@ ORDER BY updated_at DESC, film_id DESC
 MEMBER_REVIEWS = f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE guild_id = ? AND user_id = ? ORDER BY film_id"  # noqa: S608
 
 
-def _review(row: Row) -> ReviewRecord:
-    return ReviewRecord(
+def _review(row: Row) -> Review:
+    return Review(
         guild_id=int(row[0]),
         user_id=int(row[1]),
         film_id=int(row[2]),
@@ -145,8 +149,8 @@ def _review(row: Row) -> ReviewRecord:
         body=row[4],
         spoiler=bool(row[5]),
         source=row[6],
-        created_at=row[7],
-        updated_at=row[8],
+        created_at=from_db(row[7]),
+        updated_at=from_db(row[8]),
         edited=bool(row[9]),
     )
 
@@ -174,7 +178,7 @@ async def review_exists(db: Reader, guild_id: int, user_id: int, film_id: int) -
     return await db.fetchone(EXISTS_REVIEW, (guild_id, user_id, film_id)) is not None
 
 
-async def get_review(db: Reader, guild_id: int, user_id: int, film_id: int) -> ReviewRecord | None:
+async def get_review(db: Reader, guild_id: int, user_id: int, film_id: int) -> Review | None:
     row = await db.fetchone(GET_REVIEW, (guild_id, user_id, film_id))
     return None if row is None else _review(row)
 
@@ -183,7 +187,7 @@ async def delete_review(tx: Transaction, guild_id: int, user_id: int, film_id: i
     return await tx.execute(DELETE_REVIEW, (guild_id, user_id, film_id)) > 0
 
 
-async def record_removal(tx: Transaction, review: ReviewRecord, removed_by: int, reason: str | None, now: str) -> None:
+async def record_removal(tx: Transaction, review: Review, removed_by: int, reason: str | None, now: str) -> None:
     await tx.execute(
         RECORD_REMOVAL,
         {
@@ -250,7 +254,7 @@ async def film_histogram(db: Reader, guild_id: int, film_id: int) -> dict[int, i
     return {int(r[0]): int(r[1]) for r in await db.fetchall(FILM_HISTOGRAM, (guild_id, film_id))}
 
 
-async def film_page(db: Reader, guild_id: int, film_id: int, limit: int, offset: int) -> list[ReviewRecord]:
+async def film_page(db: Reader, guild_id: int, film_id: int, limit: int, offset: int) -> list[Review]:
     """A page of a film's reviews, newest first (the member id breaks ties)."""
     params = {"guild_id": guild_id, "film_id": film_id, "limit": limit, "offset": offset}
     return [_review(r) for r in await db.fetchall(FILM_PAGE, params)]
@@ -262,13 +266,13 @@ async def member_totals(db: Reader, guild_id: int, user_id: int) -> tuple[int, i
     return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
 
-async def member_page(db: Reader, guild_id: int, user_id: int, limit: int, offset: int) -> list[ReviewRecord]:
+async def member_page(db: Reader, guild_id: int, user_id: int, limit: int, offset: int) -> list[Review]:
     """A page of a member's reviews, newest first (the film id breaks ties)."""
     params = {"guild_id": guild_id, "user_id": user_id, "limit": limit, "offset": offset}
     return [_review(r) for r in await db.fetchall(MEMBER_PAGE, params)]
 
 
-async def member_reviews(db: Reader, guild_id: int, user_id: int) -> list[ReviewRecord]:
+async def member_reviews(db: Reader, guild_id: int, user_id: int) -> list[Review]:
     """Every review a member wrote in a server, by film id."""
     return [_review(r) for r in await db.fetchall(MEMBER_REVIEWS, (guild_id, user_id))]
 

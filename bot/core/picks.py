@@ -418,10 +418,7 @@ async def ensure_scheduled(
     a slot missed within the grace window is still caught up.
     """
     created = 0
-    for guild_id in await guilds_db.scheduled_guilds(db, shards.count, shards.ids):
-        pending = await picks_db.schedule_of(db, guild_id)
-        if pending is not None and await timers.pending(TIMER_KIND, pending.timer_key) is not None:
-            continue
+    for guild_id in await guilds_db.scheduled_without_pending_slot(db, TIMER_KIND, shards.count, shards.ids):
         settings = await get_settings(db, guild_id)
         await _schedule(
             db, clock, timers, settings, await next_open_slot(db, settings, clock.now() - grace, clock.now())

@@ -36,7 +36,7 @@ class GuildSettings:
     @property
     def picks_scheduled(self) -> bool:
         """Whether weekly picks will be posted: switched on, with a channel, a day and a time (the rule
-        :data:`SCHEDULED_GUILDS` applies in SQL)."""
+        :data:`_PICKS_SCHEDULED` says in SQL)."""
         return (
             self.picks_enabled
             and self.picks_channel_id is not None
@@ -79,12 +79,19 @@ ON CONFLICT (guild_id) DO UPDATE SET
 DELETE_SETTINGS = "DELETE FROM guild_settings WHERE guild_id = ?"
 
 #: Servers whose weekly picks are switched on and complete (channel, day and time): the start-up re-arm reads this.
-SCHEDULED_GUILDS = """
-SELECT guild_id FROM guild_settings
-WHERE picks_enabled = 1 AND picks_channel_id IS NOT NULL AND picks_day IS NOT NULL AND picks_time IS NOT NULL
-  AND {on_shards}
-ORDER BY guild_id
-"""
+_PICKS_SCHEDULED = (
+    "picks_enabled = 1 AND picks_channel_id IS NOT NULL AND picks_day IS NOT NULL AND picks_time IS NOT NULL"
+)
+# Servers whose weekly picks are complete and switched on, less those whose recorded slot still has its timer
+# pending: the ones start-up must (re)arm.
+SCHEDULED_WITHOUT_PENDING_SLOT = f"""
+SELECT g.guild_id FROM guild_settings g
+WHERE {_PICKS_SCHEDULED}
+  AND NOT EXISTS (SELECT 1 FROM picks_schedule s JOIN timers t ON t.kind = ? AND t.key = s.timer_key
+                  WHERE s.guild_id = g.guild_id AND t.done_at IS NULL)
+  AND {{on_shards}}
+ORDER BY g.guild_id
+"""  # noqa: S608 - constant fragments; values go through placeholders
 
 
 def _settings(row: Row) -> GuildSettings:
@@ -139,7 +146,12 @@ async def delete_settings(tx: Transaction, guild_id: int) -> None:
     await tx.execute(DELETE_SETTINGS, (guild_id,))
 
 
-async def scheduled_guilds(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[int]:
-    """The servers of the given shards whose weekly picks are complete and switched on."""
-    query = SCHEDULED_GUILDS.format(on_shards=on_shards("guild_id", shard_ids))
-    return [int(row[0]) for row in await db.fetchall(query, shard_params(shard_count, shard_ids))]
+async def scheduled_without_pending_slot(
+    db: Reader, timer_kind: str, shard_count: int, shard_ids: Sequence[int]
+) -> list[int]:
+    """The servers of the given shards whose weekly picks are complete and switched on but have no pending
+    ``timer_kind`` timer for their recorded slot: one query for every server at start-up (asking per server took
+    two queries each)."""
+    query = SCHEDULED_WITHOUT_PENDING_SLOT.format(on_shards=on_shards("g.guild_id", shard_ids))
+    params = (timer_kind, *shard_params(shard_count, shard_ids))
+    return [int(row[0]) for row in await db.fetchall(query, params)]

@@ -345,6 +345,8 @@ async def test_start_up_arms_missing_timers_and_catches_up_within_grace(
     pending = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
     assert pending is not None and pending.due_at == SLOT  # overdue: it runs at once and catches up
     assert await picks.ensure_scheduled(db, clock, timers, ShardSet.every(), GRACE) == 0  # idempotent
+    await timers.cancel(picks.TIMER_KIND, f"{GUILD}:2026-W10")  # the slot's timer ended without running
+    assert await picks.ensure_scheduled(db, clock, timers, ShardSet.every(), GRACE) == 1
 
 
 async def test_preview_shows_what_the_slot_will_post(

@@ -408,11 +408,9 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, sha
     is idempotent and records that it ran, so a timer armed twice does its work once. A timer that already ran and
     ended (failed for good, say) is not armed again: that would give it fresh attempts at every restart.
     """
-    rearmed = 0
     now = clock.now()
-    for row in await screenings_db.unfinished(db, shards.count, shards.ids):
-        screening = row
-        payload = {"screening_id": screening.id}
+    wanted: list[tuple[str, str, datetime, Screening]] = []
+    for screening in await screenings_db.unfinished(db, shards.count, shards.ids):
         if screening.status is ScreeningStatus.PLANNED:
             due = [(EVENT_TIMER, str(screening.id), now)]
         else:
@@ -423,11 +421,13 @@ async def rearm_screenings(db: Database, clock: Clock, timers: TimerService, sha
                 continue
             if screening.needs_announcement:
                 due.append((EVENT_TIMER, str(screening.id), now))  # its re-run posts the announcement
-        for kind, key, at in due:
-            if await timers.latest(kind, key) is None:
-                await timers.schedule(kind, key, at, payload, guild_id=screening.guild_id)
-                rearmed += 1
-    return rearmed
+        wanted.extend((kind, key, at, screening) for kind, key, at in due)
+    armed = await timers.ever_armed([(kind, key) for kind, key, _at, _screening in wanted])
+    missing = [(kind, key, at, screening) for kind, key, at, screening in wanted if (kind, key) not in armed]
+    for kind, key, at, screening in missing:
+        payload = {"screening_id": screening.id}
+        await timers.schedule(kind, key, at, payload, guild_id=screening.guild_id)
+    return len(missing)
 
 
 async def mark_reminded(db: Database, clock: Clock, screening_id: int) -> bool:

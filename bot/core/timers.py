@@ -179,6 +179,10 @@ class TimerService:
         row = await store.pending(self._db, kind, key)
         return None if row is None else _timer(row)
 
+    async def ever_armed(self, pairs: Sequence[TimerKey]) -> set[TimerKey]:
+        """Which of these (kind, key) pairs ever had a timer, pending or finished (one query for many)."""
+        return await store.ever_armed(self._db, pairs)
+
     async def latest(self, kind: str, key: str) -> Timer | None:
         """The newest timer of that kind and key, pending or finished (its ``outcome`` and ``last_error`` say how)."""
         row = await store.latest(self._db, kind, key)

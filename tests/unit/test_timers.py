@@ -55,6 +55,23 @@ async def test_scheduling_the_same_key_moves_the_timer(db: Database) -> None:
     assert await db.fetchval("SELECT count(*) FROM timers") == 1
 
 
+async def test_which_of_many_timers_were_ever_armed_is_one_answer(db: Database) -> None:
+    """Start-up asks about hundreds of (kind, key) pairs at once; pending and finished timers both count."""
+    service = TimerService(db, FixedClock(START))
+    await service.schedule("screenings.remind", "3", START, guild_id=GUILD)
+    await service.schedule("screenings.start", "450", START, guild_id=GUILD)
+    await service.schedule("screenings.end", "9", START, guild_id=GUILD)
+    await service.cancel("screenings.end", "9")  # finished: it still counts as armed
+    asked = [(kind, str(n)) for n in range(1, 451) for kind in ("screenings.remind", "screenings.start")]
+    asked.append(("screenings.end", "9"))
+    assert await service.ever_armed(asked) == {
+        ("screenings.remind", "3"),
+        ("screenings.start", "450"),
+        ("screenings.end", "9"),
+    }
+    assert await service.ever_armed([]) == set()
+
+
 async def test_cancelled_timers_never_run(db: Database) -> None:
     clock = FixedClock(START)
     service = TimerService(db, clock)

@@ -22,7 +22,7 @@ import cogs
 from bot.core.catalog import catalog_generation, load_catalog
 from bot.core.clock import SystemClock
 from bot.core.errors import CatalogInvalid
-from bot.core.films import build_title_index
+from bot.core.films import ClubTitles, Film, ServerTitles, build_title_index, resolve_film
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
@@ -106,6 +106,7 @@ class FilmClubBot(commands.AutoShardedBot):
         self._closing: asyncio.Task[None] | None = None
         self.titles = TitleIndex([])
         self._catalog_generation: int | None = None  # what self.titles was built from
+        self._server_titles: ServerTitles | None = None
 
     @property
     def db(self) -> Database:
@@ -183,6 +184,17 @@ class FilmClubBot(commands.AutoShardedBot):
                 log.exception("extension %s failed to load; refusing to start half-working", extension)
                 raise
             log.info("loaded extension %s", extension)
+
+    async def titles_for(self, guild_id: int | None) -> ClubTitles:
+        """The films members of ``guild_id`` can name (autocomplete, typed titles): the curated catalog's index and
+        the server's own films'."""
+        if self._server_titles is None:
+            self._server_titles = ServerTitles(self.db)
+        return await self._server_titles.for_guild(self.titles, guild_id)
+
+    async def resolve_film(self, guild_id: int | None, text: str) -> Film:
+        """The film a member of ``guild_id`` named (:func:`bot.core.films.resolve_film`), or a helpful error."""
+        return await resolve_film(self.db, await self.titles_for(guild_id), text, guild_id=guild_id)
 
     async def refresh_catalog(self) -> bool:
         """Rebuild what the bot derived from the catalog (the title index) if the catalog changed since it was last

@@ -106,7 +106,7 @@ class Letterboxd(commands.Cog):
         result = await letterboxd.import_export(
             self.bot.db,
             self.bot.clock,
-            self.bot.titles,
+            await self.bot.titles_for(guild_id),
             guild_id=guild_id,
             user_id=interaction.user.id,
             filename=file.filename,

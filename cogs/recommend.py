@@ -22,7 +22,7 @@ from discord.ext import commands
 from bot.core import watch
 from bot.core.catalog import KINDS
 from bot.core.errors import UserError
-from bot.core.films import Film, Theme, get_film, resolve_film
+from bot.core.films import Film, Theme, get_film
 from bot.core.recommend import (
     MAX_COUNT,
     MAX_RUNTIME,
@@ -568,7 +568,7 @@ class Recommendations(commands.Cog):
     @app_commands.autocomplete(title=film_choices)
     async def film(self, interaction: Interaction, title: str) -> None:
         guild_id = guild_id_of(interaction)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, title)
+        chosen = await self.bot.resolve_film(interaction.guild_id, title)
         facts = await self.engine.film_facts(guild_id, chosen)
         await interaction.response.send_message(embed=film_embed(facts), view=film_view(chosen))
 
@@ -579,7 +579,7 @@ class Recommendations(commands.Cog):
     async def similar(
         self, interaction: Interaction, title: str, count: app_commands.Range[int, 1, MAX_COUNT] = 5
     ) -> None:
-        chosen = await resolve_film(self.bot.db, self.bot.titles, title)
+        chosen = await self.bot.resolve_film(interaction.guild_id, title)
         embed, view = await similar_page(interaction, chosen, count, 0)
         await interaction.response.send_message(embed=embed, view=view)
 

@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from bot.core import reviews
 from bot.core.errors import NotFoundError, UserError
-from bot.core.films import Film, get_film, get_films, resolve_film
+from bot.core.films import Film, get_film, get_films
 from bot.core.guilds import get_settings, is_moderator
 from bot.core.reviews import FilmReviewPage, MemberReviewPage, Review
 from bot.core.stats import Profile, member_profile
@@ -325,7 +325,7 @@ class Reviews(commands.Cog):
     ) -> None:
         guild_id_of(interaction)
         half = reviews.half_stars(rating)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        chosen = await self.bot.resolve_film(interaction.guild_id, film)
         await open_review_form(interaction, chosen, rating=half, spoiler=spoiler)
 
     @review.command(name="delete", description="Delete your review of a film (moderators: anyone's, with a reason).")
@@ -343,7 +343,7 @@ class Reviews(commands.Cog):
         reason: app_commands.Range[str, 1, reviews.MAX_REASON_LENGTH] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        chosen = await self.bot.resolve_film(interaction.guild_id, film)
         author = member or interaction.user
         manage_guild, role_ids = member_facts(interaction)
         moderator = is_moderator(
@@ -380,7 +380,7 @@ class Reviews(commands.Cog):
     ) -> None:
         guild_id = guild_id_of(interaction)
         if film is not None:
-            chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+            chosen = await self.bot.resolve_film(interaction.guild_id, film)
             if member is not None:
                 one = await reviews.get_review(self.bot.db, guild_id, member.id, chosen.id)
                 if one is None:

@@ -21,7 +21,7 @@ from discord.utils import TimestampStyle
 from bot.core import polls as polls_core
 from bot.core import screenings
 from bot.core.errors import UserError
-from bot.core.films import Film, get_film, resolve_film
+from bot.core.films import Film, get_film
 from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices
@@ -466,7 +466,7 @@ class Screenings(
         remind: str | None = None,
     ) -> None:
         settings = await ensure_moderator(interaction)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        chosen = await self.bot.resolve_film(interaction.guild_id, film)
         if interaction.channel_id is None:
             raise UserError("This command only works in a server channel.")
         now = self.bot.clock.now()

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.core import collections
 from bot.core.collections import Collection
-from bot.core.films import resolve_film, search_themes
+from bot.core.films import search_themes
 from bot.core.recommend import PAGE_SIZE_THEME, ThemeListPage, ThemePage, recommender_for, theme_key
 from bot.ui.autocomplete import (
     CHOICE_NAME_LIMIT,
@@ -177,7 +177,7 @@ class Themes(commands.Cog):
     async def collection_add(self, interaction: Interaction, collection: str, film: str) -> None:
         await ensure_moderator(interaction)
         chosen = await self._collection(interaction, collection)
-        picked = await resolve_film(self.bot.db, self.bot.titles, film)
+        picked = await self.bot.resolve_film(interaction.guild_id, film)
         added = await collections.add_film(
             self.bot.db, self.bot.clock, collection=chosen, film_id=picked.id, user_id=interaction.user.id
         )
@@ -194,7 +194,7 @@ class Themes(commands.Cog):
     async def collection_remove(self, interaction: Interaction, collection: str, film: str) -> None:
         await ensure_moderator(interaction)
         chosen = await self._collection(interaction, collection)
-        picked = await resolve_film(self.bot.db, self.bot.titles, film)
+        picked = await self.bot.resolve_film(interaction.guild_id, film)
         if await collections.remove_film(self.bot.db, collection=chosen, film_id=picked.id):
             text = f"Took **{picked.label}** out of **{chosen.title}** ({_films(len(chosen.film_ids) - 1)} left)."
         else:

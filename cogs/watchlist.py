@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import watch
-from bot.core.films import Film, get_films, resolve_film
+from bot.core.films import Film, get_films
 from bot.core.watch import WatchlistPage
 from bot.ui.autocomplete import film_choices
 from bot.ui.checks import ensure_moderator, guild_id_of
@@ -79,7 +79,7 @@ class Watchlist(commands.Cog):
     @app_commands.autocomplete(film=film_choices)
     async def watchlist_add(self, interaction: Interaction, film: str) -> None:
         guild_id = guild_id_of(interaction)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        chosen = await self.bot.resolve_film(interaction.guild_id, film)
         added = await watch.add_to_watchlist(self.bot.db, self.bot.clock, guild_id, interaction.user.id, chosen.id)
         size = await watch.watchlist_size(self.bot.db, guild_id, interaction.user.id)
         if added:
@@ -92,7 +92,7 @@ class Watchlist(commands.Cog):
     @app_commands.autocomplete(film=film_choices)
     async def watchlist_remove(self, interaction: Interaction, film: str) -> None:
         guild_id = guild_id_of(interaction)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        chosen = await self.bot.resolve_film(interaction.guild_id, film)
         if await watch.remove_from_watchlist(self.bot.db, guild_id, interaction.user.id, chosen.id):
             await send_ephemeral(interaction, f"Took **{chosen.label}** off your watchlist.")
         else:
@@ -118,7 +118,7 @@ class Watchlist(commands.Cog):
         guild_id = guild_id_of(interaction)
         if club:
             await ensure_moderator(interaction)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        chosen = await self.bot.resolve_film(interaction.guild_id, film)
         if club:
             added = await watch.mark_club_watched(self.bot.db, self.bot.clock, guild_id, chosen.id)
             message = "Marked **{}** as watched by the club." if added else "The club has already watched **{}**."
@@ -144,7 +144,7 @@ class Watchlist(commands.Cog):
         guild_id = guild_id_of(interaction)
         if club:
             await ensure_moderator(interaction)
-        chosen = await resolve_film(self.bot.db, self.bot.titles, film)
+        chosen = await self.bot.resolve_film(interaction.guild_id, film)
         if club:
             removed = await watch.unmark_club_watched(self.bot.db, guild_id, chosen.id)
             message = "Removed **{}** from the club's screenings." if removed else "The club had not watched **{}**."

@@ -18,7 +18,7 @@ from bot.core.collections import collection_id_of, list_collections, themes_for
 from bot.core.errors import UserError
 from bot.core.films import resolve_film, resolve_theme
 from bot.core.polls import DEFAULT_SOURCE_COUNT, MAX_CANDIDATES, MIN_CANDIDATES, check_candidates
-from bot.core.search import TitleIndex
+from bot.core.search import ClubTitles
 from bot.core.watch import club_watched, watchlist_counts
 from bot.db import polls as polls_db
 from bot.db.database import Database
@@ -39,7 +39,7 @@ def split_films(text: str | None) -> list[str]:
 
 async def resolve_candidates(
     db: Database,
-    titles: TitleIndex,
+    titles: ClubTitles,
     guild_id: int,
     *,
     named: Sequence[str],
@@ -56,7 +56,7 @@ async def resolve_candidates(
         raise UserError(f"Take between {MIN_CANDIDATES} and {MAX_CANDIDATES} films from a theme or a source.")
     ids: list[int] = []
     for text in named:
-        film = await resolve_film(db, titles, text)
+        film = await resolve_film(db, titles, text, guild_id=guild_id)
         if film.id in ids:
             raise UserError(f"**{film.label}** is on the list twice; each film can be a candidate once.")
         ids.append(film.id)

@@ -406,7 +406,7 @@ async def apply_catalog(db: Database, catalog: Catalog, *, force: bool = False) 
         await store.retire_themes(tx, gone_themes)
 
         film_state = await store.film_state(tx)
-        next_id = max((state.id for state in film_state.values()), default=0) + 1
+        next_id = await store.next_film_id(tx)  # past server films' ids too: they share the table
         added: list[store.FilmToStore] = []
         updated: list[store.FilmToStore] = []
         for film in catalog.films:

@@ -8,17 +8,20 @@ suggests: a member can type anything. Suggestions come from :class:`~bot.core.se
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from bot.core.errors import NotFoundError
-from bot.core.search import TitleIndex, rank_themes
+from bot.core.search import ClubTitles, TitleIndex, rank_themes
 from bot.core.text import normalise_title
 from bot.db import films as store
 from bot.db.database import Database
 from bot.db.films import Film, Theme
 
 __all__ = [
+    "ClubTitles",
     "Film",
+    "ServerTitles",
     "Theme",
     "active_films",
     "build_title_index",
@@ -53,8 +56,36 @@ async def build_title_index(db: Database) -> TitleIndex:
     return TitleIndex(await store.indexed_titles(db))
 
 
-async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
-    """The one active film a member meant by ``text`` (an autocomplete value or typed words), or a helpful error.
+class ServerTitles:
+    """Each server's own films' title index, built when the server first needs it and rebuilt when its films changed
+    (their version, one key read per use, is the judge: any process may have written them). Servers not used for a
+    while are dropped beyond ``capacity``, so memory follows the servers in use, not every server ever seen."""
+
+    def __init__(self, db: Database, capacity: int = 1000) -> None:
+        self._db = db
+        self._capacity = capacity
+        self._built: OrderedDict[int, tuple[int, TitleIndex]] = OrderedDict()
+
+    async def index(self, guild_id: int) -> TitleIndex:
+        version = await store.server_films_version(self._db, guild_id)
+        built = self._built.get(guild_id)
+        if built is None or built[0] != version:
+            titles = await store.server_indexed_titles(self._db, guild_id) if version else []
+            index = TitleIndex(titles)
+            built = self._built[guild_id] = (version, index)
+        self._built.move_to_end(guild_id)
+        while len(self._built) > self._capacity:
+            self._built.popitem(last=False)
+        return built[1]
+
+    async def for_guild(self, curated: TitleIndex, guild_id: int | None) -> ClubTitles:
+        """What members of ``guild_id`` can name: the curated catalog and (in a server) the server's own films."""
+        return ClubTitles(curated, None if guild_id is None else await self.index(guild_id))
+
+
+async def resolve_film(db: Database, index: TitleIndex | ClubTitles, text: str, *, guild_id: int | None) -> Film:
+    """The one active film a member of ``guild_id`` meant by ``text`` (an autocomplete value or typed words), or a
+    helpful error. A film another server entered is never theirs to name, whatever id they send.
 
     Accepts the catalog id that autocomplete sends, an exact title (with or without punctuation or articles), a
     title followed by its year to pick between films that share a title, or a mistyped title when one film is clearly
@@ -82,10 +113,11 @@ async def resolve_film(db: Database, index: TitleIndex, text: str) -> Film:
             clear = index.clear_match(title, year)
             film_id = clear.film_id if clear else None
     film = None if film_id is None else await get_film(db, film_id)
-    if film is None or film.retired:
+    if film is None or film.retired or not film.visible_in(guild_id):
         suggestions = [entry.label for entry in index.search(cleaned, limit=3)]
         hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-        raise NotFoundError(f"No film called {cleaned[:80]!r} in the catalog.{hint}")
+        where = "in the catalog" if guild_id is None else "in the catalog or this server's films"
+        raise NotFoundError(f"No film called {cleaned[:80]!r} {where}.{hint}")
     return film
 
 

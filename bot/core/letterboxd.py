@@ -48,7 +48,7 @@ from bot.core.clock import Clock, from_db, to_db
 from bot.core.csvfile import restore_cell, write_csv
 from bot.core.errors import UserError
 from bot.core.reviews import MAX_REVIEW_LENGTH
-from bot.core.search import TitleIndex
+from bot.core.search import ClubTitles, TitleIndex
 from bot.db import letterboxd as store
 from bot.db import reviews as reviews_store
 from bot.db.database import Database
@@ -445,7 +445,7 @@ def html_to_text(text: str) -> str:
 # -- matching and importing ------------------------------------------------------------------------------------------
 
 
-def match_film(index: TitleIndex, name: str, year: int | None) -> int | None:
+def match_film(index: TitleIndex | ClubTitles, name: str, year: int | None) -> int | None:
     """The catalog film an export row names: same normalised title (or alternative title) and year; a year off by
     one when that is the only candidate (festival and release years differ); any year when the row has none and
     only one film has that title. Anything ambiguous stays unmatched."""
@@ -540,7 +540,7 @@ def entry_key(entry: Entry) -> str:
     return f"{logged}|{_RANK.get(entry.kind, 0)}|{watched}|{entry.line:08d}"
 
 
-def plan_import(parsed: ParsedExport, index: TitleIndex) -> tuple[dict[int, _FilmPlan], list[str]]:
+def plan_import(parsed: ParsedExport, index: TitleIndex | ClubTitles) -> tuple[dict[int, _FilmPlan], list[str]]:
     """Match every entry to a catalog film and merge what the files say about each; return the plans and the
     distinct unmatched titles in file order."""
     plans: dict[int, _FilmPlan] = {}
@@ -584,7 +584,7 @@ def _moment(day: date | str | None, fallback: str) -> str:
 async def import_export(
     db: Database,
     clock: Clock,
-    index: TitleIndex,
+    index: TitleIndex | ClubTitles,
     *,
     guild_id: int,
     user_id: int,
@@ -597,7 +597,7 @@ async def import_export(
 
 
 async def apply_import(
-    db: Database, clock: Clock, index: TitleIndex, *, guild_id: int, user_id: int, parsed: ParsedExport
+    db: Database, clock: Clock, index: TitleIndex | ClubTitles, *, guild_id: int, user_id: int, parsed: ParsedExport
 ) -> ImportResult:
     plans, unmatched = plan_import(parsed, index)
     now = to_db(clock.now())

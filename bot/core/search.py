@@ -148,6 +148,10 @@ def rank_themes(themes: Sequence[T], query: str, limit: int = 25) -> list[T]:
     return [themes[position] for _match, position in scored[:limit]]
 
 
+#: The first character of a server film's slug: curated slugs are lower-case words and digits, never this.
+SERVER_SLUG_PREFIX = "~"
+
+
 @dataclass(frozen=True)
 class IndexEntry:
     film_id: int
@@ -158,6 +162,10 @@ class IndexEntry:
     @property
     def label(self) -> str:
         return f"{self.title} ({self.year})"
+
+    @property
+    def is_server_film(self) -> bool:
+        return self.slug.startswith(SERVER_SLUG_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -280,11 +288,7 @@ class TitleIndex:
         """The one film a mistyped title clearly means, or None when no film is close enough or two are about as
         close (then the member chooses): similarity of at least :data:`CLEAR_SIMILARITY`, and :data:`CLEAR_MARGIN`
         points above the runner-up. ``year`` (typed after the title) keeps only that year's films."""
-        ranked = [(entry, s) for entry, s in self.similarities(query) if year is None or entry.year == year]
-        if not ranked or ranked[0][1] < CLEAR_SIMILARITY:
-            return None
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        return ranked[0][0] if ranked[0][1] - runner_up >= CLEAR_MARGIN else None
+        return _clear_match(self.similarities(query), year)
 
     def _prefix_candidates(self, text: str) -> set[int]:
         start = bisect.bisect_left(self._sorted_keys, text)
@@ -309,3 +313,45 @@ class TitleIndex:
         above = np.flatnonzero(counts > threshold)
         tied = np.flatnonzero(counts == threshold)[: max(0, CANDIDATES - len(above))]
         return {int(key_id) for key_id in above} | {int(key_id) for key_id in tied}
+
+
+def _clear_match(similarities: Sequence[tuple[IndexEntry, float]], year: int | None) -> IndexEntry | None:
+    ranked = [(entry, s) for entry, s in similarities if year is None or entry.year == year]
+    if not ranked or ranked[0][1] < CLEAR_SIMILARITY:
+        return None
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    return ranked[0][0] if ranked[0][1] - runner_up >= CLEAR_MARGIN else None
+
+
+class ClubTitles:
+    """The films one server's members can name, searched as one list: the curated catalog's index and, beside it,
+    the server's own films' index (small, rebuilt when they change; the catalog's is shared by every server)."""
+
+    def __init__(self, curated: TitleIndex, server: TitleIndex | None = None) -> None:
+        self.curated = curated
+        self.server = server if server is not None else TitleIndex([])
+
+    def __len__(self) -> int:
+        return len(self.curated) + len(self.server)
+
+    def id_for_slug(self, slug: str) -> int | None:
+        index = self.server if slug.startswith(SERVER_SLUG_PREFIX) else self.curated
+        return index.id_for_slug(slug)
+
+    def exact(self, title: str) -> list[IndexEntry]:
+        return [*self.curated.exact(title), *self.server.exact(title)]
+
+    def search(self, query: str, limit: int = 25) -> list[Match]:
+        """:meth:`TitleIndex.search` over both, best first (ties: curated films, then by title)."""
+        found = [*self.curated.search(query, limit), *self.server.search(query, limit)]
+        found.sort(key=lambda m: (-m.score, m.entry.is_server_film, m.entry.title, m.entry.year))
+        return found[:limit]
+
+    def similarities(self, query: str) -> list[tuple[IndexEntry, float]]:
+        found = [*self.curated.similarities(query), *self.server.similarities(query)]
+        found.sort(key=lambda item: -item[1])
+        return found
+
+    def clear_match(self, query: str, year: int | None = None) -> IndexEntry | None:
+        """:meth:`TitleIndex.clear_match` over both: a server film and a curated one as close count as two."""
+        return _clear_match(self.similarities(query), year)

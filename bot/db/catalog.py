@@ -62,7 +62,8 @@ ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash, source = ex
                                loaded_at = excluded.loaded_at, generation = catalog_state.generation + :bump
 """
 ACTIVE_COUNTS = """
-SELECT (SELECT count(*) FROM films WHERE retired = 0), (SELECT count(*) FROM themes WHERE retired = 0)
+SELECT (SELECT count(*) FROM films WHERE retired = 0 AND guild_id IS NULL),
+       (SELECT count(*) FROM themes WHERE retired = 0)
 """
 
 
@@ -132,7 +133,7 @@ async def retire_themes(tx: Transaction, slugs: list[str]) -> None:
 
 # -- films ----------------------------------------------------------------------------------------------------------
 
-FILM_STATE = "SELECT id, slug, content_hash, retired FROM films"
+FILM_STATE = "SELECT id, slug, content_hash, retired FROM films WHERE guild_id IS NULL"
 INSERT_FILM = """
 INSERT INTO films (id, slug, title, year, runtime, kind, episodes, seasons, blurb, imdb_id, directors, featuring,
                    countries, alt_titles, prompts, source_file, content_hash, retired, added_at, updated_at)
@@ -149,8 +150,13 @@ INSERT_FILM_THEME = "INSERT INTO film_themes (film_id, theme_slug, position) VAL
 RETIRE_FILM = "UPDATE films SET retired = 1, updated_at = ? WHERE id = ?"
 
 
+async def next_film_id(tx: Transaction) -> int:
+    """The id a new film takes: one more than any film's, curated or a server's (see films.insert_server_films)."""
+    return int(await tx.fetchval("SELECT coalesce(max(id), 0) + 1 FROM films"))
+
+
 async def film_state(tx: Transaction) -> dict[str, FilmState]:
-    """slug -> (internal id, content hash, retired) for every film ever loaded."""
+    """slug -> (internal id, content hash, retired) for every curated film ever loaded (not the servers' own)."""
     rows = await tx.fetchall(FILM_STATE)
     return {row["slug"]: FilmState(row["id"], row["content_hash"], bool(row["retired"])) for row in rows}
 

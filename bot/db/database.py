@@ -118,6 +118,8 @@ class Transaction(_Reads):
     """The handle a ``transaction()`` block writes through; it only exists while the transaction is open. Its reads
     see its own writes."""
 
+    dialect: Dialect
+
 
 class Database(_Reads):
     """An open database (:func:`open_database`). Writes outside a transaction are autocommitted one by one."""

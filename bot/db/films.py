@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bot.db.database import Reader, Row, placeholders
+from bot.db.database import Reader, Row, Transaction, placeholders
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,18 @@ class Film:
     prompts: tuple[str, ...]
     themes: tuple[str, ...]
     retired: bool
+    guild_id: int | None = None  # the server a server film belongs to; None for a curated film
+    tmdb_id: int | None = None
+    letterboxd_uri: str | None = None
+
+    @property
+    def is_server_film(self) -> bool:
+        """A film one server entered itself (a nomination, a Letterboxd import), not one from the curated catalog."""
+        return self.guild_id is not None
+
+    def visible_in(self, guild_id: int | None) -> bool:
+        """Whether members of ``guild_id`` may name this film: curated films everywhere, a server film at home."""
+        return self.guild_id is None or self.guild_id == guild_id
 
     @property
     def label(self) -> str:
@@ -42,7 +54,9 @@ class Film:
 
     @property
     def length(self) -> str:
-        """ "117 min", or for a series "3 episodes · 468 min"."""
+        """ "117 min", or for a series "3 episodes · 468 min"; a server film may not know its running time."""
+        if not self.runtime:
+            return "running time unknown"
         if self.episodes:
             return f"{self.episodes} episodes · {self.runtime} min"
         return f"{self.runtime} min"
@@ -82,17 +96,38 @@ _CHUNK = 500
 
 _FILM_COLUMNS = """
 id, slug, title, year, runtime, kind, episodes, seasons, blurb, imdb_id, directors, featuring, countries, alt_titles,
-prompts, retired
+prompts, retired, guild_id, tmdb_id, letterboxd_uri
 """
 # The f-strings below join constant SQL fragments; values always go through placeholders.
 FILMS_BY_IDS = f"SELECT {_FILM_COLUMNS} FROM films WHERE id IN ({{ids}})"  # noqa: S608
 THEMES_OF_FILMS = "SELECT film_id, theme_slug FROM film_themes WHERE film_id IN ({ids}) ORDER BY film_id, position"
-ACTIVE_FILMS = f"SELECT {_FILM_COLUMNS} FROM films WHERE retired = 0 ORDER BY id"  # noqa: S608
+ACTIVE_FILMS = f"SELECT {_FILM_COLUMNS} FROM films WHERE retired = 0 AND guild_id IS NULL ORDER BY id"  # noqa: S608
 THEMES_OF_ACTIVE_FILMS = """
 SELECT ft.film_id, ft.theme_slug FROM film_themes ft JOIN films f ON f.id = ft.film_id
-WHERE f.retired = 0 ORDER BY ft.film_id, ft.position
+WHERE f.retired = 0 AND f.guild_id IS NULL ORDER BY ft.film_id, ft.position
 """
-INDEX_ROWS = "SELECT id, slug, title, year, alt_titles FROM films WHERE retired = 0 ORDER BY id"
+INDEX_ROWS = "SELECT id, slug, title, year, alt_titles FROM films WHERE retired = 0 AND guild_id IS NULL ORDER BY id"
+SERVER_FILMS = f"SELECT {_FILM_COLUMNS} FROM films WHERE guild_id = ? AND retired = 0 ORDER BY id"  # noqa: S608
+SERVER_INDEX_ROWS = "SELECT id, slug, title, year, alt_titles FROM films WHERE guild_id = ? AND retired = 0 ORDER BY id"
+SERVER_DUPLICATES = f"""
+SELECT {_FILM_COLUMNS} FROM films
+WHERE (guild_id IS NULL OR guild_id = :guild_id)
+  AND ((guild_id = :guild_id AND title_key = :title_key AND year = :year)
+       OR tmdb_id = CAST(:tmdb_id AS BIGINT) OR imdb_id = CAST(:imdb_id AS TEXT))
+ORDER BY id
+"""  # noqa: S608
+NEXT_FILM_ID = "SELECT coalesce(max(id), 0) + 1 FROM films"
+SERVER_FILMS_VERSION = "SELECT version FROM server_film_versions WHERE guild_id = ?"
+BUMP_SERVER_FILMS_VERSION = """
+INSERT INTO server_film_versions (guild_id, version) VALUES (?, 1)
+ON CONFLICT (guild_id) DO UPDATE SET version = server_film_versions.version + 1
+"""
+INSERT_SERVER_FILM = """
+INSERT INTO films (id, slug, title, year, runtime, kind, blurb, imdb_id, directors, source_file, content_hash,
+                   guild_id, tmdb_id, letterboxd_uri, title_key, added_by, added_at, updated_at)
+VALUES (:id, :slug, :title, :year, :runtime, :kind, :blurb, :imdb_id, :directors, '', '',
+        :guild_id, :tmdb_id, :letterboxd_uri, :title_key, :added_by, :now, :now)
+"""
 
 THEMES = """
 SELECT themes.slug, themes.title, themes.description,
@@ -130,6 +165,9 @@ def _film(row: Row, themes: Sequence[str]) -> Film:
         prompts=_strings(row["prompts"]),
         themes=tuple(themes),
         retired=bool(row["retired"]),
+        guild_id=None if row["guild_id"] is None else int(row["guild_id"]),
+        tmdb_id=None if row["tmdb_id"] is None else int(row["tmdb_id"]),
+        letterboxd_uri=row["letterboxd_uri"],
     )
 
 
@@ -155,14 +193,14 @@ async def films_by_ids(db: Reader, film_ids: Iterable[int]) -> dict[int, Film]:
 
 
 async def active_films(db: Reader) -> list[Film]:
-    """Every film that is not retired, in order of id."""
+    """Every curated film that is not retired, in order of id."""
     rows = await db.fetchall(ACTIVE_FILMS)
     themes = _themes_by_film(await db.fetchall(THEMES_OF_ACTIVE_FILMS))
     return [_film(row, themes.get(int(row["id"]), ())) for row in rows]
 
 
 async def indexed_titles(db: Reader) -> list[IndexedTitle]:
-    """Every active film's id, slug, title, year and alternative titles, in order of id."""
+    """Every active curated film's id, slug, title, year and alternative titles, in order of id."""
     return [
         IndexedTitle(int(row[0]), row[1], row[2], int(row[3]), _strings(row[4]))
         for row in await db.fetchall(INDEX_ROWS)
@@ -181,3 +219,99 @@ async def themes(db: Reader) -> list[Theme]:
 async def theme_film_ids(db: Reader, slug: str) -> list[int]:
     """The active films of a theme, in order of id."""
     return [int(row[0]) for row in await db.fetchall(THEME_FILMS, (slug,))]
+
+
+# -- the server's own films -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewServerFilm:
+    """A film a server enters itself, as the core validated it: ``title_key`` is its normalised title, ``slug`` a
+    fresh ``~`` slug, ``directors`` plain names; ``runtime`` 0 when unknown."""
+
+    guild_id: int
+    slug: str
+    title: str
+    title_key: str
+    year: int
+    added_by: int | None
+    runtime: int = 0
+    kind: str = "film"
+    blurb: str = ""
+    directors: tuple[str, ...] = ()
+    imdb_id: str | None = None
+    tmdb_id: int | None = None
+    letterboxd_uri: str | None = None
+
+
+async def server_films(db: Reader, guild_id: int) -> list[Film]:
+    """A server's own films that are not retired, in order of id (their themes are always none)."""
+    return [_film(row, ()) for row in await db.fetchall(SERVER_FILMS, (guild_id,))]
+
+
+async def server_indexed_titles(db: Reader, guild_id: int) -> list[IndexedTitle]:
+    """What the autocomplete index needs of a server's own films."""
+    return [
+        IndexedTitle(int(row[0]), row[1], row[2], int(row[3]), _strings(row[4]))
+        for row in await db.fetchall(SERVER_INDEX_ROWS, (guild_id,))
+    ]
+
+
+async def server_film_duplicates(
+    db: Reader, guild_id: int, title_key: str, year: int, tmdb_id: int | None, imdb_id: str | None
+) -> list[Film]:
+    """Films a new server film would repeat: the server's own with the same title and year, and any film (curated, or
+    the server's) with the same TMDb or IMDb id. Curated films with the same title and year are the caller's to find
+    (curated rows keep no normalised title; the title index has them)."""
+    params = {"guild_id": guild_id, "title_key": title_key, "year": year, "tmdb_id": tmdb_id, "imdb_id": imdb_id}
+    return [_film(row, ()) for row in await db.fetchall(SERVER_DUPLICATES, params)]
+
+
+async def insert_server_films(tx: Transaction, films: Sequence[NewServerFilm], now: str) -> list[int]:
+    """Store new server films and return their ids, in order. Film ids are handed out as the largest plus one under
+    the catalog lock, the way the catalog loader hands them out, so that a load and a nomination never take the same."""
+    if not films:
+        return []
+    lock = tx.dialect.catalog_load_lock()
+    if lock is not None:
+        await tx.execute(lock)
+    first = int(await tx.fetchval(NEXT_FILM_ID))
+    ids = list(range(first, first + len(films)))
+    await tx.executemany(
+        INSERT_SERVER_FILM,
+        [
+            {
+                "id": film_id,
+                "slug": film.slug,
+                "title": film.title,
+                "year": film.year,
+                "runtime": film.runtime,
+                "kind": film.kind,
+                "blurb": film.blurb,
+                "imdb_id": film.imdb_id,
+                "directors": json.dumps(list(film.directors)),
+                "guild_id": film.guild_id,
+                "tmdb_id": film.tmdb_id,
+                "letterboxd_uri": film.letterboxd_uri,
+                "title_key": film.title_key,
+                "added_by": film.added_by,
+                "now": now,
+            }
+            for film_id, film in zip(ids, films, strict=True)
+        ],
+    )
+    for guild_id in {film.guild_id for film in films}:
+        await bump_server_films_version(tx, guild_id)
+    return ids
+
+
+async def server_films_version(db: Reader, guild_id: int) -> int:
+    """A number every change to the server's films increases (0 before its first): one key read tells a process
+    whether its title index of them is current."""
+    value = await db.fetchval(SERVER_FILMS_VERSION, (guild_id,))
+    return 0 if value is None else int(value)
+
+
+async def bump_server_films_version(tx: Transaction, guild_id: int) -> None:
+    """Call in every transaction that adds, changes or removes a server's films."""
+    await tx.execute(BUMP_SERVER_FILMS_VERSION, (guild_id,))

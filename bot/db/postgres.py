@@ -168,6 +168,8 @@ class _Connection:
 
 
 class PostgresTransaction(Transaction):
+    dialect = POSTGRES
+
     def __init__(self, conn: Any) -> None:
         self._on = _Connection(conn)
 

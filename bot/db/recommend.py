@@ -52,7 +52,8 @@ FROM (SELECT 1 AS one) AS one_row LEFT JOIN recommend_versions v ON v.guild_id =
 """
 
 SNAPSHOT_FILMS = """
-SELECT id, title, year, runtime, kind, directors, featuring FROM films WHERE retired = 0 ORDER BY id
+SELECT id, title, year, runtime, kind, directors, featuring FROM films
+WHERE retired = 0 AND guild_id IS NULL ORDER BY id
 """
 SNAPSHOT_FILM_THEMES = """
 SELECT ft.film_id, ft.theme_slug FROM film_themes ft

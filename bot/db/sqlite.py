@@ -69,6 +69,8 @@ async def _fetchone_write(conn: aiosqlite.Connection, sql: str, params: Params) 
 
 
 class SqliteTransaction(Transaction):
+    dialect = SQLITE
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn  # reads in a transaction go through the writer, and see its own writes
 

@@ -17,15 +17,21 @@ if TYPE_CHECKING:
 
 CHOICES_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
+#: After a server film's name in a list of films: members see which films their server entered itself.
+SERVER_FILM_MARK = " · this server's film"
 
 
 async def film_choices(interaction: discord.Interaction[FilmClubBot], current: str) -> list[app_commands.Choice[str]]:
-    """Up to 25 films for what the member typed; the value is the catalog id, which commands re-validate."""
-    matches = interaction.client.titles.search(current, limit=CHOICES_LIMIT)
+    """Up to 25 films for what the member typed, the server's own marked as such; the value is the film's slug,
+    which commands re-validate."""
+    titles = await interaction.client.titles_for(interaction.guild_id)
+    matches = titles.search(current, limit=CHOICES_LIMIT)
     choices = []
     for match in matches:
         name = match.label if match.matched == match.entry.title else f"{match.label} — “{match.matched}”"
-        choices.append(app_commands.Choice(name=truncate(name, CHOICE_NAME_LIMIT), value=match.entry.slug))
+        mark = SERVER_FILM_MARK if match.entry.is_server_film else ""
+        name = truncate(name, CHOICE_NAME_LIMIT - len(mark)) + mark
+        choices.append(app_commands.Choice(name=name, value=match.entry.slug))
     return choices
 
 

@@ -65,7 +65,7 @@ async def film_list_choices(interaction: Interaction, current: str) -> list[app_
     """Autocomplete for a list of films separated by ";": completes the last one."""
     head, separator, tail = current.rpartition(";")
     prefix = f"{head.strip()}; " if separator else ""
-    matches = interaction.client.titles.search(tail.strip(), limit=25)
+    matches = (await interaction.client.titles_for(interaction.guild_id)).search(tail.strip(), limit=25)
     choices = []
     for match in matches:
         value = prefix + match.entry.slug
@@ -314,7 +314,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         closes_at = polls.read_deadline(deadline, now, settings.timezone, style=style)
         film_ids = await candidates.resolve_candidates(
             self.bot.db,
-            self.bot.titles,
+            await self.bot.titles_for(settings.guild_id),
             settings.guild_id,
             named=[f for f in (film1, film2, film3, film4, film5) if f] + candidates.split_films(films),
             theme=theme,

@@ -134,7 +134,7 @@ async def test_bad_ratings_and_unknown_films_are_refused_and_nothing_is_written(
     assert "Ratings go from 0.5 to 5 stars in half steps" in half.text
     unknown = await run(club, "review add", world.bob, film="Zzyzx Road Movie", rating=3)
     assert unknown.ephemeral
-    assert "No film called 'Zzyzx Road Movie' in the catalog." in unknown.text
+    assert "No film called 'Zzyzx Road Movie' in the catalog or this server's films." in unknown.text
     choices = await club.discord.autocomplete("/review add", "film", "last walt", member=world.bob)
     assert choices[0]["value"] == "the-last-waltz"
     assert club.query("SELECT count(*) FROM reviews") == before

@@ -17,6 +17,7 @@ from bot.core.films import build_title_index
 from bot.core.guilds import get_settings
 from bot.core.recommend import Recommender
 from bot.core.timers import TimerService
+from bot.db import films as films_db
 from bot.db.copy import TRIGGER_FILLED, CopyRefused, CopyReport, TableCheck, copy_database
 from bot.db.database import Database, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK
@@ -101,6 +102,25 @@ async def fill_club(db: Database, folder: Path) -> None:
         announce_channel_id=CHANNEL,
         channel_id=VOICE,
         poll_id=poll.id,
+    )
+
+    # The server's own films, its nominations and TMDb's cached answers (TODO: through the core once it has them).
+    async with db.transaction() as tx:
+        [own] = await films_db.insert_server_films(
+            tx,
+            [films_db.NewServerFilm(GUILD, "~copy-1", "Home Movie", "home movie", 2001, ALICE, tmdb_id=77)],
+            "2026-01-01T00:00:00Z",
+        )
+    await db.execute(
+        "INSERT INTO nominations (guild_id, film_id, member_id, status, created_at) VALUES (?, ?, ?, 'pending', ?)",
+        (GUILD, own, ALICE, "2026-01-01T00:00:00Z"),
+    )
+    await db.execute(
+        "INSERT INTO tmdb_details (tmdb_id, details, fetched_at, expires_at) VALUES (77, '{}', 'x', 'y')",
+    )
+    await db.execute(
+        "INSERT INTO tmdb_searches (query_key, results, fetched_at, expires_at)"
+        " VALUES ('home movie|2001', '[]', 'x', 'y')",
     )
 
 

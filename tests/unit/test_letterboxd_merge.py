@@ -193,15 +193,21 @@ async def test_reviews_imported_before_the_upgrade_are_merged_not_overwritten(tm
     mine = next(i for i, m in enumerate(migrations) if m.name.endswith("_letterboxd_merge_and_review_posts.sql"))
     async with await open_database(tmp_path / "old.db") as db:
         await db.migrate(migrations[:mine])
+        # The film as that version's loader stored it (today's loader expects today's schema).
+        await db.execute(
+            "INSERT INTO films (id, slug, title, year, runtime, kind, blurb, source_file, content_hash)"
+            " VALUES (1, 'the-last-waltz', 'The Last Waltz', 1978, 117, 'concert film', '', 'c.toml', '')"
+        )
+        await db.execute(
+            "INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at,"
+            " edited) VALUES (?, 1, 1, 9, 'Kept.', 0, 'letterboxd', ?, ?, 0)",
+            (GUILD, "2025-05-01T00:00:00.000000Z", "2025-05-01T00:00:00.000000Z"),
+        )
+        await db.migrate()
         films = [film("the-last-waltz", title="The Last Waltz", year=1978)]
         await load_catalog(db, write_catalog(tmp_path / "cat", {"c.toml": to_toml([theme("live-on-stage")], films)}))
         [waltz] = await active_films(db)
-        await db.execute(
-            "INSERT INTO reviews (guild_id, user_id, film_id, rating, body, spoiler, source, created_at, updated_at,"
-            " edited) VALUES (?, 1, ?, 9, 'Kept.', 0, 'letterboxd', ?, ?, 0)",
-            (GUILD, waltz.id, "2025-05-01T00:00:00.000000Z", "2025-05-01T00:00:00.000000Z"),
-        )
-        await db.migrate()
+        assert waltz.id == 1
         older = csv_bytes(REVIEWS_HEADER, '2024-01-01,The Last Waltz,1978,u,2,,"Older.",,2024-01-01')
         await load(db, await build_title_index(db), 1, "reviews.csv", older)
         kept = await reviews.get_review(db, GUILD, 1, waltz.id)

@@ -19,7 +19,7 @@ from bot.core.errors import NotFoundError, PermissionDenied, UserError
 from bot.core.films import active_films
 from bot.core.polls import Method, Status, Style
 from bot.core.reviews import rate
-from bot.core.search import TitleIndex
+from bot.core.search import ClubTitles, TitleIndex
 from bot.core.shards import ShardSet
 from bot.core.tally import Tie, TieRule
 from bot.core.tasks import BackgroundTasks
@@ -597,7 +597,7 @@ async def test_candidates_from_a_server_collection_by_name_or_slug(
     noir = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MOD, name="Friday Noir")
     for film_id in (films[9], films[2], films[5]):
         await collections.add_film(db, clock, collection=noir, film_id=film_id, user_id=MOD)
-    index = TitleIndex([])
+    index = ClubTitles(TitleIndex([]))
     for text in ("Friday Noir", noir.theme_slug):
         chosen = await candidates.resolve_candidates(db, index, GUILD, named=[], theme=text, count=3)
         assert chosen == [films[9], films[2], films[5]]  # the collection's own order

@@ -96,9 +96,9 @@ async def test_same_titles_are_told_apart_by_year(db: Database, shipped: TitleIn
     labels = [m.label for m in shipped.search("notorious", limit=5)]
     assert "Notorious (1946)" in labels and "Notorious (2009)" in labels
     with pytest.raises(Exception, match=r"Notorious \(1946\) or Notorious \(2009\)|Notorious \(2009\) or Notorious"):
-        await resolve_film(db, shipped, "Notorious")
-    assert (await resolve_film(db, shipped, "Notorious (1946)")).year == 1946
-    assert (await resolve_film(db, shipped, "notorious 2009")).year == 2009
+        await resolve_film(db, shipped, "Notorious", guild_id=None)
+    assert (await resolve_film(db, shipped, "Notorious (1946)", guild_id=None)).year == 1946
+    assert (await resolve_film(db, shipped, "notorious 2009", guild_id=None)).year == 2009
 
 
 async def test_a_typed_title_with_a_typo_resolves_when_one_film_is_clearly_meant(
@@ -113,18 +113,18 @@ async def test_a_typed_title_with_a_typo_resolves_when_one_film_is_clearly_meant
         ("monteray pop", "Monterey Pop (1968)"),
         ("wiplash", "Whiplash (2014)"),
     ]:
-        assert (await resolve_film(db, shipped, typed)).label == label
+        assert (await resolve_film(db, shipped, typed, guild_id=None)).label == label
 
 
 async def test_an_unclear_typed_title_gets_did_you_mean_with_the_choices(db: Database, shipped: TitleIndex) -> None:
     with pytest.raises(NotFoundError, match=r"Did you mean Notorious \(1946\), Notorious \(2009\)"):
-        await resolve_film(db, shipped, "notorius")  # as close to both
+        await resolve_film(db, shipped, "notorius", guild_id=None)  # as close to both
     with pytest.raises(NotFoundError, match=r"Did you mean Gimme"):
-        await resolve_film(db, shipped, "gimme")  # Gimme Shelter or Gimme Danger: too little typed
+        await resolve_film(db, shipped, "gimme", guild_id=None)  # Gimme Shelter or Gimme Danger: too little typed
     with pytest.raises(NotFoundError, match=r"No film called 'hedwig angry inch'.*Did you mean Hedwig"):
-        await resolve_film(db, shipped, "hedwig angry inch")  # close, but not close enough to assume
+        await resolve_film(db, shipped, "hedwig angry inch", guild_id=None)  # close, but not close enough to assume
     with pytest.raises(NotFoundError, match=r"No film called 'last walts 1999'"):
-        await resolve_film(db, shipped, "last walts 1999")  # the year typed rules out the only close film
+        await resolve_film(db, shipped, "last walts 1999", guild_id=None)  # the year rules out the only close film
 
 
 def test_a_clear_match_needs_similarity_and_a_margin() -> None:

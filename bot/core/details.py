@@ -95,8 +95,22 @@ class DetailsSource(Protocol):
         ...
 
     def poster_url(self, poster_path: str, size: str = "w500") -> str:
-        """Where the poster image is served."""
+        """Where the poster image is served (for embeds: Discord fetches it itself)."""
         ...
+
+    async def poster(self, poster_path: str, size: str = "w500") -> bytes:
+        """The poster image itself (a scheduled event's cover must be uploaded)."""
+        ...
+
+
+@dataclass(frozen=True)
+class DetailsAnswer:
+    """What a command can show of a film's details within its time budget: ``details`` (fresh, or stale when the
+    provider failed), and ``unavailable`` when the provider was asked and could not answer in time, so the reply
+    can say the details could not be fetched."""
+
+    details: FilmDetails | None
+    unavailable: bool = False
 
 
 @dataclass(frozen=True)

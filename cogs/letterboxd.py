@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -40,9 +41,14 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+
+
 def shown_title(label: str, limit: int = 90) -> str:
-    """A title from the member's file as the reply shows it: short, no markdown (a masked link stays text), no ping."""
-    return safe_text(discord.utils.escape_markdown(truncate(label, limit)))
+    """A title from the member's file as the reply shows it: short, every markdown character escaped (bold stays
+    asterisks, a masked link stays brackets), no ping. (discord.utils.escape_markdown leaves the text after a link
+    unescaped.)"""
+    return safe_text(_MARKDOWN.sub(r"\\\1", truncate(label, limit)))
 
 
 def needs_report(result: ImportResult) -> bool:

@@ -743,7 +743,8 @@ async def add_server_films(
 ) -> dict[FilmKey, _Found | Skip]:
     """Add the films as the server's own, in the caller's transaction, and say where each went. Checked again here,
     under the lock that serialises additions: a film with the same title and year in the server (or the same TMDb or
-    IMDb id, in the server or the catalog) is that film; a removed one is not added again; and the server holds at
+    IMDb id, in the server or the catalog, or the same Letterboxd link in the server: a film renamed on Letterboxd)
+    is that film; a removed one is not added again; and the server holds at
     most :data:`MAX_SERVER_FILMS`."""
     if not films:
         return {}
@@ -753,6 +754,7 @@ async def add_server_films(
     tmdb_ids = [film.tmdb_id for film in films.values() if film.tmdb_id is not None]
     imdb_ids = [film.imdb_id for film in films.values() if film.imdb_id is not None]
     twins = await store.films_with_ids(tx, guild_id, tmdb_ids, imdb_ids) if tmdb_ids or imdb_ids else []
+    by_uri = {film.letterboxd_uri: film for film in own if film.letterboxd_uri is not None}
     usable = [twin for twin in twins if twin.guild_id is not None or not twin.retired]
     by_tmdb = {twin.tmdb_id: twin for twin in usable if twin.tmdb_id is not None}
     by_imdb = {twin.imdb_id: twin for twin in usable if twin.imdb_id is not None}
@@ -766,6 +768,7 @@ async def add_server_films(
             by_key.get(key)
             or (by_tmdb.get(film.tmdb_id) if film.tmdb_id is not None else None)
             or (by_imdb.get(film.imdb_id) if film.imdb_id is not None else None)
+            or (by_uri.get(film.letterboxd_uri) if film.letterboxd_uri is not None else None)
         )
         if twin is not None:
             found[key] = Skip.REMOVED if twin.retired else _Found(twin.id, added=False, curated=twin.guild_id is None)

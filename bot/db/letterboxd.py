@@ -74,6 +74,7 @@ class KnownFilm:
     tmdb_id: int | None
     imdb_id: str | None
     retired: bool
+    letterboxd_uri: str | None = None
 
 
 MEMBER_LETTERBOXD_FILMS = """
@@ -137,7 +138,7 @@ WHERE mw.guild_id = :guild_id AND mw.user_id = :user_id AND (:everything = 1 OR 
                     AND (:everything = 1 OR r.source = 'discord'))
 """
 
-_KNOWN_COLUMNS = "id, guild_id, title_key, year, tmdb_id, imdb_id, retired"
+_KNOWN_COLUMNS = "id, guild_id, title_key, year, tmdb_id, imdb_id, retired, letterboxd_uri"
 # Every film of the server, retired ones too: the unique indexes on (guild, title, year) and the ids count them.
 SERVER_FILM_KEYS = f"SELECT {_KNOWN_COLUMNS} FROM films WHERE guild_id = ? ORDER BY id"  # noqa: S608
 # Curated films (and the server's own) holding any of these TMDb or IMDb ids.
@@ -256,6 +257,7 @@ def _known(row: Row) -> KnownFilm:
         None if row[4] is None else int(row[4]),
         row[5],
         bool(row[6]),
+        row[7],
     )
 
 

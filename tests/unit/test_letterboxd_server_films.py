@@ -289,3 +289,12 @@ async def test_a_review_file_names_the_log_entry_so_its_link_is_not_the_films(
     await load(db, "reviews.csv", data)
     [soylent] = await films_db.server_films(db, GUILD)
     assert soylent.letterboxd_uri is None
+
+
+async def test_a_film_renamed_on_letterboxd_is_found_by_its_link(db: Database, ids: dict[str, int]) -> None:
+    del ids
+    await load(db, "watched.csv", csv_bytes(LIST_HEADER, "2024-01-01,Soylent Green,1973,https://boxd.it/1u4I"))
+    renamed = csv_bytes(LIST_HEADER, "2024-01-01,Soylent Green (Restored),1972,https://boxd.it/1u4I")
+    result = await load(db, "watched.csv", renamed, user=BOB)
+    assert (result.added, result.server) == ((), Count(1, 1))
+    assert list(await own_films(db)) == ["Soylent Green (1973)"]

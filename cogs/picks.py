@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -13,11 +13,13 @@ from discord.ext import commands
 
 from bot.core import config, picks
 from bot.core.clock import from_db
+from bot.core.details import FilmDetails
 from bot.core.errors import UserError
 from bot.core.films import get_films
 from bot.core.timers import Timer
 from bot.ui.checks import bot_posting_permissions, ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
+from bot.ui.films import add_attribution, links_for, links_line, uses_details
 from bot.ui.handoff import poll_from_films_id
 from bot.ui.posts import find_own_post
 from bot.ui.replies import send_ephemeral
@@ -38,15 +40,30 @@ def discord_time(moment: datetime) -> str:
     return f"{discord.utils.format_dt(moment, 'F')} ({discord.utils.format_dt(moment, 'R')})"
 
 
-def picks_embed(content: picks.Picks, *, footer: str) -> discord.Embed:
-    """The weekly post: the theme, then each film with why it was picked and prompts for the discussion."""
+def picks_embed(
+    content: picks.Picks,
+    *,
+    footer: str,
+    details: Mapping[int, FilmDetails] | None = None,
+    poster_url: str | None = None,
+) -> discord.Embed:
+    """The weekly post: the theme, then each film with why it was picked, its links and prompts for the discussion;
+    the first pick's poster (``poster_url``) as the thumbnail. ``details``: what the provider knows, by film id."""
+    details = details or {}
     embed = club_embed(f"This week's picks · {content.theme.title}", truncate(content.theme.description, 400))
     for position, pick in enumerate(content.picks, start=1):
         film = pick.film
         lines = [f"*{pick.reason}*", truncate(film.blurb, 160)]
+        links = links_line(links_for(film, details.get(film.id)))
+        if links:
+            lines.append(links)
         lines += [f"💬 {truncate(prompt, 150)}" for prompt in pick.prompts]
         add_field(embed, f"{position}. {film.label} · {film.length}", "\n".join(lines))
+    if poster_url:
+        embed.set_thumbnail(url=poster_url)
     embed.set_footer(text=footer)
+    if uses_details(details.get(pick.film.id) for pick in content.picks):
+        add_attribution(embed)
     return embed
 
 

@@ -1,9 +1,10 @@
-"""How a film is shown (bot/ui/films.py): poster, links, where to watch, attribution, and the "could not fetch"
-line, from what is known and nothing more."""
+"""How a film is shown (bot/ui/films.py, and the poll message that uses it): poster, links, where to watch,
+attribution, and the "could not fetch" line, from what is known and nothing more."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import discord
 
@@ -15,6 +16,8 @@ from bot.core.details import (
     WatchProviders,
 )
 from bot.core.films import Film
+from bot.core.polls import Candidate, Poll, Status, Style
+from bot.core.tally import Method
 from bot.ui.films import (
     DETAILS_UNAVAILABLE,
     add_attribution,
@@ -25,6 +28,7 @@ from bot.ui.films import (
     linked_label,
     links_for,
 )
+from cogs.polls._render import poll_embed
 
 ALIEN = Film(
     id=1,
@@ -145,3 +149,56 @@ def test_a_film_card_fills_what_the_film_lacks_from_the_details() -> None:
     assert card.thumbnail.url == "https://img/p.jpg" and card.url == "https://letterboxd.com/tmdb/7/"
     bare = film_card(HOME_MOVIE)
     assert fields(bare) == {"Runtime": "running time unknown"} and bare.url is None
+
+
+def a_poll(film_ids: list[int]) -> Poll:
+    moment = datetime(2026, 12, 4, 20, tzinfo=UTC)
+    return Poll(
+        id=3,
+        guild_id=1,
+        channel_id=2,
+        message_id=None,
+        creator_id=4,
+        title="Friday",
+        method=Method.PLURALITY,
+        style=Style.BUTTONS,
+        show_counts=False,
+        voter_role_id=None,
+        status=Status.OPEN,
+        created_at=moment,
+        closes_at=moment,
+        closed_at=None,
+        closed_by=None,
+        winner_film_id=None,
+        result=None,
+        result_message_id=None,
+        screening=None,
+        candidates=tuple(Candidate(n, film_id, "") for n, film_id in enumerate(film_ids, start=1)),
+    )
+
+
+def test_a_polls_films_carry_their_links_and_attribution() -> None:
+    films = {1: ALIEN, 2: HOME_MOVIE}
+    embed = poll_embed(a_poll([1, 2]), films, None, {1: DETAILS})
+    lines = (embed.description or "").splitlines()
+    assert lines[-2] == "` 1` " + film_entry(ALIEN, DETAILS, extra="117 min")
+    assert lines[-1] == "` 2` **Home \\[Movie\\] \\*1\\* (2001)** · running time unknown"
+    assert TMDB_ATTRIBUTION in (embed.footer.text or "") and (embed.footer.text or "").startswith("Poll #3")
+    assert TMDB_ATTRIBUTION not in (poll_embed(a_poll([1, 2]), films, None).footer.text or "")
+
+
+def test_twenty_five_long_titles_fit_the_poll_message_with_shorter_links() -> None:
+    def films(title: str) -> dict[int, Film]:
+        return {
+            n: replace(ALIEN, id=n, title=f"{title} {n}", imdb_id=f"tt{n:07d}", tmdb_id=10**6 + n) for n in range(1, 26)
+        }
+
+    long = films("A long title " * 4)
+    description = poll_embed(a_poll(list(long)), long, None).description or ""
+    assert len(description) <= 4096 and not description.endswith("…")
+    assert all(f"{n} (1979)](https://letterboxd.com/tmdb/{10**6 + n}/)" in description for n in long)  # each linked
+    assert "[IMDb]" not in description  # the other links made way
+    longest = films("A title as long as a member may enter " * 5)
+    description = poll_embed(a_poll(list(longest)), longest, None).description or ""
+    assert len(description) <= 4096 and "](" not in description  # plain names, but every film is there
+    assert all(f"` {n:>1}` **{longest[n].label}** · 117 min" in description for n in range(1, 10))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ Interaction = discord.Interaction["FilmClubBot"]
 
 FOOTER = "filmclub weekly picks"
 HISTORY_LIMIT = 10
+#: How long the weekly post waits for its films' details (posters, links) before it is posted without them.
+DETAILS_BUDGET = 3.0
 TRIGGERS = {"schedule": "on schedule", "catch-up": "caught up after downtime", "now": "posted by"}
 
 
@@ -140,14 +143,32 @@ class Picks(commands.Cog):
     async def _deliver(self, post: picks.PicksPost, content: picks.Picks) -> discord.Message:
         """Post a claimed week and record it; a failure raises (the timer retries, /picks now releases)."""
         channel = self._channel(post.channel_id)
+        details, poster = await self._details(content, fetch=True)
         message = await channel.send(
-            embed=picks_embed(content, footer=f"{FOOTER} · {post.marker}"),
+            embed=picks_embed(content, footer=f"{FOOTER} · {post.marker}", details=details, poster_url=poster),
             view=handoff_view(content.film_ids) or discord.utils.MISSING,
         )
         await picks.mark_posted(self.bot.db, self.bot.clock, post.id, message.id)
         log.info("posted weekly picks of guild %s week %s (%s)", post.guild_id, post.week_key, post.trigger)
         await self._open_poll(post, content)
         return message
+
+    async def _details(self, content: picks.Picks, *, fetch: bool) -> tuple[dict[int, FilmDetails], str | None]:
+        """What the film-details provider knows of the week's films (by film id) and the first pick's poster
+        address. ``fetch``: ask the provider for what is not cached, within :data:`DETAILS_BUDGET` (the weekly post
+        waits that long at most); otherwise the cache only (a command that must answer at once)."""
+        service = self.bot.details
+        films = [pick.film for pick in content.picks if pick.film.tmdb_id]
+        if not service.enabled or not films:
+            return {}, None
+        if fetch:
+            answers = await asyncio.gather(*(service.for_film(film, within=DETAILS_BUDGET) for film in films))
+            found = {film.id: answer.details for film, answer in zip(films, answers, strict=True) if answer.details}
+        else:
+            cached = await service.cached([film.tmdb_id for film in films if film.tmdb_id])
+            found = {film.id: cached[film.tmdb_id] for film in films if film.tmdb_id in cached}
+        first = found.get(content.picks[0].film.id) if content.picks else None
+        return found, service.poster_url(first) if first is not None else None
 
     async def _open_poll(self, post: picks.PicksPost, content: picks.Picks) -> None:
         """The week's watch-party poll; a refusal (e.g. a film retired since) is logged, anything else raises so the
@@ -181,7 +202,9 @@ class Picks(commands.Cog):
             raise UserError("No film is left to pick: every theme's films were picked lately or watched by the club.")
         where = f"<#{settings.picks_channel_id}>" if settings.picks_channel_id else "the picks channel (not set yet)"
         when = discord_time(slot) if slot else "when you run `/picks now` (no weekly schedule is set)"
-        embed = picks_embed(content, footer=f"Preview · {content.week_key} · nothing was posted")
+        details, poster = await self._details(content, fetch=False)
+        footer = f"Preview · {content.week_key} · nothing was posted"
+        embed = picks_embed(content, footer=footer, details=details, poster_url=poster)
         note = f"Only you can see this preview. It would be posted in {where} {when}."
         await send_ephemeral(interaction, note, embed=embed)
 

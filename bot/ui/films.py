@@ -10,6 +10,7 @@ the answer and the poster's URL.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import discord
@@ -33,8 +34,22 @@ DETAILS_UNAVAILABLE = "⚠️ Film details (poster, links, where to watch) could
 #: is not linked, and the film's TMDb or IMDb redirect on letterboxd.com is used instead.
 LETTERBOXD_HOSTS = frozenset({"letterboxd.com", "www.letterboxd.com", "boxd.it"})
 
+#: When a command's answer must be sent, counted from the interaction's creation: Discord allows three seconds,
+#: and the rest of the command (reading the club's facts, sending) needs some of them.
+ANSWER_BY = 2.4
+#: The most a command waits for the provider, however early it starts, and the least it tries for.
+DETAILS_WAIT = (0.2, 2.0)
+
 #: How many providers of each kind (stream, rent, buy) are named before "and N more".
 PROVIDERS_SHOWN = 6
+
+
+def answer_budget(created_at: datetime, now: datetime) -> float:
+    """Seconds a command may wait for the film-details provider: what is left until :data:`ANSWER_BY` after the
+    interaction was created, within :data:`DETAILS_WAIT`."""
+    left = ANSWER_BY - max((now - created_at).total_seconds(), 0.0)
+    low, high = DETAILS_WAIT
+    return min(max(left, low), high)
 
 
 def letterboxd_address(uri: str | None) -> str | None:

@@ -158,15 +158,15 @@ class Picks(commands.Cog):
         address. ``fetch``: ask the provider for what is not cached, within :data:`DETAILS_BUDGET` (the weekly post
         waits that long at most); otherwise the cache only (a command that must answer at once)."""
         service = self.bot.details
-        films = [pick.film for pick in content.picks if pick.film.tmdb_id]
-        if not service.enabled or not films:
-            return {}, None
-        if fetch:
+        films = [pick.film for pick in content.picks]
+        if fetch and service.enabled:
             answers = await asyncio.gather(*(service.for_film(film, within=DETAILS_BUDGET) for film in films))
             found = {film.id: answer.details for film, answer in zip(films, answers, strict=True) if answer.details}
         else:
-            cached = await service.cached([film.tmdb_id for film in films if film.tmdb_id])
-            found = {film.id: cached[film.tmdb_id] for film in films if film.tmdb_id in cached}
+            cached = await service.cached(film.tmdb_id for film in films if film.tmdb_id is not None)
+            found = {
+                film.id: cached[film.tmdb_id] for film in films if film.tmdb_id is not None and film.tmdb_id in cached
+            }
         first = found.get(content.picks[0].film.id) if content.picks else None
         return found, service.poster_url(first) if first is not None else None
 

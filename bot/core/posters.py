@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
-from bot.core.details import DetailsAnswer, DetailsUnavailable, FilmDetails
+from bot.core.details import DetailsUnavailable, FilmDetailsService
 from bot.core.films import Film
 
 log = logging.getLogger(__name__)
@@ -39,21 +38,10 @@ def image_type(data: bytes) -> str | None:
     return next((kind for signature, kind in _SIGNATURES if data.startswith(signature)), None)
 
 
-class PosterSource(Protocol):
-    """What a cover needs of the details service (bot.core.details.FilmDetailsService)."""
-
-    @property
-    def enabled(self) -> bool: ...
-
-    async def for_film(self, film: Film, *, within: float = ...) -> DetailsAnswer: ...
-
-    async def poster_bytes(self, details: FilmDetails, *, within: float = ...) -> bytes | None: ...
-
-
-async def event_cover(source: PosterSource, film: Film, *, within: float = COVER_BUDGET) -> bytes | None:
-    """The film's poster as an event cover, or None (no provider, no TMDb id, no poster, or the download failed,
+async def event_cover(source: FilmDetailsService, film: Film, *, within: float = COVER_BUDGET) -> bytes | None:
+    """The film's poster as an event cover, or None (no provider, no TMDb or IMDb id, no poster, or the download failed,
     ran past ``within`` seconds or was not an image Discord takes: each logged)."""
-    if not source.enabled or film.tmdb_id is None:
+    if not source.enabled or (film.tmdb_id is None and film.imdb_id is None):
         return None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
@@ -72,7 +60,7 @@ async def event_cover(source: PosterSource, film: Film, *, within: float = COVER
         log.warning("film %s: no cover, the poster could not be fetched: %s", film.id, exc)
         return None
     if not data:
-        log.warning("film %s: no cover, the provider had no poster image", film.id)
+        log.warning("film %s: no cover, the poster could not be downloaded", film.id)
         return None
     if image_type(data) is None:
         log.warning("film %s: no cover, the poster is not a PNG, JPEG, GIF or WebP image", film.id)

@@ -92,7 +92,7 @@ class PollBoard:
         message is drawn on every burst of votes and must not wait for TMDb."""
         service = self.bot.details
         by_tmdb = {film.tmdb_id: film.id for film in films.values() if film.tmdb_id}
-        if not service.enabled or not by_tmdb:
+        if not by_tmdb:
             return {}
         cached = await service.cached(list(by_tmdb))
         return {by_tmdb[tmdb_id]: found for tmdb_id, found in cached.items() if tmdb_id in by_tmdb}

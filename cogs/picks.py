@@ -51,7 +51,7 @@ def picks_embed(
     poster_url: str | None = None,
 ) -> discord.Embed:
     """The weekly post: the theme, then each film with why it was picked, its links and prompts for the discussion;
-    the first pick's poster (``poster_url``) as the thumbnail. ``details``: what the provider knows, by film id."""
+    a pick's poster (``poster_url``) as the thumbnail. ``details``: what the provider knows, by film id."""
     details = details or {}
     embed = club_embed(f"This week's picks · {content.theme.title}", truncate(content.theme.description, 400))
     for position, pick in enumerate(content.picks, start=1):
@@ -154,9 +154,9 @@ class Picks(commands.Cog):
         return message
 
     async def _details(self, content: picks.Picks, *, fetch: bool) -> tuple[dict[int, FilmDetails], str | None]:
-        """What the film-details provider knows of the week's films (by film id) and the first pick's poster
-        address. ``fetch``: ask the provider for what is not cached, within :data:`DETAILS_BUDGET` (the weekly post
-        waits that long at most); otherwise the cache only (a command that must answer at once)."""
+        """What the film-details provider knows of the week's films (by film id), and the poster of the first pick
+        that has one. ``fetch``: ask the provider for what is not cached, within :data:`DETAILS_BUDGET` (the weekly
+        post waits that long at most); otherwise the cache only (a command that must answer at once)."""
         service = self.bot.details
         films = [pick.film for pick in content.picks]
         if fetch and service.enabled:
@@ -167,8 +167,8 @@ class Picks(commands.Cog):
             found = {
                 film.id: cached[film.tmdb_id] for film in films if film.tmdb_id is not None and film.tmdb_id in cached
             }
-        first = found.get(content.picks[0].film.id) if content.picks else None
-        return found, service.poster_url(first) if first is not None else None
+        posters = (service.poster_url(found.get(pick.film.id)) for pick in content.picks)
+        return found, next((poster for poster in posters if poster), None)
 
     async def _open_poll(self, post: picks.PicksPost, content: picks.Picks) -> None:
         """The week's watch-party poll; a refusal (e.g. a film retired since) is logged, anything else raises so the

@@ -131,3 +131,49 @@ async def test_an_event_is_created_without_a_cover_when_the_poster_cannot_be_had
     )
     assert "**The Last Waltz (1978)**" in unposted.text  # a film TMDb does not know: no cover, nothing asked
     assert len(fake_discord.scheduled_events) == 2 and fake_discord.cover_uploads == []
+
+
+async def test_a_poll_links_its_films_and_its_result_shows_the_winners_poster(
+    discord: DiscordDriver, fake_discord: FakeDiscord, tmdb_double: TmdbDouble, moderator: FakeMember, bob: FakeMember
+) -> None:
+    reply = await discord.command(
+        "/poll create",
+        member=moderator,
+        options={"title": "Friday", "deadline": "4s", "film1": "alien", "film2": "the-last-waltz"},
+    )
+    message_id = int(reply.text.split("/")[-1].split()[0].strip(")"))
+    message = fake_discord.messages[message_id]
+    lines = message.embeds[0]["description"]
+    assert "**[Alien (1979)](https://letterboxd.com/imdb/tt0078748/)** · 117 min" in lines  # from the catalog's id
+    assert "**The Last Waltz (1978)** · 117 min" in lines  # no ids, no links
+    await discord.click(message, "1. Alien (1979)", member=bob)
+    result = await discord.wait_for_message(
+        fake_discord.world.general, lambda m: m.id > message_id and bool(m.attachments), timeout=15
+    )
+    embed = result.embeds[0]
+    assert embed["title"] == "🏆 Friday: Alien (1979)"
+    assert embed["thumbnail"]["url"] == f"{tmdb_double.image_base}/w500{ALIEN_POSTER}"
+    assert "[Letterboxd](https://letterboxd.com/tmdb/348/)" in embed["description"]
+    assert TMDB_ATTRIBUTION in embed["footer"]["text"]
+
+
+async def test_the_weekly_picks_post_links_its_films_and_shows_a_poster(
+    discord: DiscordDriver, fake_discord: FakeDiscord, tmdb_double: TmdbDouble, moderator: FakeMember
+) -> None:
+    world = fake_discord.world
+    await discord.invoke("config channel", as_member=moderator, kind="picks", channel=world.picks)
+    await discord.invoke("config picks", as_member=moderator, count=3, poll=False)
+    done = await discord.invoke("picks now", as_member=moderator)
+    assert "Posted this week's picks" in done.text
+    (post,) = fake_discord.channel_messages(world.picks)
+    embed = post.embeds[0]
+    shown = fields(embed)
+    alien = next(value for name, value in shown.items() if "Alien (1979)" in name)
+    assert (
+        "[Letterboxd](https://letterboxd.com/tmdb/348/)" in alien
+        and "[IMDb](https://www.imdb.com/title/tt0078748/)" in alien
+    )
+    waltz = next(value for name, value in shown.items() if "The Last Waltz" in name)
+    assert "[IMDb]" not in waltz  # no ids, no links
+    assert embed["thumbnail"]["url"].startswith(tmdb_double.image_base)  # the first pick's poster
+    assert TMDB_ATTRIBUTION in embed["footer"]["text"] and "filmclub weekly picks" in embed["footer"]["text"]

@@ -30,6 +30,9 @@ from bot.ui.embeds import FIELD_VALUE_LIMIT, FOOTER_LIMIT, add_field, club_embed
 #: What a card says when the provider was asked and could not answer within the command's time budget.
 DETAILS_UNAVAILABLE = "⚠️ Film details (poster, links, where to watch) could not be fetched right now; try again later."
 
+#: ... and when it shows the details it fetched before, which may have changed since.
+DETAILS_STALE = "⚠️ Film details could not be refreshed right now; these are the last ones fetched."
+
 #: The hosts a film's own Letterboxd address may point at (it can come from a member's import file): anything else
 #: is not linked, and the film's TMDb or IMDb redirect on letterboxd.com is used instead.
 LETTERBOXD_HOSTS = frozenset({"letterboxd.com", "www.letterboxd.com", "boxd.it"})
@@ -168,7 +171,7 @@ def add_film_details(
     if watch is not None and (watch_region is None or watch.region == watch_region):
         add_field(embed, f"Where to watch ({watch.region})", watch_text(watch))
     if answer is not None and answer.unavailable:
-        add_field(embed, "Details", DETAILS_UNAVAILABLE)
+        add_field(embed, "Details", DETAILS_STALE if details is not None else DETAILS_UNAVAILABLE)
     if details is not None:
         add_attribution(embed, watch=watch is not None)
     return embed

@@ -19,6 +19,7 @@ from bot.core.films import Film
 from bot.core.polls import Candidate, Poll, Status, Style
 from bot.core.tally import Method
 from bot.ui.films import (
+    DETAILS_STALE,
     DETAILS_UNAVAILABLE,
     add_attribution,
     add_film_details,
@@ -130,8 +131,8 @@ def test_without_details_the_card_says_so_and_claims_no_attribution() -> None:
 
 
 def test_stale_details_are_shown_with_the_note() -> None:
-    embed = add_film_details(discord.Embed(title="x"), ALIEN, DetailsAnswer(DETAILS, unavailable=True))
-    assert "Genres" in fields(embed) and fields(embed)["Details"] == DETAILS_UNAVAILABLE
+    embed = add_film_details(discord.Embed(title="x"), ALIEN, DetailsAnswer(DETAILS, unavailable=True, stale=True))
+    assert "Genres" in fields(embed) and fields(embed)["Details"] == DETAILS_STALE
 
 
 def test_attribution_keeps_a_posts_marker_and_is_added_once() -> None:

@@ -177,3 +177,19 @@ async def test_the_weekly_picks_post_links_its_films_and_shows_a_poster(
     assert "[IMDb]" not in waltz  # no ids, no links
     assert embed["thumbnail"]["url"].startswith(tmdb_double.image_base)  # the first pick's poster
     assert TMDB_ATTRIBUTION in embed["footer"]["text"] and "filmclub weekly picks" in embed["footer"]["text"]
+
+
+async def test_discord_refusing_the_cover_still_gets_the_event_made(
+    discord: DiscordDriver, fake_discord: FakeDiscord, bot: BotProcess, moderator: FakeMember
+) -> None:
+    fake_discord.faults.inject("POST /guilds/{guild_id}/scheduled-events", status=400, message="Invalid image data")
+    reply = await discord.command(
+        "/screening schedule", member=moderator, options={"film": "alien", "when": "2d", "location": "The cinema"}
+    )
+    assert "**Alien (1979)**" in reply.text
+    (event_id,) = fake_discord.scheduled_events
+    assert fake_discord.scheduled_events[event_id]["image"] is None
+    created = [r for r in fake_discord.requests if r.method == "POST" and r.path.endswith("/scheduled-events")]
+    assert [r.status for r in created] == [400, 200]
+    assert isinstance(created[1].body, dict) and "image" not in created[1].body
+    await bot.wait_for_log(r"Discord refused the event with its cover", timeout=5)

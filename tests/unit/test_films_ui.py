@@ -4,9 +4,10 @@ attribution, and the "could not fetch" line, from what is known and nothing more
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import discord
+import pytest
 
 from bot.core.details import (
     TMDB_ATTRIBUTION,
@@ -23,6 +24,7 @@ from bot.ui.films import (
     DETAILS_UNAVAILABLE,
     add_attribution,
     add_film_details,
+    answer_budget,
     film_card,
     film_entry,
     letterboxd_address,
@@ -203,3 +205,11 @@ def test_twenty_five_long_titles_fit_the_poll_message_with_shorter_links() -> No
     description = poll_embed(a_poll(list(longest)), longest, None).description or ""
     assert len(description) <= 4096 and "](" not in description  # plain names, but every film is there
     assert all(f"` {n:>1}` **{longest[n].label}** · 117 min" in description for n in range(1, 10))
+
+
+def test_the_wait_for_details_is_what_is_left_of_discords_three_seconds() -> None:
+    created = datetime(2026, 12, 4, 20, tzinfo=UTC)
+    assert answer_budget(created, created) == 2.0  # never more than 2 s, however early
+    assert answer_budget(created, created + timedelta(seconds=1)) == pytest.approx(1.4)
+    assert answer_budget(created, created + timedelta(seconds=5)) == 0.2  # late already: one quick try
+    assert answer_budget(created, created - timedelta(seconds=3)) == 2.0  # a clock ahead of Discord's

@@ -9,7 +9,8 @@ its secrets never reach a log line or an exception.
 - **429 honoured**: ``Retry-After`` (seconds or an HTTP date) pauses every request of the client, not only the one
   refused; if the wait does not fit the deadline the call fails at once instead of sleeping in vain.
 - **5xx and network failures retried** with exponential back-off and jitter, a few times, within the deadline.
-- **Nonsense refused**: a body that is not JSON, or larger than the client accepts, is a :class:`BadAnswer`.
+- **Nonsense refused**: a body that is not JSON, or larger than the client accepts, is a :class:`BadAnswer`; a
+  redirect is not followed.
 - **Secrets** (an API key sent as a query parameter, a token sent as a header) are added to the request at the last
   moment; logs and messages name the path only, and every message is scrubbed of the secret values besides. Errors
   are raised ``from None``: aiohttp's own exceptions print the full URL, query string included.
@@ -272,7 +273,8 @@ class PoliteHttp:
         session = self._session_now()
         query = {**params, **{name: value.get_secret_value() for name, value in self._query_secrets.items()}}
         headers = {"Accept": accept, **{name: value.get_secret_value() for name, value in self._header_secrets.items()}}
-        async with session.get(self.base_url + path, params=query, headers=headers, allow_redirects=True) as response:
+        # No redirects: a Location elsewhere would carry the request (and a bearer token) to a host not configured.
+        async with session.get(self.base_url + path, params=query, headers=headers, allow_redirects=False) as response:
             if response.content_length is not None and response.content_length > max_bytes:
                 raise BadAnswer(f"{self.name} answered {path} with {response.content_length} bytes, too many")
             chunks: list[bytes] = []

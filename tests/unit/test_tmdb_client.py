@@ -213,10 +213,13 @@ async def test_5xx_every_time_gives_up_after_the_attempts(tmdb: TmdbClient, tmdb
     assert "Internal error" in str(failed.value)
 
 
-async def test_other_client_errors_are_not_retried(tmdb: TmdbClient, tmdb_double: TmdbDouble) -> None:
-    tmdb_double.fail("search", status=400)
+@pytest.mark.parametrize("status", [400, 302, 403])
+async def test_other_answers_are_not_retried_nor_followed(
+    tmdb: TmdbClient, tmdb_double: TmdbDouble, status: int
+) -> None:
+    tmdb_double.fail("search", status=status)
 
-    with pytest.raises(DetailsUnavailable, match="400"):
+    with pytest.raises(DetailsUnavailable, match=str(status)):
         await tmdb.search("alien", None)
     assert tmdb_double.count() == 1
 

@@ -29,7 +29,7 @@ ALIEN_POSTER = "/vfrQk5IPloGg1v9Rzbh2Eg3VGyM.jpg"
 def catalog(folder: Path) -> Path:
     films = [
         film("alien", title="Alien", year=1979, runtime=117, imdb="tt0078748", directors=["Ridley Scott"]),
-        film("stop-making-sense", title="Stop Making Sense", year=1984, runtime=88, imdb="tt0088178"),
+        film("stop-making-sense", title="Stop Making Sense", year=1984, runtime=88, tmdb_id=24128),
         film("the-last-waltz", title="The Last Waltz", runtime=117),  # no ids: nothing to ask TMDb
     ]
     return write_catalog(folder, {"catalog.toml": to_toml(themes=[theme("live-on-stage")], films=films)})
@@ -136,16 +136,28 @@ async def test_an_event_is_created_without_a_cover_when_the_poster_cannot_be_had
 async def test_a_poll_links_its_films_and_its_result_shows_the_winners_poster(
     discord: DiscordDriver, fake_discord: FakeDiscord, tmdb_double: TmdbDouble, moderator: FakeMember, bob: FakeMember
 ) -> None:
+    await discord.command("/film", member=bob, options={"title": "stop-making-sense"})  # its details are cached now
     reply = await discord.command(
         "/poll create",
         member=moderator,
-        options={"title": "Friday", "deadline": "4s", "film1": "alien", "film2": "the-last-waltz"},
+        options={
+            "title": "Friday",
+            "deadline": "4s",
+            "film1": "alien",
+            "film2": "the-last-waltz",
+            "film3": "stop-making-sense",
+        },
     )
     message_id = int(reply.text.split("/")[-1].split()[0].strip(")"))
     message = fake_discord.messages[message_id]
     lines = message.embeds[0]["description"]
     assert "**[Alien (1979)](https://letterboxd.com/imdb/tt0078748/)** · 117 min" in lines  # from the catalog's id
     assert "**The Last Waltz (1978)** · 117 min" in lines  # no ids, no links
+    assert (
+        "**[Stop Making Sense (1984)](https://letterboxd.com/tmdb/24128/)** · 88 min · "
+        "[IMDb](https://www.imdb.com/title/tt0088178/) · [TMDB](https://www.themoviedb.org/movie/24128)"
+    ) in lines  # its IMDb id from the cached details
+    assert TMDB_ATTRIBUTION in message.embeds[0]["footer"]["text"]
     await discord.click(message, "1. Alien (1979)", member=bob)
     result = await discord.wait_for_message(
         fake_discord.world.general, lambda m: m.id > message_id and bool(m.attachments), timeout=15

@@ -171,4 +171,4 @@ async def test_config_nominations_is_recorded(db: Database, clock: StepClock, ti
         await config.set_nominations(db, clock, timers, GUILD, MAYA, limit=26)
     cleared = await config.set_nominations(db, clock, timers, GUILD, MAYA, clear_role=True)
     assert cleared.settings.nominator_role_id is None and cleared.settings.nominations_limit == 5
-    assert [entry.change.setting for entry in await config.history(db, GUILD)][0] == "nominator_role_id"
+    assert (await config.history(db, GUILD))[0].change.setting == "nominator_role_id"

@@ -311,13 +311,15 @@ def statuses_for(shown: str | None) -> tuple[str, ...]:
         raise UserError("Show all, open, pending, approved, rejected, banned or chosen nominations.") from None
 
 
-async def list_page(db: Database, guild_id: int, shown: str | None, page: int) -> NominationPage:
+async def list_page(
+    db: Database, guild_id: int, shown: str | None, page: int, *, size: int = PAGE_SIZE
+) -> NominationPage:
     """One page of the server's nominations, newest first (the page is clamped to those that exist)."""
     statuses = statuses_for(shown)
     total = await store.count(db, guild_id, statuses)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
+    pages = max(1, math.ceil(total / size))
     page = min(max(page, 0), pages - 1)
-    entries = await store.page(db, guild_id, statuses, PAGE_SIZE, page * PAGE_SIZE)
+    entries = await store.page(db, guild_id, statuses, size, page * size)
     films = await get_films(db, [entry.film_id for entry in entries])
     return NominationPage(entries, films, page, pages, total)
 

@@ -195,3 +195,28 @@ async def test_banned_films_and_the_limit(club: Club) -> None:
     assert not_allowed.ephemeral and "Only members with the" in not_allowed.text
     assert club.counts() == before
     await configure(club, everyone=True, limit=3)
+
+
+async def test_the_list_pages_and_its_buttons_read_the_current_page(club: Club) -> None:
+    world = club.fake.world
+    await configure(club, approval=False, limit=25, everyone=True)
+    taken = {row[0] for row in club.query("SELECT film_id FROM nominations")}
+    slugs = [
+        str(slug)
+        for film_id, slug in club.query("SELECT id, slug FROM films WHERE guild_id IS NULL AND retired = 0 ORDER BY id")
+        if film_id not in taken
+    ][:12]
+    for slug in slugs:
+        made = await run(club, "nominate", world.moderator, title=slug)
+        assert "Nominated:" in made.text, made.text
+    listed = await run(club, "nominations list", world.alice, show="open")
+    assert listed.embed["footer"]["text"].startswith("Page 1 of 2")
+    assert len(listed.embed["description"].splitlines()) == 10
+    assert listed.button_labels() == ["◀ Previous", "Next ▶"]
+    second = await listed.click("Next ▶", member=world.bob)
+    assert second.response_type == 7 and second.message is not None
+    assert second.message.embeds[0]["footer"]["text"].startswith("Page 2 of 2")
+    choices = await club.discord.autocomplete("/nominations withdraw", "nomination", "", member=world.moderator)
+    total = club.query("SELECT count(*) FROM nominations")[0][0]
+    assert len(choices) == min(25, total) and choices[0]["name"].startswith(f"#{total} ")  # newest first
+    await configure(club, limit=3)

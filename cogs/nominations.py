@@ -180,6 +180,8 @@ async def nominate_entry(interaction: Interaction, entry: ServerFilmEntry, *, no
 
 async def new_film(interaction: Interaction, title: str, year: int | None) -> None:
     """A film members cannot name yet: the provider's answers to choose from, or the form."""
+    settings = await get_settings(interaction.client.db, guild_id_of(interaction))
+    await nominations.require_room(interaction.client.db, settings, interaction.user.id)
     provider = provider_of(interaction.client)
     if provider is None:
         await interaction.response.send_modal(nominate_form(title, year))

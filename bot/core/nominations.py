@@ -26,7 +26,7 @@ from bot.core.guilds import GuildSettings, is_moderator, require_moderator
 from bot.core.search import ClubTitles, IndexEntry, TitleIndex
 from bot.core.server_films import ServerFilmEntry
 from bot.db import nominations as store
-from bot.db.database import Database, Transaction
+from bot.db.database import Database, Reader, Transaction
 from bot.db.nominations import Nomination
 
 __all__ = [
@@ -37,13 +37,17 @@ __all__ = [
     "NominationPage",
     "Status",
     "candidate_statuses",
+    "check_title",
     "decide",
     "find_existing",
     "get_nomination",
     "list_page",
     "nominate",
     "nominate_new",
+    "nominated_films",
     "require_nominator",
+    "require_room",
+    "statuses_for",
     "withdraw",
 ]
 
@@ -205,6 +209,17 @@ async def nominate_new(
     return Nominated(nomination, added.film, reopened=reopened, created_film=added.created, duplicate=added.duplicate)
 
 
+async def require_room(db: Reader, settings: GuildSettings, member_id: int) -> None:
+    """Refuse a member who already has as many open nominations as the server allows (checked again when the
+    nomination is written; asked first so that nobody fills in a form for nothing)."""
+    limit = settings.nominations_limit
+    if await store.open_count(db, settings.guild_id, member_id) >= limit:
+        raise UserError(
+            f"You already have {limit} open nomination{'s' if limit != 1 else ''}, the most this server allows. "
+            "Withdraw one (`/nominations withdraw`) or wait for the club to choose."
+        )
+
+
 async def _nominate_in(
     tx: Transaction, clock: Clock, settings: GuildSettings, film: Film, member_id: int
 ) -> tuple[Nomination, bool]:
@@ -215,12 +230,7 @@ async def _nominate_in(
     if existing is not None and existing.status in OPEN:
         who = "you" if existing.member_id == member_id else f"<@{existing.member_id}>"
         raise UserError(f"**{film.label}** is already nominated (#{existing.id}, by {who}, {existing.status}).")
-    if await store.open_count(tx, guild_id, member_id) >= settings.nominations_limit:
-        limit = settings.nominations_limit
-        raise UserError(
-            f"You already have {limit} open nomination{'s' if limit != 1 else ''}, the most this server allows. "
-            "Withdraw one (`/nominations withdraw`) or wait for the club to choose."
-        )
+    await require_room(tx, settings, member_id)
     status = Status.PENDING if settings.nominations_approval else Status.APPROVED
     now = to_db(clock.now())
     if existing is None:

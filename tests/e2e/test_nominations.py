@@ -178,9 +178,8 @@ async def test_banned_films_and_the_limit(club: Club) -> None:
     before = club.counts()
     over = await run(club, "nominate", world.owner, title="Monterey Pop")
     assert over.ephemeral and "You already have 1 open nomination, the most this server allows" in over.text
-    form = await run(club, "nominate", world.owner, title="Another Home Movie", year=1999)
-    over_form = await form.submit_modal({}, member=world.owner)
-    assert over_form.ephemeral and "You already have 1 open nomination" in over_form.text
+    no_form = await run(club, "nominate", world.owner, title="Another Home Movie", year=1999)
+    assert no_form.ephemeral and "You already have 1 open nomination" in no_form.text  # asked before the form
     assert club.counts() == before  # the film the form described was not added either
 
     banned = await run(club, "nominations ban", world.moderator, nomination=number)

@@ -9,14 +9,14 @@ nomination, are bot.core.nominations'; this cog parses, asks and renders.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core import nominations, server_films
-from bot.core.details import DetailsAnswer, DetailsUnavailable, FilmCandidate, film_links
+from bot.core.details import DetailsAnswer, DetailsUnavailable, FilmCandidate, FilmDetails, FilmDetailsService
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film
 from bot.core.guilds import GuildSettings, get_settings
@@ -27,6 +27,7 @@ from bot.core.text import fold
 from bot.ui.autocomplete import SERVER_FILM_MARK, film_choices
 from bot.ui.checks import guild_id_of, member_facts
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
+from bot.ui.films import add_attribution, film_card, film_entry
 from bot.ui.forms import submitted_fields
 from bot.ui.paging import PageButton, page_footer, page_view
 from bot.ui.replies import report_error, send_ephemeral
@@ -58,21 +59,9 @@ STATUS_TEXT = {
 }
 
 
-class DetailsProvider(Protocol):
-    """What this cog uses of the film-details service (bot.core.details.FilmDetailsService)."""
-
-    @property
-    def enabled(self) -> bool: ...
-
-    async def search(self, title: str, year: int | None, *, within: float) -> list[FilmCandidate]: ...
-
-    async def details(self, tmdb_id: int, *, within: float) -> DetailsAnswer: ...
-
-
-def provider_of(bot: FilmClubBot) -> DetailsProvider | None:
-    """The bot's film-details service when one is configured, else None (members then enter films in a form)."""
-    service = cast("DetailsProvider | None", getattr(bot, "details", None))
-    return service if service is not None and service.enabled else None
+def provider_of(bot: FilmClubBot) -> FilmDetailsService | None:
+    """The bot's film-details service when a provider is configured, else None (members then enter films in a form)."""
+    return bot.details if bot.details.enabled else None
 
 
 # -- rendering ------------------------------------------------------------------------------------------------------
@@ -85,8 +74,10 @@ def status_text(status: str) -> str:
         return status
 
 
-def nominated_embed(made: Nominated, settings: GuildSettings, *, note: str = "") -> discord.Embed:
-    """What the member who nominated reads."""
+def nominated_embed(
+    bot: FilmClubBot, made: Nominated, settings: GuildSettings, answer: DetailsAnswer | None, *, note: str = ""
+) -> discord.Embed:
+    """What the member who nominated reads: what became of the nomination, then the film's card (poster, links)."""
     film = made.film
     lines = []
     if made.duplicate:
@@ -101,37 +92,54 @@ def nominated_embed(made: Nominated, settings: GuildSettings, *, note: str = "")
         lines.append("It had been nominated before; this nomination is yours now.")
     if note:
         lines.append(note)
-    links = film_links(tmdb_id=film.tmdb_id, imdb_id=film.imdb_id, letterboxd_uri=film.letterboxd_uri).as_list()
-    if links:
-        lines.append(" · ".join(f"[{site}]({url})" for site, url in links))
-    embed = club_embed(f"Nominated: {film.label}", "\n".join(lines))
+    details = answer.details if answer is not None else None
+    embed = film_card(film, answer, poster_url=bot.details.poster_url(details), note="\n".join(lines))
+    embed.title = truncate(f"Nominated: {film.label}", 256)
     limit = settings.nominations_limit
-    embed.set_footer(text=f"Nomination #{made.nomination.id} · members may have {limit} open at a time")
+    footer = f"Nomination #{made.nomination.id} · members may have {limit} open at a time"
+    embed.set_footer(text=" · ".join([footer, embed.footer.text]) if embed.footer.text else footer)
     return embed
 
 
-def nomination_line(entry: Nomination, films: dict[int, Film]) -> str:
+async def known_details(bot: FilmClubBot, film: Film) -> DetailsAnswer | None:
+    """What the cache knows of a film (no network: the answer must not wait), or None."""
+    if film.tmdb_id is None:
+        return None
+    found = await bot.details.cached([film.tmdb_id])
+    return DetailsAnswer(found[film.tmdb_id]) if film.tmdb_id in found else None
+
+
+def nomination_line(entry: Nomination, films: dict[int, Film], details: dict[int, FilmDetails]) -> str:
+    """ "`#12` **[Alien (1979)](…)** · IMDb · TMDB · ✅ approved · by @Alice · 2 days ago" """
     film = films.get(entry.film_id)
-    label = truncate(film.label, 80) if film else f"Film #{entry.film_id}"
-    mark = SERVER_FILM_MARK if film is not None and film.is_server_film else ""
     when = discord.utils.format_dt(entry.created_at, "R")
-    return f"`#{entry.id}` **{label}**{mark} · {status_text(entry.status)} · by <@{entry.member_id}> · {when}"
+    about = f"{status_text(entry.status)} · by <@{entry.member_id}> · {when}"
+    if film is None:
+        return f"`#{entry.id}` Film #{entry.film_id} · {about}"
+    mark = SERVER_FILM_MARK.removeprefix(" · ") if film.is_server_film else ""
+    known = details.get(film.tmdb_id) if film.tmdb_id is not None else None
+    return f"`#{entry.id}` {film_entry(film, known, extra=mark)} · {about}"
 
 
-def list_embed(page: nominations.NominationPage, shown: str) -> discord.Embed:
+def list_embed(page: nominations.NominationPage, shown: str, details: dict[int, FilmDetails]) -> discord.Embed:
     heading = "Nominations" if shown == "all" else f"Nominations · {shown}"
     if not page.entries:
         return club_embed(heading, "None yet. Members propose films with `/nominate`.")
-    lines = [nomination_line(entry, page.films) for entry in page.entries]
+    lines = [nomination_line(entry, page.films, details) for entry in page.entries]
     embed = club_embed(heading, chunk_lines(lines, 4000)[0])
     embed.set_footer(text=page_footer(page.page, page.pages, f"{page.count} nomination{'s' * (page.count != 1)}"))
+    if details:
+        add_attribution(embed)
     return embed
 
 
 async def render_list(interaction: Interaction, shown: str, page_number: int) -> tuple[discord.Embed, Any]:
-    page = await nominations.list_page(interaction.client.db, guild_id_of(interaction), shown, page_number)
+    bot = interaction.client
+    page = await nominations.list_page(bot.db, guild_id_of(interaction), shown, page_number)
+    tmdb_ids = [film.tmdb_id for film in page.films.values() if film.tmdb_id is not None]
+    details = await bot.details.cached(tmdb_ids) if tmdb_ids else {}
     view = page_view(lambda p, label, off: NominationsPage(shown, p, label, off), page.page, page.pages)
-    return list_embed(page, shown), view
+    return list_embed(page, shown, details), view
 
 
 class NominationsPage(PageButton, prefix="filmclub:nominations", key=r"[a-z]+"):
@@ -158,10 +166,13 @@ async def nominate_known(interaction: Interaction, film_id: int) -> None:
     made = await nominations.nominate(
         bot.db, bot.clock, settings, film_id, interaction.user.id, manage_guild=manage_guild, role_ids=role_ids
     )
-    await send_ephemeral(interaction, embed=nominated_embed(made, settings))
+    answer = await known_details(bot, made.film)
+    await send_ephemeral(interaction, embed=nominated_embed(bot, made, settings, answer))
 
 
-async def nominate_entry(interaction: Interaction, entry: ServerFilmEntry, *, note: str = "") -> None:
+async def nominate_entry(
+    interaction: Interaction, entry: ServerFilmEntry, *, answer: DetailsAnswer | None = None, note: str = ""
+) -> None:
     """Nominate a film described by the member or the provider (a new server film unless it is known)."""
     bot = interaction.client
     settings, manage_guild, role_ids = await _settings_and_facts(interaction)
@@ -175,7 +186,10 @@ async def nominate_entry(interaction: Interaction, entry: ServerFilmEntry, *, no
         manage_guild=manage_guild,
         role_ids=role_ids,
     )
-    await send_ephemeral(interaction, embed=nominated_embed(made, settings, note=note))
+    shown = answer.details if answer is not None else None
+    if answer is None or (shown is not None and shown.tmdb_id != made.film.tmdb_id):
+        answer = await known_details(bot, made.film)  # the film nominated may be another (a duplicate)
+    await send_ephemeral(interaction, embed=nominated_embed(bot, made, settings, answer, note=note))
 
 
 async def new_film(interaction: Interaction, title: str, year: int | None) -> None:
@@ -310,11 +324,9 @@ async def nominate_candidate(interaction: Interaction, candidate: FilmCandidate)
             answer = DetailsAnswer(None, unavailable=True)
     if answer.details is not None:
         entry = server_films.from_details(answer.details)
-        note = ""
     else:
         entry = server_films.from_candidate(candidate)
-        note = "TMDB's details (running time, director) could not be fetched just now." if answer.unavailable else ""
-    await nominate_entry(interaction, entry, note=note)
+    await nominate_entry(interaction, entry, answer=answer)
 
 
 TITLE_FIELD = "nominate:title"

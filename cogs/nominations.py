@@ -326,6 +326,10 @@ async def nominate_candidate(interaction: Interaction, candidate: FilmCandidate)
         entry = server_films.from_details(answer.details)
     else:
         entry = server_films.from_candidate(candidate)
+    if entry.year is None:
+        text = f"TMDB doesn't say when {truncate(candidate.title, 80)!r} came out. Enter it yourself, with its year:"
+        await _followup(interaction, text, EnterItView(interaction.user.id, candidate.title, None))
+        return
     await nominate_entry(interaction, entry, answer=answer)
 
 

@@ -68,6 +68,18 @@ async def test_the_chosen_answer_becomes_a_server_film_with_its_details(
     assert counts(tmdb_bot) == before
 
 
+async def test_an_answer_without_a_year_is_entered_in_the_form(
+    tmdb_discord: DiscordDriver, tmdb_bot: BotProcess, carol: FakeMember
+) -> None:
+    choices = await nominate(tmdb_discord, carol, title="Untitled Home Movie")
+    chosen = await choices.select("Choose the film", ["Untitled Home Movie"], member=carol)
+    assert "TMDB doesn't say when 'Untitled Home Movie' came out" in chosen.text
+    assert not query(tmdb_bot, "SELECT id FROM films WHERE title = 'Untitled Home Movie'")
+    form = await chosen.click("Enter it myself", member=carol)
+    made = await form.submit_modal({"nominate:year": "2019"}, member=carol)
+    assert "Nominated: Untitled Home Movie (2019)" in made.text
+
+
 @pytest.mark.parametrize("fault", ["down", "nonsense"])
 async def test_when_tmdb_fails_the_member_enters_the_film(
     fault: str, tmdb_discord: DiscordDriver, tmdb_bot: BotProcess, tmdb_double: TmdbDouble, bob: FakeMember

@@ -219,3 +219,13 @@ async def test_the_list_pages_and_its_buttons_read_the_current_page(club: Club) 
     total = club.query("SELECT count(*) FROM nominations")[0][0]
     assert len(choices) == min(25, total) and choices[0]["name"].startswith(f"#{total} ")  # newest first
     await configure(club, limit=3)
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_the_form_works_after_a_restart(discord: DiscordDriver, bot: Any, alice: FakeMember) -> None:
+    """A bot of its own: a form opened before a restart still nominates (it is answered from its custom id)."""
+    form = await discord.command("/nominate", member=alice, options={"title": "Before The Restart", "year": 2020})
+    assert form.response_type == 9
+    await bot.restart()
+    made = await form.submit_modal({}, member=alice)
+    assert "Nominated: Before The Restart (2020)" in made.text

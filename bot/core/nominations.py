@@ -234,8 +234,10 @@ async def _nominate_in(
     status = Status.PENDING if settings.nominations_approval else Status.APPROVED
     now = to_db(clock.now())
     if existing is None:
-        nomination_id = await store.insert(tx, guild_id, film.id, member_id, status, now)
-        reopened = False
+        inserted = await store.insert(tx, guild_id, film.id, member_id, status, now)
+        if inserted is None:
+            raise UserError(f"**{film.label}** was just nominated by someone else.")
+        nomination_id, reopened = inserted, False
     else:
         if not await store.reopen(tx, existing.id, member_id, status, now):
             raise UserError(f"**{film.label}** was just nominated by someone else.")

@@ -15,9 +15,11 @@ BY_FILM = f"SELECT {_COLUMNS} FROM nominations WHERE guild_id = ? AND film_id = 
 OPEN_OF_MEMBER = """
 SELECT count(*) FROM nominations WHERE guild_id = ? AND member_id = ? AND status IN ('pending', 'approved')
 """
+# DO NOTHING: two members nominating one film at the same moment (PostgreSQL) get one nomination and a refusal,
+# not a constraint error.
 INSERT = """
 INSERT INTO nominations (guild_id, film_id, member_id, status, created_at)
-VALUES (?, ?, ?, ?, ?) RETURNING id
+VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, film_id) DO NOTHING
 """
 REOPEN = """
 UPDATE nominations SET member_id = ?, status = ?, created_at = ?, decided_by = NULL, decided_at = NULL
@@ -88,9 +90,12 @@ async def open_count(db: Reader, guild_id: int, member_id: int) -> int:
     return int(await db.fetchval(OPEN_OF_MEMBER, (guild_id, member_id)))
 
 
-async def insert(tx: Transaction, guild_id: int, film_id: int, member_id: int, status: str, now: str) -> int:
-    row = await tx.fetchone_write(INSERT, (guild_id, film_id, member_id, status, now))
-    return int(row[0])
+async def insert(tx: Transaction, guild_id: int, film_id: int, member_id: int, status: str, now: str) -> int | None:
+    """The new nomination's id; None when the film was nominated meanwhile (by another transaction)."""
+    if await tx.execute(INSERT, (guild_id, film_id, member_id, status, now)) != 1:
+        return None
+    created = await for_film(tx, guild_id, film_id)
+    return None if created is None else created.id
 
 
 async def reopen(tx: Transaction, nomination_id: int, member_id: int, status: str, now: str) -> bool:

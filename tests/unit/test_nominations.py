@@ -4,6 +4,7 @@ new film written with its nomination or not at all."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from bot.core.nominations import Action, Status
 from bot.core.search import TitleIndex
 from bot.core.server_films import ServerFilmEntry
 from bot.core.timers import TimerService
-from bot.db.database import Database
+from bot.db.database import Database, open_database
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.clocks import StepClock
 
@@ -172,3 +173,18 @@ async def test_config_nominations_is_recorded(db: Database, clock: StepClock, ti
     cleared = await config.set_nominations(db, clock, timers, GUILD, MAYA, clear_role=True)
     assert cleared.settings.nominator_role_id is None and cleared.settings.nominations_limit == 5
     assert (await config.history(db, GUILD))[0].change.setting == "nominator_role_id"
+
+
+async def test_two_members_nominating_one_film_at_once_get_one_nomination(
+    db: Database, db_target: str | Path, clock: StepClock, ids: dict[str, int]
+) -> None:
+    async with await open_database(db_target) as other:
+        results = await asyncio.gather(
+            nominations.nominate(db, clock, SETTINGS, ids["film-5"], ALICE, **MEMBER),
+            nominations.nominate(other, clock, SETTINGS, ids["film-5"], BOB, **MEMBER),
+            return_exceptions=True,
+        )
+    refused = [result for result in results if isinstance(result, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], UserError), results
+    assert "nominated" in refused[0].message
+    assert await db.fetchval("SELECT count(*) FROM nominations") == 1

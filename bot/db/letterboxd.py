@@ -261,15 +261,6 @@ def _known(row: Row) -> KnownFilm:
     )
 
 
-async def lock_server_films(tx: Transaction) -> None:
-    """Wait for, then hold until this transaction ends, the lock under which film ids are handed out (see
-    bot.db.films.insert_server_films): read a server's films after it, and no other process adds one before this
-    transaction's own inserts. (SQLite's ``BEGIN IMMEDIATE`` already holds the file's write lock.)"""
-    lock = tx.dialect.catalog_load_lock()
-    if lock is not None:
-        await tx.execute(lock)
-
-
 async def server_film_keys(db: Reader, guild_id: int) -> list[KnownFilm]:
     """Every film of the server's own, retired ones too, in order of id."""
     return [_known(row) for row in await db.fetchall(SERVER_FILM_KEYS, (guild_id,))]

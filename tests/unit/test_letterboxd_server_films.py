@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import letterboxd, reviews, watch
+from bot.core import letterboxd, reviews, server_films, watch
 from bot.core.csvfile import FORMULA_STARTS
 from bot.core.films import build_title_index, resolve_film
 from bot.core.letterboxd import Count, ExportScope, Skip, SkippedFilm, Unmatched
+from bot.core.server_films import ServerFilmEntry
 from bot.db import films as films_db
 from bot.db.database import Database, open_database
 from tests.catalog_builder import film, load_films
@@ -237,13 +238,10 @@ async def test_a_server_holds_at_most_its_limit_of_films(
 async def test_a_backup_restores_server_films_by_their_ids_without_duplicating(
     db: Database, ids: dict[str, int]
 ) -> None:
-    async with db.transaction() as tx:
-        [nominated] = await films_db.insert_server_films(
-            tx,
-            [films_db.NewServerFilm(GUILD, "~nominated", "Gimme Shelter", "gimme shelter", 1970, BOB, tmdb_id=4762)],
-            "2026-01-01T00:00:00.000000Z",
-        )
-    await watch.mark_seen(db, StepClock(), GUILD, ALICE, nominated)
+    entry = ServerFilmEntry("Gimme Shelter", 1970, tmdb_id=4762)  # as a nomination enters it
+    [nominated] = await server_films.add_server_films(db, StepClock(), await build_title_index(db), GUILD, BOB, [entry])
+    assert nominated.created and nominated.film is not None
+    await watch.mark_seen(db, StepClock(), GUILD, ALICE, nominated.film.id)
     await load(db, "watched.csv", EXPORT["watched.csv"])
     backup = await letterboxd.export_csv(db, StepClock(), guild_id=GUILD, user_id=ALICE, scope=ExportScope.EVERYTHING)
     rows = {row["Title"]: row for row in csv.DictReader(io.StringIO(backup.data.decode(), newline=""))}

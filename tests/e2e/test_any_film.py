@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -183,7 +184,22 @@ async def test_with_tmdb_nominated_approved_polled_screened_with_cover_reviewed_
         assert cover.data == await served.read()  # the poster TMDb served, as the event's cover
     assert club.nomination(LIGHTHOUSE.title)[1] == "chosen"
 
-    await review(club, world.bob, LIGHTHOUSE.title, LIGHTHOUSE_LABEL)
+    # The moderator moves the screening to now in Discord's client; once it is over the bot asks how it was, and
+    # Bob reviews the film from that prompt.
+    start = datetime.now(UTC) + timedelta(seconds=2)
+    await club.fake.edit_event_as_moderator(
+        int(event["id"]),
+        scheduled_start_time=start.isoformat(),
+        scheduled_end_time=(start + timedelta(seconds=1)).isoformat(),
+    )
+    prompt = await club.discord.wait_for_message(
+        world.general, lambda m: f"How was {LIGHTHOUSE_LABEL}?" in m.text, timeout=15
+    )
+    form = await club.discord.click(prompt, "Rate it", member=world.bob)
+    saved = await form.submit_modal(
+        {"review:rating": "8", "review:body": "Worth the night out.", "review:spoiler": "no"}, member=world.bob
+    )
+    assert LIGHTHOUSE_LABEL in saved.text, saved.text
     row = (await exported(club, world.bob))[LIGHTHOUSE.title]
     assert (row["Year"], row["Rating"], row["tmdbID"], row["imdbID"]) == ("1998", "4", "990013", "tt9900013")
     assert row["Review"] == "Worth the night out."
@@ -193,7 +209,8 @@ async def test_with_tmdb_nominated_approved_polled_screened_with_cover_reviewed_
     assert card.embed["thumbnail"]["url"] == f"{club.tmdb.image_base}/w500{LIGHTHOUSE.poster_path}"
     links = fields(card.embed)["Links"]
     assert "[Letterboxd](https://letterboxd.com/tmdb/990013/)" in links and "tt9900013" in links
-    assert fields(card.embed)["The club's rating"].endswith("from 1 review"), card.text  # bob's, on the server film
+    rating = fields(card.embed)["The club's rating"]
+    assert "from 1 review · the club has watched it" in rating, card.text  # Bob's, on the server's film
     choices_seen = await club.discord.autocomplete("/film", "title", "lighthouse", member=world.carol)
     assert any(c["name"].startswith(LIGHTHOUSE_LABEL) and "this server's film" in c["name"] for c in choices_seen)
 

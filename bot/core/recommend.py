@@ -293,13 +293,20 @@ class ClubStats:
         watched: Iterable[int],
     ) -> None:
         n = len(snapshot)
+        watched = tuple(watched)
         self.count = np.zeros(n, dtype=np.int64)
         self.total = np.zeros(n, dtype=np.float64)
+        #: The server's own films are not in the (curated) snapshot: their ratings and watched are kept by film id,
+        #: so /film shows the club's view of them too.
+        self.outside: dict[int, tuple[float, int]] = {}
         for film_id, (average, count) in ratings.items():
             pos = snapshot.position.get(film_id)
             if pos is not None:
                 self.count[pos] = count
                 self.total[pos] = average * count
+            else:
+                self.outside[film_id] = (average, count)
+        self.watched_outside = frozenset(film_id for film_id in watched if film_id not in snapshot.position)
         self.watchlist = np.zeros(n, dtype=np.int64)
         for film_id, count in watchlist.items():
             pos = snapshot.position.get(film_id)
@@ -779,14 +786,19 @@ class Recommender:
         versions, snapshot, club = await self._state(guild_id)
         pos = snapshot.position.get(film.id)
         collections = await self._guild_collections(guild_id, versions)
+        if pos is None:  # one of the server's films
+            average, reviews = club.outside.get(film.id, (None, 0))
+            watched = film.id in club.watched_outside
+        else:
+            average, reviews, watched = club.average(pos), int(club.count[pos]), bool(club.watched[pos])
         return FilmFacts(
             film=film,
             theme_titles=tuple(snapshot.theme_title(slug) for slug in film.themes),
             collections=tuple(c.title for c in collections if film.id in c.film_ids),
-            average=None if pos is None else club.average(pos),
-            reviews=0 if pos is None else int(club.count[pos]),
+            average=average,
+            reviews=reviews,
             watchlisted_by=tuple(await watchlisted_by(self.db, guild_id, film.id)),
-            club_watched=False if pos is None else bool(club.watched[pos]),
+            club_watched=watched,
         )
 
     async def theme_page(self, guild_id: int, theme: Theme, page: int = 0) -> ThemePage:

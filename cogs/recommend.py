@@ -22,7 +22,7 @@ from discord.ext import commands
 from bot.core import watch
 from bot.core.catalog import KINDS
 from bot.core.errors import UserError
-from bot.core.films import Film, Theme, get_film
+from bot.core.films import Film, Theme, film_for_guild
 from bot.core.recommend import (
     MAX_COUNT,
     MAX_RUNTIME,
@@ -102,9 +102,14 @@ def picks_view(result: PickList, pager: ButtonFactory | None = None) -> discord.
     return view
 
 
+#: The first line of a server film's card: it is this server's own, not one of the curated catalog's.
+SERVER_FILM_NOTE = "*One of this server's own films: not in the curated catalog, and seen only in this server.*"
+
+
 def film_embed(facts: FilmFacts) -> discord.Embed:
     film = facts.film
-    embed = club_embed(film.label, film.blurb)
+    blurb = "\n\n".join(part for part in (SERVER_FILM_NOTE, film.blurb) if part) if film.is_server_film else film.blurb
+    embed = club_embed(film.label, blurb)
     if film.alt_titles:
         add_field(embed, "Also known as", ", ".join(film.alt_titles))
     add_field(embed, "Directed by", ", ".join(film.directors) or "—", inline=True)
@@ -113,7 +118,8 @@ def film_embed(facts: FilmFacts) -> discord.Embed:
     if film.featuring:
         add_field(embed, "Featuring", ", ".join(film.featuring))
     themes = list(facts.theme_titles) + [f"{title} (server collection)" for title in facts.collections]
-    add_field(embed, "Themes", ", ".join(themes) or "—")
+    if themes or not film.is_server_film:  # a server film has no curated themes: no empty field saying so
+        add_field(embed, "Themes", ", ".join(themes) or "—")
     if facts.average is None:
         rating = "Not rated by the club yet."
     else:
@@ -127,7 +133,8 @@ def film_embed(facts: FilmFacts) -> discord.Embed:
     if extra > 0:
         watchers.append(f"and {extra} more")
     add_field(embed, "On the watchlist of", ", ".join(watchers) if watchers else "Nobody yet.", inline=True)
-    add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in film.prompts))
+    if film.prompts or not film.is_server_film:
+        add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in film.prompts))
     return embed
 
 
@@ -263,8 +270,8 @@ class WatchlistSelect(AnswersMember, discord.ui.DynamicItem[discord.ui.Select[An
 async def add_to_watchlist(interaction: Interaction, film_id: int) -> None:
     """Add a film to the clicking member's watchlist and tell only them."""
     db = interaction.client.db
-    film = await get_film(db, film_id)
-    if film is None or film.retired:
+    film = await film_for_guild(db, interaction.guild_id, film_id)
+    if film is None:
         await send_ephemeral(interaction, "That film is no longer in the catalog.")
         return
     guild_id = guild_id_of(interaction)
@@ -388,8 +395,8 @@ class SimilarPage(PageButton, prefix="filmclub:similar", key=r"\d+-\d+"):
 
     async def answer(self, interaction: Interaction) -> None:
         film_id, count = (int(part) for part in self.key.split("-"))
-        film = await get_film(interaction.client.db, film_id)
-        if film is None or film.retired:
+        film = await film_for_guild(interaction.client.db, interaction.guild_id, film_id)
+        if film is None:
             await send_ephemeral(interaction, "That film is no longer in the catalog.")
             return
         embed, view = await similar_page(interaction, film, min(count, MAX_COUNT), self.page)
@@ -461,8 +468,8 @@ class FilmSimilarButton(
         return cls(int(match["film"]))
 
     async def answer(self, interaction: Interaction) -> None:
-        film = await get_film(interaction.client.db, self.film_id)
-        if film is None or film.retired:
+        film = await film_for_guild(interaction.client.db, interaction.guild_id, self.film_id)
+        if film is None:
             await send_ephemeral(interaction, "That film is no longer in the catalog.")
             return
         embed, view = await similar_page(interaction, film, 5, 0)

@@ -25,6 +25,7 @@ __all__ = [
     "Theme",
     "active_films",
     "build_title_index",
+    "film_for_guild",
     "get_film",
     "get_films",
     "list_themes",
@@ -39,6 +40,15 @@ _YEAR_SUFFIX = re.compile(r"^(?P<title>.*?)\s*[\(\[]?(?P<year>1[89]\d\d|20\d\d)[
 
 async def get_film(db: Database, film_id: int) -> Film | None:
     return (await store.films_by_ids(db, (film_id,))).get(film_id)
+
+
+async def film_for_guild(db: Database, guild_id: int | None, film_id: int, *, active: bool = True) -> Film | None:
+    """Film ``film_id`` when members of ``guild_id`` may name it, else None: another server's film is never theirs,
+    whatever id a button or form carries; nor is a retired film, unless ``active`` is False (old reviews name one)."""
+    film = await get_film(db, film_id)
+    if film is None or not film.visible_in(guild_id) or (active and film.retired):
+        return None
+    return film
 
 
 async def get_films(db: Database, film_ids: Iterable[int]) -> dict[int, Film]:

@@ -106,10 +106,16 @@ def picks_view(result: PickList, pager: ButtonFactory | None = None) -> discord.
 SERVER_FILM_NOTE = "*One of this server's own films: not in the curated catalog, and seen only in this server.*"
 
 
+def film_description(film: Film) -> str:
+    """A film's blurb; a server film's says first that it is the server's own."""
+    if not film.is_server_film:
+        return film.blurb
+    return "\n\n".join(part for part in (SERVER_FILM_NOTE, film.blurb) if part)
+
+
 def film_embed(facts: FilmFacts) -> discord.Embed:
     film = facts.film
-    blurb = "\n\n".join(part for part in (SERVER_FILM_NOTE, film.blurb) if part) if film.is_server_film else film.blurb
-    embed = club_embed(film.label, blurb)
+    embed = club_embed(film.label, film_description(film))
     if film.alt_titles:
         add_field(embed, "Also known as", ", ".join(film.alt_titles))
     add_field(embed, "Directed by", ", ".join(film.directors) or "—", inline=True)
@@ -147,9 +153,11 @@ def film_view(film: Film) -> discord.ui.View:
 
 
 def surprise_embed(pick: Pick) -> discord.Embed:
-    embed = club_embed(f"Surprise: {pick.film.label}", pick.film.blurb)
+    film = pick.film
+    embed = club_embed(f"Surprise: {film.label}", film_description(film))
     add_field(embed, "Why", pick.reason)
-    add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in pick.film.prompts))
+    if film.prompts or not film.is_server_film:
+        add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in film.prompts))
     return embed
 
 

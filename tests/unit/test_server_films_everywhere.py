@@ -224,3 +224,17 @@ async def test_polls_screenings_stats_and_profiles_take_the_servers_own_film(
     profile = await stats.member_profile(db, GUILD, ALICE)
     assert [r.film_id for r in profile.recent] == [heima]
     assert await watch.add_to_watchlist(db, clock, GUILD, CAROL, heima)
+
+
+async def test_server_title_indexes_are_kept_within_a_budget_of_films(db: Database) -> None:
+    for guild in (1, 2, 3):
+        for number in range(2):
+            await add_server_film(db, guild, f"Club {guild} film {number}", 2000 + number)
+    titles = ServerTitles(db, max_films=4)
+    for guild in (1, 2, 3):
+        assert len(await titles.index(guild)) == 2
+    assert titles.films == 4  # the least recently used server's index was dropped
+    await add_server_film(db, 3, "Club 3 film 2", 2010)  # a change: rebuilt, and the budget holds
+    assert len(await titles.index(3)) == 3 and titles.films == 3
+    lone = ServerTitles(db, max_films=1)
+    assert len(await lone.index(3)) == 3  # the server asked for always stays, even over the budget

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import collections, picks, polls, reviews, screenings, stats, watch
+from bot.core import collections, config, picks, polls, reviews, screenings, stats, watch
 from bot.core.catalog import load_catalog
 from bot.core.clock import Clock
 from bot.core.errors import NotFoundError
 from bot.core.films import Film, ServerTitles, active_films, build_title_index, film_for_guild, resolve_film
+from bot.core.guilds import get_settings
 from bot.core.recommend import Filters, NothingFound, Recommender
 from bot.core.timers import TimerService
 from bot.db import recommend as recommend_db
@@ -238,3 +239,20 @@ async def test_server_title_indexes_are_kept_within_a_budget_of_films(db: Databa
     assert len(await titles.index(3)) == 3 and titles.films == 3
     lone = ServerTitles(db, max_films=1)
     assert len(await lone.index(3)) == 3  # the server asked for always stays, even over the budget
+
+
+async def test_weekly_picks_reach_server_films_through_a_collection_only(
+    db: Database, films: dict[str, Film], clock: Clock, timers: TimerService
+) -> None:
+    own = [await add_server_film(db, GUILD, f"Club Night {n}", 2000 + n) for n in range(3)]
+    made = await collections.create_collection(db, clock, guild_id=GUILD, user_id=ALICE, name="Club Nights")
+    for film_id in own:
+        await collections.add_film(db, clock, collection=made, film_id=film_id, user_id=ALICE)
+    await config.set_channel(db, clock, timers, GUILD, ALICE, config.ChannelKind.PICKS, 500)
+    await config.set_picks(db, clock, timers, GUILD, ALICE, day=4, at="20:00", count=3, themes="club nights")
+    chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
+    assert chosen is not None and chosen.theme.title == "Club Nights"
+    assert sorted(p.film.id for p in chosen.picks) == own
+    await config.set_picks(db, clock, timers, GUILD, ALICE, themes="live")
+    curated = await picks.choose(db, await get_settings(db, GUILD), "2026-W11")
+    assert curated is not None and not any(p.film.is_server_film for p in curated.picks)

@@ -147,8 +147,17 @@ async def test_a_collection_carries_it_to_recommend_and_a_poll(clubs: Clubs) -> 
         options={"title": "Iceland or Band", "deadline": "2d", "film1": "myvatn sessions", "film2": "the-last-waltz"},
     )
     assert "is open in" in reply.text, reply.text
-    message_id = int(reply.text.split("/")[-1].split()[0].strip(")"))
-    assert "Mývatn Sessions (2018)" in clubs.fake.messages[message_id].text
+    message = clubs.fake.messages[int(reply.text.split("/")[-1].split()[0].strip(")"))]
+    assert "Mývatn Sessions (2018)" in message.text
+    for voter in (world.alice, world.bob):
+        await clubs.discord.click(message, "1. Mývatn Sessions (2018)", member=voter)
+    poll_id = int(message.embeds[0]["footer"]["text"].split("#")[1].split()[0])
+    ended = await clubs.discord.command("/poll end", member=maya, options={"poll": poll_id})
+    assert "is closed" in ended.text
+    result = await clubs.discord.wait_for_message(
+        world.general, lambda m: m.id > message.id and bool(m.attachments)
+    )  # the results, with their chart
+    assert "Mývatn Sessions (2018)" in result.text and "2 votes" in result.text, result.text
 
 
 async def test_a_screening_of_it_lasts_a_default_length_when_its_running_time_is_unknown(clubs: Clubs) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bot.db.database import Database, Reader
+from bot.db.database import Database, Reader, Row
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,14 @@ def _names(value: object) -> tuple[str, ...]:
     return tuple(name.strip() for name in names if isinstance(name, str) and name.strip())
 
 
-async def film_tags(db: Reader, guild_id: int) -> list[FilmTags]:
-    """Genres and keywords of the films members of ``guild_id`` can name (the curated catalog's and the server's
-    own, never another server's) whose details are cached, expired or not: a genre does not go stale. Films whose
-    cached details name neither are left out."""
+#: Cached details read in the event loop's thread up to this many films; more are parsed in a worker thread, so a
+#: catalog whose every film has details never stalls other commands while a taste model is refitted.
+_TAGS_INLINE = 200
+
+
+def _tags(rows: Sequence[Row]) -> list[FilmTags]:
     found = []
-    for row in await db.fetchall(FILM_DETAILS, (guild_id,)):
+    for row in rows:
         try:
             details = json.loads(row[1])
         except ValueError:
@@ -154,6 +157,14 @@ async def film_tags(db: Reader, guild_id: int) -> list[FilmTags]:
         if tags.genres or tags.keywords:
             found.append(tags)
     return found
+
+
+async def film_tags(db: Reader, guild_id: int) -> list[FilmTags]:
+    """Genres and keywords of the films members of ``guild_id`` can name (the curated catalog's and the server's
+    own, never another server's) whose details are cached, expired or not: a genre does not go stale. Films whose
+    cached details name neither, or are not JSON, are left out."""
+    rows = await db.fetchall(FILM_DETAILS, (guild_id,))
+    return _tags(rows) if len(rows) <= _TAGS_INLINE else await asyncio.to_thread(_tags, rows)
 
 
 async def snapshot_film_themes(db: Reader) -> list[tuple[int, str]]:

@@ -21,7 +21,7 @@ from bot.core.recommend import Filters, NothingFound, Recommender
 from bot.core.timers import TimerService
 from bot.db import recommend as recommend_db
 from bot.db.database import Database
-from tests.server_films import add_server_film, cache_details
+from tests.server_films import add_server_film, add_server_films, cache_details, server_film
 from tests.unit.test_recommend import club_catalog
 
 GUILD, OTHER = 100, 200
@@ -256,3 +256,13 @@ async def test_weekly_picks_reach_server_films_through_a_collection_only(
     await config.set_picks(db, clock, timers, GUILD, ALICE, themes="live")
     curated = await picks.choose(db, await get_settings(db, GUILD), "2026-W11")
     assert curated is not None and not any(p.film.is_server_film for p in curated.picks)
+
+
+async def test_many_cached_details_are_read_alike(db: Database) -> None:
+    """Past a couple of hundred films the details are parsed in a worker thread: the same answer."""
+    ids = await add_server_films(db, GUILD, [server_film(f"Film {n}", 2000, tmdb_id=1000 + n) for n in range(250)])
+    for n in range(250):
+        await cache_details(db, 1000 + n, {"genres": ["Drama"], "keywords": [f"k{n % 7}"]})
+    tags = await recommend_db.film_tags(db, GUILD)
+    assert [t.film_id for t in tags] == ids
+    assert tags[8] == recommend_db.FilmTags(ids[8], ("Drama",), ("k1",))

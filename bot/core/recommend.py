@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import math
 import random
 import weakref
@@ -53,7 +54,7 @@ from bot.core.watch import club_watched, seen_by, watchlist_counts, watchlisted_
 from bot.core.watch import watchlist as member_watchlist
 from bot.db import recommend as store
 from bot.db.database import Database
-from bot.db.recommend import FilmTags, SnapshotFilm, Versions
+from bot.db.recommend import CachedDetails, SnapshotFilm, Versions
 
 Positions = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
@@ -206,6 +207,46 @@ def theme_key(theme: Theme) -> str:
 
 
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class FilmTags:
+    """A film's genres and keywords by name, from its cached details: side information for the taste model."""
+
+    film_id: int
+    genres: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+def film_tags(cached: Iterable[CachedDetails]) -> list[FilmTags]:
+    """The genres and keywords of the films whose cached details name any; unreadable details are skipped."""
+    found = []
+    for entry in cached:
+        tags = _tags_of(entry.film_id, entry.payload)
+        if tags is not None and (tags.genres or tags.keywords):
+            found.append(tags)
+    return found
+
+
+def _tags_of(film_id: int, payload: str) -> FilmTags | None:
+    """Genres and keywords from cached details: lists of names (bot.core.details.FilmDetails's fields), or TMDb's
+    ``{"id", "name"}`` objects (its keywords wrapped in ``{"keywords": [...]}``); None when it is not details."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    return FilmTags(film_id, _names(document.get("genres")), _names(document.get("keywords")))
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if isinstance(value, dict):
+        value = value.get("keywords", value.get("results"))
+    if not isinstance(value, list):
+        return ()
+    names = (item.get("name") if isinstance(item, dict) else item for item in value)
+    return tuple(name.strip() for name in names if isinstance(name, str) and name.strip())
 
 
 class _Joined(Sequence[_T]):
@@ -594,8 +635,8 @@ class Recommender:
             ]
             taste = None
             if interactions:
-                tags = await store.film_tags(self.db, guild_id)
-                taste = await asyncio.to_thread(self._fit, interactions, snapshot, tags)
+                details = await store.cached_details(self.db, guild_id)
+                taste = await asyncio.to_thread(self._fit, interactions, snapshot, details)
             return self._taste.store(guild_id, key, taste)
 
     async def needs_fit(self, guild_id: int) -> bool:
@@ -606,8 +647,8 @@ class Recommender:
         key = (versions.catalog, versions.server_films, versions.ratings, versions.watching)
         return stale_snapshot or hit is None or hit[0] != key
 
-    def _fit(self, interactions: list[Interaction], snapshot: CatalogSnapshot, tags: list[FilmTags]) -> _Taste:
-        features = snapshot.features(tags)
+    def _fit(self, interactions: list[Interaction], snapshot: CatalogSnapshot, details: list[CachedDetails]) -> _Taste:
+        features = snapshot.features(film_tags(details))  # decoded here, in the worker thread
         model = TasteModel.fit(interactions, features, films=snapshot.ids.tolist(), params=self.params)
         return _Taste(model, snapshot.positions_of(model.films.tolist()))
 

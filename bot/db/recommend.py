@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bot.db.database import Database, Reader, Row
+from bot.db.database import Database, Reader
 
 
 @dataclass(frozen=True)
@@ -120,51 +119,17 @@ async def server_snapshot_films(db: Reader, guild_id: int) -> list[SnapshotFilm]
     ]
 
 
-class FilmTags(NamedTuple):
-    """A film's genres and keywords by name, as the film-details provider gave them."""
+class CachedDetails(NamedTuple):
+    """A film's cached details from the film-details provider, as stored (JSON text the core decodes)."""
 
     film_id: int
-    genres: tuple[str, ...]
-    keywords: tuple[str, ...]
+    payload: str
 
 
-def _names(value: object) -> tuple[str, ...]:
-    """Names from a stored list: plain strings (bot.core.details.FilmDetails) or TMDb's ``{"id", "name"}`` objects
-    (TMDb's keywords also come wrapped: ``{"keywords": [...]}``); anything else is no names."""
-    if isinstance(value, dict):
-        value = value.get("keywords", value.get("results"))
-    if not isinstance(value, list):
-        return ()
-    names = (item.get("name") if isinstance(item, dict) else item for item in value)
-    return tuple(name.strip() for name in names if isinstance(name, str) and name.strip())
-
-
-#: Cached details read in the event loop's thread up to this many films; more are parsed in a worker thread, so a
-#: catalog whose every film has details never stalls other commands while a taste model is refitted.
-_TAGS_INLINE = 200
-
-
-def _tags(rows: Sequence[Row]) -> list[FilmTags]:
-    found = []
-    for row in rows:
-        try:
-            details = json.loads(row[1])
-        except ValueError:
-            continue
-        if not isinstance(details, dict):
-            continue
-        tags = FilmTags(int(row[0]), _names(details.get("genres")), _names(details.get("keywords")))
-        if tags.genres or tags.keywords:
-            found.append(tags)
-    return found
-
-
-async def film_tags(db: Reader, guild_id: int) -> list[FilmTags]:
-    """Genres and keywords of the films members of ``guild_id`` can name (the curated catalog's and the server's
-    own, never another server's) whose details are cached, expired or not: a genre does not go stale. Films whose
-    cached details name neither, or are not JSON, are left out."""
-    rows = await db.fetchall(FILM_DETAILS, (guild_id,))
-    return _tags(rows) if len(rows) <= _TAGS_INLINE else await asyncio.to_thread(_tags, rows)
+async def cached_details(db: Reader, guild_id: int) -> list[CachedDetails]:
+    """The cached details (fresh or expired) of the films members of ``guild_id`` can name: the curated catalog's
+    and the server's own, never another server's."""
+    return [CachedDetails(int(r[0]), str(r[1])) for r in await db.fetchall(FILM_DETAILS, (guild_id,))]
 
 
 async def snapshot_film_themes(db: Reader) -> list[tuple[int, str]]:

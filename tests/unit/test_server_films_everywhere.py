@@ -17,11 +17,11 @@ from bot.core.clock import Clock
 from bot.core.errors import NotFoundError
 from bot.core.films import Film, ServerTitles, active_films, build_title_index, film_for_guild, resolve_film
 from bot.core.guilds import get_settings
-from bot.core.recommend import Filters, NothingFound, Recommender
+from bot.core.recommend import FilmTags, Filters, NothingFound, Recommender, film_tags
 from bot.core.timers import TimerService
 from bot.db import recommend as recommend_db
 from bot.db.database import Database
-from tests.server_films import add_server_film, add_server_films, cache_details, server_film
+from tests.server_films import add_server_film, cache_details
 from tests.unit.test_recommend import club_catalog
 
 GUILD, OTHER = 100, 200
@@ -151,9 +151,9 @@ async def test_genres_and_keywords_of_cached_details_link_films_for_the_taste_mo
     result = await engine.for_member(GUILD, ALICE, count=5)
     assert result.picks[0].film.id == glow
     assert fright not in result.film_ids[:1]
-    tags = {t.film_id: t for t in await recommend_db.film_tags(db, GUILD)}
+    tags = {t.film_id: t for t in film_tags(await recommend_db.cached_details(db, GUILD))}
     assert tags[heima].genres == ("Music", "Documentary") and tags[heima].keywords == ("iceland", "concert")
-    assert await recommend_db.film_tags(db, OTHER) == []  # another server's films' details are not its own
+    assert await recommend_db.cached_details(db, OTHER) == []  # another server's films' details are not its own
 
 
 async def test_film_tags_read_tmdbs_own_shapes_and_skip_nonsense(db: Database, films: dict[str, Film]) -> None:
@@ -167,7 +167,7 @@ async def test_film_tags_read_tmdbs_own_shapes_and_skip_nonsense(db: Database, f
     )
     await cache_details(db, 22, "not json {")
     await cache_details(db, 23, {"genres": "Music", "keywords": [3, None, ""]})
-    assert await recommend_db.film_tags(db, GUILD) == [recommend_db.FilmTags(raw, ("Music",), ("concert",))]
+    assert film_tags(await recommend_db.cached_details(db, GUILD)) == [FilmTags(raw, ("Music",), ("concert",))]
 
 
 # -- isolation everywhere a film is named ----------------------------------------------------------------------------
@@ -256,13 +256,3 @@ async def test_weekly_picks_reach_server_films_through_a_collection_only(
     await config.set_picks(db, clock, timers, GUILD, ALICE, themes="live")
     curated = await picks.choose(db, await get_settings(db, GUILD), "2026-W11")
     assert curated is not None and not any(p.film.is_server_film for p in curated.picks)
-
-
-async def test_many_cached_details_are_read_alike(db: Database) -> None:
-    """Past a couple of hundred films the details are parsed in a worker thread: the same answer."""
-    ids = await add_server_films(db, GUILD, [server_film(f"Film {n}", 2000, tmdb_id=1000 + n) for n in range(250)])
-    for n in range(250):
-        await cache_details(db, 1000 + n, {"genres": ["Drama"], "keywords": [f"k{n % 7}"]})
-    tags = await recommend_db.film_tags(db, GUILD)
-    assert [t.film_id for t in tags] == ids
-    assert tags[8] == recommend_db.FilmTags(ids[8], ("Drama",), ("k1",))

@@ -6,6 +6,12 @@ whatever the catalog's size. What a server's members did (ratings, watched, watc
 server and rebuilt only when its change counters move: database triggers bump them (migration 0006) whichever
 feature wrote the change, and a request compares them with one primary-key read.
 
+A server's own films (issue 13) join the snapshot for that server only: :meth:`CatalogSnapshot.with_server_films`
+appends them after the catalog's films, sharing the catalog's lists and postings, cached per server on the version of
+its films, so no server pays for another's and another never sees them. They have no curated themes, so curated
+themes (and weekly picks through them) never hold one; a collection does. The taste model learns them from ratings,
+and from their genres and keywords where the film-details cache knows them (curated films' too).
+
 Rankings (ties always broken by catalog order, or a collection's own order, so results are stable):
 
 - **Club score** of a film: its club rating (:mod:`bot.core.score`, the same as weekly picks and /club stats) minus

@@ -1,7 +1,8 @@
 """The command line: ``filmclub`` or ``python -m bot``.
 
-``run`` starts the bot; ``catalog check|load`` validate and load the catalog; ``db migrate|backup|copy`` look after
-the database. Logging and settings are set up here, once; nothing else reads the environment.
+``run`` starts the bot; ``catalog check|load|enrich`` validate and load the catalog (and propose TMDb ids for it);
+``db migrate|backup|copy`` look after the database. Logging and settings are set up here, once; nothing else reads
+the environment.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 
 from bot import __version__
 from bot.core.catalog import load_catalog, read_catalog
+from bot.core.details import DetailsRefused
 from bot.core.errors import CatalogInvalid
 from bot.db.copy import CopyRefused, copy_database
 from bot.db.database import DatabaseUnavailable, is_postgres_url, open_database
@@ -42,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     load = catalog_commands.add_parser("load", help="load the catalog into the database")
     load.add_argument("path", nargs="?", type=Path, help="catalog folder or file (default: CATALOG_PATH)")
     load.add_argument("--force", action="store_true", help="load even if the files have not changed")
+    enrich = catalog_commands.add_parser(
+        "enrich", help="propose TMDb ids for films that lack one (needs TMDB_API_KEY); --write adds them to the files"
+    )
+    enrich.add_argument("path", nargs="?", type=Path, help="catalog folder or file (default: CATALOG_PATH)")
+    enrich.add_argument("--write", action="store_true", help="write the proposed ids into the catalog files")
+    enrich.add_argument("--limit", type=_positive, help="look up only the first N films that lack an id")
 
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -54,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     copy.add_argument("source", help="a SQLite file or a postgresql:// URL")
     copy.add_argument("target", help="a SQLite file or a postgresql:// URL, empty")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _fail(message: str) -> None:
@@ -85,6 +103,53 @@ async def _catalog_load(settings: Settings, path: Path, force: bool) -> int:
             _report_catalog(exc)
             return EXIT_FAILED
     print(summary.describe())
+    return EXIT_OK
+
+
+def _catalog_enrich(settings: Settings, path: Path, write: bool, limit: int | None) -> int:
+    """Propose TMDb ids (a report on stdout, progress on stderr); with ``write``, add the matches to the files."""
+    from bot.core import enrich  # noqa: PLC0415 - the TMDb client loads only for this command
+    from bot.services.tmdb import client_from_settings  # noqa: PLC0415
+
+    try:
+        catalog = read_catalog(path)
+    except CatalogInvalid as exc:
+        _report_catalog(exc)
+        return EXIT_FAILED
+    client = client_from_settings(settings)
+    if client is None:
+        _fail("catalog enrich asks TMDb: set TMDB_API_KEY (a TMDb API key or read-access token; see .env.example)")
+        return EXIT_USAGE
+
+    def progress(done: int, total: int) -> None:
+        if done % 100 == 0 or done == total:
+            print(f"looked up {done} of {total} films", file=sys.stderr)
+
+    async def look_up() -> enrich.EnrichReport:
+        try:
+            return await enrich.propose_ids(catalog, client, limit=limit, progress=progress)
+        finally:
+            await client.close()
+
+    try:
+        report = asyncio.run(look_up())
+    except DetailsRefused:
+        _fail("TMDb refused TMDB_API_KEY (401); check the key")
+        return EXIT_FAILED
+    root = path if path.is_dir() else path.parent
+    for proposal in report.proposals:
+        print(proposal.describe(str(root / proposal.file)))
+    print(report.summary())
+    if not write:
+        if report.matches:
+            print(f"nothing written: review the list, then run again with --write to add the {len(report.matches)} ids")
+        return EXIT_OK
+    try:
+        result = enrich.write_ids(path, report.proposals)
+    except (enrich.WriteFailed, OSError) as exc:
+        _fail(f"could not write the ids: {exc}; every file was left as it was")
+        return EXIT_FAILED
+    print(f"wrote {result.written} tmdb_id lines into {len(result.files)} files; `filmclub catalog load` loads them")
     return EXIT_OK
 
 
@@ -201,6 +266,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         path = args.path or settings.catalog_path
         if args.action == "check":
             return _catalog_check(path)
+        if args.action == "enrich":
+            return _catalog_enrich(settings, path, args.write, args.limit)
         return asyncio.run(_catalog_load(settings, path, args.force))
     if args.action == "migrate":
         return asyncio.run(_db_migrate(settings))

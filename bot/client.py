@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -21,6 +22,7 @@ from discord.gateway import DiscordWebSocket
 import cogs
 from bot.core.catalog import catalog_generation, load_catalog
 from bot.core.clock import SystemClock
+from bot.core.details import FilmDetailsService
 from bot.core.errors import CatalogInvalid
 from bot.core.films import ClubTitles, Film, ServerTitles, build_title_index, resolve_film
 from bot.core.search import TitleIndex
@@ -28,6 +30,7 @@ from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
 from bot.db.database import Database, DatabaseUnavailable, ShardsInUse, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from bot.services.tmdb import client_from_settings
 from bot.settings import Settings
 from bot.tree import FilmClubTree
 from bot.ui.replies import LateAutocompleteLog
@@ -107,6 +110,7 @@ class FilmClubBot(commands.AutoShardedBot):
         self.titles = TitleIndex([])
         self._catalog_generation: int | None = None  # what self.titles was built from
         self._server_titles: ServerTitles | None = None
+        self._details: FilmDetailsService | None = None
 
     @property
     def db(self) -> Database:
@@ -125,6 +129,14 @@ class FilmClubBot(commands.AutoShardedBot):
         """Close once, from a signal handler (which cannot await); a second signal while closing changes nothing."""
         if self._closing is None:
             self._closing = asyncio.get_running_loop().create_task(self.close(), name="filmclub-close")
+
+    @property
+    def details(self) -> FilmDetailsService:
+        """Film details, posters and where to watch (TMDb), cached; ``details.enabled`` is False without
+        ``TMDB_API_KEY``, and every caller copes with no details."""
+        if self._details is None:
+            raise RuntimeError("film details are set up in setup_hook; they are not available before")
+        return self._details
 
     @property
     def timers(self) -> TimerService:
@@ -160,6 +172,18 @@ class FilmClubBot(commands.AutoShardedBot):
         summary = await load_catalog(self._db, self.settings.catalog_path)
         log.info("%s", summary.describe())
         await self.refresh_catalog()
+        self._details = FilmDetailsService(self._db, self.clock, client_from_settings(self.settings))
+        if self._details.enabled:
+            log.info(
+                "film details from TMDb at %s (region %s)",
+                urlsplit(str(self.settings.tmdb_api_base_url)).hostname,
+                self.settings.watch_region,
+            )
+            removed = await self._details.forget_expired()
+            if removed:
+                log.info("forgot %d cached TMDb answers stale for months", removed)
+        else:
+            log.info("film details are off (no TMDB_API_KEY): the bot shows what the catalog and members provide")
         # Before any timer is claimed: the shards' lock makes this process their only runner (PostgreSQL).
         await self._db.hold_shards(self.settings.shard_ids, on_lost=self._shards_lost)
         self._timers = TimerService(
@@ -255,6 +279,9 @@ class FilmClubBot(commands.AutoShardedBot):
             await self._timers.stop()
         await self._tasks.close()
         await super().close()
+        if self._details is not None:
+            await self._details.close()
+            self._details = None
         if self._db is not None:
             await self._db.close()
             self._db = None

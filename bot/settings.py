@@ -27,6 +27,10 @@ MAX_SHARD_COUNT = 100_000
 #: The URL schemes asyncpg (and so DATABASE_URL) accepts.
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
+#: TMDb's API (v3 paths; a v4 read-access token authenticates them too) and its image server.
+TMDB_API = "https://api.themoviedb.org/3"
+TMDB_IMAGES = "https://image.tmdb.org/t/p"
+
 
 class Settings(BaseSettings):
     """Every setting the bot reads. ``.env.example`` and the README's configuration table mirror this class."""
@@ -86,6 +90,32 @@ class Settings(BaseSettings):
         default=(),
         description="The shards this process runs, e.g. `0-3` or `0,2,5`; unset or empty: all of them.",
     )
+
+    tmdb_api_key: SecretStr | None = Field(
+        default=None,
+        description="A TMDb API key (v3) or read-access token (v4): turns on film details, posters and where to watch.",
+    )
+    tmdb_api_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl(TMDB_API), description="TMDb's API base URL; set only for a proxy (or the tests' double)."
+    )
+    tmdb_image_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl(TMDB_IMAGES),
+        description="Where TMDb's posters are served from; set only for a proxy (or the tests' double).",
+    )
+    watch_region: str = Field(
+        default="US",
+        pattern=r"^[A-Z]{2}$",
+        description="The country (two capital letters, ISO 3166-1) whose streaming services `/film` lists.",
+    )
+
+    @field_validator("tmdb_api_key", mode="before")
+    @classmethod
+    def _optional_key(cls, value: object) -> object:
+        """Empty means unset (no provider): the e2e harness and a commented-out ``.env`` line say it that way."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not text.strip():
+            return None
+        return text.strip() if isinstance(text, str) else value
 
     @field_validator("database_url", mode="before")
     @classmethod

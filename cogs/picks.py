@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -13,11 +14,13 @@ from discord.ext import commands
 
 from bot.core import config, picks
 from bot.core.clock import from_db
+from bot.core.details import FilmDetails
 from bot.core.errors import UserError
 from bot.core.films import get_films
 from bot.core.timers import Timer
 from bot.ui.checks import bot_posting_permissions, ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
+from bot.ui.films import add_attribution, links_for, links_line, uses_details
 from bot.ui.handoff import poll_from_films_id
 from bot.ui.posts import find_own_post
 from bot.ui.replies import send_ephemeral
@@ -31,6 +34,8 @@ Interaction = discord.Interaction["FilmClubBot"]
 
 FOOTER = "filmclub weekly picks"
 HISTORY_LIMIT = 10
+#: How long the weekly post waits for its films' details (posters, links) before it is posted without them.
+DETAILS_BUDGET = 3.0
 TRIGGERS = {"schedule": "on schedule", "catch-up": "caught up after downtime", "now": "posted by"}
 
 
@@ -38,15 +43,30 @@ def discord_time(moment: datetime) -> str:
     return f"{discord.utils.format_dt(moment, 'F')} ({discord.utils.format_dt(moment, 'R')})"
 
 
-def picks_embed(content: picks.Picks, *, footer: str) -> discord.Embed:
-    """The weekly post: the theme, then each film with why it was picked and prompts for the discussion."""
+def picks_embed(
+    content: picks.Picks,
+    *,
+    footer: str,
+    details: Mapping[int, FilmDetails] | None = None,
+    poster_url: str | None = None,
+) -> discord.Embed:
+    """The weekly post: the theme, then each film with why it was picked, its links and prompts for the discussion;
+    a pick's poster (``poster_url``) as the thumbnail. ``details``: what the provider knows, by film id."""
+    details = details or {}
     embed = club_embed(f"This week's picks · {content.theme.title}", truncate(content.theme.description, 400))
     for position, pick in enumerate(content.picks, start=1):
         film = pick.film
         lines = [f"*{pick.reason}*", truncate(film.blurb, 160)]
+        links = links_line(links_for(film, details.get(film.id)))
+        if links:
+            lines.append(links)
         lines += [f"💬 {truncate(prompt, 150)}" for prompt in pick.prompts]
         add_field(embed, f"{position}. {film.label} · {film.length}", "\n".join(lines))
+    if poster_url:
+        embed.set_thumbnail(url=poster_url)
     embed.set_footer(text=footer)
+    if uses_details(details.get(pick.film.id) for pick in content.picks):
+        add_attribution(embed)
     return embed
 
 
@@ -123,14 +143,32 @@ class Picks(commands.Cog):
     async def _deliver(self, post: picks.PicksPost, content: picks.Picks) -> discord.Message:
         """Post a claimed week and record it; a failure raises (the timer retries, /picks now releases)."""
         channel = self._channel(post.channel_id)
+        details, poster = await self._details(content, fetch=True)
         message = await channel.send(
-            embed=picks_embed(content, footer=f"{FOOTER} · {post.marker}"),
+            embed=picks_embed(content, footer=f"{FOOTER} · {post.marker}", details=details, poster_url=poster),
             view=handoff_view(content.film_ids) or discord.utils.MISSING,
         )
         await picks.mark_posted(self.bot.db, self.bot.clock, post.id, message.id)
         log.info("posted weekly picks of guild %s week %s (%s)", post.guild_id, post.week_key, post.trigger)
         await self._open_poll(post, content)
         return message
+
+    async def _details(self, content: picks.Picks, *, fetch: bool) -> tuple[dict[int, FilmDetails], str | None]:
+        """What the film-details provider knows of the week's films (by film id), and the poster of the first pick
+        that has one. ``fetch``: ask the provider for what is not cached, within :data:`DETAILS_BUDGET` (the weekly
+        post waits that long at most); otherwise the cache only (a command that must answer at once)."""
+        service = self.bot.details
+        films = [pick.film for pick in content.picks]
+        if fetch and service.enabled:
+            answers = await asyncio.gather(*(service.for_film(film, within=DETAILS_BUDGET) for film in films))
+            found = {film.id: answer.details for film, answer in zip(films, answers, strict=True) if answer.details}
+        else:
+            cached = await service.cached(film.tmdb_id for film in films if film.tmdb_id is not None)
+            found = {
+                film.id: cached[film.tmdb_id] for film in films if film.tmdb_id is not None and film.tmdb_id in cached
+            }
+        posters = (service.poster_url(found.get(pick.film.id)) for pick in content.picks)
+        return found, next((poster for poster in posters if poster), None)
 
     async def _open_poll(self, post: picks.PicksPost, content: picks.Picks) -> None:
         """The week's watch-party poll; a refusal (e.g. a film retired since) is logged, anything else raises so the
@@ -164,7 +202,9 @@ class Picks(commands.Cog):
             raise UserError("No film is left to pick: every theme's films were picked lately or watched by the club.")
         where = f"<#{settings.picks_channel_id}>" if settings.picks_channel_id else "the picks channel (not set yet)"
         when = discord_time(slot) if slot else "when you run `/picks now` (no weekly schedule is set)"
-        embed = picks_embed(content, footer=f"Preview · {content.week_key} · nothing was posted")
+        details, poster = await self._details(content, fetch=False)
+        footer = f"Preview · {content.week_key} · nothing was posted"
+        embed = picks_embed(content, footer=footer, details=details, poster_url=poster)
         note = f"Only you can see this preview. It would be posted in {where} {when}."
         await send_ephemeral(interaction, note, embed=embed)
 

@@ -21,6 +21,7 @@ from discord.ext import commands
 
 from bot.core import watch
 from bot.core.catalog import KINDS
+from bot.core.details import DetailsAnswer
 from bot.core.errors import UserError
 from bot.core.films import Film, Theme, film_for_guild
 from bot.core.recommend import (
@@ -42,6 +43,7 @@ from bot.ui.autocomplete import (
 )
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import add_field, club_embed, truncate
+from bot.ui.films import add_film_details, answer_budget
 from bot.ui.handoff import poll_from_films_id
 from bot.ui.paging import NEXT, PREVIOUS, ButtonFactory, PageButton
 from bot.ui.replies import send_ephemeral
@@ -106,20 +108,33 @@ def picks_view(result: PickList, pager: ButtonFactory | None = None) -> discord.
 SERVER_FILM_NOTE = "*One of this server's own films: not in the curated catalog, and seen only in this server.*"
 
 
-def film_description(film: Film) -> str:
-    """A film's blurb; a server film's says first that it is the server's own."""
+def film_description(film: Film, overview: str | None = None) -> str:
+    """A film's blurb (or, without one, the provider's ``overview``); a server film's says first that it is the
+    server's own."""
+    text = film.blurb or overview or ""
     if not film.is_server_film:
-        return film.blurb
-    return "\n\n".join(part for part in (SERVER_FILM_NOTE, film.blurb) if part)
+        return text
+    return "\n\n".join(part for part in (SERVER_FILM_NOTE, text) if part)
 
 
-def film_embed(facts: FilmFacts) -> discord.Embed:
+def film_embed(
+    facts: FilmFacts,
+    answer: DetailsAnswer | None = None,
+    *,
+    poster_url: str | None = None,
+    watch_region: str | None = None,
+) -> discord.Embed:
+    """The /film card: the catalog's entry and the club's view of it, then what the film-details provider knows
+    (``answer``; None without a provider): poster, links, genres, where to watch, or why they are missing."""
     film = facts.film
-    embed = club_embed(film.label, film_description(film))
+    details = answer.details if answer is not None else None
+    embed = club_embed(film.label, film_description(film, details.overview if details is not None else None))
     if film.alt_titles:
         add_field(embed, "Also known as", ", ".join(film.alt_titles))
-    add_field(embed, "Directed by", ", ".join(film.directors) or "—", inline=True)
-    add_field(embed, "Runtime", film.length, inline=True)
+    directors = film.directors or (details.directors if details is not None else ())
+    add_field(embed, "Directed by", ", ".join(directors) or "—", inline=True)
+    runtime = details.runtime if details is not None and not film.runtime else None
+    add_field(embed, "Runtime", f"{runtime} min" if runtime else film.length, inline=True)
     add_field(embed, "Kind", film.kind, inline=True)
     if film.featuring:
         add_field(embed, "Featuring", ", ".join(film.featuring))
@@ -141,7 +156,7 @@ def film_embed(facts: FilmFacts) -> discord.Embed:
     add_field(embed, "On the watchlist of", ", ".join(watchers) if watchers else "Nobody yet.", inline=True)
     if film.prompts or not film.is_server_film:
         add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in film.prompts))
-    return embed
+    return add_film_details(embed, film, answer, poster_url=poster_url, watch_region=watch_region)
 
 
 def film_view(film: Film) -> discord.ui.View:
@@ -584,8 +599,19 @@ class Recommendations(commands.Cog):
     async def film(self, interaction: Interaction, title: str) -> None:
         guild_id = guild_id_of(interaction)
         chosen = await self.bot.resolve_film(interaction.guild_id, title)
-        facts = await self.engine.film_facts(guild_id, chosen)
-        await interaction.response.send_message(embed=film_embed(facts), view=film_view(chosen))
+        details = self.bot.details
+        if not details.enabled:
+            facts, answer = await self.engine.film_facts(guild_id, chosen), None
+        else:
+            # What the provider knows, fetched while the club's facts are read, within what is left of Discord's
+            # three seconds: a slow or failing provider makes the card say so, never miss the deadline.
+            within = answer_budget(interaction.created_at, discord.utils.utcnow())
+            facts, answer = await asyncio.gather(
+                self.engine.film_facts(guild_id, chosen), details.for_film(chosen, within=within)
+            )
+        poster = details.poster_url(answer.details) if answer is not None and answer.details is not None else None
+        embed = film_embed(facts, answer, poster_url=poster, watch_region=self.bot.settings.watch_region)
+        await interaction.response.send_message(embed=embed, view=film_view(chosen))
 
     @app_commands.command(name="similar", description="Films that share themes, people and era with a film.")
     @app_commands.guild_only()

@@ -22,6 +22,7 @@ from bot.core import polls as polls_core
 from bot.core import screenings
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film
+from bot.core.posters import event_cover
 from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices
@@ -184,7 +185,7 @@ class Screenings(
             try:
                 event = await self._find_own_event(guild, screening.id)
                 if event is None:
-                    event = await guild.create_scheduled_event(**event_options(guild, screening, film, poll_title))
+                    event = await self._create_with_cover(guild, screening, film, poll_title)
                 else:
                     log.info("screening %s: event %s was created before a restart; adopting it", screening.id, event.id)
             except discord.HTTPException as exc:
@@ -210,6 +211,25 @@ class Screenings(
             log.info("screening %s: event %s created", screening.id, event.id)
             await self._announce(screening, film)
             return screening
+
+    async def _create_with_cover(
+        self, guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None
+    ) -> discord.ScheduledEvent:
+        """Create the event with the film's poster as its cover when there is one. The cover is a nicety: when
+        Discord refuses the event with it (a 4xx), the failure is logged and the event is created without it."""
+        options = event_options(guild, screening, film, poll_title)
+        cover = await event_cover(self.bot.details, film)
+        if cover is None:
+            return await guild.create_scheduled_event(**options)
+        try:
+            return await guild.create_scheduled_event(**options, image=cover)
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise
+            log.warning(
+                "screening %s: Discord refused the event with its cover (%s); creating it without", screening.id, exc
+            )
+        return await guild.create_scheduled_event(**options)
 
     async def _announce(self, screening: Screening, film: Film | None) -> None:
         """Post the screening's announcement once, then record it. A Discord hiccup is raised (the event timer,

@@ -28,6 +28,7 @@ from bot.settings import environment_variables
 from tests.catalog_builder import starter_catalog
 from tests.clocks import StepClock
 from tests.postgres_server import create_database, drop_database, postgres_server, unavailable_reason, unique_name
+from tests.tmdb_double import TmdbDouble
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -165,6 +166,17 @@ def clock() -> StepClock:
 def timers(db: Database, clock: Clock) -> TimerService:
     """The timer service on the test's database and ``clock``; never started, so no timer fires by itself."""
     return TimerService(db, clock)
+
+
+@pytest.fixture
+async def tmdb_double() -> AsyncIterator[TmdbDouble]:
+    """The loopback TMDb (tests/tmdb_double.py), with its films; ``tmdb_double.env()`` points a bot process at it.
+    A test that made the bot call a route the double does not implement fails."""
+    async with TmdbDouble() as double:
+        yield double
+        unknown = list(double.unknown_requests)
+    if unknown:
+        pytest.fail(f"the bot called TMDb route(s) the double does not implement: {unknown}", pytrace=False)
 
 
 SHARED_DATA_MISSING = f"../shared/data not found (looked in {SHARED_DATA})"

@@ -7,16 +7,17 @@ every way of adding one ends in), so no test builds the row by hand.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.core.clock import to_db
+from bot.core.details import FilmDetails, encode_details
 from bot.core.search import SERVER_SLUG_PREFIX
 from bot.core.text import normalise_title
 from bot.db.database import Database
 from bot.db.films import NewServerFilm, insert_server_films
+from bot.db.tmdb import store_details
 
 _SLUGS = itertools.count(1)
 
@@ -71,11 +72,14 @@ async def add_server_film(db: Database, guild_id: int, title: str, year: int, **
     return (await add_server_films(db, guild_id, [server_film(title, year, **values)]))[0]
 
 
-async def cache_details(db: Database, tmdb_id: int, details: dict[str, object] | str) -> None:
-    """A TMDb answer in the details cache, as bot.core.details.FilmDetails's fields (genres and keywords as lists of
-    names), or any text (to store nonsense). Until the provider's own cache writer is on main, written here."""
-    text = details if isinstance(details, str) else json.dumps({"tmdb_id": tmdb_id, **details})
-    await db.execute(
-        "INSERT INTO tmdb_details (tmdb_id, details, fetched_at, expires_at) VALUES (?, ?, ?, ?)",
-        (tmdb_id, text, "2026-01-01T00:00:00+00:00", "2026-02-01T00:00:00+00:00"),
-    )
+async def cache_details(db: Database, tmdb_id: int, details: FilmDetails | str | None) -> None:
+    """TMDb's answer for ``tmdb_id`` in the details cache, as the details service keeps it (None: TMDb has no such
+    film; a string is stored as it is, to store nonsense)."""
+    payload = details if isinstance(details, str) else encode_details(details)
+    fetched = datetime(2026, 1, 1, tzinfo=UTC)
+    await store_details(db, tmdb_id, payload, fetched, fetched + timedelta(days=30))
+
+
+def details_of(tmdb_id: int, title: str, year: int, **values: object) -> FilmDetails:
+    """Film details as the provider gives them (genres and keywords as tuples of names)."""
+    return FilmDetails(tmdb_id=tmdb_id, title=title, year=year, **values)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from bot.settings import SHIPPED_CATALOG, environment_variables
 from tests.conftest import REPO
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import BotProcess
+from tests.tmdb_double import TmdbDouble
 
 #: A value for every setting that would break the tests if it reached them.
 HOSTILE = {
@@ -29,6 +30,10 @@ HOSTILE = {
     "DISCORD_API_BASE_URL": "http://127.0.0.1:9/hostile",
     "SHARD_COUNT": "7",
     "SHARD_IDS": "3",
+    "TMDB_API_KEY": "hostile-tmdb-key",
+    "TMDB_API_BASE_URL": "http://127.0.0.1:9/hostile-tmdb",
+    "TMDB_IMAGE_BASE_URL": "http://127.0.0.1:9/hostile-images",
+    "WATCH_REGION": "ZZ",
 }
 
 
@@ -54,6 +59,19 @@ def test_the_bot_process_environment_pins_every_setting(monkeypatch: pytest.Monk
     assert env["DATABASE_PATH"] == str(tmp_path / "club.db")
     assert env["PYTHONPATH"] == str(REPO)
     assert "SOMETHING_FROM_THE_CALLERS_SHELL" not in env  # built from scratch, not from a copy of os.environ
+    assert env["TMDB_API_KEY"] == ""  # no provider unless the test brings the double
+    assert env["TMDB_API_BASE_URL"] == "https://api.themoviedb.org/3"
+
+
+async def test_a_bot_launched_with_the_tmdb_double_is_pointed_at_it(tmdb_double: TmdbDouble, tmp_path: Path) -> None:
+    bot = BotProcess(FakeDiscord(), tmp_path, kind="real", tmdb=tmdb_double)
+
+    env = bot.environment()
+
+    assert env["TMDB_API_KEY"] == tmdb_double.api_key
+    assert env["TMDB_API_BASE_URL"] == tmdb_double.api_base
+    assert env["TMDB_IMAGE_BASE_URL"] == tmdb_double.image_base
+    assert env["WATCH_REGION"] == "US"
 
 
 def test_a_test_session_ignores_the_callers_dotenv_and_setting_variables(tmp_path: Path) -> None:

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 LOADER_VERSION = "2"
 
 FIRST_FILM_YEAR = 1888
+#: TMDb's movie ids are positive and (at about 1.5 million in 2026) far below this.
+MAX_TMDB_ID = 100_000_000
 SERIES_KINDS = frozenset({"series", "docuseries"})
 Kind = Literal[
     "documentary",
@@ -99,6 +101,7 @@ class FilmEntry(_Entry):
     )
     episodes: StrictInt | None = Field(default=None, ge=1, le=5000)
     seasons: StrictInt | None = Field(default=None, ge=1, le=100)
+    tmdb_id: StrictInt | None = Field(default=None, ge=1, le=MAX_TMDB_ID)
 
     @model_validator(mode="after")
     def _check_consistency(self, info: ValidationInfo) -> Self:
@@ -222,6 +225,9 @@ _PATTERN_HINTS = {
     "slug": "must be lowercase words joined by dashes, such as live-on-stage",
     "imdb": "must be an IMDb id such as tt0077838",
 }
+_RANGE_HINTS = {
+    "tmdb_id": "must be a TMDb movie id: a whole number such as 348 (the number in themoviedb.org/movie/348)",
+}
 
 
 def _validation_errors(file: str, entry: str, exc: ValidationError) -> list[CatalogError]:
@@ -234,6 +240,8 @@ def _validation_errors(file: str, entry: str, exc: ValidationError) -> list[Cata
         message = _FRIENDLY.get(problem["type"], problem["msg"])
         if problem["type"] == "string_pattern_mismatch" and problem["loc"]:
             message = _PATTERN_HINTS.get(str(problem["loc"][0]), message)
+        if problem["loc"] and str(problem["loc"][0]) in _RANGE_HINTS:
+            message = _RANGE_HINTS[str(problem["loc"][0])]
         if problem["type"] == "literal_error" and problem["loc"] == ("kind",):
             message = f"must be one of: {', '.join(KINDS)}"
         errors.append(CatalogError(file, entry, _field_path(problem["loc"]) or None, message))
@@ -328,11 +336,19 @@ def _blocks(document: dict[str, Any], key: str, shown: str, errors: list[Catalog
 def _cross_check(
     themes: list[ThemeEntry], films: list[FilmEntry], film_files: dict[str, str], labels: dict[str, str]
 ) -> list[CatalogError]:
-    """Rules that span entries: known themes, unique title + year (``film_files``: slug -> file as shown)."""
+    """Rules that span entries: known themes, unique title + year, unique TMDb id (``film_files``: slug -> file as
+    shown)."""
     errors: list[CatalogError] = []
     known = {theme.slug for theme in themes}
     seen: dict[tuple[str, int], str] = {}
+    tmdb_ids: dict[int, str] = {}
     for film in films:
+        if film.tmdb_id is not None:
+            if film.tmdb_id in tmdb_ids:
+                message = f"{film.tmdb_id} is already the TMDb id of '{tmdb_ids[film.tmdb_id]}'"
+                errors.append(CatalogError(film_files[film.slug], labels[film.slug], "tmdb_id", message))
+            else:
+                tmdb_ids[film.tmdb_id] = film.slug
         for slug in film.themes:
             if slug not in known:
                 hint = did_you_mean(slug, known, limit=1)
@@ -359,8 +375,11 @@ def _cross_check(
 
 def _entry_hash(entry: BaseModel, source_file: str) -> str:
     """Changes whenever any field or the entry's file changes (fields serialise in declaration order, under the
-    names the catalog files use)."""
-    return hashlib.sha256(entry.model_dump_json(by_alias=True).encode() + b"\0" + source_file.encode()).hexdigest()
+    names the catalog files use). An unset ``tmdb_id`` is left out, so a film's hash is what it was before the field
+    existed, and adding the field to the format rewrote no row."""
+    unset = {"tmdb_id"} if getattr(entry, "tmdb_id", 0) is None else None
+    dumped = entry.model_dump_json(by_alias=True, exclude=unset)
+    return hashlib.sha256(dumped.encode() + b"\0" + source_file.encode()).hexdigest()
 
 
 async def load_catalog(db: Database, path: Path | str, *, force: bool = False) -> LoadSummary:

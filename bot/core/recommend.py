@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import math
 import random
 import weakref
@@ -50,6 +49,7 @@ import numpy.typing as npt
 from bot.core.catalog import KINDS, SERIES_KINDS
 from bot.core.clock import Clock, SystemClock, from_db
 from bot.core.collections import Collection, collection_id_of, list_collections
+from bot.core.details import decode_details
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, get_films, list_themes, resolve_theme, search_themes
 from bot.core.reviews import film_ratings
@@ -225,34 +225,17 @@ class FilmTags:
 
 
 def film_tags(cached: Iterable[CachedDetails]) -> list[FilmTags]:
-    """The genres and keywords of the films whose cached details name any; unreadable details are skipped."""
+    """The genres and keywords of the films whose cached details name any (:func:`bot.core.details.decode_details`:
+    the cache's own format); unreadable details, and TMDb's "no such film", are skipped."""
     found = []
     for entry in cached:
-        tags = _tags_of(entry.film_id, entry.payload)
-        if tags is not None and (tags.genres or tags.keywords):
-            found.append(tags)
+        try:
+            details = decode_details(entry.payload)
+        except ValueError:
+            continue
+        if details is not None and (details.genres or details.keywords):
+            found.append(FilmTags(entry.film_id, details.genres, details.keywords))
     return found
-
-
-def _tags_of(film_id: int, payload: str) -> FilmTags | None:
-    """Genres and keywords from cached details: lists of names (bot.core.details.FilmDetails's fields), or TMDb's
-    ``{"id", "name"}`` objects (its keywords wrapped in ``{"keywords": [...]}``); None when it is not details."""
-    try:
-        document = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(document, dict):
-        return None
-    return FilmTags(film_id, _names(document.get("genres")), _names(document.get("keywords")))
-
-
-def _names(value: object) -> tuple[str, ...]:
-    if isinstance(value, dict):
-        value = value.get("keywords", value.get("results"))
-    if not isinstance(value, list):
-        return ()
-    names = (item.get("name") if isinstance(item, dict) else item for item in value)
-    return tuple(name.strip() for name in names if isinstance(name, str) and name.strip())
 
 
 class _Joined(Sequence[_T]):
@@ -641,7 +624,7 @@ class Recommender:
             ]
             taste = None
             if interactions:
-                details = await store.cached_details(self.db, guild_id)
+                details = await store.cached_film_details(self.db, guild_id)
                 taste = await asyncio.to_thread(self._fit, interactions, snapshot, details)
             return self._taste.store(guild_id, key, taste)
 

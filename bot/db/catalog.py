@@ -136,12 +136,12 @@ async def retire_themes(tx: Transaction, slugs: list[str]) -> None:
 FILM_STATE = "SELECT id, slug, content_hash, retired FROM films WHERE guild_id IS NULL"
 INSERT_FILM = """
 INSERT INTO films (id, slug, title, year, runtime, kind, episodes, seasons, blurb, imdb_id, directors, featuring,
-                   countries, alt_titles, prompts, source_file, content_hash, retired, added_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                   countries, alt_titles, prompts, tmdb_id, source_file, content_hash, retired, added_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 """
 UPDATE_FILM = """
 UPDATE films SET slug = ?, title = ?, year = ?, runtime = ?, kind = ?, episodes = ?, seasons = ?, blurb = ?,
-                 imdb_id = ?, directors = ?, featuring = ?, countries = ?, alt_titles = ?, prompts = ?,
+                 imdb_id = ?, directors = ?, featuring = ?, countries = ?, alt_titles = ?, prompts = ?, tmdb_id = ?,
                  source_file = ?, content_hash = ?, retired = 0, updated_at = ?
 WHERE id = ?
 """
@@ -178,6 +178,7 @@ def _film_values(film: FilmToStore) -> tuple[object, ...]:
         _json(entry.countries),
         _json(entry.alt_titles),
         _json(entry.prompts),
+        entry.tmdb_id,
         film.source_file,
         film.content_hash,
     )

@@ -120,13 +120,14 @@ async def server_snapshot_films(db: Reader, guild_id: int) -> list[SnapshotFilm]
 
 
 class CachedDetails(NamedTuple):
-    """A film's cached details from the film-details provider, as stored (JSON text the core decodes)."""
+    """A film's cached details from the film-details provider, as stored (``tmdb_details``; text that
+    bot.core.details decodes)."""
 
     film_id: int
     payload: str
 
 
-async def cached_details(db: Reader, guild_id: int) -> list[CachedDetails]:
+async def cached_film_details(db: Reader, guild_id: int) -> list[CachedDetails]:
     """The cached details (fresh or expired) of the films members of ``guild_id`` can name: the curated catalog's
     and the server's own, never another server's."""
     return [CachedDetails(int(r[0]), str(r[1])) for r in await db.fetchall(FILM_DETAILS, (guild_id,))]

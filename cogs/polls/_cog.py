@@ -420,7 +420,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             embed.url = message_link(target.guild_id, target.channel_id, target.result_message_id)
         else:
             live = await self.board.live_tally(target)
-            embed = poll_embed(target, films, live)
+            embed = poll_embed(target, films, live, await self.board.film_details(films))
             embed.url = link
             if target.is_open and live is None:
                 ballots = await polls.ballot_count(self.bot.db, target.id)

@@ -19,6 +19,7 @@ import discord
 
 from bot.core import config, polls
 from bot.core import screenings as screenings_core
+from bot.core.details import FilmDetails
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, get_films
 from bot.core.guilds import get_settings
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: Live counts are redrawn at most this often (a burst of votes costs one message edit, not one per vote).
 REFRESH_DELAY = 2.0
+#: How long a poll's result waits for the winner's details (its poster) before it is posted without them.
+WINNER_DETAILS_BUDGET = 3.0
 
 
 class PostUnrecorded(Exception):
@@ -83,6 +86,28 @@ class PollBoard:
     def partial_message(self, poll: Poll, message_id: int) -> discord.PartialMessage:
         channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
         return channel.get_partial_message(message_id)
+
+    async def film_details(self, films: dict[int, Film]) -> dict[int, FilmDetails]:
+        """What the film-details provider has cached of these films, by film id. Never asks the provider: a poll's
+        message is drawn on every burst of votes and must not wait for TMDb."""
+        service = self.bot.details
+        by_tmdb = {film.tmdb_id: film.id for film in films.values() if film.tmdb_id}
+        if not by_tmdb:
+            return {}
+        cached = await service.cached(list(by_tmdb))
+        return {by_tmdb[tmdb_id]: found for tmdb_id, found in cached.items() if tmdb_id in by_tmdb}
+
+    async def winner_details(self, films: dict[int, Film], result: Tally) -> tuple[FilmDetails | None, str | None]:
+        """The winner's details and poster address for the result, asked for within :data:`WINNER_DETAILS_BUDGET`
+        (the result waits that long at most; without them it shows the winner's links from its own ids)."""
+        winner = films.get(result.winner) if result.winner is not None else None
+        service = self.bot.details
+        if winner is None or not service.enabled:
+            return None, None
+        answer = await service.for_film(winner, within=WINNER_DETAILS_BUDGET)
+        if answer.details is None:
+            return None, None
+        return answer.details, service.poster_url(answer.details)
 
     async def live_tally(self, poll: Poll) -> Tally | None:
         """The counts to show while the poll runs, or None when they are hidden (or Discord shows its own)."""
@@ -130,7 +155,7 @@ class PollBoard:
             if find_earlier and await self._adopt_earlier_post(poll, films):
                 return (await self.poll_and_films(poll_id, fresh=True))[0]
             channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
-            embed = poll_embed(poll, films, await self.live_tally(poll))
+            embed = poll_embed(poll, films, await self.live_tally(poll), await self.film_details(films))
             if poll.style is Style.NATIVE:
                 message = await channel.send(embed=embed, poll=native_poll(poll, films, self.bot.clock.now()))
             else:
@@ -174,7 +199,7 @@ class PollBoard:
                 poll, films = await self.poll_and_films(poll_id, fresh=True)
                 if poll.status is not Status.OPEN or poll.message_id is None:
                     return
-                embed = poll_embed(poll, films, await self.live_tally(poll))
+                embed = poll_embed(poll, films, await self.live_tally(poll), await self.film_details(films))
                 await self.partial_message(poll, poll.message_id).edit(embed=embed)
         except discord.HTTPException:
             log.warning("could not refresh the counts of poll %s", poll_id, exc_info=True)
@@ -223,7 +248,8 @@ class PollBoard:
         note = await self._plan_screening(poll, films, result)
         png = await asyncio.to_thread(chart_png, poll, films, result)
         filename = f"poll-{poll.id}.png"
-        embed = result_embed(poll, films, result, note=note)
+        winner, poster = await self.winner_details(films, result)
+        embed = result_embed(poll, films, result, note=note, winner_details=winner, poster_url=poster)
         embed.set_image(url=f"attachment://{filename}")
         channel = self.bot.get_partial_messageable(poll.channel_id, guild_id=poll.guild_id)
         reference = (
@@ -242,7 +268,7 @@ class PollBoard:
         if poll.message_id is not None and poll.style is Style.BUTTONS:
             try:
                 await self.partial_message(poll, poll.message_id).edit(
-                    embed=poll_embed(poll, films, result if poll.show_counts else None),
+                    embed=poll_embed(poll, films, result if poll.show_counts else None, await self.film_details(films)),
                     view=voting_view(poll, films, disabled=True),
                 )
             except discord.HTTPException:
@@ -295,7 +321,8 @@ class PollBoard:
                     await self.bot.http.end_poll(cancelled.channel_id, cancelled.message_id)
                 else:
                     await self.partial_message(cancelled, cancelled.message_id).edit(
-                        embed=poll_embed(cancelled, films, None), view=voting_view(cancelled, films, disabled=True)
+                        embed=poll_embed(cancelled, films, None, await self.film_details(films)),
+                        view=voting_view(cancelled, films, disabled=True),
                     )
             except discord.HTTPException:
                 log.warning("could not mark poll %s as cancelled on its message", cancelled.id, exc_info=True)

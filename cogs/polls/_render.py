@@ -3,17 +3,20 @@ member's ballot. Pure functions from the core's values to embeds and text; no st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import discord
 from discord.utils import TimestampStyle
 
+from bot.core.details import FilmDetails
 from bot.core.films import Film
 from bot.core.polls import Poll, Status, Style
 from bot.core.score import PRIOR_REVIEWS, PRIOR_STARS
 from bot.core.tally import MAX_RANKS, TIE_BREAK_RULE, Method, Tally, Tie
 from bot.ui.charts import bar_chart
-from bot.ui.embeds import add_field, chunk_lines, club_embed
+from bot.ui.embeds import DESCRIPTION_LIMIT, add_field, chunk_lines, club_embed
+from bot.ui.films import add_attribution, film_entry, linked_label, links_for, links_line, uses_details
 from bot.ui.reviews import average
 
 METHOD_HINT = {
@@ -44,8 +47,40 @@ def film_label(films: dict[int, Film], film_id: int) -> str:
     return film.label if film is not None else f"film #{film_id}"
 
 
-def poll_embed(poll: Poll, films: dict[int, Film], live: Tally | None) -> discord.Embed:
-    """The poll message: what to do, until when, the films (with counts when they are shown live)."""
+def candidate_lines(
+    poll: Poll, films: dict[int, Film], counts: dict[int, int] | None, details: Mapping[int, FilmDetails], room: int
+) -> list[str]:
+    """One line per candidate: its position, its name linked to Letterboxd with its IMDb and TMDB links, length
+    and live count. Shorter forms (name linked only, then plain) when 25 films with every link would not fit in
+    ``room`` characters: no candidate may be cut off the poll message."""
+    rich: list[str] = []
+    linked: list[str] = []
+    plain: list[str] = []
+    for candidate in poll.candidates:
+        film = films.get(candidate.film_id)
+        count = f" — {plural(counts.get(candidate.film_id, 0), 'vote')}" if counts is not None else ""
+        head = f"`{candidate.position:>2}` "
+        if film is None:
+            label = f"**{film_label(films, candidate.film_id)}**"
+            rich.append(head + label + count)
+            linked.append(head + label + count)
+            plain.append(head + label + count)
+            continue
+        found = details.get(film.id)
+        rich.append(head + film_entry(film, found, extra=film.length) + count)
+        linked.append(f"{head}{linked_label(film, found)} · {film.length}{count}")
+        plain.append(f"{head}**{film.label}** · {film.length}{count}")
+    for lines in (rich, linked):
+        if sum(len(line) + 1 for line in lines) <= room:
+            return lines
+    return plain
+
+
+def poll_embed(
+    poll: Poll, films: dict[int, Film], live: Tally | None, details: Mapping[int, FilmDetails] | None = None
+) -> discord.Embed:
+    """The poll message: what to do, until when, the films with their links (with counts when they are shown
+    live). ``details``: what the film-details provider knows of the films, by film id (its links, attribution)."""
     lines = [METHOD_HINT[poll.method] if poll.style is Style.BUTTONS else "Vote in the poll below."]
     if poll.status is Status.OPEN:
         lines.append(f"Closes {ts(poll.closes_at, 'F')} ({ts(poll.closes_at, 'R')}).")
@@ -55,16 +90,10 @@ def poll_embed(poll: Poll, films: dict[int, Film], live: Tally | None) -> discor
         lines.append("**Cancelled**: this poll takes no more votes and has no result.")
     if poll.voter_role_id is not None:
         lines.append(f"Only members with the <@&{poll.voter_role_id}> role can vote.")
-    counts = live.first.votes if live is not None else {}
+    details = details or {}
     lines.append("")
-    for candidate in poll.candidates:
-        film = films.get(candidate.film_id)
-        line = f"`{candidate.position:>2}` **{film_label(films, candidate.film_id)}**"
-        if film is not None:
-            line += f" · {film.length}"
-        if live is not None:
-            line += f" — {plural(counts.get(candidate.film_id, 0), 'vote')}"
-        lines.append(line)
+    room = DESCRIPTION_LIMIT - sum(len(line) + 1 for line in lines)
+    lines += candidate_lines(poll, films, live.first.votes if live is not None else None, details, room)
     embed = club_embed(f"🎬 {poll.title}", "\n".join(lines))
     if poll.show_counts:
         shown = "counts shown live"
@@ -74,6 +103,8 @@ def poll_embed(poll: Poll, films: dict[int, Film], live: Tally | None) -> discor
     else:
         shown = "counts hidden until the close"
     embed.set_footer(text=f"{poll.marker}{poll.method.label} · {shown}")
+    if uses_details(details.get(candidate.film_id) for candidate in poll.candidates):
+        add_attribution(embed)
     return embed
 
 
@@ -122,7 +153,17 @@ def describe_tie(tie: Tie, films: dict[int, Film], *, poll_id: int) -> str:
     return f"{tied} tied {verb}; broken by {', then '.join(details)}: **{film_label(films, tie.chosen)}** {outcome}."
 
 
-def result_embed(poll: Poll, films: dict[int, Film], result: Tally, *, note: str = "") -> discord.Embed:
+def result_embed(
+    poll: Poll,
+    films: dict[int, Film],
+    result: Tally,
+    *,
+    note: str = "",
+    winner_details: FilmDetails | None = None,
+    poster_url: str | None = None,
+) -> discord.Embed:
+    """The result: the winner (with its links, and its poster as the thumbnail when ``poster_url`` is given), how
+    it won, ties explained, the counts."""
     unit = "approval" if poll.method is Method.APPROVAL else "vote"
     if result.winner is None:
         embed = club_embed(f"📣 {poll.title}: no winner", "No votes were cast, so there is no winner.")
@@ -143,10 +184,16 @@ def result_embed(poll: Poll, films: dict[int, Film], result: Tally, *, note: str
         if result.source == "discord":
             summary += " Counted by Discord's own poll."
         lines = [summary]
+        winning_film = films.get(result.winner)
+        links = links_line(links_for(winning_film, winner_details)) if winning_film is not None else ""
+        if links:
+            lines.append(links)
         if result.tie is not None:
             lines.append("")
             lines.append("⚖️ " + describe_tie(result.tie, films, poll_id=poll.id))
         embed = club_embed(f"🏆 {poll.title}: {winner}", "\n".join(lines))
+        if poster_url:
+            embed.set_thumbnail(url=poster_url)
     if poll.method is Method.RANKED:
         for number, round_ in enumerate(result.rounds, start=1):
             ordered = sorted(round_.counts, key=lambda fc: -fc[1])
@@ -173,6 +220,8 @@ def result_embed(poll: Poll, films: dict[int, Film], result: Tally, *, note: str
     if note:
         add_field(embed, "Screening", note)
     embed.set_footer(text=f"Poll #{poll.id} · {poll.method.label} · ties: {TIE_BREAK_RULE}")
+    if result.winner is not None and winner_details is not None:
+        add_attribution(embed)
     return embed
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.tmdb_double import TmdbDouble
+
 from .fake_discord import FakeChannel, FakeDiscord, FakeMember, FakeRole, World, shard_of
 from .harness import REPO, BotKind, BotProcess, DiscordDriver, default_bot_kind
 
@@ -98,6 +100,19 @@ async def bot(launch_bot: LaunchBot) -> BotProcess:
 def discord(fake_discord: FakeDiscord, bot: BotProcess) -> DiscordDriver:
     """The members' Discord client; Alice in #general unless told otherwise."""
     del bot
+    return DiscordDriver(fake_discord)
+
+
+@pytest.fixture
+async def tmdb_bot(launch_bot: LaunchBot, tmdb_double: TmdbDouble) -> BotProcess:
+    """The bot, launched and ready, with film details from the loopback TMDb (``tmdb_double``, a v3 key)."""
+    return await launch_bot(tmdb=tmdb_double)
+
+
+@pytest.fixture
+def tmdb_discord(fake_discord: FakeDiscord, tmdb_bot: BotProcess) -> DiscordDriver:
+    """Like ``discord``, with the bot launched against the loopback TMDb (``tmdb_bot``)."""
+    del tmdb_bot
     return DiscordDriver(fake_discord)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.settings import Settings, environment_variables
+from tests.tmdb_double import TmdbDouble
 
 from .fake_discord import (
     EPHEMERAL,
@@ -100,9 +101,11 @@ class BotProcess:
         env: dict[str, str] | None = None,
         ready_marker: str = READY_MARKER,
         catalog: Path | None = None,
+        tmdb: TmdbDouble | None = None,
     ) -> None:
         self.fake = fake
         self.catalog = catalog
+        self.tmdb = tmdb
         self.workdir = workdir
         self.kind: BotKind = kind or default_bot_kind()
         self.token = token if token is not None else fake.token
@@ -144,10 +147,13 @@ class BotProcess:
                 "SYNC_COMMANDS": "true",
                 "LOG_LEVEL": "INFO",
                 "GUILD_READY_TIMEOUT": "0.3",
+                "TMDB_API_KEY": "",  # empty: no film details provider, unless the test brings the TMDb double
             }
         )
         if self.catalog is not None:
             settings["CATALOG_PATH"] = str(self.catalog)
+        if self.tmdb is not None:
+            settings.update(self.tmdb.env())
         unpinned = set(environment_variables()) - set(settings)
         if unpinned:
             raise RuntimeError(f"the harness does not pin {sorted(unpinned)}: give them a value in environment()")

@@ -6,11 +6,15 @@ would see, so the real bot's e2e tests can trust it.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 from typing import Any
 
 import aiohttp
 import pytest
+
+from tests.images import FORMATS, data_uri, image_bytes
 
 from .conftest import LaunchBot
 from .fake_discord import (
@@ -198,6 +202,69 @@ async def test_rest_checks_like_discord(fake_discord: FakeDiscord) -> None:
     assert [r.path for r in fake_discord.unknown_requests] == ["/no/such/route"]
     fake_discord.unknown_requests.clear()  # this test hit it on purpose
     assert [m.content for m in fake_discord.channel_messages(fake_discord.world.general)] == ["hi"]
+
+
+async def test_event_covers_are_image_data_checked_like_discord(fake_discord: FakeDiscord) -> None:
+    """A scheduled event's cover is image data (a data URI): PNG, JPEG, GIF or WebP that really is an image, at most
+    10 MiB. Discord keeps it under a hash, and so does the double; a PATCH replaces it, or removes it with null."""
+    api, guild = fake_discord.api_base, fake_discord.guild.id
+    auth = {"Authorization": f"Bot {fake_discord.token}"}
+    start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    end = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1, hours=2)).isoformat()
+    event = {
+        "name": "Alien (1979)",
+        "scheduled_start_time": start,
+        "scheduled_end_time": end,
+        "privacy_level": 2,
+        "entity_type": 3,
+        "entity_metadata": {"location": "The cinema"},
+    }
+    url = f"{api}/guilds/{guild}/scheduled-events"
+    async with aiohttp.ClientSession(headers=auth) as session:
+
+        async def create(image: object) -> tuple[int, dict[str, Any]]:
+            async with session.post(url, json={**event, "image": image}) as response:
+                return response.status, await response.json()
+
+        for content_type in FORMATS:
+            data = image_bytes(content_type)
+            status, body = await create(data_uri(data, content_type))
+            assert status == 200, body
+            cover = fake_discord.event_cover(int(body["id"]))
+            assert cover is not None and cover.hash == body["image"] and len(cover.hash) == 32
+            assert (cover.content_type, cover.data) == (content_type, data)
+        created = len(fake_discord.scheduled_events)
+        png = image_bytes("image/png")
+        refused = [
+            data_uri(png, "image/svg+xml"),  # not a type Discord takes
+            data_uri(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/png"),  # says PNG, is not an image
+            data_uri(png[:40], "image/png"),  # cut short
+            "https://example.com/poster.jpg",  # a URL is not image data
+            base64.b64encode(png).decode(),  # neither is bare base64
+            "",
+        ]
+        for image in refused:
+            status, body = await create(image)
+            assert (status, body["errors"]["image"]["_errors"][0]["code"]) == (400, "IMAGE_INVALID"), image[:40]
+        status, body = await create(data_uri(png + bytes(10 * 1024 * 1024), "image/png"))
+        assert (status, body["errors"]["image"]["_errors"][0]["code"]) == (400, "BINARY_TYPE_MAX_SIZE")
+        assert len(fake_discord.scheduled_events) == created  # nothing refused was created
+
+        status, body = await create(None)
+        assert status == 200 and body["image"] is None
+        event_id = int(body["id"])
+        assert fake_discord.event_cover(event_id) is None
+        gif = image_bytes("image/gif")
+        async with session.patch(f"{url}/{event_id}", json={"image": data_uri(gif, "image/gif")}) as response:
+            assert response.status == 200
+            assert (await response.json())["image"] == fake_discord.scheduled_events[event_id]["image"]
+        assert (cover := fake_discord.event_cover(event_id)) is not None and cover.data == gif
+        async with session.patch(f"{url}/{event_id}", json={"image": "data:image/gif;base64,AAAA"}) as response:
+            assert response.status == 400
+        assert fake_discord.event_cover(event_id) == cover  # a refused edit changes nothing
+        async with session.patch(f"{url}/{event_id}", json={"image": None}) as response:
+            assert response.status == 200 and (await response.json())["image"] is None
+        assert fake_discord.event_cover(event_id) is None
 
 
 # -- shards ------------------------------------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.core import collections, config, picks, polls, reviews, screenings, watch
 from bot.core.catalog import load_catalog
+from bot.core.details import FilmDetailsService
 from bot.core.films import build_title_index
 from bot.core.guilds import get_settings
 from bot.core.recommend import Recommender
@@ -21,9 +23,11 @@ from bot.db import films as films_db
 from bot.db.copy import TRIGGER_FILLED, CopyRefused, CopyReport, TableCheck, copy_database
 from bot.db.database import Database, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK
+from bot.services.tmdb import TmdbClient
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.clocks import StepClock
 from tests.letterboxd_files import RATINGS_HEADER, csv_bytes, import_file
+from tests.tmdb_double import TmdbDouble
 from tests.unit.test_cli import cli
 
 GUILD, OTHER_GUILD = 1 << 60, 42  # a real Discord id needs 64 bits
@@ -31,7 +35,7 @@ MAYA, ALICE, BOB = 1 << 59, 11, 12
 CHANNEL, VOICE = 500, 600
 
 
-async def fill_club(db: Database, folder: Path) -> None:
+async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     """A club that has used every feature, written through the features themselves."""
     clock = StepClock()
     timers = TimerService(db, clock)
@@ -104,7 +108,7 @@ async def fill_club(db: Database, folder: Path) -> None:
         poll_id=poll.id,
     )
 
-    # The server's own films, its nominations and TMDb's cached answers (TODO: through the core once it has them).
+    # The server's own films and its nominations (TODO: through the core once it has them), and TMDb's cached answers.
     async with db.transaction() as tx:
         [own] = await films_db.insert_server_films(
             tx,
@@ -115,21 +119,21 @@ async def fill_club(db: Database, folder: Path) -> None:
         "INSERT INTO nominations (guild_id, film_id, member_id, status, created_at) VALUES (?, ?, ?, 'pending', ?)",
         (GUILD, own, ALICE, "2026-01-01T00:00:00Z"),
     )
-    await db.execute(
-        "INSERT INTO tmdb_details (tmdb_id, details, fetched_at, expires_at) VALUES (77, '{}', 'x', 'y')",
-    )
-    await db.execute(
-        "INSERT INTO tmdb_searches (query_key, results, fetched_at, expires_at)"
-        " VALUES ('home movie|2001', '[]', 'x', 'y')",
-    )
+    details = FilmDetailsService(db, clock, TmdbClient(SecretStr(tmdb.api_key), base_url=tmdb.api_base))
+    try:
+        assert (await details.details(77)).details is None  # TMDb has no such film: remembered as such
+        assert (await details.details(348)).details is not None
+        assert await details.search("Home Movie", 2001) == []
+    finally:
+        await details.close()
 
 
 @pytest.fixture
-async def club(tmp_path: Path) -> Path:
+async def club(tmp_path: Path, tmdb_double: TmdbDouble) -> Path:
     path = tmp_path / "source.db"  # not club.db: db_target[sqlite] is tmp_path / "club.db"
     async with await open_database(path) as db:
         await db.migrate()
-        await fill_club(db, tmp_path / "catalog")
+        await fill_club(db, tmp_path / "catalog", tmdb_double)
     return path
 
 

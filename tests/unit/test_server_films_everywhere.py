@@ -21,7 +21,7 @@ from bot.core.recommend import FilmTags, Filters, NothingFound, Recommender, fil
 from bot.core.timers import TimerService
 from bot.db import recommend as recommend_db
 from bot.db.database import Database
-from tests.server_films import add_server_film, cache_details
+from tests.server_films import add_server_film, cache_details, details_of
 from tests.unit.test_recommend import club_catalog
 
 GUILD, OTHER = 100, 200
@@ -144,30 +144,33 @@ async def test_genres_and_keywords_of_cached_details_link_films_for_the_taste_mo
     heima = await add_server_film(db, GUILD, "Heima", 2007, tmdb_id=11)
     glow = await add_server_film(db, GUILD, "Glow of the Mountain", 2010, tmdb_id=12)
     fright = await add_server_film(db, GUILD, "Fright Night Again", 2011, tmdb_id=13)
-    await cache_details(db, 11, {"genres": ["Music", "Documentary"], "keywords": ["iceland", "concert"]})
-    await cache_details(db, 12, {"genres": ["Music", "Documentary"], "keywords": ["iceland"]})
-    await cache_details(db, 13, {"genres": ["Horror"], "keywords": ["vampire"]})
+    music = ("Music", "Documentary")
+    await cache_details(db, 11, details_of(11, "Heima", 2007, genres=music, keywords=("iceland", "concert")))
+    await cache_details(db, 12, details_of(12, "Glow of the Mountain", 2010, genres=music, keywords=("iceland",)))
+    await cache_details(db, 13, details_of(13, "Fright Night Again", 2011, genres=("Horror",), keywords=("vampire",)))
     await rate(db, clock, ALICE, heima, 5)
     result = await engine.for_member(GUILD, ALICE, count=5)
     assert result.picks[0].film.id == glow
     assert fright not in result.film_ids[:1]
-    tags = {t.film_id: t for t in film_tags(await recommend_db.cached_details(db, GUILD))}
+    tags = {t.film_id: t for t in film_tags(await recommend_db.cached_film_details(db, GUILD))}
     assert tags[heima].genres == ("Music", "Documentary") and tags[heima].keywords == ("iceland", "concert")
-    assert await recommend_db.cached_details(db, OTHER) == []  # another server's films' details are not its own
+    assert await recommend_db.cached_film_details(db, OTHER) == []  # another server's films' details are not its own
 
 
-async def test_film_tags_read_tmdbs_own_shapes_and_skip_nonsense(db: Database, films: dict[str, Film]) -> None:
-    raw = await add_server_film(db, GUILD, "Raw Shape", 2001, tmdb_id=21)
-    await add_server_film(db, GUILD, "Nonsense", 2002, tmdb_id=22)
-    await add_server_film(db, GUILD, "Empty", 2003, tmdb_id=23)
-    await cache_details(
-        db,
-        21,
-        {"genres": [{"id": 10402, "name": "Music"}], "keywords": {"keywords": [{"id": 1, "name": "concert"}]}},
-    )
+async def test_film_tags_skip_what_is_not_details(db: Database, films: dict[str, Film]) -> None:
+    tagged = await add_server_film(db, GUILD, "Tagged", 2001, tmdb_id=21)
+    for number, title in ((22, "Nonsense"), (23, "Not on TMDb"), (24, "No genres"), (25, "Old format")):
+        await add_server_film(db, GUILD, title, 2002, tmdb_id=number)
+    await cache_details(db, 21, details_of(21, "Tagged", 2001, genres=("Music",), keywords=("concert",)))
     await cache_details(db, 22, "not json {")
-    await cache_details(db, 23, {"genres": "Music", "keywords": [3, None, ""]})
-    assert film_tags(await recommend_db.cached_details(db, GUILD)) == [FilmTags(raw, ("Music",), ("concert",))]
+    await cache_details(db, 23, None)  # TMDb said there is no such film
+    await cache_details(db, 24, details_of(24, "No genres", 2002))
+    await cache_details(db, 25, '{"genres": ["Music"]}')  # not the cache's format
+    curated = films["last-waltz"]
+    await db.execute("UPDATE films SET tmdb_id = 26 WHERE id = ?", (curated.id,))  # a curated film's details count too
+    await cache_details(db, 26, details_of(26, "The Last Waltz", 1978, genres=("Music",)))
+    found = film_tags(await recommend_db.cached_film_details(db, GUILD))
+    assert found == [FilmTags(curated.id, ("Music",), ()), FilmTags(tagged, ("Music",), ("concert",))]
 
 
 # -- isolation everywhere a film is named ----------------------------------------------------------------------------

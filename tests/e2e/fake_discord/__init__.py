@@ -5,7 +5,15 @@ from .gateway import Close, Gateway, GatewaySession, Intents
 from .interactions import InteractionBuildError, Upload
 from .server import FakeDiscord
 from .snowflake import shard_of
-from .store import EPHEMERAL, LOADING, InteractionRecord, RecordedRequest, StoredAttachment, StoredMessage
+from .store import (
+    EPHEMERAL,
+    LOADING,
+    InteractionRecord,
+    RecordedRequest,
+    StoredAttachment,
+    StoredImage,
+    StoredMessage,
+)
 from .world import ChannelType, FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, Perm, World
 
 __all__ = [
@@ -29,6 +37,7 @@ __all__ = [
     "Perm",
     "RecordedRequest",
     "StoredAttachment",
+    "StoredImage",
     "StoredMessage",
     "Upload",
     "World",

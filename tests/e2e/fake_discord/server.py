@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import hashlib
 import json
 import logging
 import secrets
@@ -43,10 +44,18 @@ from .store import (
     InteractionRecord,
     RecordedRequest,
     StoredAttachment,
+    StoredImage,
     StoredMessage,
     SyncRecord,
 )
-from .validation import FormErrors, validate_choices, validate_commands, validate_message, validate_modal
+from .validation import (
+    FormErrors,
+    read_image_data,
+    validate_choices,
+    validate_commands,
+    validate_message,
+    validate_modal,
+)
 from .world import (
     JSON,
     ChannelType,
@@ -132,6 +141,9 @@ class FakeDiscord:
         self.scheduled_events: dict[int, JSON] = {}
         self.deleted_events: list[JSON] = []
         self.event_subscribers: dict[int, list[int]] = {}
+        #: Every cover image Discord took, by its hash (an event's ``image``); ``event_cover(id)`` reads one back.
+        self.images: dict[str, StoredImage] = {}
+        self.cover_uploads: list[tuple[int, StoredImage]] = []  # (event id, image) for each cover taken, in order
         self.poll_votes: dict[int, dict[int, list[int]]] = {}
         self.cdn: dict[int, StoredAttachment] = {}
         self.cdn_downloads: list[int] = []  # attachment ids fetched from /cdn, in order (a bot may refuse before)
@@ -1510,6 +1522,7 @@ class FakeDiscord:
         guild = self._guild(request)
         body, _ = await self._read(request)
         self._validate_event(guild, body, creating=True)
+        cover = self._read_cover(body)
         event_id = self.ids.next()
         event: JSON = {
             "id": str(event_id),
@@ -1526,15 +1539,40 @@ class FakeDiscord:
             "entity_type": body["entity_type"],
             "entity_id": None,
             "entity_metadata": body.get("entity_metadata"),
-            "image": None if not body.get("image") else secrets.token_hex(16),
+            "image": None if cover is None else cover.hash,
             "recurrence_rule": body.get("recurrence_rule"),
             "user_count": 0,
         }
         self.scheduled_events[event_id] = event
         self.event_subscribers[event_id] = []
+        if cover is not None:
+            self.cover_uploads.append((event_id, cover))
         await self._event_dispatch("GUILD_SCHEDULED_EVENT_CREATE", event)
         await self.notify()
         return json_response(self._event_payload(event, with_count=False))
+
+    def _read_cover(self, body: JSON) -> StoredImage | None:
+        """The event's cover from the body's ``image`` (image data, checked as Discord does), or None without one.
+        Discord keeps the image and names it by a hash; so does the double (``images``, ``event_cover``)."""
+        raw = body.get("image")
+        if raw is None:
+            return None
+        errors = FormErrors()
+        read = read_image_data(errors, "image", raw)
+        if read is None:
+            raise ApiError(400, 50035, "Invalid Form Body", errors)
+        content_type, data = read
+        image = StoredImage(hashlib.blake2b(data, digest_size=16).hexdigest(), content_type, data)
+        self.images[image.hash] = image
+        return image
+
+    def event_cover(self, event_id: int) -> StoredImage | None:
+        """The cover image of a scheduled event (as uploaded), or None when it has none."""
+        event = self.scheduled_events.get(event_id)
+        if event is None:
+            event = next((e for e in self.deleted_events if int(e["id"]) == event_id), None)
+        image_hash = event.get("image") if event is not None else None
+        return self.images.get(image_hash) if image_hash else None
 
     async def _get_event(self, request: web.Request) -> web.Response:
         _, event = self._event(request)
@@ -1555,6 +1593,11 @@ class FakeDiscord:
                 raise ApiError(400, 180000, "Cannot update event status this way")
         updated = {**event, **{k: v for k, v in body.items() if k != "image"}}
         self._validate_event(guild, updated, creating=False)
+        if "image" in body:  # a new cover, or null to remove it
+            cover = self._read_cover(body)
+            updated["image"] = None if cover is None else cover.hash
+            if cover is not None:
+                self.cover_uploads.append((int(event["id"]), cover))
         event.update(updated)
         await self._event_dispatch("GUILD_SCHEDULED_EVENT_UPDATE", event)
         await self.notify()

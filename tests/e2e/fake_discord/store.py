@@ -48,6 +48,15 @@ class StoredAttachment:
         return data
 
 
+@dataclass(frozen=True)
+class StoredImage:
+    """Image data Discord took (a scheduled event's cover): what was uploaded, and the hash Discord names it by."""
+
+    hash: str
+    content_type: str
+    data: bytes
+
+
 @dataclass(eq=False)
 class StoredMessage:
     """A message as the double stores it. ``payload()`` renders it the way Discord's API does."""

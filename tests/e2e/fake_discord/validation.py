@@ -1,11 +1,17 @@
 """The subset of Discord's request validation that bots trip over: limits on messages, embeds, components,
-modals, autocomplete choices and application commands. Errors come back as Discord's 50035 "Invalid Form Body".
+modals, autocomplete choices, application commands and image data. Errors come back as Discord's 50035
+"Invalid Form Body".
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import re
 from typing import Any
+
+from PIL import Image, UnidentifiedImageError
 
 from .world import JSON
 
@@ -279,3 +285,41 @@ def validate_commands(commands: list[JSON]) -> FormErrors:
         elif not 1 <= len(name) <= 32:
             errors.add(f"{i}.name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
     return errors
+
+
+# -- image data (a scheduled event's cover, an avatar, an icon) -----------------------------------------------------
+
+#: The image types Discord takes as image data (a data URI), as their MIME types and Pillow's format names.
+IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
+#: The largest image Discord takes as image data (decoded): "File cannot be larger than 10240.0 kb."
+IMAGE_MAX_BYTES = 10 * 1024 * 1024
+_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+);base64,(?P<payload>[A-Za-z0-9+/=\s]*)$", re.DOTALL)
+
+
+def read_image_data(errors: FormErrors, path: str, value: Any) -> tuple[str, bytes] | None:
+    """The (MIME type, bytes) of image data as Discord checks it: a ``data:image/...;base64,...`` URI of a PNG,
+    JPEG, GIF or WebP image that really is one (decoded, as Discord does) and at most 10 MiB. Anything else adds
+    Discord's error at ``path`` (IMAGE_INVALID, or BINARY_TYPE_MAX_SIZE) and gives None."""
+    match = _DATA_URI.match(value) if isinstance(value, str) else None
+    if match is None or match["mime"] not in IMAGE_TYPES:
+        errors.add(path, "IMAGE_INVALID", "Invalid image data")
+        return None
+    try:
+        data = base64.b64decode(match["payload"], validate=False)
+    except (binascii.Error, ValueError):
+        errors.add(path, "IMAGE_INVALID", "Invalid image data")
+        return None
+    if len(data) > IMAGE_MAX_BYTES:
+        errors.add(path, "BINARY_TYPE_MAX_SIZE", f"File cannot be larger than {IMAGE_MAX_BYTES / 1024:.1f} kb.")
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        errors.add(path, "IMAGE_INVALID", "Invalid image data")
+        return None
+    if kind not in IMAGE_TYPES.values():
+        errors.add(path, "IMAGE_INVALID", "Invalid image data")
+        return None
+    return match["mime"], data

@@ -40,7 +40,7 @@ ALTER TABLE guild_settings ADD COLUMN nominations_approval BIGINT NOT NULL DEFAU
 ALTER TABLE guild_settings ADD COLUMN nominations_limit BIGINT NOT NULL DEFAULT 3 CHECK (nominations_limit BETWEEN 1 AND 25);
 ALTER TABLE guild_settings ADD COLUMN nominator_role_id BIGINT;   -- NULL: every member may nominate
 
--- What TMDb said of a film (JSON, see bot.net.tmdb), kept until expires_at and refreshed after; one row per TMDb id.
+-- What TMDb said of a film (JSON, see bot/core/details.py), kept until expires_at and refreshed after; one row per TMDb id.
 CREATE TABLE tmdb_details (
     tmdb_id     BIGINT PRIMARY KEY,
     details     TEXT NOT NULL,

@@ -39,7 +39,7 @@ ALTER TABLE guild_settings ADD COLUMN nominations_approval INTEGER NOT NULL DEFA
 ALTER TABLE guild_settings ADD COLUMN nominations_limit INTEGER NOT NULL DEFAULT 3 CHECK (nominations_limit BETWEEN 1 AND 25);
 ALTER TABLE guild_settings ADD COLUMN nominator_role_id INTEGER;   -- NULL: every member may nominate
 
--- What TMDb said of a film (JSON, see bot.net.tmdb), kept until expires_at and refreshed after; one row per TMDb id.
+-- What TMDb said of a film (JSON, see bot/core/details.py), kept until expires_at and refreshed after; one row per TMDb id.
 CREATE TABLE tmdb_details (
     tmdb_id     INTEGER PRIMARY KEY,
     details     TEXT NOT NULL,

@@ -583,7 +583,8 @@ class Recommender:
         joined = self._servers.fresh(guild_id, key)
         if joined is None:
             films = await store.server_snapshot_films(self.db, guild_id)
-            joined = self._servers.store(guild_id, key, snapshot.with_server_films(snapshot.key, films))
+            built = await asyncio.to_thread(snapshot.with_server_films, snapshot.key, films)
+            joined = self._servers.store(guild_id, key, built)
         return joined
 
     async def _state(self, guild_id: int) -> tuple[Versions, CatalogSnapshot, ClubStats]:

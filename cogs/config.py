@@ -114,7 +114,17 @@ async def settings_embed(interaction: Interaction, settings: GuildSettings, titl
     local_now = discord.utils.utcnow().astimezone(schedule.zone(settings.timezone))
     add_field(embed, "Timezone", f"{settings.timezone} (it is {local_now:%H:%M} there now)")
     add_field(embed, "Weekly picks", await schedule_summary(interaction, settings))
+    add_field(embed, "Nominations", nominations_summary(settings))
     return embed
+
+
+def nominations_summary(settings: GuildSettings) -> str:
+    who = config.display("nominator_role_id", _text(settings.nominator_role_id))
+    return (
+        f"Who may nominate: {who if settings.nominator_role_id else 'every member'} (and moderators)\n"
+        f"Wait for a moderator's approval: {'on' if settings.nominations_approval else 'off'}\n"
+        f"Open nominations per member: {settings.nominations_limit}"
+    )
 
 
 async def schedule_summary(interaction: Interaction, settings: GuildSettings) -> str:
@@ -196,7 +206,7 @@ class Config(commands.Cog):
 
     config_group = app_commands.Group(
         name="config",
-        description="Moderators: the club's channels, roles, timezone and weekly picks.",
+        description="Moderators: the club's channels, roles, timezone, weekly picks and nominations.",
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
@@ -296,6 +306,43 @@ class Config(commands.Cog):
             enabled=enabled,
         )
         await send_ephemeral(interaction, embed=await after_change(interaction, result))
+
+    @config_group.command(name="nominations", description="Moderators: who may nominate films, approval, limits.")
+    @app_commands.describe(
+        approval="Nominations wait for a moderator's approval before they can go on a poll",
+        limit=f"How many open nominations each member may have ({config.MIN_NOMINATIONS_LIMIT} to "
+        f"{config.MAX_NOMINATIONS_LIMIT}; 3 by default)",
+        role="Only members with this role may nominate (moderators always may)",
+        everyone="Let every member nominate again (clears the role)",
+    )
+    async def nominations(
+        self,
+        interaction: Interaction,
+        approval: bool | None = None,
+        limit: app_commands.Range[int, config.MIN_NOMINATIONS_LIMIT, config.MAX_NOMINATIONS_LIMIT] | None = None,
+        role: discord.Role | None = None,
+        everyone: bool = False,
+    ) -> None:
+        await ensure_moderator(interaction)
+        if role is not None and role.is_default():
+            raise UserError("Pick a role other than @everyone, or use `everyone:True` to let every member nominate.")
+        if role is not None and everyone:
+            raise UserError("Choose a role or everyone, not both.")
+        result = await config.set_nominations(
+            self.bot.db,
+            self.bot.clock,
+            self.bot.timers,
+            guild_id_of(interaction),
+            interaction.user.id,
+            approval=approval,
+            limit=limit,
+            role_id=role.id if role else None,
+            clear_role=everyone,
+        )
+        embed = await after_change(interaction, result)
+        if result.changes:
+            add_field(embed, "Nominations", nominations_summary(result.settings))
+        await send_ephemeral(interaction, embed=embed)
 
     @config_group.command(name="reset", description="Moderators: put every setting back to its default.")
     async def reset(self, interaction: Interaction) -> None:

@@ -22,6 +22,7 @@ HELP_ORDER = (
     "Themes",
     "Reviews",
     "Watchlist",
+    "Nominations",
     "Polls",
     "Screenings",
     "Picks",

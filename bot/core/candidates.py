@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from bot.core import films as films_core
+from bot.core import nominations as nominations_core
 from bot.core import picks as picks_core
 from bot.core.collections import collection_id_of, list_collections, themes_for
 from bot.core.errors import UserError
 from bot.core.films import resolve_film, resolve_theme
+from bot.core.guilds import get_settings
 from bot.core.polls import DEFAULT_SOURCE_COUNT, MAX_CANDIDATES, MIN_CANDIDATES, check_candidates
 from bot.core.search import ClubTitles
 from bot.core.watch import club_watched, watchlist_counts
@@ -30,6 +32,7 @@ FILM_SEPARATORS = re.compile(r"[;\n|]")
 class Source(StrEnum):
     WATCHLIST = "watchlist"  # the club's most wanted, unwatched films
     PICKS = "picks"  # this week's picks
+    NOMINATIONS = "nominations"  # approved nominations (pending ones too when approval is off)
 
 
 def split_films(text: str | None) -> list[str]:
@@ -69,8 +72,10 @@ async def resolve_candidates(
         extra += await watchlist_candidates(db, guild_id, count)
     elif source == Source.PICKS:
         extra += await picks_candidates(db, guild_id)
+    elif source == Source.NOMINATIONS:
+        extra += await nomination_candidates(db, guild_id, count)
     elif source is not None:
-        raise UserError("The source is the club's watchlists or this week's picks.")
+        raise UserError("The source is the club's watchlists, this week's picks or the nominations.")
     ids += [film for film in dict.fromkeys(extra) if film not in ids]
     if not ids:
         raise UserError("Name at least two films (film1, film2 … or `films`), or choose a theme or a source.")
@@ -123,3 +128,17 @@ async def picks_candidates(db: Database, guild_id: int) -> list[int]:
     if len(films) < MIN_CANDIDATES:
         raise UserError("There are no weekly picks to vote on yet; name the films instead.")
     return films[:MAX_CANDIDATES]
+
+
+async def nomination_candidates(db: Database, guild_id: int, count: int = DEFAULT_SOURCE_COUNT) -> list[int]:
+    """The nominated films a poll may take (approved; pending too when the server does not ask for approval), the
+    longest-waiting first."""
+    settings = await get_settings(db, guild_id)
+    films = await nominations_core.nominated_films(db, settings, count)
+    if len(films) < MIN_CANDIDATES:
+        waiting = " approved" if settings.nominations_approval else ""
+        raise UserError(
+            f"There are not enough{waiting} nominations for a poll yet (at least {MIN_CANDIDATES}); "
+            "`/nominate` a film or name the films instead."
+        )
+    return films

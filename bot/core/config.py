@@ -28,6 +28,8 @@ from bot.db.database import Database, Transaction
 
 MIN_PICKS = 2
 MAX_PICKS = 10
+MIN_NOMINATIONS_LIMIT = 1
+MAX_NOMINATIONS_LIMIT = 25
 HISTORY_LIMIT = 15
 
 
@@ -64,6 +66,9 @@ LABELS: dict[str, str] = {
     "picks_count": "Picks per week",
     "picks_themes": "Picks themes",
     "picks_poll": "Watch-party poll with the picks",
+    "nominations_approval": "Nominations wait for approval",
+    "nominations_limit": "Open nominations per member",
+    "nominator_role_id": "Nominator role",
 }
 
 #: The settings a server's next weekly picks slot depends on: changing one re-plans it.
@@ -288,6 +293,36 @@ async def set_picks(
         values["picks_poll"] = poll
     if enabled is not None:
         values["picks_enabled"] = enabled
+    return await _apply(db, clock, timers, guild_id, user_id, **values)
+
+
+async def set_nominations(
+    db: Database,
+    clock: Clock,
+    timers: TimerService,
+    guild_id: int,
+    user_id: int,
+    *,
+    approval: bool | None = None,
+    limit: int | None = None,
+    role_id: int | None = None,
+    clear_role: bool = False,
+) -> ConfigResult:
+    """Change the nominations settings; options left as ``None`` keep their value (``clear_role`` lets every member
+    nominate again)."""
+    values: dict[str, Any] = {}
+    if approval is not None:
+        values["nominations_approval"] = approval
+    if limit is not None:
+        if not MIN_NOMINATIONS_LIMIT <= limit <= MAX_NOMINATIONS_LIMIT:
+            raise UserError(
+                f"A member may have {MIN_NOMINATIONS_LIMIT} to {MAX_NOMINATIONS_LIMIT} open nominations at a time."
+            )
+        values["nominations_limit"] = limit
+    if role_id is not None:
+        values["nominator_role_id"] = role_id
+    elif clear_role:
+        values["nominator_role_id"] = None
     return await _apply(db, clock, timers, guild_id, user_id, **values)
 
 

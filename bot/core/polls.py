@@ -32,6 +32,7 @@ from bot.core.screenings import ScreeningPlan
 from bot.core.shards import ShardSet
 from bot.core.tally import MAX_RANKS, FilmRating, Method, Tally, TieBreakFacts
 from bot.core.timers import TimerService
+from bot.db import nominations as nominations_db
 from bot.db import polls as polls_db
 from bot.db.database import Database, Reader, Transaction
 from bot.db.polls import Candidate, PluralityVote
@@ -738,6 +739,8 @@ async def close_poll(
                 cast = await polls_db.cast_ballots(tx, poll_id)
                 result = counting.tally(poll.method, poll.film_ids, cast, facts)
             await polls_db.store_result(tx, poll_id, result.to_json(), result.winner)
+            if result.winner is not None:  # the club chose the film: its open nomination is done
+                await nominations_db.mark_chosen(tx, poll.guild_id, result.winner, to_db(clock.now()))
     return await _require(db, poll_id)
 
 

@@ -267,6 +267,15 @@ async def server_film_duplicates(
     return [_film(row, ()) for row in await db.fetchall(SERVER_DUPLICATES, params)]
 
 
+async def lock_new_films(tx: Transaction) -> None:
+    """Make any other writer of new films (a nomination, an import, a catalog load) wait until this transaction ends,
+    so that a duplicate check and the insert that follows it see the same films (SQLite's write lock does it already;
+    PostgreSQL takes the catalog lock, which :func:`insert_server_films` takes again harmlessly)."""
+    lock = tx.dialect.catalog_load_lock()
+    if lock is not None:
+        await tx.execute(lock)
+
+
 async def insert_server_films(tx: Transaction, films: Sequence[NewServerFilm], now: str) -> list[int]:
     """Store new server films and return their ids, in order. Film ids are handed out as the largest plus one under
     the catalog lock, the way the catalog loader hands them out, so that a load and a nomination never take the same."""

@@ -10,6 +10,7 @@ from bot.db.database import Reader, Row, Transaction
 from bot.db.shards import on_shards, shard_params
 
 DEFAULT_PICKS_COUNT = 3
+DEFAULT_NOMINATIONS_LIMIT = 3
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class GuildSettings:
     #: Open a watch-party poll among the picks when they are posted.
     picks_poll: bool = False
     picks_enabled: bool = True
+    #: Nominations: whether a new one waits for a moderator's approval, how many open ones (pending or approved) a
+    #: member may have, and the role allowed to nominate (None: every member).
+    nominations_approval: bool = False
+    nominations_limit: int = DEFAULT_NOMINATIONS_LIMIT
+    nominator_role_id: int | None = None
 
     @property
     def picks_scheduled(self) -> bool:
@@ -47,7 +53,8 @@ class GuildSettings:
 
 GET_SETTINGS = """
 SELECT guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-       timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled
+       timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+       nominations_approval, nominations_limit, nominator_role_id
 FROM guild_settings WHERE guild_id = ?
 """
 
@@ -56,10 +63,12 @@ FROM guild_settings WHERE guild_id = ?
 SAVE_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-    timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled, updated_at
+    timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+    nominations_approval, nominations_limit, nominator_role_id, updated_at
 ) VALUES (
     :guild_id, :picks_channel_id, :polls_channel_id, :announcements_channel_id, :moderator_role_id, :voter_role_id,
-    :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled, :now
+    :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
+    :nominations_approval, :nominations_limit, :nominator_role_id, :now
 )
 ON CONFLICT (guild_id) DO UPDATE SET
     picks_channel_id = excluded.picks_channel_id,
@@ -74,6 +83,9 @@ ON CONFLICT (guild_id) DO UPDATE SET
     picks_themes = excluded.picks_themes,
     picks_poll = excluded.picks_poll,
     picks_enabled = excluded.picks_enabled,
+    nominations_approval = excluded.nominations_approval,
+    nominations_limit = excluded.nominations_limit,
+    nominator_role_id = excluded.nominator_role_id,
     updated_at = excluded.updated_at
 """
 DELETE_SETTINGS = "DELETE FROM guild_settings WHERE guild_id = ?"
@@ -109,6 +121,9 @@ def _settings(row: Row) -> GuildSettings:
         picks_themes=tuple(json.loads(row["picks_themes"])),
         picks_poll=bool(row["picks_poll"]),
         picks_enabled=bool(row["picks_enabled"]),
+        nominations_approval=bool(row["nominations_approval"]),
+        nominations_limit=int(row["nominations_limit"]),
+        nominator_role_id=row["nominator_role_id"],
     )
 
 
@@ -136,6 +151,9 @@ async def save_settings(tx: Transaction, settings: GuildSettings, now: str) -> N
             "picks_themes": json.dumps(list(settings.picks_themes)),
             "picks_poll": int(settings.picks_poll),
             "picks_enabled": int(settings.picks_enabled),
+            "nominations_approval": int(settings.nominations_approval),
+            "nominations_limit": settings.nominations_limit,
+            "nominator_role_id": settings.nominator_role_id,
             "now": now,
         },
     )

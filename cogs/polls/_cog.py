@@ -46,6 +46,7 @@ METHOD_CHOICES = [
 SOURCE_CHOICES = [
     app_commands.Choice(name="The club's watchlists (most wanted, unwatched)", value="watchlist"),
     app_commands.Choice(name="This week's picks", value="picks"),
+    app_commands.Choice(name="The club's nominations (approved ones)", value="nominations"),
 ]
 
 
@@ -265,7 +266,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         film5="A film on the ballot",
         films="More films, separated by ; (up to 25 in all)",
         theme="Fill the ballot from a theme or a server collection (films the club hasn't screened)",
-        source="Fill the ballot from the club's watchlists or this week's picks",
+        source="Fill the ballot from the club's watchlists, this week's picks or the nominations",
         count="How many films to take from the theme or source (default 5)",
         voter_role="Only members with this role may vote (default: the server's voter role, if set)",
         hide_counts="Hide the counts until the poll closes (default: shown live)",

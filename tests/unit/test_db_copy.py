@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.core import collections, config, picks, polls, reviews, screenings, watch
+from bot.core import collections, config, nominations, picks, polls, reviews, screenings, server_films, watch
 from bot.core.catalog import load_catalog
 from bot.core.details import FilmDetailsService
 from bot.core.films import build_title_index
 from bot.core.guilds import get_settings
 from bot.core.recommend import Recommender
+from bot.core.server_films import ServerFilmEntry
 from bot.core.timers import TimerService
-from bot.db import films as films_db
 from bot.db.copy import TRIGGER_FILLED, CopyRefused, CopyReport, TableCheck, copy_database
 from bot.db.database import Database, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK
@@ -108,16 +108,30 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
         poll_id=poll.id,
     )
 
-    # The server's own films and its nominations (TODO: through the core once it has them), and TMDb's cached answers.
-    async with db.transaction() as tx:
-        [own] = await films_db.insert_server_films(
-            tx,
-            [films_db.NewServerFilm(GUILD, "~copy-1", "Home Movie", "home movie", 2001, ALICE, tmdb_id=77)],
-            "2026-01-01T00:00:00Z",
-        )
-    await db.execute(
-        "INSERT INTO nominations (guild_id, film_id, member_id, status, created_at) VALUES (?, ?, ?, 'pending', ?)",
-        (GUILD, own, ALICE, "2026-01-01T00:00:00Z"),
+    # The server's own film (entered with its nomination), nominations of every kind, and TMDb's cached answers.
+    settings = (await config.set_nominations(db, clock, timers, GUILD, MAYA, approval=True, limit=5)).settings
+    home = await nominations.nominate_new(
+        db,
+        clock,
+        index,
+        settings,
+        ServerFilmEntry("Home Movie", 2001, ("Ann Example",), tmdb_id=77),
+        ALICE,
+        manage_guild=False,
+        role_ids=(),
+    )
+    assert home.created_film and home.nomination.status == "pending"
+    [imported] = await server_films.add_server_films(
+        db, clock, index, GUILD, BOB, [ServerFilmEntry("Imported «Film»", 1999, letterboxd_uri="https://boxd.it/x")]
+    )
+    assert imported.created and imported.film is not None
+    banned = await nominations.nominate(db, clock, settings, imported.film.id, BOB, manage_guild=False, role_ids=())
+    await nominations.decide(
+        db, clock, settings, banned.nomination.id, nominations.Action.BAN, MAYA, manage_guild=True, role_ids=()
+    )
+    approved = await nominations.nominate(db, clock, settings, ids["road-1"], BOB, manage_guild=False, role_ids=())
+    await nominations.decide(
+        db, clock, settings, approved.nomination.id, nominations.Action.APPROVE, MAYA, manage_guild=True, role_ids=()
     )
     details = FilmDetailsService(db, clock, TmdbClient(SecretStr(tmdb.api_key), base_url=tmdb.api_base))
     try:

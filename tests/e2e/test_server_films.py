@@ -3,7 +3,7 @@
 /profile, a collection and /recommend through it, a poll and a screening; and a second server that never sees them.
 
 One bot (the shipped catalog) serves the module, with Film Club and a second club. Server films are stored the way
-every feature stores them (bot.db.films.insert_server_films, through tests/server_films.py), straight into the
+every feature stores them (bot.core.server_films, through tests/server_films.py), straight into the
 bot's database while it runs: the bot notices through the server's films' version, as it would a nomination.
 """
 

@@ -2,7 +2,9 @@
 films out (what they did in the club, for Letterboxd; or everything, as a backup that import reads back).
 
 The attachment is refused by its declared size before it is downloaded; the rest of the checks (zip sizes and ratios,
-CSV format) and the all-or-nothing import live in bot.core.letterboxd. Every answer is ephemeral: an import report
+CSV format), the films an import adds as the server's own (``unmatched: add``, the default, or ``skip``) and the
+all-or-nothing import live in bot.core.letterboxd. The reply accounts for every row of the file, and attaches a report
+naming every film added or skipped when there are more than it shows. Every answer is ephemeral: an import report
 and an export file are the member's own business.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -18,7 +21,7 @@ from discord.ext import commands
 
 from bot.core import letterboxd
 from bot.core.errors import UserError
-from bot.core.letterboxd import ExportScope, ImportResult
+from bot.core.letterboxd import ExportScope, ImportResult, Unmatched
 from bot.ui.checks import guild_id_of
 from bot.ui.embeds import FIELD_VALUE_LIMIT, add_field, club_embed, truncate
 from bot.ui.reviews import safe_text
@@ -29,21 +32,56 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction["FilmClubBot"]
-UNMATCHED_FILE = "not-in-catalog.txt"
-UNMATCHED_SHOWN = 15
+REPORT_FILE = "letterboxd-import.txt"
+ADDED_SHOWN = 10
+SKIPPED_SHOWN = 3  # titles named per reason
 
 
 def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+
+
+def shown_title(label: str, limit: int = 90) -> str:
+    """A title from the member's file as the reply shows it: short, every markdown character escaped (bold stays
+    asterisks, a masked link stays brackets), no ping. (discord.utils.escape_markdown leaves the text after a link
+    unescaped.)"""
+    return safe_text(_MARKDOWN.sub(r"\\\1", truncate(label, limit)))
+
+
+def needs_report(result: ImportResult) -> bool:
+    """Whether the reply names fewer films than the import added or skipped: then the report file lists them all."""
+    return len(result.added) > ADDED_SHOWN or any(
+        len(films) > SKIPPED_SHOWN for films in result.skipped_by_reason().values()
+    )
+
+
 def import_embed(result: ImportResult) -> discord.Embed:
-    found = f"**{plural(result.matched, 'film')}** matched the catalog"
-    missed = f"**{result.unmatched.__len__():,}** did not" if result.unmatched else "none were missing"
-    description = f"Read {', '.join(result.files)}.\n{found}; {missed}."
+    """The account of an import: every row of the file is in one of its counts."""
+    lines = [f"Read {', '.join(result.files)}: **{plural(result.rows, 'row')}**."]
+    if result.rows:
+        lines.append(
+            f"• **{plural(result.catalog.films, 'film')}** matched the catalog ({plural(result.catalog.rows, 'row')})"
+        )
+    if result.server.rows:
+        lines.append(
+            f"• **{plural(result.server.films, 'film')}** already this server's own "
+            f"({plural(result.server.rows, 'row')})"
+        )
+    if result.added:
+        lines.append(
+            f"• **{plural(len(result.added), 'film')}** added as this server's films "
+            f"({plural(result.added_rows, 'row')})"
+        )
+    if result.skipped:
+        lines.append(
+            f"• **{plural(result.skipped_rows, 'row')}** skipped ({plural(len(result.skipped), 'film')}, see below)"
+        )
     if result.matched and not result.changed:
-        description += "\nNothing new: everything in this file was already here."
-    embed = club_embed("Letterboxd import", description)
+        lines.append("Nothing new: everything in this file was already here.")
+    embed = club_embed("Letterboxd import", "\n".join(lines))
     imported = []
     if result.ratings_added or result.ratings_updated or result.ratings_unchanged:
         imported.append(
@@ -58,6 +96,22 @@ def import_embed(result: ImportResult) -> discord.Embed:
         imported.append(f"Earlier dates: {plural(result.redated, 'film')} seen or listed sooner than we knew")
     if imported:
         add_field(embed, "Imported", "\n".join(imported))
+    if result.added:
+        shown = [f"• {shown_title(label)}" for label in result.added[:ADDED_SHOWN]]
+        more = len(result.added) - ADDED_SHOWN
+        if more > 0:
+            shown.append(f"…and {more:,} more (all of them in {REPORT_FILE})")
+        add_field(embed, "Added as this server's films", truncate("\n".join(shown), FIELD_VALUE_LIMIT))
+    if result.skipped:
+        reasons = []
+        for reason, films in result.skipped_by_reason().items():
+            named = ", ".join(shown_title(film.label, 60) for film in films[:SKIPPED_SHOWN])
+            others = f" and {len(films) - SKIPPED_SHOWN:,} more" if len(films) > SKIPPED_SHOWN else ""
+            rows = sum(film.rows for film in films)
+            reasons.append(f"• **{plural(rows, 'row')}**: {letterboxd.SKIP_REASONS[reason]}: {named}{others}")
+        if needs_report(result):
+            reasons.append(f"Every one, with its file and line, is in {REPORT_FILE}.")
+        add_field(embed, "Skipped", truncate("\n".join(reasons), FIELD_VALUE_LIMIT))
     notes = []
     if result.kept_discord:
         notes.append(f"{plural(result.kept_discord, 'film')} you reviewed here kept your review from Discord.")
@@ -70,12 +124,6 @@ def import_embed(result: ImportResult) -> discord.Embed:
         notes.append(f"{plural(result.shortened, 'review')} shortened to 2,000 characters.")
     if notes:
         add_field(embed, "Good to know", "\n".join(notes))
-    if result.unmatched:
-        shown = [f"• {safe_text(truncate(title, 90))}" for title in result.unmatched[:UNMATCHED_SHOWN]]
-        more = len(result.unmatched) - UNMATCHED_SHOWN
-        if more > 0:
-            shown.append(f"…and {more:,} more (all of them in {UNMATCHED_FILE})")
-        add_field(embed, "Not in the catalog", truncate("\n".join(shown), FIELD_VALUE_LIMIT))
     return embed
 
 
@@ -92,9 +140,18 @@ class Letterboxd(commands.Cog):
         description="Import your Letterboxd export (the zip, or one of its CSV files), or a filmclub backup.",
     )
     @app_commands.describe(
-        file="The .zip from Letterboxd (Settings → Data → Export), one of its CSV files, or a /letterboxd export"
+        file="The .zip from Letterboxd (Settings → Data → Export), one of its CSV files, or a /letterboxd export",
+        unmatched="Films neither the catalog nor this server has (the default: add them as this server's films)",
     )
-    async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
+    @app_commands.choices(
+        unmatched=[
+            app_commands.Choice(name="Add them as this server's films", value=Unmatched.ADD),
+            app_commands.Choice(name="Skip them", value=Unmatched.SKIP),
+        ]
+    )
+    async def import_file(
+        self, interaction: Interaction, file: discord.Attachment, unmatched: Unmatched = Unmatched.ADD
+    ) -> None:
         guild_id = guild_id_of(interaction)
         letterboxd.check_upload(file.filename, file.size)  # before downloading anything
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -111,17 +168,20 @@ class Letterboxd(commands.Cog):
             user_id=interaction.user.id,
             filename=file.filename,
             data=data,
+            unmatched=unmatched,
         )
         log.info(
-            "letterboxd import in guild %s by %s: %d matched, %d unmatched",
+            "letterboxd import in guild %s by %s: %d rows, %d films matched, %d added, %d rows skipped",
             guild_id,
             interaction.user.id,
+            result.rows,
             result.matched,
-            len(result.unmatched),
+            len(result.added),
+            result.skipped_rows,
         )
         embed = import_embed(result)
-        if len(result.unmatched) > UNMATCHED_SHOWN:
-            report = discord.File(io.BytesIO(letterboxd.unmatched_report(result.unmatched)), filename=UNMATCHED_FILE)
+        if needs_report(result):
+            report = discord.File(io.BytesIO(letterboxd.import_report(result)), filename=REPORT_FILE)
             await interaction.followup.send(embed=embed, file=report, ephemeral=True)
         else:
             await interaction.followup.send(embed=embed, ephemeral=True)

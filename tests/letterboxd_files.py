@@ -14,7 +14,8 @@ import pytest
 
 from bot.core import letterboxd
 from bot.core.clock import Clock
-from bot.core.search import TitleIndex
+from bot.core.films import ServerTitles, build_title_index
+from bot.core.search import ClubTitles, TitleIndex
 from bot.db.database import Database
 from tests.clocks import StepClock
 
@@ -45,19 +46,33 @@ def zip_bytes(files: dict[str, bytes], *, level: int = 6) -> bytes:
 
 async def import_file(
     db: Database,
-    index: TitleIndex,
+    index: TitleIndex | ClubTitles,
     filename: str,
     data: bytes,
     *,
     guild_id: int,
     user_id: int,
     clock: Clock | None = None,
+    unmatched: letterboxd.Unmatched = letterboxd.Unmatched.ADD,
 ) -> letterboxd.ImportResult:
     """Import one upload as /letterboxd import does; by default on a fresh clock that moves on at every reading, so
-    nothing may depend on when a file was imported."""
+    nothing may depend on when a file was imported. Pass the server's titles (:func:`club_titles`) for the films it
+    has of its own to be matched by title; the import finds those of the same title and year anyway."""
     return await letterboxd.import_export(
-        db, clock or StepClock(), index, guild_id=guild_id, user_id=user_id, filename=filename, data=data
+        db,
+        clock or StepClock(),
+        index,
+        guild_id=guild_id,
+        user_id=user_id,
+        filename=filename,
+        data=data,
+        unmatched=unmatched,
     )
+
+
+async def club_titles(db: Database, guild_id: int) -> ClubTitles:
+    """What the bot's ``titles_for`` gives: the curated catalog's index and the server's own films', fresh."""
+    return await ServerTitles(db).for_guild(await build_title_index(db), guild_id)
 
 
 def real_export(shared_data: Path) -> Path:

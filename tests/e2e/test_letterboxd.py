@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -78,23 +79,36 @@ async def test_importing_an_export_reports_what_matched_and_pings_nobody(club: C
     assert reply.ephemeral
     embed = reply.message.embeds[0]
     assert embed["title"] == "Letterboxd import"
-    assert embed["description"].startswith(
-        "Read ratings.csv, watchlist.csv.\n**3 films** matched the catalog; **3** did"
+    assert embed["description"] == (
+        "Read ratings.csv, watchlist.csv: **6 rows**.\n"
+        "• **3 films** matched the catalog (3 rows)\n"
+        "• **3 films** added as this server's films (3 rows)"
     )
     fields = {field["name"]: field["value"] for field in embed["fields"]}
     assert fields["Imported"] == (
-        "Ratings and reviews: 2 new, 0 updated, 0 unchanged (0 with text)\nWatchlist: 1 film added"
+        "Ratings and reviews: 5 new, 0 updated, 0 unchanged (0 with text)\nWatchlist: 1 film added"
     )
-    assert fields["Not in the catalog"].splitlines() == [
+    assert fields["Added as this server's films"].splitlines() == [
         '• Crosby, Stills & Nash: "Long Time Comin\'" (1991)',
         "• 花样年华 (2000)",
         "• @\u200beveryone <@&1> (2020)",
     ]
+    assert "Skipped" not in fields and not reply.message.attachments
     assert reply.message.would_ping() == ([], [], False)
     assert sorted(club.query("SELECT rating, source FROM reviews WHERE user_id = ?", (alice.id,))) == [
+        (2, "letterboxd"),
+        (6, "letterboxd"),
         (8, "letterboxd"),
         (9, "letterboxd"),
+        (10, "letterboxd"),
     ]
+    assert club.query("SELECT title, year, letterboxd_uri FROM films WHERE guild_id IS NOT NULL ORDER BY id") == [
+        ('Crosby, Stills & Nash: "Long Time Comin\'"', 1991, "https://boxd.it/2"),
+        ("花样年华", 2000, "https://boxd.it/4"),
+        ("@everyone <@&1>", 2020, "https://boxd.it/5"),
+    ]
+    choices = await club.discord.autocomplete("/film", "title", "花样年华", member=club.fake.world.bob)
+    assert [c["name"] for c in choices] == ["花样年华 (2000) · this server's film"]  # every member can name it now
 
     before = club.snapshot()
     again = await run(club, "letterboxd import", alice, file=Upload("letterboxd-alice-2025.zip", export_zip()))
@@ -119,6 +133,49 @@ async def test_a_malformed_file_is_refused_with_its_line_and_imports_nothing(clu
     bombed = await run(club, "letterboxd import", bob, file=Upload("letterboxd.zip", bomb.getvalue()))
     assert "inflates" in bombed.text and "nothing was read from it" in bombed.text
     assert club.snapshot() == before
+
+
+async def test_odd_rows_are_skipped_with_their_reasons_and_the_rest_imports(club: Club) -> None:
+    bob = club.fake.world.bob
+    long_title = "L" * 300
+    rows = [
+        "2025-02-01,!!!,2001,u,4",
+        "2025-02-02,Some Film,19x5,u,4",
+        "2025-02-03,Future Film,2999,u,4",
+        f"2025-02-04,{long_title},2001,u,4",
+        "2025-02-05,[Click me](https://evil.example) **now**,2001,https://boxd.it/9,3",
+    ]
+    reply = await run(club, "letterboxd import", bob, file=Upload("ratings.csv", "\n".join([RATINGS, *rows]).encode()))
+    assert reply.ephemeral
+    embed = reply.message.embeds[0]
+    assert embed["description"] == (
+        "Read ratings.csv: **5 rows**.\n"
+        "• **0 films** matched the catalog (0 rows)\n"
+        "• **1 film** added as this server's films (1 row)\n"
+        "• **4 rows** skipped (4 films, see below)"
+    )
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert fields["Added as this server's films"] == (
+        "• \\[Click me\\](https://evil.example) \\*\\*now\\*\\* (2001)"  # shown as typed, never a link
+    )
+    assert fields["Skipped"].splitlines() == [
+        "• **1 row**: its Year is not a year: Some Film (19x5)",
+        "• **1 row**: its year is before 1888 or more than 2 years ahead: Future Film (2999)",
+        f"• **1 row**: its title is longer than 200 characters: {long_title[:59]}…",
+        "• **1 row**: its title has no letters or digits: !!! (2001)",
+    ]
+    assert reply.message.would_ping() == ([], [], False)
+    skipped = await run(
+        club,
+        "letterboxd import",
+        bob,
+        file=Upload("ratings.csv", f"{RATINGS}\n2025-02-06,Another Film,2002,u,4\n".encode()),
+        unmatched="skip",
+    )
+    assert "• **1 row**: not here, and you chose not to add films (`unmatched: skip`): Another Film (2002)" in (
+        skipped.text
+    )
+    assert not club.query("SELECT 1 FROM films WHERE title = 'Another Film'")
 
 
 async def test_an_oversized_or_foreign_attachment_is_refused_before_downloading(club: Club) -> None:
@@ -150,7 +207,7 @@ async def test_the_export_is_an_ephemeral_csv_of_reviews_written_here(club: Club
     [(name, data)] = reply.files.items()
     assert name.startswith("filmclub-for-letterboxd-") and name.endswith(".csv")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
-    assert rows[0] == ["Title", "Year", "Rating", "WatchedDate", "Review"]
+    assert rows[0] == ["Title", "Year", "Rating", "WatchedDate", "Review", "LetterboxdURI", "tmdbID", "imdbID"]
     body = {row[0]: row for row in rows[1:]}
     assert set(body) == {"Monterey Pop", "Woodstock"}  # the Letterboxd imports are left out
     assert body["Monterey Pop"][1:3] == ["1968", "4"]
@@ -162,20 +219,23 @@ async def test_the_backup_export_holds_what_came_from_letterboxd_too(club: Club)
     alice = club.fake.world.alice
     backup = await run(club, "letterboxd export", alice, what="everything")
     assert backup.ephemeral
-    assert "A backup of all your 4 films" in backup.text
+    assert "A backup of all your 7 films" in backup.text
     assert "Don't import it into Letterboxd" in backup.text
     [(name, data)] = backup.files.items()
     assert name.startswith("filmclub-backup-")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
-    assert {(row["Title"], row["Source"]) for row in rows} == {
-        ("Monterey Pop", "club"),
-        ("Woodstock", "club"),
-        ("The Last Waltz", "letterboxd"),  # from the first test's import
-        ("Dont Look Back", "letterboxd"),
+    assert {(row["Title"], row["Source"], row["LetterboxdURI"]) for row in rows} == {
+        ("Monterey Pop", "club", ""),
+        ("Woodstock", "club", ""),
+        ("The Last Waltz", "letterboxd", ""),  # from the first test's import
+        ("Dont Look Back", "letterboxd", ""),
+        ('Crosby, Stills & Nash: "Long Time Comin\'"', "letterboxd", "https://boxd.it/2"),  # the server's films
+        ("花样年华", "letterboxd", "https://boxd.it/4"),
+        ("'@everyone <@&1>", "letterboxd", "https://boxd.it/5"),  # neutralised: "@" starts a spreadsheet formula
     }
     before = club.snapshot()
     again = await run(club, "letterboxd import", alice, file=Upload(name, data))
-    assert "Read a filmclub export." in again.text and "Nothing new" in again.text
+    assert "Read a filmclub export: **7 rows**." in again.text and "Nothing new" in again.text
     assert club.snapshot() == before
 
 
@@ -205,10 +265,18 @@ async def test_the_real_letterboxd_export_imports(club: Club, shared_data: Path)
     reply = await run(club, "letterboxd import", carol, file=Upload("letterboxd-patrickmjones.zip", buffer.getvalue()))
     message = reply.message
     embed = message.embeds[0]
-    assert "matched the catalog" in embed["description"]
+    assert embed["description"].startswith("Read ratings.csv, reviews.csv, diary.csv, watchlist.csv, watched.csv: ")
+    assert "**5,708 rows**." in embed["description"]
+    counts = re.findall(r"\(([\d,]+) rows?\)", embed["description"])  # catalog, added (and skipped films)
+    skipped_rows = re.search(r"\*\*([\d,]+) rows?\*\* skipped", embed["description"])
+    assert skipped_rows is not None
+    assert sum(int(n.replace(",", "")) for n in counts[:2]) + int(skipped_rows.group(1)) == 5708
     fields = {field["name"]: field["value"] for field in embed["fields"]}
     assert "Seen:" in fields["Imported"] and "Watchlist:" in fields["Imported"]
-    assert "…and" in fields["Not in the catalog"]
-    unmatched = {a.filename: a.data for a in message.attachments}["not-in-catalog.txt"].decode().splitlines()
-    assert "Soylent Green (1973)" in unmatched
-    assert len(unmatched) > 1000
+    assert "…and" in fields["Added as this server's films"]
+    assert "Heaven’s Waiting" in fields["Skipped"]
+    report = {a.filename: a.data for a in message.attachments}["letterboxd-import.txt"].decode().splitlines()
+    assert "Soylent Green (1973)" in report
+    assert "Heaven’s Waiting (watchlist.csv, line 9)" in report
+    assert len(report) > 3000
+    assert club.query("SELECT count(*) FROM films WHERE guild_id IS NOT NULL")[0][0] > 3000

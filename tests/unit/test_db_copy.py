@@ -26,7 +26,7 @@ from bot.exit_codes import EXIT_FAILED, EXIT_OK
 from bot.services.tmdb import TmdbClient
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.clocks import StepClock
-from tests.letterboxd_files import RATINGS_HEADER, csv_bytes, import_file
+from tests.letterboxd_files import LIST_HEADER, RATINGS_HEADER, csv_bytes, import_file
 from tests.tmdb_double import TmdbDouble
 from tests.unit.test_cli import cli
 
@@ -74,6 +74,9 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     index = await build_title_index(db)
     ratings = csv_bytes(RATINGS_HEADER, "2024-01-02,Road 3,2000,https://boxd.it/abc,4")
     assert (await import_file(db, index, "ratings.csv", ratings, guild_id=GUILD, user_id=BOB)).ratings_added == 1
+    watched = csv_bytes(LIST_HEADER, "2024-01-03,Home Video,1999,https://boxd.it/d")  # not in the catalog
+    added = await import_file(db, index, "watched.csv", watched, guild_id=GUILD, user_id=BOB)
+    assert added.added == ("Home Video (1999)",)  # the server's own film, made by the import
 
     chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
     assert chosen is not None

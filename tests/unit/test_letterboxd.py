@@ -16,8 +16,9 @@ import pytest
 from bot.core import letterboxd, reviews, watch
 from bot.core.errors import UserError
 from bot.core.films import build_title_index
-from bot.core.letterboxd import ImportRejected, Kind
-from bot.core.search import TitleIndex
+from bot.core.letterboxd import Count, ImportRejected, Kind, Skip, SkippedFilm, Unmatched
+from bot.core.search import ClubTitles, TitleIndex
+from bot.db import films as films_db
 from bot.db.database import Database
 from tests.catalog_builder import film, load_films
 from tests.clocks import StepClock
@@ -55,9 +56,14 @@ async def index(db: Database, ids: dict[str, int]) -> TitleIndex:
 
 
 async def run_import(
-    db: Database, index: TitleIndex, filename: str, data: bytes, user: int = ALICE
+    db: Database,
+    index: TitleIndex | ClubTitles,
+    filename: str,
+    data: bytes,
+    user: int = ALICE,
+    unmatched: Unmatched = Unmatched.ADD,
 ) -> letterboxd.ImportResult:
-    return await import_file(db, index, filename, data, guild_id=GUILD, user_id=user)
+    return await import_file(db, index, filename, data, guild_id=GUILD, user_id=user, unmatched=unmatched)
 
 
 async def snapshot(db: Database) -> list[tuple[object, ...]]:
@@ -129,7 +135,6 @@ def test_files_that_are_not_letterboxd_csv_are_refused(filename: str, data: byte
         ("2024-01-02,Alien,1979,https://boxd.it/x,3.3", r"line 3: rating '3.3'"),
         ("2024-01-02,Alien,1979,https://boxd.it/x,0", r"line 3: rating '0'"),
         ("2024-01-02,Alien,1979,https://boxd.it/x,great", r"line 3: rating 'great'"),
-        ("2024-01-02,Alien,79,https://boxd.it/x,4", r"line 3: '79' is not a year"),
         ("2024-01-02,,1979,https://boxd.it/x,4", r"line 3: the Name is empty"),
         ("yesterday,Alien,1979,https://boxd.it/x,4", r"line 3: Date 'yesterday' is not a date"),
         ("2024-01-02,Alien,1979,https://boxd.it/x,4,extra", r"line 3: more columns than the header"),
@@ -252,7 +257,7 @@ async def test_matching_by_normalised_title_and_year(index: TitleIndex, ids: dic
     assert letterboxd.match_film(index, "Alien", 1979) is None
 
 
-async def test_an_import_reports_matched_and_unmatched_films(
+async def test_an_import_told_to_skip_unmatched_films_accounts_for_them(
     db: Database, index: TitleIndex, ids: dict[str, int]
 ) -> None:
     data = csv_bytes(
@@ -267,15 +272,21 @@ async def test_an_import_reports_matched_and_unmatched_films(
         bom=True,
         crlf=True,
     )
-    result = await run_import(db, index, "ratings.csv", data)
+    result = await run_import(db, index, "ratings.csv", data, unmatched=Unmatched.SKIP)
     assert result.matched == 3
-    assert result.unmatched == ("Woodstock", "Alien (1979)", "@everyone <@&123> (2020)")
+    assert (result.rows, result.catalog, result.added) == (7, Count(3, 3), ())
+    assert result.skipped == (
+        SkippedFilm("Woodstock", Skip.AMBIGUOUS, 1, "ratings.csv, line 5"),
+        SkippedFilm("Alien (1979)", Skip.NOT_ADDED, 2, "ratings.csv, line 6"),
+        SkippedFilm("@everyone <@&123> (2020)", Skip.NOT_ADDED, 1, "ratings.csv, line 8"),
+    )
     assert (result.ratings_added, result.ratings_updated, result.watched_added) == (3, 0, 0)
     assert await reviews.member_ratings(db, GUILD, ALICE) == {
         ids["daylight"]: 4.5,
         ids["didi"]: 5.0,
         ids["dont-look-back"]: 3.0,
     }
+    assert await films_db.server_films(db, GUILD) == []
     imported = await reviews.get_review(db, GUILD, ALICE, ids["didi"])
     assert imported is not None
     assert imported.source == "letterboxd"
@@ -306,9 +317,9 @@ async def test_a_full_export_merges_its_files(db: Database, index: TitleIndex, i
     result = await run_import(db, index, "letterboxd-alice.zip", export)
     assert result.files == ("ratings.csv", "reviews.csv", "diary.csv", "watchlist.csv", "watched.csv")
     assert result.matched == 5
-    assert result.unmatched == ("Alien (1979)",)
+    assert (result.added, result.added_rows, result.skipped) == (("Alien (1979)",), 1, ())
     assert (result.ratings_added, result.with_text, result.without_rating) == (2, 1, 1)
-    assert (result.watched_added, result.watchlist_added) == (4, 1)
+    assert (result.watched_added, result.watchlist_added) == (4, 2)
 
     waltz = await reviews.get_review(db, GUILD, ALICE, ids["the-last-waltz"])
     assert waltz is not None
@@ -320,7 +331,9 @@ async def test_a_full_export_merges_its_files(db: Database, index: TitleIndex, i
     assert await reviews.get_review(db, GUILD, ALICE, ids["dont-look-back"]) is None  # text without stars
     seen = (await watch.seen_by(db, GUILD, [ALICE]))[ALICE]
     assert seen == {ids["the-last-waltz"], ids["stop-making-sense"], ids["dont-look-back"], ids["woodstock-1970"]}
-    assert await watch.watchlist(db, GUILD, ALICE) == [ids["didi"]]
+    [alien] = await films_db.server_films(db, GUILD)  # not in the catalog: now the server's own
+    assert (alien.title, alien.year, alien.slug[0], alien.letterboxd_uri) == ("Alien", 1979, "~", None)
+    assert await watch.watchlist(db, GUILD, ALICE) == [ids["didi"], alien.id]
     first_seen = await db.fetchval(
         "SELECT watched_at FROM member_watched WHERE user_id = ? AND film_id = ?", (ALICE, ids["the-last-waltz"])
     )
@@ -391,7 +404,7 @@ async def test_a_malformed_file_imports_nothing(db: Database, index: TitleIndex,
 
 async def test_a_header_only_file_imports_nothing_without_complaint(db: Database, index: TitleIndex) -> None:
     result = await run_import(db, index, "ratings.csv", csv_bytes(RATINGS_HEADER))
-    assert (result.matched, result.unmatched, result.changed) == (0, (), False)
+    assert (result.rows, result.matched, result.added, result.skipped, result.changed) == (0, 0, (), (), False)
 
 
 async def test_imports_are_per_member(db: Database, index: TitleIndex, ids: dict[str, int]) -> None:
@@ -427,7 +440,7 @@ async def test_the_export_is_a_csv_letterboxd_imports(
     assert exported.filename.startswith("filmclub-for-letterboxd-2026-03-01")
     assert exported.rows == 3
     rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8"), newline="")))
-    assert list(rows[0]) == ["Title", "Year", "Rating", "WatchedDate", "Review"]
+    assert list(rows[0]) == ["Title", "Year", "Rating", "WatchedDate", "Review", "LetterboxdURI", "tmdbID", "imdbID"]
     by_title = {row["Title"]: row for row in rows}
     assert set(by_title) == {'Crosby, Stills & Nash: "Daylight Again"', "Dìdi", "Woodstock"}  # not the import
     assert by_title['Crosby, Stills & Nash: "Daylight Again"'] == {
@@ -436,6 +449,9 @@ async def test_the_export_is_a_csv_letterboxd_imports(
         "Rating": "4.5",
         "WatchedDate": "2026-03-01",
         "Review": 'Harmonies, "gorgeous",\nand long.',
+        "LetterboxdURI": "",
+        "tmdbID": "",
+        "imdbID": "",
     }
     assert by_title["Dìdi"]["Rating"] == "5"
     assert (by_title["Woodstock"]["Rating"], by_title["Woodstock"]["Review"]) == ("", "")

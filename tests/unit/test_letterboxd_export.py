@@ -81,7 +81,16 @@ async def test_the_club_export_is_for_letterboxd_and_the_backup_holds_everything
     club = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE, scope=ExportScope.CLUB)
     assert club.filename == "filmclub-for-letterboxd-2026-03-01.csv"
     assert {row["Title"] for row in read(club.data)} == {"'+1", "'-Ism", "Monterey Pop"}
-    assert list(read(club.data)[0]) == ["Title", "Year", "Rating", "WatchedDate", "Review"]
+    assert list(read(club.data)[0]) == [
+        "Title",
+        "Year",
+        "Rating",
+        "WatchedDate",
+        "Review",
+        "LetterboxdURI",
+        "tmdbID",
+        "imdbID",
+    ]
 
     backup = await letterboxd.export_csv(db, clock, guild_id=GUILD, user_id=ALICE, scope=ExportScope.EVERYTHING)
     assert backup.filename == "filmclub-backup-2026-03-01.csv"
@@ -155,12 +164,12 @@ async def test_our_own_export_imports_back_without_duplicating_or_renaming_a_fil
     seen_before = (await watch.seen_by(db, GUILD, [ALICE]))[ALICE]
     again = await import_file(db, index, backup.filename, backup.data, guild_id=GUILD, user_id=ALICE, clock=clock)
     assert again.files == ("a filmclub export",)
-    assert (again.matched, again.unmatched, again.changed) == (6, (), False)
+    assert (again.matched, again.added, again.skipped, again.changed) == (6, (), (), False)
     assert [tuple(r) for r in await db.fetchall(state(ALICE))] == before
     assert (await watch.seen_by(db, GUILD, [ALICE]))[ALICE] == seen_before
 
     restored = await import_file(db, index, backup.filename, backup.data, guild_id=GUILD, user_id=BOB, clock=clock)
-    assert restored.unmatched == ()
+    assert (restored.added, restored.skipped) == ((), ())
     assert [r[1:] for r in await db.fetchall(state(BOB))] == [r[1:] for r in before]  # same films, same text
     assert (await watch.seen_by(db, GUILD, [BOB]))[BOB] == seen_before
 

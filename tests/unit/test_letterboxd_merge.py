@@ -14,8 +14,7 @@ import pytest
 
 from bot.core import letterboxd, reviews
 from bot.core.catalog import load_catalog
-from bot.core.films import active_films, build_title_index
-from bot.core.search import TitleIndex
+from bot.core.films import active_films
 from bot.db.database import Database, bundled_migrations, open_database
 from tests.catalog_builder import film, load_films, theme, to_toml, write_catalog
 from tests.conftest import REPO
@@ -24,6 +23,7 @@ from tests.letterboxd_files import (
     LIST_HEADER,
     RATINGS_HEADER,
     REVIEWS_HEADER,
+    club_titles,
     csv_bytes,
     import_file,
     real_export,
@@ -74,12 +74,6 @@ async def ids(db: Database, tmp_path: Path) -> dict[str, int]:
     return await load_films(db, tmp_path / "cat", films)
 
 
-@pytest.fixture
-async def index(db: Database, ids: dict[str, int]) -> TitleIndex:
-    del ids
-    return await build_title_index(db)
-
-
 async def state(db: Database, user_id: int) -> State:
     """Everything an import leaves for one member, without the member id."""
     queries = {
@@ -96,22 +90,24 @@ async def state(db: Database, user_id: int) -> State:
     }
 
 
-async def load(db: Database, index: TitleIndex, user_id: int, filename: str, data: bytes) -> letterboxd.ImportResult:
-    """Import one upload on a fresh clock that moves on, so nothing may depend on when a file was imported."""
-    return await import_file(db, index, filename, data, guild_id=GUILD, user_id=user_id)
+async def load(db: Database, user_id: int, filename: str, data: bytes) -> letterboxd.ImportResult:
+    """Import one upload as the bot does (the server's titles as they are now: an earlier import may have added
+    films), on a fresh clock that moves on, so nothing may depend on when a file was imported."""
+    return await import_file(db, await club_titles(db, GUILD), filename, data, guild_id=GUILD, user_id=user_id)
 
 
 @pytest.fixture
-async def whole(db: Database, index: TitleIndex) -> State:
+async def whole(db: Database, ids: dict[str, int]) -> State:
     """What member 1 has after importing the whole export zip once: where every other way of importing must end."""
-    await load(db, index, 1, "export.zip", zip_bytes(EXPORT))
+    del ids
+    await load(db, 1, "export.zip", zip_bytes(EXPORT))
     return await state(db, 1)
 
 
 async def test_the_whole_export_gives_each_film_its_newest_rating_and_its_newest_text(
-    db: Database, index: TitleIndex, ids: dict[str, int]
+    db: Database, ids: dict[str, int]
 ) -> None:
-    await load(db, index, 1, "export.zip", zip_bytes(EXPORT))
+    await load(db, 1, "export.zip", zip_bytes(EXPORT))
     got = {r.film_id: (r.stars, r.body) for r in await reviews.all_member_reviews(db, GUILD, 1)}
     assert got == {
         ids["the-last-waltz"]: (4.5, "Second time: *better*."),  # ratings.csv, 2025, is newer than the diary
@@ -122,44 +118,38 @@ async def test_the_whole_export_gives_each_film_its_newest_rating_and_its_newest
     assert watched_at.startswith("2020-05-04")  # the diary's watched date, earlier than watched.csv's
 
 
-async def test_reviews_then_diary_keeps_the_review_text(db: Database, index: TitleIndex, ids: dict[str, int]) -> None:
-    await load(db, index, 1, "reviews.csv", EXPORT["reviews.csv"])
-    await load(db, index, 1, "diary.csv", EXPORT["diary.csv"])
+async def test_reviews_then_diary_keeps_the_review_text(db: Database, ids: dict[str, int]) -> None:
+    await load(db, 1, "reviews.csv", EXPORT["reviews.csv"])
+    await load(db, 1, "diary.csv", EXPORT["diary.csv"])
     waltz = await reviews.get_review(db, GUILD, 1, ids["the-last-waltz"])
     assert waltz is not None and waltz.body == "Second time: *better*."
 
 
-async def test_ratings_then_an_older_diary_entry_keeps_the_rating(
-    db: Database, index: TitleIndex, ids: dict[str, int]
-) -> None:
-    await load(db, index, 1, "ratings.csv", EXPORT["ratings.csv"])
-    await load(db, index, 1, "diary.csv", EXPORT["diary.csv"])
+async def test_ratings_then_an_older_diary_entry_keeps_the_rating(db: Database, ids: dict[str, int]) -> None:
+    await load(db, 1, "ratings.csv", EXPORT["ratings.csv"])
+    await load(db, 1, "diary.csv", EXPORT["diary.csv"])
     waltz = await reviews.get_review(db, GUILD, 1, ids["the-last-waltz"])
     assert waltz is not None and waltz.stars == 4.5  # the diary's 2024 entries are older than ratings.csv's 2025
     sense = await reviews.get_review(db, GUILD, 1, ids["stop-making-sense"])
     assert sense is not None and sense.stars == 3.5  # here the diary is the newer one
 
 
-async def test_every_order_of_the_files_ends_where_the_whole_zip_does(
-    db: Database, index: TitleIndex, whole: State
-) -> None:
+async def test_every_order_of_the_files_ends_where_the_whole_zip_does(db: Database, whole: State) -> None:
     assert whole["reviews"] and whole["member_watched"] and whole["watchlist"]
     for user_id, order in enumerate(itertools.permutations(EXPORT), start=100):
         for name in order:
-            await load(db, index, user_id, name, EXPORT[name])
+            await load(db, user_id, name, EXPORT[name])
         assert await state(db, user_id) == whole, f"importing {', '.join(order)} one at a time"
 
 
-async def test_any_subset_then_the_whole_zip_and_any_subset_again_change_nothing(
-    db: Database, index: TitleIndex, whole: State
-) -> None:
+async def test_any_subset_then_the_whole_zip_and_any_subset_again_change_nothing(db: Database, whole: State) -> None:
     subsets = [c for size in range(1, len(EXPORT)) for c in itertools.combinations(EXPORT, size)]
     for user_id, subset in enumerate(subsets, start=1000):
-        await load(db, index, user_id, "part.zip", zip_bytes({name: EXPORT[name] for name in subset}))
-        await load(db, index, user_id, "export.zip", zip_bytes(EXPORT))
+        await load(db, user_id, "part.zip", zip_bytes({name: EXPORT[name] for name in subset}))
+        await load(db, user_id, "export.zip", zip_bytes(EXPORT))
         assert await state(db, user_id) == whole, f"{', '.join(subset)}, then the whole zip"
     for subset in subsets:
-        again = await load(db, index, 1, "part.zip", zip_bytes({name: EXPORT[name] for name in subset}))
+        again = await load(db, 1, "part.zip", zip_bytes({name: EXPORT[name] for name in subset}))
         assert not again.changed, subset
         assert await state(db, 1) == whole, f"the whole zip, then {', '.join(subset)} again"
 
@@ -170,18 +160,17 @@ async def test_the_real_export_one_file_at_a_time_ends_where_the_whole_zip_does(
 ) -> None:
     folder = real_export(shared_data)
     await load_catalog(db, REPO / "data")
-    index = await build_title_index(db)
     files = {kind.value: (folder / kind.value).read_bytes() for kind in letterboxd.LETTERBOXD_FILES}
-    await load(db, index, 1, "letterboxd.zip", zip_bytes(files))
+    await load(db, 1, "letterboxd.zip", zip_bytes(files))
     whole = await state(db, 1)
     assert whole["member_watched"] and whole["watchlist"]
     orders = [list(reversed(files)), ["diary.csv", "watched.csv", "ratings.csv", "watchlist.csv", "reviews.csv"]]
     for user_id, order in enumerate(orders, start=2):
         for name in order:
-            await load(db, index, user_id, name, files[name])
+            await load(db, user_id, name, files[name])
         assert await state(db, user_id) == whole, f"importing {', '.join(order)} one at a time"
     for name, data in files.items():
-        again = await load(db, index, 1, name, data)
+        again = await load(db, 1, name, data)
         assert not again.changed, name
     assert await state(db, 1) == whole
 
@@ -209,16 +198,14 @@ async def test_reviews_imported_before_the_upgrade_are_merged_not_overwritten(tm
         [waltz] = await active_films(db)
         assert waltz.id == 1
         older = csv_bytes(REVIEWS_HEADER, '2024-01-01,The Last Waltz,1978,u,2,,"Older.",,2024-01-01')
-        await load(db, await build_title_index(db), 1, "reviews.csv", older)
+        await load(db, 1, "reviews.csv", older)
         kept = await reviews.get_review(db, GUILD, 1, waltz.id)
         assert kept is not None and (kept.rating, kept.body) == (9, "Kept.")
 
 
-async def test_a_file_that_only_dates_a_film_earlier_counts_as_a_change(
-    db: Database, index: TitleIndex, ids: dict[str, int]
-) -> None:
-    await load(db, index, 1, "watched.csv", EXPORT["watched.csv"])
-    result = await load(db, index, 1, "diary.csv", EXPORT["diary.csv"])
+async def test_a_file_that_only_dates_a_film_earlier_counts_as_a_change(db: Database, ids: dict[str, int]) -> None:
+    await load(db, 1, "watched.csv", EXPORT["watched.csv"])
+    result = await load(db, 1, "diary.csv", EXPORT["diary.csv"])
     # Woodstock: watched.csv says 2021, the diary 2020; The Last Waltz: watched.csv 2024, the diary 2022
     assert result.redated == 2 and result.changed
     watched_at = await db.fetchval("SELECT watched_at FROM member_watched WHERE film_id = ?", (ids["woodstock"],))

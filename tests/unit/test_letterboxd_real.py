@@ -14,10 +14,12 @@ import pytest
 from bot.core import letterboxd, reviews, watch
 from bot.core.catalog import load_catalog
 from bot.core.films import active_films, build_title_index
+from bot.core.letterboxd import Count, Skip
 from bot.core.search import TitleIndex
+from bot.db import films as films_db
 from bot.db.database import Database
 from tests.conftest import REPO
-from tests.letterboxd_files import import_file, real_export
+from tests.letterboxd_files import club_titles, import_file, real_export
 
 pytestmark = pytest.mark.shared_data
 
@@ -70,22 +72,40 @@ def test_the_real_quirks_survive_parsing(export_dir: Path) -> None:
     assert all(len(e.body or "") <= reviews.MAX_REVIEW_LENGTH for e in found.entries)
 
 
-async def test_the_real_export_imports_once(db: Database, index: TitleIndex, export_zip: bytes) -> None:
-    result = await import_file(db, index, "letterboxd-patrickmjones.zip", export_zip, guild_id=GUILD, user_id=MEMBER)
+async def test_the_real_export_imports_once_accounting_for_every_row(
+    db: Database, index: TitleIndex, export_zip: bytes
+) -> None:
+    titles = await club_titles(db, GUILD)
+    result = await import_file(db, titles, "letterboxd-patrickmjones.zip", export_zip, guild_id=GUILD, user_id=MEMBER)
     assert result.files == tuple(kind.value for kind in letterboxd.LETTERBOXD_FILES)
-    assert result.matched >= 50
-    assert len(result.unmatched) > 1000  # most of a general film diary is outside a music-documentary catalog
-    assert "Soylent Green (1973)" in result.unmatched
-    assert result.watched_added >= 50
-    assert result.watchlist_added >= 25
+    assert result.rows == sum(EXPECTED_ROWS.values())
+    assert result.rows == result.catalog.rows + result.server.rows + result.added_rows + result.skipped_rows
+    assert result.catalog.films >= 50
+    assert result.server == Count()  # the server had no films of its own
+    assert len(result.added) > 3000  # most of a general film diary is outside a music-documentary catalog
+    assert "Soylent Green (1973)" in result.added
+    skipped = {film.label: film.reason for film in result.skipped}
+    assert skipped["Heaven’s Waiting"] is Skip.NO_YEAR  # an empty Year, and no film of that title anywhere
+    assert skipped["Sallie Gardner at a Gallop (1878)"] is Skip.YEAR_RANGE
+    assert set(skipped.values()) <= {Skip.NO_YEAR, Skip.YEAR_RANGE, Skip.AMBIGUOUS}
+    assert result.watched_added >= 2500
+    assert result.watchlist_added >= 700
 
     films = {(f.title, f.year): f.id for f in await active_films(db)}
     seen = (await watch.seen_by(db, GUILD, [MEMBER]))[MEMBER]
     assert films[("Rushmore", 1998)] in seen
     assert films[("Mulholland Drive", 2001)] in await watch.watchlist(db, GUILD, MEMBER)
+    own = {(f.title, f.year): f for f in await films_db.server_films(db, GUILD)}
+    assert len(own) == len(result.added)
+    soylent = own["Soylent Green", 1973]
+    assert soylent.id in seen and soylent.letterboxd_uri is not None
+    assert soylent.letterboxd_uri.startswith("https://boxd.it/")
 
     before = await db.fetchall("SELECT * FROM reviews ORDER BY film_id")
-    again = await import_file(db, index, "letterboxd-patrickmjones.zip", export_zip, guild_id=GUILD, user_id=MEMBER)
+    titles = await club_titles(db, GUILD)
+    again = await import_file(db, titles, "letterboxd-patrickmjones.zip", export_zip, guild_id=GUILD, user_id=MEMBER)
     assert not again.changed
-    assert (again.matched, again.unmatched) == (result.matched, result.unmatched)
+    assert (again.added, again.catalog, again.skipped) == ((), result.catalog, result.skipped)
+    assert again.server == Count(len(result.added), result.added_rows)  # the films the first import added
     assert [tuple(r) for r in await db.fetchall("SELECT * FROM reviews ORDER BY film_id")] == [tuple(r) for r in before]
+    assert len(await films_db.server_films(db, GUILD)) == len(result.added)

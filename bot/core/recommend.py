@@ -455,20 +455,13 @@ class ClubStats:
         watched: Iterable[int],
     ) -> None:
         n = len(snapshot)
-        watched = tuple(watched)
         self.count = np.zeros(n, dtype=np.int64)
         self.total = np.zeros(n, dtype=np.float64)
-        #: The server's own films are not in the (curated) snapshot: their ratings and watched are kept by film id,
-        #: so /film shows the club's view of them too.
-        self.outside: dict[int, tuple[float, int]] = {}
         for film_id, (average, count) in ratings.items():
             pos = snapshot.position.get(film_id)
             if pos is not None:
                 self.count[pos] = count
                 self.total[pos] = average * count
-            else:
-                self.outside[film_id] = (average, count)
-        self.watched_outside = frozenset(film_id for film_id in watched if film_id not in snapshot.position)
         self.watchlist = np.zeros(n, dtype=np.int64)
         for film_id, count in watchlist.items():
             pos = snapshot.position.get(film_id)
@@ -968,9 +961,9 @@ class Recommender:
         versions, snapshot, club = await self._state(guild_id)
         pos = snapshot.position.get(film.id)
         collections = await self._guild_collections(guild_id, versions)
-        if pos is None:  # one of the server's films
-            average, reviews = club.outside.get(film.id, (None, 0))
-            watched = film.id in club.watched_outside
+        # The server's snapshot holds its own films too; a film outside it is retired (old reviews still name it).
+        if pos is None:
+            average, reviews, watched = None, 0, False
         else:
             average, reviews, watched = club.average(pos), int(club.count[pos]), bool(club.watched[pos])
         return FilmFacts(

@@ -9,17 +9,45 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.core.details import FilmDetails, encode_details
 from bot.core.films import build_title_index
 from bot.core.server_films import ServerFilmEntry
 from bot.core.server_films import add_server_films as add_entries
 from bot.db.database import Database
+from bot.db.films import Film
 from bot.db.tmdb import store_details
 from tests.clocks import FixedClock
 
 #: Server films are added as of this moment (the years they accept run to two years after it).
 ADDED_AT = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def film_record(**fields: Any) -> Film:
+    """A :class:`Film` record as bot/db reads one, for tests of what renders or fetches a film without storing it:
+    a server's film of unknown length unless ``fields`` say otherwise."""
+    values: dict[str, Any] = {
+        "id": 1,
+        "slug": "~a-film",
+        "title": "A Film",
+        "year": 1979,
+        "runtime": 0,
+        "kind": "film",
+        "episodes": None,
+        "seasons": None,
+        "blurb": "",
+        "imdb_id": None,
+        "directors": (),
+        "featuring": (),
+        "countries": (),
+        "alt_titles": (),
+        "prompts": (),
+        "themes": (),
+        "retired": False,
+        "guild_id": 7,
+    }
+    return Film(**(values | fields))
 
 
 def server_film(title: str, year: int, **values: object) -> ServerFilmEntry:

@@ -32,6 +32,7 @@ from bot.db.films import Film
 from bot.services.http import RetryPolicy
 from bot.services.tmdb import TmdbClient
 from tests.clocks import FixedClock
+from tests.server_films import film_record
 from tests.tmdb_double import TmdbDouble
 
 QUICK = RetryPolicy(attempts=3, attempt_timeout=0.5, backoff=0.01, backoff_cap=0.05, deadline=2.0)
@@ -57,27 +58,7 @@ async def service(db: Database, clock: FixedClock, tmdb_double: TmdbDouble) -> A
 
 
 def a_film(*, tmdb_id: int | None = None, imdb_id: str | None = None) -> Film:
-    return Film(
-        id=1,
-        slug="~a-film",
-        title="A Film",
-        year=1979,
-        runtime=0,
-        kind="film",
-        episodes=None,
-        seasons=None,
-        blurb="",
-        imdb_id=imdb_id,
-        directors=(),
-        featuring=(),
-        countries=(),
-        alt_titles=(),
-        prompts=(),
-        themes=(),
-        retired=False,
-        guild_id=7,
-        tmdb_id=tmdb_id,
-    )
+    return film_record(tmdb_id=tmdb_id, imdb_id=imdb_id)
 
 
 async def eventually(check: Callable[[], object], what: str, seconds: float = 5.0) -> None:

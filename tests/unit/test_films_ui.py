@@ -32,25 +32,16 @@ from bot.ui.films import (
     links_for,
 )
 from cogs.polls._render import poll_embed
+from tests.server_films import film_record
 
-ALIEN = Film(
-    id=1,
+ALIEN = film_record(
     slug="alien",
     title="Alien",
-    year=1979,
     runtime=117,
-    kind="film",
-    episodes=None,
-    seasons=None,
     blurb="In space, no one can hear you scream.",
     imdb_id="tt0078748",
     directors=("Ridley Scott",),
-    featuring=(),
-    countries=(),
-    alt_titles=(),
-    prompts=(),
-    themes=(),
-    retired=False,
+    guild_id=None,
 )
 HOME_MOVIE = replace(
     ALIEN, id=2, slug="~home", title="Home [Movie] *1*", year=2001, runtime=0, blurb="", imdb_id=None, directors=()

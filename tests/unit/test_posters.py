@@ -13,35 +13,15 @@ from pydantic import SecretStr
 from bot.core.details import FilmDetailsService
 from bot.core.posters import event_cover, image_type
 from bot.db.database import Database
-from bot.db.films import Film
 from bot.services.http import RetryPolicy
 from bot.services.tmdb import TmdbClient
 from tests.clocks import FixedClock
 from tests.images import FORMATS, image_bytes
+from tests.server_films import film_record
 from tests.tmdb_double import TmdbDouble
 
 QUICK = RetryPolicy(attempts=2, attempt_timeout=0.5, backoff=0.01, backoff_cap=0.05, deadline=1.0)
-FILM = Film(
-    id=1,
-    slug="~alien",
-    title="Alien",
-    year=1979,
-    runtime=117,
-    kind="film",
-    episodes=None,
-    seasons=None,
-    blurb="",
-    imdb_id=None,
-    directors=(),
-    featuring=(),
-    countries=(),
-    alt_titles=(),
-    prompts=(),
-    themes=(),
-    retired=False,
-    guild_id=7,
-    tmdb_id=348,
-)
+FILM = film_record(slug="~alien", title="Alien", runtime=117, tmdb_id=348)
 
 
 @pytest.fixture

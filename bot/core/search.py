@@ -238,7 +238,11 @@ class TitleIndex:
 
     def exact(self, title: str) -> list[IndexEntry]:
         """Films whose title or alternative title normalises to the same words as ``title``."""
-        positions = dict.fromkeys(self._owner[k] for k in self._exact.get(normalise_title(title), []))
+        return self.exact_key(normalise_title(title))
+
+    def exact_key(self, title_key: str) -> list[IndexEntry]:
+        """:meth:`exact` for a title already normalised (:func:`bot.core.text.normalise_title`)."""
+        positions = dict.fromkeys(self._owner[k] for k in self._exact.get(title_key, []))
         return [self._entries[p] for p in positions]
 
     def search(self, query: str, limit: int = 25) -> list[Match]:

@@ -12,7 +12,7 @@ import adds as the server's own, or it is skipped for a reason the member is tol
 - A film that matches nothing becomes the server's own film (title, year, and its Letterboxd link from watched.csv,
   ratings.csv or watchlist.csv, whose URIs name films), unless the member chose ``unmatched: skip``. It follows the
   rules of every server film (bot.core.server_films: a title of 1 to 200 characters with a letter or digit, a year
-  from 1888 to two years ahead, no second film with the same title and year, or TMDb or IMDb id, in the server or the
+  from 1874 to two years ahead, no second film with the same title and year, or TMDb or IMDb id, in the server or the
   catalog); a film renamed on Letterboxd is found by its link; imports stop adding at :data:`MAX_SERVER_FILMS`.
 - A row without a year matches the one film of its title (the catalog's, the server's, or one this import adds), and
   is skipped when there are several or none; a row whose Year is not a year is skipped.

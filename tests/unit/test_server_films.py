@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import server_films
-from bot.core.catalog import load_catalog
+from bot.core.catalog import FIRST_FILM_YEAR, load_catalog
 from bot.core.details import FilmCandidate, FilmDetails
 from bot.core.errors import UserError
 from bot.core.films import build_title_index, get_film
@@ -40,8 +40,8 @@ async def curated(db: Database, tmp_path: Path) -> TitleIndex:
         (ServerFilmEntry("x" * 300, 2000), "at most 200"),
         (ServerFilmEntry("!!!", 2000), "at least one letter"),
         (ServerFilmEntry("Film", None), "Give the film's year"),
-        (ServerFilmEntry("Film", 1887), "between 1888 and 2028"),
-        (ServerFilmEntry("Film", 2029), "between 1888 and 2028"),
+        (ServerFilmEntry("Film", 1873), "between 1874 and 2028"),
+        (ServerFilmEntry("Film", 2029), "between 1874 and 2028"),
         (ServerFilmEntry("Film", 2000, directors=("d" * 101,)), "at most 100"),
     ],
 )
@@ -145,3 +145,8 @@ async def test_a_batch_leaves_nothing_when_the_callers_transaction_fails(
     [again] = await add_server_films(db, clock, curated, GUILD, ALICE, [ServerFilmEntry("Gone", 1999)])
     assert again.created
 
+
+async def test_films_begin_in_1874(clock: StepClock) -> None:
+    first, _last = server_films.year_range(clock)
+    assert first == FIRST_FILM_YEAR == 1874
+    assert server_films.validate(ServerFilmEntry("Passage de Vénus", 1874), clock).year == 1874

@@ -130,6 +130,13 @@ class FilmClubBot(commands.AutoShardedBot):
         if self._closing is None:
             self._closing = asyncio.get_running_loop().create_task(self.close(), name="filmclub-close")
 
+    async def wait_closed(self) -> None:
+        """Wait for the close a signal started to finish. discord.py's ``start`` returns as soon as the gateway is
+        closed, while ``close`` still has the film-details client and the database to close: returning then would
+        cancel it half-way and leave the database's thread running, and the process would never exit."""
+        if self._closing is not None:
+            await self._closing
+
     @property
     def details(self) -> FilmDetailsService:
         """Film details, posters and where to watch (TMDb), cached; ``details.enabled`` is False without
@@ -372,5 +379,6 @@ async def run_bot(settings: Settings) -> int:
             print(error, file=sys.stderr)
         print(f"filmclub: not starting: {exc} (run `filmclub catalog check`)", file=sys.stderr)
         return EXIT_FAILED
+    await bot.wait_closed()
     log.info("stopped")
     return bot.exit_code

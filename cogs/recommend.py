@@ -23,7 +23,7 @@ from bot.core import watch
 from bot.core.catalog import KINDS
 from bot.core.details import DetailsAnswer
 from bot.core.errors import UserError
-from bot.core.films import Film, Theme, get_film
+from bot.core.films import Film, Theme, film_for_guild
 from bot.core.recommend import (
     MAX_COUNT,
     MAX_RUNTIME,
@@ -104,6 +104,19 @@ def picks_view(result: PickList, pager: ButtonFactory | None = None) -> discord.
     return view
 
 
+#: The first line of a server film's card: it is this server's own, not one of the curated catalog's.
+SERVER_FILM_NOTE = "*One of this server's own films: not in the curated catalog, and seen only in this server.*"
+
+
+def film_description(film: Film, overview: str | None = None) -> str:
+    """A film's blurb (or, without one, the provider's ``overview``); a server film's says first that it is the
+    server's own."""
+    text = film.blurb or overview or ""
+    if not film.is_server_film:
+        return text
+    return "\n\n".join(part for part in (SERVER_FILM_NOTE, text) if part)
+
+
 def film_embed(
     facts: FilmFacts,
     answer: DetailsAnswer | None = None,
@@ -115,7 +128,7 @@ def film_embed(
     (``answer``; None without a provider): poster, links, genres, where to watch, or why they are missing."""
     film = facts.film
     details = answer.details if answer is not None else None
-    embed = club_embed(film.label, film.blurb or (details.overview if details is not None else None))
+    embed = club_embed(film.label, film_description(film, details.overview if details is not None else None))
     if film.alt_titles:
         add_field(embed, "Also known as", ", ".join(film.alt_titles))
     directors = film.directors or (details.directors if details is not None else ())
@@ -126,7 +139,8 @@ def film_embed(
     if film.featuring:
         add_field(embed, "Featuring", ", ".join(film.featuring))
     themes = list(facts.theme_titles) + [f"{title} (server collection)" for title in facts.collections]
-    add_field(embed, "Themes", ", ".join(themes) or "—")
+    if themes or not film.is_server_film:  # a server film has no curated themes: no empty field saying so
+        add_field(embed, "Themes", ", ".join(themes) or "—")
     if facts.average is None:
         rating = "Not rated by the club yet."
     else:
@@ -140,7 +154,8 @@ def film_embed(
     if extra > 0:
         watchers.append(f"and {extra} more")
     add_field(embed, "On the watchlist of", ", ".join(watchers) if watchers else "Nobody yet.", inline=True)
-    add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in film.prompts))
+    if film.prompts or not film.is_server_film:
+        add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in film.prompts))
     return add_film_details(embed, film, answer, poster_url=poster_url, watch_region=watch_region)
 
 
@@ -153,9 +168,11 @@ def film_view(film: Film) -> discord.ui.View:
 
 
 def surprise_embed(pick: Pick) -> discord.Embed:
-    embed = club_embed(f"Surprise: {pick.film.label}", pick.film.blurb)
+    film = pick.film
+    embed = club_embed(f"Surprise: {film.label}", film_description(film))
     add_field(embed, "Why", pick.reason)
-    add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in pick.film.prompts))
+    if film.prompts or not film.is_server_film:
+        add_field(embed, "For the discussion", "\n".join(f"• {prompt}" for prompt in film.prompts))
     return embed
 
 
@@ -276,8 +293,8 @@ class WatchlistSelect(AnswersMember, discord.ui.DynamicItem[discord.ui.Select[An
 async def add_to_watchlist(interaction: Interaction, film_id: int) -> None:
     """Add a film to the clicking member's watchlist and tell only them."""
     db = interaction.client.db
-    film = await get_film(db, film_id)
-    if film is None or film.retired:
+    film = await film_for_guild(db, interaction.guild_id, film_id)
+    if film is None:
         await send_ephemeral(interaction, "That film is no longer in the catalog.")
         return
     guild_id = guild_id_of(interaction)
@@ -401,8 +418,8 @@ class SimilarPage(PageButton, prefix="filmclub:similar", key=r"\d+-\d+"):
 
     async def answer(self, interaction: Interaction) -> None:
         film_id, count = (int(part) for part in self.key.split("-"))
-        film = await get_film(interaction.client.db, film_id)
-        if film is None or film.retired:
+        film = await film_for_guild(interaction.client.db, interaction.guild_id, film_id)
+        if film is None:
             await send_ephemeral(interaction, "That film is no longer in the catalog.")
             return
         embed, view = await similar_page(interaction, film, min(count, MAX_COUNT), self.page)
@@ -474,8 +491,8 @@ class FilmSimilarButton(
         return cls(int(match["film"]))
 
     async def answer(self, interaction: Interaction) -> None:
-        film = await get_film(interaction.client.db, self.film_id)
-        if film is None or film.retired:
+        film = await film_for_guild(interaction.client.db, interaction.guild_id, self.film_id)
+        if film is None:
             await send_ephemeral(interaction, "That film is no longer in the catalog.")
             return
         embed, view = await similar_page(interaction, film, 5, 0)

@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from bot.core import reviews
 from bot.core.errors import NotFoundError, UserError
-from bot.core.films import Film, get_film, get_films
+from bot.core.films import Film, film_for_guild, get_films
 from bot.core.guilds import get_settings, is_moderator
 from bot.core.reviews import FilmReviewPage, MemberReviewPage, Review
 from bot.core.stats import Profile, member_profile
@@ -247,7 +247,7 @@ class ReviewFilmButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[A
         return cls(int(match["film_id"]))
 
     async def answer(self, interaction: Interaction) -> None:
-        film = await get_film(interaction.client.db, self.film_id)
+        film = await film_for_guild(interaction.client.db, interaction.guild_id, self.film_id, active=False)
         if film is None:
             raise NotFoundError("That film is no longer in the catalog.")
         await open_review_form(interaction, film)
@@ -257,7 +257,7 @@ class FilmReviewsPage(PageButton, prefix="filmclub:reviews:film"):
     """Previous/Next on a film's reviews (the key is the film id)."""
 
     async def answer(self, interaction: Interaction) -> None:
-        film = await get_film(interaction.client.db, int(self.key))
+        film = await film_for_guild(interaction.client.db, interaction.guild_id, int(self.key), active=False)
         if film is None:
             raise NotFoundError("That film is no longer in the catalog.")
         embed, files, view = await render_film_page(interaction, film, self.page)
@@ -424,7 +424,7 @@ class Reviews(commands.Cog):
 
     async def _save_form(self, interaction: Interaction, film_id: int) -> None:
         guild_id = guild_id_of(interaction)
-        film = await get_film(self.bot.db, film_id)
+        film = await film_for_guild(self.bot.db, guild_id, film_id, active=False)
         if film is None:
             raise NotFoundError("That film is no longer in the catalog.")
         stars_given, body, spoiler = parse_form(dict(interaction.data or {}))

@@ -99,7 +99,8 @@ def screening_embed(screening: Screening, film: Film | None, *, title: str) -> d
     add_field(embed, "When", f"{ts(screening.starts_at, 'F')} ({ts(screening.starts_at, 'R')})", inline=True)
     add_field(embed, "Where", where(screening), inline=True)
     if film is not None:
-        add_field(embed, "Film", f"{film.label} · {film.length} · {', '.join(film.directors)}", inline=True)
+        facts = [film.label, film.length, ", ".join(film.directors)]
+        add_field(embed, "Film", " · ".join(fact for fact in facts if fact), inline=True)
     if screening.event_id is not None:
         embed.url = event_url(screening.guild_id, screening.event_id)
     embed.set_footer(text=screenings.announcement_footer(screening.id, screening.remind_minutes))
@@ -471,7 +472,7 @@ class Screenings(
         when='When it starts, up to a year ahead: "fri 20:00", "2026-06-05 20:30" (server time) or "3d"',
         channel="The voice or stage channel (or give a location)",
         location="A place outside Discord (instead of a channel)",
-        length="How long the event lasts, up to 3 days (default: the film's runtime plus 15 minutes)",
+        length="How long the event lasts, up to 3 days (default: the film's runtime, 2 h if unknown, + 15 min)",
         remind="Remind interested members this long before, up to 1 week (default 1h; 0: at the start)",
     )
     @app_commands.autocomplete(film=film_choices)

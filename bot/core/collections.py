@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.errors import NotFoundError, UserError
-from bot.core.films import Theme, list_themes, search_themes
+from bot.core.films import Theme, film_for_guild, list_themes, search_themes
 from bot.core.text import normalise_title
 from bot.db import collections as store
 from bot.db.database import Database
@@ -139,9 +139,12 @@ async def create_collection(
 
 
 async def add_film(db: Database, clock: Clock, *, collection: Collection, film_id: int, user_id: int) -> bool:
-    """Add a film at the end of a collection; False if it was already there."""
+    """Add a film at the end of a collection; False if it was already there. A curated film or one of the
+    collection's server's own films; never another server's."""
     if film_id in collection.film_ids:
         return False
+    if await film_for_guild(db, collection.guild_id, film_id) is None:
+        raise NotFoundError(f"Film #{film_id} is not in the catalog or this server's films.")
     async with db.transaction() as tx:
         if await store.count_films(tx, collection.id) >= MAX_FILMS:
             raise UserError(f"A collection holds at most {MAX_FILMS} films; remove one first.")

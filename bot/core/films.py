@@ -25,6 +25,7 @@ __all__ = [
     "Theme",
     "active_films",
     "build_title_index",
+    "film_for_guild",
     "get_film",
     "get_films",
     "list_themes",
@@ -39,6 +40,15 @@ _YEAR_SUFFIX = re.compile(r"^(?P<title>.*?)\s*[\(\[]?(?P<year>1[89]\d\d|20\d\d)[
 
 async def get_film(db: Database, film_id: int) -> Film | None:
     return (await store.films_by_ids(db, (film_id,))).get(film_id)
+
+
+async def film_for_guild(db: Database, guild_id: int | None, film_id: int, *, active: bool = True) -> Film | None:
+    """Film ``film_id`` when members of ``guild_id`` may name it, else None: another server's film is never theirs,
+    whatever id a button or form carries; nor is a retired film, unless ``active`` is False (old reviews name one)."""
+    film = await get_film(db, film_id)
+    if film is None or not film.visible_in(guild_id) or (active and film.retired):
+        return None
+    return film
 
 
 async def get_films(db: Database, film_ids: Iterable[int]) -> dict[int, Film]:
@@ -56,15 +66,28 @@ async def build_title_index(db: Database) -> TitleIndex:
     return TitleIndex(await store.indexed_titles(db))
 
 
+#: Server films kept indexed across every server at once (about 380 bytes each: bench/server_films.py), so memory
+#: follows the servers in use, not every server ever seen: 500,000 is about 180 MiB.
+SERVER_TITLES_BUDGET = 500_000
+
+
 class ServerTitles:
     """Each server's own films' title index, built when the server first needs it and rebuilt when its films changed
     (their version, one key read per use, is the judge: any process may have written them). Servers not used for a
-    while are dropped beyond ``capacity``, so memory follows the servers in use, not every server ever seen."""
+    while are dropped beyond ``capacity`` servers or ``max_films`` films indexed in all (the server just asked for
+    always stays), so memory follows the servers in use, not every server ever seen."""
 
-    def __init__(self, db: Database, capacity: int = 1000) -> None:
+    def __init__(self, db: Database, capacity: int = 1000, max_films: int = SERVER_TITLES_BUDGET) -> None:
         self._db = db
         self._capacity = capacity
+        self._max_films = max_films
+        self._films = 0  # films in the indexes kept
         self._built: OrderedDict[int, tuple[int, TitleIndex]] = OrderedDict()
+
+    @property
+    def films(self) -> int:
+        """How many server films the kept indexes hold."""
+        return self._films
 
     async def index(self, guild_id: int) -> TitleIndex:
         version = await store.server_films_version(self._db, guild_id)
@@ -72,10 +95,12 @@ class ServerTitles:
         if built is None or built[0] != version:
             titles = await store.server_indexed_titles(self._db, guild_id) if version else []
             index = TitleIndex(titles)
+            self._films += len(index) - (len(built[1]) if built is not None else 0)
             built = self._built[guild_id] = (version, index)
         self._built.move_to_end(guild_id)
-        while len(self._built) > self._capacity:
-            self._built.popitem(last=False)
+        while len(self._built) > 1 and (len(self._built) > self._capacity or self._films > self._max_films):
+            _guild, (_version, dropped) = self._built.popitem(last=False)
+            self._films -= len(dropped)
         return built[1]
 
     async def for_guild(self, curated: TitleIndex, guild_id: int | None) -> ClubTitles:

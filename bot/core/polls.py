@@ -264,7 +264,7 @@ async def create_poll(
     found = await films_core.get_films(db, ids)
     for film_id in ids:
         film = found.get(film_id)
-        if film is None or film.retired:
+        if film is None or film.retired or not film.visible_in(guild_id):
             raise NotFoundError(f"Film #{film_id} is not in the catalog.")
     deadline_window(style).check(closes_at, now)
     if style is Style.NATIVE:

@@ -6,6 +6,12 @@ whatever the catalog's size. What a server's members did (ratings, watched, watc
 server and rebuilt only when its change counters move: database triggers bump them (migration 0006) whichever
 feature wrote the change, and a request compares them with one primary-key read.
 
+A server's own films (issue 13) join the snapshot for that server only: :meth:`CatalogSnapshot.with_server_films`
+appends them after the catalog's films, sharing the catalog's lists and postings, cached per server on the version of
+its films, so no server pays for another's and another never sees them. They have no curated themes, so curated
+themes (and weekly picks through them) never hold one; a collection does. The taste model learns them from ratings,
+and from their genres and keywords where the film-details cache knows them (curated films' too).
+
 Rankings (ties always broken by catalog order, or a collection's own order, so results are stable):
 
 - **Club score** of a film: its club rating (:mod:`bot.core.score`, the same as weekly picks and /club stats) minus
@@ -27,14 +33,15 @@ Rankings (ties always broken by catalog order, or a collection's own order, so r
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 import random
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +49,7 @@ import numpy.typing as npt
 from bot.core.catalog import KINDS, SERIES_KINDS
 from bot.core.clock import Clock, SystemClock, from_db
 from bot.core.collections import Collection, collection_id_of, list_collections
+from bot.core.details import decode_details
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, get_films, list_themes, resolve_theme, search_themes
 from bot.core.reviews import film_ratings
@@ -52,7 +60,7 @@ from bot.core.watch import club_watched, seen_by, watchlist_counts, watchlisted_
 from bot.core.watch import watchlist as member_watchlist
 from bot.db import recommend as store
 from bot.db.database import Database
-from bot.db.recommend import SnapshotFilm, Versions
+from bot.db.recommend import CachedDetails, SnapshotFilm, Versions
 
 Positions = npt.NDArray[np.int64]
 Scores = npt.NDArray[np.float64]
@@ -79,6 +87,8 @@ DIRECTOR_WEIGHT = 1.2
 COLD_THEME = 1.0
 COLD_OWN_WATCHLIST = 0.5
 COLD_SCREENED = 0.25  # the club screened it: a title the club knows
+#: Servers whose own films are kept joined to the catalog snapshot (each costs ~30 bytes per catalog film).
+SERVER_SNAPSHOTS = 32
 
 
 class NothingFound(UserError):
@@ -202,8 +212,96 @@ def theme_key(theme: Theme) -> str:
 # -- the catalog snapshot ------------------------------------------------------------------------------------------
 
 
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class FilmTags:
+    """A film's genres and keywords by name, from its cached details: side information for the taste model."""
+
+    film_id: int
+    genres: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+def film_tags(cached: Iterable[CachedDetails]) -> list[FilmTags]:
+    """The genres and keywords of the films whose cached details name any (:func:`bot.core.details.decode_details`:
+    the cache's own format); unreadable details, and TMDb's "no such film", are skipped."""
+    found = []
+    for entry in cached:
+        try:
+            details = decode_details(entry.payload)
+        except ValueError:
+            continue
+        if details is not None and (details.genres or details.keywords):
+            found.append(FilmTags(entry.film_id, details.genres, details.keywords))
+    return found
+
+
+class _Joined(Sequence[_T]):
+    """Two lists read as one, without copying the first (the catalog's, shared by every server)."""
+
+    def __init__(self, first: Sequence[_T], second: Sequence[_T]) -> None:
+        self._first, self._second, self._split = first, second, len(first)
+
+    def __len__(self) -> int:
+        return self._split + len(self._second)
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[_T]: ...
+    def __getitem__(self, index: int | slice) -> _T | Sequence[_T]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        return self._first[index] if index < self._split else self._second[index - self._split]
+
+
+_K = TypeVar("_K")
+
+
+class _Layered(Mapping[_K, _T]):
+    """A small mapping read over a large one it leaves untouched (the catalog's, shared by every server): keys of the
+    small one win."""
+
+    def __init__(self, top: Mapping[_K, _T], below: Mapping[_K, _T]) -> None:
+        self._top, self._below = top, below
+
+    def __getitem__(self, key: _K) -> _T:
+        if key in self._top:
+            return self._top[key]
+        return self._below[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._top or key in self._below
+
+    def __iter__(self) -> Iterator[_K]:
+        yield from self._top
+        yield from (key for key in self._below if key not in self._top)
+
+    def __len__(self) -> int:
+        return len(self._below) + sum(1 for key in self._top if key not in self._below)
+
+
 class CatalogSnapshot:
-    """Every active film as arrays indexed by position (films in id order), and themes/people as posting lists."""
+    """Every active film as arrays indexed by position (films in id order), and themes/people as posting lists.
+
+    The curated catalog's snapshot is shared by every server; a server with films of its own gets
+    :meth:`with_server_films`: the same arrays with its films appended after the catalog's, sharing (not copying)
+    everything but the per-film arrays. Server films never have curated themes; their people are their directors."""
+
+    ids: npt.NDArray[np.int64]
+    position: Mapping[int, int]
+    titles: Sequence[str]
+    directors: Sequence[frozenset[str]]
+    people: Sequence[tuple[str, ...]]
+    people_keys: Sequence[tuple[str, ...]]
+    themes_of: Sequence[Sequence[str]]
+    person_films: Mapping[str, Positions]
+    person_idf: Mapping[str, float]
+    server_films: int  # how many of the last positions are the server's own films
 
     def __init__(
         self,
@@ -213,8 +311,9 @@ class CatalogSnapshot:
         themes: list[Theme],
     ) -> None:
         self.key = key
+        self.server_films = 0
         n = len(films)
-        self.ids: npt.NDArray[np.int64] = np.fromiter((f.id for f in films), dtype=np.int64, count=n)
+        self.ids = np.fromiter((f.id for f in films), dtype=np.int64, count=n)
         self.position = {int(film_id): pos for pos, film_id in enumerate(self.ids.tolist())}
         self.titles = [f"{f.title} ({f.year})" for f in films]
         self.year = np.fromiter((f.year for f in films), dtype=np.int32, count=n)
@@ -222,19 +321,10 @@ class CatalogSnapshot:
         self.kinds = sorted({f.kind for f in films} | set(KINDS))
         kind_code = {kind: code for code, kind in enumerate(self.kinds)}
         self.kind = np.fromiter((kind_code[f.kind] for f in films), dtype=np.int16, count=n)
-        self.directors: list[frozenset[str]] = []  # folded names
-        self.people: list[tuple[str, ...]] = []  # directors, then featured, as written, without repeats
-        self.people_keys: list[tuple[str, ...]] = []  # the same, folded: how people are matched
-        person_films: dict[str, list[int]] = {}
-        for pos, film in enumerate(films):
-            people = tuple(dict.fromkeys([*film.directors, *film.featuring]))
-            keys = tuple(fold(person) for person in people)
-            self.directors.append(frozenset(fold(d) for d in film.directors))
-            self.people.append(people)
-            self.people_keys.append(keys)
-            for person_key in dict.fromkeys(keys):
-                person_films.setdefault(person_key, []).append(pos)
-        self.themes_of: list[list[str]] = [[] for _ in range(n)]
+        directors, people, people_keys, person_films = _people(films, 0)
+        self.directors, self.people, self.people_keys = directors, people, people_keys
+        themes_of: list[list[str]] = [[] for _ in range(n)]
+        self.themes_of = themes_of
         theme_films: dict[str, list[int]] = {}
         theme_rank: dict[str, list[int]] = {}
         for film_id, slug in film_themes:
@@ -242,16 +332,16 @@ class CatalogSnapshot:
             if at is None:
                 continue
             theme_films.setdefault(slug, []).append(at)
-            theme_rank.setdefault(slug, []).append(len(self.themes_of[at]))
-            self.themes_of[at].append(slug)
+            theme_rank.setdefault(slug, []).append(len(themes_of[at]))
+            themes_of[at].append(slug)
         self.theme_films = {s: np.asarray(p, dtype=np.int64) for s, p in theme_films.items()}
         self.theme_rank = {s: np.asarray(r, dtype=np.int64) for s, r in theme_rank.items()}
-        self.person_films = {p: np.asarray(f, dtype=np.int64) for p, f in person_films.items()}
+        self.person_films = person_films
         self.series = np.fromiter((f.kind in SERIES_KINDS for f in films), dtype=bool, count=n)
         # With no signal at all, picks go round the themes: each theme's first film (by its first theme), biggest
         # theme first, then each theme's second film, and so on; never a run of one theme in catalog order.
-        self.core_index = np.zeros(n, dtype=np.int64)
-        self.core_size = np.zeros(n, dtype=np.int64)
+        self.core_index = np.zeros(n, dtype=np.int32)
+        self.core_size = np.zeros(n, dtype=np.int32)
         core_of: dict[str, list[int]] = {}
         for pos in sorted(range(n), key=lambda at: (bool(self.series[at]), at)):  # a theme's series after its films
             if self.themes_of[pos]:
@@ -264,22 +354,94 @@ class CatalogSnapshot:
         self.theme_idf = {s: math.log(1 + n / len(p)) for s, p in theme_films.items()}
         self.person_idf = {p: math.log(1 + n / len(f)) for p, f in person_films.items()}
 
+    def with_server_films(self, key: str, films: Sequence[SnapshotFilm]) -> CatalogSnapshot:
+        """This catalog snapshot with one server's own ``films`` after its films (only that server's: each server's
+        request reads its own). The catalog's lists and postings are shared, not copied: a server pays for the
+        per-film arrays (about 30 bytes a catalog film) and for its own films."""
+        joined = copy.copy(self)
+        joined.key = key
+        joined.server_films = len(films)
+        n, m = len(self), len(films)
+        ids = np.fromiter((f.id for f in films), dtype=np.int64, count=m)
+        joined.ids = np.concatenate([self.ids, ids])
+        joined.position = _Layered({int(film_id): n + at for at, film_id in enumerate(ids.tolist())}, self.position)
+        joined.titles = _Joined(self.titles, [f"{f.title} ({f.year})" for f in films])
+        joined.year = np.concatenate([self.year, np.fromiter((f.year for f in films), dtype=np.int32, count=m)])
+        joined.runtime = np.concatenate(
+            [self.runtime, np.fromiter((f.runtime for f in films), dtype=np.int32, count=m)]
+        )
+        joined.kinds = [*self.kinds, *sorted({f.kind for f in films} - set(self.kinds))]  # codes stay what they were
+        kind_code = {kind: code for code, kind in enumerate(joined.kinds)}
+        kinds = np.fromiter((kind_code[f.kind] for f in films), dtype=np.int16, count=m)
+        joined.kind = np.concatenate([self.kind, kinds])
+        series = np.fromiter((f.kind in SERIES_KINDS for f in films), dtype=bool, count=m)
+        joined.series = np.concatenate([self.series, series])
+        joined.core_index = np.concatenate([self.core_index, np.zeros(m, dtype=np.int32)])
+        joined.core_size = np.concatenate([self.core_size, np.zeros(m, dtype=np.int32)])
+        directors, people, people_keys, person_films = _people(films, n)
+        joined.directors = _Joined(self.directors, directors)
+        joined.people = _Joined(self.people, people)
+        joined.people_keys = _Joined(self.people_keys, people_keys)
+        joined.themes_of = _Joined(self.themes_of, [() for _ in range(m)])
+        merged = {
+            person: np.concatenate([self.person_films.get(person, np.zeros(0, dtype=np.int64)), found])
+            for person, found in person_films.items()
+        }
+        joined.person_films = _Layered(merged, self.person_films)
+        total = n + m
+        joined.person_idf = _Layered(
+            {person: math.log(1 + total / len(found)) for person, found in merged.items()}, self.person_idf
+        )
+        return joined
+
     def __len__(self) -> int:
         return len(self.ids)
 
     def positions_of(self, film_ids: Iterable[int]) -> Positions:
         return np.asarray([self.position[f] for f in film_ids if f in self.position], dtype=np.int64)
 
-    def features(self) -> dict[int, list[str]]:
-        """film id -> its themes and people, the taste model's side information."""
-        return {
+    def features(self, tags: Iterable[FilmTags] = ()) -> dict[int, list[str]]:
+        """film id -> its themes and people, and the genres and keywords of ``tags`` (films whose details are
+        known): the taste model's side information."""
+        found = {
             int(film_id): [*(f"t:{s}" for s in self.themes_of[pos]), *(f"p:{k}" for k in self.people_keys[pos])]
             for pos, film_id in enumerate(self.ids.tolist())
         }
+        for tag in tags:
+            names = found.get(tag.film_id)
+            if names is not None:
+                names += [*(f"g:{fold(g)}" for g in tag.genres), *(f"k:{fold(k)}" for k in tag.keywords)]
+        return found
+
+    def length(self, pos: int) -> str:
+        """ "117 min", or "running time unknown" (a server film may not know it)."""
+        runtime = int(self.runtime[pos])
+        return f"{runtime} min" if runtime else "running time unknown"
 
     def theme_title(self, slug: str) -> str:
         theme = self.theme_by_slug.get(slug)
         return theme.title if theme else slug
+
+
+def _people(
+    films: Sequence[SnapshotFilm], first: int
+) -> tuple[list[frozenset[str]], list[tuple[str, ...]], list[tuple[str, ...]], dict[str, Positions]]:
+    """Each film's directors (folded), people (directors then featured, as written, without repeats) and their folded
+    keys, and each person's positions (counted from ``first``)."""
+    directors: list[frozenset[str]] = []
+    people: list[tuple[str, ...]] = []
+    people_keys: list[tuple[str, ...]] = []
+    person_films: dict[str, list[int]] = {}
+    for pos, film in enumerate(films, start=first):
+        names = tuple(dict.fromkeys([*film.directors, *film.featuring]))
+        keys = tuple(fold(person) for person in names)
+        directors.append(frozenset(fold(d) for d in film.directors))
+        people.append(names)
+        people_keys.append(keys)
+        for person_key in dict.fromkeys(keys):
+            person_films.setdefault(person_key, []).append(pos)
+    postings = {p: np.asarray(f, dtype=np.int64) for p, f in person_films.items()}
+    return directors, people, people_keys, postings
 
 
 class ClubStats:
@@ -375,6 +537,7 @@ class Recommender:
         self.clock = clock or SystemClock()  # "now" for the taste model: what a member rated in the last hour leads
         self._snapshot: CatalogSnapshot | None = None
         self._snapshot_lock = asyncio.Lock()
+        self._servers: _Cache[CatalogSnapshot] = _Cache(SERVER_SNAPSHOTS)
         self._club: _Cache[ClubStats] = _Cache(64)
         self._collections: _Cache[list[Collection]] = _Cache(64)
         self._taste: _Cache[_Taste | None] = _Cache(8)
@@ -410,10 +573,24 @@ class Recommender:
         """Build the catalog snapshot now (at start-up) instead of on the first request."""
         await self.snapshot()
 
+    async def server_snapshot(self, guild_id: int, versions: Versions) -> CatalogSnapshot:
+        """What ``guild_id``'s members can be recommended: the catalog snapshot, and the server's own films after it
+        when it has any (built from its films alone and cached on their version, so no server pays for another's)."""
+        snapshot = await self.snapshot(versions.catalog)
+        if not versions.server_films:
+            return snapshot
+        key = (versions.catalog, versions.server_films)
+        joined = self._servers.fresh(guild_id, key)
+        if joined is None:
+            films = await store.server_snapshot_films(self.db, guild_id)
+            built = await asyncio.to_thread(snapshot.with_server_films, snapshot.key, films)
+            joined = self._servers.store(guild_id, key, built)
+        return joined
+
     async def _state(self, guild_id: int) -> tuple[Versions, CatalogSnapshot, ClubStats]:
         versions = await self._versions(guild_id)
-        snapshot = await self.snapshot(versions.catalog)
-        key = (versions.catalog, versions.ratings, versions.watching)
+        snapshot = await self.server_snapshot(guild_id, versions)
+        key = (versions.catalog, versions.server_films, versions.ratings, versions.watching)
         club = self._club.fresh(guild_id, key)
         if club is None:
             async with self._lock(guild_id):
@@ -426,14 +603,14 @@ class Recommender:
         return versions, snapshot, club
 
     async def _guild_collections(self, guild_id: int, versions: Versions) -> list[Collection]:
-        key = (versions.catalog, versions.collections)
+        key = (versions.catalog, versions.server_films, versions.collections)
         found = self._collections.fresh(guild_id, key)
         if found is None:
             found = self._collections.store(guild_id, key, await list_collections(self.db, guild_id))
         return found
 
     async def _taste_model(self, guild_id: int, versions: Versions, snapshot: CatalogSnapshot) -> _Taste | None:
-        key = (versions.catalog, versions.ratings, versions.watching)
+        key = (versions.catalog, versions.server_films, versions.ratings, versions.watching)
         hit = self._taste.get(guild_id)
         if hit is not None and hit[0] == key:
             return hit[1]
@@ -446,7 +623,10 @@ class Recommender:
                 for i in await store.interactions(self.db, guild_id)
                 if i.film_id in snapshot.position
             ]
-            taste = await asyncio.to_thread(self._fit, interactions, snapshot) if interactions else None
+            taste = None
+            if interactions:
+                details = await store.cached_film_details(self.db, guild_id)
+                taste = await asyncio.to_thread(self._fit, interactions, snapshot, details)
             return self._taste.store(guild_id, key, taste)
 
     async def needs_fit(self, guild_id: int) -> bool:
@@ -454,10 +634,12 @@ class Recommender:
         versions = await self._versions(guild_id)
         hit = self._taste.get(guild_id)
         stale_snapshot = self._snapshot is None or self._snapshot.key != versions.catalog
-        return stale_snapshot or hit is None or hit[0] != (versions.catalog, versions.ratings, versions.watching)
+        key = (versions.catalog, versions.server_films, versions.ratings, versions.watching)
+        return stale_snapshot or hit is None or hit[0] != key
 
-    def _fit(self, interactions: list[Interaction], snapshot: CatalogSnapshot) -> _Taste:
-        model = TasteModel.fit(interactions, snapshot.features(), films=snapshot.ids.tolist(), params=self.params)
+    def _fit(self, interactions: list[Interaction], snapshot: CatalogSnapshot, details: list[CachedDetails]) -> _Taste:
+        features = snapshot.features(film_tags(details))  # decoded here, in the worker thread
+        model = TasteModel.fit(interactions, features, films=snapshot.ids.tolist(), params=self.params)
         return _Taste(model, snapshot.positions_of(model.films.tolist()))
 
     # -- themes ----------------------------------------------------------------------------------------------------
@@ -779,14 +961,19 @@ class Recommender:
         versions, snapshot, club = await self._state(guild_id)
         pos = snapshot.position.get(film.id)
         collections = await self._guild_collections(guild_id, versions)
+        # The server's snapshot holds its own films too; a film outside it is retired (old reviews still name it).
+        if pos is None:
+            average, reviews, watched = None, 0, False
+        else:
+            average, reviews, watched = club.average(pos), int(club.count[pos]), bool(club.watched[pos])
         return FilmFacts(
             film=film,
             theme_titles=tuple(snapshot.theme_title(slug) for slug in film.themes),
             collections=tuple(c.title for c in collections if film.id in c.film_ids),
-            average=None if pos is None else club.average(pos),
-            reviews=0 if pos is None else int(club.count[pos]),
+            average=average,
+            reviews=reviews,
             watchlisted_by=tuple(await watchlisted_by(self.db, guild_id, film.id)),
-            club_watched=False if pos is None else bool(club.watched[pos]),
+            club_watched=watched,
         )
 
     async def theme_page(self, guild_id: int, theme: Theme, page: int = 0) -> ThemePage:
@@ -872,8 +1059,9 @@ def _filter_mask(
     mask = np.ones(len(positions), dtype=bool)
     if filters.decade is not None:
         mask &= (snapshot.year[positions] // 10) * 10 == filters.decade
-    if filters.max_runtime is not None:
-        mask &= snapshot.runtime[positions] <= filters.max_runtime
+    if filters.max_runtime is not None:  # an unknown running time (0) fits no maximum
+        runtime = snapshot.runtime[positions]
+        mask &= (runtime > 0) & (runtime <= filters.max_runtime)
     if filters.kind is not None:
         code = snapshot.kinds.index(filters.kind)
         mask &= snapshot.kind[positions] == code
@@ -923,7 +1111,7 @@ def _explain_empty(
 
 
 def _theme_reason(snapshot: CatalogSnapshot, club: ClubStats, pos: int, theme: Theme) -> str:
-    parts = [snapshot.kinds[snapshot.kind[pos]], f"{snapshot.runtime[pos]} min"]
+    parts = [snapshot.kinds[snapshot.kind[pos]], snapshot.length(pos)]
     others = [snapshot.theme_title(s) for s in snapshot.themes_of[pos] if s != theme.slug][:2]
     if others:
         parts.append(f"also {', '.join(others)}")
@@ -1055,7 +1243,7 @@ class _ColdStart:
             parts.append("the club screened it")
         if not parts and snapshot.themes_of[pos]:
             parts.append(f"a core film of {snapshot.theme_title(snapshot.themes_of[pos][0])}")
-        parts += [snapshot.kinds[snapshot.kind[pos]], f"{snapshot.runtime[pos]} min"]
+        parts += [snapshot.kinds[snapshot.kind[pos]], snapshot.length(pos)]
         return " · ".join(parts)
 
 

@@ -20,7 +20,8 @@ checked by :func:`read_screening_plan`, against one clock reading, into a :class
 
 - the start (``when``): still ahead, at most a year ahead (:data:`START`);
 - the length: from 1 second to 3 days (:data:`LENGTH`; the default, the film's runtime plus :data:`DISCUSSION`,
-  is always inside it: the catalog caps runtimes at 3,000 minutes);
+  is always inside it: the catalog caps runtimes at 3,000 minutes; a server's own film whose running time is unknown
+  counts :data:`UNKNOWN_RUNTIME`);
 - the reminder: from 0 (at the start) to 1 week before (:data:`REMINDER`).
 """
 
@@ -57,6 +58,7 @@ __all__ = [
     "START_TIMER",
     "STEP_TIMERS",
     "TOLERANCE",
+    "UNKNOWN_RUNTIME",
     "EventPhase",
     "EventState",
     "Followed",
@@ -87,6 +89,7 @@ __all__ = [
     "read_screening_plan",
     "rearm_screenings",
     "require_screening",
+    "running_time",
     "screening_for_event",
     "screening_for_poll",
     "step_key",
@@ -104,11 +107,18 @@ STEP_TIMERS = (REMIND_TIMER, START_TIMER, AFTER_TIMER)
 EVENT_FALLBACK = timedelta(seconds=30)
 #: After the film's running time, this long for the discussion before the "rate it" prompt.
 DISCUSSION = timedelta(minutes=15)
+#: A film whose running time is unknown (a server's own film without details) is screened as if it ran this long.
+UNKNOWN_RUNTIME = timedelta(minutes=120)
 DEFAULT_REMIND_MINUTES = 60
 LOCATION_LIMIT = 100
 START = Window("The screening", timedelta(0), YEAR)
 LENGTH = Span("The length", timedelta(seconds=1), timedelta(days=3))
 REMINDER = Span("The reminder", timedelta(0), timedelta(weeks=1))
+
+
+def running_time(film: films_core.Film) -> timedelta:
+    """How long the film runs: its runtime, or :data:`UNKNOWN_RUNTIME` when that is unknown (0)."""
+    return timedelta(minutes=film.runtime) if film.runtime else UNKNOWN_RUNTIME
 
 
 @dataclass(frozen=True)
@@ -227,10 +237,10 @@ async def plan_screening(
     """
     now = clock.now() if now is None else now
     film = await films_core.get_film(db, film_id)
-    if film is None or film.retired:
+    if film is None or film.retired or not film.visible_in(guild_id):
         raise NotFoundError(f"Film #{film_id} is not in the catalog.")
     plan = check_plan(ScreeningPlan(starts_at, channel_id, location, remind_minutes, length), now)
-    span = plan.length if plan.length is not None else timedelta(minutes=film.runtime) + DISCUSSION
+    span = plan.length if plan.length is not None else running_time(film) + DISCUSSION
     values = {
         "guild_id": guild_id,
         "film_id": film_id,

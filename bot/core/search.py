@@ -5,9 +5,10 @@ from "last walts" or "Blade Runner" from "bladerunner". So a query never scans e
 (1) a sorted list of normalised titles, for prefixes, and (2) an inverted index of character trigrams (of the title
 with and without spaces), for misspellings; only those few hundred candidates are scored with rapidfuzz.
 
-The trigram postings are numpy arrays: counting how many of a query's trigrams each title shares is one
-``bincount`` over the concatenated postings, whatever their length, and the index adds no objects for Python's
-garbage collector to walk (bench/recommend.py measures 36,000 films).
+The trigram postings are slices of one numpy array: counting how many of a query's trigrams each title shares is one
+``bincount`` over the concatenated postings, whatever their length, and the index adds no objects per trigram for
+Python's garbage collector to walk (bench/recommend.py measures 36,000 films; bench/server_films.py 100 servers' own
+indexes of 5,000 films each beside it).
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def rank_themes(themes: Sequence[T], query: str, limit: int = 25) -> list[T]:
 SERVER_SLUG_PREFIX = "~"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexEntry:
     film_id: int
     slug: str
@@ -168,7 +169,7 @@ class IndexEntry:
         return self.slug.startswith(SERVER_SLUG_PREFIX)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     entry: IndexEntry
     score: float
@@ -199,42 +200,75 @@ def _word_coverage(words: list[str], key_words: list[str]) -> float:
 
 
 class TitleIndex:
-    """Search over every active film's titles and alternative titles."""
+    """Search over every active film's titles and alternative titles.
+
+    Lean enough to keep one per server warm (bench/server_films.py: 100 servers × 5,000 films beside the catalog):
+    per film only its strings and a few numbers in numpy arrays; results' :class:`IndexEntry` objects are made when
+    asked for. Each title (or alternative title) is a "key": its normalised form, in a sorted list for prefixes and
+    exact matches, and its trigrams as one sorted array of trigram codes with, for each, a slice of one array of key
+    ids (compressed sparse rows: no Python object per trigram)."""
 
     def __init__(self, films: Iterable[tuple[int, str, str, int, Sequence[str]]]) -> None:
-        self._entries: list[IndexEntry] = []
-        self._by_slug: dict[str, int] = {}
+        ids: list[int] = []
+        years: list[int] = []
+        self._slugs: list[str] = []
+        self._titles: list[str] = []
         self._keys: list[str] = []  # normalised title per key
-        self._compact: list[str] = []  # the same without spaces
-        self._owner: list[int] = []  # key -> entry position
+        owner: list[int] = []  # key -> entry position
         self._names: list[str] = []  # key -> the title as written
         for film_id, slug, title, year, alt_titles in films:
-            position = len(self._entries)
-            self._entries.append(IndexEntry(film_id, slug, title, year))
-            self._by_slug[slug] = film_id
+            position = len(ids)
+            ids.append(film_id)
+            years.append(year)
+            self._slugs.append(slug)
+            self._titles.append(title)
             for name in dict.fromkeys([title, *alt_titles]):
                 key = normalise_title(name)
                 if key:
                     self._keys.append(key)
-                    self._compact.append(key.replace(" ", ""))
-                    self._owner.append(position)
+                    owner.append(position)
                     self._names.append(name)
-        self._sorted = sorted(range(len(self._keys)), key=self._keys.__getitem__)
-        self._sorted_keys = [self._keys[i] for i in self._sorted]
-        self._exact: dict[str, list[int]] = {}
-        postings: dict[str, list[int]] = {}
+        self._ids = np.asarray(ids, dtype=np.int64)
+        self._years = np.asarray(years, dtype=np.int32)
+        self._owner: Positions = np.asarray(owner, dtype=np.int32)
+        by_slug = sorted(range(len(ids)), key=self._slugs.__getitem__)
+        self._slug_order: Positions = np.asarray(by_slug, dtype=np.int32)
+        self._sorted_slugs = [self._slugs[p] for p in by_slug]
+        by_key = sorted(range(len(self._keys)), key=self._keys.__getitem__)  # stable: equal keys in key order
+        self._sorted: Positions = np.asarray(by_key, dtype=np.int32)
+        self._sorted_keys = [self._keys[k] for k in by_key]
+        codes: list[int] = []
+        owners: list[int] = []
+        code_of: dict[str, int] = {}
         for key_id, key in enumerate(self._keys):
-            self._exact.setdefault(key, []).append(key_id)
-            for gram in _trigrams(key) | _trigrams(self._compact[key_id]):
-                postings.setdefault(gram, []).append(key_id)
-        self._postings: dict[str, Positions] = {g: np.asarray(ids, dtype=np.int32) for g, ids in postings.items()}
+            grams = _trigrams(key) | _trigrams(key.replace(" ", ""))
+            for gram in grams:
+                code = code_of.get(gram)
+                if code is None:
+                    code = code_of[gram] = _gram_code(gram)
+                codes.append(code)
+            owners.extend([key_id] * len(grams))
+        all_codes = np.asarray(codes, dtype=np.int64)
+        order = np.argsort(all_codes, kind="stable")  # within a trigram, key ids stay ascending
+        self._postings: Positions = np.asarray(owners, dtype=np.int32)[order]
+        self._grams, starts, counts = np.unique(all_codes[order], return_index=True, return_counts=True)
+        self._starts = starts.astype(np.int64)
+        self._ends = self._starts + counts
         self._common = max(50, int(len(self._keys) * COMMON_TRIGRAM_SHARE))
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._ids)
+
+    def _entry(self, position: int) -> IndexEntry:
+        return IndexEntry(
+            int(self._ids[position]), self._slugs[position], self._titles[position], int(self._years[position])
+        )
 
     def id_for_slug(self, slug: str) -> int | None:
-        return self._by_slug.get(slug)
+        at = bisect.bisect_left(self._sorted_slugs, slug)
+        if at == len(self._sorted_slugs) or self._sorted_slugs[at] != slug:
+            return None
+        return int(self._ids[self._slug_order[at]])
 
     def exact(self, title: str) -> list[IndexEntry]:
         """Films whose title or alternative title normalises to the same words as ``title``."""
@@ -242,34 +276,36 @@ class TitleIndex:
 
     def exact_key(self, title_key: str) -> list[IndexEntry]:
         """:meth:`exact` for a title already normalised (:func:`bot.core.text.normalise_title`)."""
-        positions = dict.fromkeys(self._owner[k] for k in self._exact.get(title_key, []))
-        return [self._entries[p] for p in positions]
+        start = bisect.bisect_left(self._sorted_keys, title_key)
+        end = bisect.bisect_right(self._sorted_keys, title_key, lo=start)
+        positions = dict.fromkeys(int(self._owner[k]) for k in self._sorted[start:end].tolist())
+        return [self._entry(p) for p in positions]
 
     def search(self, query: str, limit: int = 25) -> list[Match]:
         """The best ``limit`` films for what a member typed so far, best first, one row per film."""
         text = normalise_title(query)
         if not text:
-            return [Match(self._entries[self._owner[k]], 0.0, self._names[k]) for k in self._sorted[:limit]]
+            return [Match(self._entry(int(self._owner[k])), 0.0, self._names[k]) for k in self._sorted[:limit].tolist()]
         candidates = self._prefix_candidates(text) | self._trigram_candidates(text)
         compact = text.replace(" ", "")
         words = text.split()
-        best: dict[int, Match] = {}
+        best: dict[int, tuple[float, int]] = {}
         for key_id in candidates:
             key = self._keys[key_id]
             score = max(
                 fuzz.WRatio(text, key),
-                fuzz.ratio(compact, self._compact[key_id]),
+                fuzz.ratio(compact, key.replace(" ", "")),
             )
             if key.startswith(text):
                 score += 10 + 10 * len(text) / len(key)  # prefixes first, whole-title matches before partial ones
             if len(words) > 1:
                 score += WORD_COVERAGE_BONUS * _word_coverage(words, key.split())
-            position = self._owner[key_id]
+            position = int(self._owner[key_id])
             current = best.get(position)
-            if current is None or score > current.score:
-                best[position] = Match(self._entries[position], score, self._names[key_id])
-        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.title, m.entry.year))
-        return ranked[:limit]
+            if current is None or score > current[0]:
+                best[position] = (score, key_id)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], self._titles[item[0]], int(self._years[item[0]])))
+        return [Match(self._entry(p), score, self._names[k]) for p, (score, k) in ranked[:limit]]
 
     def similarities(self, query: str) -> list[tuple[IndexEntry, float]]:
         """Candidate films with the plain similarity (0–100) of their closest title to ``query``, most similar first.
@@ -282,11 +318,12 @@ class TitleIndex:
         compact = text.replace(" ", "")
         best: dict[int, float] = {}
         for key_id in self._prefix_candidates(text) | self._trigram_candidates(text):
-            similarity = max(fuzz.ratio(text, self._keys[key_id]), fuzz.ratio(compact, self._compact[key_id]))
-            position = self._owner[key_id]
+            key = self._keys[key_id]
+            similarity = max(fuzz.ratio(text, key), fuzz.ratio(compact, key.replace(" ", "")))
+            position = int(self._owner[key_id])
             best[position] = max(similarity, best.get(position, 0.0))
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
-        return [(self._entries[position], similarity) for position, similarity in ranked]
+        return [(self._entry(position), similarity) for position, similarity in ranked]
 
     def clear_match(self, query: str, year: int | None = None) -> IndexEntry | None:
         """The one film a mistyped title clearly means, or None when no film is close enough or two are about as
@@ -300,16 +337,25 @@ class TitleIndex:
         for offset in range(start, min(start + CANDIDATES, len(self._sorted_keys))):
             if not self._sorted_keys[offset].startswith(text):
                 break
-            found.add(self._sorted[offset])
+            found.add(int(self._sorted[offset]))
         return found
 
     def _trigram_candidates(self, text: str) -> set[int]:
         """The titles sharing the most trigrams with ``text`` (its rare trigrams, when it has any)."""
-        grams = [self._postings[g] for g in _trigrams(text) | _trigrams(text.replace(" ", "")) if g in self._postings]
-        if not grams:
+        wanted = _trigrams(text) | _trigrams(text.replace(" ", ""))
+        codes = np.fromiter((_gram_code(g) for g in wanted), dtype=np.int64, count=len(wanted))
+        at = np.searchsorted(self._grams, codes)
+        known = at < len(self._grams)
+        at = at[known]
+        at = at[self._grams[at] == codes[known]]
+        if not len(at):
             return set()
-        rare = [postings for postings in grams if len(postings) <= self._common]
-        counts = np.bincount(np.concatenate(rare or grams))
+        sizes = self._ends[at] - self._starts[at]
+        rare = at[sizes <= self._common]
+        chosen = rare if len(rare) else at
+        spans = zip(self._starts[chosen].tolist(), self._ends[chosen].tolist(), strict=True)
+        postings = [self._postings[start:end] for start, end in spans]
+        counts = np.bincount(np.concatenate(postings))
         # The CANDIDATES highest counts, found from the histogram of counts (a partition would stall on the ties):
         # every title above the threshold count, then titles at the threshold in catalog order.
         at_least = np.cumsum(np.bincount(counts)[::-1])[::-1]  # at_least[c]: titles sharing c or more trigrams
@@ -317,6 +363,11 @@ class TitleIndex:
         above = np.flatnonzero(counts > threshold)
         tied = np.flatnonzero(counts == threshold)[: max(0, CANDIDATES - len(above))]
         return {int(key_id) for key_id in above} | {int(key_id) for key_id in tied}
+
+
+def _gram_code(gram: str) -> int:
+    """A trigram as one number (21 bits a code point): trigrams sort and compare as int64s."""
+    return (ord(gram[0]) << 42) | (ord(gram[1]) << 21) | ord(gram[2])
 
 
 def _clear_match(similarities: Sequence[tuple[IndexEntry, float]], year: int | None) -> IndexEntry | None:

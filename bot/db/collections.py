@@ -24,11 +24,12 @@ COLLECTIONS = """
 SELECT id, guild_id, slug, title, description, created_by, created_at FROM collections WHERE guild_id = ?
 """
 # Active films only, in the order they were added: a retired film drops out of its collections until it returns.
+# Curated films and the collection's own server's films only (the core never adds another's; this says so twice).
 COLLECTION_FILMS = """
 SELECT cf.collection_id, cf.film_id FROM collection_films cf
 JOIN collections c ON c.id = cf.collection_id
 JOIN films f ON f.id = cf.film_id
-WHERE c.guild_id = ? AND f.retired = 0
+WHERE c.guild_id = ? AND f.retired = 0 AND (f.guild_id IS NULL OR f.guild_id = c.guild_id)
 ORDER BY cf.collection_id, cf.position
 """
 COUNT_COLLECTIONS = "SELECT count(*) FROM collections WHERE guild_id = ?"

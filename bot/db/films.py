@@ -150,7 +150,7 @@ FROM themes WHERE retired = 0
 """
 THEME_FILMS = """
 SELECT f.id FROM film_themes ft JOIN films f ON f.id = ft.film_id
-WHERE ft.theme_slug = ? AND f.retired = 0 ORDER BY f.id
+WHERE ft.theme_slug = ? AND f.retired = 0 AND f.guild_id IS NULL ORDER BY f.id
 """
 
 

@@ -113,11 +113,13 @@ FROM reviews r
 JOIN films f ON f.id = r.film_id
 LEFT JOIN member_watched mw ON mw.guild_id = r.guild_id AND mw.user_id = r.user_id AND mw.film_id = r.film_id
 WHERE r.guild_id = :guild_id AND r.user_id = :user_id AND (:everything = 1 OR r.source = 'discord')
+  AND (f.guild_id IS NULL OR f.guild_id = r.guild_id)
 UNION ALL
 SELECT f.id, f.title, f.year, NULL, mw.watched_at, NULL, mw.source, 0, f.letterboxd_uri, f.tmdb_id, f.imdb_id
 FROM member_watched mw
 JOIN films f ON f.id = mw.film_id
 WHERE mw.guild_id = :guild_id AND mw.user_id = :user_id AND (:everything = 1 OR mw.source != 'letterboxd')
+  AND (f.guild_id IS NULL OR f.guild_id = mw.guild_id)
   AND NOT EXISTS (SELECT 1 FROM reviews r
                   WHERE r.guild_id = mw.guild_id AND r.user_id = mw.user_id AND r.film_id = mw.film_id
                     AND (:everything = 1 OR r.source = 'discord'))

@@ -39,7 +39,7 @@ COUNT = "SELECT count(*) FROM nominations WHERE guild_id = ? AND status IN ({sta
 # Oldest first: the ones that have waited longest go on a ballot first.
 FILMS_WITH_STATUS = """
 SELECT n.film_id FROM nominations n JOIN films f ON f.id = n.film_id
-WHERE n.guild_id = ? AND n.status IN ({statuses}) AND f.retired = 0
+WHERE n.guild_id = ? AND n.status IN ({statuses}) AND f.retired = 0 AND (f.guild_id IS NULL OR f.guild_id = n.guild_id)
 ORDER BY n.created_at, n.id LIMIT ?
 """
 MARK_CHOSEN = """

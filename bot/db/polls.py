@@ -144,7 +144,7 @@ SELECT film_id, min(added_at) FROM watchlist WHERE guild_id = ? AND film_id IN (
 CLUB_WATCHLIST = """
 SELECT w.film_id, count(*) AS wanted, min(w.added_at) AS first_added
 FROM watchlist w JOIN films f ON f.id = w.film_id
-WHERE w.guild_id = :guild_id AND f.retired = 0
+WHERE w.guild_id = :guild_id AND f.retired = 0 AND (f.guild_id IS NULL OR f.guild_id = :guild_id)
   AND w.film_id NOT IN (SELECT film_id FROM club_watched WHERE guild_id = :guild_id)
 GROUP BY w.film_id ORDER BY wanted DESC, first_added, w.film_id LIMIT :limit
 """

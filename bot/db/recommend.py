@@ -19,6 +19,7 @@ class Versions:
     ratings: int
     watching: int
     collections: int
+    server_films: int = 0  # the server's own films' version (bot.db.films.server_films_version)
 
 
 class SnapshotFilm(NamedTuple):
@@ -47,13 +48,25 @@ class MemberInteraction:
 # One row whatever exists: the loaded catalog's identity and the server's change counters (0 before any change).
 VERSIONS = """
 SELECT (SELECT CAST(generation AS TEXT) FROM catalog_state WHERE id = 1),
-       coalesce(v.ratings, 0), coalesce(v.watching, 0), coalesce(v.collections, 0)
-FROM (SELECT 1 AS one) AS one_row LEFT JOIN recommend_versions v ON v.guild_id = ?
+       coalesce(v.ratings, 0), coalesce(v.watching, 0), coalesce(v.collections, 0),
+       coalesce((SELECT s.version FROM server_film_versions s WHERE s.guild_id = :guild_id), 0)
+FROM (SELECT 1 AS one) AS one_row LEFT JOIN recommend_versions v ON v.guild_id = :guild_id
 """
 
 SNAPSHOT_FILMS = """
 SELECT id, title, year, runtime, kind, directors, featuring FROM films
 WHERE retired = 0 AND guild_id IS NULL ORDER BY id
+"""
+# One server's own films (never another's): they join the curated snapshot for that server only.
+SERVER_SNAPSHOT_FILMS = """
+SELECT id, title, year, runtime, kind, directors, featuring FROM films
+WHERE guild_id = ? AND retired = 0 ORDER BY id
+"""
+# What TMDb said of the films a server's members can name (curated ones and the server's own) whose details are cached.
+FILM_DETAILS = """
+SELECT f.id, d.details FROM films f JOIN tmdb_details d ON d.tmdb_id = f.tmdb_id
+WHERE f.retired = 0 AND f.tmdb_id IS NOT NULL AND (f.guild_id IS NULL OR f.guild_id = ?)
+ORDER BY f.id
 """
 SNAPSHOT_FILM_THEMES = """
 SELECT ft.film_id, ft.theme_slug FROM film_themes ft
@@ -84,10 +97,10 @@ GROUP = "SELECT members FROM tonight_groups WHERE guild_id = ? AND id = ?"
 
 async def versions(db: Reader, guild_id: int) -> Versions:
     """One primary-key read: cheap enough before every request."""
-    row = await db.fetchone(VERSIONS, (guild_id,))
+    row = await db.fetchone(VERSIONS, {"guild_id": guild_id})
     if row is None:  # pragma: no cover - the query always returns one row
         return Versions("", 0, 0, 0)
-    return Versions(row[0] or "", int(row[1]), int(row[2]), int(row[3]))
+    return Versions(row[0] or "", int(row[1]), int(row[2]), int(row[3]), int(row[4]))
 
 
 async def snapshot_films(db: Reader) -> list[SnapshotFilm]:
@@ -96,6 +109,28 @@ async def snapshot_films(db: Reader) -> list[SnapshotFilm]:
         SnapshotFilm(int(r[0]), r[1], int(r[2]), int(r[3]), r[4], tuple(json.loads(r[5])), tuple(json.loads(r[6])))
         for r in await db.fetchall(SNAPSHOT_FILMS)
     ]
+
+
+async def server_snapshot_films(db: Reader, guild_id: int) -> list[SnapshotFilm]:
+    """One server's own active films, in order of id."""
+    return [
+        SnapshotFilm(int(r[0]), r[1], int(r[2]), int(r[3]), r[4], tuple(json.loads(r[5])), tuple(json.loads(r[6])))
+        for r in await db.fetchall(SERVER_SNAPSHOT_FILMS, (guild_id,))
+    ]
+
+
+class CachedDetails(NamedTuple):
+    """A film's cached details from the film-details provider, as stored (``tmdb_details``; text that
+    bot.core.details decodes)."""
+
+    film_id: int
+    payload: str
+
+
+async def cached_film_details(db: Reader, guild_id: int) -> list[CachedDetails]:
+    """The cached details (fresh or expired) of the films members of ``guild_id`` can name: the curated catalog's
+    and the server's own, never another server's."""
+    return [CachedDetails(int(r[0]), str(r[1])) for r in await db.fetchall(FILM_DETAILS, (guild_id,))]
 
 
 async def snapshot_film_themes(db: Reader) -> list[tuple[int, str]]:

@@ -736,15 +736,16 @@ class ModuleBot:
 
 @contextlib.asynccontextmanager
 async def module_bot(
-    workdir: Path, prepare: Callable[[FakeDiscord], object] | None = None
+    workdir: Path, prepare: Callable[[FakeDiscord], object] | None = None, *, tmdb: TmdbDouble | None = None
 ) -> AsyncIterator[tuple[FakeDiscord, BotProcess]]:
     """Start the double (``prepare`` may add to its world first) and a real bot on ``workdir/club.db``; stop both
     afterwards, and fail if the bot called a route the double does not implement. For module-scoped fixtures:
-    one bot launch serves a whole file."""
+    one bot launch serves a whole file. ``tmdb``: the bot gets film details from that (running) TMDb double; set
+    ``bot.tmdb = None`` before a restart to run on without the provider."""
     async with FakeDiscord() as fake:
         if prepare is not None:
             prepare(fake)
-        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db")
+        bot = BotProcess(fake, workdir, kind="real", db_path=workdir / "club.db", tmdb=tmdb)
         try:
             await bot.start()
             yield fake, bot

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import BotProcess
+from tests.e2e.fake_discord import FakeMember
+from tests.e2e.harness import BotProcess, DiscordDriver
 from tests.tmdb_double import TmdbDouble
 
 pytestmark = pytest.mark.e2e
@@ -21,3 +22,14 @@ async def test_the_bot_uses_the_tmdb_double_and_never_logs_the_key(
 
 async def test_without_a_key_details_are_off(bot: BotProcess) -> None:
     await bot.wait_for_log(r"film details are off \(no TMDB_API_KEY\)", timeout=5)
+
+
+async def test_sigterm_stops_the_bot_after_it_asked_tmdb(
+    tmdb_discord: DiscordDriver, tmdb_bot: BotProcess, alice: FakeMember
+) -> None:
+    """Once the TMDb client has open connections, closing it takes a moment: the process still waits for the whole
+    close (details client, then the database) and exits 0, instead of hanging with the database's thread alive."""
+    choices = await tmdb_discord.command("/nominate", member=alice, options={"title": "Solaris"})
+    assert choices.ephemeral
+    assert await tmdb_bot.stop() == 0
+    assert "database closed" in tmdb_bot.output_since_launch()

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from backends import Record, SideBySide, add_arguments, backends  # noqa: E402
 
-from bot.core.catalog import load_catalog  # noqa: E402
+from bot.core.catalog import FIRST_FILM_YEAR, load_catalog  # noqa: E402
 from bot.core.text import normalise_title  # noqa: E402
 from bot.db.database import open_database  # noqa: E402
 from tests.catalog_builder import film, theme, to_toml  # noqa: E402
@@ -50,7 +50,9 @@ def wikipedia_films(limit: int) -> Iterator[tuple[str, int, list[str], list[str]
         for record in json.loads(path.read_text(encoding="utf-8")):
             title, year = str(record.get("title") or "").strip(), record.get("year")
             key = (normalise_title(title), year)
-            if not title or not isinstance(year, int) or not 1888 <= year <= 2030 or key in seen or not key[0]:
+            if not title or not isinstance(year, int) or key in seen or not key[0]:
+                continue
+            if not FIRST_FILM_YEAR <= year <= 2030:
                 continue
             seen.add(key)
             yield title[:200], year, list(record.get("genres") or []), [c for c in record.get("cast") or [] if c][:6]

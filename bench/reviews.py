@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from backends import Record, SideBySide, add_arguments, backends, insert_many  # noqa: E402
 
 from bot.core import reviews, stats  # noqa: E402
-from bot.core.catalog import load_catalog  # noqa: E402
+from bot.core.catalog import FIRST_FILM_YEAR, load_catalog  # noqa: E402
 from bot.core.clock import to_db  # noqa: E402
 from bot.db.database import Database, open_database  # noqa: E402
 from bot.ui.charts import bar_chart  # noqa: E402
@@ -62,7 +62,7 @@ def movielens_catalog(folder: Path) -> tuple[Path, list[tuple[int, str, int, int
             if not match:
                 continue
             title, year = match["title"].strip()[:200] or "Untitled", int(match["year"])
-            if (title.casefold(), year) in seen or not 1888 <= year <= 2026:
+            if (title.casefold(), year) in seen or not FIRST_FILM_YEAR <= year <= 2026:
                 continue
             seen.add((title.casefold(), year))
             themes = [re.sub(r"[^a-z0-9]+", "-", g.lower()).strip("-") for g in row["genres"].split("|")]

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 #: 2: rows name their file relative to the catalog folder, no longer to the working directory.
 LOADER_VERSION = "2"
 
-FIRST_FILM_YEAR = 1888
+#: The earliest year of any film, curated or a server's own: Janssen's Passage de Vénus (1874).
+FIRST_FILM_YEAR = 1874
 #: TMDb's movie ids are positive and (at about 1.5 million in 2026) far below this.
 MAX_TMDB_ID = 100_000_000
 SERIES_KINDS = frozenset({"series", "docuseries"})

@@ -12,7 +12,7 @@ import adds as the server's own, or it is skipped for a reason the member is tol
 - A film that matches nothing becomes the server's own film (title, year, and its Letterboxd link from watched.csv,
   ratings.csv or watchlist.csv, whose URIs name films), unless the member chose ``unmatched: skip``. It follows the
   rules of every server film (bot.core.server_films: a title of 1 to 200 characters with a letter or digit, a year
-  from 1888 to two years ahead, no second film with the same title and year, or TMDb or IMDb id, in the server or the
+  from 1874 to two years ahead, no second film with the same title and year, or TMDb or IMDb id, in the server or the
   catalog); a film renamed on Letterboxd is found by its link; imports stop adding at :data:`MAX_SERVER_FILMS`.
 - A row without a year matches the one film of its title (the catalog's, the server's, or one this import adds), and
   is skipped when there are several or none; a row whose Year is not a year is skipped.
@@ -57,6 +57,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from bot.core import server_films
+from bot.core.catalog import FIRST_FILM_YEAR
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.csvfile import restore_cell, write_csv
 from bot.core.errors import UserError
@@ -64,11 +65,9 @@ from bot.core.reviews import MAX_REVIEW_LENGTH
 from bot.core.search import ClubTitles, IndexEntry, TitleIndex
 from bot.core.server_films import ServerFilmEntry
 from bot.core.text import normalise_title
-from bot.db import films as films_store
 from bot.db import letterboxd as store
 from bot.db import reviews as reviews_store
 from bot.db.database import Database, Transaction
-from bot.db.films import NewServerFilm
 from bot.db.letterboxd import ImportedReview, LetterboxdFilm, Mark
 
 #: The largest attachment accepted, by the size Discord declares (checked before downloading).
@@ -194,9 +193,7 @@ SKIP_REASONS: dict[Skip, str] = {
     Skip.NOT_ADDED: "not here, and you chose not to add films (`unmatched: skip`)",
     Skip.NO_YEAR: "no year in the file, and no film here has that title",
     Skip.BAD_YEAR: "its Year is not a year",
-    Skip.YEAR_RANGE: (
-        f"its year is before {server_films.FIRST_YEAR} or more than {server_films.YEARS_AHEAD} years ahead"
-    ),
+    Skip.YEAR_RANGE: f"its year is before {FIRST_FILM_YEAR} or more than {server_films.YEARS_AHEAD} years ahead",
     Skip.LONG_TITLE: f"its title is longer than {server_films.TITLE_LIMIT} characters",
     Skip.NO_LETTERS: "its title has no letters or digits",
     Skip.SERVER_FULL: f"this server already holds {MAX_SERVER_FILMS:,} films of its own",
@@ -733,78 +730,57 @@ def match_entries(
 @dataclass(frozen=True)
 class _Found:
     """Where a film the import would add went: a film already here (found again in the transaction: another import
-    added it meanwhile, or it has the same TMDb or IMDb id), or a new film."""
+    added it meanwhile, or it has the same TMDb or IMDb id or Letterboxd link), or a new film."""
 
     film_id: int
     added: bool
     curated: bool = False
 
 
+@dataclass(frozen=True)
+class _At:
+    """A clock stopped at the import's moment: the films it adds are dated like everything else it writes."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
 async def add_server_films(
-    tx: Transaction, *, guild_id: int, user_id: int, films: dict[FilmKey, NewFilm], now: str
+    tx: Transaction,
+    clock: Clock,
+    index: TitleIndex | ClubTitles,
+    *,
+    guild_id: int,
+    user_id: int,
+    films: dict[FilmKey, NewFilm],
 ) -> dict[FilmKey, _Found | Skip]:
     """Add the films (validated by :func:`new_film`) as the server's own, in the import's transaction, and say where
-    each went. The duplicate rules are bot.core.server_films's, applied to every film at once: one read of the
-    server's films and one of the ids (its ``add_server_films`` opens a transaction of its own and asks the database
-    once a film, ten times slower for the 3,300 films of a real export). Checked here,
-    under the lock that serialises additions: a film with the same title and year in the server (or the same TMDb or
-    IMDb id, in the server or the catalog, or the same Letterboxd link in the server: a film renamed on Letterboxd)
-    is that film; a removed one is not added again; and the server holds at
-    most :data:`MAX_SERVER_FILMS`."""
+    each went: :func:`bot.core.server_films.add_all_in`, its duplicate rules applied to every film at once. A film it
+    finds already here is that film; a removed one is not added again; the server holds at most
+    :data:`MAX_SERVER_FILMS`."""
     if not films:
         return {}
-    await films_store.lock_new_films(tx)
-    own = await store.server_film_keys(tx, guild_id)
-    by_key = {(film.title_key, film.year): film for film in own if film.title_key is not None}
-    tmdb_ids = [film.tmdb_id for film in films.values() if film.tmdb_id is not None]
-    imdb_ids = [film.imdb_id for film in films.values() if film.imdb_id is not None]
-    twins = await store.films_with_ids(tx, guild_id, tmdb_ids, imdb_ids) if tmdb_ids or imdb_ids else []
-    by_uri = {film.letterboxd_uri: film for film in own if film.letterboxd_uri is not None}
-    usable = [twin for twin in twins if twin.guild_id is not None or not twin.retired]
-    by_tmdb = {twin.tmdb_id: twin for twin in usable if twin.tmdb_id is not None}
-    by_imdb = {twin.imdb_id: twin for twin in usable if twin.imdb_id is not None}
-    room = MAX_SERVER_FILMS - len(own)
+    curated = index.curated if isinstance(index, ClubTitles) else index
+    entries = [
+        ServerFilmEntry(
+            film.title, film.year, tmdb_id=film.tmdb_id, imdb_id=film.imdb_id, letterboxd_uri=film.letterboxd_uri
+        )
+        for film in films.values()
+    ]
+    outcomes = await server_films.add_all_in(tx, clock, curated, guild_id, user_id, entries, limit=MAX_SERVER_FILMS)
+    created = {added.film.id for added in outcomes if added.created and added.film is not None}
     found: dict[FilmKey, _Found | Skip] = {}
-    adding: list[tuple[FilmKey, NewServerFilm]] = []
-    taken_tmdb: set[int] = set()
-    taken_imdb: set[str] = set()
-    for key, film in films.items():
-        twin = (
-            by_key.get(key)
-            or (by_tmdb.get(film.tmdb_id) if film.tmdb_id is not None else None)
-            or (by_imdb.get(film.imdb_id) if film.imdb_id is not None else None)
-            or (by_uri.get(film.letterboxd_uri) if film.letterboxd_uri is not None else None)
-        )
-        if twin is not None:
-            found[key] = Skip.REMOVED if twin.retired else _Found(twin.id, added=False, curated=twin.guild_id is None)
-            continue
-        if room <= 0:
-            found[key] = Skip.SERVER_FULL
-            continue
-        room -= 1
-        tmdb_id = film.tmdb_id if film.tmdb_id not in taken_tmdb else None  # one film per id in a server
-        imdb_id = film.imdb_id if film.imdb_id not in taken_imdb else None
-        taken_tmdb.update([tmdb_id] if tmdb_id is not None else [])
-        taken_imdb.update([imdb_id] if imdb_id is not None else [])
-        adding.append(
-            (
-                key,
-                NewServerFilm(
-                    guild_id=guild_id,
-                    slug=server_films.server_slug(guild_id, key[0], key[1]),
-                    title=film.title,
-                    title_key=key[0],
-                    year=film.year,
-                    added_by=user_id,
-                    tmdb_id=tmdb_id,
-                    imdb_id=imdb_id,
-                    letterboxd_uri=film.letterboxd_uri,
-                ),
-            )
-        )
-    ids = await films_store.insert_server_films(tx, [film for _key, film in adding], now)
-    for (key, _film), film_id in zip(adding, ids, strict=True):
-        found[key] = _Found(film_id, added=True)
+    for key, added in zip(films, outcomes, strict=True):
+        if added.film is None:
+            found[key] = Skip.SERVER_FULL if added.problem == server_films.SERVER_FULL else Skip.REFUSED
+        elif added.film.id in created:  # new, or an earlier film of this import with the same id or link
+            found[key] = _Found(added.film.id, added=True)
+        elif added.film.retired:
+            found[key] = Skip.REMOVED
+        else:
+            found[key] = _Found(added.film.id, added=False, curated=not added.film.is_server_film)
     return found
 
 
@@ -1004,7 +980,7 @@ async def apply_import(
     now = to_db(moment)
     tally: Counter[str] = Counter()
     async with db.transaction() as tx:
-        found = await add_server_films(tx, guild_id=guild_id, user_id=user_id, films=matching.new, now=now)
+        found = await add_server_films(tx, _At(moment), index, guild_id=guild_id, user_id=user_id, films=matching.new)
         account = _Account.of(parsed, matching, found)
         plans = plan_films(account.pairs)
         existing = {r.film_id: r for r in await reviews_store.member_reviews(tx, guild_id, user_id)}

@@ -272,9 +272,12 @@ class TitleIndex:
 
     def exact(self, title: str) -> list[IndexEntry]:
         """Films whose title or alternative title normalises to the same words as ``title``."""
-        key = normalise_title(title)
-        start = bisect.bisect_left(self._sorted_keys, key)
-        end = bisect.bisect_right(self._sorted_keys, key, lo=start)
+        return self.exact_key(normalise_title(title))
+
+    def exact_key(self, title_key: str) -> list[IndexEntry]:
+        """:meth:`exact` for a title already normalised (:func:`bot.core.text.normalise_title`)."""
+        start = bisect.bisect_left(self._sorted_keys, title_key)
+        end = bisect.bisect_right(self._sorted_keys, title_key, lo=start)
         positions = dict.fromkeys(int(self._owner[k]) for k in self._sorted[start:end].tolist())
         return [self._entry(p) for p in positions]
 

@@ -1,13 +1,15 @@
 """The server's own films: a film the curated catalog lacks, entered by a server (a nomination, a Letterboxd import).
 
 One set of rules for every way a film enters a server: :func:`validate` (title 1–200 characters after trimming, year
-1888 to this year + 2, an optional director of up to 100 characters) and the duplicate rule, same normalised title and
-year, or same TMDb or IMDb id, against the curated catalog (its title index, :meth:`TitleIndex.exact`, since curated
-rows keep no normalised title) and the server's own films (:func:`bot.db.films.server_film_duplicates`).
+from :data:`bot.core.catalog.FIRST_FILM_YEAR` to this year + 2, an optional director of up to 100 characters) and the
+duplicate rule, same normalised title and year, same TMDb or IMDb id, or same Letterboxd link, against the curated
+catalog (its title index, :meth:`TitleIndex.exact`, since curated rows keep no normalised title) and the server's own
+films.
 
-:func:`add_server_films` adds many in one transaction (an import) and accounts for each entry: the film created, the
-film it repeats, or why it was refused. :func:`add_in` does the same for one entry inside a caller's transaction, so
-a nomination writes its film and itself together or not at all.
+:func:`add_all_in` is the one way in: it adds a batch inside the caller's transaction, checks the whole batch at once
+and accounts for each entry (the film created, the film it repeats, or why it was refused). :func:`add_server_films`
+is it in a transaction of its own; :func:`add_in` is it for one entry, so a nomination writes its film and itself
+together or not at all; a Letterboxd import calls it in the import's one transaction.
 """
 
 from __future__ import annotations
@@ -16,23 +18,26 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from bot.core.catalog import FIRST_FILM_YEAR
 from bot.core.clock import Clock, to_db
 from bot.core.details import FilmCandidate, FilmDetails
 from bot.core.errors import UserError
 from bot.core.search import SERVER_SLUG_PREFIX, TitleIndex
 from bot.core.text import fold, normalise_title
 from bot.db import films as films_db
-from bot.db.database import Database, Reader, Transaction
+from bot.db.database import Database, Transaction
 from bot.db.films import Film
 
 TITLE_LIMIT = 200
 DIRECTOR_LIMIT = 100
-FIRST_YEAR = 1888  # Roundhay Garden Scene
 YEARS_AHEAD = 2  # announced films may be nominated
 BLURB_LIMIT = 1000
 _IMDB_ID = re.compile(r"tt\d{5,10}")
 _SLUG_WORDS = re.compile(r"[^a-z0-9]+")
+#: Why :func:`add_all_in` refused an entry past its ``limit``.
+SERVER_FULL = "The server already holds as many films of its own as it may."
 
 
 @dataclass(frozen=True)
@@ -64,17 +69,23 @@ class Added:
 
 
 def year_range(clock: Clock) -> tuple[int, int]:
-    return FIRST_YEAR, clock.now().year + YEARS_AHEAD
+    return FIRST_FILM_YEAR, clock.now().year + YEARS_AHEAD
 
 
 def validate(entry: ServerFilmEntry, clock: Clock) -> ServerFilmEntry:
     """The entry cleaned (spaces trimmed, collapsed), or :class:`UserError` saying what is wrong with it."""
+    return _validated(entry, clock)[0]
+
+
+def _validated(entry: ServerFilmEntry, clock: Clock) -> tuple[ServerFilmEntry, str]:
+    """:func:`validate`, and the title normalised (what the duplicate rule compares)."""
     title = " ".join(entry.title.split())
     if not title:
         raise UserError("The title is empty: type the film's title.")
     if len(title) > TITLE_LIMIT:
         raise UserError(f"That title is {len(title)} characters long; a title has at most {TITLE_LIMIT}.")
-    if not normalise_title(title):
+    title_key = normalise_title(title)
+    if not title_key:
         raise UserError("The title needs at least one letter or digit.")
     first, last = year_range(clock)
     if entry.year is None:
@@ -91,7 +102,10 @@ def validate(entry: ServerFilmEntry, clock: Clock) -> ServerFilmEntry:
     blurb = " ".join(entry.blurb.split())
     if len(blurb) > BLURB_LIMIT:
         blurb = blurb[: BLURB_LIMIT - 1].rstrip() + "…"
-    return ServerFilmEntry(title, entry.year, directors, tmdb_id, imdb_id, entry.letterboxd_uri or None, runtime, blurb)
+    cleaned = ServerFilmEntry(
+        title, entry.year, directors, tmdb_id, imdb_id, entry.letterboxd_uri or None, runtime, blurb
+    )
+    return cleaned, title_key
 
 
 def from_details(details: FilmDetails) -> ServerFilmEntry:
@@ -122,35 +136,18 @@ def server_slug(guild_id: int, title_key: str, year: int) -> str:
     return f"{SERVER_SLUG_PREFIX}{words}-{year}-{digest}"
 
 
-async def existing_film(db: Reader, curated: TitleIndex, guild_id: int, entry: ServerFilmEntry) -> Film | None:
-    """The film (curated, or the server's) that a validated entry repeats, or None."""
-    year = _year(entry)
-    title_key = normalise_title(entry.title)
-    same = await films_db.server_film_duplicates(db, guild_id, title_key, year, entry.tmdb_id, entry.imdb_id)
-    if same:
-        return same[0]
-    for indexed in curated.exact(entry.title):
-        if indexed.year == year:
-            found = (await films_db.films_by_ids(db, (indexed.film_id,))).get(indexed.film_id)
-            if found is not None and not found.retired:
-                return found
-    return None
-
-
 async def add_in(
     tx: Transaction, clock: Clock, curated: TitleIndex, guild_id: int, added_by: int | None, entry: ServerFilmEntry
 ) -> Added:
-    """Add one entry (validated here) inside the caller's transaction, or find the film it repeats.
+    """Add one entry (validated here) inside the caller's transaction, or find the film it repeats: :func:`add_all_in`
+    for one entry.
 
     Raises :class:`UserError` for an invalid entry: a caller that writes more in the same transaction (a nomination)
     then writes nothing."""
-    cleaned = validate(entry, clock)
-    await films_db.lock_new_films(tx)
-    existing = await existing_film(tx, curated, guild_id, cleaned)
-    if existing is not None:
-        return Added(existing)
-    [film] = await _insert(tx, clock, guild_id, added_by, [cleaned])
-    return Added(film, created=True)
+    [added] = await add_all_in(tx, clock, curated, guild_id, added_by, [validate(entry, clock)])
+    if added.problem is not None:
+        raise UserError(added.problem)
+    return added
 
 
 async def add_server_films(
@@ -161,50 +158,122 @@ async def add_server_films(
     added_by: int | None,
     entries: Sequence[ServerFilmEntry],
 ) -> list[Added]:
-    """Add many films to a server in one transaction, with :func:`validate` and the duplicate rules for each (an
-    entry repeating an earlier one of the same batch gets that one's film). One :class:`Added` per entry, in order."""
-    outcomes: list[Added | None] = [None] * len(entries)
+    """:func:`add_all_in` in a transaction of its own."""
     async with db.transaction() as tx:
-        await films_db.lock_new_films(tx)
-        fresh: list[tuple[int, ServerFilmEntry]] = []
-        seen: dict[tuple[str, int] | int | str, int] = {}  # title+year / tmdb id / imdb id -> position in fresh
-        repeats: list[tuple[int, int]] = []  # (entry position, position in fresh)
-        for position, entry in enumerate(entries):
-            try:
-                cleaned = validate(entry, clock)
-            except UserError as error:
-                outcomes[position] = Added(None, problem=error.message)
+        return await add_all_in(tx, clock, curated, guild_id, added_by, entries)
+
+
+async def add_all_in(
+    tx: Transaction,
+    clock: Clock,
+    curated: TitleIndex,
+    guild_id: int,
+    added_by: int | None,
+    entries: Sequence[ServerFilmEntry],
+    *,
+    limit: int | None = None,
+) -> list[Added]:
+    """Add many films to a server inside the caller's transaction, and account for each entry, in order: the film
+    created, the film it repeats, or why it was refused (:func:`validate`, or :data:`SERVER_FULL` past ``limit``
+    films of the server's own).
+
+    Duplicates are checked for the whole batch at once, under the lock that serialises additions (a few queries
+    whatever the number of entries): an entry repeats a film with the same normalised title and year (the server's,
+    or the catalog's through its title index, since curated rows keep no normalised title), the same TMDb or IMDb id
+    (the server's or a curated film that is not retired), or the same Letterboxd link (the server's: a film renamed on
+    Letterboxd), or an earlier entry of the batch by any of these. The film repeated may be a retired server film
+    (removed from the server): the caller says so rather than add it again."""
+    moment = clock.now()
+    outcomes: list[Added | None] = [None] * len(entries)
+    valid: list[tuple[int, ServerFilmEntry, tuple[str, int]]] = []
+    for position, entry in enumerate(entries):
+        try:
+            cleaned, title_key = _validated(entry, clock)
+        except UserError as error:
+            outcomes[position] = Added(None, problem=error.message)
+            continue
+        valid.append((position, cleaned, (title_key, _year(cleaned))))
+    await films_db.lock_new_films(tx)
+    titles = {key[0] for _position, _entry, key in valid}
+    uris = {entry.letterboxd_uri for _position, entry, _key in valid if entry.letterboxd_uri is not None}
+    tmdb_ids = {entry.tmdb_id for _position, entry, _key in valid if entry.tmdb_id is not None}
+    imdb_ids = {entry.imdb_id for _position, entry, _key in valid if entry.imdb_id is not None}
+    own = await films_db.server_film_keys(tx, guild_id, titles, uris) if valid else []
+    twins = await films_db.films_with_ids(tx, guild_id, tmdb_ids, imdb_ids) if tmdb_ids or imdb_ids else []
+    known: dict[_Key, int] = {}  # title+year / id / link -> the film already here that has it
+    for twin in [*twins, *own]:
+        if twin.guild_id is None and twin.retired:
+            continue  # a retired curated film is gone from the catalog: nothing repeats it
+        for twin_key in _keys(twin.title_key, twin.year, twin.tmdb_id, twin.imdb_id, twin.letterboxd_uri):
+            known.setdefault(twin_key, twin.id)
+    room = None if limit is None or not valid else limit - await films_db.count_server_films(tx, guild_id)
+    fresh: list[tuple[int, ServerFilmEntry, str]] = []
+    batch: dict[_Key, int] = {}  # -> position in fresh
+    repeats: dict[int, int] = {}  # entry position -> film id already here
+    earlier: dict[int, int] = {}  # entry position -> position in fresh
+    for position, entry, (title_key, year) in valid:
+        keys = _keys(title_key, year, entry.tmdb_id, entry.imdb_id, entry.letterboxd_uri)
+        here = next((known[key] for key in keys if key in known), None)
+        if here is None:
+            here = next((found.film_id for found in curated.exact_key(title_key) if found.year == year), None)
+        if here is not None:
+            repeats[position] = here
+            continue
+        before = next((batch[key] for key in keys if key in batch), None)
+        if before is not None:
+            earlier[position] = before
+            continue
+        if room is not None:
+            if room <= 0:
+                outcomes[position] = Added(None, problem=SERVER_FULL)
                 continue
-            existing = await existing_film(tx, curated, guild_id, cleaned)
-            if existing is not None:
-                outcomes[position] = Added(existing)
-                continue
-            keys: list[tuple[str, int] | int | str] = [(normalise_title(cleaned.title), _year(cleaned))]
-            keys += [key for key in (cleaned.tmdb_id, cleaned.imdb_id) if key is not None]
-            earlier = next((seen[key] for key in keys if key in seen), None)
-            if earlier is not None:
-                repeats.append((position, earlier))
-                continue
-            for key in keys:
-                seen[key] = len(fresh)
-            fresh.append((position, cleaned))
-        created = await _insert(tx, clock, guild_id, added_by, [entry for _position, entry in fresh])
-    for (position, _entry), film in zip(fresh, created, strict=True):
+            room -= 1
+        for key in keys:
+            batch[key] = len(fresh)
+        fresh.append((position, entry, title_key))
+    existing = await films_db.films_by_ids(tx, repeats.values()) if repeats else {}
+    created = await _insert(tx, moment, guild_id, added_by, [(entry, key) for _position, entry, key in fresh])
+    for position, film_id in repeats.items():
+        outcomes[position] = Added(existing[film_id])
+    for (position, _entry, _key), film in zip(fresh, created, strict=True):
         outcomes[position] = Added(film, created=True)
-    for position, earlier in repeats:
-        outcomes[position] = Added(created[earlier])
+    for position, before in earlier.items():
+        outcomes[position] = Added(created[before])
     return [outcome if outcome is not None else Added(None, problem="not processed") for outcome in outcomes]
 
 
+_Key = tuple[str, int] | tuple[str, str]
+
+
+def _keys(
+    title_key: str | None, year: int, tmdb_id: int | None, imdb_id: str | None, letterboxd_uri: str | None
+) -> list[_Key]:
+    """What makes two films the same: normalised title and year, TMDb id, IMDb id, Letterboxd link."""
+    keys: list[_Key] = []
+    if title_key is not None:
+        keys.append((title_key, year))
+    if tmdb_id is not None:
+        keys.append(("tmdb", str(tmdb_id)))
+    if imdb_id is not None:
+        keys.append(("imdb", imdb_id))
+    if letterboxd_uri is not None:
+        keys.append(("letterboxd", letterboxd_uri))
+    return keys
+
+
 async def _insert(
-    tx: Transaction, clock: Clock, guild_id: int, added_by: int | None, entries: Sequence[ServerFilmEntry]
+    tx: Transaction,
+    moment: datetime,
+    guild_id: int,
+    added_by: int | None,
+    entries: Sequence[tuple[ServerFilmEntry, str]],
 ) -> list[Film]:
+    """Store validated entries (each with its normalised title) as new server films."""
     if not entries:
         return []
     rows = []
-    for entry in entries:
+    for entry, title_key in entries:
         year = _year(entry)
-        title_key = normalise_title(entry.title)
         rows.append(
             films_db.NewServerFilm(
                 guild_id=guild_id,
@@ -221,9 +290,8 @@ async def _insert(
                 letterboxd_uri=entry.letterboxd_uri,
             )
         )
-    ids = await films_db.insert_server_films(tx, rows, to_db(clock.now()))
-    found = await films_db.films_by_ids(tx, ids)
-    return [found[film_id] for film_id in ids]
+    ids = await films_db.insert_server_films(tx, rows, to_db(moment))
+    return [row.stored(film_id) for row, film_id in zip(rows, ids, strict=True)]
 
 
 def _year(entry: ServerFilmEntry) -> int:

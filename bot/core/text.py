@@ -20,6 +20,8 @@ _NON_WORD = re.compile(r"[^\w]+")
 
 def fold(text: str) -> str:
     """Casefold and strip accents: "Bjørk Café" -> "bjørk cafe" (letters without a decomposition stay as they are)."""
+    if text.isascii():  # nothing to decompose (most titles): the same answer, several times faster
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -109,13 +109,26 @@ WHERE f.retired = 0 AND f.guild_id IS NULL ORDER BY ft.film_id, ft.position
 INDEX_ROWS = "SELECT id, slug, title, year, alt_titles FROM films WHERE retired = 0 AND guild_id IS NULL ORDER BY id"
 SERVER_FILMS = f"SELECT {_FILM_COLUMNS} FROM films WHERE guild_id = ? AND retired = 0 ORDER BY id"  # noqa: S608
 SERVER_INDEX_ROWS = "SELECT id, slug, title, year, alt_titles FROM films WHERE guild_id = ? AND retired = 0 ORDER BY id"
-SERVER_DUPLICATES = f"""
-SELECT {_FILM_COLUMNS} FROM films
-WHERE (guild_id IS NULL OR guild_id = :guild_id)
-  AND ((guild_id = :guild_id AND title_key = :title_key AND year = :year)
-       OR tmdb_id = CAST(:tmdb_id AS BIGINT) OR imdb_id = CAST(:imdb_id AS TEXT))
-ORDER BY id
+_KNOWN_COLUMNS = "id, guild_id, title_key, year, tmdb_id, imdb_id, retired, letterboxd_uri"
+# A server's own films, retired ones too (the unique indexes on (guild, title, year) and the ids count them): all of
+# them, or those with one of a few titles or Letterboxd links.
+SERVER_FILM_KEYS = f"SELECT {_KNOWN_COLUMNS} FROM films WHERE guild_id = ? ORDER BY id"  # noqa: S608
+SERVER_FILMS_TITLED = f"""
+SELECT {_KNOWN_COLUMNS} FROM films WHERE guild_id = CAST(? AS BIGINT) AND title_key IN ({{values}}) ORDER BY id
 """  # noqa: S608
+SERVER_FILMS_LINKED = f"""
+SELECT {_KNOWN_COLUMNS} FROM films WHERE guild_id = CAST(? AS BIGINT) AND letterboxd_uri IN ({{values}}) ORDER BY id
+"""  # noqa: S608
+# Curated films (and the server's own) holding any of these TMDb or IMDb ids.
+FILMS_WITH_TMDB_IDS = f"""
+SELECT {_KNOWN_COLUMNS} FROM films
+WHERE (guild_id IS NULL OR guild_id = CAST(? AS BIGINT)) AND tmdb_id IN ({{values}}) ORDER BY id
+"""  # noqa: S608
+FILMS_WITH_IMDB_IDS = f"""
+SELECT {_KNOWN_COLUMNS} FROM films
+WHERE (guild_id IS NULL OR guild_id = CAST(? AS BIGINT)) AND imdb_id IN ({{values}}) ORDER BY id
+"""  # noqa: S608
+COUNT_SERVER_FILMS = "SELECT count(*) FROM films WHERE guild_id = ?"
 NEXT_FILM_ID = "SELECT coalesce(max(id), 0) + 1 FROM films"
 SERVER_FILMS_VERSION = "SELECT version FROM server_film_versions WHERE guild_id = ?"
 BUMP_SERVER_FILMS_VERSION = """
@@ -243,6 +256,46 @@ class NewServerFilm:
     tmdb_id: int | None = None
     letterboxd_uri: str | None = None
 
+    def stored(self, film_id: int) -> Film:
+        """The film as :func:`insert_server_films` stores it under ``film_id`` (no need to read it back)."""
+        return Film(
+            id=film_id,
+            slug=self.slug,
+            title=self.title,
+            year=self.year,
+            runtime=self.runtime,
+            kind=self.kind,
+            episodes=None,
+            seasons=None,
+            blurb=self.blurb,
+            imdb_id=self.imdb_id,
+            directors=self.directors,
+            featuring=(),
+            countries=(),
+            alt_titles=(),
+            prompts=(),
+            themes=(),
+            retired=False,
+            guild_id=self.guild_id,
+            tmdb_id=self.tmdb_id,
+            letterboxd_uri=self.letterboxd_uri,
+        )
+
+
+@dataclass(frozen=True)
+class KnownFilm:
+    """What a duplicate check needs of a film a new server film might repeat: its server (None: curated), normalised
+    title (server films only), year, ids, Letterboxd link, and whether it is retired."""
+
+    id: int
+    guild_id: int | None
+    title_key: str | None
+    year: int
+    tmdb_id: int | None
+    imdb_id: str | None
+    retired: bool
+    letterboxd_uri: str | None = None
+
 
 async def server_films(db: Reader, guild_id: int) -> list[Film]:
     """A server's own films that are not retired, in order of id (their themes are always none)."""
@@ -255,16 +308,6 @@ async def server_indexed_titles(db: Reader, guild_id: int) -> list[IndexedTitle]
         IndexedTitle(int(row[0]), row[1], row[2], int(row[3]), _strings(row[4]))
         for row in await db.fetchall(SERVER_INDEX_ROWS, (guild_id,))
     ]
-
-
-async def server_film_duplicates(
-    db: Reader, guild_id: int, title_key: str, year: int, tmdb_id: int | None, imdb_id: str | None
-) -> list[Film]:
-    """Films a new server film would repeat: the server's own with the same title and year, and any film (curated, or
-    the server's) with the same TMDb or IMDb id. Curated films with the same title and year are the caller's to find
-    (curated rows keep no normalised title; the title index has them)."""
-    params = {"guild_id": guild_id, "title_key": title_key, "year": year, "tmdb_id": tmdb_id, "imdb_id": imdb_id}
-    return [_film(row, ()) for row in await db.fetchall(SERVER_DUPLICATES, params)]
 
 
 async def lock_new_films(tx: Transaction) -> None:
@@ -324,3 +367,55 @@ async def server_films_version(db: Reader, guild_id: int) -> int:
 async def bump_server_films_version(tx: Transaction, guild_id: int) -> None:
     """Call in every transaction that adds, changes or removes a server's films."""
     await tx.execute(BUMP_SERVER_FILMS_VERSION, (guild_id,))
+
+
+def _known(row: Row) -> KnownFilm:
+    return KnownFilm(
+        int(row[0]),
+        None if row[1] is None else int(row[1]),
+        row[2],
+        int(row[3]),
+        None if row[4] is None else int(row[4]),
+        row[5],
+        bool(row[6]),
+        row[7],
+    )
+
+
+async def _known_in(db: Reader, sql: str, guild_id: int, values: Iterable[object]) -> dict[int, KnownFilm]:
+    """The films one ``IN (...)`` query finds, the values sent in chunks (SQLite's limit of bound parameters)."""
+    ordered = sorted(set(values), key=str)
+    found: dict[int, KnownFilm] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        rows = await db.fetchall(sql.format(values=placeholders(len(chunk))), [guild_id, *chunk])
+        found.update((film.id, film) for film in map(_known, rows))
+    return found
+
+
+async def server_film_keys(
+    db: Reader, guild_id: int, title_keys: Iterable[str] | None = None, letterboxd_uris: Iterable[str] = ()
+) -> list[KnownFilm]:
+    """The server's own films, retired ones too, in order of id: every one (``title_keys`` None, or more titles and
+    links than one query takes: one read of them all is then cheaper), or those with one of these normalised titles
+    or Letterboxd links."""
+    titles, uris = set(title_keys or ()), set(letterboxd_uris)
+    if title_keys is None or len(titles) + len(uris) > _CHUNK:
+        return [_known(row) for row in await db.fetchall(SERVER_FILM_KEYS, (guild_id,))]
+    found = await _known_in(db, SERVER_FILMS_TITLED, guild_id, titles)
+    found.update(await _known_in(db, SERVER_FILMS_LINKED, guild_id, uris))
+    return [found[film_id] for film_id in sorted(found)]
+
+
+async def films_with_ids(
+    db: Reader, guild_id: int, tmdb_ids: Iterable[int], imdb_ids: Iterable[str]
+) -> list[KnownFilm]:
+    """Curated films and the server's own holding any of these TMDb or IMDb ids (another server's never)."""
+    found = await _known_in(db, FILMS_WITH_TMDB_IDS, guild_id, tmdb_ids)
+    found.update(await _known_in(db, FILMS_WITH_IMDB_IDS, guild_id, imdb_ids))
+    return [found[film_id] for film_id in sorted(found)]
+
+
+async def count_server_films(db: Reader, guild_id: int) -> int:
+    """How many films the server has of its own, retired ones too."""
+    return int(await db.fetchval(COUNT_SERVER_FILMS, (guild_id,)))

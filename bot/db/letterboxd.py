@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.db.database import Reader, Row, Transaction, placeholders
+from bot.db.database import Reader, Transaction
 
 
 @dataclass(frozen=True)
@@ -60,21 +60,6 @@ class ExportRow:
     letterboxd_uri: str | None = None  # the film's own Letterboxd page (a server film an import added)
     tmdb_id: int | None = None
     imdb_id: str | None = None
-
-
-@dataclass(frozen=True)
-class KnownFilm:
-    """What an import needs of a film that an unmatched row might repeat: its server (None: curated), normalised
-    title (server films only), year, ids, and whether it is retired."""
-
-    id: int
-    guild_id: int | None
-    title_key: str | None
-    year: int
-    tmdb_id: int | None
-    imdb_id: str | None
-    retired: bool
-    letterboxd_uri: str | None = None
 
 
 MEMBER_LETTERBOXD_FILMS = """
@@ -139,21 +124,6 @@ WHERE mw.guild_id = :guild_id AND mw.user_id = :user_id AND (:everything = 1 OR 
                   WHERE r.guild_id = mw.guild_id AND r.user_id = mw.user_id AND r.film_id = mw.film_id
                     AND (:everything = 1 OR r.source = 'discord'))
 """
-
-_KNOWN_COLUMNS = "id, guild_id, title_key, year, tmdb_id, imdb_id, retired, letterboxd_uri"
-# Every film of the server, retired ones too: the unique indexes on (guild, title, year) and the ids count them.
-SERVER_FILM_KEYS = f"SELECT {_KNOWN_COLUMNS} FROM films WHERE guild_id = ? ORDER BY id"  # noqa: S608
-# Curated films (and the server's own) holding any of these TMDb or IMDb ids.
-FILMS_WITH_TMDB_IDS = f"""
-SELECT {_KNOWN_COLUMNS} FROM films
-WHERE (guild_id IS NULL OR guild_id = CAST(? AS BIGINT)) AND tmdb_id IN ({{ids}}) ORDER BY id
-"""  # noqa: S608
-FILMS_WITH_IMDB_IDS = f"""
-SELECT {_KNOWN_COLUMNS} FROM films
-WHERE (guild_id IS NULL OR guild_id = CAST(? AS BIGINT)) AND imdb_id IN ({{ids}}) ORDER BY id
-"""  # noqa: S608
-#: Ids per ``IN (...)`` list: well under SQLite's limit of bound parameters.
-_CHUNK = 500
 
 
 async def letterboxd_films(db: Reader, guild_id: int, user_id: int) -> list[LetterboxdFilm]:
@@ -248,34 +218,3 @@ async def export_rows(db: Reader, guild_id: int, user_id: int, *, everything: bo
         for r in await db.fetchall(EXPORT_ROWS, params)
     ]
     return sorted(rows, key=lambda row: (row.watched_at, row.title, row.year, row.film_id))
-
-
-def _known(row: Row) -> KnownFilm:
-    return KnownFilm(
-        int(row[0]),
-        None if row[1] is None else int(row[1]),
-        row[2],
-        int(row[3]),
-        None if row[4] is None else int(row[4]),
-        row[5],
-        bool(row[6]),
-        row[7],
-    )
-
-
-async def server_film_keys(db: Reader, guild_id: int) -> list[KnownFilm]:
-    """Every film of the server's own, retired ones too, in order of id."""
-    return [_known(row) for row in await db.fetchall(SERVER_FILM_KEYS, (guild_id,))]
-
-
-async def films_with_ids(
-    db: Reader, guild_id: int, tmdb_ids: Iterable[int], imdb_ids: Iterable[str]
-) -> list[KnownFilm]:
-    """Curated films and the server's own holding any of these TMDb or IMDb ids (another server's never)."""
-    found: dict[int, KnownFilm] = {}
-    for sql, values in ((FILMS_WITH_TMDB_IDS, sorted(set(tmdb_ids))), (FILMS_WITH_IMDB_IDS, sorted(set(imdb_ids)))):
-        for start in range(0, len(values), _CHUNK):
-            chunk: list[object] = list(values[start : start + _CHUNK])
-            rows = await db.fetchall(sql.format(ids=placeholders(len(chunk))), [guild_id, *chunk])
-            found.update((film.id, film) for film in map(_known, rows))
-    return [found[film_id] for film_id in sorted(found)]

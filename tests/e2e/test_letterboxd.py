@@ -160,7 +160,7 @@ async def test_odd_rows_are_skipped_with_their_reasons_and_the_rest_imports(club
     )
     assert fields["Skipped"].splitlines() == [
         "• **1 row**: its Year is not a year: Some Film (19x5)",
-        "• **1 row**: its year is before 1888 or more than 2 years ahead: Future Film (2999)",
+        "• **1 row**: its year is before 1874 or more than 2 years ahead: Future Film (2999)",
         f"• **1 row**: its title is longer than 200 characters: {long_title[:59]}…",
         "• **1 row**: its title has no letters or digits: !!! (2001)",
     ]

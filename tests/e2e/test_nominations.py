@@ -69,8 +69,8 @@ async def test_bad_input_is_refused_briefly_and_nothing_is_written(club: Club) -
     for options, expected in [
         ({"title": "   "}, "The title is empty"),
         ({"title": "x" * 300}, "That title is 300 characters long; a title has at most 200."),
-        ({"title": "Some Film", "year": 1500}, "The year must be between 1888 and"),
-        ({"title": "Some Film", "year": 3000}, "The year must be between 1888 and"),
+        ({"title": "Some Film", "year": 1500}, "The year must be between 1874 and"),
+        ({"title": "Some Film", "year": 3000}, "The year must be between 1874 and"),
     ]:
         reply = await run(club, "nominate", world.carol, **options)
         assert reply.ephemeral and expected in reply.text, (options, reply.text)
@@ -79,7 +79,7 @@ async def test_bad_input_is_refused_briefly_and_nothing_is_written(club: Club) -
     assert form.response_type == 9 and form.modal["title"] == "Nominate a film"
     for fields, expected in [
         ({"nominate:year": "19x9"}, "The year must be a number"),
-        ({"nominate:year": "1700"}, "The year must be between 1888 and"),
+        ({"nominate:year": "1700"}, "The year must be between 1874 and"),
         ({"nominate:year": "2001", "nominate:title": "  "}, "The title is empty"),
     ]:
         refused = await form.submit_modal(fields, member=world.carol)

@@ -65,7 +65,7 @@ def test_wrong_type_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize("year", [1850, 2999])
 def test_year_out_of_range(tmp_path: Path, year: int) -> None:
     message = only_problem(one_file(tmp_path, [film("x-film", year=year)]))
-    assert "field 'year': must be between 1888 and" in message
+    assert "field 'year': must be between 1874 and" in message
 
 
 def test_duplicate_id_across_files_names_both_files(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ async def test_odd_rows_are_skipped_with_a_reason_and_the_rest_imports(db: Datab
         "2024-01-01,Woodstock,,u,4",  # two films of that title, no year
         "2024-01-02,Some Film,19x5,u,4",  # not a year
         "2024-01-03,Some Film,0,u,4",
-        "2024-01-04,The Horse in Motion,1878,u,4",
+        "2024-01-04,Before Any Film,1873,u,4",  # FIRST_FILM_YEAR is 1874
         "2024-01-05,Future Film,2999,u,4",
         f"2024-01-06,{LONG_TITLE},2001,u,4",
         "2024-01-07,!!!,2001,u,4",
@@ -158,7 +158,7 @@ async def test_odd_rows_are_skipped_with_a_reason_and_the_rest_imports(db: Datab
         ("Woodstock", Skip.AMBIGUOUS, "ratings.csv, line 2"),
         ("Some Film (19x5)", Skip.BAD_YEAR, "ratings.csv, line 3"),
         ("Some Film (0)", Skip.BAD_YEAR, "ratings.csv, line 4"),
-        ("The Horse in Motion (1878)", Skip.YEAR_RANGE, "ratings.csv, line 5"),
+        ("Before Any Film (1873)", Skip.YEAR_RANGE, "ratings.csv, line 5"),
         ("Future Film (2999)", Skip.YEAR_RANGE, "ratings.csv, line 6"),
         (f"{LONG_TITLE} (2001)", Skip.LONG_TITLE, "ratings.csv, line 7"),
         ("!!! (2001)", Skip.NO_LETTERS, "ratings.csv, line 8"),

@@ -113,7 +113,7 @@ async def test_new_film_with_its_nomination_or_nothing(
     before = await db.fetchval("SELECT count(*) FROM films")
     with pytest.raises(UserError, match="You already have 1 open nomination,"):
         await nominations.nominate_new(db, clock, curated, limited, ServerFilmEntry("Other", 2002), ALICE, **MEMBER)
-    with pytest.raises(UserError, match="between 1888"):
+    with pytest.raises(UserError, match="between 1874"):
         await nominations.nominate_new(db, clock, curated, SETTINGS, ServerFilmEntry("Old", 1500), BOB, **MEMBER)
     assert await db.fetchval("SELECT count(*) FROM films") == before
     titles = await ServerTitles(db).for_guild(curated, GUILD)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import server_films
-from bot.core.catalog import load_catalog
+from bot.core.catalog import FIRST_FILM_YEAR, load_catalog
 from bot.core.details import FilmCandidate, FilmDetails
 from bot.core.errors import UserError
 from bot.core.films import build_title_index, get_film
@@ -40,8 +40,8 @@ async def curated(db: Database, tmp_path: Path) -> TitleIndex:
         (ServerFilmEntry("x" * 300, 2000), "at most 200"),
         (ServerFilmEntry("!!!", 2000), "at least one letter"),
         (ServerFilmEntry("Film", None), "Give the film's year"),
-        (ServerFilmEntry("Film", 1887), "between 1888 and 2028"),
-        (ServerFilmEntry("Film", 2029), "between 1888 and 2028"),
+        (ServerFilmEntry("Film", 1873), "between 1874 and 2028"),
+        (ServerFilmEntry("Film", 2029), "between 1874 and 2028"),
         (ServerFilmEntry("Film", 2000, directors=("d" * 101,)), "at most 100"),
     ],
 )
@@ -103,3 +103,50 @@ async def test_from_the_provider(db: Database, curated: TitleIndex, clock: StepC
     async with db.transaction() as tx:
         same = await server_films.add_in(tx, clock, curated, GUILD, ALICE, server_films.from_candidate(candidate))
     assert same.duplicate and same.film == stored
+
+
+@pytest.mark.parametrize("filler", [0, 600])  # a few titles: looked up; more than one query takes: all read at once
+async def test_a_batch_in_the_callers_transaction_checks_links_ids_and_the_limit(
+    db: Database, curated: TitleIndex, clock: StepClock, filler: int
+) -> None:
+    link = "https://boxd.it/1u4I"
+    [soylent] = await add_server_films(
+        db, clock, curated, GUILD, ALICE, [ServerFilmEntry("Soylent Green", 1973, letterboxd_uri=link, tmdb_id=12101)]
+    )
+    assert soylent.created and soylent.film is not None
+    entries = [ServerFilmEntry(f"Filler {n}", 2000) for n in range(filler)] + [
+        ServerFilmEntry("Soylent Green (Restored)", 1972, letterboxd_uri=link),  # renamed on Letterboxd: its link
+        ServerFilmEntry("Another Title", 1973, tmdb_id=12101),  # the server's, by TMDb id
+        ServerFilmEntry("New One", 2001, imdb_id="tt0000001"),
+        ServerFilmEntry("New One, Renamed", 2001, imdb_id="tt0000001"),  # repeats the batch's by IMDb id
+        ServerFilmEntry("Heat", 1995),  # curated, through the title index
+        ServerFilmEntry("One Too Many", 2002),  # past the limit (Soylent Green, the fillers, New One)
+    ]
+    async with db.transaction() as tx:
+        outcomes = await server_films.add_all_in(tx, clock, curated, GUILD, ALICE, entries, limit=filler + 2)
+    *fillers, renamed, by_tmdb, new, new_again, heat, too_many = outcomes
+    assert all(added.created for added in fillers)
+    assert renamed.film == soylent.film and by_tmdb.film == soylent.film and not renamed.created
+    assert new.created and new_again.duplicate and new_again.film == new.film
+    assert heat.duplicate and heat.film is not None and heat.film.slug == "heat"
+    assert too_many.film is None and too_many.problem == server_films.SERVER_FULL
+    stored = await get_film(db, new.film.id) if new.film is not None else None
+    assert stored == new.film  # the film returned is the film stored
+
+
+async def test_a_batch_leaves_nothing_when_the_callers_transaction_fails(
+    db: Database, curated: TitleIndex, clock: StepClock
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            [added] = await server_films.add_all_in(tx, clock, curated, GUILD, ALICE, [ServerFilmEntry("Gone", 1999)])
+            assert added.created
+            raise RuntimeError("the caller's next write fails")
+    [again] = await add_server_films(db, clock, curated, GUILD, ALICE, [ServerFilmEntry("Gone", 1999)])
+    assert again.created
+
+
+async def test_films_begin_in_1874(clock: StepClock) -> None:
+    first, _last = server_films.year_range(clock)
+    assert first == FIRST_FILM_YEAR == 1874
+    assert server_films.validate(ServerFilmEntry("Passage de Vénus", 1874), clock).year == 1874

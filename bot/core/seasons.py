@@ -230,6 +230,15 @@ async def current_season(db: Database, clock: Clock, guild_id: int) -> Season | 
     return _season(found[0]) if found else None
 
 
+async def season_at(db: Database, guild_id: int, moment: datetime) -> tuple[Season, int] | None:
+    """The season running at ``moment`` and its week there (what the weekly picks follow); None when none is."""
+    record = await store.season_at(db, guild_id, to_db(moment))
+    if record is None:
+        return None
+    season = _season(record)
+    return season, progress(season, moment).week
+
+
 async def season_page(db: Database, clock: Clock, guild_id: int) -> SeasonPage:
     season = await current_season(db, clock, guild_id)
     if season is None:

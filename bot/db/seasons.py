@@ -42,6 +42,11 @@ ADD_FILM = "INSERT INTO season_films (season_id, week, film_id) VALUES (?, ?, ?)
 CURRENT = (
     f"SELECT {_COLUMNS} FROM seasons WHERE guild_id = ? AND ended_at IS NULL AND ends_at > ? ORDER BY starts_at, id"  # noqa: S608
 )
+# The season running at a moment: started by then, not over, and not ended early before it.
+AT = (
+    f"SELECT {_COLUMNS} FROM seasons WHERE guild_id = ? AND starts_at <= ? AND ends_at > ?"  # noqa: S608
+    " AND (ended_at IS NULL OR ended_at > ?) ORDER BY starts_at DESC, id DESC"
+)
 FILMS = "SELECT film_id FROM season_films WHERE season_id = ? ORDER BY week"
 END = "UPDATE seasons SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL"
 
@@ -80,6 +85,14 @@ async def current_seasons(db: Reader, guild_id: int, now: str) -> list[SeasonRec
         films = [int(r[0]) for r in await db.fetchall(FILMS, (int(row[0]),))]
         found.append(_season(row, films))
     return found
+
+
+async def season_at(db: Reader, guild_id: int, moment: str) -> SeasonRecord | None:
+    """The server's season running at ``moment``, with its fixed films; None when none is."""
+    row = await db.fetchone(AT, (guild_id, moment, moment, moment))
+    if row is None:
+        return None
+    return _season(row, [int(r[0]) for r in await db.fetchall(FILMS, (int(row[0]),))])
 
 
 async def end_season(db: Database, season_id: int, now: str, ended_by: int) -> bool:

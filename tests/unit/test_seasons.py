@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import collections, seasons
+from bot.core import collections, picks, schedule, seasons, watch
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, active_films, list_themes
+from bot.core.guilds import get_settings
 from bot.db.database import Database
 from tests.clocks import MARCH_1, FixedClock
 from tests.unit.test_recommend import ALICE, GUILD, OTHER_GUILD, club_catalog
@@ -139,3 +140,43 @@ async def test_one_current_season_and_ending_it(db: Database, clock: FixedClock,
         await seasons.end_season(db, clock, guild_id=GUILD, user_id=ALICE)
     again = await create(db, clock, live, start="2026-04-01")
     assert again.id != made.id
+
+
+async def test_weekly_picks_follow_a_running_season(
+    db: Database, clock: FixedClock, live: Theme, films: dict[str, Film]
+) -> None:
+    settings = await get_settings(db, GUILD)
+    made = await create(db, clock, live, weeks=3, start="2026-03-09 20:00")
+    by_id = {f.id: f for f in films.values()}
+    await watch.mark_club_watched(db, clock, GUILD, made.film_ids[1])  # programmed: picked even though watched
+    for week in (1, 2, 3):
+        moment = made.week_starts(week) + timedelta(days=2)
+        chosen = await picks.choose(db, settings, schedule.week_key(moment, schedule.zone("UTC")), moment)
+        assert chosen is not None and chosen.theme.slug == "live"
+        first = chosen.picks[0]
+        assert first.film.id == made.film_ids[week - 1], (week, first.film.slug)
+        assert first.reason == f"The season's film for week {week} of 3"
+        assert all("live" in by_id[pick.film.id].themes for pick in chosen.picks)
+    # Before and after the season, and once it is ended early, the usual rotation (the first theme by title).
+    before = await picks.choose(db, settings, "2026-W10", MARCH_1)
+    assert before is not None and not any(p.reason.startswith("The season's") for p in before.picks)
+    clock.moment = made.week_starts(2)
+    await seasons.end_season(db, clock, guild_id=GUILD, user_id=ALICE)
+    later = made.week_starts(3)
+    after = await picks.choose(db, settings, schedule.week_key(later, schedule.zone("UTC")), later)
+    assert after is not None and not any(p.reason.startswith("The season's") for p in after.picks)
+    earlier = await seasons.season_at(db, GUILD, made.week_starts(1))  # it did run then
+    assert earlier is not None and (earlier[0].id, earlier[1]) == (made.id, 1)
+
+
+async def test_a_poll_season_keeps_the_picks_on_its_theme(
+    db: Database, clock: FixedClock, films: dict[str, Film]
+) -> None:
+    road = next(t for t in await list_themes(db) if t.slug == "road")
+    made = await create(db, clock, road, weeks=2, mode=seasons.Mode.POLL)
+    settings = await get_settings(db, GUILD)
+    moment = made.week_starts(2)
+    chosen = await picks.choose(db, settings, schedule.week_key(moment, schedule.zone("UTC")), moment)
+    assert chosen is not None and chosen.theme.slug == "road"
+    by_id = {f.id: f for f in films.values()}
+    assert all("road" in by_id[pick.film.id].themes for pick in chosen.picks)

@@ -1,4 +1,4 @@
--- 0019: seasons, a club's multi-week series on one theme, with its running order (fixed films, a weekly poll, or
+-- 0017: seasons, a club's multi-week series on one theme, with its running order (fixed films, a weekly poll, or
 -- the weekly picks) and programme notes.
 
 CREATE TABLE seasons (

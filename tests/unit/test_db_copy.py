@@ -99,7 +99,7 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     for user in (ALICE, BOB):
         await polls.vote(db, clock, poll_id=poll.id, guild_id=GUILD, user_id=user, role_ids=(), film_id=ids["noir-2"])
     await polls.close_poll(db, clock, poll.id)
-    await screenings.plan_screening(
+    screening = await screenings.plan_screening(
         db,
         clock,
         timers,
@@ -110,6 +110,10 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
         channel_id=VOICE,
         poll_id=poll.id,
     )
+    # Its event and discussion thread (0017's columns), with the timer that archives the thread.
+    screening = await screenings.attach_event(db, clock, timers, screening.id, 8100)
+    await screenings.record_thread(db, screening.id, 8200)
+    await screenings.archive_thread_later(timers, screening, 8200, screening.starts_at, 3)
 
     # The server's own film (entered with its nomination), nominations of every kind, and TMDb's cached answers.
     settings = (await config.set_nominations(db, clock, timers, GUILD, MAYA, approval=True, limit=5)).settings

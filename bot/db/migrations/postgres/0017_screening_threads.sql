@@ -1,0 +1,4 @@
+-- 0017: a screening records its discussion thread (created from the bot's starter post, whose id the thread shares),
+-- so a restart never opens a second one, and when the thread was archived.
+ALTER TABLE screenings ADD COLUMN thread_id BIGINT;
+ALTER TABLE screenings ADD COLUMN thread_archived_at TEXT;

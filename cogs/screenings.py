@@ -22,6 +22,7 @@ from bot.core import polls as polls_core
 from bot.core import screenings
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film
+from bot.core.guilds import get_settings
 from bot.core.posters import event_cover
 from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
@@ -418,7 +419,8 @@ class Screenings(
     # -- the discussion thread ----------------------------------------------------------------------------------------
 
     async def open_thread(self, screening: Screening) -> None:
-        """Open the screening's discussion thread in its announcement channel, once, and arm its archiving.
+        """Open the screening's discussion thread, once, and arm its archiving: in the server's threads channel
+        (``/config channel kind:threads``), or else the screening's announcement channel.
 
         The thread starts from a post of the bot's that carries :func:`screenings.thread_marker`, and takes that
         post's id (as Discord does). A re-run after a crash finds the post; Discord then refuses a second thread on
@@ -430,7 +432,9 @@ class Screenings(
             return
         film = await get_film(self.bot.db, screening.film_id)
         guild = self.bot.get_guild(screening.guild_id)
-        channel = guild.get_channel(screening.announce_channel_id) if guild is not None else None
+        settings = await get_settings(self.bot.db, screening.guild_id)
+        channel_id = settings.threads_channel_id or screening.announce_channel_id
+        channel = guild.get_channel(channel_id) if guild is not None else None
         if film is None or guild is None or not isinstance(channel, discord.TextChannel):
             log.warning("screening %s: no text channel to open its discussion thread in", screening.id)
             return

@@ -68,6 +68,26 @@ async def test_the_thread_opens_at_the_start_with_a_spoiler_warning_prompts_and_
     assert form.response_type == 9
 
 
+async def test_a_threads_channel_from_config_takes_the_threads(club: Club, world: Any) -> None:
+    denied = [{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES_IN_THREADS}]
+    closed = await club.fake.add_text_channel("closed", overwrites=denied)
+    refused = await club.discord.invoke("config channel", as_member=world.moderator, kind="threads", channel=closed)
+    assert refused.ephemeral
+    assert "I can't open discussion threads in #closed" in refused.text
+    assert "Send Messages in Threads" in refused.text
+
+    reply = await club.discord.invoke("config channel", as_member=world.moderator, kind="threads", channel=world.polls)
+    assert reply.ephemeral and "Discussion threads channel" in reply.text
+    try:
+        await schedule(club, world.moderator, film="gimme-shelter", when="3s", location="The Roxy", length="1h")
+        screening_id = newest_screening(club)
+        thread, seed = await seeded_thread(club, world.polls, screening_id)
+        assert thread.parent_id == world.polls.id and "Spoilers ahead for Gimme Shelter (1970)" in seed.text
+        assert starters(club, world.general, screening_id) == []
+    finally:
+        await club.discord.invoke("config channel", as_member=world.moderator, kind="threads")
+
+
 async def test_no_permission_for_threads_is_told_to_moderators_and_nothing_breaks(club: Club, world: Any) -> None:
     denied = [{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.CREATE_PUBLIC_THREADS}]
     lounge = await club.fake.add_text_channel("lounge", overwrites=denied)

@@ -49,6 +49,7 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
 
     await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, CHANNEL)
     await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.POLLS, CHANNEL)
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.THREADS, CHANNEL)
     await config.set_timezone(db, clock, timers, GUILD, MAYA, "Europe/Paris")
     await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00", count=2)
 

@@ -12,10 +12,21 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.core import collections, config, nominations, picks, polls, reviews, screenings, server_films, watch
+from bot.core import (
+    collections,
+    config,
+    nominations,
+    picks,
+    polls,
+    reviews,
+    screenings,
+    seasons,
+    server_films,
+    watch,
+)
 from bot.core.catalog import load_catalog
 from bot.core.details import FilmDetailsService
-from bot.core.films import build_title_index
+from bot.core.films import build_title_index, list_themes
 from bot.core.guilds import get_settings
 from bot.core.recommend import Recommender
 from bot.core.server_films import ServerFilmEntry
@@ -71,6 +82,18 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     collection = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MAYA, name="Friday Noir")
     await collections.add_film(db, clock, collection=collection, film_id=ids["noir-4"], user_id=MAYA)
     await Recommender(db).remember_group(GUILD, {ALICE: "Alice", BOB: "Bob"})
+    noir = next(t for t in await list_themes(db) if t.slug == "noir")
+    await seasons.create_season(
+        db,
+        clock,
+        guild_id=GUILD,
+        user_id=MAYA,
+        theme=noir,
+        weeks=2,
+        start="3d",
+        timezone="Europe/Paris",
+        notes="« Nuit » first",
+    )
 
     index = await build_title_index(db)
     ratings = csv_bytes(RATINGS_HEADER, "2024-01-02,Road 3,2000,https://boxd.it/abc,4")

@@ -134,7 +134,7 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
         channel_id=VOICE,
         poll_id=poll.id,
     )
-    # Its event and discussion thread (0017's columns), with the timer that archives the thread.
+    # Its event and discussion thread (0018's columns), with the timer that archives the thread.
     screening = await screenings.attach_event(db, clock, timers, screening.id, 8100)
     await screenings.record_thread(db, screening.id, 8200)
     await screenings.archive_thread_later(timers, screening, 8200, screening.starts_at, 3)

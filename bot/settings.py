@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Weekly picks missed while the bot was down are posted at start-up within this many hours.",
     )
+    thread_archive_days: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        description="A screening's discussion thread is archived this many days after it opens (1 to 30).",
+    )
     discord_timeout: float = Field(
         default=30.0,
         gt=0,

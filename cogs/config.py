@@ -68,6 +68,16 @@ def require_postable(channel: discord.abc.GuildChannel) -> None:
     config.require_postable(channel.name, bot_posting_permissions(channel))
 
 
+def require_threads(channel: discord.TextChannel) -> None:
+    """Refuse a channel where the bot cannot open a screening's discussion thread and post in it."""
+    granted = channel.permissions_for(channel.guild.me)
+    if not (granted.create_public_threads and granted.send_messages_in_threads):
+        raise UserError(
+            f"I can't open discussion threads in #{channel.name}: allow Create Public Threads and Send Messages in "
+            "Threads for my role there, or pick another channel."
+        )
+
+
 def resolve_channel(interaction: Interaction, channel_id: int) -> discord.abc.GuildChannel:
     channel = interaction.guild.get_channel(channel_id) if interaction.guild else None
     if channel is None:
@@ -101,7 +111,8 @@ async def settings_embed(interaction: Interaction, settings: GuildSettings, titl
         "Channels",
         f"Weekly picks: {show('picks_channel_id', _text(settings.picks_channel_id))}\n"
         f"Polls: {show('polls_channel_id', _text(settings.polls_channel_id))}\n"
-        f"Announcements: {show('announcements_channel_id', _text(settings.announcements_channel_id))}",
+        f"Announcements: {show('announcements_channel_id', _text(settings.announcements_channel_id))}\n"
+        f"Discussion threads: {show('threads_channel_id', _text(settings.threads_channel_id))}",
     )
     moderators = show("moderator_role_id", _text(settings.moderator_role_id))
     voters = show("voter_role_id", _text(settings.voter_role_id))
@@ -238,6 +249,8 @@ class Config(commands.Cog):
         channel_kind = _enum(config.ChannelKind, kind)
         if channel is not None:
             require_postable(channel)
+            if channel_kind is config.ChannelKind.THREADS:
+                require_threads(channel)
         result = await config.set_channel(
             self.bot.db,
             self.bot.clock,

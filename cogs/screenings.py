@@ -22,6 +22,7 @@ from bot.core import polls as polls_core
 from bot.core import screenings
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film
+from bot.core.guilds import get_settings
 from bot.core.posters import event_cover
 from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
@@ -140,6 +141,28 @@ def event_options(guild: discord.Guild, screening: Screening, film: Film, poll_t
     return options
 
 
+#: Discord's error code when a message already has a thread.
+THREAD_ALREADY_CREATED = 160004
+
+
+def thread_starter_embed(screening: Screening, film: Film) -> discord.Embed:
+    """The post in the channel that the discussion thread opens from."""
+    embed = club_embed(f"💬 {film.label}: the screening has started", "Talk about it in the thread below.")
+    embed.set_footer(text=screenings.thread_marker(screening.id))
+    return embed
+
+
+def thread_seed_embed(screening: Screening, film: Film) -> discord.Embed:
+    """The thread's first post: a spoiler warning, the discussion prompts and (with it) the Rate it button."""
+    embed = club_embed(
+        f"⚠️ Spoilers ahead for {film.label}",
+        "This thread discusses the whole film, ending included. Come back once you've seen it.",
+    )
+    add_field(embed, "To talk about", "\n".join(f"• {prompt}" for prompt in screenings.thread_prompts(film)))
+    embed.set_footer(text=screenings.thread_seed_marker(screening.id))
+    return embed
+
+
 class ScreeningNotScheduled(UserError):
     """The screening could not be set up; nothing of it was kept, and the message says why."""
 
@@ -159,6 +182,7 @@ class Screenings(
         self.bot.timers.register(screenings.REMIND_TIMER, self._on_remind_timer)
         self.bot.timers.register(screenings.START_TIMER, self._on_start_timer)
         self.bot.timers.register(screenings.AFTER_TIMER, self._on_after_timer)
+        self.bot.timers.register(screenings.THREAD_ARCHIVE_TIMER, self._on_archive_timer)
         rearmed = await screenings.rearm_screenings(self.bot.db, self.bot.clock, self.bot.timers, self.bot.shard_set)
         if rearmed:
             log.warning("re-armed %d screening timer(s) that were missing", rearmed)
@@ -396,11 +420,106 @@ class Screenings(
             if not await self._follow(screening, event) or event is None:
                 return
             await self._set_status(screening, event, EventStatus.active)
+            # Before the start is recorded: a crash in between re-runs this timer, which finds the thread.
+            await self.open_thread(screening)
             await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
             log.info("screening %s: event %s started", screening.id, event.id)
 
     async def _on_start_timer(self, timer: Timer) -> None:
         await self.start(int(timer.payload["screening_id"]), timer.key)
+
+    # -- the discussion thread ----------------------------------------------------------------------------------------
+
+    async def open_thread(self, screening: Screening) -> None:
+        """Open the screening's discussion thread, once, and arm its archiving: in the server's threads channel
+        (``/config channel kind:threads``), or else the screening's announcement channel.
+
+        The thread starts from a post of the bot's that carries :func:`screenings.thread_marker`, and takes that
+        post's id (as Discord does). A re-run after a crash finds the post; Discord then refuses a second thread on
+        it (160004), and the thread is the post's id: never two threads for one screening. Missing permissions are
+        logged and told to moderators in the channel when the bot can post there; a Discord hiccup is raised (the
+        start timer runs again)."""
+        if screening.thread_id is not None:
+            await self._archive_later(screening, screening.thread_id)
+            return
+        film = await get_film(self.bot.db, screening.film_id)
+        guild = self.bot.get_guild(screening.guild_id)
+        settings = await get_settings(self.bot.db, screening.guild_id)
+        channel_id = settings.threads_channel_id or screening.announce_channel_id
+        channel = guild.get_channel(channel_id) if guild is not None else None
+        if film is None or guild is None or not isinstance(channel, discord.TextChannel):
+            log.warning("screening %s: no text channel to open its discussion thread in", screening.id)
+            return
+        granted = channel.permissions_for(guild.me)
+        if not (granted.create_public_threads and granted.send_messages and granted.send_messages_in_threads):
+            await self._no_thread(screening, channel, film, "Create Public Threads, Send Messages in Threads")
+            return
+        try:
+            starter = await find_own_post(channel, self.bot.user, screenings.thread_marker(screening.id))
+            if starter is None:
+                starter = await channel.send(embed=thread_starter_embed(screening, film))
+            try:
+                thread_id = (
+                    await starter.create_thread(name=screenings.thread_name(film), auto_archive_duration=10080)
+                ).id
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_ALREADY_CREATED:
+                    raise
+                thread_id = starter.id  # opened before a restart: a message's thread has the message's id
+                log.info("screening %s: thread %s was opened before a restart; adopting it", screening.id, thread_id)
+            await self._seed_thread(guild, screening, film, thread_id)
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise
+            await self._no_thread(screening, channel, film, f"Discord said: {exc.text or exc.status}")
+            return
+        await screenings.record_thread(self.bot.db, screening.id, thread_id)
+        log.info("screening %s: discussion thread %s opened", screening.id, thread_id)
+        await self._archive_later(screening, thread_id)
+
+    async def _seed_thread(self, guild: discord.Guild, screening: Screening, film: Film, thread_id: int) -> None:
+        """The thread's first post (spoiler warning, prompts, Rate it), unless a run before a restart posted it."""
+        thread = guild.get_thread(thread_id) or await guild.fetch_channel(thread_id)
+        marker = screenings.thread_seed_marker(screening.id)
+        if isinstance(thread, discord.Thread) and await find_own_post(thread, self.bot.user, marker) is not None:
+            return
+        messageable = thread if isinstance(thread, discord.Thread) else self.bot.get_partial_messageable(thread_id)
+        await messageable.send(embed=thread_seed_embed(screening, film), view=rate_view(film.id))
+
+    async def _no_thread(self, screening: Screening, channel: discord.TextChannel, film: Film, why: str) -> None:
+        log.warning("screening %s: could not open its discussion thread in #%s: %s", screening.id, channel.name, why)
+        if not channel.permissions_for(channel.guild.me).send_messages:
+            return
+        try:
+            await channel.send(
+                f"⚠️ Moderators: I couldn't open the discussion thread for **{film.label}** here ({why}). "
+                "Give me Create Public Threads and Send Messages in Threads in this channel."
+            )
+        except discord.HTTPException:
+            log.warning("screening %s: could not say why there is no thread", screening.id, exc_info=True)
+
+    async def _archive_later(self, screening: Screening, thread_id: int) -> None:
+        days = self.bot.settings.thread_archive_days
+        await screenings.archive_thread_later(self.bot.timers, screening, thread_id, screening.starts_at, days)
+
+    async def archive_thread(self, screening_id: int, thread_id: int) -> None:
+        """The thread's days are over: archive it (a thread already gone is taken as archived)."""
+        try:
+            thread = await self.bot.fetch_channel(thread_id)
+            if isinstance(thread, discord.Thread) and not thread.archived:
+                await thread.edit(archived=True)
+        except discord.NotFound:
+            log.info("screening %s: thread %s is gone; nothing to archive", screening_id, thread_id)
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise
+            log.warning("screening %s: could not archive thread %s: %s", screening_id, thread_id, exc)
+            return
+        await screenings.mark_thread_archived(self.bot.db, self.bot.clock, screening_id)
+        log.info("screening %s: thread %s archived", screening_id, thread_id)
+
+    async def _on_archive_timer(self, timer: Timer) -> None:
+        await self.archive_thread(int(timer.payload["screening_id"]), int(timer.payload["thread_id"]))
 
     # -- the reminder -----------------------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class ChannelKind(enum.Enum):
     PICKS = "picks"
     POLLS = "polls"
     ANNOUNCEMENTS = "announcements"
+    THREADS = "threads"
 
     @property
     def setting(self) -> str:
@@ -58,6 +59,7 @@ LABELS: dict[str, str] = {
     "picks_channel_id": "Picks channel",
     "polls_channel_id": "Polls channel",
     "announcements_channel_id": "Announcements channel",
+    "threads_channel_id": "Discussion threads channel",
     "moderator_role_id": "Moderator role",
     "voter_role_id": "Voter role",
     "timezone": "Timezone",

@@ -50,6 +50,7 @@ __all__ = [
     "EVENT_DESCRIPTION_LIMIT",
     "EVENT_FALLBACK",
     "EVENT_TIMER",
+    "GENERAL_PROMPTS",
     "LENGTH",
     "LOCATION_LIMIT",
     "REMINDER",
@@ -57,6 +58,8 @@ __all__ = [
     "START",
     "START_TIMER",
     "STEP_TIMERS",
+    "THREAD_ARCHIVE",
+    "THREAD_ARCHIVE_TIMER",
     "TOLERANCE",
     "UNKNOWN_RUNTIME",
     "EventPhase",
@@ -68,6 +71,7 @@ __all__ = [
     "abandon",
     "announcement_footer",
     "announcement_marker",
+    "archive_thread_later",
     "attach_event",
     "cancel_screening",
     "check_plan",
@@ -83,17 +87,23 @@ __all__ = [
     "mark_failed",
     "mark_reminded",
     "mark_started",
+    "mark_thread_archived",
     "move_screening",
     "plan_screening",
     "rating_marker",
     "read_screening_plan",
     "rearm_screenings",
+    "record_thread",
     "require_screening",
     "running_time",
     "screening_for_event",
     "screening_for_poll",
     "step_key",
     "steps",
+    "thread_marker",
+    "thread_name",
+    "thread_prompts",
+    "thread_seed_marker",
     "upcoming",
 ]
 
@@ -102,6 +112,8 @@ REMIND_TIMER = "screenings.remind"
 START_TIMER = "screenings.start"
 AFTER_TIMER = "screenings.after"
 STEP_TIMERS = (REMIND_TIMER, START_TIMER, AFTER_TIMER)
+#: Due when a screening's discussion thread is to be archived (keyed by the screening's id).
+THREAD_ARCHIVE_TIMER = "screenings.thread_archive"
 
 #: When a command creates the event itself, its event timer waits this long before trying in its stead.
 EVENT_FALLBACK = timedelta(seconds=30)
@@ -114,6 +126,16 @@ LOCATION_LIMIT = 100
 START = Window("The screening", timedelta(0), YEAR)
 LENGTH = Span("The length", timedelta(seconds=1), timedelta(days=3))
 REMINDER = Span("The reminder", timedelta(0), timedelta(weeks=1))
+#: How long a discussion thread stays open (THREAD_ARCHIVE_DAYS, checked by the settings against this range).
+THREAD_ARCHIVE = Span("The thread's life", timedelta(days=1), timedelta(days=30))
+#: Discord's limit on a thread's name.
+THREAD_NAME_LIMIT = 100
+#: For a film without curated prompts (a server's own film): a few questions that suit any film.
+GENERAL_PROMPTS = (
+    "Which scene will stay with you, and why?",
+    "Did the ending work for you? What would you have changed?",
+    "Who or what would you recommend this film to?",
+)
 
 
 def running_time(film: films_core.Film) -> timedelta:
@@ -511,3 +533,48 @@ def event_description(film: films_core.Film, screening_id: int, *, poll_title: s
     if len(text) > room:
         text = text[: room - 1].rstrip() + "…"
     return text + marker
+
+
+# -- the discussion thread --------------------------------------------------------------------------------------------
+
+
+def thread_prompts(film: films_core.Film) -> tuple[str, ...]:
+    """The questions the screening's thread opens with: the film's curated prompts, or :data:`GENERAL_PROMPTS`."""
+    return film.prompts or GENERAL_PROMPTS
+
+
+def thread_name(film: films_core.Film) -> str:
+    """The thread's name (Discord: at most 100 characters)."""
+    name = f"Discussion: {film.label}"
+    return name if len(name) <= THREAD_NAME_LIMIT else name[: THREAD_NAME_LIMIT - 1].rstrip() + "…"
+
+
+def thread_marker(screening_id: int) -> str:
+    """The footer of the thread's starter post: a retry after a crash finds that post and the thread that shares its
+    id, instead of opening a second thread (the words keep it apart from the other posts' markers)."""
+    return f"Screening #{screening_id} · discussion thread"
+
+
+def thread_seed_marker(screening_id: int) -> str:
+    """The footer of the thread's first post (prompts and the Rate it button), which a retry looks for."""
+    return f"Screening #{screening_id} · spoilers"
+
+
+async def record_thread(db: Database, screening_id: int, thread_id: int) -> bool:
+    """Remember the screening's thread; False if it had one already (a re-run keeps the first)."""
+    return await screenings_db.set_thread(db, screening_id, thread_id)
+
+
+async def archive_thread_later(
+    timers: TimerService, screening: Screening, thread_id: int, opened_at: datetime, days: int
+) -> None:
+    """Arm the timer that archives the thread ``days`` after it opened (a persisted timer: a restart keeps it).
+    ``days`` outside :data:`THREAD_ARCHIVE` raises :class:`UserError`."""
+    THREAD_ARCHIVE.check_seconds(days * 86400.0)
+    due = opened_at + timedelta(days=days)
+    payload = {"screening_id": screening.id, "thread_id": thread_id}
+    await timers.schedule(THREAD_ARCHIVE_TIMER, str(screening.id), due, payload, guild_id=screening.guild_id)
+
+
+async def mark_thread_archived(db: Database, clock: Clock, screening_id: int) -> bool:
+    return await screenings_db.mark_thread_archived(db, screening_id, to_db(clock.now()))

@@ -21,6 +21,8 @@ class GuildSettings:
     picks_channel_id: int | None = None
     polls_channel_id: int | None = None
     announcements_channel_id: int | None = None
+    #: Where screenings' discussion threads open (None: each screening's announcement channel).
+    threads_channel_id: int | None = None
     moderator_role_id: int | None = None
     voter_role_id: int | None = None
     timezone: str = "UTC"
@@ -58,7 +60,7 @@ class GuildSettings:
 
 GET_SETTINGS = """
 SELECT guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-       timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+       threads_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
        nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id
 FROM guild_settings WHERE guild_id = ?
 """
@@ -68,17 +70,18 @@ FROM guild_settings WHERE guild_id = ?
 SAVE_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-    timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+    threads_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
     nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id, updated_at
 ) VALUES (
     :guild_id, :picks_channel_id, :polls_channel_id, :announcements_channel_id, :moderator_role_id, :voter_role_id,
-    :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
+    :threads_channel_id, :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
     :nominations_approval, :nominations_limit, :nominator_role_id, :night_day, :night_time, :night_channel_id, :now
 )
 ON CONFLICT (guild_id) DO UPDATE SET
     picks_channel_id = excluded.picks_channel_id,
     polls_channel_id = excluded.polls_channel_id,
     announcements_channel_id = excluded.announcements_channel_id,
+    threads_channel_id = excluded.threads_channel_id,
     moderator_role_id = excluded.moderator_role_id,
     voter_role_id = excluded.voter_role_id,
     timezone = excluded.timezone,
@@ -120,6 +123,7 @@ def _settings(row: Row) -> GuildSettings:
         picks_channel_id=row["picks_channel_id"],
         polls_channel_id=row["polls_channel_id"],
         announcements_channel_id=row["announcements_channel_id"],
+        threads_channel_id=row["threads_channel_id"],
         moderator_role_id=row["moderator_role_id"],
         voter_role_id=row["voter_role_id"],
         timezone=row["timezone"],
@@ -153,6 +157,7 @@ async def save_settings(tx: Transaction, settings: GuildSettings, now: str) -> N
             "picks_channel_id": settings.picks_channel_id,
             "polls_channel_id": settings.polls_channel_id,
             "announcements_channel_id": settings.announcements_channel_id,
+            "threads_channel_id": settings.threads_channel_id,
             "moderator_role_id": settings.moderator_role_id,
             "voter_role_id": settings.voter_role_id,
             "timezone": settings.timezone,

@@ -46,6 +46,8 @@ class Screening:
     started_at: datetime | None
     completed_at: datetime | None
     announced_at: datetime | None = None  # the announcement posted (or refused by Discord: the event stands)
+    thread_id: int | None = None  # the discussion thread, once opened (it shares its starter post's id)
+    thread_archived_at: datetime | None = None
 
     @property
     def needs_announcement(self) -> bool:
@@ -59,7 +61,8 @@ class Screening:
 
 _COLUMNS = """
 id, guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at, ends_at,
-remind_minutes, event_id, status, reminded_at, started_at, completed_at, created_at, announced_at
+remind_minutes, event_id, status, reminded_at, started_at, completed_at, created_at, announced_at, thread_id,
+thread_archived_at
 """
 INSERT = """
 INSERT INTO screenings (guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at,
@@ -85,6 +88,8 @@ MOVE = "UPDATE screenings SET starts_at = ?, ends_at = ? WHERE id = ? AND status
 REMINDED = "UPDATE screenings SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL"
 ANNOUNCED = "UPDATE screenings SET announced_at = ? WHERE id = ? AND announced_at IS NULL AND event_id IS NOT NULL"
 COMPLETE = "UPDATE screenings SET status = 'done', completed_at = ? WHERE id = ? AND status = 'scheduled'"
+SET_THREAD = "UPDATE screenings SET thread_id = ? WHERE id = ? AND thread_id IS NULL"
+THREAD_ARCHIVED = "UPDATE screenings SET thread_archived_at = ? WHERE id = ? AND thread_archived_at IS NULL"
 CANCEL = "UPDATE screenings SET status = 'cancelled' WHERE id = ? AND status IN ('planned', 'scheduled')"
 
 
@@ -107,6 +112,8 @@ def _screening(r: Row) -> Screening:
         started_at=maybe_from_db(r["started_at"]),
         completed_at=maybe_from_db(r["completed_at"]),
         announced_at=maybe_from_db(r["announced_at"]),
+        thread_id=r["thread_id"],
+        thread_archived_at=maybe_from_db(r["thread_archived_at"]),
     )
 
 
@@ -175,3 +182,12 @@ async def complete(db: Database, screening_id: int, now: str) -> bool:
 
 async def cancel(db: Database, screening_id: int) -> bool:
     return await db.execute(CANCEL, (screening_id,)) > 0
+
+
+async def set_thread(db: Database, screening_id: int, thread_id: int) -> bool:
+    """Record the screening's discussion thread; False if it had one already (the first one stays)."""
+    return await db.execute(SET_THREAD, (thread_id, screening_id)) > 0
+
+
+async def mark_thread_archived(db: Database, screening_id: int, now: str) -> bool:
+    return await db.execute(THREAD_ARCHIVED, (now, screening_id)) > 0

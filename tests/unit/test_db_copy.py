@@ -60,6 +60,7 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
 
     await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, CHANNEL)
     await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.POLLS, CHANNEL)
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.THREADS, CHANNEL)
     await config.set_timezone(db, clock, timers, GUILD, MAYA, "Europe/Paris")
     await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00", count=2)
     await config.set_night(
@@ -125,7 +126,7 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     for user in (ALICE, BOB):
         await polls.vote(db, clock, poll_id=poll.id, guild_id=GUILD, user_id=user, role_ids=(), film_id=ids["noir-2"])
     await polls.close_poll(db, clock, poll.id)
-    await screenings.plan_screening(
+    screening = await screenings.plan_screening(
         db,
         clock,
         timers,
@@ -136,6 +137,10 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
         channel_id=VOICE,
         poll_id=poll.id,
     )
+    # Its event and discussion thread (0018's columns), with the timer that archives the thread.
+    screening = await screenings.attach_event(db, clock, timers, screening.id, 8100)
+    await screenings.record_thread(db, screening.id, 8200)
+    await screenings.archive_thread_later(timers, screening, 8200, screening.starts_at, 3)
 
     # The server's own film (entered with its nomination), nominations of every kind, and TMDb's cached answers.
     settings = (await config.set_nominations(db, clock, timers, GUILD, MAYA, approval=True, limit=5)).settings

@@ -3,6 +3,7 @@ timers, completion marking the film watched for the club, and cancelling."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -370,3 +371,49 @@ def test_a_reminder_to_many_members_is_split_into_messages_discord_accepts() -> 
         assert content.startswith(first if index == 0 else text)
         assert content.split("\n")[-1] == " ".join(f"<@{user}>" for user in chunk)
     assert reminder_messages(first, text, []) == [(first, [])]  # nobody interested: the reminder alone
+
+
+# -- the discussion thread --------------------------------------------------------------------------------------------
+
+
+async def test_a_screening_keeps_its_first_thread_and_arms_its_archiving_days_after_the_start(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    screening = await screenings.attach_event(db, clock, timers, (await plan(db, clock, timers, film_id)).id, 779)
+    assert screening.thread_id is None
+    assert await screenings.record_thread(db, screening.id, 555)
+    assert not await screenings.record_thread(db, screening.id, 556)  # a re-run never replaces the first thread
+    stored = await screenings.require_screening(db, screening.id)
+    assert stored.thread_id == 555 and stored.thread_archived_at is None
+    await screenings.archive_thread_later(timers, stored, 555, stored.starts_at, 3)
+    archive = await timers.pending(screenings.THREAD_ARCHIVE_TIMER, str(screening.id))
+    assert archive is not None and archive.due_at == stored.starts_at + timedelta(days=3)
+    assert archive.payload == {"screening_id": screening.id, "thread_id": 555}
+    await screenings.archive_thread_later(timers, stored, 555, stored.starts_at, 3)  # a re-run: still one timer
+    assert await screenings.mark_thread_archived(db, clock, screening.id)
+    assert not await screenings.mark_thread_archived(db, clock, screening.id)
+    archived = await screenings.require_screening(db, screening.id)
+    assert archived.thread_archived_at == START
+
+
+@pytest.mark.parametrize("days", [0, 31, -1])
+async def test_archive_days_outside_1_to_30_are_refused(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int, days: int
+) -> None:
+    screening = await plan(db, clock, timers, film_id)
+    with pytest.raises(UserError, match="thread's life"):
+        await screenings.archive_thread_later(timers, screening, 555, screening.starts_at, days)
+    assert await timers.pending(screenings.THREAD_ARCHIVE_TIMER, str(screening.id)) is None
+
+
+async def test_curated_films_bring_their_prompts_and_other_films_get_general_ones(db: Database, film_id: int) -> None:
+    from bot.core.films import get_film
+
+    film = await get_film(db, film_id)
+    assert film is not None and film.prompts
+    assert screenings.thread_prompts(film) == film.prompts
+    unprompted = replace(film, prompts=())
+    assert screenings.thread_prompts(unprompted) == screenings.GENERAL_PROMPTS
+    assert screenings.thread_name(film) == f"Discussion: {film.label}"
+    long = replace(film, title="x" * 300)
+    assert len(screenings.thread_name(long)) == 100

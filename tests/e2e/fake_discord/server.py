@@ -331,6 +331,8 @@ class FakeDiscord:
             ("DELETE", "/webhooks/{app_id}/{token}/messages/{message_id}", self._delete_webhook_message),
             # channels and messages
             ("GET", "/channels/{channel_id}", a(self._get_channel)),
+            ("PATCH", "/channels/{channel_id}", a(self._edit_channel)),
+            ("POST", "/channels/{channel_id}/messages/{message_id}/threads", a(self._thread_from_message)),
             ("GET", "/channels/{channel_id}/messages", a(self._list_messages)),
             ("POST", "/channels/{channel_id}/messages", a(self._create_message)),
             ("GET", "/channels/{channel_id}/messages/{message_id}", a(self._get_message)),
@@ -1127,6 +1129,67 @@ class FakeDiscord:
         channel = self._channel(request)
         return json_response(channel.payload())
 
+    def threads_of(self, channel: FakeChannel) -> list[FakeChannel]:
+        """The threads opened in a channel, oldest first."""
+        return [c for c in self.channels.values() if c.is_thread and c.parent_id == channel.id]
+
+    async def _thread_from_message(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/messages/{id}/threads: a public thread from a message; it takes the message's id.
+        Discord's rules: Create Public Threads (and View Channel) on the parent, a name of 1 to 100 characters, an
+        auto-archive duration of 60, 1440, 4320 or 10080 minutes, one thread a message (400 160004)."""
+        channel = self._channel(request)
+        message = self._message(channel, request.match_info["message_id"])
+        body, _files = await self._read(request)
+        if channel.type not in (ChannelType.TEXT, ChannelType.NEWS):
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        bot_member = self.guilds[channel.guild_id].get_member(self.bot_user.id) if channel.guild_id else None
+        if bot_member is not None:
+            granted = self.channel_permissions(bot_member, channel)
+            needed = Perm.VIEW_CHANNEL | Perm.CREATE_PUBLIC_THREADS
+            if granted & needed != needed:
+                raise ApiError(403, 50013, "Missing Permissions")
+        name = body.get("name") if isinstance(body, dict) else None
+        duration = body.get("auto_archive_duration", 4320) if isinstance(body, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= 100 or duration not in (60, 1440, 4320, 10080):
+            raise ApiError(400, 50035, "Invalid Form Body")
+        if message.id in self.channels:
+            raise ApiError(400, 160004, "A thread has already been created for this message")
+        thread = FakeChannel(
+            id=message.id,
+            name=name,
+            type=ChannelType.PUBLIC_THREAD,
+            guild_id=channel.guild_id,
+            parent_id=channel.id,
+            owner_id=self.bot_user.id,
+            auto_archive_duration=duration,
+        )
+        self.channels[thread.id] = thread
+        payload = thread.payload()
+        await self.gateway.dispatch("THREAD_CREATE", {**payload, "newly_created": True})
+        await self.notify()
+        return json_response(payload)
+
+    async def _edit_channel(self, request: web.Request) -> web.Response:
+        """PATCH /channels/{id}; the double knows threads' ``archived`` and ``auto_archive_duration`` (the thread's
+        owner or Manage Threads), and answers THREAD_UPDATE."""
+        channel = self._channel(request)
+        body, _files = await self._read(request)
+        if not channel.is_thread:
+            raise ApiError(400, 50035, "Invalid Form Body")
+        bot_member = self.guilds[channel.guild_id].get_member(self.bot_user.id) if channel.guild_id else None
+        if bot_member is not None and channel.owner_id != self.bot_user.id:
+            parent = self.channels[channel.parent_id or 0]
+            if not self.channel_permissions(bot_member, parent) & Perm.MANAGE_THREADS:
+                raise ApiError(403, 50013, "Missing Permissions")
+        if "archived" in body:
+            channel.archived = bool(body["archived"])
+        if "auto_archive_duration" in body:
+            channel.auto_archive_duration = int(body["auto_archive_duration"])
+        payload = channel.payload()
+        await self.gateway.dispatch("THREAD_UPDATE", payload)
+        await self.notify()
+        return json_response(payload)
+
     async def _list_messages(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
         limit = min(int(request.query.get("limit", 50)), 100)
@@ -1147,9 +1210,14 @@ class FakeDiscord:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
         bot_member = self.guilds[channel.guild_id].get_member(self.bot_user.id) if channel.guild_id else None
         if bot_member is not None:
-            granted = self.channel_permissions(bot_member, channel)
-            if granted & (Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES) != Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES:
+            # In a thread, the parent's permissions apply, with Send Messages in Threads for Send Messages.
+            parent = self.channels[channel.parent_id] if channel.is_thread and channel.parent_id else channel
+            granted = self.channel_permissions(bot_member, parent)
+            send = Perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else Perm.SEND_MESSAGES
+            if granted & (Perm.VIEW_CHANNEL | send) != Perm.VIEW_CHANNEL | send:
                 raise ApiError(403, 50013, "Missing Permissions")
+            if channel.is_thread and channel.archived:
+                channel.archived = False  # as Discord: a message in an archived (unlocked) thread reopens it
         errors = validate_message(body, creating=True, file_count=len(files))
         if errors:
             raise ApiError(400, 50035, "Invalid Form Body", errors)

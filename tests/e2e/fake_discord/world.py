@@ -35,6 +35,7 @@ class Perm:
     MANAGE_ROLES = 1 << 28
     USE_APPLICATION_COMMANDS = 1 << 31
     MANAGE_EVENTS = 1 << 33
+    MANAGE_THREADS = 1 << 34
     CREATE_PUBLIC_THREADS = 1 << 35
     SEND_MESSAGES_IN_THREADS = 1 << 38
     CREATE_EVENTS = 1 << 44
@@ -163,6 +164,10 @@ class FakeChannel:
     recipients: list[FakeUser] = field(default_factory=list)
     #: Discord permission overwrites: {"id", "type" (0 role, 1 member), "allow", "deny"} with int bit sets.
     overwrites: list[JSON] = field(default_factory=list)
+    #: A thread's own state (PUBLIC_THREAD only): who opened it, whether it is archived, its auto-archive minutes.
+    owner_id: int | None = None
+    archived: bool = False
+    auto_archive_duration: int = 4320
 
     @property
     def mention(self) -> str:
@@ -170,7 +175,17 @@ class FakeChannel:
 
     @property
     def is_text(self) -> bool:
-        return self.type in (ChannelType.TEXT, ChannelType.NEWS, ChannelType.DM, ChannelType.VOICE)
+        return self.type in (
+            ChannelType.TEXT,
+            ChannelType.NEWS,
+            ChannelType.DM,
+            ChannelType.VOICE,
+            ChannelType.PUBLIC_THREAD,
+        )
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type == ChannelType.PUBLIC_THREAD
 
     def payload(self, *, permissions: int | None = None) -> JSON:
         if self.type == ChannelType.DM:
@@ -195,7 +210,26 @@ class FakeChannel:
             "nsfw": False,
             "flags": 0,
         }
-        if self.type in (ChannelType.TEXT, ChannelType.NEWS):
+        if self.is_thread:
+            data.pop("permission_overwrites")
+            data.pop("position")
+            data.update(
+                {
+                    "owner_id": str(self.owner_id),
+                    "last_message_id": None,
+                    "rate_limit_per_user": 0,
+                    "message_count": 0,
+                    "member_count": 1,
+                    "total_message_sent": 0,
+                    "thread_metadata": {
+                        "archived": self.archived,
+                        "auto_archive_duration": self.auto_archive_duration,
+                        "archive_timestamp": "2026-01-01T00:00:00+00:00",
+                        "locked": False,
+                    },
+                }
+            )
+        elif self.type in (ChannelType.TEXT, ChannelType.NEWS):
             data.update({"topic": self.topic, "last_message_id": None, "rate_limit_per_user": 0})
         elif self.type in (ChannelType.VOICE, ChannelType.STAGE):
             data.update(

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Weekly picks missed while the bot was down are posted at start-up within this many hours.",
     )
+    attendance_share: int = Field(
+        default=50,
+        ge=10,
+        le=100,
+        description="Per cent of the film a member must spend in the screening's voice channel to count as attending.",
+    )
     discord_timeout: float = Field(
         default=30.0,
         gt=0,

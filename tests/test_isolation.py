@@ -26,6 +26,7 @@ HOSTILE = {
     "GUILD_READY_TIMEOUT": "59",
     "LOG_LEVEL": "CRITICAL",
     "PICKS_GRACE_HOURS": "0",
+    "ATTENDANCE_SHARE": "10",
     "DISCORD_TIMEOUT": "0.001",
     "DISCORD_API_BASE_URL": "http://127.0.0.1:9/hostile",
     "SHARD_COUNT": "7",
@@ -55,6 +56,7 @@ def test_the_bot_process_environment_pins_every_setting(monkeypatch: pytest.Monk
     leaked = {name: env[name] for name in HOSTILE if env[name] == HOSTILE[name]}
     assert leaked == {}
     assert env["PICKS_GRACE_HOURS"] == "24.0"  # the bot's default, whatever the caller's shell says
+    assert env["ATTENDANCE_SHARE"] == "50"
     assert env["CATALOG_PATH"] == str(SHIPPED_CATALOG)
     assert env["DATABASE_PATH"] == str(tmp_path / "club.db")
     assert env["PYTHONPATH"] == str(REPO)

@@ -12,7 +12,18 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.core import collections, config, nominations, picks, polls, reviews, screenings, server_films, watch
+from bot.core import (
+    attendance,
+    collections,
+    config,
+    nominations,
+    picks,
+    polls,
+    reviews,
+    screenings,
+    server_films,
+    watch,
+)
 from bot.core.catalog import load_catalog
 from bot.core.details import FilmDetailsService
 from bot.core.films import build_title_index
@@ -99,7 +110,7 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     for user in (ALICE, BOB):
         await polls.vote(db, clock, poll_id=poll.id, guild_id=GUILD, user_id=user, role_ids=(), film_id=ids["noir-2"])
     await polls.close_poll(db, clock, poll.id)
-    await screenings.plan_screening(
+    screening = await screenings.plan_screening(
         db,
         clock,
         timers,
@@ -110,6 +121,15 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
         channel_id=VOICE,
         poll_id=poll.id,
     )
+    # Attendance: the screening runs (the clock jumps to its start), two members come, one stays to the end.
+    await screenings.attach_event(db, clock, timers, screening.id, 8100)
+    clock.moment = screening.starts_at
+    await screenings.mark_started(db, clock, screening.id)
+    await attendance.reconcile(db, clock, screening.id, [ALICE, BOB])
+    await attendance.voice_moved(db, clock, BOB, VOICE, None)
+    clock.moment = screening.ends_at
+    running = await screenings.require_screening(db, screening.id)
+    assert [a.user_id for a in await attendance.finish(db, clock, running, 50)] == [ALICE]
 
     # The server's own film (entered with its nomination), nominations of every kind, and TMDb's cached answers.
     settings = (await config.set_nominations(db, clock, timers, GUILD, MAYA, approval=True, limit=5)).settings
@@ -215,7 +235,7 @@ async def test_the_command_prints_each_table_and_refuses_a_second_copy(
 
     again = await asyncio.to_thread(cli, "db", "copy", str(club), target, cwd=tmp_path)
     assert again.returncode == EXIT_FAILED
-    assert "is not empty (table ballots has rows)" in again.stderr  # the first table, by name
+    assert "is not empty (table attendance has rows)" in again.stderr  # the first table, by name
     assert "nothing was copied" in again.stderr
 
 

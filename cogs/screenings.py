@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 import discord
 from discord import EventStatus, app_commands
@@ -34,6 +35,7 @@ from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
 from bot.ui.posts import find_own_post
 from bot.ui.replies import send_ephemeral
+from bot.ui.views import AnswersMember
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -130,6 +132,43 @@ def event_options(guild: discord.Guild, screening: Screening, film: Film, poll_t
     else:
         options.update(entity_type=discord.EntityType.external, location=screening.location)
     return options
+
+
+WAS_THERE_PATTERN = r"filmclub:was-there:(?P<screening_id>[0-9]+)"
+
+
+class WasThereButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]], template=WAS_THERE_PATTERN):
+    """ "I was there", under the start notice of a screening outside Discord: the member is recorded as attending."""
+
+    def __init__(self, screening_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I was there", style=discord.ButtonStyle.success, custom_id=f"filmclub:was-there:{screening_id}"
+            )
+        )
+        self.screening_id = screening_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["screening_id"]))
+
+    async def answer(self, interaction: discord.Interaction[Any]) -> None:
+        bot: FilmClubBot = interaction.client
+        guild_id = guild_id_of(interaction)
+        added = await attendance_core.was_there(bot.db, bot.clock, guild_id, self.screening_id, interaction.user.id)
+        if added:
+            await send_ephemeral(interaction, "✅ Noted: you were there. The film is marked watched for you.")
+        else:
+            await send_ephemeral(interaction, "You are already on the list for this screening.")
+
+
+def was_there_view(screening_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(WasThereButton(screening_id))
+    view.stop()  # answered by the registered DynamicItem
+    return view
 
 
 class ScreeningNotScheduled(UserError):
@@ -400,9 +439,19 @@ class Screenings(
         return {c.id: [user_id for user_id in c.voice_states if user_id != me] for c in channels}
 
     async def _take_register(self, screening: Screening) -> None:
-        """The screening started: whoever already sits in its channel is present from now."""
+        """The screening started: whoever already sits in its channel is present from now. Outside Discord, members
+        say they were there with a button."""
+        if screening.channel_id is None:
+            film = await get_film(self.bot.db, screening.film_id)
+            label = film.label if film is not None else f"film #{screening.film_id}"
+            await self._post(
+                screening.announce_channel_id,
+                content=f"🎬 **{label}** has started at {where(screening)}. Were you there? Click below.",
+                view=was_there_view(screening.id),
+            )
+            return
         guild = self.bot.get_guild(screening.guild_id)
-        if guild is None or screening.channel_id is None:
+        if guild is None:
             return
         here = self._voice_channels(guild).get(screening.channel_id, [])
         await attendance_core.reconcile(self.bot.db, self.bot.clock, screening.id, here)
@@ -627,7 +676,10 @@ class Screenings(
         target, came = await attendance_core.attendance_of(self.bot.db, guild_id, screening)
         film = await get_film(self.bot.db, target.film_id)
         label = film.label if film is not None else f"film #{target.film_id}"
-        lines = [f"<@{a.user_id}> — {describe_duration(timedelta(seconds=a.seconds))}" for a in came]
+        lines = [
+            f"<@{a.user_id}> — {describe_duration(timedelta(seconds=a.seconds)) if a.seconds else 'was there'}"
+            for a in came
+        ]
         embed = club_embed(
             f"Who came: {label}", f"Screening #{target.id}, {ts(target.starts_at, 'F')} in {where(target)}"
         )
@@ -658,3 +710,4 @@ class Screenings(
 
 async def setup(bot: FilmClubBot) -> None:
     await bot.add_cog(Screenings(bot))
+    bot.add_dynamic_items(WasThereButton)

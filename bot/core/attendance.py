@@ -38,6 +38,7 @@ __all__ = [
     "reconcile_guild",
     "top_attendees",
     "voice_moved",
+    "was_there",
 ]
 
 DEFAULT_SHARE = 50
@@ -169,3 +170,19 @@ async def top_attendees(db: Reader, guild_id: int, limit: int) -> list[tuple[int
     the member id)."""
     members = [(u, await member_attendance(db, guild_id, u)) for u in await store.top_attendees(db, guild_id, limit)]
     return sorted(members, key=lambda m: (-m[1].attended, -m[1].streak, m[0]))
+
+
+async def was_there(db: Database, clock: Clock, guild_id: int, screening_id: int, user_id: int) -> bool:
+    """A member says they were at a screening outside Discord ("I was there"): once it has started, they are recorded
+    as attending and the film is marked watched for them. False if they already were."""
+    screening = await guild_screening(db, guild_id, screening_id)
+    if screening.channel_id is not None:
+        raise UserError("That screening takes attendance from its voice channel.")
+    if screening.status not in (ScreeningStatus.SCHEDULED, ScreeningStatus.DONE):
+        raise UserError(f"Screening #{screening.id} did not take place ({screening.status.value}).")
+    now = clock.now()
+    if screening.started_at is None and now < screening.starts_at:
+        raise UserError("You can say you were there once the screening has started.")
+    added = await store.record_one(db, screening.id, guild_id, user_id, now)
+    await mark_watched(db, clock, guild_id, user_id, screening.film_id, source="screening")
+    return added

@@ -123,3 +123,8 @@ async def last_done(db: Reader, guild_id: int) -> int | None:
 async def top_attendees(db: Reader, guild_id: int, limit: int) -> list[int]:
     """The members who attended the most of a server's screenings, most first."""
     return [int(r["user_id"]) for r in await db.fetchall(TOP_ATTENDEES, (guild_id, limit))]
+
+
+async def record_one(db: Database, screening_id: int, guild_id: int, user_id: int, now: datetime) -> bool:
+    """Record one attendee (present for ``seconds`` 0: a screening outside Discord); False if already recorded."""
+    return await db.execute(RECORD, (screening_id, guild_id, user_id, 0, to_db(now))) > 0

@@ -7,8 +7,9 @@ A bot of its own with ``ATTENDANCE_SHARE=10``: the event lasts 40 seconds, so 4 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +36,21 @@ class Club:
     def stretches(self, user_id: int) -> list[tuple[Any, ...]]:
         return self.query("SELECT joined_at, left_at FROM attendance_intervals WHERE user_id = ?", (user_id,))
 
+    def done(self, event_id: int) -> bool:
+        return self.query("SELECT status FROM screenings WHERE event_id = ?", (event_id,)) == [("done",)]
+
     def present(self, user_id: int) -> bool:
         return any(left is None for _joined, left in self.stretches(user_id))
+
+
+async def eventually(predicate: Callable[[], bool], what: str) -> None:
+    """Poll the bot's database (for up to 20 s) until ``predicate()`` holds: the bot's writes after its last Discord
+    call wake no waiter of the double."""
+    for _ in range(400):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -67,21 +81,21 @@ async def test_members_in_the_channel_through_a_restart_are_recorded_as_attendin
     )
     event_id = int(fake.scheduled_events[max(fake.scheduled_events)]["id"])
     assert "The Last Waltz" in reply.text
-    await discord.wait_until(lambda: club.present(world.alice.id), timeout=20, what="alice on the register")
+    await eventually(lambda: club.present(world.alice.id), what="alice on the register")
     assert fake.scheduled_events[event_id]["status"] == 2
 
     await fake.set_voice(world.bob, world.voice)  # in and out at once: under the 4 seconds
-    await discord.wait_until(lambda: club.present(world.bob.id), what="bob on the register")
+    await eventually(lambda: club.present(world.bob.id), what="bob on the register")
     await fake.set_voice(world.bob, None)
-    await discord.wait_until(lambda: not club.present(world.bob.id), what="bob off the register")
+    await eventually(lambda: not club.present(world.bob.id), what="bob off the register")
     await fake.set_voice(world.moderator, world.voice)
-    await discord.wait_until(lambda: club.present(world.moderator.id), what="the moderator on the register")
+    await eventually(lambda: club.present(world.moderator.id), what="the moderator on the register")
 
     assert await club.bot.stop() == 0  # a restart mid-screening: the moderator leaves, carol comes meanwhile
     await fake.set_voice(world.moderator, None)
     await fake.set_voice(world.carol, world.voice)
     await club.bot.start(timeout=60)
-    await discord.wait_until(lambda: club.present(world.carol.id), what="carol reconciled from GUILD_CREATE")
+    await eventually(lambda: club.present(world.carol.id), what="carol reconciled from GUILD_CREATE")
     assert not club.present(world.moderator.id)
     assert club.present(world.alice.id) and len(club.stretches(world.alice.id)) == 1  # one stretch all along
 
@@ -95,6 +109,7 @@ async def test_members_in_the_channel_through_a_restart_are_recorded_as_attendin
     watched = {row[0] for row in club.query("SELECT user_id FROM member_watched WHERE source = 'screening'")}
     assert {world.alice.id, world.carol.id} <= watched and world.bob.id not in watched
 
+    await eventually(lambda: club.done(event_id), what="the screening completed")
     shown = await discord.command("/screening attendance", member=world.bob)
     assert not shown.ephemeral
     assert shown.message is not None and shown.message.allowed_mentions == {"parse": []}  # no pings
@@ -111,3 +126,30 @@ async def test_members_in_the_channel_through_a_restart_are_recorded_as_attendin
 
     bad = await discord.command("/screening attendance", member=world.bob, options={"screening": 999})
     assert bad.ephemeral and "no screening #999" in bad.text.lower()
+
+
+async def test_members_say_they_were_at_a_screening_outside_discord(club: Club) -> None:
+    fake, discord, world = club.fake, club.discord, club.fake.world
+    await discord.command(
+        "/screening schedule",
+        member=world.moderator,
+        options={"film": "gimme-shelter", "when": "3s", "location": "The Roxy", "remind": "0", "length": "8s"},
+    )
+    event_id = int(fake.scheduled_events[max(fake.scheduled_events)]["id"])
+    notice = await discord.wait_for_message(
+        world.general, lambda m: "has started at **The Roxy**" in m.text, after=event_id, timeout=20
+    )
+    assert "Gimme Shelter" in notice.text
+    clicked = await discord.click(notice, "I was there", member=world.bob)
+    assert clicked.ephemeral and "you were there" in clicked.text
+    again = await discord.click(notice, "I was there", member=world.bob)
+    assert again.ephemeral and "already on the list" in again.text
+
+    prompt = await discord.wait_for_message(
+        world.general, lambda m: "How was Gimme Shelter" in m.text, after=notice.id, timeout=30
+    )
+    assert prompt.allowed_mentions is not None
+    assert {int(u) for u in prompt.allowed_mentions["users"]} == {world.bob.id}
+    await eventually(lambda: club.done(event_id), what="the screening completed")
+    shown = await discord.command("/screening attendance", member=world.alice)
+    assert "Who came: Gimme Shelter" in shown.text and f"<@{world.bob.id}> — was there" in shown.text

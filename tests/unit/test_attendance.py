@@ -170,3 +170,28 @@ async def test_attendance_reports_counts_and_streaks(
         await attendance.attendance_of(db, GUILD, pending.id)
     with pytest.raises(UserError, match="from 10 to 100"):
         await attendance.finish(db, clock, pending, 5)
+
+
+async def test_members_say_they_were_at_a_screening_outside_discord_once_it_started(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    outside = await screenings.plan_screening(
+        db, clock, timers, guild_id=GUILD, film_id=film_id, announce_channel_id=1, location="The Roxy", starts_at=STARTS
+    )
+    with pytest.raises(UserError, match="did not take place"):
+        await attendance.was_there(db, clock, GUILD, outside.id, ANN)  # no event yet
+    await screenings.attach_event(db, clock, timers, outside.id, 990)
+    with pytest.raises(UserError, match="once the screening has started"):
+        await attendance.was_there(db, clock, GUILD, outside.id, ANN)
+    await at(clock, 1)
+    assert await attendance.was_there(db, clock, GUILD, outside.id, ANN)
+    assert not await attendance.was_there(db, clock, GUILD, outside.id, ANN)  # once
+    with pytest.raises(NotFoundError):
+        await attendance.was_there(db, clock, GUILD + 1, outside.id, BEA)
+    clock.moment = outside.ends_at
+    came = await attendance.finish(db, clock, await screenings.require_screening(db, outside.id), 50)
+    assert [(a.user_id, a.seconds) for a in came] == [(ANN, 0)]
+    assert film_id in (await seen_by(db, GUILD, [ANN]))[ANN]
+    in_voice = await started(db, clock, timers, film_id, event_id=991, later=timedelta(days=2))
+    with pytest.raises(UserError, match="voice channel"):
+        await attendance.was_there(db, clock, GUILD, in_voice.id, ANN)

@@ -115,7 +115,15 @@ async def settings_embed(interaction: Interaction, settings: GuildSettings, titl
     add_field(embed, "Timezone", f"{settings.timezone} (it is {local_now:%H:%M} there now)")
     add_field(embed, "Weekly picks", await schedule_summary(interaction, settings))
     add_field(embed, "Nominations", nominations_summary(settings))
+    add_field(embed, "Screening night", night_summary(settings))
     return embed
+
+
+def night_summary(settings: GuildSettings) -> str:
+    if settings.night_day is None or settings.night_time is None or settings.night_channel_id is None:
+        return "none (`/config screenings day: time: channel:` sets one)"
+    channel = config.display("night_channel_id", str(settings.night_channel_id))
+    return f"{schedule.WEEKDAYS[settings.night_day]}s at {settings.night_time} ({settings.timezone}) in {channel}"
 
 
 def nominations_summary(settings: GuildSettings) -> str:
@@ -206,7 +214,7 @@ class Config(commands.Cog):
 
     config_group = app_commands.Group(
         name="config",
-        description="Moderators: the club's channels, roles, timezone, weekly picks and nominations.",
+        description="Moderators: the club's channels, roles, timezone, weekly picks, nominations and screening night.",
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
@@ -304,6 +312,40 @@ class Config(commands.Cog):
             themes=themes,
             poll=poll,
             enabled=enabled,
+        )
+        await send_ephemeral(interaction, embed=await after_change(interaction, result))
+
+    @config_group.command(name="screenings", description="Moderators: the club's regular screening night.")
+    @app_commands.describe(
+        day="The day of the week, in the club's timezone",
+        time="24-hour local time the screening starts, such as 20:30",
+        channel="The voice or stage channel the club watches in",
+        off="Switch the regular screening night off",
+    )
+    @app_commands.choices(day=DAY_CHOICES)
+    async def screenings(
+        self,
+        interaction: Interaction,
+        day: int | None = None,
+        time: str | None = None,
+        channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        off: bool = False,
+    ) -> None:
+        await ensure_moderator(interaction)
+        if channel is not None and not channel.permissions_for(channel.guild.me).view_channel:
+            raise UserError(
+                f"I can't see {channel.mention}: allow View Channel for my role there, or pick another channel."
+            )
+        result = await config.set_night(
+            self.bot.db,
+            self.bot.clock,
+            self.bot.timers,
+            guild_id_of(interaction),
+            interaction.user.id,
+            day=day,
+            at=time,
+            channel_id=channel.id if channel else None,
+            off=off,
         )
         await send_ephemeral(interaction, embed=await after_change(interaction, result))
 

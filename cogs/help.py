@@ -26,6 +26,7 @@ HELP_ORDER = (
     "Polls",
     "Screenings",
     "Picks",
+    "Seasons",
     "Club",
     "Letterboxd",
     "Config",

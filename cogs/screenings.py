@@ -30,6 +30,7 @@ from bot.core.posters import event_cover
 from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices
+from bot.ui.cards import cover_card
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
@@ -110,6 +111,16 @@ def screening_embed(screening: Screening, film: Film | None, *, title: str) -> d
         embed.url = event_url(screening.guild_id, screening.event_id)
     embed.set_footer(text=screenings.announcement_footer(screening.id, screening.remind_minutes))
     return embed
+
+
+def card_detail(film: Film, poll_title: str | None) -> str | None:
+    """The line under the title on a generated cover: "this server's film", else the poll that chose it, else the
+    film's first theme (its slug made readable)."""
+    if film.is_server_film:
+        return "this server's film"
+    if poll_title:
+        return poll_title
+    return film.themes[0].replace("-", " ").capitalize() if film.themes else None
 
 
 def event_options(guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None) -> dict[str, Any]:
@@ -257,12 +268,13 @@ class Screenings(
     async def _create_with_cover(
         self, guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None
     ) -> discord.ScheduledEvent:
-        """Create the event with the film's poster as its cover when there is one. The cover is a nicety: when
-        Discord refuses the event with it (a 4xx), the failure is logged and the event is created without it."""
+        """Create the event with the film's poster as its cover, or a generated card (title, year, theme) when no
+        poster is known. The cover is a nicety: when Discord refuses the event with it (a 4xx), the failure is logged
+        and the event is created without it."""
         options = event_options(guild, screening, film, poll_title)
         cover = await event_cover(self.bot.details, film)
         if cover is None:
-            return await guild.create_scheduled_event(**options)
+            cover = await asyncio.to_thread(cover_card, film.title, film.year, card_detail(film, poll_title))
         try:
             return await guild.create_scheduled_event(**options, image=cover)
         except discord.HTTPException as exc:

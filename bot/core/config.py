@@ -1,4 +1,5 @@
-"""Moderator configuration: channels, roles, timezone and the weekly picks schedule, with every change recorded.
+"""Moderator configuration: channels, roles, timezone, the weekly picks schedule and the screening night, with
+every change recorded.
 
 Each change is a read-modify-write of the server's settings row in one transaction together with one history entry
 per setting that changed (who, when, old value -> new value), so the history never disagrees with the settings.
@@ -69,6 +70,9 @@ LABELS: dict[str, str] = {
     "nominations_approval": "Nominations wait for approval",
     "nominations_limit": "Open nominations per member",
     "nominator_role_id": "Nominator role",
+    "night_day": "Screening night day",
+    "night_time": "Screening night time",
+    "night_channel_id": "Screening night channel",
 }
 
 #: The settings a server's next weekly picks slot depends on: changing one re-plans it.
@@ -123,7 +127,7 @@ def stored_text(setting: str, value: Any, theme_names: Mapping[str, str] | None 
     """A setting's value as the history stores it (themes and collections by the name they had then)."""
     if value is None:
         return None
-    if setting == "picks_day":
+    if setting in ("picks_day", "night_day"):
         return schedule.WEEKDAYS[int(value)]
     if setting == "picks_themes":
         names = theme_names or {}
@@ -323,6 +327,45 @@ async def set_nominations(
         values["nominator_role_id"] = role_id
     elif clear_role:
         values["nominator_role_id"] = None
+    return await _apply(db, clock, timers, guild_id, user_id, **values)
+
+
+async def set_night(
+    db: Database,
+    clock: Clock,
+    timers: TimerService,
+    guild_id: int,
+    user_id: int,
+    *,
+    day: int | None = None,
+    at: str | None = None,
+    channel_id: int | None = None,
+    off: bool = False,
+) -> ConfigResult:
+    """Set the club's regular screening night (local weekday, local time, voice or stage channel), or with ``off``
+    clear it. Options left as ``None`` keep their value, but a night needs all three: the first time, give each.
+    The channel is checked by the adapter (a voice or stage channel the bot can see)."""
+    if off:
+        if day is not None or at is not None or channel_id is not None:
+            raise UserError("Either switch the screening night off or set it, not both.")
+        return await _apply(
+            db, clock, timers, guild_id, user_id, night_day=None, night_time=None, night_channel_id=None
+        )
+    values: dict[str, Any] = {}
+    if day is not None:
+        if not 0 <= day <= 6:
+            raise UserError("Pick a day of the week from the list.")
+        values["night_day"] = day
+    if at is not None:
+        values["night_time"] = schedule.format_time(schedule.parse_time(at))
+    if channel_id is not None:
+        values["night_channel_id"] = channel_id
+    if not values:
+        raise UserError("Give the night's day, time or channel, or `off:True` to switch it off.")
+    current = await get_settings(db, guild_id)
+    merged = replace(current, **values)
+    if merged.night_day is None or merged.night_time is None or merged.night_channel_id is None:
+        raise UserError("A screening night needs a day, a time and a voice or stage channel: give all three.")
     return await _apply(db, clock, timers, guild_id, user_id, **values)
 
 

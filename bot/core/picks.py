@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core import polls, schedule
+from bot.core import polls, schedule, seasons
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.collections import list_collections, themes_for
 from bot.core.errors import UserError
@@ -224,14 +224,37 @@ async def recently_picked(db: Database, guild_id: int, week: str) -> set[int]:
     return await picks_db.films_in_weeks(db, guild_id, weeks)
 
 
-async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | None:
-    """The picks for ``week`` (``None`` when no theme has an eligible film)."""
+async def _season_plan(db: Database, guild_id: int, at: datetime | None) -> tuple[Theme, int | None, str] | None:
+    """While a season runs at ``at``: (its theme, its fixed film of the week or None, that film's reason)."""
+    running = await seasons.season_at(db, guild_id, at) if at is not None else None
+    if running is None:
+        return None
+    season, week = running
+    theme = next((t for t in await themes_for(db, guild_id) if t.slug == season.theme_slug), None)
+    if theme is None:
+        log.warning(
+            "the season of guild %s is on %s, no longer a theme; picks use the rotation", guild_id, season.theme_slug
+        )
+        return None
+    return theme, season.film_of_week(week), f"The season's film for week {week} of {season.weeks}"
+
+
+async def choose(db: Database, settings: GuildSettings, week: str, at: datetime | None = None) -> Picks | None:
+    """The picks for ``week`` (``None`` when no theme has an eligible film).
+
+    While a season runs at ``at`` (the slot, or now), the picks are on the season's theme alone, and a fixed running
+    order's film of the week comes first, whether or not it was picked lately or watched."""
     guild_id = settings.guild_id
     last = await picks_db.last_theme(db, guild_id)
     excluded = await recently_picked(db, guild_id, week) | await club_watched(db, guild_id)
+    plan = await _season_plan(db, guild_id, at)
+    rotation = [plan[0]] if plan is not None else rotate(await theme_rotation(db, settings), last)
+    programmed = plan[1] if plan is not None else None
     best: tuple[Theme, list[int]] | None = None
-    for theme in rotate(await theme_rotation(db, settings), last):
+    for theme in rotation:
         eligible = [film_id for film_id in await theme_films(db, guild_id, theme) if film_id not in excluded]
+        if programmed is not None:
+            eligible = [programmed, *(film_id for film_id in eligible if film_id != programmed)]
         if len(eligible) >= settings.picks_count:
             best = (theme, eligible)
             break
@@ -248,9 +271,20 @@ async def choose(db: Database, settings: GuildSettings, week: str) -> Picks | No
             -score(ratings.get(film_id), watchlists.get(film_id, 0)),
             _tiebreak(guild_id, week, film_id),
         ),
-    )[: settings.picks_count]
+    )
+    if programmed is not None:
+        ranked = [programmed, *(film_id for film_id in ranked if film_id != programmed)]
+    ranked = ranked[: settings.picks_count]
     films = await get_films(db, ranked)
-    picks = tuple(Pick(films[film_id], reason(ratings.get(film_id), watchlists.get(film_id, 0))) for film_id in ranked)
+    picks = tuple(
+        Pick(
+            films[film_id],
+            plan[2]
+            if plan is not None and film_id == programmed
+            else reason(ratings.get(film_id), watchlists.get(film_id, 0)),
+        )
+        for film_id in ranked
+    )
     return Picks(guild_id, week, theme, picks)
 
 
@@ -474,7 +508,7 @@ async def begin_slot(
         return SlotDecision(SlotOutcome.LATE, settings, post=existing)
     if existing is not None:
         return SlotDecision(SlotOutcome.RESUME, settings, post=existing, picks=await picks_of(db, existing))
-    picks = await choose(db, settings, week)
+    picks = await choose(db, settings, week, slot_at)
     if picks is None:
         log.warning("skipping weekly picks for guild %s week %s: no eligible film in any theme", guild_id, week)
         return SlotDecision(SlotOutcome.NOTHING, settings)
@@ -501,7 +535,7 @@ async def claim_now(db: Database, clock: Clock, guild_id: int, user_id: int) -> 
     if existing is not None:  # a claim whose post never happened: give the week back, then pick afresh
         log.info("replacing weekly picks %s of guild %s, claimed but never posted", existing.id, guild_id)
         await release(db, existing.id)
-    picks = await choose(db, settings, week)
+    picks = await choose(db, settings, week, clock.now())
     if picks is None:
         raise UserError("No film is left to pick: every theme's films were picked lately or watched by the club.")
     post = await claim(
@@ -523,13 +557,10 @@ async def preview(db: Database, clock: Clock, guild_id: int) -> tuple[Picks | No
     settings = await get_settings(db, guild_id)
     tz = schedule.zone(settings.timezone)
     slot = await next_post_slot(db, clock, settings)
-    if slot is not None:
-        week = schedule.week_key(slot, tz)
-    else:
-        week = schedule.week_key(clock.now(), tz)
-        if await claimed_post(db, guild_id, week) is not None:
-            week = schedule.week_key(clock.now() + schedule.WEEK, tz)
-    return await choose(db, settings, week), slot
+    at = slot or clock.now()
+    if slot is None and await claimed_post(db, guild_id, schedule.week_key(at, tz)) is not None:
+        at += schedule.WEEK
+    return await choose(db, settings, schedule.week_key(at, tz), at), slot
 
 
 # -- the watch-party poll -------------------------------------------------------------------------------------------

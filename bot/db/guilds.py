@@ -38,6 +38,11 @@ class GuildSettings:
     nominations_approval: bool = False
     nominations_limit: int = DEFAULT_NOMINATIONS_LIMIT
     nominator_role_id: int | None = None
+    #: The club's regular screening night: local weekday (0 = Monday), time ("HH:MM[:SS]") and voice or stage
+    #: channel; all three set or all three None.
+    night_day: int | None = None
+    night_time: str | None = None
+    night_channel_id: int | None = None
 
     @property
     def picks_scheduled(self) -> bool:
@@ -54,7 +59,7 @@ class GuildSettings:
 GET_SETTINGS = """
 SELECT guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
        timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
-       nominations_approval, nominations_limit, nominator_role_id
+       nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id
 FROM guild_settings WHERE guild_id = ?
 """
 
@@ -64,11 +69,11 @@ SAVE_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
     timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
-    nominations_approval, nominations_limit, nominator_role_id, updated_at
+    nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id, updated_at
 ) VALUES (
     :guild_id, :picks_channel_id, :polls_channel_id, :announcements_channel_id, :moderator_role_id, :voter_role_id,
     :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
-    :nominations_approval, :nominations_limit, :nominator_role_id, :now
+    :nominations_approval, :nominations_limit, :nominator_role_id, :night_day, :night_time, :night_channel_id, :now
 )
 ON CONFLICT (guild_id) DO UPDATE SET
     picks_channel_id = excluded.picks_channel_id,
@@ -86,6 +91,9 @@ ON CONFLICT (guild_id) DO UPDATE SET
     nominations_approval = excluded.nominations_approval,
     nominations_limit = excluded.nominations_limit,
     nominator_role_id = excluded.nominator_role_id,
+    night_day = excluded.night_day,
+    night_time = excluded.night_time,
+    night_channel_id = excluded.night_channel_id,
     updated_at = excluded.updated_at
 """
 DELETE_SETTINGS = "DELETE FROM guild_settings WHERE guild_id = ?"
@@ -124,6 +132,9 @@ def _settings(row: Row) -> GuildSettings:
         nominations_approval=bool(row["nominations_approval"]),
         nominations_limit=int(row["nominations_limit"]),
         nominator_role_id=row["nominator_role_id"],
+        night_day=row["night_day"],
+        night_time=row["night_time"],
+        night_channel_id=row["night_channel_id"],
     )
 
 
@@ -154,6 +165,9 @@ async def save_settings(tx: Transaction, settings: GuildSettings, now: str) -> N
             "nominations_approval": int(settings.nominations_approval),
             "nominations_limit": settings.nominations_limit,
             "nominator_role_id": settings.nominator_role_id,
+            "night_day": settings.night_day,
+            "night_time": settings.night_time,
+            "night_channel_id": settings.night_channel_id,
             "now": now,
         },
     )

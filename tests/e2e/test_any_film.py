@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from PIL import Image
 
 from tests.tmdb_double import TmdbDouble, TmdbFilm
 
@@ -215,7 +216,7 @@ async def test_with_tmdb_nominated_approved_polled_screened_with_cover_reviewed_
     assert any(c["name"].startswith(LIGHTHOUSE_LABEL) and "this server's film" in c["name"] for c in choices_seen)
 
 
-async def test_without_tmdb_entered_in_the_form_and_the_chain_runs_without_a_cover(club: Club) -> None:
+async def test_without_tmdb_entered_in_the_form_and_the_chain_runs_with_a_generated_cover(club: Club) -> None:
     world = club.fake.world
     club.bot.tmdb = None  # the same club, its bot now without a film-details provider
     await club.bot.restart()
@@ -233,7 +234,9 @@ async def test_without_tmdb_entered_in_the_form_and_the_chain_runs_without_a_cov
     await club.discord.click(message, label, member=world.alice)
     await club.discord.click(message, label, member=world.carol)
     event = await close_and_screen(club, message, FESTIVAL_LABEL)
-    assert event["image"] is None and club.fake.event_cover(int(event["id"])) is None
+    cover = club.fake.event_cover(int(event["id"]))  # no poster to be had: the generated card
+    assert cover is not None and cover.content_type == "image/png" and event["image"] == cover.hash
+    assert Image.open(io.BytesIO(cover.data)).size == (800, 320)
 
     await review(club, world.alice, "Our Street Festival", FESTIVAL_LABEL)
     row = (await exported(club, world.alice))["Our Street Festival"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from .fake_discord import FakeChannel, FakeDiscord, Perm
+from .fake_discord import ChannelType, FakeChannel, FakeDiscord, Perm
 from .harness import BotProcess, DiscordDriver, Reply, default_bot_kind
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -67,6 +67,7 @@ async def test_members_cannot_configure_and_are_told_why(club: Club) -> None:
         ("config channel", {"kind": "picks", "channel": world.general}),
         ("config timezone", {"tz": "Europe/Paris"}),
         ("config picks", {"day": "Monday", "time": "09:00"}),
+        ("config screenings", {"off": True}),
         ("config reset", {}),
         ("config history", {}),
         ("setup", {}),
@@ -248,3 +249,41 @@ async def test_reset_asks_first_then_restores_defaults(club: Club) -> None:
     after = await club.discord.invoke("config show", as_member=world.moderator)
     assert "Weekly picks: not set" in after.text
     assert "Not scheduled" in after.text
+
+
+async def test_the_screening_night_is_set_shown_recorded_and_switched_off(club: Club) -> None:
+    world = club.fake.world
+    moderator = world.moderator
+    first = await club.discord.invoke("config screenings", as_member=moderator, day="Friday")
+    assert first.ephemeral
+    assert "A screening night needs a day, a time and a voice or stage channel: give all three." in first.text
+
+    hidden = await club.fake.add_text_channel(
+        "backroom",
+        kind=ChannelType.VOICE,
+        overwrites=[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.VIEW_CHANNEL}],
+    )
+    unseen = await club.discord.invoke(
+        "config screenings", as_member=moderator, day="Friday", time="20:30", channel=hidden
+    )
+    assert unseen.ephemeral and f"I can't see <#{hidden.id}>: allow View Channel for my role there" in unseen.text
+    bad = await club.discord.invoke(
+        "config screenings", as_member=moderator, day="Friday", time="8:30pm", channel=world.voice
+    )
+    assert "'8:30pm' is not a time: use 24-hour HH:MM, for example 20:00." in bad.text
+
+    saved = await club.discord.invoke(
+        "config screenings", as_member=moderator, day="Friday", time="20:30", channel=world.voice
+    )
+    assert saved.ephemeral
+    assert "Screening night day: not set → Friday" in saved.text
+    assert f"Screening night channel: not set → <#{world.voice.id}>" in saved.text
+    shown_now = await club.discord.invoke("config show", as_member=moderator)
+    assert "Fridays at 20:30" in shown_now.text and f"in <#{world.voice.id}>" in shown_now.text
+    history = await club.discord.invoke("config history", as_member=moderator)
+    assert "Screening night time: not set → 20:30" in history.text
+
+    off = await club.discord.invoke("config screenings", as_member=moderator, off=True)
+    assert "Screening night day: Friday → not set" in off.text
+    after = await club.discord.invoke("config show", as_member=moderator)
+    assert "Screening night" in after.text and "none (`/config screenings" in after.text

@@ -2,15 +2,18 @@
 
 /film shows the poster, links, where to watch and TMDb's attribution; when TMDb is slow or down it still answers
 within Discord's three seconds with what the catalog knows, and says the details could not be fetched. A screening's
-Discord event takes the film's poster as its cover, and is created without one when the poster cannot be had.
+Discord event takes the film's poster as its cover, and a generated card (title, year, theme) when the poster cannot
+be had.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import aiohttp
 import pytest
+from PIL import Image
 
 from bot.core.details import TMDB_ATTRIBUTION, WATCH_ATTRIBUTION
 from bot.ui.films import DETAILS_UNAVAILABLE
@@ -112,7 +115,7 @@ async def test_a_screenings_event_has_the_poster_as_its_cover(
     assert fake_discord.scheduled_events[event_id]["image"] == cover.hash
 
 
-async def test_an_event_is_created_without_a_cover_when_the_poster_cannot_be_had(
+async def test_an_event_gets_a_generated_card_when_the_poster_cannot_be_had(
     discord: DiscordDriver, fake_discord: FakeDiscord, tmdb_double: TmdbDouble, bot: BotProcess, moderator: FakeMember
 ) -> None:
     tmdb_double.fail("image", status=500, times=None)
@@ -121,16 +124,26 @@ async def test_an_event_is_created_without_a_cover_when_the_poster_cannot_be_had
     )
     assert "**Alien (1979)**" in reply.text and reply.ephemeral
     (event_id,) = fake_discord.scheduled_events
-    assert fake_discord.scheduled_events[event_id]["image"] is None and fake_discord.cover_uploads == []
     await bot.wait_for_log(r"no cover", timeout=5)
+    assert_card(fake_discord, event_id)
 
     unposted = await discord.command(
         "/screening schedule",
         member=moderator,
         options={"film": "the-last-waltz", "when": "3d", "location": "The cinema"},
     )
-    assert "**The Last Waltz (1978)**" in unposted.text  # a film TMDb does not know: no cover, nothing asked
-    assert len(fake_discord.scheduled_events) == 2 and fake_discord.cover_uploads == []
+    assert "**The Last Waltz (1978)**" in unposted.text  # a film TMDb does not know: a card, nothing asked
+    waltz = next(id_ for id_ in fake_discord.scheduled_events if id_ != event_id)
+    assert_card(fake_discord, waltz)
+    assert len(fake_discord.cover_uploads) == 2
+
+
+def assert_card(fake_discord: FakeDiscord, event_id: int) -> None:
+    """The event's cover is a generated card: a PNG of Discord's cover size, stored as the event's image."""
+    cover = fake_discord.event_cover(event_id)
+    assert cover is not None and cover.content_type == "image/png"
+    assert Image.open(io.BytesIO(cover.data)).size == (800, 320)
+    assert fake_discord.scheduled_events[event_id]["image"] == cover.hash
 
 
 async def test_a_poll_links_its_films_and_its_result_shows_the_winners_poster(

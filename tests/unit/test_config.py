@@ -189,3 +189,38 @@ def test_the_moderator_rule_still_holds_for_other_features() -> None:
     assert is_moderator(settings, manage_guild=False, role_ids={900})
     with pytest.raises(UserError, match="Only moderators"):
         require_moderator(settings, manage_guild=False, role_ids={1})
+
+
+async def test_the_screening_night_needs_day_time_and_channel_and_is_recorded(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    with pytest.raises(UserError, match="needs a day, a time and a voice or stage channel"):
+        await config.set_night(db, clock, timers, GUILD, MAYA, day=4)
+    with pytest.raises(UserError, match="not a time"):
+        await config.set_night(db, clock, timers, GUILD, MAYA, day=4, at="25:00", channel_id=700)
+    with pytest.raises(UserError, match="day of the week"):
+        await config.set_night(db, clock, timers, GUILD, MAYA, day=7, at="20:30", channel_id=700)
+    with pytest.raises(UserError, match="day, time or channel"):
+        await config.set_night(db, clock, timers, GUILD, MAYA)
+    assert await get_settings(db, GUILD) == GuildSettings(GUILD) and await config.history(db, GUILD) == []
+
+    result = await config.set_night(db, clock, timers, GUILD, MAYA, day=4, at="20:30", channel_id=700)
+    settings = await get_settings(db, GUILD)
+    assert (settings.night_day, settings.night_time, settings.night_channel_id) == (4, "20:30", 700)
+    assert [change.describe() for change in result.changes] == [
+        "Screening night day: not set → Friday",
+        "Screening night time: not set → 20:30",
+        "Screening night channel: not set → <#700>",
+    ]
+    assert not result.schedule_changed  # the weekly picks are not re-planned for it
+
+    moved = await config.set_night(db, clock, timers, GUILD, OLIVIA, at="21:00")  # one part at a time, once set
+    assert [change.describe() for change in moved.changes] == ["Screening night time: 20:30 → 21:00"]
+
+    with pytest.raises(UserError, match="not both"):
+        await config.set_night(db, clock, timers, GUILD, MAYA, day=1, off=True)
+    off = await config.set_night(db, clock, timers, GUILD, MAYA, off=True)
+    assert len(off.changes) == 3
+    settings = await get_settings(db, GUILD)
+    assert (settings.night_day, settings.night_time, settings.night_channel_id) == (None, None, None)
+    assert len(await config.history(db, GUILD)) == 7

@@ -21,12 +21,13 @@ from bot.core import (
     polls,
     reviews,
     screenings,
+    seasons,
     server_films,
     watch,
 )
 from bot.core.catalog import load_catalog
 from bot.core.details import FilmDetailsService
-from bot.core.films import build_title_index
+from bot.core.films import build_title_index, list_themes
 from bot.core.guilds import get_settings
 from bot.core.recommend import Recommender
 from bot.core.server_films import ServerFilmEntry
@@ -62,6 +63,9 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.POLLS, CHANNEL)
     await config.set_timezone(db, clock, timers, GUILD, MAYA, "Europe/Paris")
     await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00", count=2)
+    await config.set_night(
+        db, clock, timers, GUILD, MAYA, day=5, at="20:30", channel_id=CHANNEL + 1
+    )  # the columns copy too
 
     await reviews.rate(db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["noir-1"], stars=4.5, body="Très bien 🎬")
     await reviews.rate(
@@ -81,6 +85,18 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     collection = await collections.create_collection(db, clock, guild_id=GUILD, user_id=MAYA, name="Friday Noir")
     await collections.add_film(db, clock, collection=collection, film_id=ids["noir-4"], user_id=MAYA)
     await Recommender(db).remember_group(GUILD, {ALICE: "Alice", BOB: "Bob"})
+    noir = next(t for t in await list_themes(db) if t.slug == "noir")
+    await seasons.create_season(
+        db,
+        clock,
+        guild_id=GUILD,
+        user_id=MAYA,
+        theme=noir,
+        weeks=2,
+        start="3d",
+        timezone="Europe/Paris",
+        notes="« Nuit » first",
+    )
 
     index = await build_title_index(db)
     ratings = csv_bytes(RATINGS_HEADER, "2024-01-02,Road 3,2000,https://boxd.it/abc,4")

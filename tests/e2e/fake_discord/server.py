@@ -404,8 +404,11 @@ class FakeDiscord:
             payload = guild.voice_state_payload(member, channel.id if channel is not None else None)
             await self.gateway.dispatch("VOICE_STATE_UPDATE", payload)
 
-    async def add_text_channel(self, name: str, *, overwrites: list[JSON] | None = None) -> FakeChannel:
-        """A new text channel in the Film Club guild (CHANNEL_CREATE is dispatched if the bot is connected).
+    async def add_text_channel(
+        self, name: str, *, overwrites: list[JSON] | None = None, kind: int = ChannelType.TEXT
+    ) -> FakeChannel:
+        """A new text channel (or, with ``kind``, a voice or stage one) in the Film Club guild (CHANNEL_CREATE is
+        dispatched if the bot is connected).
 
         ``overwrites`` are Discord permission overwrites, e.g. deny the bot's role Send Messages:
         ``[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.SEND_MESSAGES}]``.
@@ -414,7 +417,7 @@ class FakeDiscord:
         channel = FakeChannel(
             id=self.ids.next(),
             name=name,
-            type=ChannelType.TEXT,
+            type=kind,
             guild_id=guild.id,
             position=len(guild.channels),
             overwrites=list(overwrites or []),

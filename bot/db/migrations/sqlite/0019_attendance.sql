@@ -1,4 +1,4 @@
--- 0017 (issue 14 slot 0020; the loader refuses gaps, so the lead renumbers at merge): attendance at screenings.
+-- 0019 (issue 14, slot 0020; next free after 0017 seasons, 0018 screening night): attendance at screenings.
 
 -- Each stretch a member spent in the channel while the screening ran; left_at NULL while they are still there.
 -- Written as members come and go, so a restart mid-screening loses nothing (start-up closes or opens stretches to

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         le=30,
         description="A screening's discussion thread is archived this many days after it opens (1 to 30).",
     )
+    attendance_share: int = Field(
+        default=50,
+        ge=10,
+        le=100,
+        description="Per cent of the film a member must spend in the screening's voice channel to count as attending.",
+    )
     discord_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -58,6 +58,12 @@ def stats_embed(title: str, stats: ClubStats) -> discord.Embed:
             for number, m in enumerate(stats.most_active, start=1)
         ]
         add_field(embed, "Most active members", "\n".join(members))
+    regulars = [
+        f"{number}. <@{user_id}> · {plural(came.attended, 'screening')} · current streak {came.streak}"
+        for number, (user_id, came) in enumerate(stats.regulars, start=1)
+    ]
+    if regulars:
+        add_field(embed, "Screenings attended", "\n".join(regulars))
     themes = [f"**{safe_text(t.title)}** · {plural(t.films, 'film')}" for t in stats.themes_watched]
     add_field(embed, "Themes watched", "\n".join(themes) or "No screenings recorded yet.")
     if stats.top_rated:

@@ -117,6 +117,13 @@ def profile_embed(name: str, profile: Profile, films: dict[int, Film]) -> discor
     add_field(embed, "Average given", average(profile.average) if profile.average is not None else "—", inline=True)
     add_field(embed, "Watchlist", f"{profile.watchlist} film{'s' if profile.watchlist != 1 else ''}", inline=True)
     add_field(embed, "Seen", f"{profile.seen} film{'s' if profile.seen != 1 else ''}", inline=True)
+    came = profile.attendance
+    add_field(
+        embed,
+        "Screenings attended",
+        f"{came.attended} · current streak {came.streak}" if came.attended else "None yet.",
+        inline=True,
+    )
     themes = [
         f"**{safe_text(t.title)}** · {t.films} film{'s' if t.films != 1 else ''}, {average(t.average)}"
         for t in profile.favourite_themes

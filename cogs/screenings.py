@@ -1,25 +1,29 @@
 """/screening: a film shown to the club as a Discord scheduled event, with a reminder and a "rate it" prompt.
 
 The reminder is a message in the screening's announcement channel that mentions the members who clicked
-"Interested" on the event (fetched from Discord when it is due). Those mentions are the only pings this bot sends:
-the message carries an explicit ``AllowedMentions(users=[...])`` naming exactly those members, nothing else.
+"Interested" on the event (fetched from Discord when it is due); the "rate it" prompt mentions the members recorded
+as attending (bot.core.attendance). Those mentions are the only pings this bot sends: each message carries an explicit
+``AllowedMentions(users=[...])`` naming exactly those members, nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 import discord
 from discord import EventStatus, app_commands
 from discord.ext import commands
 from discord.utils import TimestampStyle
 
+from bot.core import attendance as attendance_core
 from bot.core import polls as polls_core
 from bot.core import screenings
+from bot.core.durations import describe_duration
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film
 from bot.core.guilds import get_settings
@@ -33,6 +37,7 @@ from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
 from bot.ui.posts import find_own_post
 from bot.ui.replies import send_ephemeral
+from bot.ui.views import AnswersMember
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -161,6 +166,43 @@ def thread_seed_embed(screening: Screening, film: Film) -> discord.Embed:
     add_field(embed, "To talk about", "\n".join(f"• {prompt}" for prompt in screenings.thread_prompts(film)))
     embed.set_footer(text=screenings.thread_seed_marker(screening.id))
     return embed
+
+
+WAS_THERE_PATTERN = r"filmclub:was-there:(?P<screening_id>[0-9]+)"
+
+
+class WasThereButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]], template=WAS_THERE_PATTERN):
+    """ "I was there", under the start notice of a screening outside Discord: the member is recorded as attending."""
+
+    def __init__(self, screening_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I was there", style=discord.ButtonStyle.success, custom_id=f"filmclub:was-there:{screening_id}"
+            )
+        )
+        self.screening_id = screening_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["screening_id"]))
+
+    async def answer(self, interaction: discord.Interaction[Any]) -> None:
+        bot: FilmClubBot = interaction.client
+        guild_id = guild_id_of(interaction)
+        added = await attendance_core.was_there(bot.db, bot.clock, guild_id, self.screening_id, interaction.user.id)
+        if added:
+            await send_ephemeral(interaction, "✅ Noted: you were there. The film is marked watched for you.")
+        else:
+            await send_ephemeral(interaction, "You are already on the list for this screening.")
+
+
+def was_there_view(screening_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(WasThereButton(screening_id))
+    view.stop()  # answered by the registered DynamicItem
+    return view
 
 
 class ScreeningNotScheduled(UserError):
@@ -424,6 +466,56 @@ class Screenings(
             await self.open_thread(screening)
             await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
             log.info("screening %s: event %s started", screening.id, event.id)
+            await self._take_register(screening)
+
+    # -- attendance ---------------------------------------------------------------------------------------------------
+
+    def _voice_channels(self, guild: discord.Guild) -> dict[int, list[int]]:
+        """channel -> the members in it now, as Discord last reported (no member cache needed)."""
+        me = self.bot.user.id if self.bot.user is not None else 0
+        channels = [*guild.voice_channels, *guild.stage_channels]
+        return {c.id: [user_id for user_id in c.voice_states if user_id != me] for c in channels}
+
+    async def _take_register(self, screening: Screening) -> None:
+        """The screening started: whoever already sits in its channel is present from now. Outside Discord, members
+        say they were there with a button."""
+        if screening.channel_id is None:
+            film = await get_film(self.bot.db, screening.film_id)
+            label = film.label if film is not None else f"film #{screening.film_id}"
+            await self._post(
+                screening.announce_channel_id,
+                content=f"🎬 **{label}** has started at {where(screening)}. Were you there? Click below.",
+                view=was_there_view(screening.id),
+            )
+            return
+        guild = self.bot.get_guild(screening.guild_id)
+        if guild is None:
+            return
+        here = self._voice_channels(guild).get(screening.channel_id, [])
+        await attendance_core.reconcile(self.bot.db, self.bot.clock, screening.id, here)
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        if member.bot:
+            return
+        await attendance_core.voice_moved(
+            self.bot.db,
+            self.bot.clock,
+            member.id,
+            before.channel.id if before.channel is not None else None,
+            after.channel.id if after.channel is not None else None,
+        )
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """At start-up (and after an outage) match running screenings' registers with who is in their channels."""
+        changed = await attendance_core.reconcile_guild(
+            self.bot.db, self.bot.clock, guild.id, self._voice_channels(guild)
+        )
+        if changed:
+            log.info("guild %s: %d attendance stretch(es) reconciled with the voice channels", guild.id, changed)
 
     async def _on_start_timer(self, timer: Timer) -> None:
         await self.start(int(timer.payload["screening_id"]), timer.key)
@@ -568,6 +660,9 @@ class Screenings(
             if event is not None:
                 await self._set_status(screening, event, EventStatus.completed)
                 await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
+            came = await attendance_core.finish(
+                self.bot.db, self.bot.clock, screening, self.bot.settings.attendance_share
+            )
             film = await get_film(self.bot.db, screening.film_id)
             marker = screenings.rating_marker(screening.id)
             if film is not None and not await self._own_post_exists(screening, marker, "prompt"):
@@ -578,7 +673,18 @@ class Screenings(
                 if film.prompts:
                     add_field(embed, "To talk about", "\n".join(f"• {prompt}" for prompt in film.prompts))
                 embed.set_footer(text=screenings.rating_marker(screening.id))
-                await self._post(screening.announce_channel_id, embed=embed, view=rate_view(film.id))
+                pinged = [a.user_id for a in came[:MENTIONS_PER_MESSAGE]]
+                more = f" and {len(came) - len(pinged)} more" if len(came) > len(pinged) else ""
+                await self._post(
+                    screening.announce_channel_id,
+                    content=("Thanks for coming, " + " ".join(f"<@{u}>" for u in pinged) + more) if pinged else None,
+                    embed=embed,
+                    view=rate_view(film.id),
+                    # The attendees, and nobody else: the prompt to rate the film they just watched.
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, roles=False, users=[discord.Object(u) for u in pinged]
+                    ),
+                )
             await screenings.complete(self.bot.db, self.bot.clock, screening.id)
             log.info("screening %s: done; the club has watched film %s", screening.id, screening.film_id)
 
@@ -692,6 +798,28 @@ class Screenings(
             add_field(embed, "Screenings" + (" (more)" if index else ""), block)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
+    @app_commands.command(name="attendance", description="Who came to a screening (default: the latest).")
+    @app_commands.describe(screening="The screening number (default: the latest that ended)")
+    async def attendance(
+        self, interaction: Interaction, screening: app_commands.Range[int, 1, 2**53] | None = None
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        target, came = await attendance_core.attendance_of(self.bot.db, guild_id, screening)
+        film = await get_film(self.bot.db, target.film_id)
+        label = film.label if film is not None else f"film #{target.film_id}"
+        lines = [
+            f"<@{a.user_id}> — {describe_duration(timedelta(seconds=a.seconds)) if a.seconds else 'was there'}"
+            for a in came
+        ]
+        embed = club_embed(
+            f"Who came: {label}", f"Screening #{target.id}, {ts(target.starts_at, 'F')} in {where(target)}"
+        )
+        if not lines:
+            add_field(embed, "Attendance", "Nobody was recorded as attending.")
+        for index, block in enumerate(chunk_lines(lines)):
+            add_field(embed, f"{len(came)} attended" + (" (more)" if index else ""), block)
+        await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+
     @app_commands.command(name="cancel", description="Cancel a screening and its Discord event (moderators).")
     @app_commands.describe(screening="The screening number (see /screening list)")
     async def cancel(self, interaction: Interaction, screening: int) -> None:
@@ -713,3 +841,4 @@ class Screenings(
 
 async def setup(bot: FilmClubBot) -> None:
     await bot.add_cog(Screenings(bot))
+    bot.add_dynamic_items(WasThereButton)

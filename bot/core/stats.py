@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core import watch
+from bot.core.attendance import MemberAttendance, member_attendance, top_attendees
 from bot.core.films import Film, get_films
 from bot.core.reviews import Review, member_reviews
 from bot.core.score import PRIOR_HALF_STARS, PRIOR_REVIEWS, club_rating, shrunk_average
@@ -52,6 +53,8 @@ class ClubStats:
     most_active: tuple[ActiveMember, ...]
     screenings: int
     themes_watched: tuple[ThemeCount, ...]
+    #: The members who attended the most screenings (member, screenings attended and current streak).
+    regulars: tuple[tuple[int, MemberAttendance], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Profile:
     recent: tuple[Review, ...]
     watchlist: int
     seen: int
+    attendance: MemberAttendance
 
 
 async def _with_ties(db: Database, guild_id: int, leaders: list[FilmTotals], limit: int) -> list[FilmTotals]:
@@ -129,6 +133,7 @@ async def club_stats(db: Database, guild_id: int, limit: int = TOP) -> ClubStats
         most_active=tuple(ActiveMember(m.user_id, m.reviews, m.half_stars / 2 / m.reviews) for m in active),
         screenings=totals.screenings,
         themes_watched=tuple(themes[:limit]),
+        regulars=tuple(await top_attendees(db, guild_id, limit)),
     )
 
 
@@ -150,4 +155,5 @@ async def member_profile(db: Database, guild_id: int, user_id: int) -> Profile:
         recent=page.reviews,
         watchlist=await watch.watchlist_size(db, guild_id, user_id),
         seen=await watch.seen_count(db, guild_id, user_id),
+        attendance=await member_attendance(db, guild_id, user_id),
     )

@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.core import (
+    attendance,
     collections,
     config,
     nominations,
@@ -137,10 +138,18 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
         channel_id=VOICE,
         poll_id=poll.id,
     )
-    # Its event and discussion thread (0018's columns), with the timer that archives the thread.
+    # Its event and discussion thread (0019's columns), with the timer that archives the thread.
     screening = await screenings.attach_event(db, clock, timers, screening.id, 8100)
     await screenings.record_thread(db, screening.id, 8200)
     await screenings.archive_thread_later(timers, screening, 8200, screening.starts_at, 3)
+    # Attendance: the screening runs (the clock jumps to its start), two members come, one stays to the end.
+    clock.moment = screening.starts_at
+    await screenings.mark_started(db, clock, screening.id)
+    await attendance.reconcile(db, clock, screening.id, [ALICE, BOB])
+    await attendance.voice_moved(db, clock, BOB, VOICE, None)
+    clock.moment = screening.ends_at
+    running = await screenings.require_screening(db, screening.id)
+    assert [a.user_id for a in await attendance.finish(db, clock, running, 50)] == [ALICE]
 
     # The server's own film (entered with its nomination), nominations of every kind, and TMDb's cached answers.
     settings = (await config.set_nominations(db, clock, timers, GUILD, MAYA, approval=True, limit=5)).settings
@@ -246,7 +255,7 @@ async def test_the_command_prints_each_table_and_refuses_a_second_copy(
 
     again = await asyncio.to_thread(cli, "db", "copy", str(club), target, cwd=tmp_path)
     assert again.returncode == EXIT_FAILED
-    assert "is not empty (table ballots has rows)" in again.stderr  # the first table, by name
+    assert "is not empty (table attendance has rows)" in again.stderr  # the first table, by name
     assert "nothing was copied" in again.stderr
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -23,8 +22,7 @@ from bot.core import letterboxd
 from bot.core.errors import UserError
 from bot.core.letterboxd import ExportScope, ImportResult, Unmatched
 from bot.ui.checks import guild_id_of
-from bot.ui.embeds import FIELD_VALUE_LIMIT, add_field, club_embed, truncate
-from bot.ui.reviews import safe_text
+from bot.ui.embeds import FIELD_VALUE_LIMIT, add_field, club_embed, literal, truncate
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -41,14 +39,9 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
-_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
-
-
 def shown_title(label: str, limit: int = 90) -> str:
-    """A title from the member's file as the reply shows it: short, every markdown character escaped (bold stays
-    asterisks, a masked link stays brackets), no ping. (discord.utils.escape_markdown leaves the text after a link
-    unescaped.)"""
-    return safe_text(_MARKDOWN.sub(r"\\\1", truncate(label, limit)))
+    """A title from the member's file as the reply shows it: short, and as written (:func:`bot.ui.embeds.literal`)."""
+    return literal(truncate(label, limit))
 
 
 def needs_report(result: ImportResult) -> bool:

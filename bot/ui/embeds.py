@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 
 COLOUR = discord.Colour(0xC0392B)  # a cinema-curtain red
@@ -18,6 +20,17 @@ TOTAL_LIMIT = 6000
 def truncate(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, ending in an ellipsis when something was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+#: Characters markdown gives a meaning to in Discord, brackets included (they make a masked link).
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+
+
+def literal(text: str) -> str:
+    """Text a member supplied (a title from a file or a form), shown as written: every markdown character escaped,
+    brackets too (a masked link stays text; ``discord.utils.escape_markdown`` leaves the text after a link as it is),
+    and no mention can ping."""
+    return discord.utils.escape_mentions(_MARKDOWN.sub(r"\\\1", text))
 
 
 def club_embed(title: str, description: str | None = None) -> discord.Embed:

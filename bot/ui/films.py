@@ -25,7 +25,7 @@ from bot.core.details import (
     film_links,
 )
 from bot.core.films import Film
-from bot.ui.embeds import FIELD_VALUE_LIMIT, FOOTER_LIMIT, add_field, club_embed, truncate
+from bot.ui.embeds import FIELD_VALUE_LIMIT, FOOTER_LIMIT, add_field, club_embed, literal, truncate
 
 #: What a card says when the provider was asked and could not answer within the command's time budget.
 DETAILS_UNAVAILABLE = "⚠️ Film details (poster, links, where to watch) could not be fetched right now; try again later."
@@ -82,18 +82,12 @@ def links_line(links: FilmLinks) -> str:
     return " · ".join(f"[{site}]({url})" for site, url in links.as_list())
 
 
-def _link_text(text: str) -> str:
-    """Text safe inside a markdown link's brackets: markdown escaped, brackets too, no mentions."""
-    escaped = discord.utils.escape_markdown(discord.utils.escape_mentions(text))
-    return escaped.replace("[", "\\[").replace("]", "\\]")
-
-
 def linked_label(film: Film, details: FilmDetails | None = None) -> str:
     """ "**[Alien (1979)](https://letterboxd.com/…)**": the film's name, linked to its Letterboxd page when known."""
     links = links_for(film, details)
     if links.letterboxd is None:
-        return f"**{_link_text(film.label)}**"
-    return f"**[{_link_text(film.label)}]({links.letterboxd})**"
+        return f"**{literal(film.label)}**"
+    return f"**[{literal(film.label)}]({links.letterboxd})**"
 
 
 def film_entry(film: Film, details: FilmDetails | None = None, *, extra: str = "") -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Self
 
 import discord
@@ -27,6 +26,7 @@ from bot.core.stats import Profile, member_profile
 from bot.ui.autocomplete import film_choices
 from bot.ui.checks import guild_id_of, member_facts
 from bot.ui.embeds import add_field, club_embed, truncate
+from bot.ui.forms import submitted_values
 from bot.ui.handoff import REVIEW_FILM_PATTERN
 from bot.ui.paging import PageButton, page_footer, page_view
 from bot.ui.replies import report_error, send_ephemeral
@@ -210,21 +210,9 @@ async def open_review_form(
     modal.stop()  # the submission is answered by Reviews.on_interaction, which also works after a restart
 
 
-def _submitted(components: list[Any]) -> Iterator[tuple[str, Any]]:
-    """(custom_id, value or values) for every field of a submitted modal, in rows or labels."""
-    for component in components:
-        if not isinstance(component, dict):
-            continue
-        if "custom_id" in component and ("value" in component or "values" in component):
-            yield component["custom_id"], component.get("values", component.get("value"))
-        yield from _submitted(component.get("components", []))
-        if isinstance(component.get("component"), dict):
-            yield from _submitted([component["component"]])
-
-
 def parse_form(data: dict[str, Any]) -> tuple[float, str | None, bool]:
     """(stars, text, spoiler) from a submitted review form, checked as strictly as a command's options."""
-    fields = dict(_submitted(data.get("components", [])))
+    fields = submitted_values(data)
     chosen = fields.get(RATING_FIELD) or []
     try:
         half = int(chosen[0]) if isinstance(chosen, list) and len(chosen) == 1 else 0

@@ -7,17 +7,25 @@ from collections.abc import Iterator
 from typing import Any
 
 
+def submitted_values(data: Any) -> dict[str, str | list[str]]:
+    """custom_id -> what was entered in every field of a modal submission, in action rows or in labels: a text
+    input's value, a select's chosen values."""
+    return dict(_fields((data or {}).get("components")))
+
+
 def submitted_fields(data: Any) -> dict[str, str]:
-    """custom_id -> value of every text input in a modal submission, in action rows or in labels."""
-    return dict(_text_inputs((data or {}).get("components")))
+    """custom_id -> value of every text input in a modal submission."""
+    return {custom_id: value for custom_id, value in submitted_values(data).items() if isinstance(value, str)}
 
 
-def _text_inputs(components: Any) -> Iterator[tuple[str, str]]:
+def _fields(components: Any) -> Iterator[tuple[str, str | list[str]]]:
     for component in components or []:
         if not isinstance(component, dict):
             continue
-        if "value" in component and "custom_id" in component:
+        if "custom_id" in component and "values" in component:
+            yield str(component["custom_id"]), [str(value) for value in component["values"] or []]
+        elif "custom_id" in component and "value" in component:
             yield str(component["custom_id"]), str(component.get("value") or "")
-        yield from _text_inputs(component.get("components"))
+        yield from _fields(component.get("components"))
         if isinstance(component.get("component"), dict):
-            yield from _text_inputs([component["component"]])
+            yield from _fields([component["component"]])

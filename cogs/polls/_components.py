@@ -9,7 +9,6 @@ templates registered in :func:`cogs.polls.setup`. The components parse what was 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -21,6 +20,7 @@ from bot.core.films import Film
 from bot.core.polls import Poll, Style
 from bot.core.tally import MAX_RANKS, Method
 from bot.ui.embeds import club_embed, truncate
+from bot.ui.forms import submitted_fields
 from bot.ui.handoff import POLL_FROM_FILMS_PATTERN
 from bot.ui.views import AnswersMember
 
@@ -345,24 +345,12 @@ class QuickPollAnswers:
     method: str
 
 
-def _text_inputs(components: Any) -> Iterator[dict[str, Any]]:
-    """Every text input in a modal submission, whether in action rows (``components``) or labels (``component``)."""
-    for component in components or []:
-        if not isinstance(component, dict):
-            continue
-        if "value" in component and "custom_id" in component:
-            yield component
-        yield from _text_inputs(component.get("components"))
-        if isinstance(component.get("component"), dict):
-            yield from _text_inputs([component["component"]])
-
-
 def read_quick_poll_form(data: Any) -> QuickPollAnswers | None:
     """The quick-poll form's answers from a modal submission's data; None when the submission is another form."""
     match = POLL_FORM_PATTERN.fullmatch(str((data or {}).get("custom_id", "")))
     if match is None:
         return None
-    values = {str(c["custom_id"]): str(c.get("value") or "") for c in _text_inputs(data.get("components"))}
+    values = submitted_fields(data)
     return QuickPollAnswers(
         film_ids=[int(x) for x in match["film_ids"].split(",")],
         title=values.get(TITLE_FIELD, ""),

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import collections, picks, schedule, seasons, watch
+from bot.core import collections, config, picks, schedule, seasons, watch
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, active_films, list_themes
 from bot.core.guilds import get_settings
+from bot.core.timers import TimerService
 from bot.db.database import Database
 from tests.clocks import MARCH_1, FixedClock
 from tests.unit.test_recommend import ALICE, GUILD, OTHER_GUILD, club_catalog
+
+POLLS = 700
 
 
 @pytest.fixture
@@ -34,10 +37,20 @@ async def live(db: Database, films: dict[str, Film]) -> Theme:
     return next(t for t in await list_themes(db) if t.slug == "live")
 
 
-async def create(db: Database, clock: FixedClock, theme: Theme, **options: object) -> seasons.Season:
+async def create(
+    db: Database, clock: FixedClock, theme: Theme, *, timers: TimerService | None = None, **options: object
+) -> seasons.Season:
     values: dict[str, object] = {"weeks": 3, "start": "2026-03-06 20:00", "timezone": "Europe/Paris"}
     values.update(options)
-    return await seasons.create_season(db, clock, guild_id=GUILD, user_id=ALICE, theme=theme, **values)  # type: ignore[arg-type]
+    return await seasons.create_season(
+        db,
+        clock,
+        timers or TimerService(db, clock),
+        guild_id=GUILD,
+        user_id=ALICE,
+        theme=theme,
+        **values,  # type: ignore[arg-type]
+    )
 
 
 async def count_rows(db: Database) -> tuple[int, int]:
@@ -101,6 +114,9 @@ async def test_bad_input_is_refused_and_nothing_is_written(
 
 
 async def test_poll_and_picks_modes_need_films_but_no_order(db: Database, clock: FixedClock, live: Theme) -> None:
+    with pytest.raises(UserError, match="needs a channel for its polls"):
+        await create(db, clock, live, weeks=52, mode=seasons.Mode.POLL)
+    await config.set_channel(db, clock, TimerService(db, clock), GUILD, ALICE, config.ChannelKind.POLLS, POLLS)
     made = await create(db, clock, live, weeks=52, mode=seasons.Mode.POLL)
     assert made.film_ids == () and made.film_of_week(1) is None
     assert await count_rows(db) == (1, 0)
@@ -109,6 +125,7 @@ async def test_poll_and_picks_modes_need_films_but_no_order(db: Database, clock:
         await seasons.create_season(
             db,
             clock,
+            TimerService(db, clock),
             guild_id=OTHER_GUILD,
             user_id=ALICE,
             theme=empty.as_theme(),
@@ -173,6 +190,7 @@ async def test_a_poll_season_keeps_the_picks_on_its_theme(
     db: Database, clock: FixedClock, films: dict[str, Film]
 ) -> None:
     road = next(t for t in await list_themes(db) if t.slug == "road")
+    await config.set_channel(db, clock, TimerService(db, clock), GUILD, ALICE, config.ChannelKind.POLLS, POLLS)
     made = await create(db, clock, road, weeks=2, mode=seasons.Mode.POLL)
     settings = await get_settings(db, GUILD)
     moment = made.week_starts(2)

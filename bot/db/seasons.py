@@ -66,7 +66,7 @@ BY_ID = f"SELECT {_COLUMNS} FROM seasons WHERE id = ?"  # noqa: S608
 # Poll seasons of the given shards that are neither ended nor over: their weekly polls' timers are checked at start-up.
 POLL_SEASONS = (
     f"SELECT {_COLUMNS} FROM seasons WHERE mode = 'poll' AND ended_at IS NULL AND ends_at > ?"  # noqa: S608
-    " AND {{on_shards}} ORDER BY id"
+    " AND {on_shards} ORDER BY id"
 )
 RECORD_WEEK = """
 INSERT INTO season_polls (season_id, week, poll_id, skipped, handled_at) VALUES (?, ?, ?, ?, ?)

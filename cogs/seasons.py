@@ -174,7 +174,7 @@ class Seasons(commands.Cog):
     async def season_end(self, interaction: Interaction) -> None:
         await ensure_moderator(interaction)
         ended = await seasons.end_season(
-            self.bot.db, self.bot.clock, guild_id=guild_id_of(interaction), user_id=interaction.user.id
+            self.bot.db, self.bot.clock, self.bot.timers, guild_id=guild_id_of(interaction), user_id=interaction.user.id
         )
         await send_ephemeral(interaction, f"Ended the season **{truncate(ended.theme_title, 100)}**.")
 

@@ -226,6 +226,8 @@ async def create_season(
     text = clean_notes(notes)
     now = clock.now()
     starts_at = parse_moment(start, now, timezone, within=START)
+    if await store.current_seasons(db, guild_id, to_db(now)):  # said first; checked again when storing
+        raise UserError(ALREADY)
     film_ids = await _theme_films(db, guild_id, theme)
     chosen: list[int] = []
     if mode is Mode.FIXED:
@@ -343,11 +345,15 @@ async def season_page(db: Database, clock: Clock, guild_id: int) -> SeasonPage:
     return SeasonPage(season, where, films, tuple(weeks), upcoming)
 
 
-async def end_season(db: Database, clock: Clock, *, guild_id: int, user_id: int) -> Season:
-    """End the running season (or cancel the one still to come); the season as it was."""
+async def end_season(db: Database, clock: Clock, timers: TimerService, *, guild_id: int, user_id: int) -> Season:
+    """End the running season (or cancel the one still to come), with its weekly polls' timers still pending (the
+    polls already open run their course); the season as it was."""
     season = await current_season(db, clock, guild_id)
     if season is None or not await store.end_season(db, season.id, to_db(clock.now()), user_id):
         raise NotFoundError("No season is running or programmed, so there is nothing to end.")
+    if season.mode is Mode.POLL:
+        for week in range(1, season.weeks + 1):
+            await timers.cancel(POLL_TIMER, poll_timer_key(season.id, week))
     return season
 
 

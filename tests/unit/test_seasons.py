@@ -155,11 +155,11 @@ async def test_one_current_season_and_ending_it(db: Database, clock: FixedClock,
         await create(db, clock, live)
     assert await seasons.current_season(db, clock, OTHER_GUILD) is None  # per server
     clock.moment = made.week_starts(2)
-    ended = await seasons.end_season(db, clock, guild_id=GUILD, user_id=ALICE)
+    ended = await seasons.end_season(db, clock, TimerService(db, clock), guild_id=GUILD, user_id=ALICE)
     assert ended.id == made.id
     assert await seasons.current_season(db, clock, GUILD) is None
     with pytest.raises(NotFoundError):
-        await seasons.end_season(db, clock, guild_id=GUILD, user_id=ALICE)
+        await seasons.end_season(db, clock, TimerService(db, clock), guild_id=GUILD, user_id=ALICE)
     again = await create(db, clock, live, start="2026-04-01")
     assert again.id != made.id
 
@@ -183,7 +183,7 @@ async def test_weekly_picks_follow_a_running_season(
     before = await picks.choose(db, settings, "2026-W10", MARCH_1)
     assert before is not None and not any(p.reason.startswith("The season's") for p in before.picks)
     clock.moment = made.week_starts(2)
-    await seasons.end_season(db, clock, guild_id=GUILD, user_id=ALICE)
+    await seasons.end_season(db, clock, TimerService(db, clock), guild_id=GUILD, user_id=ALICE)
     later = made.week_starts(3)
     after = await picks.choose(db, settings, schedule.week_key(later, schedule.zone("UTC")), later)
     assert after is not None and not any(p.reason.startswith("The season's") for p in after.picks)
@@ -404,8 +404,9 @@ async def test_a_week_missed_while_the_bot_was_down_has_no_poll_and_the_next_goe
     page = await seasons.season_page(db, clock, GUILD)
     assert "too late" in page.weeks[0].skipped and page.next is not None and page.next.week == 1
     assert int(await db.fetchval("SELECT count(*) FROM polls")) == 0
-    # Ended early: the next week's timer opens nothing.
-    await seasons.end_season(db, clock, guild_id=GUILD, user_id=ALICE)
+    # Ended early: the next week's timer is cancelled, and a run of it already under way opens nothing.
+    await seasons.end_season(db, clock, timers, guild_id=GUILD, user_id=ALICE)
+    assert await pending_due(timers, made, 2) is None
     clock.moment = made.week_starts(2) - seasons.POLL_SPAN
     ended = await season_polls.open_week_poll(db, clock, timers, made.id, 2, creator_id=ALICE)
     assert ended.poll_id is None and int(await db.fetchval("SELECT count(*) FROM polls")) == 0

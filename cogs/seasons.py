@@ -16,7 +16,7 @@ from bot.core.recommend import recommender_for
 from bot.core.timers import Timer
 from bot.ui.autocomplete import theme_or_collection_choices
 from bot.ui.checks import ensure_moderator, guild_id_of
-from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
+from bot.ui.embeds import add_field, chunk_lines, club_embed, literal, truncate
 from bot.ui.replies import send_ephemeral
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _when(season: seasons.Season, week: int) -> str:
 
 def _film(page: seasons.SeasonPage, film_id: int) -> str:
     film = page.films.get(film_id)
-    return film.label if film is not None else f"film #{film_id}"
+    return literal(film.label) if film is not None else f"film #{film_id}"
 
 
 def week_text(page: seasons.SeasonPage, entry: seasons.WeekEntry) -> str:
@@ -71,12 +71,12 @@ def season_embed(page: seasons.SeasonPage) -> discord.Embed:
     season, progress = page.season, page.progress
     first, last = discord.utils.format_dt(season.starts_at, "D"), discord.utils.format_dt(season.ends_at, "D")
     embed = club_embed(
-        f"Season · {truncate(season.theme_title, 200)}",
+        f"Season · {literal(truncate(season.theme_title, 200))}",
         f"**{progress.text.capitalize()}** · {season.weeks} weeks, {first} to {last}\n"
         f"Running order: {season.mode.described}.",
     )
     if season.notes:
-        add_field(embed, "Programme notes", truncate(season.notes, seasons.NOTES_MAX))
+        add_field(embed, "Programme notes", literal(season.notes))
     if page.next is not None:
         add_field(
             embed,
@@ -89,9 +89,10 @@ def season_embed(page: seasons.SeasonPage) -> discord.Embed:
         lines.append(
             truncate(f"{marker}Week {entry.week} · {_when(season, entry.week)} · {week_text(page, entry)}", 300)
         )
-    for number, chunk in enumerate(chunk_lines(lines, 1000)):
-        add_field(embed, "Weeks" if number == 0 else "Weeks (continued)", chunk)
     embed.set_footer(text="filmclub seasons")
+    for number, chunk in enumerate(chunk_lines(lines, 1000)):
+        if not add_field(embed, "Weeks" if number == 0 else "Weeks (continued)", chunk):
+            break  # Discord's 6,000 characters: a long season's last weeks (their picks) are left off
     return embed
 
 
@@ -176,7 +177,7 @@ class Seasons(commands.Cog):
         ended = await seasons.end_season(
             self.bot.db, self.bot.clock, self.bot.timers, guild_id=guild_id_of(interaction), user_id=interaction.user.id
         )
-        await send_ephemeral(interaction, f"Ended the season **{truncate(ended.theme_title, 100)}**.")
+        await send_ephemeral(interaction, f"Ended the season **{literal(truncate(ended.theme_title, 100))}**.")
 
 
 async def setup(bot: FilmClubBot) -> None:

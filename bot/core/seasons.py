@@ -7,11 +7,11 @@ Rules:
   theme's order, so the theme needs a film for every week), ``poll`` (each week a poll among the theme's films, so it
   needs at least two) or ``picks`` (the weekly picks on the theme).
 - Programme notes are optional and at most :data:`NOTES_MAX` characters.
-- A server has at most one current season (running, or still to come); a moderator can end it (or cancel it before it
-  starts). Who may create or end one (moderators) is checked by the caller with bot.core.guilds.require_moderator.
+- A server has at most one current season (running, or still to come), which the database enforces (bot.db.seasons):
+  two moderators (or two processes) creating one at once get one season, and the other the same human error. A
+  moderator can end it (or cancel it before it starts). Who may create or end one (moderators) is checked by the
+  caller with bot.core.guilds.require_moderator.
 - Week ``n`` runs from ``start + 7 * (n - 1)`` days for seven days; :func:`progress` says where the club is.
-- A server has at most one current season, which the database enforces (bot.db.seasons), so two moderators (or two
-  processes) creating one at once get one season, and the other the same human error.
 
 A poll season's weekly polls (opened by bot.core.season_polls) are each due by a persisted timer (:data:`POLL_TIMER`,
 one per season week, armed one week ahead by the week before, and re-armed at start-up by

@@ -1,4 +1,10 @@
-"""Seasons as stored: a server's multi-week series and the films of a fixed running order."""
+"""Seasons as stored: a server's multi-week series, the films of a fixed running order, and a poll season's weekly
+polls.
+
+A server has at most one current season, and the database says so: a current season's ``current_guild_id`` is its
+server's id, under a unique index (migration 0022), so of two creates at once (two processes on PostgreSQL) exactly
+one stores its season.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.db.database import Database, Reader, Row, Transaction
+from bot.db.shards import on_shards, shard_params
 
 
 @dataclass(frozen=True)
@@ -32,9 +39,15 @@ _COLUMNS = """
 id, guild_id, theme_slug, theme_title, mode, weeks, starts_at, ends_at, notes, created_by, created_at, ended_at,
 ended_by
 """
+# A season that ran its course stops being current when the next one is made (ended ones stopped when ended).
+RETIRE_FINISHED = "UPDATE seasons SET current_guild_id = NULL WHERE current_guild_id = ? AND ends_at <= ?"
+# Stored as the server's current season; no row comes back when the server already has one (the unique index).
 INSERT_SEASON = """
-INSERT INTO seasons (guild_id, theme_slug, theme_title, mode, weeks, starts_at, ends_at, notes, created_by, created_at)
-VALUES (:guild_id, :theme_slug, :theme_title, :mode, :weeks, :starts_at, :ends_at, :notes, :created_by, :created_at)
+INSERT INTO seasons (guild_id, theme_slug, theme_title, mode, weeks, starts_at, ends_at, notes, created_by, created_at,
+                     current_guild_id)
+VALUES (:guild_id, :theme_slug, :theme_title, :mode, :weeks, :starts_at, :ends_at, :notes, :created_by, :created_at,
+        :guild_id)
+ON CONFLICT DO NOTHING
 RETURNING id
 """
 ADD_FILM = "INSERT INTO season_films (season_id, week, film_id) VALUES (?, ?, ?)"
@@ -48,7 +61,34 @@ AT = (
     " AND (ended_at IS NULL OR ended_at > ?) ORDER BY starts_at DESC, id DESC"
 )
 FILMS = "SELECT film_id FROM season_films WHERE season_id = ? ORDER BY week"
-END = "UPDATE seasons SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL"
+END = "UPDATE seasons SET ended_at = ?, ended_by = ?, current_guild_id = NULL WHERE id = ? AND ended_at IS NULL"
+BY_ID = f"SELECT {_COLUMNS} FROM seasons WHERE id = ?"  # noqa: S608
+# Poll seasons of the given shards that are neither ended nor over: their weekly polls' timers are checked at start-up.
+POLL_SEASONS = (
+    f"SELECT {_COLUMNS} FROM seasons WHERE mode = 'poll' AND ended_at IS NULL AND ends_at > ?"  # noqa: S608
+    " AND {on_shards} ORDER BY id"
+)
+RECORD_WEEK = """
+INSERT INTO season_polls (season_id, week, poll_id, skipped, handled_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+WEEK_POLLS = """
+SELECT sp.week, sp.poll_id, sp.skipped, p.status, p.closes_at, p.winner_film_id
+FROM season_polls AS sp LEFT JOIN polls AS p ON p.id = sp.poll_id
+WHERE sp.season_id = ? ORDER BY sp.week
+"""
+
+
+@dataclass(frozen=True)
+class WeekPoll:
+    """A handled week of a poll season: its poll (with the poll's status, deadline and winner) or why it has none."""
+
+    week: int
+    poll_id: int | None
+    skipped: str | None
+    status: str | None
+    closes_at: str | None
+    winner_film_id: int | None
 
 
 def _season(row: Row, film_ids: Sequence[int]) -> SeasonRecord:
@@ -70,9 +110,14 @@ def _season(row: Row, film_ids: Sequence[int]) -> SeasonRecord:
     )
 
 
-async def insert_season(tx: Transaction, values: dict[str, object], film_ids: Sequence[int]) -> int:
-    """Store a season and its fixed films (week 1 first); its id."""
-    season_id = int(await tx.fetchval(INSERT_SEASON, values))
+async def insert_season(tx: Transaction, values: dict[str, object], film_ids: Sequence[int]) -> int | None:
+    """Store a season as its server's current one, with its fixed films (week 1 first); its id, or None when the
+    server already has a current season (running, or still to come at ``values["created_at"]``)."""
+    await tx.execute(RETIRE_FINISHED, (values["guild_id"], values["created_at"]))
+    found = await tx.fetchval(INSERT_SEASON, values)
+    if found is None:
+        return None
+    season_id = int(found)
     for week, film_id in enumerate(film_ids, start=1):
         await tx.execute(ADD_FILM, (season_id, week, film_id))
     return season_id
@@ -98,3 +143,38 @@ async def season_at(db: Reader, guild_id: int, moment: str) -> SeasonRecord | No
 async def end_season(db: Database, season_id: int, now: str, ended_by: int) -> bool:
     """Mark a season ended; False when it already was."""
     return await db.execute(END, (now, ended_by, season_id)) > 0
+
+
+async def season_by_id(db: Reader, season_id: int) -> SeasonRecord | None:
+    row = await db.fetchone(BY_ID, (season_id,))
+    if row is None:
+        return None
+    return _season(row, [int(r[0]) for r in await db.fetchall(FILMS, (int(row[0]),))])
+
+
+async def poll_seasons(db: Reader, now: str, shard_count: int, shard_ids: Sequence[int]) -> list[SeasonRecord]:
+    """The poll seasons of the servers on ``shard_ids`` that are neither ended nor over at ``now``."""
+    query = POLL_SEASONS.format(on_shards=on_shards("guild_id", shard_ids))
+    return [_season(row, ()) for row in await db.fetchall(query, (now, *shard_params(shard_count, shard_ids)))]
+
+
+async def record_week(
+    db: Database | Transaction, season_id: int, week: int, now: str, *, poll_id: int | None = None, skipped: str = ""
+) -> bool:
+    """Record how a poll season's week was handled: its poll, or why it has none; False when it already was."""
+    return await db.execute(RECORD_WEEK, (season_id, week, poll_id, skipped or None, now)) > 0
+
+
+async def week_polls(db: Reader, season_id: int) -> dict[int, WeekPoll]:
+    """The handled weeks of a poll season, by week."""
+    found = {}
+    for row in await db.fetchall(WEEK_POLLS, (season_id,)):
+        found[int(row[0])] = WeekPoll(
+            int(row[0]),
+            None if row[1] is None else int(row[1]),
+            row[2],
+            row[3],
+            row[4],
+            None if row[5] is None else int(row[5]),
+        )
+    return found

@@ -7,6 +7,7 @@ One bot serves the module; the tests run in order and the last ends the season t
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from .fake_discord import FakeMember
+from .fake_discord.store import StoredMessage
 from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, module_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -111,6 +113,52 @@ async def test_a_moderator_programmes_a_season_and_members_see_it(club: Club) ->
     after = await run(club, "season show", world.alice)
     assert after.ephemeral and "No season is running" in after.text
 
+    # A poll season needs somewhere to post its polls.
+    refused = await run(club, "season create", world.moderator, theme=THEME, weeks=52, start="1w", mode="poll")
+    assert refused.ephemeral and "needs a channel for its polls" in refused.text
+    assert club.counts() == (1, 4)
+    await run(club, "config channel", world.moderator, kind="polls", channel=world.polls)
     poll = await run(club, "season create", world.moderator, theme=THEME, weeks=52, start="1w", mode="poll")
     assert not poll.ephemeral and "a poll each week among the theme's films" in poll.text
+    assert "Week 1 ·" in poll.text and "a poll opens" in poll.text  # in four days: three before week 1 starts
     assert club.counts() == (2, 4)
+    assert club.query("SELECT count(*) FROM polls") == [(0,)]
+
+
+def buttons(message: StoredMessage) -> list[str]:
+    return [item["label"] for row in message.components for item in row["components"] if item.get("label")]
+
+
+async def test_a_poll_season_opens_its_weeks_poll_and_shows_the_winner_across_a_restart(club: Club) -> None:
+    """Week 1's poll opens by itself (its timer) in #polls among the theme's films; members vote with its buttons, a
+    moderator ends it, and the season page names the winner as the week's film. After a restart (kill -9) the week
+    still has exactly one poll, and week 2's timer is armed once."""
+    world = club.fake.world
+    await run(club, "season end", world.moderator)
+    made = await run(club, "season create", world.moderator, theme=THEME, weeks=2, start="2h", mode="poll")
+    assert not made.ephemeral, made.text
+    message = await club.discord.wait_for_message(
+        world.polls, lambda m: "week 1 of 2" in json.dumps(m.embeds), timeout=15
+    )
+    labels = buttons(message)
+    assert len(labels) >= 2 and all(label[0].isdigit() for label in labels[:2]), labels
+    poll_id = int(club.query("SELECT poll_id FROM season_polls")[0][0])
+    for member in (world.alice, world.bob):
+        await club.discord.click(message, labels[1], member=member)
+    winner = labels[1].split(". ", 1)[1]
+    shown = await run(club, "season show", world.carol)
+    assert f"poll #{poll_id} open" in shown.text, shown.text
+
+    ended = await run(club, "poll end", world.moderator, poll=poll_id)
+    assert "is closed" in ended.text, ended.text
+    await club.discord.wait_for_message(world.polls, lambda m: m.id > message.id and bool(m.attachments))
+    shown = await run(club, "season show", world.carol)
+    assert f"{winner} (won poll #{poll_id})" in shown.text, shown.text
+    assert "Next" in shown.text and "Week 2 ·" in shown.text
+
+    await club.bot.restart(hard=True)
+    again = await run(club, "season show", world.alice)
+    assert f"{winner} (won poll #{poll_id})" in again.text
+    assert club.query("SELECT count(*) FROM polls WHERE title LIKE '%week 1 of 2'") == [(1,)]
+    pending = club.query("SELECT key FROM timers WHERE kind = 'seasons.poll' AND done_at IS NULL ORDER BY key")
+    assert [key for (key,) in pending] == [f"{club.query('SELECT max(id) FROM seasons')[0][0]}:2"]

@@ -21,6 +21,7 @@ from bot.core import (
     polls,
     reviews,
     screenings,
+    season_polls,
     seasons,
     server_films,
     watch,
@@ -90,6 +91,7 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     await seasons.create_season(
         db,
         clock,
+        timers,
         guild_id=GUILD,
         user_id=MAYA,
         theme=noir,
@@ -98,6 +100,23 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
         timezone="Europe/Paris",
         notes="« Nuit » first",
     )
+    # A poll season in the other server, with its first week's poll opened by the week's timer (season_polls).
+    await config.set_channel(db, clock, timers, OTHER_GUILD, MAYA, config.ChannelKind.POLLS, CHANNEL)
+    road = next(t for t in await list_themes(db) if t.slug == "road")
+    by_poll = await seasons.create_season(
+        db,
+        clock,
+        timers,
+        guild_id=OTHER_GUILD,
+        user_id=MAYA,
+        theme=road,
+        weeks=2,
+        start="1d",
+        timezone="UTC",
+        mode=seasons.Mode.POLL,
+    )
+    week_1 = await season_polls.open_week_poll(db, clock, timers, by_poll.id, 1, creator_id=MAYA)
+    assert week_1.poll_id is not None
 
     index = await build_title_index(db)
     ratings = csv_bytes(RATINGS_HEADER, "2024-01-02,Road 3,2000,https://boxd.it/abc,4")

@@ -104,7 +104,8 @@ async def keep_night(db: Database, clock: Clock, timers: TimerService, guild_id:
     - no night configured: the open night, if any, is cancelled;
     - a night that started without a film lapses (cancelled);
     - the open night ahead at another time or channel than configured is moved (a filled or deleted one stays);
-    - no night ahead: the next one is stored, to be created.
+    - no night ahead: the next one is stored, to be created (one the bot cancelled at that time is reopened; one a
+      moderator deleted is not).
     """
     now = clock.now()
     settings = await get_settings(db, guild_id)
@@ -133,6 +134,8 @@ async def keep_night(db: Database, clock: Clock, timers: TimerService, guild_id:
         night = await store.by_id(db, night.id) if step is Step.MOVE else taken
     if night is None:
         night = await store.insert(db, guild_id, to_db(slot), channel_id, to_db(now))
+    if night.state is NightState.CANCELLED and await store.reopen(db, night.id, channel_id):
+        night = await store.by_id(db, night.id) or night  # switched off, then on again: a new event
     if night.state is NightState.OPEN and night.event_id is None:
         step = Step.CREATE
     await timers.schedule(NIGHT_TIMER, str(guild_id), night.starts_at, {"guild_id": guild_id}, guild_id=guild_id)

@@ -58,6 +58,10 @@ AHEAD = (
 SET_EVENT = "UPDATE screening_nights SET event_id = CAST(? AS BIGINT) WHERE id = ? AND event_id IS NULL"
 SET_STATE = "UPDATE screening_nights SET state = ? WHERE id = ? AND state = 'open'"
 MOVE = "UPDATE screening_nights SET starts_at = ?, channel_id = CAST(? AS BIGINT) WHERE id = ? AND state = 'open'"
+REOPEN = """
+UPDATE screening_nights SET state = 'open', event_id = NULL, channel_id = CAST(? AS BIGINT)
+WHERE id = ? AND state = 'cancelled'
+"""
 FILL = """
 UPDATE screening_nights SET screening_id = ?, state = 'filled'
 WHERE id = ? AND state = 'open' AND screening_id IS NULL
@@ -130,6 +134,11 @@ async def set_state(db: Database, night_id: int, state: NightState) -> bool:
 
 async def move(db: Database, night_id: int, starts_at: str, channel_id: int) -> bool:
     return await db.execute(MOVE, (starts_at, channel_id, night_id)) > 0
+
+
+async def reopen(db: Database, night_id: int, channel_id: int) -> bool:
+    """A night the bot cancelled (switched off, moved away) is wanted again: open, its new event still to create."""
+    return await db.execute(REOPEN, (channel_id, night_id)) > 0
 
 
 async def fill(db: Database, night_id: int, screening_id: int) -> bool:

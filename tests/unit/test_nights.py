@@ -140,6 +140,12 @@ async def test_off_cancels_the_upcoming_night_and_its_timer(
     assert stored is not None and stored.state is NightState.CANCELLED
     assert await timers.pending(nights.NIGHT_TIMER, str(GUILD)) is None
     assert (await kept(db, clock, timers)).cancelled == []  # once
+    await configure(db, clock, timers)  # on again: the same night, with a new event
+    again = await kept(db, clock, timers, event_id=556)
+    assert again.step is Step.CREATE and again.night is not None and again.night.id == first.night.id
+    assert again.night.state is NightState.OPEN
+    stored = await nights_db.by_id(db, first.night.id)
+    assert stored is not None and stored.event_id == 556
 
 
 async def test_a_night_whose_event_a_moderator_deleted_is_not_made_again(

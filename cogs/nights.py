@@ -118,9 +118,11 @@ class Nights(commands.Cog):
             if exc.status >= 500:
                 raise
             return None
-        return next(
-            (e for e in events if e.creator_id == me.id and nights.is_night_event(e.description, night.id)), None
-        )
+        for event in events:  # a cancelled one (the night was off for a while) is not adopted
+            ours = event.creator_id == me.id and nights.is_night_event(event.description, night.id)
+            if ours and event.status is EventStatus.scheduled:
+                return event
+        return None
 
     async def _event(self, guild: discord.Guild, event_id: int | None) -> discord.ScheduledEvent | None:
         if event_id is None:

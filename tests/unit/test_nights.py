@@ -14,7 +14,7 @@ from bot.core.films import get_film, list_themes
 from bot.core.guilds import get_settings
 from bot.core.nights import NightState, Step
 from bot.core.shards import ShardSet
-from bot.core.timers import TimerService
+from bot.core.timers import Timer, TimerService
 from bot.db import nights as nights_db
 from bot.db.database import Database
 from bot.db.guilds import GuildSettings
@@ -263,3 +263,26 @@ async def test_configured_settings_are_what_the_night_reads(
     await configure(db, clock, timers, at="19:45", tz="Asia/Tokyo")
     current = await get_settings(db, GUILD)
     assert nights.next_night_at(current, START) == datetime(2026, 3, 6, 10, 45, tzinfo=UTC)
+
+
+async def test_the_night_timer_runs_once_when_configured_and_once_at_each_night(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    plans: list[nights.NightPlan] = []
+
+    async def handler(timer: Timer) -> None:
+        plans.append(await kept(db, clock, timers, event_id=1000 + len(plans)))
+
+    timers.register(nights.NIGHT_TIMER, handler)
+    await configure(db, clock, timers)
+    assert await timers.run_due() == 1 and await timers.run_due() == 0
+    assert [p.step for p in plans] == [Step.CREATE]
+    first = plans[0].night
+    assert first is not None
+    clock.moment = first.starts_at - timedelta(seconds=1)
+    assert await timers.run_due() == 0  # not before the night
+    clock.moment = first.starts_at
+    assert await timers.run_due() == 1 and await timers.run_due() == 0
+    second = plans[1].night
+    assert second is not None and second.starts_at == first.starts_at + timedelta(days=7)
+    assert [n.id for n in plans[1].cancelled] == [first.id]  # it came without a film

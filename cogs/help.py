@@ -25,6 +25,7 @@ HELP_ORDER = (
     "Nominations",
     "Polls",
     "Screenings",
+    "Nights",  # no commands of its own: /config screenings sets the night
     "Picks",
     "Seasons",
     "Club",

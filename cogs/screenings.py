@@ -21,13 +21,13 @@ from discord.ext import commands
 from discord.utils import TimestampStyle
 
 from bot.core import attendance as attendance_core
+from bot.core import nights, screenings
 from bot.core import polls as polls_core
-from bot.core import screenings
 from bot.core.durations import describe_duration
 from bot.core.errors import UserError
 from bot.core.films import Film, get_film
 from bot.core.guilds import get_settings
-from bot.core.posters import event_cover
+from bot.core.posters import card_theme, event_cover
 from bot.core.screenings import EventPhase, EventState, Followed, Screening, ScreeningStatus
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices
@@ -114,14 +114,14 @@ def screening_embed(screening: Screening, film: Film | None, *, title: str) -> d
     return embed
 
 
-def card_detail(film: Film, poll_title: str | None) -> str | None:
+def card_detail(film: Film, poll_title: str | None, theme_title: str | None) -> str | None:
     """The line under the title on a generated cover: "this server's film", else the poll that chose it, else the
-    film's first theme (its slug made readable)."""
+    theme's title (the running season's, or the film's first theme's)."""
     if film.is_server_film:
         return "this server's film"
     if poll_title:
         return poll_title
-    return film.themes[0].replace("-", " ").capitalize() if film.themes else None
+    return theme_title
 
 
 def event_options(guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None) -> dict[str, Any]:
@@ -260,11 +260,13 @@ class Screenings(
                 poll = await polls_core.get_poll(self.bot.db, screening.poll_id)
                 poll_title = poll.title if poll is not None else None
             try:
-                event = await self._find_own_event(guild, screening.id)
+                event = await self._night_event(guild, screening, film, poll_title)
+                if event is None:
+                    event = await self._find_own_event(guild, screening.id)
                 if event is None:
                     event = await self._create_with_cover(guild, screening, film, poll_title)
                 else:
-                    log.info("screening %s: event %s was created before a restart; adopting it", screening.id, event.id)
+                    log.info("screening %s: event %s exists; it is the screening's", screening.id, event.id)
             except discord.HTTPException as exc:
                 if exc.status >= 500:
                     raise  # Discord hiccup: the timer tries again
@@ -289,6 +291,39 @@ class Screenings(
             await self._announce(screening, film)
             return screening
 
+    async def _cover(self, screening: Screening, film: Film, poll_title: str | None) -> bytes:
+        """The event's cover: the film's poster, or a generated card (title, year, theme's title) when none is known."""
+        cover = await event_cover(self.bot.details, film)
+        if cover is None:
+            theme_title = await card_theme(self.bot.db, screening.guild_id, film, screening.starts_at)
+            detail = card_detail(film, poll_title, theme_title)
+            cover = await asyncio.to_thread(cover_card, film.title, film.year, detail)
+        return cover
+
+    async def _night_event(
+        self, guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None
+    ) -> discord.ScheduledEvent | None:
+        """When the screening fills the club's regular night (bot.core.nights), that night's existing event, edited to
+        be the screening's (name, description, times, cover); None otherwise, or when that event is gone."""
+        night = await nights.night_for_screening(self.bot.db, screening.id)
+        if night is None or night.event_id is None:
+            return None
+        try:
+            event = await guild.fetch_scheduled_event(night.event_id)
+        except discord.NotFound:
+            return None
+        if event.status is not EventStatus.scheduled:
+            return None
+        options = event_options(guild, screening, film, poll_title)
+        edits = {key: options[key] for key in ("name", "description", "start_time", "end_time")}
+        try:
+            return await event.edit(**edits, image=await self._cover(screening, film, poll_title))
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise
+            log.warning("screening %s: Discord refused the night's event with its cover (%s)", screening.id, exc)
+        return await event.edit(**edits)
+
     async def _create_with_cover(
         self, guild: discord.Guild, screening: Screening, film: Film, poll_title: str | None
     ) -> discord.ScheduledEvent:
@@ -296,9 +331,7 @@ class Screenings(
         poster is known. The cover is a nicety: when Discord refuses the event with it (a 4xx), the failure is logged
         and the event is created without it."""
         options = event_options(guild, screening, film, poll_title)
-        cover = await event_cover(self.bot.details, film)
-        if cover is None:
-            cover = await asyncio.to_thread(cover_card, film.title, film.year, card_detail(film, poll_title))
+        cover = await self._cover(screening, film, poll_title)
         try:
             return await guild.create_scheduled_event(**options, image=cover)
         except discord.HTTPException as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from bot.core import picks, schedule
+from bot.core import nights, picks, schedule
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.collections import themes_for
 from bot.core.errors import UserError
@@ -168,11 +168,15 @@ async def _theme_names(db: Database, guild_id: int) -> dict[str, str]:
     return {theme.slug: theme.title for theme in await themes_for(db, guild_id)}
 
 
+#: The settings that decide when and where the regular screening night is (the timezone too: it is local time).
+NIGHT_SETTINGS = frozenset({"night_day", "night_time", "night_channel_id", "timezone"})
+
+
 async def _apply(
     db: Database, clock: Clock, timers: TimerService, guild_id: int, user_id: int, **values: Any
 ) -> ConfigResult:
     """Change some settings and record the history of what actually changed, in one transaction; then re-plan the
-    weekly picks if their schedule changed."""
+    weekly picks if their schedule changed, and the next screening night if it changed."""
     now = to_db(clock.now())
     names = await _theme_names(db, guild_id) if "picks_themes" in values else None
     async with db.transaction() as tx:
@@ -185,6 +189,8 @@ async def _apply(
     result = ConfigResult(updated, changes)
     if result.schedule_changed:
         await picks.reschedule(db, clock, timers, guild_id)
+    if any(change.setting in NIGHT_SETTINGS for change in changes):
+        await nights.replan_soon(clock, timers, guild_id)  # creates, moves or cancels the next night's event
     return result
 
 
@@ -384,6 +390,7 @@ async def reset(db: Database, clock: Clock, timers: TimerService, guild_id: int,
         if changes:
             await _record(tx, guild_id, user_id, now, changes)
     await picks.reschedule(db, clock, timers, guild_id)
+    await nights.replan_soon(clock, timers, guild_id)  # no night any more: its upcoming event is cancelled
     return ConfigResult(defaults, changes)
 
 

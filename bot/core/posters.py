@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
+from bot.core import seasons
 from bot.core.details import DetailsUnavailable, FilmDetailsService
-from bot.core.films import Film
+from bot.core.films import Film, list_themes
+from bot.db.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +72,15 @@ async def event_cover(source: FilmDetailsService, film: Film, *, within: float =
         log.warning("film %s: no cover, the poster is %d bytes (Discord takes %d)", film.id, len(data), MAX_COVER_BYTES)
         return None
     return data
+
+
+async def card_theme(db: Database, guild_id: int, film: Film, at: datetime) -> str | None:
+    """The theme a generated cover card names under the title: the season running at ``at`` (its title), else the
+    film's first curated theme (its title, not its slug)."""
+    running = await seasons.season_at(db, guild_id, at)
+    if running is not None:
+        return running[0].theme_title
+    if not film.themes:
+        return None
+    titles = {theme.slug: theme.title for theme in await list_themes(db)}
+    return titles.get(film.themes[0])

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.core import config, polls
+from bot.core import config, nights, polls
 from bot.core import screenings as screenings_core
 from bot.core.details import FilmDetails
 from bot.core.errors import NotFoundError, UserError
@@ -277,9 +277,11 @@ class PollBoard:
 
     async def _plan_screening(self, poll: Poll, films: dict[int, Film], result: Tally) -> str:
         plan = poll.screening
-        if plan is None or result.winner is None:
+        if result.winner is None:
             return ""
         settings = await get_settings(self.bot.db, poll.guild_id)
+        if plan is None:
+            return await self._fill_night(poll, films, result.winner, settings.announcements_channel_id)
         try:
             screening = await screenings_core.plan_screening(
                 self.bot.db,
@@ -302,6 +304,29 @@ class PollBoard:
         return (
             f"**{film_label(films, result.winner)}** screens {ts(screening.starts_at, 'F')} in {where}; "
             "the event follows."
+        )
+
+    async def _fill_night(self, poll: Poll, films: dict[int, Film], winner: int, announce: int | None) -> str:
+        """A winner without a screening time of its own fills the club's next regular night, if one is open."""
+        try:
+            screening = await nights.fill_next_night(
+                self.bot.db,
+                self.bot.clock,
+                self.bot.timers,
+                guild_id=poll.guild_id,
+                film_id=winner,
+                announce_channel_id=announce or poll.channel_id,
+                poll_id=poll.id,
+                created_by=poll.creator_id,
+            )
+        except UserError as exc:
+            log.warning("poll %s: the winner could not fill the screening night: %s", poll.id, exc.message)
+            return f"Not scheduled: {exc.message}"
+        if screening is None:
+            return ""
+        return (
+            f"**{film_label(films, winner)}** fills the club's screening night, {ts(screening.starts_at, 'F')} in "
+            f"<#{screening.channel_id}>; the event follows."
         )
 
     # -- cancelling ----------------------------------------------------------------------------------------------------

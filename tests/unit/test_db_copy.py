@@ -16,6 +16,7 @@ from bot.core import (
     attendance,
     collections,
     config,
+    nights,
     nominations,
     picks,
     polls,
@@ -117,6 +118,14 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     )
     week_1 = await season_polls.open_week_poll(db, clock, timers, by_poll.id, 1, creator_id=MAYA)
     assert week_1.poll_id is not None
+    # The regular night (0021): its event, then a film filling it.
+    kept = await nights.keep_night(db, clock, timers, GUILD)
+    assert kept.night is not None
+    await nights.record_event(db, kept.night.id, 8050)
+    filled = await nights.fill_next_night(
+        db, clock, timers, guild_id=GUILD, film_id=ids["road-2"], announce_channel_id=CHANNEL
+    )
+    assert filled is not None
 
     index = await build_title_index(db)
     ratings = csv_bytes(RATINGS_HEADER, "2024-01-02,Road 3,2000,https://boxd.it/abc,4")

@@ -1,2 +1,0 @@
--- 0021: reserved for the nights slice of issue 14 (its migration replaces this file at merge); nothing here.
-SELECT 1;

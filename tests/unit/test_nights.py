@@ -1,0 +1,288 @@
+"""The recurring screening night on both backends with a controlled clock: the next night across DST and
+timezones, the night kept once, moved, switched off, deleted by a moderator, lapsed, and filled by a poll's winner or
+a fixed season's film; the generated card names the theme's title."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core import config, nights, posters, screenings, seasons
+from bot.core.films import get_film, list_themes
+from bot.core.guilds import get_settings
+from bot.core.nights import NightState, Step
+from bot.core.shards import ShardSet
+from bot.core.timers import Timer, TimerService
+from bot.db import nights as nights_db
+from bot.db.database import Database
+from bot.db.guilds import GuildSettings
+from tests.catalog_builder import film, load_films, theme
+from tests.clocks import FixedClock
+
+GUILD = 1000
+MOD = 7
+VOICE = 2100
+OTHER_VOICE = 2200
+# Sunday 1 March 2026, noon UTC; Friday 6 March is the first Friday night after it.
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FRIDAY = 4
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+async def films(db: Database, tmp_path: Path) -> dict[str, int]:
+    return await load_films(
+        db,
+        tmp_path / "catalog",
+        [film("the-last-waltz", title="The Last Waltz", runtime=117), film("stop-making-sense", runtime=88)],
+        themes=[theme("live-on-stage", title="Concerts & Stages")],
+    )
+
+
+async def configure(
+    db: Database, clock: FixedClock, timers: TimerService, *, at: str = "20:00", tz: str = "Europe/London"
+) -> None:
+    await config.set_timezone(db, clock, timers, GUILD, MOD, tz)
+    await config.set_night(db, clock, timers, GUILD, MOD, day=FRIDAY, at=at, channel_id=VOICE)
+
+
+async def kept(db: Database, clock: FixedClock, timers: TimerService, event_id: int = 0) -> nights.NightPlan:
+    """Run the night's step as the adapter does: keep, then record the event it created (``event_id``)."""
+    plan = await nights.keep_night(db, clock, timers, GUILD)
+    if plan.step is Step.CREATE and plan.night is not None and event_id:
+        await nights.record_event(db, plan.night.id, event_id)
+    return plan
+
+
+# -- the next night ---------------------------------------------------------------------------------------------------
+
+
+def settings(tz: str, day: int, at: str) -> GuildSettings:
+    return GuildSettings(GUILD, timezone=tz, night_day=day, night_time=at, night_channel_id=VOICE)
+
+
+def test_the_next_night_stays_at_local_time_across_the_clocks_changing() -> None:
+    london = settings("Europe/London", FRIDAY, "20:00")
+    before = nights.next_night_at(london, datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
+    after = nights.next_night_at(london, datetime(2026, 3, 28, 12, 0, tzinfo=UTC))  # clocks go forward on the 29th
+    assert before == datetime(2026, 3, 27, 20, 0, tzinfo=UTC)  # GMT
+    assert after == datetime(2026, 4, 3, 19, 0, tzinfo=UTC)  # 20:00 BST
+
+
+def test_the_next_night_in_another_timezone_and_in_the_spring_gap() -> None:
+    tokyo = settings("Asia/Tokyo", FRIDAY, "21:30")
+    assert nights.next_night_at(tokyo, START) == datetime(2026, 3, 6, 12, 30, tzinfo=UTC)
+    # New York jumps from 02:00 to 03:00 on Sunday 8 March: 02:30 that night happens at 03:30 EDT.
+    new_york = settings("America/New_York", 6, "02:30")
+    assert nights.next_night_at(new_york, START) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    # A night exactly now is not the next one: the next comes a week later.
+    at_night = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)
+    assert nights.next_night_at(settings("UTC", FRIDAY, "20:00"), at_night) == at_night + timedelta(days=7)
+
+
+def test_no_night_configured_has_no_next_night() -> None:
+    assert nights.next_night_at(GuildSettings(GUILD), START) is None
+
+
+# -- keeping it -------------------------------------------------------------------------------------------------------
+
+
+async def test_configuring_the_night_runs_its_timer_at_once_which_plans_it_once(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    due = await timers.pending(nights.NIGHT_TIMER, str(GUILD))
+    assert due is not None and due.due_at == START and due.guild_id == GUILD
+    plan = await kept(db, clock, timers, event_id=555)
+    assert plan.step is Step.CREATE and plan.night is not None
+    assert plan.night.starts_at == datetime(2026, 3, 6, 20, 0, tzinfo=UTC) and plan.night.channel_id == VOICE
+    again = await kept(db, clock, timers)
+    assert again.step is Step.NONE and again.night is not None and again.night.id == plan.night.id
+    assert again.night.event_id == 555
+    rerun = await timers.pending(nights.NIGHT_TIMER, str(GUILD))
+    assert rerun is not None and rerun.due_at == plan.night.starts_at  # next: at the night's start
+    assert not await nights.record_event(db, plan.night.id, 556)  # the first event stays the night's
+
+
+async def test_changing_the_time_or_the_timezone_moves_the_unfilled_night(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    await config.set_night(db, clock, timers, GUILD, MOD, at="21:15", channel_id=OTHER_VOICE)
+    moved = await kept(db, clock, timers)
+    assert moved.step is Step.MOVE and moved.night is not None and first.night is not None
+    assert moved.night.id == first.night.id and moved.night.event_id == 555
+    assert (moved.night.starts_at, moved.night.channel_id) == (datetime(2026, 3, 6, 21, 15, tzinfo=UTC), OTHER_VOICE)
+    await config.set_timezone(db, clock, timers, GUILD, MOD, "Europe/Paris")
+    assert (await timers.pending(nights.NIGHT_TIMER, str(GUILD))) is not None
+    paris = await kept(db, clock, timers)
+    assert paris.step is Step.MOVE and paris.night is not None
+    assert paris.night.starts_at == datetime(2026, 3, 6, 20, 15, tzinfo=UTC)
+
+
+async def test_off_cancels_the_upcoming_night_and_its_timer(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    await config.set_night(db, clock, timers, GUILD, MOD, off=True)
+    off = await kept(db, clock, timers)
+    assert off.night is None and [n.event_id for n in off.cancelled] == [555]
+    assert first.night is not None
+    stored = await nights_db.by_id(db, first.night.id)
+    assert stored is not None and stored.state is NightState.CANCELLED
+    assert await timers.pending(nights.NIGHT_TIMER, str(GUILD)) is None
+    assert (await kept(db, clock, timers)).cancelled == []  # once
+    await configure(db, clock, timers)  # on again: the same night, with a new event
+    again = await kept(db, clock, timers, event_id=556)
+    assert again.step is Step.CREATE and again.night is not None and again.night.id == first.night.id
+    assert again.night.state is NightState.OPEN
+    stored = await nights_db.by_id(db, first.night.id)
+    assert stored is not None and stored.event_id == 556
+
+
+async def test_a_night_whose_event_a_moderator_deleted_is_not_made_again(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    gone = await nights.event_gone(db, 555)
+    assert gone is not None and first.night is not None and gone.id == first.night.id
+    assert await nights.event_gone(db, 555) is None  # told twice: once
+    again = await kept(db, clock, timers)
+    assert again.step is Step.NONE and again.night is not None and again.night.state is NightState.DELETED
+    clock.moment = first.night.starts_at + timedelta(seconds=1)  # its start: the timer plans the week after
+    following = await kept(db, clock, timers, event_id=777)
+    assert following.step is Step.CREATE and following.night is not None
+    assert following.night.starts_at == first.night.starts_at + timedelta(days=7)
+
+
+async def test_a_night_that_comes_without_a_film_lapses_and_the_next_is_planned(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    assert first.night is not None
+    clock.moment = first.night.starts_at
+    after = await kept(db, clock, timers, event_id=556)
+    assert [n.id for n in after.cancelled] == [first.night.id]
+    lapsed = await nights_db.by_id(db, first.night.id)
+    assert lapsed is not None and lapsed.state is NightState.LAPSED
+    assert after.step is Step.CREATE and after.night is not None and after.night.id != first.night.id
+
+
+async def test_start_up_arms_the_timer_of_configured_servers_without_one(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    await kept(db, clock, timers, event_id=555)
+    assert await nights.rearm_nights(db, clock, timers, ShardSet(1, (0,))) == 0  # pending at the night's start
+    await timers.cancel(nights.NIGHT_TIMER, str(GUILD))
+    assert await nights.rearm_nights(db, clock, timers, ShardSet(1, (0,))) == 1
+    assert await nights.rearm_nights(db, clock, timers, ShardSet(2, (1,))) == 0  # GUILD is on shard 0
+
+
+# -- filling it -------------------------------------------------------------------------------------------------------
+
+
+async def test_a_poll_winner_fills_the_open_night_once(
+    db: Database, clock: FixedClock, timers: TimerService, films: dict[str, int]
+) -> None:
+    await configure(db, clock, timers)
+    plan = await kept(db, clock, timers, event_id=555)
+    assert plan.night is not None
+    screening = await nights.fill_next_night(
+        db, clock, timers, guild_id=GUILD, film_id=films["the-last-waltz"], announce_channel_id=9
+    )
+    assert screening is not None
+    assert (screening.starts_at, screening.channel_id) == (plan.night.starts_at, VOICE)
+    assert screening.ends_at - screening.starts_at == timedelta(minutes=117) + screenings.DISCUSSION
+    night = await nights.night_for_screening(db, screening.id)
+    assert night is not None and night.id == plan.night.id and night.state is NightState.FILLED
+    assert night.event_id == 555  # the screening takes this event over
+    event_timer = await timers.pending(screenings.EVENT_TIMER, str(screening.id))
+    assert event_timer is not None and event_timer.due_at == START
+    second = await nights.fill_next_night(
+        db, clock, timers, guild_id=GUILD, film_id=films["stop-making-sense"], announce_channel_id=9
+    )
+    assert second is None  # the night is taken; nothing else was stored
+    assert [s.id for s in await screenings.upcoming(db, GUILD)] == [screening.id]
+    still = await kept(db, clock, timers)
+    assert still.step is Step.NONE and still.night is not None and still.night.id == plan.night.id
+
+
+async def test_no_open_night_fills_nothing(
+    db: Database, clock: FixedClock, timers: TimerService, films: dict[str, int]
+) -> None:
+    assert (
+        await nights.fill_next_night(
+            db, clock, timers, guild_id=GUILD, film_id=films["the-last-waltz"], announce_channel_id=9
+        )
+        is None
+    )
+    assert await screenings.upcoming(db, GUILD) == []
+
+
+async def test_a_running_fixed_season_fills_the_night_with_its_film_of_the_week(
+    db: Database, clock: FixedClock, timers: TimerService, films: dict[str, int]
+) -> None:
+    live = next(t for t in await list_themes(db) if t.slug == "live-on-stage")
+    season = await seasons.create_season(
+        db, clock, timers, guild_id=GUILD, user_id=MOD, theme=live, weeks=2, start="2026-03-02 00:00", timezone="UTC"
+    )
+    await configure(db, clock, timers)
+    plan = await kept(db, clock, timers, event_id=555)
+    assert plan.season is not None and plan.season[0].id == season.id and plan.season[1] == 1
+    assert plan.night is not None
+    assert "Season: Concerts & Stages (week 1 of 2)." in nights.night_description(plan.night, plan.season)
+    stored = await nights_db.by_id(db, plan.night.id)
+    assert stored is not None
+    screening = await nights.fill_from_season(db, clock, timers, stored, 9)
+    assert screening is not None and screening.film_id == season.film_of_week(1)
+    assert await nights.fill_from_season(db, clock, timers, stored, 9) is None  # filled: once
+
+
+async def test_the_generated_card_names_the_theme_by_its_title(
+    db: Database, clock: FixedClock, timers: TimerService, films: dict[str, int]
+) -> None:
+    waltz = await get_film(db, films["the-last-waltz"])
+    assert waltz is not None
+    assert await posters.card_theme(db, GUILD, waltz, START) == "Concerts & Stages"  # not "Live on stage"
+
+
+async def test_configured_settings_are_what_the_night_reads(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers, at="19:45", tz="Asia/Tokyo")
+    current = await get_settings(db, GUILD)
+    assert nights.next_night_at(current, START) == datetime(2026, 3, 6, 10, 45, tzinfo=UTC)
+
+
+async def test_the_night_timer_runs_once_when_configured_and_once_at_each_night(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    plans: list[nights.NightPlan] = []
+
+    async def handler(timer: Timer) -> None:
+        plans.append(await kept(db, clock, timers, event_id=1000 + len(plans)))
+
+    timers.register(nights.NIGHT_TIMER, handler)
+    await configure(db, clock, timers)
+    assert await timers.run_due() == 1 and await timers.run_due() == 0
+    assert [p.step for p in plans] == [Step.CREATE]
+    first = plans[0].night
+    assert first is not None
+    clock.moment = first.starts_at - timedelta(seconds=1)
+    assert await timers.run_due() == 0  # not before the night
+    clock.moment = first.starts_at
+    assert await timers.run_due() == 1 and await timers.run_due() == 0
+    second = plans[1].night
+    assert second is not None and second.starts_at == first.starts_at + timedelta(days=7)
+    assert [n.id for n in plans[1].cancelled] == [first.id]  # it came without a film

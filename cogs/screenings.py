@@ -209,9 +209,12 @@ async def _interested_in(interaction: discord.Interaction[Any], screening: Scree
         return False
     try:
         event = await interaction.guild.fetch_scheduled_event(screening.event_id)
-        return any(user.id == user_id async for user in event.users(limit=None))
+        async for user in event.users(limit=None):
+            if user.id == user_id:
+                return True
     except discord.NotFound:
-        return False
+        pass
+    return False
 
 
 def was_there_view(screening_id: int) -> discord.ui.View:

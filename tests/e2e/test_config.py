@@ -277,6 +277,22 @@ async def test_the_screening_night_is_set_shown_recorded_and_switched_off(club: 
         "config screenings", as_member=moderator, day="Friday", time="20:30", channel=locked
     )
     assert shut.ephemeral and "missing the Connect permission there" in shut.text
+    scheduled = await club.discord.invoke(
+        "screening schedule", as_member=moderator, film="alien", when="2d", channel=locked
+    )
+    assert scheduled.ephemeral and "I can't use #locked-room for screenings" in scheduled.text
+    polled = await club.discord.invoke(
+        "poll create",
+        as_member=moderator,
+        title="Friday",
+        deadline="1d",
+        film1="alien",
+        film2="aliens",
+        screening="2d",
+        screening_channel=locked,
+    )
+    assert polled.ephemeral and "missing the Connect permission there" in polled.text
+    assert not [e for e in club.fake.scheduled_events.values() if e.get("channel_id") == str(locked.id)]
     bad = await club.discord.invoke(
         "config screenings", as_member=moderator, day="Friday", time="8:30pm", channel=world.voice
     )

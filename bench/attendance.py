@@ -7,14 +7,18 @@ voice channels, and the end of every screening (:func:`bot.core.attendance.finis
 event, the Python memory allocated at the peak (tracemalloc; the register lives in the database, not in memory) and
 the database's growth per stretch.
 
+Each backend (bench/backends.py: SQLite, and PostgreSQL when reachable, else a line saying it is skipped) gets its
+own database; the figures print side by side.
+
     .venv/bin/python bench/attendance.py
-    .venv/bin/python bench/attendance.py --database postgresql://postgres@127.0.0.1:55432/attendance_bench
+    .venv/bin/python bench/attendance.py --backend postgres --database-url postgresql://postgres@127.0.0.1:55432/postgres
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -24,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from backends import Record, SideBySide, add_arguments, backends  # noqa: E402
 
 from bot.core import attendance  # noqa: E402
 from bot.core.catalog import load_catalog  # noqa: E402
@@ -67,7 +74,7 @@ async def fill(db: Database, servers: int) -> None:
     await db.executemany(SCREENING, rows)
 
 
-async def measure(db: Database, servers: int, members: int) -> None:
+async def measure(db: Database, servers: int, members: int, record: Record) -> None:
     clock = Clock()
     everyone = [(n % servers, 1_000_000 + n) for n in range(members)]
     moves: list[tuple[int, int | None, int | None]] = []
@@ -83,8 +90,11 @@ async def measure(db: Database, servers: int, members: int) -> None:
     for user, before, after in moves:
         await attendance.voice_moved(db, clock, user, before, after)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(f"{len(moves):,} voice-state events ({members:,} members, {servers} servers, a screening running in each):")
-    print(f"  CPU {cpu / len(moves) * 1e6:,.0f} µs per event, wall {wall / len(moves) * 1e6:,.0f} µs per event")
+    record("voice-state events", f"{len(moves):,} ({members:,} members, {servers} servers, a screening in each)")
+    record(
+        "per event in a screening's channel",
+        f"CPU {cpu / len(moves) * 1e6:,.0f} µs, wall {wall / len(moves) * 1e6:,.0f} µs",
+    )
 
     quiet: list[tuple[int, int | None, int | None]] = [
         (user, lobby(server), None) for server, user in everyone[len(everyone) // 2 :]
@@ -93,9 +103,9 @@ async def measure(db: Database, servers: int, members: int) -> None:
     for user, before, after in quiet:
         await attendance.voice_moved(db, clock, user, before, after)
     cpu_q, wall_q = time.process_time() - cpu_q, time.perf_counter() - wall_q
-    print(
-        f"  outside any screening's channel: CPU {cpu_q / len(quiet) * 1e6:,.0f} µs, "
-        f"wall {wall_q / len(quiet) * 1e6:,.0f} µs per event"
+    record(
+        "per event outside any screening's channel",
+        f"CPU {cpu_q / len(quiet) * 1e6:,.0f} µs, wall {wall_q / len(quiet) * 1e6:,.0f} µs",
     )
 
     channels = {server: {voice(server): [u for s, u in everyone if s == server]} for server in range(servers)}
@@ -104,9 +114,9 @@ async def measure(db: Database, servers: int, members: int) -> None:
     for server, present in channels.items():
         changed += await attendance.reconcile_guild(db, clock, server, present)
     cpu_r, wall_r = time.process_time() - cpu_r, time.perf_counter() - wall_r
-    print(
-        f"  restart: reconciling {servers} servers ({changed:,} stretches changed): "
-        f"CPU {cpu_r * 1e3:,.0f} ms, wall {wall_r * 1e3:,.0f} ms"
+    record(
+        f"restart: reconciling {servers} servers",
+        f"CPU {cpu_r * 1e3:,.0f} ms, wall {wall_r * 1e3:,.0f} ms ({changed:,} stretches changed)",
     )
 
     clock.moment = START + timedelta(hours=3)
@@ -119,37 +129,51 @@ async def measure(db: Database, servers: int, members: int) -> None:
     cpu_f, wall_f = time.process_time() - cpu_f, time.perf_counter() - wall_f
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(
-        f"  the end of {servers} screenings ({came:,} attending): "
-        f"CPU {cpu_f * 1e3:,.0f} ms, wall {wall_f * 1e3:,.0f} ms"
+    record(
+        f"the end of {servers} screenings",
+        f"CPU {cpu_f * 1e3:,.0f} ms, wall {wall_f * 1e3:,.0f} ms ({came:,} attending)",
     )
-    print(f"  Python memory at the peak (tracemalloc): {peak / 1024:,.0f} KiB; nothing is kept per member in memory")
+    record("Python memory at the peak (tracemalloc)", f"{peak / 1024:,.0f} KiB (nothing per member in memory)")
 
 
-async def run(target: str, servers: int, members: int) -> None:
+async def measure_backend(target: str, servers: int, members: int, record: Record) -> None:
     db = await open_database(target)
     try:
         await db.migrate()
         await fill(db, servers)
-        await measure(db, servers, members)
+        await measure(db, servers, members, record)
         stretches = int(await db.fetchval("SELECT count(*) FROM attendance_intervals"))
-        print(f"  {stretches:,} stretches stored")
+        record("stretches stored", f"{stretches:,}")
     finally:
         await db.close()
+    if not target.startswith("postgres"):
+        size = await asyncio.to_thread(os.path.getsize, target)
+        record("SQLite file (catalog included)", f"{size / 1024:,.0f} KiB")
 
 
-def main() -> None:
+async def run(args: argparse.Namespace, workdir: Path) -> bool:
+    async with backends(args, workdir) as chosen:
+        table = SideBySide(chosen.names)
+        ok = True
+        for backend in chosen.names:
+            target = await chosen.fresh(backend, "attendance")
+            ok &= await table.run(
+                backend,
+                lambda record, target=target: measure_backend(target, args.servers, args.members, record),
+            )
+    table.print()
+    return ok
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=100)
     parser.add_argument("--members", type=int, default=1000, help="members in all, spread over the servers")
-    parser.add_argument("--database", help="a PostgreSQL URL (default: a fresh SQLite file)")
+    add_arguments(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        target = args.database or str(Path(folder) / "attendance.db")
-        asyncio.run(run(target, args.servers, args.members))
-        if args.database is None:
-            print(f"  SQLite file: {Path(target).stat().st_size / 1024:,.0f} KiB in all (catalog included)")
+        return 0 if asyncio.run(run(args, Path(folder))) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -76,13 +76,15 @@ class Settings(BaseSettings):
         default=3,
         ge=1,
         le=30,
-        description="A screening's discussion thread is archived this many days after it opens (1 to 30).",
+        description="A screening's discussion thread is archived this many days after it opens (1 to 30); the default "
+        "for servers without /config screenings archive_days:.",
     )
     attendance_share: int = Field(
         default=50,
         ge=10,
         le=100,
-        description="Per cent of the film a member must spend in the screening's voice channel to count as attending.",
+        description="Per cent of the film a member must spend in the screening's voice channel to count as attending; "
+        "the default for servers without /config screenings attendance_share:.",
     )
     discord_timeout: float = Field(
         default=30.0,

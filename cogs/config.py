@@ -16,7 +16,7 @@ from bot.core.errors import UserError
 from bot.core.guilds import GuildSettings, get_settings
 from bot.core.recommend import recommender_for
 from bot.ui.autocomplete import theme_choice_name
-from bot.ui.checks import bot_posting_permissions, ensure_moderator, guild_id_of
+from bot.ui.checks import bot_posting_permissions, ensure_moderator, ensure_screening_channel, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import send_ephemeral
 from bot.ui.views import ClubView
@@ -127,6 +127,7 @@ async def settings_embed(interaction: Interaction, settings: GuildSettings, titl
     add_field(embed, "Weekly picks", await schedule_summary(interaction, settings))
     add_field(embed, "Nominations", nominations_summary(settings))
     add_field(embed, "Screening night", night_summary(settings))
+    add_field(embed, "Screenings", screening_rules_summary(interaction, settings))
     return embed
 
 
@@ -135,6 +136,21 @@ def night_summary(settings: GuildSettings) -> str:
         return "none (`/config screenings day: time: channel:` sets one)"
     channel = config.display("night_channel_id", str(settings.night_channel_id))
     return f"{schedule.WEEKDAYS[settings.night_day]}s at {settings.night_time} ({settings.timezone}) in {channel}"
+
+
+def screening_rules_summary(interaction: Interaction, settings: GuildSettings) -> str:
+    """When every screening's thread opens and closes, and who counts as attending (server's or bot-wide values)."""
+    bot = interaction.client
+    rules = config.screening_rules(
+        settings, archive_days=bot.settings.thread_archive_days, attendance_share=bot.settings.attendance_share
+    )
+    after = rules.thread_after_minutes
+    opens = f"{after} min after the start" if after else "at the start"
+    days = rules.thread_archive_days
+    return (
+        f"Discussion thread: opens {opens}, archived after {days} day{'s' if days != 1 else ''}\n"
+        f"Attendance: {rules.attendance_share} % of the film in the channel"
+    )
 
 
 def nominations_summary(settings: GuildSettings) -> str:
@@ -328,12 +344,15 @@ class Config(commands.Cog):
         )
         await send_ephemeral(interaction, embed=await after_change(interaction, result))
 
-    @config_group.command(name="screenings", description="Moderators: the club's regular screening night.")
+    @config_group.command(name="screenings", description="Moderators: the club's screening night and its thread.")
     @app_commands.describe(
         day="The day of the week, in the club's timezone",
         time="24-hour local time the screening starts, such as 20:30",
         channel="The voice or stage channel the club watches in",
         off="Switch the regular screening night off",
+        thread_after="Minutes after the start the discussion thread opens (0 to 240; 0: at the start)",
+        archive_days="Days the discussion thread stays open (1 to 30)",
+        attendance_share="Per cent of the film a member must be in the channel to count as attending (10 to 100)",
     )
     @app_commands.choices(day=DAY_CHOICES)
     async def screenings(
@@ -343,12 +362,12 @@ class Config(commands.Cog):
         time: str | None = None,
         channel: discord.VoiceChannel | discord.StageChannel | None = None,
         off: bool = False,
+        thread_after: int | None = None,
+        archive_days: int | None = None,
+        attendance_share: int | None = None,
     ) -> None:
         await ensure_moderator(interaction)
-        if channel is not None and not channel.permissions_for(channel.guild.me).view_channel:
-            raise UserError(
-                f"I can't see {channel.mention}: allow View Channel for my role there, or pick another channel."
-            )
+        ensure_screening_channel(channel)
         result = await config.set_night(
             self.bot.db,
             self.bot.clock,
@@ -359,6 +378,9 @@ class Config(commands.Cog):
             at=time,
             channel_id=channel.id if channel else None,
             off=off,
+            thread_after=thread_after,
+            archive_days=archive_days,
+            attendance_share=attendance_share,
         )
         await send_ephemeral(interaction, embed=await after_change(interaction, result))
 

@@ -21,7 +21,7 @@ from discord.ext import commands
 from discord.utils import TimestampStyle
 
 from bot.core import attendance as attendance_core
-from bot.core import nights, screenings
+from bot.core import config, nights, screenings
 from bot.core import polls as polls_core
 from bot.core.durations import describe_duration
 from bot.core.errors import UserError
@@ -32,7 +32,7 @@ from bot.core.screenings import EventPhase, EventState, Followed, Screening, Scr
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices
 from bot.ui.cards import cover_card
-from bot.ui.checks import ensure_moderator, guild_id_of
+from bot.ui.checks import ensure_moderator, ensure_screening_channel, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
 from bot.ui.posts import find_own_post
@@ -191,11 +191,30 @@ class WasThereButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any
     async def answer(self, interaction: discord.Interaction[Any]) -> None:
         bot: FilmClubBot = interaction.client
         guild_id = guild_id_of(interaction)
-        added = await attendance_core.was_there(bot.db, bot.clock, guild_id, self.screening_id, interaction.user.id)
+        screening = await screenings.guild_screening(bot.db, guild_id, self.screening_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # Discord is asked who is interested
+        interested = await _interested_in(interaction, screening, interaction.user.id)
+        added = await attendance_core.was_there(
+            bot.db, bot.clock, guild_id, self.screening_id, interaction.user.id, interested=interested
+        )
         if added:
             await send_ephemeral(interaction, "✅ Noted: you were there. The film is marked watched for you.")
         else:
             await send_ephemeral(interaction, "You are already on the list for this screening.")
+
+
+async def _interested_in(interaction: discord.Interaction[Any], screening: Screening, user_id: int) -> bool:
+    """Whether the member clicked Interested on the screening's Discord event (an event gone: nobody did)."""
+    if interaction.guild is None or screening.event_id is None:
+        return False
+    try:
+        event = await interaction.guild.fetch_scheduled_event(screening.event_id)
+        async for user in event.users(limit=None):
+            if user.id == user_id:
+                return True
+    except discord.NotFound:
+        pass
+    return False
 
 
 def was_there_view(screening_id: int) -> discord.ui.View:
@@ -225,6 +244,7 @@ class Screenings(
         self.bot.timers.register(screenings.START_TIMER, self._on_start_timer)
         self.bot.timers.register(screenings.AFTER_TIMER, self._on_after_timer)
         self.bot.timers.register(screenings.THREAD_ARCHIVE_TIMER, self._on_archive_timer)
+        self.bot.timers.register(screenings.THREAD_OPEN_TIMER, self._on_thread_open_timer)
         rearmed = await screenings.rearm_screenings(self.bot.db, self.bot.clock, self.bot.timers, self.bot.shard_set)
         if rearmed:
             log.warning("re-armed %d screening timer(s) that were missing", rearmed)
@@ -495,8 +515,14 @@ class Screenings(
             if not await self._follow(screening, event) or event is None:
                 return
             await self._set_status(screening, event, EventStatus.active)
-            # Before the start is recorded: a crash in between re-runs this timer, which finds the thread.
-            await self.open_thread(screening)
+            # Before the start is recorded: a crash in between re-runs this timer, which finds the thread (or the
+            # thread's timer, armed once).
+            rules = await self._rules(screening.guild_id)
+            if rules.thread_after_minutes:
+                due = await screenings.open_thread_later(self.bot.timers, screening, rules.thread_after_minutes)
+                log.info("screening %s: its discussion thread opens at %s", screening.id, due)
+            else:
+                await self.open_thread(screening)
             await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
             log.info("screening %s: event %s started", screening.id, event.id)
             await self._take_register(screening)
@@ -623,9 +649,28 @@ class Screenings(
         except discord.HTTPException:
             log.warning("screening %s: could not say why there is no thread", screening.id, exc_info=True)
 
+    async def _rules(self, guild_id: int) -> config.ScreeningRules:
+        """The server's screening options (``/config screenings``), the bot-wide settings where it set none."""
+        return config.screening_rules(
+            await get_settings(self.bot.db, guild_id),
+            archive_days=self.bot.settings.thread_archive_days,
+            attendance_share=self.bot.settings.attendance_share,
+        )
+
     async def _archive_later(self, screening: Screening, thread_id: int) -> None:
-        days = self.bot.settings.thread_archive_days
-        await screenings.archive_thread_later(self.bot.timers, screening, thread_id, screening.starts_at, days)
+        """Archive the thread the server's number of days after it opened (at the start + ``thread_after``)."""
+        rules = await self._rules(screening.guild_id)
+        opened = screening.starts_at + timedelta(minutes=rules.thread_after_minutes)
+        await screenings.archive_thread_later(self.bot.timers, screening, thread_id, opened, rules.thread_archive_days)
+
+    async def _on_thread_open_timer(self, timer: Timer) -> None:
+        """``thread_after`` minutes after the start: open the thread, unless the screening was called off."""
+        screening_id = int(timer.payload["screening_id"])
+        async with self._locks[screening_id]:
+            screening = await screenings.get_screening(self.bot.db, screening_id)
+            if screening is None or screening.status not in (ScreeningStatus.SCHEDULED, ScreeningStatus.DONE):
+                return
+            await self.open_thread(screening)
 
     async def archive_thread(self, screening_id: int, thread_id: int) -> None:
         """The thread's days are over: archive it (a thread already gone is taken as archived)."""
@@ -693,9 +738,8 @@ class Screenings(
             if event is not None:
                 await self._set_status(screening, event, EventStatus.completed)
                 await screenings.mark_started(self.bot.db, self.bot.clock, screening.id)
-            came = await attendance_core.finish(
-                self.bot.db, self.bot.clock, screening, self.bot.settings.attendance_share
-            )
+            rules = await self._rules(screening.guild_id)
+            came = await attendance_core.finish(self.bot.db, self.bot.clock, screening, rules.attendance_share)
             film = await get_film(self.bot.db, screening.film_id)
             marker = screenings.rating_marker(screening.id)
             if film is not None and not await self._own_post_exists(screening, marker, "prompt"):
@@ -757,6 +801,7 @@ class Screenings(
         remind: str | None = None,
     ) -> None:
         settings = await ensure_moderator(interaction)
+        ensure_screening_channel(channel)
         chosen = await self.bot.resolve_film(interaction.guild_id, film)
         if interaction.channel_id is None:
             raise UserError("This command only works in a server channel.")

@@ -26,6 +26,7 @@ from bot.db.database import Database, Reader
 __all__ = [
     "DEFAULT_SHARE",
     "SHARE_RANGE",
+    "WAS_THERE_WINDOW",
     "Attendee",
     "Interval",
     "MemberAttendance",
@@ -44,6 +45,8 @@ __all__ = [
 DEFAULT_SHARE = 50
 #: The share of the film a member must be present for, in per cent (the ``attendance_share`` setting).
 SHARE_RANGE = (10, 100)
+#: How long after a screening outside Discord ends its "I was there" button still records members.
+WAS_THERE_WINDOW = timedelta(hours=24)
 
 
 def presence(intervals: Iterable[Interval], start: datetime, end: datetime) -> dict[int, timedelta]:
@@ -172,9 +175,13 @@ async def top_attendees(db: Reader, guild_id: int, limit: int) -> list[tuple[int
     return sorted(members, key=lambda m: (-m[1].attended, -m[1].streak, m[0]))
 
 
-async def was_there(db: Database, clock: Clock, guild_id: int, screening_id: int, user_id: int) -> bool:
-    """A member says they were at a screening outside Discord ("I was there"): once it has started, they are recorded
-    as attending and the film is marked watched for them. False if they already were."""
+async def was_there(
+    db: Database, clock: Clock, guild_id: int, screening_id: int, user_id: int, *, interested: bool
+) -> bool:
+    """A member says they were at a screening outside Discord ("I was there"): once it has started and until
+    :data:`WAS_THERE_WINDOW` after it ended, a member ``interested`` in its Discord event (who clicked Interested)
+    is recorded as attending and the film is marked watched for them. False if they already were; anyone else gets
+    a :class:`UserError` saying why."""
     screening = await guild_screening(db, guild_id, screening_id)
     if screening.channel_id is not None:
         raise UserError("That screening takes attendance from its voice channel.")
@@ -183,6 +190,13 @@ async def was_there(db: Database, clock: Clock, guild_id: int, screening_id: int
     now = clock.now()
     if screening.started_at is None and now < screening.starts_at:
         raise UserError("You can say you were there once the screening has started.")
+    if now > screening.ends_at + WAS_THERE_WINDOW:
+        raise UserError("This screening ended more than 24 hours ago: its attendance list is closed.")
+    if not interested:
+        raise UserError(
+            "Only members who clicked **Interested** on the screening's event are counted. Mark it before the "
+            "screening next time."
+        )
     added = await store.record_one(db, screening.id, guild_id, user_id, now)
     await mark_watched(db, clock, guild_id, user_id, screening.film_id, source="screening")
     return added

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from bot.core import nights, picks, schedule
+from bot.core import attendance, nights, picks, schedule, screenings
 from bot.core.clock import Clock, from_db, to_db
 from bot.core.collections import themes_for
 from bot.core.errors import UserError
@@ -75,6 +75,9 @@ LABELS: dict[str, str] = {
     "night_day": "Screening night day",
     "night_time": "Screening night time",
     "night_channel_id": "Screening night channel",
+    "thread_after_minutes": "Discussion thread opens (minutes after the start)",
+    "thread_archive_days": "Discussion thread archived after (days)",
+    "attendance_share": "Attendance share (% of the film)",
 }
 
 #: The settings a server's next weekly picks slot depends on: changing one re-plans it.
@@ -87,6 +90,12 @@ POSTING_PERMISSIONS: dict[str, str] = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
     "embed_links": "Embed Links",
+}
+
+#: The bot's permissions in a screening's voice or stage channel: seeing it (its event, who sits in it) and joining it.
+SCREENING_CHANNEL_PERMISSIONS: dict[str, str] = {
+    "view_channel": "View Channel",
+    "connect": "Connect",
 }
 
 
@@ -226,6 +235,18 @@ def require_postable(channel_name: str, granted: Mapping[str, bool]) -> None:
         )
 
 
+def require_screening_channel(channel_name: str, granted: Mapping[str, bool]) -> None:
+    """Refuse a voice or stage channel the bot cannot see or join (its attendance register and event need both)."""
+    missing = [label for name, label in SCREENING_CHANNEL_PERMISSIONS.items() if not granted.get(name, False)]
+    if missing:
+        names = " and ".join(missing)
+        raise UserError(
+            f"I can't use #{channel_name} for screenings: I'm missing the {names} permission"
+            f"{'s' if len(missing) > 1 else ''} there. Allow {'them' if len(missing) > 1 else 'it'} for my role in "
+            "that channel's settings, or pick another channel."
+        )
+
+
 async def parse_themes(db: Database, guild_id: int, text: str) -> tuple[str, ...]:
     """ "all" (every curated theme) or a comma-separated list of themes and this server's collections, by name or
     slug (``@<id>`` for a collection), each resolved the way /recommend resolves a theme."""
@@ -349,15 +370,24 @@ async def set_night(
     at: str | None = None,
     channel_id: int | None = None,
     off: bool = False,
+    thread_after: int | None = None,
+    archive_days: int | None = None,
+    attendance_share: int | None = None,
 ) -> ConfigResult:
     """Set the club's regular screening night (local weekday, local time, voice or stage channel), or with ``off``
     clear it. Options left as ``None`` keep their value, but a night needs all three: the first time, give each.
-    The channel is checked by the adapter (a voice or stage channel the bot can see)."""
+    The channel is checked by the adapter (a voice or stage channel the bot can see).
+
+    Every screening's night options, with or without a regular night: ``thread_after`` (minutes after the start the
+    discussion thread opens, :data:`screenings.THREAD_AFTER`), ``archive_days`` (the thread's life,
+    :data:`screenings.THREAD_ARCHIVE`) and ``attendance_share`` (per cent, :data:`attendance.SHARE_RANGE`). All are
+    checked before anything is written."""
+    options = night_options(thread_after=thread_after, archive_days=archive_days, attendance_share=attendance_share)
     if off:
         if day is not None or at is not None or channel_id is not None:
             raise UserError("Either switch the screening night off or set it, not both.")
         return await _apply(
-            db, clock, timers, guild_id, user_id, night_day=None, night_time=None, night_channel_id=None
+            db, clock, timers, guild_id, user_id, night_day=None, night_time=None, night_channel_id=None, **options
         )
     values: dict[str, Any] = {}
     if day is not None:
@@ -368,13 +398,37 @@ async def set_night(
         values["night_time"] = schedule.format_time(schedule.parse_time(at))
     if channel_id is not None:
         values["night_channel_id"] = channel_id
-    if not values:
-        raise UserError("Give the night's day, time or channel, or `off:True` to switch it off.")
-    current = await get_settings(db, guild_id)
-    merged = replace(current, **values)
-    if merged.night_day is None or merged.night_time is None or merged.night_channel_id is None:
-        raise UserError("A screening night needs a day, a time and a voice or stage channel: give all three.")
-    return await _apply(db, clock, timers, guild_id, user_id, **values)
+    if not values and not options:
+        raise UserError(
+            "Give the night's day, time or channel, its thread or attendance options, or `off:True` to switch it off."
+        )
+    if values:
+        current = await get_settings(db, guild_id)
+        merged = replace(current, **values)
+        if merged.night_day is None or merged.night_time is None or merged.night_channel_id is None:
+            raise UserError("A screening night needs a day, a time and a voice or stage channel: give all three.")
+    return await _apply(db, clock, timers, guild_id, user_id, **values, **options)
+
+
+def night_options(
+    *, thread_after: int | None = None, archive_days: int | None = None, attendance_share: int | None = None
+) -> dict[str, int]:
+    """The screening options given (``None``: unchanged) as settings, each checked against its range."""
+    values: dict[str, int] = {}
+    if thread_after is not None:
+        screenings.THREAD_AFTER.check_seconds(thread_after * 60.0)
+        values["thread_after_minutes"] = thread_after
+    if archive_days is not None:
+        low, high = (int(screenings.THREAD_ARCHIVE.shortest.days), int(screenings.THREAD_ARCHIVE.longest.days))
+        if not low <= archive_days <= high:
+            raise UserError(f"A discussion thread can stay open from {low} to {high} days.")
+        values["thread_archive_days"] = archive_days
+    if attendance_share is not None:
+        low, high = attendance.SHARE_RANGE
+        if not low <= attendance_share <= high:
+            raise UserError(f"The attendance share can be from {low} to {high} % of the film.")
+        values["attendance_share"] = attendance_share
+    return values
 
 
 async def reset(db: Database, clock: Clock, timers: TimerService, guild_id: int, user_id: int) -> ConfigResult:
@@ -402,3 +456,22 @@ async def history(db: Database, guild_id: int, limit: int = HISTORY_LIMIT) -> li
         )
         for entry in await config_db.latest_changes(db, guild_id, limit)
     ]
+
+
+@dataclass(frozen=True)
+class ScreeningRules:
+    """How a server's screenings run: its own settings, else the bot-wide defaults."""
+
+    thread_after_minutes: int
+    thread_archive_days: int
+    attendance_share: int
+
+
+def screening_rules(settings: GuildSettings, *, archive_days: int, attendance_share: int) -> ScreeningRules:
+    """The server's screening options, ``archive_days`` and ``attendance_share`` being the bot-wide defaults
+    (THREAD_ARCHIVE_DAYS and ATTENDANCE_SHARE) for the ones it never set."""
+    return ScreeningRules(
+        settings.thread_after_minutes,
+        settings.thread_archive_days if settings.thread_archive_days is not None else archive_days,
+        settings.attendance_share if settings.attendance_share is not None else attendance_share,
+    )

@@ -58,8 +58,10 @@ __all__ = [
     "START",
     "START_TIMER",
     "STEP_TIMERS",
+    "THREAD_AFTER",
     "THREAD_ARCHIVE",
     "THREAD_ARCHIVE_TIMER",
+    "THREAD_OPEN_TIMER",
     "TOLERANCE",
     "UNKNOWN_RUNTIME",
     "EventPhase",
@@ -89,6 +91,7 @@ __all__ = [
     "mark_started",
     "mark_thread_archived",
     "move_screening",
+    "open_thread_later",
     "plan_screening",
     "rating_marker",
     "read_screening_plan",
@@ -128,6 +131,10 @@ LENGTH = Span("The length", timedelta(seconds=1), timedelta(days=3))
 REMINDER = Span("The reminder", timedelta(0), timedelta(weeks=1))
 #: How long a discussion thread stays open (THREAD_ARCHIVE_DAYS, checked by the settings against this range).
 THREAD_ARCHIVE = Span("The thread's life", timedelta(days=1), timedelta(days=30))
+#: When the discussion thread opens, in minutes after the start (``/config screenings thread_after:``).
+THREAD_AFTER = Span("The thread's delay", timedelta(0), timedelta(minutes=240))
+#: Due when a screening's discussion thread is to open, when the server opens it after the start (keyed by the id).
+THREAD_OPEN_TIMER = "screenings.thread_open"
 #: Discord's limit on a thread's name.
 THREAD_NAME_LIMIT = 100
 #: For a film without curated prompts (a server's own film): a few questions that suit any film.
@@ -574,6 +581,19 @@ async def archive_thread_later(
     due = opened_at + timedelta(days=days)
     payload = {"screening_id": screening.id, "thread_id": thread_id}
     await timers.schedule(THREAD_ARCHIVE_TIMER, str(screening.id), due, payload, guild_id=screening.guild_id)
+
+
+async def open_thread_later(timers: TimerService, screening: Screening, minutes: int) -> datetime:
+    """Arm the timer that opens the screening's thread ``minutes`` after its start (a persisted timer, armed once per
+    screening: a second call keeps it). Returns when it is due; ``minutes`` outside :data:`THREAD_AFTER` raises
+    :class:`UserError`."""
+    THREAD_AFTER.check_seconds(minutes * 60.0)
+    due = screening.starts_at + timedelta(minutes=minutes)
+    key = (THREAD_OPEN_TIMER, str(screening.id))
+    if not await timers.ever_armed([key]):
+        payload = {"screening_id": screening.id}
+        await timers.schedule(THREAD_OPEN_TIMER, str(screening.id), due, payload, guild_id=screening.guild_id)
+    return due
 
 
 async def mark_thread_archived(db: Database, clock: Clock, screening_id: int) -> bool:

@@ -45,6 +45,12 @@ class GuildSettings:
     night_day: int | None = None
     night_time: str | None = None
     night_channel_id: int | None = None
+    #: Screening nights: the discussion thread opens this many minutes after the start (0: at the start); it is
+    #: archived after ``thread_archive_days``, and members present for ``attendance_share`` per cent of the film
+    #: attend (None: the bot-wide THREAD_ARCHIVE_DAYS and ATTENDANCE_SHARE).
+    thread_after_minutes: int = 0
+    thread_archive_days: int | None = None
+    attendance_share: int | None = None
 
     @property
     def picks_scheduled(self) -> bool:
@@ -61,7 +67,8 @@ class GuildSettings:
 GET_SETTINGS = """
 SELECT guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
        threads_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
-       nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id
+       nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id,
+       thread_after_minutes, thread_archive_days, attendance_share
 FROM guild_settings WHERE guild_id = ?
 """
 
@@ -71,11 +78,13 @@ SAVE_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
     threads_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
-    nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id, updated_at
+    nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id,
+    thread_after_minutes, thread_archive_days, attendance_share, updated_at
 ) VALUES (
     :guild_id, :picks_channel_id, :polls_channel_id, :announcements_channel_id, :moderator_role_id, :voter_role_id,
     :threads_channel_id, :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
-    :nominations_approval, :nominations_limit, :nominator_role_id, :night_day, :night_time, :night_channel_id, :now
+    :nominations_approval, :nominations_limit, :nominator_role_id, :night_day, :night_time, :night_channel_id,
+    :thread_after_minutes, :thread_archive_days, :attendance_share, :now
 )
 ON CONFLICT (guild_id) DO UPDATE SET
     picks_channel_id = excluded.picks_channel_id,
@@ -97,6 +106,9 @@ ON CONFLICT (guild_id) DO UPDATE SET
     night_day = excluded.night_day,
     night_time = excluded.night_time,
     night_channel_id = excluded.night_channel_id,
+    thread_after_minutes = excluded.thread_after_minutes,
+    thread_archive_days = excluded.thread_archive_days,
+    attendance_share = excluded.attendance_share,
     updated_at = excluded.updated_at
 """
 DELETE_SETTINGS = "DELETE FROM guild_settings WHERE guild_id = ?"
@@ -139,6 +151,9 @@ def _settings(row: Row) -> GuildSettings:
         night_day=row["night_day"],
         night_time=row["night_time"],
         night_channel_id=row["night_channel_id"],
+        thread_after_minutes=int(row["thread_after_minutes"]),
+        thread_archive_days=row["thread_archive_days"],
+        attendance_share=row["attendance_share"],
     )
 
 
@@ -173,6 +188,9 @@ async def save_settings(tx: Transaction, settings: GuildSettings, now: str) -> N
             "night_day": settings.night_day,
             "night_time": settings.night_time,
             "night_channel_id": settings.night_channel_id,
+            "thread_after_minutes": settings.thread_after_minutes,
+            "thread_archive_days": settings.thread_archive_days,
+            "attendance_share": settings.attendance_share,
             "now": now,
         },
     )

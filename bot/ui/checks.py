@@ -41,3 +41,12 @@ def bot_posting_permissions(channel: discord.abc.GuildChannel) -> dict[str, bool
     as :data:`bot.core.config.POSTING_PERMISSIONS`, which :func:`bot.core.config.require_postable` reads."""
     permissions = channel.permissions_for(channel.guild.me)
     return {name: bool(getattr(permissions, name)) for name in config.POSTING_PERMISSIONS}
+
+
+def ensure_screening_channel(channel: discord.VoiceChannel | discord.StageChannel | None) -> None:
+    """Refuse a screening's voice or stage channel the bot cannot see or join (nothing to check without one)."""
+    if channel is None:
+        return
+    permissions = channel.permissions_for(channel.guild.me)
+    granted = {name: bool(getattr(permissions, name)) for name in config.SCREENING_CHANNEL_PERMISSIONS}
+    config.require_screening_channel(channel.name, granted)

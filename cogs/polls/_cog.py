@@ -21,7 +21,7 @@ from bot.core.polls import Poll, Status, Style
 from bot.core.tally import Method, parse_method
 from bot.core.timers import Timer
 from bot.ui.autocomplete import film_choices, theme_or_collection_choices
-from bot.ui.checks import ensure_moderator, guild_id_of, member_facts
+from bot.ui.checks import ensure_moderator, ensure_screening_channel, guild_id_of, member_facts
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.replies import report_error, send_ephemeral
 
@@ -310,6 +310,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         remind: app_commands.Range[str, 1, MOMENT_TEXT_LIMIT] | None = None,
     ) -> None:
         settings = await ensure_moderator(interaction)
+        ensure_screening_channel(screening_channel)
         now = self.bot.clock.now()  # the one reading the deadline, the screening and the poll are checked against
         style = Style.NATIVE if native else Style.BUTTONS
         closes_at = polls.read_deadline(deadline, now, settings.timezone, style=style)

@@ -140,6 +140,9 @@ async def test_members_say_they_were_at_a_screening_outside_discord(club: Club) 
         world.general, lambda m: "has started at **The Roxy**" in m.text, after=event_id, timeout=20
     )
     assert "Gimme Shelter" in notice.text
+    stranger = await discord.click(notice, "I was there", member=world.carol)  # never clicked Interested
+    assert stranger.ephemeral and "Only members who clicked **Interested**" in stranger.text
+    await fake.subscribe(event_id, world.bob)
     clicked = await discord.click(notice, "I was there", member=world.bob)
     assert clicked.ephemeral and "you were there" in clicked.text
     again = await discord.click(notice, "I was there", member=world.bob)
@@ -153,3 +156,4 @@ async def test_members_say_they_were_at_a_screening_outside_discord(club: Club) 
     await eventually(lambda: club.done(event_id), what="the screening completed")
     shown = await discord.command("/screening attendance", member=world.alice)
     assert "Who came: Gimme Shelter" in shown.text and f"<@{world.bob.id}> — was there" in shown.text
+    assert f"<@{world.carol.id}>" not in shown.text

@@ -266,7 +266,33 @@ async def test_the_screening_night_is_set_shown_recorded_and_switched_off(club: 
     unseen = await club.discord.invoke(
         "config screenings", as_member=moderator, day="Friday", time="20:30", channel=hidden
     )
-    assert unseen.ephemeral and f"I can't see <#{hidden.id}>: allow View Channel for my role there" in unseen.text
+    assert unseen.ephemeral
+    assert "I can't use #backroom for screenings: I'm missing the View Channel and Connect permissions" in unseen.text
+    locked = await club.fake.add_text_channel(
+        "locked-room",
+        kind=ChannelType.VOICE,
+        overwrites=[{"id": world.bot_role.id, "type": 0, "allow": 0, "deny": Perm.CONNECT}],
+    )
+    shut = await club.discord.invoke(
+        "config screenings", as_member=moderator, day="Friday", time="20:30", channel=locked
+    )
+    assert shut.ephemeral and "missing the Connect permission there" in shut.text
+    scheduled = await club.discord.invoke(
+        "screening schedule", as_member=moderator, film="alien", when="2d", channel=locked
+    )
+    assert scheduled.ephemeral and "I can't use #locked-room for screenings" in scheduled.text
+    polled = await club.discord.invoke(
+        "poll create",
+        as_member=moderator,
+        title="Friday",
+        deadline="1d",
+        film1="alien",
+        film2="aliens",
+        screening="2d",
+        screening_channel=locked,
+    )
+    assert polled.ephemeral and "missing the Connect permission there" in polled.text
+    assert not [e for e in club.fake.scheduled_events.values() if e.get("channel_id") == str(locked.id)]
     bad = await club.discord.invoke(
         "config screenings", as_member=moderator, day="Friday", time="8:30pm", channel=world.voice
     )
@@ -287,3 +313,30 @@ async def test_the_screening_night_is_set_shown_recorded_and_switched_off(club: 
     assert "Screening night day: Friday → not set" in off.text
     after = await club.discord.invoke("config show", as_member=moderator)
     assert "Screening night" in after.text and "none (`/config screenings" in after.text
+
+
+async def test_the_screening_options_are_set_checked_and_shown(club: Club) -> None:
+    world = club.fake.world
+    moderator = world.moderator
+    shown = await club.discord.invoke("config show", as_member=moderator)
+    # The bot-wide defaults (THREAD_ARCHIVE_DAYS=3, ATTENDANCE_SHARE=50) until the server sets its own.
+    assert "Discussion thread: opens at the start, archived after 3 days" in shown.text
+    assert "Attendance: 50 % of the film in the channel" in shown.text
+    for options, message in [
+        ({"thread_after": 241}, "The thread's delay can be at most 4 hours."),
+        ({"archive_days": 31}, "A discussion thread can stay open from 1 to 30 days."),
+        ({"attendance_share": 5}, "The attendance share can be from 10 to 100 % of the film."),
+    ]:
+        bad = await club.discord.invoke("config screenings", as_member=moderator, **options)
+        assert bad.ephemeral and message in bad.text, options
+    saved = await club.discord.invoke(
+        "config screenings", as_member=moderator, thread_after=30, archive_days=7, attendance_share=75
+    )
+    assert saved.ephemeral
+    assert "Discussion thread opens (minutes after the start): 0 → 30" in saved.text
+    assert "Attendance share (% of the film): not set → 75" in saved.text
+    shown = await club.discord.invoke("config show", as_member=moderator)
+    assert "Discussion thread: opens 30 min after the start, archived after 7 days" in shown.text
+    assert "Attendance: 75 % of the film in the channel" in shown.text
+    refused = await club.discord.invoke("config screenings", as_member=world.alice, thread_after=0)
+    assert refused.ephemeral and "Only moderators" in refused.text

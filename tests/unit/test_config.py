@@ -200,7 +200,7 @@ async def test_the_screening_night_needs_day_time_and_channel_and_is_recorded(
         await config.set_night(db, clock, timers, GUILD, MAYA, day=4, at="25:00", channel_id=700)
     with pytest.raises(UserError, match="day of the week"):
         await config.set_night(db, clock, timers, GUILD, MAYA, day=7, at="20:30", channel_id=700)
-    with pytest.raises(UserError, match="day, time or channel"):
+    with pytest.raises(UserError, match="day, time or channel, its thread or attendance options"):
         await config.set_night(db, clock, timers, GUILD, MAYA)
     assert await get_settings(db, GUILD) == GuildSettings(GUILD) and await config.history(db, GUILD) == []
 
@@ -224,3 +224,55 @@ async def test_the_screening_night_needs_day_time_and_channel_and_is_recorded(
     settings = await get_settings(db, GUILD)
     assert (settings.night_day, settings.night_time, settings.night_channel_id) == (None, None, None)
     assert len(await config.history(db, GUILD)) == 7
+
+
+async def test_the_screening_options_are_checked_stored_and_default_to_the_bot_wide_settings(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    rules = config.screening_rules(await get_settings(db, GUILD), archive_days=3, attendance_share=50)
+    assert rules == config.ScreeningRules(thread_after_minutes=0, thread_archive_days=3, attendance_share=50)
+    for bad, match in [
+        ({"thread_after": -1}, "delay can be at most 4 hours"),
+        ({"thread_after": 241}, "delay can be at most 4 hours"),
+        ({"archive_days": 0}, "stay open from 1 to 30 days"),
+        ({"archive_days": 31}, "stay open from 1 to 30 days"),
+        ({"attendance_share": 9}, "from 10 to 100 %"),
+        ({"attendance_share": 101}, "from 10 to 100 %"),
+        ({"thread_after": 30, "attendance_share": 101}, "from 10 to 100 %"),  # one bad option: nothing is written
+        ({"thread_after": 30, "day": 4}, "needs a day, a time and a voice or stage channel"),
+    ]:
+        with pytest.raises(UserError, match=match):
+            await config.set_night(db, clock, timers, GUILD, MAYA, **bad)  # type: ignore[arg-type]
+    assert await get_settings(db, GUILD) == GuildSettings(GUILD) and await config.history(db, GUILD) == []
+
+    # Without a regular night: every screening's options stand alone.
+    result = await config.set_night(
+        db, clock, timers, GUILD, MAYA, thread_after=240, archive_days=1, attendance_share=10
+    )
+    assert [change.describe() for change in result.changes] == [
+        "Discussion thread opens (minutes after the start): 0 → 240",
+        "Discussion thread archived after (days): not set → 1",
+        "Attendance share (% of the film): not set → 10",
+    ]
+    settings = await get_settings(db, GUILD)
+    assert config.screening_rules(settings, archive_days=3, attendance_share=50) == config.ScreeningRules(240, 1, 10)
+    assert settings.night_day is None
+
+    # With the night, in one change; switching the night off keeps them.
+    both = await config.set_night(db, clock, timers, GUILD, OLIVIA, day=4, at="20:30", channel_id=700, archive_days=30)
+    assert len(both.changes) == 4
+    await config.set_night(db, clock, timers, GUILD, OLIVIA, off=True, thread_after=0)
+    settings = await get_settings(db, GUILD)
+    assert settings.night_day is None
+    assert config.screening_rules(settings, archive_days=3, attendance_share=50) == config.ScreeningRules(0, 30, 10)
+    assert config.screening_rules(await get_settings(db, GUILD + 1), archive_days=7, attendance_share=60) == (
+        config.ScreeningRules(0, 7, 60)
+    )
+
+
+def test_a_screening_channel_the_bot_cannot_see_or_join_is_refused() -> None:
+    config.require_screening_channel("watch", {"view_channel": True, "connect": True})
+    with pytest.raises(UserError, match="missing the Connect permission there"):
+        config.require_screening_channel("watch", {"view_channel": True, "connect": False})
+    with pytest.raises(UserError, match="missing the View Channel and Connect permissions there"):
+        config.require_screening_channel("watch", {})

@@ -67,7 +67,17 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     await config.set_timezone(db, clock, timers, GUILD, MAYA, "Europe/Paris")
     await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00", count=2)
     await config.set_night(
-        db, clock, timers, GUILD, MAYA, day=5, at="20:30", channel_id=CHANNEL + 1
+        db,
+        clock,
+        timers,
+        GUILD,
+        MAYA,
+        day=5,
+        at="20:30",
+        channel_id=CHANNEL + 1,
+        thread_after=15,
+        archive_days=7,
+        attendance_share=60,
     )  # the columns copy too
 
     await reviews.rate(db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["noir-1"], stars=4.5, body="Très bien 🎬")

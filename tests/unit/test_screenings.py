@@ -3,6 +3,7 @@ timers, completion marking the film watched for the club, and cancelling."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -394,6 +395,39 @@ async def test_a_screening_keeps_its_first_thread_and_arms_its_archiving_days_af
     assert not await screenings.mark_thread_archived(db, clock, screening.id)
     archived = await screenings.require_screening(db, screening.id)
     assert archived.thread_archived_at == START
+
+
+async def test_the_thread_opens_by_one_timer_minutes_after_the_start_also_across_a_restart(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    screening = await screenings.attach_event(db, clock, timers, (await plan(db, clock, timers, film_id)).id, 780)
+    due = await screenings.open_thread_later(timers, screening, 30)
+    assert due == screening.starts_at + timedelta(minutes=30)
+    armed = await timers.pending(screenings.THREAD_OPEN_TIMER, str(screening.id))
+    assert armed is not None and armed.due_at == due and armed.payload == {"screening_id": screening.id}
+
+    opened: list[int] = []
+
+    async def handler(timer: Timer) -> None:
+        opened.append(int(timer.payload["screening_id"]))
+
+    # A new process (the start step re-run after a restart) arms nothing more, before or after the timer ran.
+    clock.moment = due
+    after_restart = TimerService(db, clock)
+    after_restart.register(screenings.THREAD_OPEN_TIMER, handler)
+    for kind in (screenings.EVENT_TIMER, *screenings.STEP_TIMERS):
+        after_restart.register(kind, lambda _timer: asyncio.sleep(0))  # the screening's other steps: not tested here
+    assert await screenings.open_thread_later(after_restart, screening, 30) == due
+    await after_restart.run_due()
+    assert opened == [screening.id]
+    await screenings.open_thread_later(after_restart, screening, 30)
+    clock.advance(timedelta(hours=1))
+    await after_restart.run_due()
+    assert opened == [screening.id]  # once
+
+    for minutes in (-1, 241):
+        with pytest.raises(UserError, match="thread's delay can be at most 4 hours"):
+            await screenings.open_thread_later(timers, screening, minutes)
 
 
 @pytest.mark.parametrize("days", [0, 31, -1])

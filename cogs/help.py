@@ -27,6 +27,7 @@ HELP_ORDER = (
     "Screenings",
     "Picks",
     "Seasons",
+    "Hosts",
     "Club",
     "Letterboxd",
     "Config",

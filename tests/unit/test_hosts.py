@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -188,3 +189,12 @@ def test_the_host_line_sits_above_the_marker_and_replaces_the_old_one() -> None:
     assert screenings.with_host_line(again, None) == f"About the film.\n\n{marker}"
     long = screenings.with_host_line("x" * 2000 + f"\n\n{marker}", "Carol")
     assert len(long) <= screenings.EVENT_DESCRIPTION_LIMIT and long.endswith(f"Hosted by Carol\n\n{marker}")
+
+
+async def test_screenings_planned_at_once_take_different_turns(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    for member in (ALICE, BOB, CAROL):
+        await hosts.join(db, clock, GUILD, member)
+    planned = await asyncio.gather(*(plan(db, clock, timers, film_id, day) for day in (1, 2, 3)))
+    assert sorted(s.host_id or 0 for s in planned) == [ALICE, BOB, CAROL]

@@ -28,6 +28,7 @@ HELP_ORDER = (
     "Nights",  # no commands of its own: /config screenings sets the night
     "Picks",
     "Seasons",
+    "Hosts",
     "Club",
     "Letterboxd",
     "Config",

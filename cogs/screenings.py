@@ -35,6 +35,7 @@ from bot.ui.cards import cover_card
 from bot.ui.checks import ensure_moderator, ensure_screening_channel, guild_id_of
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
+from bot.ui.hosts import host_greeting, with_host
 from bot.ui.posts import find_own_post
 from bot.ui.replies import send_ephemeral
 from bot.ui.views import AnswersMember
@@ -335,6 +336,7 @@ class Screenings(
         if event.status is not EventStatus.scheduled:
             return None
         options = event_options(guild, screening, film, poll_title)
+        options["description"] = await with_host(guild, screening, options["description"])
         edits = {key: options[key] for key in ("name", "description", "start_time", "end_time")}
         try:
             return await event.edit(**edits, image=await self._cover(screening, film, poll_title))
@@ -351,6 +353,7 @@ class Screenings(
         poster is known. The cover is a nicety: when Discord refuses the event with it (a 4xx), the failure is logged
         and the event is created without it."""
         options = event_options(guild, screening, film, poll_title)
+        options["description"] = await with_host(guild, screening, options["description"])
         cover = await self._cover(screening, film, poll_title)
         try:
             return await guild.create_scheduled_event(**options, image=cover)
@@ -635,7 +638,10 @@ class Screenings(
         if isinstance(thread, discord.Thread) and await find_own_post(thread, self.bot.user, marker) is not None:
             return
         messageable = thread if isinstance(thread, discord.Thread) else self.bot.get_partial_messageable(thread_id)
-        await messageable.send(embed=thread_seed_embed(screening, film), view=rate_view(film.id))
+        greeting, mentions = host_greeting(screening)
+        await messageable.send(
+            greeting, embed=thread_seed_embed(screening, film), view=rate_view(film.id), allowed_mentions=mentions
+        )
 
     async def _no_thread(self, screening: Screening, channel: discord.TextChannel, film: Film, why: str) -> None:
         log.warning("screening %s: could not open its discussion thread in #%s: %s", screening.id, channel.name, why)

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from bot.core import films as films_core
+from bot.core import hosts
 from bot.core.clock import Clock, to_db
 from bot.core.durations import YEAR, Span, Window, describe_duration, parse_moment, read_duration
 from bot.core.errors import NotFoundError, UserError
@@ -108,6 +109,7 @@ __all__ = [
     "thread_prompts",
     "thread_seed_marker",
     "upcoming",
+    "with_host_line",
 ]
 
 EVENT_TIMER = "screenings.event"
@@ -288,6 +290,7 @@ async def plan_screening(
         if existing is not None:
             return existing
         screening_id = await screenings_db.insert(tx, values)
+        await hosts.assign_host(tx, guild_id, screening_id)
     due = now if event_due is None else max(now, event_due)
     await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id}, guild_id=guild_id)
     return await _require(db, screening_id)
@@ -540,6 +543,22 @@ def event_description(film: films_core.Film, screening_id: int, *, poll_title: s
     if len(text) > room:
         text = text[: room - 1].rstrip() + "…"
     return text + marker
+
+
+HOST_PREFIX = "Hosted by "
+
+
+def with_host_line(description: str, host: str | None) -> str:
+    """The event description with its host line (``host``: the member's name as shown; None: no host) just above
+    the last line (the screening's marker), replacing any host line it had; the text above is shortened to keep
+    within Discord's 1000 characters."""
+    lines = [line for line in description.split("\n") if not line.startswith(HOST_PREFIX)]
+    head, marker = "\n".join(lines[:-1]).rstrip(), lines[-1]
+    tail = ("\n" + HOST_PREFIX + host if host else "") + "\n\n" + marker
+    room = EVENT_DESCRIPTION_LIMIT - len(tail)
+    if len(head) > room:
+        head = head[: room - 1].rstrip() + "…"
+    return head + tail
 
 
 # -- the discussion thread --------------------------------------------------------------------------------------------

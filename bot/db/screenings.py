@@ -48,6 +48,7 @@ class Screening:
     announced_at: datetime | None = None  # the announcement posted (or refused by Discord: the event stands)
     thread_id: int | None = None  # the discussion thread, once opened (it shares its starter post's id)
     thread_archived_at: datetime | None = None
+    host_id: int | None = None  # the member hosting it (the host rota, bot.core.hosts)
 
     @property
     def needs_announcement(self) -> bool:
@@ -62,7 +63,7 @@ class Screening:
 _COLUMNS = """
 id, guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at, ends_at,
 remind_minutes, event_id, status, reminded_at, started_at, completed_at, created_at, announced_at, thread_id,
-thread_archived_at
+thread_archived_at, host_id
 """
 INSERT = """
 INSERT INTO screenings (guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at,
@@ -114,6 +115,7 @@ def _screening(r: Row) -> Screening:
         announced_at=maybe_from_db(r["announced_at"]),
         thread_id=r["thread_id"],
         thread_archived_at=maybe_from_db(r["thread_archived_at"]),
+        host_id=r["host_id"],
     )
 
 

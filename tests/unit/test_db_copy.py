@@ -16,6 +16,7 @@ from bot.core import (
     attendance,
     collections,
     config,
+    hosts,
     nights,
     nominations,
     picks,
@@ -165,6 +166,8 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     for user in (ALICE, BOB):
         await polls.vote(db, clock, poll_id=poll.id, guild_id=GUILD, user_id=user, role_ids=(), film_id=ids["noir-2"])
     await polls.close_poll(db, clock, poll.id)
+    for volunteer in (ALICE, BOB):  # the host rota (0023): the screening gets Alice, who offers her turn to Bob
+        await hosts.join(db, clock, GUILD, volunteer)
     screening = await screenings.plan_screening(
         db,
         clock,
@@ -178,6 +181,8 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     )
     # Its event and discussion thread (0019's columns), with the timer that archives the thread.
     screening = await screenings.attach_event(db, clock, timers, screening.id, 8100)
+    offer = await hosts.offer_swap(db, clock, GUILD, ALICE, BOB)
+    assert await hosts.answer_swap(db, clock, offer.id, BOB, hosts.Answer.DECLINE) == []
     await screenings.record_thread(db, screening.id, 8200)
     await screenings.archive_thread_later(timers, screening, 8200, screening.starts_at, 3)
     # Attendance: the screening runs (the clock jumps to its start), two members come, one stays to the end.

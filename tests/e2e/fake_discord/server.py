@@ -406,6 +406,17 @@ class FakeDiscord:
             payload = guild.voice_state_payload(member, channel.id if channel is not None else None)
             await self.gateway.dispatch("VOICE_STATE_UPDATE", payload)
 
+    async def remove_member(self, member: FakeMember) -> None:
+        """The member leaves the server (or is kicked): gone from the guild, its member routes answer 404 (10007), and
+        a bot with the GUILD_MEMBERS intent gets GUILD_MEMBER_REMOVE, as on Discord (without it, nothing)."""
+        guild = self.guilds[member.guild_id]
+        guild.members.remove(member)
+        guild.voice_channels.pop(member.id, None)
+        if self.gateway.has_intent(Intents.GUILD_MEMBERS, guild.id):
+            payload = {"guild_id": str(guild.id), "user": member.user.payload()}
+            await self.gateway.dispatch("GUILD_MEMBER_REMOVE", payload)
+        await self.notify()
+
     async def add_text_channel(
         self, name: str, *, overwrites: list[JSON] | None = None, kind: int = ChannelType.TEXT
     ) -> FakeChannel:

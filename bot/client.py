@@ -34,6 +34,8 @@ from bot.services.tmdb import client_from_settings
 from bot.settings import Settings
 from bot.tree import FilmClubTree
 from bot.ui.replies import LateAutocompleteLog
+from bot.web.app import SiteServices, origin_of
+from bot.web.server import WebServer, WebServerUnavailable, create_app
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,7 @@ class FilmClubBot(commands.AutoShardedBot):
         self._catalog_generation: int | None = None  # what self.titles was built from
         self._server_titles: ServerTitles | None = None
         self._details: FilmDetailsService | None = None
+        self._web: WebServer | None = None
 
     @property
     def db(self) -> Database:
@@ -170,6 +173,27 @@ class FilmClubBot(commands.AutoShardedBot):
             await self._sync_commands()
         self.spawn(self._start_timers_when_ready(), name="filmclub-start-timers")
         self.spawn(self._watch_catalog(), name="filmclub-watch-catalog")
+        await self.start_web_server()
+
+    async def start_web_server(self) -> None:
+        """The clubs' read-only web pages (WEB_PORT; off when unset), served from this process."""
+        if self.settings.web_port is None:
+            return
+        site = SiteServices(
+            db=self.db,
+            clock=self.clock,
+            titles_for=self.titles_for,
+            details=self.details,
+            club_name=self._club_name,
+            image_origin=origin_of(str(self.settings.tmdb_image_base_url)) if self.details.enabled else None,
+        )
+        app = create_app(site, per_minute=self.settings.web_rate_limit)
+        self._web = WebServer(app, self.settings.web_host, self.settings.web_port)
+        await self._web.start()
+
+    def _club_name(self, guild_id: int) -> str | None:
+        guild = self.get_guild(guild_id)
+        return guild.name if guild is not None else None
 
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
@@ -282,6 +306,9 @@ class FilmClubBot(commands.AutoShardedBot):
         )
 
     async def close(self) -> None:
+        if self._web is not None:
+            await self._web.stop()
+            self._web = None
         if self._timers is not None:
             await self._timers.stop()
         await self._tasks.close()
@@ -374,6 +401,9 @@ async def run_bot(settings: Settings) -> int:
             f"filmclub: not starting: {exc}; every shard must run in exactly one process (SHARD_IDS)", file=sys.stderr
         )
         return EXIT_UNREACHABLE
+    except WebServerUnavailable as exc:
+        print(f"filmclub: not starting: {exc}; change WEB_HOST or WEB_PORT", file=sys.stderr)
+        return EXIT_USAGE
     except CatalogInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -75,6 +75,9 @@ LABELS: dict[str, str] = {
     "night_day": "Screening night day",
     "night_time": "Screening night time",
     "night_channel_id": "Screening night channel",
+    "web_public": "Web page",
+    "web_address": "Web page address",
+    "web_show_members": "Members' names on the web page",
 }
 
 #: The settings a server's next weekly picks slot depends on: changing one re-plans it.

@@ -81,6 +81,9 @@ SELECT {_COLUMNS} FROM screenings WHERE status IN ('planned', 'scheduled') AND {
 UPCOMING = f"""
 SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status IN ('planned', 'scheduled') ORDER BY starts_at, id
 """  # noqa: S608
+PAST = f"""
+SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status = 'done' ORDER BY starts_at DESC, id DESC LIMIT ?
+"""  # noqa: S608
 ATTACH_EVENT = "UPDATE screenings SET event_id = ?, status = 'scheduled' WHERE id = ? AND status = 'planned'"
 FAIL = "UPDATE screenings SET status = 'failed' WHERE id = ? AND status IN ('planned', 'scheduled')"
 STARTED = "UPDATE screenings SET started_at = ? WHERE id = ? AND started_at IS NULL AND status = 'scheduled'"
@@ -138,6 +141,11 @@ async def by_event(db: Reader, event_id: int) -> Screening | None:
 async def upcoming(db: Reader, guild_id: int) -> list[Screening]:
     """The server's planned and scheduled screenings, soonest first."""
     return [_screening(row) for row in await db.fetchall(UPCOMING, (guild_id,))]
+
+
+async def past(db: Reader, guild_id: int, limit: int) -> list[Screening]:
+    """The server's screenings that took place, latest first (the club's programme so far)."""
+    return [_screening(row) for row in await db.fetchall(PAST, (guild_id, limit))]
 
 
 async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[Screening]:

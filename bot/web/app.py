@@ -23,6 +23,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core.clock import Clock
+from bot.core.club_page import MemberNames, no_names
 from bot.core.details import FilmDetailsService
 from bot.core.films import ClubTitles
 from bot.core.web_pages import WebPage, public_page
@@ -58,6 +59,7 @@ class SiteServices:
     details: FilmDetailsService | None = None
     club_name: Callable[[int], str | None] = lambda _guild_id: None
     image_origin: str | None = None
+    member_names: MemberNames = no_names
 
 
 @dataclass

@@ -48,6 +48,7 @@ def create_app(site: SiteServices, *, per_minute: int = 120, rate_limit: RateLim
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    app[TEMPLATE_ENV].filters.update(pages.FILTERS)
     app[STATIC_FILES] = load_static()
     app.router.add_get("/static/{name}", static_file)
     pages.add_routes(app)

@@ -8,3 +8,6 @@ CREATE TABLE web_pages (
     show_members  INTEGER NOT NULL DEFAULT 0 CHECK (show_members IN (0, 1)),
     updated_at    TEXT NOT NULL
 );
+
+-- The club page's "recent reviews": a server's latest reviews without reading them all.
+CREATE INDEX reviews_recent ON reviews (guild_id, updated_at);

@@ -202,10 +202,11 @@ def make_headers_middleware(csp: str) -> Callable[..., Awaitable[web.StreamRespo
         except web.HTTPException as error:
             if error.status >= 400:
                 response = plain_error(error.status, ERROR_TEXTS.get(error.status, error.reason))
-                if isinstance(error, web.HTTPMethodNotAllowed):
-                    response.headers["Allow"] = ", ".join(sorted(error.allowed_methods))
-            else:
-                response = error
+                for name in ("Allow", "Retry-After"):
+                    if name in error.headers:
+                        response.headers[name] = error.headers[name]
+            else:  # a redirect: answered as a plain response (aiohttp no longer takes the exception as one)
+                response = web.Response(status=error.status, headers={"Location": error.headers["Location"]})
         except Exception:
             log.exception("the web page %s failed", request.path)
             response = plain_error(500, "Something went wrong; try again later")

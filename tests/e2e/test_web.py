@@ -168,3 +168,20 @@ async def test_rotating_retires_the_old_address_and_taking_it_down_ends_it(club:
     back = await configure(club, world.moderator, public=True)
     again = ADDRESS.search(back.text)
     assert again is not None and again[0] not in (old, new[0])
+
+
+async def test_a_web_port_already_taken_stops_the_start_with_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with FakeDiscord() as fake:
+            bot = BotProcess(fake, tmp_path, kind="real", env={"WEB_PORT": str(port)})
+            try:
+                await bot.start(wait_ready=False)
+                assert await bot.wait_exit(timeout=60) == 2
+            finally:
+                await bot.aclose()
+    output = bot.output_since_launch()
+    assert f"filmclub: not starting: cannot serve the web pages on 127.0.0.1:{port}" in output
+    assert "change WEB_HOST or WEB_PORT" in output and "Traceback" not in output

@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 from yarl import URL
 
-from bot.core import web_pages
+from bot.core import screenings, web_pages
+from bot.core.details import FilmDetailsService
 from bot.core.films import ClubTitles, ServerTitles, build_title_index
+from bot.core.timers import TimerService
 from bot.db.database import Database
-from bot.web.app import RateLimit, SiteServices
+from bot.services.tmdb import TmdbClient
+from bot.web.app import RateLimit, SiteServices, origin_of
 from bot.web.server import create_app
 from tests.clocks import FixedClock
+from tests.server_films import add_server_film
+from tests.tmdb_double import TmdbDouble
 from tests.unit.test_club_page import (
     ALICE,
     BOB,
@@ -290,3 +297,38 @@ async def test_static_files_are_versioned_and_kept(site: Site) -> None:
     assert css.headers["Cache-Control"] == "public, max-age=86400"
     script = await site.client.get("/static/time.js")
     assert script.headers["Content-Type"].startswith("text/javascript")
+
+
+async def test_the_next_screening_shows_tmdbs_poster_and_the_csp_allows_only_its_host(
+    db: Database, tmp_path: Path, tmdb_double: TmdbDouble
+) -> None:
+    clock = FixedClock()
+    club = await make_club(db, clock, tmp_path)
+    alien = await add_server_film(db, GUILD, "Alien", 1979, tmdb_id=348)
+    soon = await screenings.plan_screening(
+        db,
+        clock,
+        TimerService(db, clock),
+        guild_id=GUILD,
+        film_id=alien,
+        starts_at=clock.now() + timedelta(hours=5),
+        announce_channel_id=CHANNEL,
+        channel_id=VOICE,
+    )
+    client = TmdbClient(
+        SecretStr(tmdb_double.api_key), base_url=tmdb_double.api_base, image_base_url=tmdb_double.image_base
+    )
+    details = FilmDetailsService(db, clock, client)
+    origin = origin_of(tmdb_double.image_base)
+    services = replace(site_services(db, clock), details=details, image_origin=origin)
+    try:
+        async with TestClient(TestServer(create_app(services))) as http:
+            assert club.page.slug is not None
+            response = await http.get(web_pages.page_path(club.page.slug))
+            html = await response.text()
+    finally:
+        await details.close()
+    poster = f"{tmdb_double.image_base}/w342/vfrQk5IPloGg1v9Rzbh2Eg3VGyM.jpg"
+    assert f'<img class="poster" src="{poster}" alt="Poster of Alien (1979)"' in html
+    assert f'href="{web_pages.page_path(club.page.slug)}screenings/{soon.id}/event"' not in html  # no event yet
+    assert f"img-src 'self' {origin};" in response.headers["Content-Security-Policy"]

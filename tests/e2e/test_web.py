@@ -5,6 +5,7 @@ One bot process for the module; the page is read over real HTTP on loopback, as 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -52,6 +53,18 @@ class Club:
     async def get(self, url: str) -> tuple[int, str]:
         async with self.http.get(url, allow_redirects=False) as response:
             return response.status, await response.text()
+
+    async def page_showing(self, url: str, *wanted: str, within: float = 10.0) -> str:
+        """The page once it shows every ``wanted`` text: a page is rendered anew at most every PAGE_CACHE_SECONDS."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            status, html = await self.get(url)
+            assert status == 200
+            if all(text in html for text in wanted):
+                return html
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the page never showed {wanted}:\n{html}")
+            await asyncio.sleep(0.2)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -116,19 +129,16 @@ async def test_a_vote_cast_in_discord_shows_on_the_page(club: Club, world: Any) 
     message_id = int(created.text.split("/")[-1].split()[0].strip(")"))
     message: StoredMessage = club.fake.messages[message_id]
 
-    status, html = await club.get(page)
-    assert status == 200 and "Friday&#39;s screening" in html and "0 ballots so far" in html
+    await club.page_showing(page, "Friday&#39;s screening", "0 ballots so far")
 
     voted = await club.discord.click(message, "1. The Last Waltz (1978)", member=world.alice)
     assert voted.response_type == 6
     await voted.wait_followups(1)
-    status, html = await club.get(page)
-    assert "1 ballot so far" in html
+    html = await club.page_showing(page, "1 ballot so far")
     assert re.search(r"The Last Waltz \(1978\)</a></span><span>1 · 100%</span>", html), html
 
     await (await club.discord.click(message, "2. Gimme Shelter (1970)", member=world.bob)).wait_followups(1)
-    status, html = await club.get(page)
-    assert "2 ballots so far" in html and "<span>1 · 50%</span>" in html
+    await club.page_showing(page, "2 ballots so far", "<span>1 · 50%</span>")
 
 
 async def test_reviews_are_escaped_and_members_named_only_when_moderators_choose(club: Club, world: Any) -> None:
@@ -142,16 +152,14 @@ async def test_reviews_are_escaped_and_members_named_only_when_moderators_choose
     )
     assert done.response_type == 4, done.text
 
-    status, html = await club.get(page)
-    assert status == 200
+    html = await club.page_showing(page, "by a member")
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in html
     assert "by a member" in html and world.carol.display_name not in html
 
     named = await configure(club, world.moderator, show_members=True)
     assert "Members' names on the web page: off → on" in named.text
-    status, html = await club.get(page)
-    assert f"by {world.carol.display_name}" in html
+    await club.page_showing(page, f"by {world.carol.display_name}")
 
 
 async def test_rotating_retires_the_old_address_and_taking_it_down_ends_it(club: Club, world: Any) -> None:

@@ -256,6 +256,7 @@ async def test_the_club_page_shows_the_club_as_it_is_now(db: Database, clock: Fi
         ("Noir 2", 0, 0),
         ("Noir 4", 0, 0),
     ]
+    assert not any(o.winner for o in live.options)  # an open poll has a leader, not a winner
     assert hidden.title == "Secret ballot" and not hidden.counts_shown and hidden.ballots is None
     assert {o.votes for o in hidden.options} == {None}  # hidden until the poll closes
 

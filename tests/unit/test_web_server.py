@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from yarl import URL
 
-from bot.core import screenings, web_pages
+from bot.core import polls, screenings, web_pages
 from bot.core.details import FilmDetailsService
 from bot.core.films import ClubTitles, ServerTitles, build_title_index
 from bot.core.timers import TimerService
@@ -91,7 +91,9 @@ def ticks() -> Ticks:
 async def site(db: Database, tmp_path: Path, ticks: Ticks) -> AsyncIterator[Site]:
     clock = FixedClock()
     club = await make_club(db, clock, tmp_path)
-    app = create_app(site_services(db, clock), rate_limit=RateLimit(per_minute=600, burst=100, clock=ticks))
+    app = create_app(
+        site_services(db, clock), rate_limit=RateLimit(per_minute=600, burst=100, clock=ticks), page_cache_seconds=0
+    )
     async with TestClient(TestServer(app)) as client:
         yield Site(client, club, db, clock)
 
@@ -162,8 +164,6 @@ async def test_etag_and_cache_control_answer_304(site: Site) -> None:
     assert stale.status == 200
 
     # A vote changes the page, and so its ETag.
-    from bot.core import polls
-
     await polls.vote(
         site.db,
         site.clock,
@@ -332,3 +332,24 @@ async def test_the_next_screening_shows_tmdbs_poster_and_the_csp_allows_only_its
     assert f'<img class="poster" src="{poster}" alt="Poster of Alien (1979)"' in html
     assert f'href="{web_pages.page_path(club.page.slug)}screenings/{soon.id}/event"' not in html  # no event yet
     assert f"img-src 'self' {origin};" in response.headers["Content-Security-Policy"]
+
+
+async def test_a_busy_page_is_rendered_once_a_span_and_a_retired_address_still_stops_at_once(site: Site) -> None:
+    app = create_app(site_services(site.db, site.clock), per_minute=0, page_cache_seconds=600)
+    async with TestClient(TestServer(app)) as client:
+        first = await (await client.get(site.home)).text()
+        assert "1 ballot so far" in first
+        await polls.vote(
+            site.db,
+            site.clock,
+            poll_id=site.club.open_poll.id,
+            guild_id=GUILD,
+            user_id=BOB,
+            role_ids=(),
+            film_id=site.club.ids["waltz"],
+        )
+        assert await (await client.get(site.home)).text() == first  # served again, not rendered anew
+        await web_pages.configure(site.db, site.clock, GUILD, MAYA, show_members=True)
+        assert "2 ballots so far" in await (await client.get(site.home)).text()  # another page: names shown
+        await web_pages.configure(site.db, site.clock, GUILD, MAYA, rotate=True)
+        assert (await client.get(site.home)).status == 404

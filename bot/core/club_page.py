@@ -242,7 +242,7 @@ def poll_options(
     without counts."""
     votes = dict(tally.first.counts) if tally is not None else {}
     total = sum(votes.values())
-    winner = tally.winner if tally is not None else None
+    winner = tally.winner if tally is not None and not poll.is_open else None  # an open poll has a leader, not a winner
     options = [
         PollOption(
             film=posters.card(films[film_id]),

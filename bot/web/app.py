@@ -96,7 +96,34 @@ class RateLimit:
                 del self._buckets[client]
 
 
+class PageCache:
+    """Pages rendered in the last ``seconds``, by club and address: a burst of visitors costs one rendering a page
+    every ``seconds`` (0: off). Looked up after the address is resolved, so a retired address stops at once."""
+
+    #: Pages kept at most; beyond it the oldest go.
+    MAX_PAGES = 512
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._pages: dict[tuple[object, ...], tuple[float, bytes, str]] = {}
+
+    async def get(self, key: tuple[object, ...], produce: Callable[[], Awaitable[web.Response]]) -> web.Response:
+        now = self.clock()
+        found = self._pages.get(key)
+        if found is not None and found[0] > now:
+            return web.Response(body=found[1], headers={"Content-Type": found[2]})
+        response = await produce()
+        if self.seconds > 0 and response.status == 200 and isinstance(response.body, bytes):
+            if len(self._pages) >= self.MAX_PAGES:
+                for stale in sorted(self._pages, key=lambda k: self._pages[k][0])[: self.MAX_PAGES // 4]:
+                    del self._pages[stale]
+            self._pages[key] = (now + self.seconds, response.body, response.headers["Content-Type"])
+        return response
+
+
 SERVICES = web.AppKey("services", SiteServices)
+PAGES = web.AppKey("page_cache", PageCache)
 TEMPLATE_ENV = web.AppKey("templates", jinja2.Environment)
 STATIC_FILES = web.AppKey("static", dict)
 LIMITER = web.AppKey("rate_limit", RateLimit)
@@ -113,6 +140,14 @@ async def club_of(request: web.Request) -> WebPage:
     if page is None:
         raise web.HTTPNotFound()
     return page
+
+
+async def cached_page(
+    request: web.Request, page: WebPage, produce: Callable[[], Awaitable[web.Response]]
+) -> web.Response:
+    """The page at this address, rendered by ``produce`` at most once every :class:`PageCache` span."""
+    key = (page.guild_id, page.slug, page.show_members, request.path_qs)
+    return await request.app[PAGES].get(key, produce)
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
@@ -202,10 +237,11 @@ def make_headers_middleware(csp: str) -> Callable[..., Awaitable[web.StreamRespo
         except web.HTTPException as error:
             if error.status >= 400:
                 response = plain_error(error.status, ERROR_TEXTS.get(error.status, error.reason))
-                if isinstance(error, web.HTTPMethodNotAllowed):
-                    response.headers["Allow"] = ", ".join(sorted(error.allowed_methods))
-            else:
-                response = error
+                for name in ("Allow", "Retry-After"):
+                    if name in error.headers:
+                        response.headers[name] = error.headers[name]
+            else:  # a redirect: answered as a plain response (aiohttp no longer takes the exception as one)
+                response = web.Response(status=error.status, headers={"Location": error.headers["Location"]})
         except Exception:
             log.exception("the web page %s failed", request.path)
             response = plain_error(500, "Something went wrong; try again later")

@@ -14,7 +14,7 @@ from bot.core import club_page as data
 from bot.core.schedule import zone
 from bot.core.web_pages import WebPage, page_path
 from bot.ui.charts import bar_chart
-from bot.web.app import club_of, render, services
+from bot.web.app import cached_page, club_of, render, services
 
 #: Where a screening's Discord event opens (the page links to our redirect, so no id is in the page itself).
 DISCORD_EVENT_URL = "https://discord.com/events/{guild_id}/{event_id}"
@@ -32,9 +32,13 @@ def _context(request: web.Request, site_page: WebPage, **values: Any) -> dict[st
 
 async def club_home(request: web.Request) -> web.Response:
     page = await club_of(request)
-    site = services(request)
-    club = await data.club_page(site.db, site.clock, page, details=site.details, names=site.member_names)
-    return render(request, "club.html", **_context(request, page, club=club))
+
+    async def produce() -> web.Response:
+        site = services(request)
+        club = await data.club_page(site.db, site.clock, page, details=site.details, names=site.member_names)
+        return render(request, "club.html", **_context(request, page, club=club))
+
+    return await cached_page(request, page, produce)
 
 
 async def club_redirect(request: web.Request) -> web.Response:
@@ -45,13 +49,17 @@ async def club_redirect(request: web.Request) -> web.Response:
 
 async def film(request: web.Request) -> web.Response:
     page = await club_of(request)
-    site = services(request)
-    shown = await data.film_page(
-        site.db, page, int(request.match_info["film_id"]), details=site.details, names=site.member_names
-    )
-    if shown is None:
-        raise web.HTTPNotFound()
-    return render(request, "film.html", **_context(request, page, page=shown, now=site.clock.now()))
+
+    async def produce() -> web.Response:
+        site = services(request)
+        shown = await data.film_page(
+            site.db, page, int(request.match_info["film_id"]), details=site.details, names=site.member_names
+        )
+        if shown is None:
+            raise web.HTTPNotFound()
+        return render(request, "film.html", **_context(request, page, page=shown, now=site.clock.now()))
+
+    return await cached_page(request, page, produce)
 
 
 async def catalog(request: web.Request) -> web.Response:

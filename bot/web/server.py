@@ -10,10 +10,12 @@ from aiohttp import web
 from bot.web import pages
 from bot.web.app import (
     LIMITER,
+    PAGES,
     SERVICES,
     STATIC_FILES,
     TEMPLATE_ENV,
     TEMPLATES,
+    PageCache,
     RateLimit,
     SiteServices,
     conditional,
@@ -32,7 +34,17 @@ class WebServerUnavailable(Exception):
     this machine's)."""
 
 
-def create_app(site: SiteServices, *, per_minute: int = 120, rate_limit: RateLimit | None = None) -> web.Application:
+#: Seconds a rendered page is served again to other visitors before it is rendered anew (live counts lag this much).
+PAGE_CACHE_SECONDS = 2.0
+
+
+def create_app(
+    site: SiteServices,
+    *,
+    per_minute: int = 120,
+    rate_limit: RateLimit | None = None,
+    page_cache_seconds: float = PAGE_CACHE_SECONDS,
+) -> web.Application:
     """The web application: security headers outermost (they go on errors too), then the rate limit, then ETags;
     then the pages (:mod:`bot.web.pages`) and the static files."""
     app = web.Application(
@@ -40,6 +52,7 @@ def create_app(site: SiteServices, *, per_minute: int = 120, rate_limit: RateLim
         client_max_size=1024,  # read-only: no request has a body worth reading
     )
     app[SERVICES] = site
+    app[PAGES] = PageCache(page_cache_seconds)
     app[LIMITER] = rate_limit or RateLimit(per_minute=per_minute, burst=max(1, per_minute // 2))
     app[TEMPLATE_ENV] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),

@@ -21,10 +21,13 @@ from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.clocks import FixedClock
 from tests.server_films import add_server_film
 
-GUILD = 1001
-OTHER = 1002
-MAYA, ALICE, BOB, CAROL = 11, 12, 13, 14
-CHANNEL, VOICE = 500, 501
+# Snowflake-sized, as Discord's are: the page tests look for them in the HTML.
+GUILD = 810_000_000_000_001_001
+OTHER = 810_000_000_000_001_002
+MAYA, ALICE, BOB, CAROL = (820_000_000_000_000_011 + n for n in range(4))
+CHANNEL, VOICE = 830_000_000_000_000_500, 830_000_000_000_000_501
+PAST_EVENT, NEXT_EVENT = 840_000_000_000_009_100, 840_000_000_000_009_200
+PICKS_MESSAGE, POLL_MESSAGE = 850_000_000_000_007_000, 850_000_000_000_008_000
 
 
 @pytest.fixture
@@ -146,7 +149,7 @@ async def make_club(db: Database, clock: FixedClock, tmp_path: Path) -> Club:
         announce_channel_id=CHANNEL,
         channel_id=VOICE,
     )
-    past = await screenings.attach_event(db, clock, timers, past.id, 9100)
+    past = await screenings.attach_event(db, clock, timers, past.id, PAST_EVENT)
     clock.advance(timedelta(hours=4))
     assert await screenings.complete(db, clock, past.id)
     await reviews.rate(db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["noir-1"], stars=4.5, body=HOSTILE)
@@ -209,12 +212,13 @@ async def make_club(db: Database, clock: FixedClock, tmp_path: Path) -> Club:
         channel_id=VOICE,
         poll_id=closed.id,
     )
-    upcoming = await screenings.attach_event(db, clock, timers, upcoming.id, 9200)
+    upcoming = await screenings.attach_event(db, clock, timers, upcoming.id, NEXT_EVENT)
     chosen = await picks.choose(db, await get_settings(db, GUILD), "2026-W10")
     assert chosen is not None
     post = await picks.claim(db, clock, chosen, trigger="now", channel_id=CHANNEL, requested_by=MAYA)
     assert post is not None
-    await picks.mark_posted(db, clock, post.id, 7000)
+    await picks.mark_posted(db, clock, post.id, PICKS_MESSAGE)
+    await polls.attach_message(db, open_poll.id, POLL_MESSAGE)
     return Club(ids, page, open_poll, hidden, closed, upcoming, past)
 
 
@@ -252,6 +256,7 @@ async def test_the_club_page_shows_the_club_as_it_is_now(db: Database, clock: Fi
         ("Noir 2", 0, 0),
         ("Noir 4", 0, 0),
     ]
+    assert not any(o.winner for o in live.options)  # an open poll has a leader, not a winner
     assert hidden.title == "Secret ballot" and not hidden.counts_shown and hidden.ballots is None
     assert {o.votes for o in hidden.options} == {None}  # hidden until the poll closes
 
@@ -298,7 +303,7 @@ async def test_result_charts_and_event_links(db: Database, club: Club) -> None:
     assert chart.labels == ("Noir 3 (1953)", "Noir 2 (1952)") and chart.values == (2.0, 1.0) and chart.highlight == (0,)
     assert await club_page.result_chart(db, GUILD, club.open_poll.id) is None  # no chart before it closes
     assert await club_page.result_chart(db, GUILD, 10**30) is None
-    assert await club_page.screening_event(db, GUILD, club.next_screening.id) == 9200
+    assert await club_page.screening_event(db, GUILD, club.next_screening.id) == NEXT_EVENT
     assert await club_page.screening_event(db, GUILD, 987654) is None
 
 

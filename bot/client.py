@@ -191,6 +191,7 @@ class FilmClubBot(commands.AutoShardedBot):
             details=self.details,
             club_name=self._club_name,
             member_names=self.member_names,
+            base_url=self.settings.web_url(),
             image_origin=origin_of(str(self.settings.tmdb_image_base_url)) if self.details.enabled else None,
         )
         app = create_app(site, per_minute=self.settings.web_rate_limit)

@@ -60,6 +60,9 @@ class SiteServices:
     club_name: Callable[[int], str | None] = lambda _guild_id: None
     image_origin: str | None = None
     member_names: MemberNames = no_names
+    #: Where visitors reach the server (WEB_BASE_URL, else its own host and port), for absolute links (the calendar
+    #: feed's); None: the request's own origin.
+    base_url: str | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ import logging
 import jinja2
 from aiohttp import web
 
-from bot.web import pages
+from bot.web import api, pages
 from bot.web.app import (
     LIMITER,
     PAGES,
@@ -65,6 +65,7 @@ def create_app(
     app[STATIC_FILES] = load_static()
     app.router.add_get("/static/{name}", static_file)
     pages.add_routes(app)
+    api.add_routes(app)
     return app
 
 

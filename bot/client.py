@@ -9,7 +9,7 @@ import os
 import pkgutil
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -34,6 +34,8 @@ from bot.services.tmdb import client_from_settings
 from bot.settings import Settings
 from bot.tree import FilmClubTree
 from bot.ui.replies import LateAutocompleteLog
+from bot.web.app import SiteServices, origin_of
+from bot.web.server import WebServer, WebServerUnavailable, create_app
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,10 @@ GC_THRESHOLDS = (20_000, 10, 10)
 #: another process): one primary-key read. When it did, the title index is rebuilt; the recommendation engine checks
 #: the same generation on every request.
 CATALOG_CHECK_INTERVAL = 3.0
+
+#: How long the web pages remember a member's display name (fetched from Discord when not cached), and how many.
+MEMBER_NAME_TTL = 3600.0
+MEMBER_NAMES_KEPT = 50_000
 
 
 def settle_garbage_collector() -> None:
@@ -111,6 +117,8 @@ class FilmClubBot(commands.AutoShardedBot):
         self._catalog_generation: int | None = None  # what self.titles was built from
         self._server_titles: ServerTitles | None = None
         self._details: FilmDetailsService | None = None
+        self._web: WebServer | None = None
+        self._member_names: dict[tuple[int, int], tuple[str | None, float]] = {}
 
     @property
     def db(self) -> Database:
@@ -170,6 +178,60 @@ class FilmClubBot(commands.AutoShardedBot):
             await self._sync_commands()
         self.spawn(self._start_timers_when_ready(), name="filmclub-start-timers")
         self.spawn(self._watch_catalog(), name="filmclub-watch-catalog")
+        await self.start_web_server()
+
+    async def start_web_server(self) -> None:
+        """The clubs' read-only web pages (WEB_PORT; off when unset), served from this process."""
+        if self.settings.web_port is None:
+            return
+        site = SiteServices(
+            db=self.db,
+            clock=self.clock,
+            titles_for=self.titles_for,
+            details=self.details,
+            club_name=self._club_name,
+            member_names=self.member_names,
+            base_url=self.settings.web_url(),
+            image_origin=origin_of(str(self.settings.tmdb_image_base_url)) if self.details.enabled else None,
+        )
+        app = create_app(site, per_minute=self.settings.web_rate_limit)
+        self._web = WebServer(app, self.settings.web_host, self.settings.web_port)
+        await self._web.start()
+
+    async def member_names(self, guild_id: int, user_ids: Collection[int]) -> dict[int, str]:
+        """Members' display names for the web pages (only where moderators show them): the cache, else Discord,
+        remembered for :data:`MEMBER_NAME_TTL` seconds; one who left the server (or cannot be fetched) is left out."""
+        guild = self.get_guild(guild_id)
+        if guild is None:
+            return {}
+        names: dict[int, str] = {}
+        now = asyncio.get_running_loop().time()
+        for user_id in sorted(user_ids):
+            remembered = self._member_names.get((guild_id, user_id))
+            if remembered is not None and remembered[1] > now:
+                if remembered[0] is not None:
+                    names[user_id] = remembered[0]
+                continue
+            member = guild.get_member(user_id)
+            if member is None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.NotFound:
+                    member = None
+                except discord.HTTPException:
+                    log.warning("could not fetch member %s of %s for the web page", user_id, guild_id, exc_info=True)
+                    continue
+            name = None if member is None else member.display_name
+            self._member_names[(guild_id, user_id)] = (name, now + MEMBER_NAME_TTL)
+            if name is not None:
+                names[user_id] = name
+        if len(self._member_names) > MEMBER_NAMES_KEPT:
+            self._member_names.clear()
+        return names
+
+    def _club_name(self, guild_id: int) -> str | None:
+        guild = self.get_guild(guild_id)
+        return guild.name if guild is not None else None
 
     async def open_services(self) -> None:
         """What cogs rely on: the migrated database, the loaded catalog and its title index, the timer service."""
@@ -282,6 +344,9 @@ class FilmClubBot(commands.AutoShardedBot):
         )
 
     async def close(self) -> None:
+        if self._web is not None:
+            await self._web.stop()
+            self._web = None
         if self._timers is not None:
             await self._timers.stop()
         await self._tasks.close()
@@ -374,6 +439,9 @@ async def run_bot(settings: Settings) -> int:
             f"filmclub: not starting: {exc}; every shard must run in exactly one process (SHARD_IDS)", file=sys.stderr
         )
         return EXIT_UNREACHABLE
+    except WebServerUnavailable as exc:
+        print(f"filmclub: not starting: {exc}; change WEB_HOST or WEB_PORT", file=sys.stderr)
+        return EXIT_USAGE
     except CatalogInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

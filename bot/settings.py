@@ -122,6 +122,36 @@ class Settings(BaseSettings):
         description="The country (two capital letters, ISO 3166-1) whose streaming services `/film` lists.",
     )
 
+    web_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the clubs' read-only web pages on this TCP port; unset: no web server.",
+    )
+    web_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="The address the web server listens on (0.0.0.0 for every interface; usually a reverse proxy's).",
+    )
+    web_base_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The web pages' public address, e.g. https://films.example.org (behind a reverse proxy); unset: "
+        "http://WEB_HOST:WEB_PORT.",
+    )
+
+    web_rate_limit: int = Field(
+        default=120,
+        ge=0,
+        le=1_000_000,
+        description="Web requests a minute each visitor may make (half of them at once); 0: no limit.",
+    )
+
+    @field_validator("web_port", "web_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty value (a commented-out choice, the e2e harness) means unset."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("tmdb_api_key", mode="before")
     @classmethod
     def _optional_key(cls, value: object) -> object:
@@ -171,6 +201,15 @@ class Settings(BaseSettings):
     def shards(self) -> ShardSet:
         """The shards this process runs, as the bot and the core use them."""
         return ShardSet(self.shard_count, self.shard_ids)
+
+    def web_url(self) -> str | None:
+        """Where visitors reach the web server: WEB_BASE_URL, else its own host and port; None while it is off."""
+        if self.web_port is None:
+            return None
+        if self.web_base_url is not None:
+            return str(self.web_base_url).rstrip("/")
+        host = f"[{self.web_host}]" if ":" in self.web_host else self.web_host
+        return f"http://{host}:{self.web_port}"
 
     def database_target(self) -> str | Path:
         """What :func:`bot.db.database.open_database` opens: the PostgreSQL URL if set, else the SQLite file."""

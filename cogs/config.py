@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import config, picks, schedule
+from bot.core import config, picks, schedule, web_pages
 from bot.core.collections import collection_id_of
 from bot.core.errors import UserError
 from bot.core.guilds import GuildSettings, get_settings
@@ -128,6 +128,10 @@ async def settings_embed(interaction: Interaction, settings: GuildSettings, titl
     add_field(embed, "Nominations", nominations_summary(settings))
     add_field(embed, "Screening night", night_summary(settings))
     add_field(embed, "Screenings", screening_rules_summary(interaction, settings))
+    bot = interaction.client
+    add_field(
+        embed, "Web page", web_page_summary(await web_pages.web_page(bot.db, settings.guild_id), bot.settings.web_url())
+    )
     return embed
 
 
@@ -151,6 +155,18 @@ def screening_rules_summary(interaction: Interaction, settings: GuildSettings) -
         f"Discussion thread: opens {opens}, archived after {days} day{'s' if days != 1 else ''}\n"
         f"Attendance: {rules.attendance_share} % of the film in the channel"
     )
+
+
+def web_page_summary(page: web_pages.WebPage, base_url: str | None) -> str:
+    """Whether the page is public, where, and whose names it shows (the address is for moderators' eyes here)."""
+    names = "members' names shown" if page.show_members else 'members shown as "a member"'
+    if page.slug is None:
+        return f"Not public (`/config web public:True` publishes it) · {names}"
+    if base_url is None:
+        where = "public, but this bot's web server is off (its operator sets WEB_PORT)"
+    else:
+        where = f"public at {web_pages.page_url(base_url, page.slug)}"
+    return f"{where} · {names}\n`/config web rotate:True` gives it a new address; the old one stops working."
 
 
 def nominations_summary(settings: GuildSettings) -> str:
@@ -419,6 +435,36 @@ class Config(commands.Cog):
         embed = await after_change(interaction, result)
         if result.changes:
             add_field(embed, "Nominations", nominations_summary(result.settings))
+        await send_ephemeral(interaction, embed=embed)
+
+    @config_group.command(name="web", description="Moderators: the club's public web page and its address.")
+    @app_commands.describe(
+        public="Publish the page (True) or take it down (False)",
+        rotate="Give the page a new address; the old one stops working",
+        show_members='Show members\' names on the page (otherwise each is "a member")',
+    )
+    async def web(
+        self,
+        interaction: Interaction,
+        public: bool | None = None,
+        rotate: bool = False,
+        show_members: bool | None = None,
+    ) -> None:
+        await ensure_moderator(interaction)
+        result = await web_pages.configure(
+            self.bot.db,
+            self.bot.clock,
+            guild_id_of(interaction),
+            interaction.user.id,
+            public=public,
+            rotate=rotate,
+            show_members=show_members,
+        )
+        if result.changes:
+            embed = club_embed("Saved", "\n".join(change.describe() for change in result.changes))
+        else:
+            embed = club_embed("The club's web page")
+        add_field(embed, "Web page", web_page_summary(result.page, self.bot.settings.web_url()))
         await send_ephemeral(interaction, embed=embed)
 
     @config_group.command(name="reset", description="Moderators: put every setting back to its default.")

@@ -49,6 +49,9 @@ def _no_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 POSTGRES_MISSING = unavailable_reason()
+#: The browser tests (tests/browser/) drive Debian's Chromium; without it they skip, and the summary says so once.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = f"no Chromium at {CHROMIUM} (Debian's chromium package): the browser tests did not run"
 
 
 @pytest.fixture(scope="session")
@@ -210,8 +213,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how many tests did not run for want of ../shared/data or of PostgreSQL, so CI never skips them silently."""
-    known = {SHARED_DATA_MISSING, POSTGRES_MISSING}
+    """Say how many tests did not run for want of ../shared/data, PostgreSQL or Chromium, so CI never skips them
+    silently."""
+    known = {SHARED_DATA_MISSING, POSTGRES_MISSING, CHROMIUM_MISSING}
     reasons: dict[str, int] = {}
     for report in terminalreporter.stats.get("skipped", []):
         if isinstance(report.longrepr, tuple):

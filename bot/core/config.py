@@ -78,6 +78,9 @@ LABELS: dict[str, str] = {
     "thread_after_minutes": "Discussion thread opens (minutes after the start)",
     "thread_archive_days": "Discussion thread archived after (days)",
     "attendance_share": "Attendance share (% of the film)",
+    "web_public": "Web page",
+    "web_address": "Web page address",
+    "web_show_members": "Members' names on the web page",
 }
 
 #: The settings a server's next weekly picks slot depends on: changing one re-plans it.

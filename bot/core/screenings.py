@@ -406,7 +406,7 @@ async def attach_event(db: Database, clock: Clock, timers: TimerService, screeni
 
 async def abandon(db: Database, timers: TimerService, screening_id: int) -> None:
     """The screening could not be set up: mark it failed and cancel every timer it has."""
-    await screenings_db.fail(db, screening_id)
+    await screenings_db.fail(db, screening_id, to_db(timers.clock.now()))
     screening = await get_screening(db, screening_id)
     await timers.cancel(EVENT_TIMER, str(screening_id))
     if screening is not None:
@@ -435,7 +435,7 @@ async def move_screening(
     if (starts_at, ends_at) == (screening.starts_at, screening.ends_at) or ends_at <= starts_at:
         return screening
     await _cancel_steps(timers, screening)
-    await screenings_db.move(db, screening_id, to_db(starts_at), to_db(ends_at))
+    await screenings_db.move(db, screening_id, to_db(starts_at), to_db(ends_at), to_db(clock.now()))
     moved = await _require(db, screening_id)
     if moved.status is ScreeningStatus.SCHEDULED:
         await _arm_steps(timers, moved, clock.now())
@@ -488,7 +488,7 @@ async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
 
 
 async def cancel_screening(db: Database, timers: TimerService, screening_id: int) -> bool:
-    changed = await screenings_db.cancel(db, screening_id)
+    changed = await screenings_db.cancel(db, screening_id, to_db(timers.clock.now()))
     await timers.cancel(EVENT_TIMER, str(screening_id))
     screening = await get_screening(db, screening_id)
     if screening is not None:

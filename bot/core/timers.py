@@ -147,6 +147,11 @@ class TimerService:
         self._loop_task: asyncio.Task[None] | None = None
         self._next_purge = float("-inf")
 
+    @property
+    def clock(self) -> Clock:
+        """The clock the timers run on (callers that only hold the service date their writes by it)."""
+        return self._clock
+
     def register(self, kind: str, handler: TimerHandler) -> None:
         if kind in self._handlers:
             raise ValueError(f"a handler for timer kind {kind!r} is already registered")

@@ -121,6 +121,9 @@ FILM_HISTOGRAM = "SELECT rating, count(*) FROM reviews WHERE guild_id = ? AND fi
 # Newest first; the member id breaks ties so that pages never overlap. Both keys descend, so the index
 # reviews_by_film (whose entries end with the primary key) gives the order as it is, with no sort per page; the page
 # is found in the index alone and only its rows are read, so a deep page skips index entries, not reviews.
+RECENT = f"""
+SELECT {_REVIEW_COLUMNS} FROM reviews WHERE guild_id = ? ORDER BY updated_at DESC, film_id DESC, user_id DESC LIMIT ?
+"""  # noqa: S608
 FILM_PAGE = f"""
 SELECT {_REVIEW_COLUMNS} FROM reviews WHERE guild_id = :guild_id AND film_id = :film_id AND user_id IN (
     SELECT user_id FROM reviews WHERE guild_id = :guild_id AND film_id = :film_id
@@ -247,6 +250,11 @@ async def review_posts(db: Reader, guild_id: int, user_id: int, film_id: int) ->
 
 async def forget_posts(tx: Transaction, guild_id: int, user_id: int, film_id: int) -> None:
     await tx.execute(FORGET_POSTS, (guild_id, user_id, film_id))
+
+
+async def recent(db: Reader, guild_id: int, limit: int) -> list[Review]:
+    """The server's latest reviews (written or edited), newest first."""
+    return [_review(row) for row in await db.fetchall(RECENT, (guild_id, limit))]
 
 
 async def film_histogram(db: Reader, guild_id: int, film_id: int) -> dict[int, int]:

@@ -49,6 +49,9 @@ class Screening:
     thread_id: int | None = None  # the discussion thread, once opened (it shares its starter post's id)
     thread_archived_at: datetime | None = None
     host_id: int | None = None  # the member hosting it (the host rota, bot.core.hosts)
+    created_at: datetime | None = None
+    revision: int = 0  # bumped by each move, cancellation or failure (the calendar feed's SEQUENCE)
+    modified_at: datetime | None = None  # when the last revision was made
 
     @property
     def needs_announcement(self) -> bool:
@@ -63,7 +66,7 @@ class Screening:
 _COLUMNS = """
 id, guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at, ends_at,
 remind_minutes, event_id, status, reminded_at, started_at, completed_at, created_at, announced_at, thread_id,
-thread_archived_at, host_id
+thread_archived_at, host_id, revision, modified_at
 """
 INSERT = """
 INSERT INTO screenings (guild_id, film_id, poll_id, created_by, channel_id, location, announce_channel_id, starts_at,
@@ -82,16 +85,34 @@ SELECT {_COLUMNS} FROM screenings WHERE status IN ('planned', 'scheduled') AND {
 UPCOMING = f"""
 SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status IN ('planned', 'scheduled') ORDER BY starts_at, id
 """  # noqa: S608
+#: The calendar feed: every screening of the server that ends after a moment (cancelled and failed ones too, so
+#: subscribed calendars learn of the cancellation), soonest first.
+CALENDAR = f"""
+SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND ends_at >= ? ORDER BY starts_at, id LIMIT ?
+"""  # noqa: S608
+PAST = f"""
+SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status = 'done' ORDER BY starts_at DESC, id DESC LIMIT ?
+"""  # noqa: S608
 ATTACH_EVENT = "UPDATE screenings SET event_id = ?, status = 'scheduled' WHERE id = ? AND status = 'planned'"
-FAIL = "UPDATE screenings SET status = 'failed' WHERE id = ? AND status IN ('planned', 'scheduled')"
+# A revision (move, cancellation, failure) bumps ``revision`` and sets ``modified_at`` (kept when no moment is given).
+FAIL = """
+UPDATE screenings SET status = 'failed', revision = revision + 1, modified_at = COALESCE(?, modified_at)
+WHERE id = ? AND status IN ('planned', 'scheduled')
+"""
 STARTED = "UPDATE screenings SET started_at = ? WHERE id = ? AND started_at IS NULL AND status = 'scheduled'"
-MOVE = "UPDATE screenings SET starts_at = ?, ends_at = ? WHERE id = ? AND status = 'scheduled'"
+MOVE = """
+UPDATE screenings SET starts_at = ?, ends_at = ?, revision = revision + 1, modified_at = COALESCE(?, modified_at)
+WHERE id = ? AND status = 'scheduled'
+"""
 REMINDED = "UPDATE screenings SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL"
 ANNOUNCED = "UPDATE screenings SET announced_at = ? WHERE id = ? AND announced_at IS NULL AND event_id IS NOT NULL"
 COMPLETE = "UPDATE screenings SET status = 'done', completed_at = ? WHERE id = ? AND status = 'scheduled'"
 SET_THREAD = "UPDATE screenings SET thread_id = ? WHERE id = ? AND thread_id IS NULL"
 THREAD_ARCHIVED = "UPDATE screenings SET thread_archived_at = ? WHERE id = ? AND thread_archived_at IS NULL"
-CANCEL = "UPDATE screenings SET status = 'cancelled' WHERE id = ? AND status IN ('planned', 'scheduled')"
+CANCEL = """
+UPDATE screenings SET status = 'cancelled', revision = revision + 1, modified_at = COALESCE(?, modified_at)
+WHERE id = ? AND status IN ('planned', 'scheduled')
+"""
 
 
 def _screening(r: Row) -> Screening:
@@ -116,6 +137,9 @@ def _screening(r: Row) -> Screening:
         thread_id=r["thread_id"],
         thread_archived_at=maybe_from_db(r["thread_archived_at"]),
         host_id=r["host_id"],
+        created_at=maybe_from_db(r["created_at"]),
+        revision=r["revision"],
+        modified_at=maybe_from_db(r["modified_at"]),
     )
 
 
@@ -142,6 +166,16 @@ async def upcoming(db: Reader, guild_id: int) -> list[Screening]:
     return [_screening(row) for row in await db.fetchall(UPCOMING, (guild_id,))]
 
 
+async def for_calendar(db: Reader, guild_id: int, since: str, limit: int) -> list[Screening]:
+    """The server's screenings (any status) that end at or after ``since``, soonest first, at most ``limit``."""
+    return [_screening(row) for row in await db.fetchall(CALENDAR, (guild_id, since, limit))]
+
+
+async def past(db: Reader, guild_id: int, limit: int) -> list[Screening]:
+    """The server's screenings that took place, latest first (the club's programme so far)."""
+    return [_screening(row) for row in await db.fetchall(PAST, (guild_id, limit))]
+
+
 async def unfinished(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[Screening]:
     """Every screening in the servers of the given shards whose steps are not all done (planned or scheduled)."""
     query = UNFINISHED.format(on_shards=on_shards("guild_id", shard_ids))
@@ -158,16 +192,16 @@ async def attach_event(db: Database, screening_id: int, event_id: int) -> bool:
     return await db.execute(ATTACH_EVENT, (event_id, screening_id)) > 0
 
 
-async def fail(db: Database, screening_id: int) -> None:
-    await db.execute(FAIL, (screening_id,))
+async def fail(db: Database, screening_id: int, now: str | None = None) -> None:
+    await db.execute(FAIL, (now, screening_id))
 
 
 async def mark_started(db: Database, screening_id: int, now: str) -> bool:
     return await db.execute(STARTED, (now, screening_id)) > 0
 
 
-async def move(db: Database, screening_id: int, starts_at: str, ends_at: str) -> None:
-    await db.execute(MOVE, (starts_at, ends_at, screening_id))
+async def move(db: Database, screening_id: int, starts_at: str, ends_at: str, now: str | None = None) -> None:
+    await db.execute(MOVE, (starts_at, ends_at, now, screening_id))
 
 
 async def mark_reminded(db: Database, screening_id: int, now: str) -> bool:
@@ -182,8 +216,8 @@ async def complete(db: Database, screening_id: int, now: str) -> bool:
     return await db.execute(COMPLETE, (now, screening_id)) > 0
 
 
-async def cancel(db: Database, screening_id: int) -> bool:
-    return await db.execute(CANCEL, (screening_id,)) > 0
+async def cancel(db: Database, screening_id: int, now: str | None = None) -> bool:
+    return await db.execute(CANCEL, (now, screening_id)) > 0
 
 
 async def set_thread(db: Database, screening_id: int, thread_id: int) -> bool:

@@ -148,6 +148,8 @@ class BotProcess:
                 "LOG_LEVEL": "INFO",
                 "GUILD_READY_TIMEOUT": "0.3",
                 "TMDB_API_KEY": "",  # empty: no film details provider, unless the test brings the TMDb double
+                "WEB_PORT": "",  # empty: no web server, unless the test asks for one (env=)
+                "WEB_BASE_URL": "",
             }
         )
         if self.catalog is not None:

@@ -27,6 +27,7 @@ from bot.core import (
     seasons,
     server_films,
     watch,
+    web_pages,
 )
 from bot.core.catalog import load_catalog
 from bot.core.details import FilmDetailsService
@@ -219,6 +220,9 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     await nominations.decide(
         db, clock, settings, approved.nomination.id, nominations.Action.APPROVE, MAYA, manage_guild=True, role_ids=()
     )
+    # The club's public web page, with members' names shown.
+    await web_pages.configure(db, clock, GUILD, MAYA, public=True, show_members=True)
+
     details = FilmDetailsService(db, clock, TmdbClient(SecretStr(tmdb.api_key), base_url=tmdb.api_base))
     try:
         assert (await details.details(77)).details is None  # TMDb has no such film: remembered as such

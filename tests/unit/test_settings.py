@@ -43,3 +43,37 @@ def test_readme_configuration_table_mirrors_the_settings() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for name in Settings.model_fields:
         assert f"| `{name.upper()}` |" in readme, f"{name.upper()} is missing from the README's configuration table"
+
+
+def test_the_web_server_is_off_until_a_port_is_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    off = Settings()
+    assert off.web_port is None and off.web_host == "127.0.0.1" and off.web_rate_limit == 120
+    assert off.web_url() is None
+    monkeypatch.setenv("WEB_PORT", "")  # empty, as a commented-out choice or the e2e harness says it: still off
+    monkeypatch.setenv("WEB_BASE_URL", " ")
+    assert Settings().web_url() is None
+    monkeypatch.setenv("WEB_PORT", "8080")
+    assert Settings().web_url() == "http://127.0.0.1:8080"
+    monkeypatch.setenv("WEB_HOST", "::1")
+    assert Settings().web_url() == "http://[::1]:8080"
+    monkeypatch.setenv("WEB_BASE_URL", "https://films.example.org/")
+    assert Settings().web_url() == "https://films.example.org"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEB_PORT", "0"),
+        ("WEB_PORT", "65536"),
+        ("WEB_PORT", "http"),
+        ("WEB_BASE_URL", "films.example.org"),
+        ("WEB_RATE_LIMIT", "-1"),
+        ("WEB_HOST", ""),
+    ],
+)
+def test_bad_web_settings_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name.lower()):
+        Settings()

@@ -1,0 +1,198 @@
+"""A server's screenings as an iCalendar feed (RFC 5545) that members subscribe to.
+
+Each screening is one VEVENT whose UID never changes (``screening-<our id>@filmclub``: our own id, never a Discord
+one), so a calendar that fetched the feed before replaces its copy instead of adding a second. Each move,
+cancellation or failure of a screening bumps its revision (``SEQUENCE``) and records when (``LAST-MODIFIED``,
+``DTSTAMP``); a cancelled or failed screening stays in the feed with ``STATUS:CANCELLED`` for
+:data:`KEEP_PAST`, so subscribed calendars learn of the cancellation rather than just losing the event.
+
+The text is built to the letter of the RFC: lines end in CRLF, content lines longer than 75 octets are folded
+(CRLF and a space, never inside a UTF-8 sequence), and TEXT values escape backslash, semicolon, comma and newlines.
+Member-supplied text (a server film's title, a location) cannot add properties or components: control characters
+are dropped and every newline is escaped. Nothing is read from the clock for the body, so an unchanged programme
+gives the same bytes (and ETag) at every fetch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.core.clock import Clock, to_db
+from bot.core.films import Film, get_films
+from bot.db import screenings as screenings_db
+from bot.db.database import Database, Reader
+from bot.db.screenings import Screening, ScreeningStatus
+
+#: Screenings that ended longer ago than this are left out of the feed (calendars keep what they already have).
+KEEP_PAST = timedelta(days=180)
+#: At most this many screenings in one feed.
+MAX_EVENTS = 500
+#: How often calendars are asked to fetch the feed again (REFRESH-INTERVAL, and the older X-PUBLISHED-TTL).
+REFRESH = "PT1H"
+PRODID = "-//filmclub//Screenings calendar//EN"
+UID_DOMAIN = "filmclub"
+#: RFC 5545 3.1: content lines SHOULD NOT be longer than 75 octets, excluding the line break.
+LINE_OCTETS = 75
+CRLF = "\r\n"
+
+# Control characters have no place in a TEXT value (RFC 5545 3.3.11 allows none but HTAB); newlines are escaped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One screening as the feed shows it."""
+
+    uid: str
+    summary: str
+    description: str
+    location: str
+    starts_at: datetime
+    ends_at: datetime
+    stamp: datetime
+    sequence: int
+    cancelled: bool
+    modified_at: datetime | None = None
+    url: str | None = None
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon and comma escaped, newlines as ``\\n``, control
+    characters dropped."""
+    value = _CONTROL.sub("", value)
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _NEWLINE.sub("\\\\n", value)
+
+
+def fold(line: str) -> str:
+    """A content line folded to lines of at most 75 octets (RFC 5545 3.1), each continuation starting with a space;
+    a multi-octet UTF-8 character is never split."""
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    limit = LINE_OCTETS
+    for char in line:
+        octets = len(char.encode("utf-8"))
+        if size + octets > limit:
+            out.append("".join(current))
+            current, size, limit = [], 0, LINE_OCTETS - 1  # a continuation's leading space counts
+        current.append(char)
+        size += octets
+    out.append("".join(current))
+    return (CRLF + " ").join(out)
+
+
+def utc_stamp(moment: datetime) -> str:
+    """A DATE-TIME in UTC form (``20261204T193000Z``)."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def screening_uid(screening_id: int) -> str:
+    return f"screening-{screening_id}@{UID_DOMAIN}"
+
+
+def _property(name: str, value: str) -> str:
+    return fold(f"{name}:{value}")
+
+
+def render_event(event: CalendarEvent) -> list[str]:
+    lines = [
+        "BEGIN:VEVENT",
+        _property("UID", event.uid),
+        _property("DTSTAMP", utc_stamp(event.stamp)),
+        _property("DTSTART", utc_stamp(event.starts_at)),
+        _property("DTEND", utc_stamp(event.ends_at)),
+        _property("SEQUENCE", str(event.sequence)),
+        _property("STATUS", "CANCELLED" if event.cancelled else "CONFIRMED"),
+        _property("SUMMARY", escape_text(event.summary)),
+        _property("DESCRIPTION", escape_text(event.description)),
+        _property("LOCATION", escape_text(event.location)),
+        "TRANSP:OPAQUE",
+    ]
+    if event.modified_at is not None:
+        lines.append(_property("LAST-MODIFIED", utc_stamp(event.modified_at)))
+    if event.url is not None:
+        lines.append(_property("URL;VALUE=URI", event.url))
+    lines.append("END:VEVENT")
+    return lines
+
+
+def render_calendar(name: str, events: Iterable[CalendarEvent]) -> str:
+    """The whole VCALENDAR object, CRLF line ends and all."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        _property("PRODID", PRODID),
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        _property("NAME", escape_text(name)),
+        _property("X-WR-CALNAME", escape_text(name)),
+        _property("REFRESH-INTERVAL;VALUE=DURATION", REFRESH),
+        _property("X-PUBLISHED-TTL", REFRESH),
+    ]
+    for event in events:
+        lines.extend(render_event(event))
+    lines.append("END:VCALENDAR")
+    return CRLF.join(lines) + CRLF
+
+
+def _location(screening: Screening) -> str:
+    return screening.location or "On the club's Discord server (voice)"
+
+
+def calendar_event(screening: Screening, film: Film | None, *, film_url: str | None = None) -> CalendarEvent:
+    """The VEVENT of one screening; ``film_url`` is the film's page (an absolute address), when known."""
+    title = film.label if film is not None else "A film no longer listed"
+    cancelled = screening.status in (ScreeningStatus.CANCELLED, ScreeningStatus.FAILED)
+    description = "Film club screening" + (" (cancelled)" if cancelled else "")
+    if film is not None and film.blurb:
+        description += "\n\n" + film.blurb
+    if film_url is not None:
+        description += "\n\n" + film_url
+    stamp = screening.modified_at or screening.created_at or screening.starts_at
+    return CalendarEvent(
+        uid=screening_uid(screening.id),
+        summary=("Cancelled: " if cancelled else "") + title,
+        description=description,
+        location=_location(screening),
+        starts_at=screening.starts_at,
+        ends_at=screening.ends_at,
+        stamp=stamp,
+        sequence=screening.revision,
+        cancelled=cancelled,
+        modified_at=screening.modified_at,
+        url=film_url,
+    )
+
+
+def _shown(screening: Screening) -> bool:
+    """A failed screening that never had its Discord event was never announced; one that had is shown cancelled."""
+    return screening.status is not ScreeningStatus.FAILED or screening.event_id is not None
+
+
+async def feed_screenings(db: Reader, clock: Clock, guild_id: int) -> list[Screening]:
+    """The screenings the server's feed lists: those ending within :data:`KEEP_PAST` or later, soonest first."""
+    since = to_db(clock.now() - KEEP_PAST)
+    return [s for s in await screenings_db.for_calendar(db, guild_id, since, MAX_EVENTS) if _shown(s)]
+
+
+async def calendar_feed(
+    db: Database, clock: Clock, guild_id: int, *, name: str, film_url: str | None = None
+) -> tuple[str, Sequence[Screening]]:
+    """The server's feed as iCalendar text, and the screenings in it. ``film_url`` is a format string with
+    ``{film_id}`` giving a film page's absolute address (None: no links)."""
+    screenings = await feed_screenings(db, clock, guild_id)
+    films = await get_films(db, {s.film_id for s in screenings})
+    events = [
+        calendar_event(
+            s,
+            films.get(s.film_id),
+            film_url=None if film_url is None else film_url.format(film_id=s.film_id),
+        )
+        for s in screenings
+    ]
+    return render_calendar(f"{name}: screenings", events), screenings

@@ -89,16 +89,6 @@ class PollOption:
 
 
 @dataclass(frozen=True)
-class ChartData:
-    """A results chart, for the web server to draw (:func:`bot.ui.charts.bar_chart`)."""
-
-    title: str
-    labels: tuple[str, ...]
-    values: tuple[float, ...]
-    highlight: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class PollCard:
     id: int
     title: str
@@ -344,7 +334,7 @@ async def club_page(
     )
 
 
-async def result_chart(db: Database, guild_id: int, poll_id: int) -> ChartData | None:
+async def result_chart(db: Database, guild_id: int, poll_id: int) -> polls_core.ResultChart | None:
     """The chart of a closed poll of this server: votes (first choices for ranked choice) per film, the winner
     highlighted; None for any other poll (open, cancelled, another server's, none)."""
     if not polls_core.valid_id(poll_id):
@@ -352,15 +342,7 @@ async def result_chart(db: Database, guild_id: int, poll_id: int) -> ChartData |
     poll = await polls_core.get_poll(db, poll_id)
     if poll is None or poll.guild_id != guild_id or poll.status is not Status.CLOSED or poll.result is None:
         return None
-    films = await get_films(db, poll.film_ids)
-    ordered = sorted(poll.result.first.counts, key=lambda fc: -fc[1])
-    heading = {"plurality": "Votes", "approval": "Approvals", "ranked": "First choices"}.get(str(poll.method), "Votes")
-    return ChartData(
-        title=f"{heading}: {poll.title}",
-        labels=tuple(films[f].label if f in films else "a film no longer listed" for f, _n in ordered),
-        values=tuple(float(n) for _f, n in ordered),
-        highlight=tuple(i for i, (f, _n) in enumerate(ordered) if f == poll.result.winner),
-    )
+    return polls_core.result_chart(poll, await get_films(db, poll.film_ids), poll.result)
 
 
 async def screening_event(db: Database, guild_id: int, screening_id: int) -> int | None:

@@ -791,3 +791,28 @@ def native_duration_hours(now: datetime, closes_at: datetime) -> int:
     """Discord's poll duration in whole hours, rounded up so that our own deadline (which expires it) comes first."""
     seconds = (closes_at - now).total_seconds()
     return max(1, min(int(NATIVE_MAX_DURATION.total_seconds() // 3600), -(-int(seconds) // 3600)))
+
+
+@dataclass(frozen=True)
+class ResultChart:
+    """What a closed poll's results chart shows, for Discord's result post and the club's web page to draw alike
+    (:func:`bot.ui.charts.bar_chart`): votes (first choices for ranked choice) per film, most first, the winner
+    highlighted."""
+
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    highlight: tuple[int, ...]
+
+
+_CHART_HEADINGS = {Method.PLURALITY: "Votes", Method.APPROVAL: "Approvals", Method.RANKED: "First choices"}
+
+
+def result_chart(poll: Poll, films: dict[int, films_core.Film], result: Tally) -> ResultChart:
+    ordered = sorted(result.first.counts, key=lambda fc: -fc[1])
+    return ResultChart(
+        title=f"{_CHART_HEADINGS[poll.method]}: {poll.title}",
+        labels=tuple(films[f].label if f in films else "a film no longer listed" for f, _n in ordered),
+        values=tuple(float(n) for _f, n in ordered),
+        highlight=tuple(i for i, (f, _n) in enumerate(ordered) if f == result.winner),
+    )

@@ -11,7 +11,7 @@ from discord.utils import TimestampStyle
 
 from bot.core.details import FilmDetails
 from bot.core.films import Film
-from bot.core.polls import Poll, Status, Style
+from bot.core.polls import Poll, Status, Style, result_chart
 from bot.core.score import PRIOR_REVIEWS, PRIOR_STARS
 from bot.core.tally import MAX_RANKS, TIE_BREAK_RULE, Method, Tally, Tie
 from bot.ui.charts import bar_chart
@@ -227,13 +227,8 @@ def result_embed(
 
 def chart_png(poll: Poll, films: dict[int, Film], result: Tally) -> bytes:
     """Votes (first choices for ranked choice) per film, the winner in gold."""
-    shown = result.first
-    ordered = sorted(shown.counts, key=lambda fc: -fc[1])
-    labels = [film_label(films, film) for film, _count in ordered]
-    values = [float(count) for _film, count in ordered]
-    highlight = [i for i, (film, _count) in enumerate(ordered) if film == result.winner]
-    heading = {Method.PLURALITY: "Votes", Method.APPROVAL: "Approvals", Method.RANKED: "First choices"}[poll.method]
-    return bar_chart(f"{heading}: {poll.title}", labels, values, highlight=highlight)
+    chart = result_chart(poll, films, result)
+    return bar_chart(chart.title, chart.labels, chart.values, highlight=chart.highlight)
 
 
 def ballot_lines(poll: Poll, films: dict[int, Film], choices: tuple[int, ...]) -> str:

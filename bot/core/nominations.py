@@ -25,6 +25,7 @@ from bot.core.films import Film, get_film, get_films
 from bot.core.guilds import GuildSettings, is_moderator, require_moderator
 from bot.core.search import ClubTitles, IndexEntry, TitleIndex
 from bot.core.server_films import ServerFilmEntry
+from bot.core.text import one_line
 from bot.db import nominations as store
 from bot.db.database import Database, Reader, Transaction
 from bot.db.nominations import Nomination
@@ -128,7 +129,7 @@ def require_nominator(settings: GuildSettings, *, manage_guild: bool, role_ids: 
 
 def check_title(title: str, year: int | None, clock: Clock) -> str:
     """The typed title, trimmed; :class:`UserError` for an empty or over-long one or a year out of range."""
-    cleaned = " ".join(title.split())
+    cleaned = one_line(title)
     if not cleaned:
         raise UserError("The title is empty: type the film's title.")
     if len(cleaned) > server_films.TITLE_LIMIT:

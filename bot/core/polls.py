@@ -31,6 +31,7 @@ from bot.core.reviews import film_ratings
 from bot.core.screenings import ScreeningPlan
 from bot.core.shards import ShardSet
 from bot.core.tally import MAX_RANKS, FilmRating, Method, Tally, TieBreakFacts
+from bot.core.text import one_line
 from bot.core.timers import TimerService
 from bot.db import nominations as nominations_db
 from bot.db import polls as polls_db
@@ -254,7 +255,7 @@ async def create_poll(
     """
     method, style = Method(method), Style(style)
     now = clock.now() if now is None else now
-    title = " ".join(title.split())
+    title = one_line(title)
     if not title:
         raise UserError("Give the poll a title.")
     if len(title) > TITLE_LIMIT:

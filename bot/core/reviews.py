@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.core.clock import Clock, to_db
 from bot.core.errors import NotFoundError, PermissionDenied, UserError
+from bot.core.text import printable
 from bot.db import reviews as store
 from bot.db import watch as watch_store
 from bot.db.database import Database
@@ -121,7 +122,7 @@ def half_stars(stars: float) -> int:
 
 def clean_body(body: str | None) -> str | None:
     """The review text as stored: stripped, ``None`` when blank; too long is refused, never silently cut."""
-    text = (body or "").strip() or None
+    text = printable(body or "").strip() or None
     if text is not None and len(text) > MAX_REVIEW_LENGTH:
         raise UserError(f"Reviews can be at most {MAX_REVIEW_LENGTH} characters; yours has {len(text)}.")
     return text
@@ -229,7 +230,7 @@ async def delete_review(
     removal = author_id != actor_id
     if removal and not actor_is_moderator:
         raise PermissionDenied("Only moderators can remove someone else's review.")
-    cleaned_reason = (reason or "").strip() or None
+    cleaned_reason = printable(reason or "").strip() or None
     if cleaned_reason is not None and len(cleaned_reason) > MAX_REASON_LENGTH:
         raise UserError(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
     async with db.transaction() as tx:

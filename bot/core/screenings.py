@@ -37,6 +37,7 @@ from bot.core.clock import Clock, to_db
 from bot.core.durations import YEAR, Span, Window, describe_duration, parse_moment, read_duration
 from bot.core.errors import NotFoundError, UserError
 from bot.core.shards import ShardSet
+from bot.core.text import one_line
 from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
 from bot.db import screenings as screenings_db
@@ -168,7 +169,7 @@ def check_plan(plan: ScreeningPlan, now: datetime) -> ScreeningPlan:
     """Every rule a screening's time and place follow, in one place; ``now`` is the reading the input was read
     against (or the moment a poll's winner is scheduled). Raises :class:`UserError`; returns ``plan`` with its
     location tidied."""
-    location = " ".join(plan.location.split()) if plan.location else None
+    location = one_line(plan.location) if plan.location else None
     if (plan.channel_id is None) == (location is None):
         raise UserError("Give the screening either a voice or stage channel, or a location (not both).")
     if location is not None and len(location) > LOCATION_LIMIT:

@@ -34,6 +34,7 @@ from bot.core.errors import NotFoundError, UserError
 from bot.core.films import Film, Theme, get_films, theme_film_ids
 from bot.core.guilds import GuildSettings, get_settings
 from bot.core.shards import ShardSet
+from bot.core.text import printable
 from bot.core.timers import TimerService
 from bot.db import collections as collection_store
 from bot.db import picks as picks_db
@@ -194,7 +195,7 @@ def check_weeks(weeks: int) -> int:
 
 
 def clean_notes(notes: str | None) -> str:
-    text = (notes or "").strip()
+    text = printable(notes or "").strip()
     if len(text) > NOTES_MAX:
         raise UserError(f"Keep the programme notes under {NOTES_MAX} characters; yours have {len(text)}.")
     return text

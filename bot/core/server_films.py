@@ -25,7 +25,7 @@ from bot.core.clock import Clock, to_db
 from bot.core.details import FilmCandidate, FilmDetails
 from bot.core.errors import UserError
 from bot.core.search import SERVER_SLUG_PREFIX, TitleIndex
-from bot.core.text import fold, normalise_title
+from bot.core.text import fold, normalise_title, one_line
 from bot.db import films as films_db
 from bot.db.database import Database, Transaction
 from bot.db.films import Film
@@ -79,7 +79,7 @@ def validate(entry: ServerFilmEntry, clock: Clock) -> ServerFilmEntry:
 
 def _validated(entry: ServerFilmEntry, clock: Clock) -> tuple[ServerFilmEntry, str]:
     """:func:`validate`, and the title normalised (what the duplicate rule compares)."""
-    title = " ".join(entry.title.split())
+    title = one_line(entry.title)
     if not title:
         raise UserError("The title is empty: type the film's title.")
     if len(title) > TITLE_LIMIT:
@@ -92,14 +92,14 @@ def _validated(entry: ServerFilmEntry, clock: Clock) -> tuple[ServerFilmEntry, s
         raise UserError("Give the film's year, so that it can't be mistaken for another film of that title.")
     if not first <= entry.year <= last:
         raise UserError(f"The year must be between {first} and {last}.")
-    directors = tuple(" ".join(name.split()) for name in entry.directors if name.strip())
+    directors = tuple(one_line(name) for name in entry.directors if one_line(name))
     for name in directors:
         if len(name) > DIRECTOR_LIMIT:
             raise UserError(f"A director's name has at most {DIRECTOR_LIMIT} characters.")
     imdb_id = entry.imdb_id if entry.imdb_id and _IMDB_ID.fullmatch(entry.imdb_id) else None
     tmdb_id = entry.tmdb_id if entry.tmdb_id and entry.tmdb_id > 0 else None
     runtime = entry.runtime if entry.runtime and 0 < entry.runtime < 10_000 else None
-    blurb = " ".join(entry.blurb.split())
+    blurb = one_line(entry.blurb)
     if len(blurb) > BLURB_LIMIT:
         blurb = blurb[: BLURB_LIMIT - 1].rstrip() + "…"
     cleaned = ServerFilmEntry(

@@ -1,4 +1,4 @@
-"""Text helpers shared by matching code: title normalisation and "did you mean".
+"""Text helpers: what members type made safe to store (:func:`printable`), title normalisation and "did you mean".
 
 One normalisation serves the catalog's duplicate check, title search, the fact-checker and imports, so that
 "Dont Look Back", "Don't Look Back" and "dont look back" are the same key everywhere.
@@ -16,6 +16,19 @@ _ARTICLES = ("the", "a", "an")
 _TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)$")
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[^\w]+")
+#: Control characters but tab and newline: invisible in Discord, refused by PostgreSQL (NUL), never worth storing.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Member text without control characters (keeping tabs and newlines), so both backends store the same thing:
+    PostgreSQL refuses a NUL in text that SQLite would keep."""
+    return _CONTROL.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """Member text on one line: :func:`printable`, with every run of whitespace one space, trimmed."""
+    return " ".join(printable(text).split())
 
 
 def fold(text: str) -> str:

@@ -76,6 +76,18 @@ async def test_review_text_is_limited_and_blank_text_is_no_text(
     assert exactly.review.body == "y" * 2000
 
 
+async def test_control_characters_are_dropped_so_both_backends_store_the_review(
+    db: Database, films: dict[str, Film], clock: StepClock
+) -> None:
+    """A NUL (which PostgreSQL refuses in text) or another invisible control character is not stored; lines stay."""
+    film_id = films["the-last-waltz"].id
+    posted = await reviews.post_review(
+        db, clock, guild_id=GUILD, user_id=ALICE, film_id=film_id, stars=4, body="Robbie\x00 \x1b[31mand\nthe Band\x7f"
+    )
+    assert posted.review.body == "Robbie [31mand\nthe Band"
+    assert await db.fetchval("SELECT body FROM reviews") == "Robbie [31mand\nthe Band"
+
+
 async def test_a_bad_rating_writes_nothing(db: Database, films: dict[str, Film], clock: StepClock) -> None:
     with pytest.raises(UserError):
         await reviews.post_review(db, clock, guild_id=GUILD, user_id=ALICE, film_id=films["get-back"].id, stars=3.3)

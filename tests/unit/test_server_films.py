@@ -90,6 +90,14 @@ async def test_many_films_in_one_transaction_each_accounted_for(
     assert other[0].created and other[0].film is not None and other[0].film.id != room.film.id
 
 
+async def test_control_characters_in_a_title_are_dropped(db: Database, curated: TitleIndex, clock: StepClock) -> None:
+    """A title pasted with a NUL (PostgreSQL refuses it in text) is stored without it, on both backends."""
+    (added,) = await add_server_films(db, clock, curated, GUILD, ALICE, [ServerFilmEntry("The\x00 Ro\x07om", 2003)])
+    assert added.film is not None and added.film.title == "The Room"
+    stored = await get_film(db, added.film.id)
+    assert stored is not None and stored.title == "The Room"
+
+
 async def test_from_the_provider(db: Database, curated: TitleIndex, clock: StepClock) -> None:
     details = FilmDetails(
         tmdb_id=17473, title="The Room", year=2003, runtime=99, directors=("Tommy Wiseau",), overview="Johnny…"

@@ -36,7 +36,7 @@ NOTHING = "The bot keeps nothing about you here."
 
 
 def _where_shown(data: privacy.MemberData) -> str:
-    lines = ["Your reviews and ratings count in `/club stats`, `/review list`, recommendations and `/profile`."]
+    lines = ["Your reviews and ratings count in `/club stats`, `/reviews`, `/profile` and recommendations."]
     if data.page.public:
         shown = "under your name" if data.page.show_members else 'as "a member", without your name'
         lines.append(f"This server's club web page is public: your reviews appear there {shown}.")

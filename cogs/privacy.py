@@ -19,6 +19,7 @@ from bot.core.errors import UserError
 from bot.core.reviews import ReviewPost
 from bot.db.privacy import Erased
 from bot.ui.embeds import add_field, club_embed, literal
+from bot.ui.hosts import refresh_host_lines
 from bot.ui.reviews import take_down_posts
 from bot.ui.views import AnswersMember
 
@@ -92,7 +93,7 @@ class DeleteButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]]
             return
         await interaction.response.defer()
         scope = [self.scope] if self.scope else await privacy.servers_with_data(bot.db, self.user_id)
-        erased = await privacy.delete(bot.db, scope, self.user_id)
+        erased = await privacy.delete(bot.db, bot.clock, scope, self.user_id)
         log.info("deleted member %s's data in %d server(s) at their request", self.user_id, len(erased))
         notes = await _after_delete(bot, erased)
         rows = sum(sum(e.deleted.values()) for e in erased)
@@ -116,6 +117,8 @@ async def _after_delete(bot: FilmClubBot, erased: list[Erased]) -> list[str]:
         if each.review_posts:
             posts = [ReviewPost(channel, message) for channel, message in each.review_posts]
             notes.append((await take_down_posts(bot, each.guild_id, posts)).sentence())
+        if each.rehosted:
+            await refresh_host_lines(bot, list(each.rehosted))
         for poll_id in each.open_polls:
             poll = await polls.get_poll(bot.db, poll_id)
             if board is not None and poll is not None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.core import hosts
 from bot.core.clock import Clock, to_db
 from bot.core.web_pages import WebPage, web_page
 from bot.db import ownership
@@ -140,8 +141,14 @@ def export_name(user_id: int, now: datetime) -> str:
     return f"filmclub-data-{user_id}-{now:%Y%m%d}.json"
 
 
-async def delete(db: Database, guild_ids: Iterable[int], user_id: int) -> list[Erased]:
-    """Delete a member's data in those servers, all in one transaction: nothing half-deleted stays. Returns, per
-    server, what went and what the caller must still do on Discord (redraw open polls, take down review posts)."""
+async def delete(db: Database, clock: Clock, guild_ids: Iterable[int], user_id: int) -> list[Erased]:
+    """Delete a member's data in those servers, all in one transaction: nothing half-deleted stays. A host leaves the
+    rota as with /host leave (their screenings to come go to the next volunteers). Returns, per server, what went and
+    what the caller must still do on Discord (redraw open polls, take down review posts, rewrite events' hosts)."""
+    done: list[Erased] = []
     async with db.transaction() as tx:
-        return [await store.erase(tx, guild_id, user_id) for guild_id in guild_ids]
+        for guild_id in guild_ids:
+            rehosted = await hosts.drop_volunteer_in(tx, clock, guild_id, user_id) or []
+            erased = await store.erase(tx, guild_id, user_id)
+            done.append(replace(erased, rehosted=tuple(rehosted)))
+    return done

@@ -52,6 +52,8 @@ class Erased:
     open_polls: tuple[int, ...]
     anonymised: int
     review_posts: tuple[tuple[int, int], ...]
+    # Screenings to come that the member was to host, handed to the next volunteers (set by the core: bot.core.hosts).
+    rehosted: tuple[int, ...] = ()
 
 
 def _where(owned: Owned, column: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import polls, privacy, reviews
+from bot.core import hosts, polls, privacy, reviews, screenings
 from bot.core.timers import TimerService
 from bot.db import ownership
 from bot.db import polls as polls_db
@@ -19,7 +19,7 @@ from bot.db import privacy as store
 from bot.db.database import Database
 from tests.clocks import StepClock
 from tests.tmdb_double import TmdbDouble
-from tests.unit.test_db_copy import ALICE, BOB, CHANNEL, GUILD, MAYA, OTHER_GUILD, fill_club
+from tests.unit.test_db_copy import ALICE, BOB, CHANNEL, GUILD, MAYA, OTHER_GUILD, VOICE, fill_club
 
 CAROL = 13
 
@@ -90,7 +90,7 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
     closed_ballots = sorted(await polls_db.cast_ballots(db, club["closed"]))
     film_totals = await reviews.film_ratings(db, GUILD)
 
-    [erased] = await privacy.delete(db, [GUILD], ALICE)
+    [erased] = await privacy.delete(db, StepClock(), [GUILD], ALICE)
 
     assert erased.open_polls == (club["open"],) and erased.anonymised == 1
     assert erased.review_posts == ((CHANNEL, 9),)
@@ -140,10 +140,41 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
 
 async def test_delete_everywhere_and_again(db: Database, club: dict[str, int]) -> None:
     guilds = await privacy.servers_with_data(db, ALICE)
-    erased = await privacy.delete(db, guilds, ALICE)
+    erased = await privacy.delete(db, StepClock(), guilds, ALICE)
     assert [e.guild_id for e in erased] == guilds
     assert await privacy.servers_with_data(db, ALICE) == []
-    assert await privacy.delete(db, [GUILD], ALICE) == [store.Erased(GUILD, {}, (), 0, ())]  # nothing left to do
+    nothing = store.Erased(GUILD, {}, (), 0, ())
+    assert await privacy.delete(db, StepClock(), [GUILD], ALICE) == [nothing]  # nothing left to do
+
+
+async def test_a_host_who_deletes_their_data_leaves_the_rota_and_their_turns_pass_on(
+    db: Database, club: dict[str, int]
+) -> None:
+    clock = StepClock()
+    clock.moment = clock.now() + timedelta(days=30)  # after fill_club's screening
+    timers = TimerService(db, clock)
+    film_id = int(await db.fetchval("SELECT min(id) FROM films WHERE guild_id IS NULL"))
+    planned = [
+        await screenings.plan_screening(
+            db,
+            clock,
+            timers,
+            guild_id=GUILD,
+            film_id=film_id,
+            starts_at=clock.now() + timedelta(days=days),
+            announce_channel_id=CHANNEL,
+            channel_id=VOICE,
+        )
+        for days in (3, 10)
+    ]
+    hosts_before = {s.id: s.host_id for s in planned}
+    assert set(hosts_before.values()) == {ALICE, BOB}
+    [erased] = await privacy.delete(db, clock, [GUILD], ALICE)
+    alices = [sid for sid, host in hosts_before.items() if host == ALICE]
+    assert erased.rehosted == tuple(alices)
+    after = {sid: (await screenings.require_screening(db, sid)).host_id for sid in hosts_before}
+    assert after == dict.fromkeys(hosts_before, BOB)  # Bob, the one volunteer left, takes her turn
+    assert ALICE not in await hosts.volunteer_ids(db, GUILD)
 
 
 async def test_export_holds_the_members_rows_only(db: Database, club: dict[str, int]) -> None:

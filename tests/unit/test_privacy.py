@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import hosts, polls, privacy, reviews, screenings
+from bot.core import hosts, polls, privacy, reviews, screenings, web_pages
+from bot.core.club_page import club_page
+from bot.core.stats import club_stats
 from bot.core.timers import TimerService
 from bot.db import ownership
 from bot.db import polls as polls_db
@@ -89,6 +91,10 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
     assert closed is not None and closed.result is not None
     closed_ballots = sorted(await polls_db.cast_ballots(db, club["closed"]))
     film_totals = await reviews.film_ratings(db, GUILD)
+    stats_before = await club_stats(db, GUILD)
+    assert ALICE in {m.user_id for m in stats_before.most_active}
+    page = await web_pages.web_page(db, GUILD)
+    assert "Très bien 🎬" in {card.body for card in (await club_page(db, StepClock(), page)).reviews}
 
     [erased] = await privacy.delete(db, StepClock(), [GUILD], ALICE)
 
@@ -136,6 +142,11 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
     after_totals = await reviews.film_ratings(db, GUILD)
     assert sum(s.count for s in after_totals.values()) == sum(s.count for s in film_totals.values()) - 1
     assert (await privacy.member_data(db, GUILD, ALICE)).kinds == ()
+    # Stats and the public club page stop showing her.
+    stats_after = await club_stats(db, GUILD)
+    assert stats_after.reviewers == stats_before.reviewers - 1
+    assert ALICE not in {m.user_id for m in stats_after.most_active}
+    assert "Très bien 🎬" not in {card.body for card in (await club_page(db, StepClock(), page)).reviews}
 
 
 async def test_delete_everywhere_and_again(db: Database, club: dict[str, int]) -> None:

@@ -32,6 +32,7 @@ HELP_ORDER = (
     "Club",
     "Letterboxd",
     "Config",
+    "Privacy",
     "Help",
 )
 

@@ -62,11 +62,16 @@ async def drop_volunteer(db: Database, clock: Clock, guild_id: int, user_id: int
     still to come go to the next volunteers in turn (or to no host when none is left). Returns the ids of those
     screenings, or None if the member was not a volunteer."""
     async with db.transaction() as tx:
-        if not await hosts_db.leave(tx, guild_id, user_id):
-            return None
-        turns = await hosts_db.upcoming_turns(tx, guild_id, user_id, to_db(clock.now()))
-        for screening_id in turns:
-            await hosts_db.set_host(tx, screening_id, await hosts_db.take_turn(tx, guild_id))
+        return await drop_volunteer_in(tx, clock, guild_id, user_id)
+
+
+async def drop_volunteer_in(tx: Transaction, clock: Clock, guild_id: int, user_id: int) -> list[int] | None:
+    """:func:`drop_volunteer` in the caller's transaction (a member deleting their data leaves the rota so)."""
+    if not await hosts_db.leave(tx, guild_id, user_id):
+        return None
+    turns = await hosts_db.upcoming_turns(tx, guild_id, user_id, to_db(clock.now()))
+    for screening_id in turns:
+        await hosts_db.set_host(tx, screening_id, await hosts_db.take_turn(tx, guild_id))
     return turns
 
 

@@ -44,6 +44,7 @@ class Servers(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Added (back): a pending purge is cancelled and the data is there again."""
+        log.info("added to server %s", guild.id)
         await server_data.server_back(self.bot.timers, guild.id)
 
     @commands.Cog.listener()

@@ -31,6 +31,18 @@ class Servers(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.timers.register(server_data.PURGE_TIMER, self._on_purge_timer)
+        self.bot.spawn(self._removed_while_down(), name="filmclub-missed-removals")
+
+    async def _removed_while_down(self) -> None:
+        """Once the gateway is ready (every server the bot is in is known, unavailable ones included): servers with
+        data that the bot is no longer in were left while it was down; their grace period starts now."""
+        await self.bot.wait_until_ready()
+        present = [guild.id for guild in self.bot.guilds]
+        armed = await server_data.arm_missed_removals(
+            self.bot.db, self.bot.timers, self.bot.shard_set, present, self.grace
+        )
+        if armed:
+            log.info("%d server(s) with data no longer have the bot (removed while it was down)", len(armed))
 
     @property
     def grace(self) -> timedelta:

@@ -13,12 +13,14 @@ What belongs to a server is :mod:`bot.db.ownership`'s to say; this module never 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.clock import to_db
 from bot.core.errors import UserError
 from bot.core.recommend import recommender_for
+from bot.core.shards import ShardSet
 from bot.core.timers import Timer, TimerService
 from bot.db import server_data as store
 from bot.db.database import Database
@@ -60,6 +62,21 @@ async def server_back(timers: TimerService, guild_id: int) -> bool:
     if cancelled:
         log.info("back in server %s within the grace period: its data is kept, the purge is cancelled", guild_id)
     return cancelled
+
+
+async def arm_missed_removals(
+    db: Database, timers: TimerService, shards: ShardSet, present: Collection[int], grace: timedelta
+) -> list[int]:
+    """At start-up: servers of these shards that have data but that the bot is not in (it was removed while it was
+    down, so no removal was seen) get their purge armed, the grace period counted from now; a server whose purge is
+    already pending keeps it. ``present`` is every server the bot is in, available or not (an outage is no
+    removal). Returns the servers armed."""
+    armed = []
+    for guild_id in sorted(await store.servers_with_data(db, shards.count, shards.ids) - set(present)):
+        if await timers.pending(PURGE_TIMER, str(guild_id)) is None:
+            await server_removed(timers, guild_id, grace)
+            armed.append(guild_id)
+    return armed
 
 
 async def pending_purge(timers: TimerService, guild_id: int) -> datetime | None:

@@ -7,8 +7,11 @@ and films of no server) are never touched: each table's condition matches only t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.db.database import Reader, Transaction
 from bot.db.ownership import OWNED
+from bot.db.shards import on_shards, shard_params
 
 
 def _delete(table: str, condition: str) -> str:
@@ -36,3 +39,15 @@ async def row_counts(db: Reader, guild_id: int) -> dict[str, int]:
         owned.table: int(await db.fetchval(_count(owned.table, owned.guild_condition()), {"guild_id": guild_id}))
         for owned in OWNED
     }
+
+
+async def servers_with_data(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> set[int]:
+    """Every server of these shards that has a row in a table with a guild column (a child row has its parent)."""
+    columns = [(owned.table, owned.guild) for owned in OWNED if owned.guild is not None]
+    query = " UNION ".join(
+        f"SELECT {column} AS guild_id FROM {table}"  # noqa: S608 - names come from the registry
+        f" WHERE {column} IS NOT NULL AND {on_shards(column, shard_ids)}"
+        for table, column in columns
+    )
+    params = shard_params(shard_count, shard_ids) * len(columns)
+    return {int(row[0]) for row in await db.fetchall(query, params)}

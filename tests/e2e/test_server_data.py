@@ -111,3 +111,21 @@ async def test_config_purge_asks_for_the_server_name(
     assert "All of this server's data was deleted" in done.text
     assert await shown_timezone(discord, world) == "UTC"
     assert await shown_timezone(discord, second) == "Asia/Tokyo"
+
+
+async def test_a_server_left_while_the_bot_was_down_gets_its_grace_period_at_start_up(
+    fake_discord: FakeDiscord, launch_bot: LaunchBot, world: World
+) -> None:
+    second = fake_discord.add_guild("Second Club")
+    bot = await launch_bot()
+    discord = DiscordDriver(fake_discord)
+    await set_timezone(discord, world, "Europe/Paris")
+    await set_timezone(discord, second, "Asia/Tokyo")
+    assert await bot.stop() == 0
+
+    await fake_discord.remove_bot(second.guild)  # the bot is down: it never gets the GUILD_DELETE
+    await bot.start()
+
+    await bot.wait_for_log(rf"removed from server {second.guild.id}: its data is kept until")
+    assert not logged(bot, rf"removed from server {world.guild.id}")
+    assert await shown_timezone(discord, world) == "Europe/Paris"

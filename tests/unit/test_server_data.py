@@ -13,6 +13,7 @@ import pytest
 from bot.core import server_data
 from bot.core.errors import UserError
 from bot.core.guilds import GuildSettings, get_settings
+from bot.core.shards import ShardSet
 from bot.core.timers import Timer, TimerService
 from bot.db import server_data as store
 from bot.db.copy import TRIGGER_FILLED
@@ -175,3 +176,18 @@ def test_names_match_ignoring_case_and_spaces() -> None:
     assert server_data.same_name("ÉCRAN", "écran")
     assert not server_data.same_name("", "Film Club")
     assert not server_data.same_name("Film Club 2", "Film Club")
+
+
+async def test_servers_left_while_the_bot_was_down_get_their_grace_period(club: Database, clock: FixedClock) -> None:
+    timers = purger(club, clock)
+    assert await store.servers_with_data(club, 1, (0,)) == {GUILD, OTHER_GUILD}
+    # 2**38 % 3 == 1: GUILD is on shard 1 of 3, OTHER_GUILD (42) on shard 0; each process arms only its own.
+    assert await server_data.arm_missed_removals(club, timers, ShardSet(3, (0,)), [], GRACE) == [OTHER_GUILD]
+    assert await server_data.arm_missed_removals(club, timers, ShardSet(3, (1, 2)), [GUILD], GRACE) == []
+
+    clock.advance(timedelta(days=1))
+    again = await server_data.arm_missed_removals(club, timers, ShardSet.every(1), [], GRACE)
+
+    assert again == [GUILD]  # OTHER_GUILD's pending purge is kept, not moved
+    assert await server_data.pending_purge(timers, OTHER_GUILD) == clock.now() - timedelta(days=1) + GRACE
+    assert await server_data.pending_purge(timers, GUILD) == clock.now() + GRACE

@@ -32,6 +32,7 @@ HELP_ORDER = (
     "Club",
     "Letterboxd",
     "Config",
+    "Privacy",
     "Servers",  # no commands of its own: the bot leaving and joining servers
     "Help",
 )

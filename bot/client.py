@@ -285,6 +285,11 @@ class FilmClubBot(commands.AutoShardedBot):
             self._server_titles = ServerTitles(self.db)
         return await self._server_titles.for_guild(self.titles, guild_id)
 
+    def forget_server(self, guild_id: int) -> None:
+        """Drop what this process derived from the server's data (its data was just deleted)."""
+        if self._server_titles is not None:
+            self._server_titles.forget(guild_id)
+
     async def resolve_film(self, guild_id: int | None, text: str) -> Film:
         """The film a member of ``guild_id`` named (:func:`bot.core.films.resolve_film`), or a helpful error."""
         return await resolve_film(self.db, await self.titles_for(guild_id), text, guild_id=guild_id)

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="Per cent of the film a member must spend in the screening's voice channel to count as attending; "
         "the default for servers without /config screenings attendance_share:.",
     )
+    guild_data_grace_days: float = Field(
+        default=30.0,
+        gt=0,
+        le=365,
+        description="When the bot is removed from a server, the server's data is kept this many days (more than 0, at "
+        "most 365; decimals are fine) in case the bot is added back, then deleted.",
+    )
     discord_timeout: float = Field(
         default=30.0,
         gt=0,

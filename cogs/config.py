@@ -10,15 +10,22 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import config, picks, schedule, web_pages
+from bot.core import config, picks, schedule, server_data, web_pages
 from bot.core.collections import collection_id_of
-from bot.core.errors import UserError
+from bot.core.errors import PermissionDenied, UserError
 from bot.core.guilds import GuildSettings, get_settings
 from bot.core.recommend import recommender_for
 from bot.ui.autocomplete import theme_choice_name
-from bot.ui.checks import bot_posting_permissions, ensure_moderator, ensure_screening_channel, guild_id_of
+from bot.ui.checks import (
+    bot_posting_permissions,
+    ensure_moderator,
+    ensure_screening_channel,
+    guild_id_of,
+    member_facts,
+)
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
-from bot.ui.replies import send_ephemeral
+from bot.ui.forms import submitted_fields
+from bot.ui.replies import report_error, send_ephemeral
 from bot.ui.views import ClubView
 
 if TYPE_CHECKING:
@@ -477,6 +484,43 @@ class Config(commands.Cog):
         )
         await interaction.response.send_message(embed=embed, view=ResetView(interaction.user.id), ephemeral=True)
 
+    @config_group.command(
+        name="purge", description="Manage Server: delete all of this server's data now (asks for its name first)."
+    )
+    async def purge(self, interaction: Interaction) -> None:
+        require_manage_server(interaction)
+        await interaction.response.send_modal(purge_form(interaction.guild.name if interaction.guild else ""))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """The purge form's submissions (answered from its custom id, so a form opened before a restart works)."""
+        if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
+            return
+        if interaction.data.get("custom_id") != PURGE_FORM_ID:
+            return
+        try:
+            await self._purge_submitted(interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    async def _purge_submitted(self, interaction: Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        require_manage_server(interaction)
+        typed = submitted_fields(interaction.data).get(PURGE_NAME_FIELD, "")
+        name = interaction.guild.name if interaction.guild else ""
+        if not server_data.same_name(typed, name):  # the core checks again; answered before deferring
+            raise UserError("That is not this server's name, so nothing was deleted. Type the name exactly to confirm.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        purged = await server_data.purge_now(self.bot.db, guild_id, typed=typed, name=name)
+        self.bot.forget_server(guild_id)
+        embed = club_embed(
+            "All of this server's data was deleted",
+            f"{purged.total} record(s) deleted: reviews, ratings, watchlists, polls, screenings, nominations, the "
+            "server's own films, the web page and the change history. Every setting is back to its default. "
+            "Messages the bot already posted in your channels stay until you delete them.",
+        )
+        await send_ephemeral(interaction, embed=embed)
+
     @config_group.command(name="history", description="Moderators: the latest configuration changes, who made them.")
     async def history(self, interaction: Interaction) -> None:
         await ensure_moderator(interaction)
@@ -508,6 +552,35 @@ def _enum(kind: type[Any], value: str) -> Any:
     except ValueError:
         options = ", ".join(member.value for member in kind)
         raise UserError(f"Choose one of: {options}.") from None
+
+
+# -- /config purge ----------------------------------------------------------------------------------------------------
+
+PURGE_FORM_ID = "filmclub:config-purge"
+PURGE_NAME_FIELD = "config-purge:name"
+
+
+def require_manage_server(interaction: Interaction) -> None:
+    """Deleting everything takes the Manage Server permission itself (a configured moderator role is not enough)."""
+    guild_id_of(interaction)
+    manage_guild, _roles = member_facts(interaction)
+    if not manage_guild:
+        raise PermissionDenied("Only members with the Manage Server permission can delete the server's data.")
+
+
+def purge_form(guild_name: str) -> discord.ui.Modal:
+    """The confirmation: the moderator types the server's name. Only sent, never kept (see ``on_interaction``)."""
+    modal = discord.ui.Modal(title="Delete all of this server's data?", custom_id=PURGE_FORM_ID)
+    modal.add_item(
+        discord.ui.TextInput(
+            label="Type the server's name to confirm",
+            custom_id=PURGE_NAME_FIELD,
+            placeholder=truncate(guild_name, 100) or None,
+            max_length=100,
+        )
+    )
+    modal.stop()
+    return modal
 
 
 # -- /config reset confirmation ---------------------------------------------------------------------------------------

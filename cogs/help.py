@@ -33,6 +33,7 @@ HELP_ORDER = (
     "Letterboxd",
     "Config",
     "Privacy",
+    "Servers",  # no commands of its own: the bot leaving and joining servers
     "Help",
 )
 

@@ -103,6 +103,12 @@ class ServerTitles:
             self._films -= len(dropped)
         return built[1]
 
+    def forget(self, guild_id: int) -> None:
+        """Drop the server's index (its films were deleted: their version counter starts again)."""
+        built = self._built.pop(guild_id, None)
+        if built is not None:
+            self._films -= len(built[1])
+
     async def for_guild(self, curated: TitleIndex, guild_id: int | None) -> ClubTitles:
         """What members of ``guild_id`` can name: the curated catalog and (in a server) the server's own films."""
         return ClubTitles(curated, None if guild_id is None else await self.index(guild_id))

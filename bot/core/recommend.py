@@ -545,6 +545,13 @@ class Recommender:
 
     # -- caches ----------------------------------------------------------------------------------------------------
 
+    def forget(self, guild_id: int) -> None:
+        """Drop what is cached for the server (its data was deleted: its version counters start again)."""
+        self._servers.pop(guild_id, None)
+        self._club.pop(guild_id, None)
+        self._collections.pop(guild_id, None)
+        self._taste.pop(guild_id, None)
+
     async def _versions(self, guild_id: int) -> Versions:
         return await store.versions(self.db, guild_id)
 

@@ -128,6 +128,8 @@ class FakeDiscord:
         self.shard_count = shard_count
         self.world: World = build_default_world(self.ids, self.bot_user, guild_name=guild_name)
         self.guilds: dict[int, FakeGuild] = {self.world.guild.id: self.world.guild}
+        #: Servers the bot was removed from (``remove_bot``): kept here, but no longer sent to the bot.
+        self.removed_from: set[int] = set()
         self.channels: dict[int, FakeChannel] = {c.id: c for c in self.world.guild.channels}
         self.users: dict[int, FakeUser] = {m.user.id: m.user for m in self.world.guild.members}
         self.users[self.app_owner.id] = self.app_owner
@@ -487,18 +489,53 @@ class FakeDiscord:
 
     def guilds_of(self, session: GatewaySession) -> list[FakeGuild]:
         """The servers a session gets (READY, GUILD_CREATE): those of its shard."""
-        return [g for g in self.guilds.values() if shard_of(g.id, self.shard_count) == session.shard_id]
+        return [
+            g
+            for g in self.guilds.values()
+            if shard_of(g.id, self.shard_count) == session.shard_id and g.id not in self.removed_from
+        ]
 
     def guild_create_payloads(self, session: GatewaySession) -> list[JSON]:
-        payloads = []
-        for guild in self.guilds_of(session):
-            if session.intents & Intents.GUILD_MEMBERS:
-                members = list(guild.members)
-            else:  # without the privileged intent Discord only sends the bot itself (and voice members)
-                members = [m for m in guild.members if m.id == self.bot_user.id or m.id in guild.voice_channels]
-            events = [e for e in self.scheduled_events.values() if int(e["guild_id"]) == guild.id]
-            payloads.append(guild.create_payload(members=members, scheduled_events=events))
-        return payloads
+        return [self.guild_create_payload(session, guild) for guild in self.guilds_of(session)]
+
+    def guild_create_payload(self, session: GatewaySession, guild: FakeGuild) -> JSON:
+        if session.intents & Intents.GUILD_MEMBERS:
+            members = list(guild.members)
+        else:  # without the privileged intent Discord only sends the bot itself (and voice members)
+            members = [m for m in guild.members if m.id == self.bot_user.id or m.id in guild.voice_channels]
+        events = [e for e in self.scheduled_events.values() if int(e["guild_id"]) == guild.id]
+        return guild.create_payload(members=members, scheduled_events=events)
+
+    # -- the bot removed from and added to servers, and outages -----------------------------------------------------
+    async def remove_bot(self, guild: FakeGuild) -> None:
+        """The bot is removed from the server (kicked, or the server deleted): GUILD_DELETE without ``unavailable``,
+        as Discord sends it; later connections no longer get the server."""
+        self.removed_from.add(guild.id)
+        await self._guild_dispatch(guild, "GUILD_DELETE", {"id": str(guild.id)})
+
+    async def guild_outage(self, guild: FakeGuild) -> None:
+        """The server is unavailable (a Discord outage), the bot still in it: GUILD_DELETE with ``unavailable``."""
+        await self._guild_dispatch(guild, "GUILD_DELETE", {"id": str(guild.id), "unavailable": True})
+
+    async def add_bot(self, guild: FakeGuild) -> None:
+        """The bot is added (back) to the server, or the server is available again after an outage: GUILD_CREATE
+        with the whole server, as on Discord."""
+        joined = guild.id in self.removed_from
+        self.removed_from.discard(guild.id)
+        session = self.gateway.session_for(guild.id)
+        if session is None:
+            raise RuntimeError("no gateway session for the server's shard")
+        payload = self.guild_create_payload(session, guild)
+        if joined:  # a server joined has no ``unavailable`` (discord.py then dispatches guild_join, not available)
+            payload.pop("unavailable", None)
+        await self._guild_dispatch(guild, "GUILD_CREATE", payload)
+
+    async def _guild_dispatch(self, guild: FakeGuild, event: str, data: JSON) -> None:
+        session = self.gateway.session_for(guild.id)
+        if session is None:
+            raise RuntimeError("no gateway session for the server's shard")
+        await session.dispatch(event, data)
+        await self.notify()
 
     def member_chunk_payload(self, request: JSON) -> JSON:
         guild = self.guilds.get(int(request.get("guild_id", 0))) or self.guild

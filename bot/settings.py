@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="Per cent of the film a member must spend in the screening's voice channel to count as attending; "
         "the default for servers without /config screenings attendance_share:.",
     )
+    letterboxd_interval: int = Field(
+        default=30,
+        ge=5,
+        le=1440,
+        description="Minutes between two reads of a linked member's Letterboxd feed (5 to 1440; jittered by up to a "
+        "tenth either way; a feed that keeps failing is read less often).",
+    )
     discord_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -28,6 +28,7 @@ HOSTILE = {
     "PICKS_GRACE_HOURS": "0",
     "THREAD_ARCHIVE_DAYS": "29",
     "ATTENDANCE_SHARE": "10",
+    "LETTERBOXD_INTERVAL": "5",
     "DISCORD_TIMEOUT": "0.001",
     "DISCORD_API_BASE_URL": "http://127.0.0.1:9/hostile",
     "SHARD_COUNT": "7",
@@ -63,6 +64,7 @@ def test_the_bot_process_environment_pins_every_setting(monkeypatch: pytest.Monk
     assert env["PICKS_GRACE_HOURS"] == "24.0"  # the bot's default, whatever the caller's shell says
     assert env["THREAD_ARCHIVE_DAYS"] == "3"
     assert env["ATTENDANCE_SHARE"] == "50"
+    assert env["LETTERBOXD_INTERVAL"] == "30"
     assert env["CATALOG_PATH"] == str(SHIPPED_CATALOG)
     assert env["DATABASE_PATH"] == str(tmp_path / "club.db")
     assert env["PYTHONPATH"] == str(REPO)

@@ -31,6 +31,9 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 TMDB_API = "https://api.themoviedb.org/3"
 TMDB_IMAGES = "https://image.tmdb.org/t/p"
 
+#: Letterboxd's site: members' public RSS feeds are at ``/{username}/rss/`` under it.
+LETTERBOXD_SITE = "https://letterboxd.com"
+
 
 class Settings(BaseSettings):
     """Every setting the bot reads. ``.env.example`` and the README's configuration table mirror this class."""
@@ -127,6 +130,12 @@ class Settings(BaseSettings):
         default="US",
         pattern=r"^[A-Z]{2}$",
         description="The country (two capital letters, ISO 3166-1) whose streaming services `/film` lists.",
+    )
+
+    letterboxd_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl(LETTERBOXD_SITE),
+        description="Where members' Letterboxd RSS feeds are read (`/{username}/rss/` under it); set only for a proxy "
+        "(or the tests' double).",
     )
 
     web_port: int | None = Field(

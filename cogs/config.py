@@ -274,7 +274,9 @@ class Config(commands.Cog):
         embed = await settings_embed(interaction, settings, "Club configuration")
         await send_ephemeral(interaction, embed=embed)
 
-    @config_group.command(name="channel", description="Moderators: where weekly picks, polls, announcements, threads or the diary go.")
+    @config_group.command(
+        name="channel", description="Moderators: where weekly picks, polls, announcements, threads or the diary go."
+    )
     @app_commands.describe(kind="Which channel to set", channel="The channel (leave empty to unset it)")
     @app_commands.choices(kind=CHANNEL_CHOICES)
     async def channel(self, interaction: Interaction, kind: str, channel: discord.TextChannel | None = None) -> None:

@@ -68,7 +68,8 @@ class GuildSettings:
 
 GET_SETTINGS = """
 SELECT guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-       threads_channel_id, diary_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+       threads_channel_id, diary_channel_id,
+       timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
        nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id,
        thread_after_minutes, thread_archive_days, attendance_share
 FROM guild_settings WHERE guild_id = ?
@@ -79,12 +80,14 @@ FROM guild_settings WHERE guild_id = ?
 SAVE_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-    threads_channel_id, diary_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+    threads_channel_id, diary_channel_id,
+    timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
     nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id,
     thread_after_minutes, thread_archive_days, attendance_share, updated_at
 ) VALUES (
     :guild_id, :picks_channel_id, :polls_channel_id, :announcements_channel_id, :moderator_role_id, :voter_role_id,
-    :threads_channel_id, :diary_channel_id, :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
+    :threads_channel_id, :diary_channel_id,
+    :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
     :nominations_approval, :nominations_limit, :nominator_role_id, :night_day, :night_time, :night_channel_id,
     :thread_after_minutes, :thread_archive_days, :attendance_share, :now
 )

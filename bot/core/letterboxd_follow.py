@@ -50,6 +50,7 @@ from bot.core.guilds import get_settings
 from bot.core.letterboxd_live import DiaryEntry, FeedReader, FeedResult, FeedStatus, valid_username
 from bot.core.reviews import MAX_REVIEW_LENGTH
 from bot.core.search import ClubTitles, IndexEntry
+from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.db import films as films_db
 from bot.db import letterboxd_follow as store
@@ -106,39 +107,39 @@ async def link_account(
     user_id: int,
     username: str,
     *,
-    diary: bool = False,
-    import_entries: bool = False,
+    diary: bool | None = None,
+    import_entries: bool | None = None,
 ) -> Link:
-    """Link (or re-link) a member's Letterboxd account in one server and check its feed in a moment."""
+    """Link a member's Letterboxd account in one server and check its feed in a moment. The opt-ins not given stay
+    as they were (off for a new link). Linking the same name again only changes the opt-ins; another name starts
+    over (nothing of the old feed is kept)."""
     name = clean_username(username)
     async with db.transaction() as tx:
-        await store.forget_entries(tx, guild_id, user_id)
-        await store.link(
-            tx, guild_id, user_id, name, diary=diary, import_entries=import_entries, now=to_db(clock.now())
-        )
-    await timers.schedule(TIMER_KIND, timer_key(guild_id, user_id), clock.now() + FIRST_CHECK, guild_id=guild_id)
+        current = await store.get_link(tx, guild_id, user_id)
+        same = current is not None and current.username == name
+        if current is not None and same:
+            await store.set_options(
+                tx,
+                guild_id,
+                user_id,
+                diary=current.diary if diary is None else diary,
+                import_entries=current.import_entries if import_entries is None else import_entries,
+            )
+        else:
+            await store.forget_entries(tx, guild_id, user_id)
+            await store.link(
+                tx,
+                guild_id,
+                user_id,
+                name,
+                diary=bool(diary),
+                import_entries=bool(import_entries),
+                now=to_db(clock.now()),
+            )
+    if not same:
+        await timers.schedule(TIMER_KIND, timer_key(guild_id, user_id), clock.now() + FIRST_CHECK, guild_id=guild_id)
     found = await store.get_link(db, guild_id, user_id)
     assert found is not None  # noqa: S101 - written just above
-    return found
-
-
-async def set_options(
-    db: Database, guild_id: int, user_id: int, *, diary: bool | None, import_entries: bool | None
-) -> Link:
-    """Change a linked member's opt-ins (None: unchanged); UserError without a link."""
-    async with db.transaction() as tx:
-        current = await store.get_link(tx, guild_id, user_id)
-        if current is None:
-            raise UserError("You have not linked a Letterboxd account here: `/letterboxd link username:`.")
-        await store.set_options(
-            tx,
-            guild_id,
-            user_id,
-            diary=current.diary if diary is None else diary,
-            import_entries=current.import_entries if import_entries is None else import_entries,
-        )
-    found = await store.get_link(db, guild_id, user_id)
-    assert found is not None  # noqa: S101 - read in the transaction above
     return found
 
 
@@ -172,11 +173,13 @@ async def account_status(db: Database, timers: TimerService, guild_id: int, user
     return AccountStatus(current, entries, None if pending is None else pending.due_at)
 
 
-async def rearm(db: Database, clock: Clock, timers: TimerService, interval: timedelta) -> int:
-    """At start-up: give every link without a pending check one (a link whose timer failed for good, or was lost),
-    spread over one interval; return how many were armed."""
+async def rearm(db: Database, clock: Clock, timers: TimerService, interval: timedelta, shards: ShardSet) -> int:
+    """At start-up: give every link of these shards without a pending check one (a link whose timer failed for good,
+    or was lost), spread over one interval; return how many were armed."""
     armed = 0
     for current in await store.all_links(db):
+        if not shards.owns(current.guild_id):
+            continue
         key = timer_key(current.guild_id, current.user_id)
         if await timers.pending(TIMER_KIND, key) is None:
             due = clock.now() + interval * random.random()

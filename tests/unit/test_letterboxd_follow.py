@@ -21,6 +21,7 @@ from bot.core.errors import UserError
 from bot.core.letterboxd_follow import DiaryPost
 from bot.core.letterboxd_live import DiaryEntry, FeedResult, FeedStatus
 from bot.core.search import ClubTitles
+from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
 from bot.db import films as films_db
 from bot.db import letterboxd_follow as store
@@ -160,12 +161,15 @@ async def test_links_are_per_server_and_unlink_stops_following(db: Database, clo
     assert await follow.unlink_account(db, timers, GUILD, ALICE) is None
 
 
-async def test_options_need_a_link_and_change_only_what_is_given(db: Database, clock: FixedClock) -> None:
-    with pytest.raises(UserError, match="not linked"):
-        await follow.set_options(db, GUILD, ALICE, diary=True, import_entries=None)
-    await follow.link_account(db, clock, TimerService(db, clock), GUILD, ALICE, "alice", diary=True)
-    changed = await follow.set_options(db, GUILD, ALICE, diary=None, import_entries=True)
-    assert (changed.diary, changed.import_entries) == (True, True)
+async def test_linking_the_same_name_again_changes_only_the_options_given(
+    db: Database, clock: FixedClock, ids: dict[str, int]
+) -> None:
+    timers = TimerService(db, clock)
+    await follow.link_account(db, clock, timers, GUILD, ALICE, "alice", diary=True)
+    await check(db, clock, ScriptedFeed(ok(entry("g1", "The Last Waltz", 1978))))
+    changed = await follow.link_account(db, clock, timers, GUILD, ALICE, "Alice", import_entries=True)
+    assert (changed.diary, changed.import_entries, changed.primed) == (True, True, True)
+    assert await store.count_entries(db, GUILD, ALICE) == 1  # nothing handled is forgotten
 
 
 # -- following ---------------------------------------------------------------------------------------------------
@@ -362,5 +366,5 @@ async def test_rearm_arms_only_links_without_a_pending_check(db: Database, clock
     await follow.link_account(db, clock, timers, GUILD, ALICE, "alice")
     await follow.link_account(db, clock, timers, GUILD, BOB, "bob")
     await timers.cancel(follow.TIMER_KIND, follow.timer_key(GUILD, BOB))
-    assert await follow.rearm(db, clock, timers, INTERVAL) == 1
-    assert await follow.rearm(db, clock, timers, INTERVAL) == 0
+    assert await follow.rearm(db, clock, timers, INTERVAL, ShardSet(1, (0,))) == 1
+    assert await follow.rearm(db, clock, timers, INTERVAL, ShardSet(1, (0,))) == 0

@@ -269,7 +269,7 @@ def _published(value: object) -> datetime | None:
     if not isinstance(value, time.struct_time):
         return None
     try:
-        return datetime(value.tm_year, value.tm_mon, value.tm_mday, value.tm_hour, value.tm_min, value.tm_sec, tzinfo=UTC)
+        return datetime(*value[:6], tzinfo=UTC)
     except ValueError:
         return None
 

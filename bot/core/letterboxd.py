@@ -569,7 +569,10 @@ def _date(shown: str, line: int, column: str, value: str) -> date | None:
         ) from exc
 
 
+_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_PARAGRAPH_END = re.compile(r"</p\s*>", re.IGNORECASE)
+_SPACE_AROUND_BREAKS = re.compile(r"[ \t]*\n[ \t]*")
 _QUOTE = re.compile(r"<blockquote[^>]*>(.*?)</blockquote>", re.IGNORECASE | re.DOTALL)
 _BOLD = re.compile(r"</?(?:b|strong)>", re.IGNORECASE)
 _ITALIC = re.compile(r"</?(?:i|em)>", re.IGNORECASE)
@@ -579,14 +582,17 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 def html_to_text(text: str) -> str:
     """Letterboxd's review HTML as plain text with Discord markdown: bold, italics and quotes kept, links and other
-    tags reduced to their text."""
+    tags reduced to their text, paragraphs separated by a blank line; scripts and styles dropped with their content.
+    Spaces at the start and end of lines go."""
     text = text.replace("\r\n", "\n")
+    text = _HIDDEN.sub("", text)
     text = _BREAK.sub("\n", text)
+    text = _PARAGRAPH_END.sub("\n\n", text)
     text = _QUOTE.sub(lambda m: "\n".join(f"> {line}" for line in m.group(1).strip().splitlines()), text)
     text = _BOLD.sub("**", text)
     text = _ITALIC.sub("*", text)
     text = _TAG.sub("", text)
-    text = html.unescape(text)
+    text = _SPACE_AROUND_BREAKS.sub("\n", html.unescape(text))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 

@@ -9,7 +9,7 @@ loopback feed server in test_letterboxd_feed and end to end in tests/e2e/test_le
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from bot.core import letterboxd_follow as follow
 from bot.core.clock import to_db
 from bot.core.errors import UserError
 from bot.core.letterboxd_follow import DiaryPost
-from bot.core.letterboxd_live import DiaryEntry, FeedResult, FeedStatus
+from bot.core.letterboxd_live import FeedResult, FeedStatus
 from bot.core.search import ClubTitles
 from bot.core.shards import ShardSet
 from bot.core.timers import TimerService
@@ -29,48 +29,12 @@ from bot.db import reviews as reviews_db
 from bot.db.database import Database
 from tests.catalog_builder import film, load_films
 from tests.clocks import FixedClock
+from tests.letterboxd_feeds import ScriptedFeed, entry, ok
 from tests.letterboxd_files import club_titles
 
 GUILD, OTHER_GUILD, ALICE, BOB, MOD = 1, 2, 11, 12, 99
 DIARY_CHANNEL = 500
 INTERVAL = timedelta(minutes=30)
-PUBLISHED = datetime(2026, 2, 27, 20, 0, tzinfo=UTC)
-
-
-def entry(guid: str, title: str, year: int | None, **fields: object) -> DiaryEntry:
-    values: dict[str, object] = {
-        "guid": guid,
-        "link": f"https://letterboxd.com/alice/film/{guid}/",
-        "film_title": title,
-        "film_year": year,
-        "tmdb_id": None,
-        "rating": 4.0,
-        "watched_date": date(2026, 2, 27),
-        "rewatch": False,
-        "liked": False,
-        "review": "",
-        "spoiler": False,
-        "published": PUBLISHED,
-    }
-    values.update(fields)
-    return DiaryEntry(**values)  # type: ignore[arg-type]
-
-
-class ScriptedFeed:
-    """A member's feed as the service would answer it: each read takes the next scripted answer (the last repeats),
-    and remembers the validators it was sent."""
-
-    def __init__(self, *answers: FeedResult) -> None:
-        self.answers = list(answers)
-        self.reads: list[tuple[str, str | None, str | None]] = []
-
-    async def read(self, username: str, *, etag: str | None = None, last_modified: str | None = None) -> FeedResult:
-        self.reads.append((username, etag, last_modified))
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-
-
-def ok(*entries: DiaryEntry, etag: str = '"v1"') -> FeedResult:
-    return FeedResult(FeedStatus.OK, tuple(entries), etag=etag, last_modified="Fri, 27 Feb 2026 20:00:00 GMT")
 
 
 @pytest.fixture

@@ -61,6 +61,7 @@ TMDB_NS = "https://themoviedb.org"
 SPOILER_NOTICE = "This review may contain spoilers."
 #: The line Letterboxd writes in place of a review for an entry without one ("Watched on Saturday May 9, 2026.").
 _GENERATED_LINE = re.compile(r"(?:Re)?[Ww]atched on \w+ \w+ \d{1,2}, \d{4}\.?")
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z]")
 _EMPHASIS = re.compile(r"^[*_\s]+|[*_\s]+$")
 
 
@@ -156,6 +157,10 @@ def client_from_settings(settings: Settings) -> LetterboxdFeed:
 
 def parse_feed(body: bytes, content_type: str = "") -> ParsedFeed:
     """A feed's diary entries, in the feed's order (newest first). Raises :class:`FeedMalformed`."""
+    root = _FIRST_ELEMENT.search(body)
+    if root is not None and b"<!DOCTYPE" in body[: root.start()]:
+        # Feeds have no DTD; one declaring entities is an expansion bomb that costs expat seconds to refuse.
+        raise FeedMalformed("the feed declares a document type")
     headers = {"content-type": content_type} if content_type else {}
     # A stream, never bytes or text: feedparser takes those for a file name or a URL and would open it.
     document: Any = feedparser.parse(

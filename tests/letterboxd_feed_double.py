@@ -316,7 +316,7 @@ class LetterboxdFeedDouble:
         paragraph = "A long look at a long film, with many words about every scene of it. " * 20
         added = 0
         while (missing := size - len(member.body(self.base_url)[0])) > 0:
-            for _ in range(missing // 4000 + 1):  # an entry is about 4.4 KB
+            for _ in range(missing // 5000 + 1):  # an entry is about 5 KB
                 self.add_entry(
                     username, f"Long Film {added}", 1990 + added % 30, tmdb_id=500_000 + added, rating=3.5,
                     review="\n\n".join([paragraph] * 3),
@@ -374,7 +374,7 @@ class LetterboxdFeedDouble:
                 request.headers.get("If-Modified-Since"),
                 request.headers.get("User-Agent"),
                 response.status,
-                response.body_length if isinstance(response, web.Response) else 0,
+                len(response.body) if isinstance(response, web.Response) and isinstance(response.body, bytes) else 0,
                 time.monotonic(),
             )
         )

@@ -18,7 +18,8 @@ description's HTML becomes plain text (:func:`bot.core.letterboxd.html_to_text`,
 image and the generated "Watched on …" line dropped, paragraphs kept, and Letterboxd's notice "This review may
 contain spoilers." taken out of the text into the entry's spoiler flag.
 
-Parsing a feed is CPU work (about 10 ms for 50 entries, a second for 5 MB): it runs in a worker thread.
+Parsing a feed is CPU work (about 25 ms for 50 entries, a second for 5 MB; bench/letterboxd_follow.py): it runs
+in a worker thread, and only when the feed changed.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ description's HTML becomes plain text (:func:`bot.core.letterboxd.html_to_text`,
 image and the generated "Watched on …" line dropped, paragraphs kept, and Letterboxd's notice "This review may
 contain spoilers." taken out of the text into the entry's spoiler flag.
 
-Parsing a feed is CPU work (about 10 ms for 50 entries, a second for 5 MB): it runs in a worker thread.
+Parsing a feed is CPU work (about 25 ms for 50 entries, a second for 5 MB; bench/letterboxd_follow.py): it runs
+in a worker thread, and only when the feed changed.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ TMDB_NS = "https://themoviedb.org"
 SPOILER_NOTICE = "This review may contain spoilers."
 #: The line Letterboxd writes in place of a review for an entry without one ("Watched on Saturday May 9, 2026.").
 _GENERATED_LINE = re.compile(r"(?:Re)?[Ww]atched on \w+ \w+ \d{1,2}, \d{4}\.?")
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z]")
 _EMPHASIS = re.compile(r"^[*_\s]+|[*_\s]+$")
 
 
@@ -156,6 +158,10 @@ def client_from_settings(settings: Settings) -> LetterboxdFeed:
 
 def parse_feed(body: bytes, content_type: str = "") -> ParsedFeed:
     """A feed's diary entries, in the feed's order (newest first). Raises :class:`FeedMalformed`."""
+    root = _FIRST_ELEMENT.search(body)
+    if root is not None and b"<!DOCTYPE" in body[: root.start()]:
+        # Feeds have no DTD; one declaring entities is an expansion bomb that costs expat seconds to refuse.
+        raise FeedMalformed("the feed declares a document type")
     headers = {"content-type": content_type} if content_type else {}
     # A stream, never bytes or text: feedparser takes those for a file name or a URL and would open it.
     document: Any = feedparser.parse(

@@ -281,7 +281,14 @@ class Letterboxd(commands.Cog):
             poster = self.bot.details.poster_url(details)
         if poster is None and post.poster_url and post.poster_url.startswith("https://"):
             poster = post.poster_url
-        return diary_embed(post, name, film=film, details=details, poster_url=poster)
+        return diary_embed(
+            post,
+            name,
+            film=film,
+            details=details,
+            poster_url=poster,
+            feed_origin=str(self.bot.settings.letterboxd_base_url),
+        )
 
     async def _tell_failing(self, guild_id: int, user_id: int, reason: str | None) -> None:
         guild = self.bot.get_guild(guild_id)

@@ -111,8 +111,8 @@ async def link_account(
     import_entries: bool | None = None,
 ) -> Link:
     """Link a member's Letterboxd account in one server and check its feed in a moment. The opt-ins not given stay
-    as they were (off for a new link). Linking the same name again only changes the opt-ins; another name starts
-    over (nothing of the old feed is kept)."""
+    as they were (off for a new link). Linking the same name again only changes the opt-ins (and checks the feed in
+    a moment, without waiting for the interval); another name starts over (nothing of the old feed is kept)."""
     name = clean_username(username)
     async with db.transaction() as tx:
         current = await store.get_link(tx, guild_id, user_id)
@@ -136,8 +136,10 @@ async def link_account(
                 import_entries=bool(import_entries),
                 now=to_db(clock.now()),
             )
-    if not same:
-        await timers.schedule(TIMER_KIND, timer_key(guild_id, user_id), clock.now() + FIRST_CHECK, guild_id=guild_id)
+    key, soon = timer_key(guild_id, user_id), clock.now() + FIRST_CHECK
+    pending = await timers.pending(TIMER_KIND, key) if same else None
+    if pending is None or pending.due_at > soon:  # a new link, or the member asks again: check in a moment
+        await timers.schedule(TIMER_KIND, key, soon, guild_id=guild_id)
     found = await store.get_link(db, guild_id, user_id)
     assert found is not None  # noqa: S101 - written just above
     return found

@@ -40,6 +40,7 @@ def diary_embed(
     film: Film | None = None,
     details: FilmDetails | None = None,
     poster_url: str | None = None,
+    feed_origin: str | None = None,
 ) -> discord.Embed:
     lines = [film_line(post, film, details)]
     marks = []
@@ -56,6 +57,13 @@ def diary_embed(
         if post.spoiler:
             lines[-1] = "*This review may contain spoilers.*\n" + lines[-1]
     link = letterboxd_address(post.link)
+    if (
+        link is None
+        and feed_origin
+        and post.link.startswith(feed_origin.rstrip("/") + "/")
+        and not any(c in post.link for c in "()[]<> \n")
+    ):
+        link = post.link  # a Letterboxd proxy's (LETTERBOXD_BASE_URL) own address
     if link is not None:
         lines.append(f"[Read it on Letterboxd]({link})")
     embed = club_embed(f"{truncate(member_name, 80)} logged a film", "\n".join(lines))

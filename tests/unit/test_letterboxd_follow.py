@@ -134,6 +134,11 @@ async def test_linking_the_same_name_again_changes_only_the_options_given(
     changed = await follow.link_account(db, clock, timers, GUILD, ALICE, "Alice", import_entries=True)
     assert (changed.diary, changed.import_entries, changed.primed) == (True, True, True)
     assert await store.count_entries(db, GUILD, ALICE) == 1  # nothing handled is forgotten
+    await timers.schedule(follow.TIMER_KIND, follow.timer_key(GUILD, ALICE), clock.now() + INTERVAL, guild_id=GUILD)
+    await follow.link_account(db, clock, timers, GUILD, ALICE, "alice")
+    pending = await timers.pending(follow.TIMER_KIND, follow.timer_key(GUILD, ALICE))
+    assert pending is not None
+    assert pending.due_at == clock.now() + follow.FIRST_CHECK  # asked again: checked in a moment
 
 
 # -- following ---------------------------------------------------------------------------------------------------

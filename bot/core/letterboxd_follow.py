@@ -413,7 +413,9 @@ async def _handle(
                 tx, moment, titles, guild_id=guild_id, user_id=user_id, parsed=parsed, matching=matching
             )
             films = applied.films
-            imported = sum(1 for film_id in films if film_id is not None)
+            imported = sum(  # entries newly imported (an edit updates one already counted)
+                1 for (_entry, _mark, revision), film_id in zip(todo, films, strict=True) if film_id and not revision
+            )
         else:
             films = [
                 pinned[position].film_id

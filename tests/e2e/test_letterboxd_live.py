@@ -1,8 +1,9 @@
 """Letterboxd, live, end to end: the real bot against the loopback Discord AND the loopback Letterboxd feed server
 (LETTERBOXD_BASE_URL pointed at it). A member links their account; the first check takes the feed's past in
 without posting it; a new entry appears in the feed and its diary post and imported rating appear once; the bot is
-restarted and its persisted check runs again (a 304): nothing twice. A feed that keeps failing: its member is told
-once, by DM, and /letterboxd status says why. Bad input and who may unlink whom."""
+restarted and its persisted check runs again (a 304): nothing twice. An edited review updates the imported one. A
+feed that keeps failing: its member is told once, by DM, and /letterboxd status says why. Bad input and who may
+unlink whom."""
 
 from __future__ import annotations
 
@@ -112,6 +113,16 @@ async def test_link_a_new_entry_posted_and_imported_once_across_a_restart(
     assert imported == [(9, "letterboxd", 1)]
     handled = "SELECT guid FROM letterboxd_entries WHERE user_id = ? ORDER BY guid"
     assert new.guid in [guid for (guid,) in query(bot, handled, (world.alice.id,))]
+
+    # Alice edits her review on Letterboxd (same guid): the imported review follows; nothing is posted again.
+    letterboxd_feed.edit_entry("alice_lb", new.guid, review="On second thought: the best concert film.", rating=5.0)
+    await discord.invoke("letterboxd link", as_member=world.alice, username="alice_lb")
+    body = "SELECT rating, body FROM reviews WHERE user_id = ? AND film_id = ?"
+    await eventually(
+        lambda: query(bot, body, (world.alice.id, waltz)) == [(10, "On second thought: the best concert film.")],
+        "the edited review imported",
+    )
+    assert len(fake.channel_messages(world.general)) == 1
 
     # A restart: the persisted check comes due while the bot is down and runs once it is back (the feed answers 304).
     reads = letterboxd_feed.count("alice_lb")

@@ -11,12 +11,14 @@ Figures:
 - **CPU per read**, in this process: parsing a typical 50-entry feed alone, a read that gets the feed (200: HTTP and
   parsing), a conditional read answered 304; the loopback server runs in the same process, so the round trips
   include its share (an upper bound for the client);
-- **a round** over every member through one client with the default caps (4 reads at a time) but no rate limit: wall
-  time and CPU, every feed unchanged (304) and with ``--changed`` of them new; at the client's default rate (2
-  reads a second) a round's pacing is ``members / 2`` seconds, which is what spreads it;
+- **a round** over every member (``--entries`` entries in each feed) through one client with the default caps (4
+  reads at a time) but no rate limit: wall time and CPU, every feed unchanged (304) and with ``--changed`` of them
+  new; at the client's default rate (2 reads a second) a round's pacing is ``members / 2`` seconds, which is what
+  spreads it;
 - parsing a 5 MB feed (the largest size the tests require; the client refuses more than 8 MB).
 
     python bench/letterboxd_follow.py [--members 1000] [--interval 30] [--jitter 0.1] [--changed 0.1] [--reads 200]
+                                      [--entries 50]
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ async def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.1, help="± fraction of the interval")
     parser.add_argument("--changed", type=float, default=0.1, help="share of feeds that change in an interval")
     parser.add_argument("--reads", type=int, default=200, help="reads measured for the CPU per read")
+    parser.add_argument("--entries", type=int, default=50, help="entries in each member's feed for the rounds")
     args = parser.parse_args()
     rng = random.Random(16)
 
@@ -143,9 +146,9 @@ async def main() -> None:
             f"({per_hour * full_bytes / 1024 / 1024:.0f} MiB without conditional requests)"
         )
 
-        # A round over every member: each member gets a small feed of 5 entries (the double renders each once).
+        # A round over every member, each with a full feed (the double renders each once per change).
         for number in range(args.members):
-            fill(double, f"m{number}", 5, rng)
+            fill(double, f"m{number}", args.entries, rng)
         client = LetterboxdFeed(double.base_url, rate=1e6, burst=1000)
         try:
             first = await asyncio.gather(*(client.read(f"m{n}") for n in range(args.members)))

@@ -126,17 +126,22 @@ class LetterboxdFeed:
                 return FeedResult(FeedStatus.FAILED, reason=f"the feed is larger than {limit:g} MB")
             except ServiceError as error:
                 return FeedResult(FeedStatus.FAILED, reason=str(error), retry_after=error.retry_after)
-        new_etag = answer.headers.get("ETag") or None
-        new_modified = answer.headers.get("Last-Modified") or None
-        if answer.status == 304:
-            return FeedResult(
-                FeedStatus.NOT_MODIFIED, etag=new_etag or etag, last_modified=new_modified or last_modified
-            )
-        try:
-            parsed = await asyncio.to_thread(parse_feed, answer.body, answer.content_type)
-        except FeedMalformed as error:
-            log.info("Letterboxd feed %s: %s", path, error)
-            return FeedResult(FeedStatus.FAILED, reason=str(error))
+            new_etag = answer.headers.get("ETag") or None
+            new_modified = answer.headers.get("Last-Modified") or None
+            if answer.status == 304:
+                return FeedResult(
+                    FeedStatus.NOT_MODIFIED, etag=new_etag or etag, last_modified=new_modified or last_modified
+                )
+            # Parsed while holding the slot: the cap bounds the parsing threads (CPU) as well as the connections.
+            try:
+                parsed = await asyncio.to_thread(parse_feed, answer.body, answer.content_type)
+            except FeedMalformed as error:
+                log.info("Letterboxd feed %s: %s", path, error)
+                return FeedResult(FeedStatus.FAILED, reason=str(error))
+            except Exception:
+                # A feed no parser should choke on made feedparser fail: one member's feed, not the bot's problem.
+                log.warning("Letterboxd feed %s could not be parsed", path, exc_info=True)
+                return FeedResult(FeedStatus.FAILED, reason="the feed could not be read")
         return FeedResult(
             FeedStatus.OK,
             entries=parsed.entries,

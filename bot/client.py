@@ -25,11 +25,13 @@ from bot.core.clock import SystemClock
 from bot.core.details import FilmDetailsService
 from bot.core.errors import CatalogInvalid
 from bot.core.films import ClubTitles, Film, ServerTitles, build_title_index, resolve_film
+from bot.core.letterboxd_live import FeedReader
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
 from bot.core.timers import TimerService
 from bot.db.database import Database, DatabaseUnavailable, ShardsInUse, open_database
 from bot.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from bot.services import letterboxd_feed
 from bot.services.tmdb import client_from_settings
 from bot.settings import Settings
 from bot.tree import FilmClubTree
@@ -117,6 +119,7 @@ class FilmClubBot(commands.AutoShardedBot):
         self._catalog_generation: int | None = None  # what self.titles was built from
         self._server_titles: ServerTitles | None = None
         self._details: FilmDetailsService | None = None
+        self._letterboxd: letterboxd_feed.LetterboxdFeed | None = None
         self._web: WebServer | None = None
         self._member_names: dict[tuple[int, int], tuple[str | None, float]] = {}
 
@@ -152,6 +155,13 @@ class FilmClubBot(commands.AutoShardedBot):
         if self._details is None:
             raise RuntimeError("film details are set up in setup_hook; they are not available before")
         return self._details
+
+    @property
+    def letterboxd(self) -> FeedReader:
+        """Members' Letterboxd feeds (LETTERBOXD_BASE_URL), read politely: one client, so one concurrency cap."""
+        if self._letterboxd is None:
+            raise RuntimeError("the Letterboxd feed client is set up in setup_hook; it is not available before")
+        return self._letterboxd
 
     @property
     def timers(self) -> TimerService:
@@ -242,6 +252,7 @@ class FilmClubBot(commands.AutoShardedBot):
         log.info("%s", summary.describe())
         await self.refresh_catalog()
         self._details = FilmDetailsService(self._db, self.clock, client_from_settings(self.settings))
+        self._letterboxd = letterboxd_feed.client_from_settings(self.settings)
         if self._details.enabled:
             log.info(
                 "film details from TMDb at %s (region %s)",
@@ -359,6 +370,9 @@ class FilmClubBot(commands.AutoShardedBot):
         if self._details is not None:
             await self._details.close()
             self._details = None
+        if self._letterboxd is not None:
+            await self._letterboxd.close()
+            self._letterboxd = None
         if self._db is not None:
             await self._db.close()
             self._db = None

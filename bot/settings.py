@@ -31,6 +31,9 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 TMDB_API = "https://api.themoviedb.org/3"
 TMDB_IMAGES = "https://image.tmdb.org/t/p"
 
+#: Letterboxd's site: members' public RSS feeds are at ``/{username}/rss/`` under it.
+LETTERBOXD_SITE = "https://letterboxd.com"
+
 
 class Settings(BaseSettings):
     """Every setting the bot reads. ``.env.example`` and the README's configuration table mirror this class."""
@@ -93,6 +96,13 @@ class Settings(BaseSettings):
         description="When the bot is removed from a server, the server's data is kept this many days (more than 0, at "
         "most 365; decimals are fine) in case the bot is added back, then deleted.",
     )
+    letterboxd_interval: int = Field(
+        default=30,
+        ge=5,
+        le=1440,
+        description="Minutes between two reads of a linked member's Letterboxd feed (5 to 1440; jittered by up to a "
+        "tenth either way; a feed that keeps failing is read less often).",
+    )
     discord_timeout: float = Field(
         default=30.0,
         gt=0,
@@ -127,6 +137,12 @@ class Settings(BaseSettings):
         default="US",
         pattern=r"^[A-Z]{2}$",
         description="The country (two capital letters, ISO 3166-1) whose streaming services `/film` lists.",
+    )
+
+    letterboxd_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl(LETTERBOXD_SITE),
+        description="Where members' Letterboxd RSS feeds are read (`/{username}/rss/` under it); set only for a proxy "
+        "(or the tests' double).",
     )
 
     web_port: int | None = Field(

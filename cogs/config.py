@@ -119,7 +119,8 @@ async def settings_embed(interaction: Interaction, settings: GuildSettings, titl
         f"Weekly picks: {show('picks_channel_id', _text(settings.picks_channel_id))}\n"
         f"Polls: {show('polls_channel_id', _text(settings.polls_channel_id))}\n"
         f"Announcements: {show('announcements_channel_id', _text(settings.announcements_channel_id))}\n"
-        f"Discussion threads: {show('threads_channel_id', _text(settings.threads_channel_id))}",
+        f"Discussion threads: {show('threads_channel_id', _text(settings.threads_channel_id))}\n"
+        f"Letterboxd diary: {show('diary_channel_id', _text(settings.diary_channel_id))}",
     )
     moderators = show("moderator_role_id", _text(settings.moderator_role_id))
     voters = show("voter_role_id", _text(settings.voter_role_id))
@@ -280,7 +281,9 @@ class Config(commands.Cog):
         embed = await settings_embed(interaction, settings, "Club configuration")
         await send_ephemeral(interaction, embed=embed)
 
-    @config_group.command(name="channel", description="Moderators: where weekly picks, polls or announcements go.")
+    @config_group.command(
+        name="channel", description="Moderators: where weekly picks, polls, announcements, threads or the diary go."
+    )
     @app_commands.describe(kind="Which channel to set", channel="The channel (leave empty to unset it)")
     @app_commands.choices(kind=CHANNEL_CHOICES)
     async def channel(self, interaction: Interaction, kind: str, channel: discord.TextChannel | None = None) -> None:

@@ -1,5 +1,8 @@
 """/letterboxd import and /letterboxd export: bring a member's Letterboxd diary in, and take their reviews and seen
-films out (what they did in the club, for Letterboxd; or everything, as a backup that import reads back).
+films out (what they did in the club, for Letterboxd; or everything, as a backup that import reads back). And
+Letterboxd, live: /letterboxd link, unlink and status, and the feed checks (bot.core.letterboxd_follow decides; this
+extension reads the feed through the bot's one client, posts diary entries to the diary channel and tells a member
+once when their feed keeps failing, by DM).
 
 The attachment is refused by its declared size before it is downloaded; the rest of the checks (zip sizes and ratios,
 CSV format), the films an import adds as the server's own (``unmatched: add``, the default, or ``skip``) and the
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -19,10 +23,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import letterboxd
+from bot.core import letterboxd_follow as follow
 from bot.core.errors import UserError
+from bot.core.films import get_film
+from bot.core.guilds import get_settings
 from bot.core.letterboxd import ExportScope, ImportResult, Unmatched
-from bot.ui.checks import guild_id_of
+from bot.core.letterboxd_follow import DiaryPost
+from bot.core.timers import Timer
+from bot.ui.checks import ensure_moderator, guild_id_of
+from bot.ui.diary import diary_embed, status_embed
 from bot.ui.embeds import FIELD_VALUE_LIMIT, add_field, club_embed, literal, truncate
+from bot.ui.replies import send_ephemeral
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -33,6 +44,8 @@ Interaction = discord.Interaction["FilmClubBot"]
 REPORT_FILE = "letterboxd-import.txt"
 ADDED_SHOWN = 10
 SKIPPED_SHOWN = 3  # titles named per reason
+#: The most a diary post waits for the film's details (its poster) from TMDb.
+DETAILS_BUDGET = 5.0
 
 
 def plural(count: int, word: str) -> str:
@@ -123,10 +136,173 @@ def import_embed(result: ImportResult) -> discord.Embed:
 class Letterboxd(commands.Cog):
     """Letterboxd"""
 
-    group = app_commands.Group(name="letterboxd", description="Import from and export to Letterboxd.", guild_only=True)
+    group = app_commands.Group(
+        name="letterboxd", description="Link your Letterboxd, import from and export to it.", guild_only=True
+    )
 
     def __init__(self, bot: FilmClubBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.timers.register(follow.TIMER_KIND, self._on_feed_timer)
+        armed = await follow.rearm(self.bot.db, self.bot.clock, self.bot.timers, self.interval, self.bot.shard_set)
+        if armed:
+            log.info("armed the Letterboxd feed check of %d linked member(s) that had none pending", armed)
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=self.bot.settings.letterboxd_interval)
+
+    # -- linking -------------------------------------------------------------------------------------------------------
+
+    @group.command(name="link", description="Link your Letterboxd account here; choose what the club gets from it.")
+    @app_commands.describe(
+        username="Your Letterboxd username (as in letterboxd.com/username/)",
+        diary="Post your new diary entries to the club's diary channel (off unless you turn it on)",
+        import_entries="Import your ratings and reviews into the club (off unless you turn it on)",
+    )
+    @app_commands.rename(import_entries="import")
+    async def link(
+        self,
+        interaction: Interaction,
+        username: app_commands.Range[str, 1, 100],
+        diary: bool | None = None,
+        import_entries: bool | None = None,
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        linked = await follow.link_account(
+            self.bot.db,
+            self.bot.clock,
+            self.bot.timers,
+            guild_id,
+            interaction.user.id,
+            username,
+            diary=diary,
+            import_entries=import_entries,
+        )
+        settings = await get_settings(self.bot.db, guild_id)
+        lines = [
+            f"Linked to **{literal(linked.username)}** on Letterboxd. I read your public diary feed every "
+            f"{self.bot.settings.letterboxd_interval} minutes or so.",
+            f"• Diary posts: **{'on' if linked.diary else 'off'}**"
+            + (
+                " (this server has no diary channel yet: a moderator sets one with `/config channel kind:diary`)"
+                if linked.diary and settings.diary_channel_id is None
+                else ""
+            ),
+            f"• Import ratings and reviews: **{'on' if linked.import_entries else 'off'}**",
+            "What your feed already holds is taken in at the first check (imported with import on) but not posted; "
+            "new entries from then on are. Change either with `/letterboxd link` and the same name; "
+            "`/letterboxd unlink` stops it.",
+        ]
+        await send_ephemeral(interaction, "\n".join(lines))
+
+    @group.command(name="unlink", description="Stop following your Letterboxd (moderators: anyone's).")
+    @app_commands.describe(member="Moderators: the member to unlink (the default: yourself)")
+    async def unlink(self, interaction: Interaction, member: discord.Member | None = None) -> None:
+        guild_id = guild_id_of(interaction)
+        target = member or interaction.user
+        if target.id != interaction.user.id:
+            await ensure_moderator(interaction)
+        removed = await follow.unlink_account(self.bot.db, self.bot.timers, guild_id, target.id)
+        whose = "You have" if target.id == interaction.user.id else f"{target.mention} has"
+        if removed is None:
+            raise UserError(f"{whose} no Letterboxd account linked here.")
+        done = "Your" if target.id == interaction.user.id else f"{target.mention}'s"
+        await send_ephemeral(
+            interaction,
+            f"{done} Letterboxd account **{literal(removed.username)}** is unlinked here: its feed is no longer "
+            "read. What was imported stays (delete reviews with `/review delete`).",
+        )
+
+    @group.command(name="status", description="Your linked Letterboxd account: last checked, entries imported.")
+    async def status(self, interaction: Interaction) -> None:
+        found = await follow.account_status(self.bot.db, self.bot.timers, guild_id_of(interaction), interaction.user.id)
+        if found is None:
+            raise UserError("You have not linked a Letterboxd account here: `/letterboxd link username:`.")
+        await send_ephemeral(interaction, embed=status_embed(found))
+
+    # -- following -----------------------------------------------------------------------------------------------------
+
+    async def _on_feed_timer(self, timer: Timer) -> None:
+        guild_id, user_id = follow.parse_timer_key(timer.key)
+        outcome = await follow.check_feed(
+            self.bot.db,
+            self.bot.clock,
+            self.bot.letterboxd,
+            self.bot.titles_for,
+            guild_id,
+            user_id,
+            interval=self.interval,
+        )
+        if outcome.status is None:
+            return  # unlinked meanwhile
+        await self.send_posts(guild_id, user_id)
+        if outcome.tell_failing:
+            await self._tell_failing(guild_id, user_id, outcome.reason)
+        if outcome.next_at is not None:
+            await self.bot.timers.schedule(follow.TIMER_KIND, timer.key, outcome.next_at, guild_id=guild_id)
+
+    async def send_posts(self, guild_id: int, user_id: int) -> int:
+        """Send the member's queued diary posts (each taken by one sender); return how many were sent."""
+        guild = self.bot.get_guild(guild_id)
+        settings = await get_settings(self.bot.db, guild_id)
+        channel = (
+            guild.get_channel(settings.diary_channel_id)
+            if guild is not None and settings.diary_channel_id is not None
+            else None
+        )
+        if guild is None or not isinstance(channel, discord.TextChannel):
+            return 0  # kept queued until the server and its diary channel are there
+        sent = 0
+        for pending in await follow.pending_posts(self.bot.db, guild_id, user_id):
+            post = await follow.take_post(self.bot.db, pending)
+            if post is None:
+                continue
+            try:
+                embed = await self._diary_embed(guild, post)
+                await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException:
+                log.warning("could not post a diary entry in %s; it is kept for the next check", channel.id)
+                await follow.give_back(self.bot.db, pending)
+                break
+            sent += 1
+        return sent
+
+    async def _diary_embed(self, guild: discord.Guild, post: DiaryPost) -> discord.Embed:
+        member = guild.get_member(post.user_id)
+        name = member.display_name if member is not None else post.username
+        film = await get_film(self.bot.db, post.film_id) if post.film_id is not None else None
+        details = None
+        poster = None
+        if film is not None and self.bot.details.enabled:
+            answer = await self.bot.details.for_film(film, within=DETAILS_BUDGET)
+            details = answer.details
+            poster = self.bot.details.poster_url(details)
+        if poster is None and post.poster_url and post.poster_url.startswith("https://"):
+            poster = post.poster_url
+        return diary_embed(
+            post,
+            name,
+            film=film,
+            details=details,
+            poster_url=poster,
+            feed_origin=str(self.bot.settings.letterboxd_base_url),
+        )
+
+    async def _tell_failing(self, guild_id: int, user_id: int, reason: str | None) -> None:
+        guild = self.bot.get_guild(guild_id)
+        where = f" in {guild.name}" if guild is not None else ""
+        text = (
+            f"I could not read your Letterboxd feed{where} for a while ({reason or 'it failed'}). I'll keep trying, "
+            "less often; `/letterboxd status` shows the last error, and `/letterboxd link` fixes a wrong name. "
+            "(I tell you this once.)"
+        )
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            await user.send(discord.utils.escape_mentions(text), allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            log.info("could not tell member %s that their Letterboxd feed keeps failing (DMs closed?)", user_id)
 
     @group.command(
         name="import",

@@ -27,6 +27,7 @@ from bot.db.database import Database, open_database
 from bot.settings import environment_variables
 from tests.catalog_builder import starter_catalog
 from tests.clocks import StepClock
+from tests.letterboxd_feed_double import LetterboxdFeedDouble
 from tests.postgres_server import create_database, drop_database, postgres_server, unavailable_reason, unique_name
 from tests.tmdb_double import TmdbDouble
 
@@ -180,6 +181,17 @@ async def tmdb_double() -> AsyncIterator[TmdbDouble]:
         unknown = list(double.unknown_requests)
     if unknown:
         pytest.fail(f"the bot called TMDb route(s) the double does not implement: {unknown}", pytrace=False)
+
+
+@pytest.fixture
+async def letterboxd_feed() -> AsyncIterator[LetterboxdFeedDouble]:
+    """The loopback Letterboxd feed server (tests/letterboxd_feed_double.py), no members yet;
+    ``letterboxd_feed.env()`` points a bot process at it. A test that requested a path it does not serve fails."""
+    async with LetterboxdFeedDouble() as double:
+        yield double
+        unknown = list(double.unknown_requests)
+    if unknown:
+        pytest.fail(f"the bot requested Letterboxd path(s) the double does not serve: {unknown}", pytrace=False)
 
 
 SHARED_DATA_MISSING = f"../shared/data not found (looked in {SHARED_DATA})"

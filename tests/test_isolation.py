@@ -29,6 +29,7 @@ HOSTILE = {
     "THREAD_ARCHIVE_DAYS": "29",
     "ATTENDANCE_SHARE": "10",
     "GUILD_DATA_GRACE_DAYS": "0.001",
+    "LETTERBOXD_INTERVAL": "5",
     "DISCORD_TIMEOUT": "0.001",
     "DISCORD_API_BASE_URL": "http://127.0.0.1:9/hostile",
     "SHARD_COUNT": "7",
@@ -37,6 +38,7 @@ HOSTILE = {
     "TMDB_API_BASE_URL": "http://127.0.0.1:9/hostile-tmdb",
     "TMDB_IMAGE_BASE_URL": "http://127.0.0.1:9/hostile-images",
     "WATCH_REGION": "ZZ",
+    "LETTERBOXD_BASE_URL": "http://127.0.0.1:9/hostile-letterboxd",
     "WEB_PORT": "9",
     "WEB_HOST": "192.0.2.1",
     "WEB_BASE_URL": "http://hostile.invalid",
@@ -65,12 +67,14 @@ def test_the_bot_process_environment_pins_every_setting(monkeypatch: pytest.Monk
     assert env["THREAD_ARCHIVE_DAYS"] == "3"
     assert env["ATTENDANCE_SHARE"] == "50"
     assert env["GUILD_DATA_GRACE_DAYS"] == "30.0"
+    assert env["LETTERBOXD_INTERVAL"] == "30"
     assert env["CATALOG_PATH"] == str(SHIPPED_CATALOG)
     assert env["DATABASE_PATH"] == str(tmp_path / "club.db")
     assert env["PYTHONPATH"] == str(REPO)
     assert "SOMETHING_FROM_THE_CALLERS_SHELL" not in env  # built from scratch, not from a copy of os.environ
     assert env["TMDB_API_KEY"] == ""  # no provider unless the test brings the double
     assert env["TMDB_API_BASE_URL"] == "https://api.themoviedb.org/3"
+    assert env["LETTERBOXD_BASE_URL"] == "https://letterboxd.com/"
     assert env["WEB_PORT"] == ""  # no web server unless the test asks for one
     assert env["WEB_HOST"] == "127.0.0.1"
     assert env["WEB_BASE_URL"] == ""

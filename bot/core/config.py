@@ -39,6 +39,7 @@ class ChannelKind(enum.Enum):
     POLLS = "polls"
     ANNOUNCEMENTS = "announcements"
     THREADS = "threads"
+    DIARY = "diary"
 
     @property
     def setting(self) -> str:
@@ -60,6 +61,7 @@ LABELS: dict[str, str] = {
     "polls_channel_id": "Polls channel",
     "announcements_channel_id": "Announcements channel",
     "threads_channel_id": "Discussion threads channel",
+    "diary_channel_id": "Letterboxd diary channel",
     "moderator_role_id": "Moderator role",
     "voter_role_id": "Voter role",
     "timezone": "Timezone",

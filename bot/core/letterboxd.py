@@ -50,7 +50,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -569,7 +569,10 @@ def _date(shown: str, line: int, column: str, value: str) -> date | None:
         ) from exc
 
 
+_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_PARAGRAPH_END = re.compile(r"</p\s*>", re.IGNORECASE)
+_SPACE_AROUND_BREAKS = re.compile(r"[ \t]*\n[ \t]*")
 _QUOTE = re.compile(r"<blockquote[^>]*>(.*?)</blockquote>", re.IGNORECASE | re.DOTALL)
 _BOLD = re.compile(r"</?(?:b|strong)>", re.IGNORECASE)
 _ITALIC = re.compile(r"</?(?:i|em)>", re.IGNORECASE)
@@ -579,14 +582,17 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 def html_to_text(text: str) -> str:
     """Letterboxd's review HTML as plain text with Discord markdown: bold, italics and quotes kept, links and other
-    tags reduced to their text."""
+    tags reduced to their text, paragraphs separated by a blank line; scripts and styles dropped with their content.
+    Spaces at the start and end of lines go."""
     text = text.replace("\r\n", "\n")
+    text = _HIDDEN.sub("", text)
     text = _BREAK.sub("\n", text)
+    text = _PARAGRAPH_END.sub("\n\n", text)
     text = _QUOTE.sub(lambda m: "\n".join(f"> {line}" for line in m.group(1).strip().splitlines()), text)
     text = _BOLD.sub("**", text)
     text = _ITALIC.sub("*", text)
     text = _TAG.sub("", text)
-    text = html.unescape(text)
+    text = _SPACE_AROUND_BREAKS.sub("\n", html.unescape(text))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
@@ -689,17 +695,25 @@ class Matching:
 
 
 def match_entries(
-    parsed: ParsedExport, index: TitleIndex | ClubTitles, *, unmatched: Unmatched, clock: Clock
+    parsed: ParsedExport,
+    index: TitleIndex | ClubTitles,
+    *,
+    unmatched: Unmatched,
+    clock: Clock,
+    pinned: Mapping[int, IndexEntry] | None = None,
 ) -> Matching:
     """Match every row to a film here (:func:`match_film`); a row that matches none names a film to add (unless
     ``unmatched`` is skip), or is skipped with its reason. A row without a year then takes the one film of its title
-    that the import adds, when there is exactly one."""
+    that the import adds, when there is exactly one. ``pinned``: rows (by position) whose film is already known (a
+    feed entry's TMDb id named it), matched before their title is looked at."""
     targets: list[Target] = []
     new: dict[FilmKey, NewFilm] = {}
     finds: dict[tuple[str, int | None], IndexEntry | Skip | None] = {}  # a film's rows in several files: one look-up
-    for entry in parsed.entries:
-        found = None
-        if entry.bad_year is None:
+    for position, entry in enumerate(parsed.entries):
+        found: IndexEntry | Skip | None = None
+        if pinned is not None and position in pinned:
+            found = pinned[position]
+        elif entry.bad_year is None:
             asked = (entry.name, entry.year)
             found = finds[asked] if asked in finds else finds.setdefault(asked, _find(index, *asked))
         if found is not None:
@@ -899,6 +913,7 @@ class _Account:
     """Where every row went: the film it names and how (or why it was skipped), tallied for the reply."""
 
     pairs: list[tuple[Entry, int]]
+    film_of: list[int | None]  # per row of the upload, the film it went to (None: skipped)
     films: dict[_Where, set[int]]
     rows: Counter[_Where]
     added: dict[int, str]  # film id -> label, in file order
@@ -906,7 +921,7 @@ class _Account:
 
     @classmethod
     def of(cls, parsed: ParsedExport, matching: Matching, found: dict[FilmKey, _Found | Skip]) -> _Account:
-        account = cls([], {where: set() for where in _Where}, Counter(), {}, {})
+        account = cls([], [], {where: set() for where in _Where}, Counter(), {}, {})
         for entry, target in zip(parsed.entries, matching.targets, strict=True):
             outcome: tuple[int, _Where] | Skip
             if isinstance(target, IndexEntry):
@@ -928,9 +943,11 @@ class _Account:
                 account.skipped[label, outcome] = SkippedFilm(
                     label, outcome, (seen.rows if seen else 0) + 1, seen.first if seen else entry.where
                 )
+                account.film_of.append(None)
                 continue
             film_id, where = outcome
             account.pairs.append((entry, film_id))
+            account.film_of.append(film_id)
             account.films[where].add(film_id)
             account.rows[where] += 1
         return account
@@ -977,68 +994,92 @@ async def apply_import(
     matching = await asyncio.to_thread(  # a hundred milliseconds for a big export: not on the event loop
         match_entries, parsed, index, unmatched=unmatched, clock=clock
     )
+    async with db.transaction() as tx:
+        applied = await apply_in(
+            tx, moment, index, guild_id=guild_id, user_id=user_id, parsed=parsed, matching=matching
+        )
+    return applied.result
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an import did, and the film each row of the upload went to (None: skipped), in the upload's order."""
+
+    result: ImportResult
+    films: tuple[int | None, ...]
+
+
+async def apply_in(
+    tx: Transaction,
+    moment: datetime,
+    index: TitleIndex | ClubTitles,
+    *,
+    guild_id: int,
+    user_id: int,
+    parsed: ParsedExport,
+    matching: Matching,
+) -> Applied:
+    """Write an import (its rows matched by :func:`match_entries`) in the caller's transaction: the file import's
+    one, or a feed check's (bot.core.letterboxd_follow), which records the entries it handled with it."""
     now = to_db(moment)
     tally: Counter[str] = Counter()
-    async with db.transaction() as tx:
-        found = await add_server_films(tx, _At(moment), index, guild_id=guild_id, user_id=user_id, films=matching.new)
-        account = _Account.of(parsed, matching, found)
-        plans = plan_films(account.pairs)
-        existing = {r.film_id: r for r in await reviews_store.member_reviews(tx, guild_id, user_id)}
-        stored = {f.film_id: _FilmPlan.from_stored(f) for f in await store.letterboxd_films(tx, guild_id, user_id)}
-        watched = await store.watched_marks(tx, guild_id, user_id)
-        listed = await store.watchlist_marks(tx, guild_id, user_id)
-        staged: list[LetterboxdFilm] = []
-        inserts: list[ImportedReview] = []
-        updates: list[ImportedReview] = []
-        seen_marks: dict[int, str] = {}
-        listed_marks: dict[int, str] = {}
-        for film_id, plan in sorted(plans.items()):
-            merged = plan.merged_into(stored.get(film_id))
-            if merged.stored(film_id) != stored.get(film_id, _FilmPlan()).stored(film_id):
-                staged.append(merged.stored(film_id))
-            current = existing.get(film_id)
-            if merged.rating is not None:
-                review = ImportedReview(
-                    film_id=film_id,
-                    rating=merged.rating,
-                    body=merged.body,
-                    spoiler=merged.body is not None and merged.body_spoiler,
-                    created_at=_moment(merged.first_on, to_db(current.created_at) if current else now),
-                    updated_at=_moment(merged.last_on, to_db(current.updated_at) if current else now),
-                )
-                if current is None:
-                    inserts.append(review)
-                    tally["ratings_added"] += 1
-                    tally["with_text"] += merged.body is not None
-                elif current.source != "letterboxd":
-                    tally["kept_discord"] += 1
-                elif (
-                    current.rating,
-                    current.body,
-                    current.spoiler,
-                    to_db(current.created_at),
-                    to_db(current.updated_at),
-                    current.edited,
-                ) == (review.rating, review.body, review.spoiler, review.created_at, review.updated_at, False):
-                    tally["ratings_unchanged"] += 1
-                else:
-                    updates.append(review)
-                    tally["ratings_updated"] += 1
-                    tally["with_text"] += merged.body is not None
-            elif merged.body is not None:
-                tally["without_rating"] += 1
-            if plan.seen_any:
-                _queue_earliest(seen_marks, tally, watched.get(film_id), film_id, plan.seen, now, "watched_added")
-            if plan.watchlist_any:
-                _queue_earliest(
-                    listed_marks, tally, listed.get(film_id), film_id, plan.watchlisted, now, "watchlist_added"
-                )
-        await store.save_letterboxd_films(tx, guild_id, user_id, staged)
-        await store.insert_reviews(tx, guild_id, user_id, inserts)
-        await store.update_reviews(tx, guild_id, user_id, updates)
-        await store.mark_watched(tx, guild_id, user_id, seen_marks)
-        await store.add_to_watchlist(tx, guild_id, user_id, listed_marks)
-    return ImportResult(
+    found = await add_server_films(tx, _At(moment), index, guild_id=guild_id, user_id=user_id, films=matching.new)
+    account = _Account.of(parsed, matching, found)
+    plans = plan_films(account.pairs)
+    existing = {r.film_id: r for r in await reviews_store.member_reviews(tx, guild_id, user_id)}
+    stored = {f.film_id: _FilmPlan.from_stored(f) for f in await store.letterboxd_films(tx, guild_id, user_id)}
+    watched = await store.watched_marks(tx, guild_id, user_id)
+    listed = await store.watchlist_marks(tx, guild_id, user_id)
+    staged: list[LetterboxdFilm] = []
+    inserts: list[ImportedReview] = []
+    updates: list[ImportedReview] = []
+    seen_marks: dict[int, str] = {}
+    listed_marks: dict[int, str] = {}
+    for film_id, plan in sorted(plans.items()):
+        merged = plan.merged_into(stored.get(film_id))
+        if merged.stored(film_id) != stored.get(film_id, _FilmPlan()).stored(film_id):
+            staged.append(merged.stored(film_id))
+        current = existing.get(film_id)
+        if merged.rating is not None:
+            review = ImportedReview(
+                film_id=film_id,
+                rating=merged.rating,
+                body=merged.body,
+                spoiler=merged.body is not None and merged.body_spoiler,
+                created_at=_moment(merged.first_on, to_db(current.created_at) if current else now),
+                updated_at=_moment(merged.last_on, to_db(current.updated_at) if current else now),
+            )
+            if current is None:
+                inserts.append(review)
+                tally["ratings_added"] += 1
+                tally["with_text"] += merged.body is not None
+            elif current.source != "letterboxd":
+                tally["kept_discord"] += 1
+            elif (
+                current.rating,
+                current.body,
+                current.spoiler,
+                to_db(current.created_at),
+                to_db(current.updated_at),
+                current.edited,
+            ) == (review.rating, review.body, review.spoiler, review.created_at, review.updated_at, False):
+                tally["ratings_unchanged"] += 1
+            else:
+                updates.append(review)
+                tally["ratings_updated"] += 1
+                tally["with_text"] += merged.body is not None
+        elif merged.body is not None:
+            tally["without_rating"] += 1
+        if plan.seen_any:
+            _queue_earliest(seen_marks, tally, watched.get(film_id), film_id, plan.seen, now, "watched_added")
+        if plan.watchlist_any:
+            _queue_earliest(listed_marks, tally, listed.get(film_id), film_id, plan.watchlisted, now, "watchlist_added")
+    await store.save_letterboxd_films(tx, guild_id, user_id, staged)
+    await store.insert_reviews(tx, guild_id, user_id, inserts)
+    await store.update_reviews(tx, guild_id, user_id, updates)
+    await store.mark_watched(tx, guild_id, user_id, seen_marks)
+    await store.add_to_watchlist(tx, guild_id, user_id, listed_marks)
+    result = ImportResult(
         files=parsed.files,
         rows=len(parsed.entries),
         catalog=account.count(_Where.CATALOG),
@@ -1057,6 +1098,7 @@ async def apply_import(
         redated=tally["redated"],
         shortened=parsed.shortened,
     )
+    return Applied(result, tuple(account.film_of))
 
 
 def _queue_earliest(

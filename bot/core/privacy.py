@@ -31,6 +31,8 @@ KINDS: dict[tuple[str, str], str] = {
     ("review_posts", "user_id"): "public review posts",
     ("review_removals", "user_id"): "reviews removed by moderators (kept with their text)",
     ("letterboxd_films", "user_id"): "films imported from Letterboxd",
+    ("letterboxd_links", "user_id"): "your linked Letterboxd account",
+    ("letterboxd_entries", "user_id"): "diary entries read from your Letterboxd feed",
     ("watchlist", "user_id"): "films on your watchlist",
     ("member_watched", "user_id"): "films marked as seen",
     ("ballots", "user_id"): "poll ballots",

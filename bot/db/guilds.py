@@ -23,6 +23,8 @@ class GuildSettings:
     announcements_channel_id: int | None = None
     #: Where screenings' discussion threads open (None: each screening's announcement channel).
     threads_channel_id: int | None = None
+    #: Where linked members' Letterboxd diary entries are posted (None: nowhere).
+    diary_channel_id: int | None = None
     moderator_role_id: int | None = None
     voter_role_id: int | None = None
     timezone: str = "UTC"
@@ -66,7 +68,8 @@ class GuildSettings:
 
 GET_SETTINGS = """
 SELECT guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-       threads_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+       threads_channel_id, diary_channel_id,
+       timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
        nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id,
        thread_after_minutes, thread_archive_days, attendance_share
 FROM guild_settings WHERE guild_id = ?
@@ -77,12 +80,14 @@ FROM guild_settings WHERE guild_id = ?
 SAVE_SETTINGS = """
 INSERT INTO guild_settings (
     guild_id, picks_channel_id, polls_channel_id, announcements_channel_id, moderator_role_id, voter_role_id,
-    threads_channel_id, timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
+    threads_channel_id, diary_channel_id,
+    timezone, picks_day, picks_time, picks_count, picks_themes, picks_poll, picks_enabled,
     nominations_approval, nominations_limit, nominator_role_id, night_day, night_time, night_channel_id,
     thread_after_minutes, thread_archive_days, attendance_share, updated_at
 ) VALUES (
     :guild_id, :picks_channel_id, :polls_channel_id, :announcements_channel_id, :moderator_role_id, :voter_role_id,
-    :threads_channel_id, :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
+    :threads_channel_id, :diary_channel_id,
+    :timezone, :picks_day, :picks_time, :picks_count, :picks_themes, :picks_poll, :picks_enabled,
     :nominations_approval, :nominations_limit, :nominator_role_id, :night_day, :night_time, :night_channel_id,
     :thread_after_minutes, :thread_archive_days, :attendance_share, :now
 )
@@ -91,6 +96,7 @@ ON CONFLICT (guild_id) DO UPDATE SET
     polls_channel_id = excluded.polls_channel_id,
     announcements_channel_id = excluded.announcements_channel_id,
     threads_channel_id = excluded.threads_channel_id,
+    diary_channel_id = excluded.diary_channel_id,
     moderator_role_id = excluded.moderator_role_id,
     voter_role_id = excluded.voter_role_id,
     timezone = excluded.timezone,
@@ -136,6 +142,7 @@ def _settings(row: Row) -> GuildSettings:
         polls_channel_id=row["polls_channel_id"],
         announcements_channel_id=row["announcements_channel_id"],
         threads_channel_id=row["threads_channel_id"],
+        diary_channel_id=row["diary_channel_id"],
         moderator_role_id=row["moderator_role_id"],
         voter_role_id=row["voter_role_id"],
         timezone=row["timezone"],
@@ -173,6 +180,7 @@ async def save_settings(tx: Transaction, settings: GuildSettings, now: str) -> N
             "polls_channel_id": settings.polls_channel_id,
             "announcements_channel_id": settings.announcements_channel_id,
             "threads_channel_id": settings.threads_channel_id,
+            "diary_channel_id": settings.diary_channel_id,
             "moderator_role_id": settings.moderator_role_id,
             "voter_role_id": settings.voter_role_id,
             "timezone": settings.timezone,

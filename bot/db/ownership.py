@@ -110,6 +110,9 @@ OWNED: tuple[Owned, ...] = (
     Owned("watchlist", members={"user_id": OWN}),
     Owned("member_watched", members={"user_id": OWN}),
     Owned("letterboxd_films", members={"user_id": OWN}),
+    # Letterboxd, live: the entries read from a linked member's feed, then the link itself.
+    Owned("letterboxd_entries", members={"user_id": OWN}),
+    Owned("letterboxd_links", members={"user_id": OWN}),
     Owned("club_watched"),
     Owned("nominations", members={"member_id": OWN, "decided_by": ACTOR}),
     # Collections, recommendations, settings, the web page.

@@ -11,6 +11,10 @@ its secrets never reach a log line or an exception.
 - **5xx and network failures retried** with exponential back-off and jitter, a few times, within the deadline.
 - **Nonsense refused**: a body that is not JSON, or larger than the client accepts, is a :class:`BadAnswer`; a
   redirect is not followed.
+- **Conditional requests**: :meth:`PoliteHttp.fetch` sends the caller's headers (``If-None-Match``,
+  ``If-Modified-Since``) and returns a 304 as an answer, with the response headers (``ETag``, ``Last-Modified``).
+- **Waits asked for are reported**: an error caused by a 429 carries ``retry_after`` (seconds), also for the calls
+  the pause holds back, so a caller can plan its next try.
 - **Secrets** (an API key sent as a query parameter, a token sent as a header) are added to the request at the last
   moment; logs and messages name the path only, and every message is scrubbed of the secret values besides. Errors
   are raised ``from None``: aiohttp's own exceptions print the full URL, query string included.
@@ -42,9 +46,10 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504, 520, 521, 522, 523, 524})
 class ServiceError(Exception):
     """A call to the service failed. The message is safe to log: it names the service and the path, never a secret."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
 
 
 class ServiceRefused(ServiceError):
@@ -109,10 +114,27 @@ class TokenBucket:
         self._updated = now
         ready = max(self._paused_until, now + max(0.0, (1 - self._tokens) / self.rate))
         if ready > deadline:
-            raise ServiceUnavailable("the rate limit leaves no room for this request before its deadline")
+            paused = self._paused_until - now
+            raise ServiceUnavailable(
+                "the rate limit leaves no room for this request before its deadline",
+                retry_after=paused if paused > 0 else None,
+            )
         self._tokens -= 1  # reserved (no await between reading and taking: no other task can come between)
         if ready > now:
             await asyncio.sleep(ready - now)
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """One answer the caller handles itself: a 2xx with its body, or a 304 (empty body) to a conditional request."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
 
 
 @dataclass
@@ -197,18 +219,39 @@ class PoliteHttp:
         max_bytes: int | None = None,
     ) -> tuple[bytes, str]:
         """The body and content type at ``base_url + path``, after the retries and waits the deadline allows."""
+        answer = await self.fetch(path, params, within=within, accept=accept, max_bytes=max_bytes)
+        return answer.body, answer.content_type
+
+    async def fetch(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        within: float | None = None,
+        accept: str = "*/*",
+        max_bytes: int | None = None,
+    ) -> HttpAnswer:
+        """The answer at ``base_url + path`` (a 2xx, or a 304 to a request with conditional ``headers``), after the
+        retries and waits the deadline allows; anything else raises a :class:`ServiceError`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.policy.deadline if within is None else within)
         try:
-            return await self._get(path, params or {}, deadline, accept, max_bytes or self.max_bytes)
+            return await self._get(path, params or {}, headers or {}, deadline, accept, max_bytes or self.max_bytes)
         except ServiceError as error:
             self.counters.failures += 1
             log.debug("%s GET %s failed: %s", self.name, path, error)
             raise
 
     async def _get(
-        self, path: str, params: Mapping[str, str], deadline: float, accept: str, max_bytes: int
-    ) -> tuple[bytes, str]:
+        self,
+        path: str,
+        params: Mapping[str, str],
+        extra_headers: Mapping[str, str],
+        deadline: float,
+        accept: str,
+        max_bytes: int,
+    ) -> HttpAnswer:
         loop = asyncio.get_running_loop()
         last_failure = "no attempt"
         for attempt in range(1, self.policy.attempts + 1):
@@ -220,7 +263,7 @@ class PoliteHttp:
             self.counters.requests += 1
             try:
                 async with asyncio.timeout(min(self.policy.attempt_timeout, remaining)):
-                    status, headers, body = await self._request(path, params, accept, max_bytes)
+                    status, headers, body = await self._request(path, params, extra_headers, accept, max_bytes)
             except TimeoutError:
                 last_failure = f"no answer within {min(self.policy.attempt_timeout, remaining):.1f} s"
             except aiohttp.ClientError as error:
@@ -228,8 +271,8 @@ class PoliteHttp:
             else:
                 took = (time.perf_counter() - started) * 1000
                 log.debug("%s GET %s -> %d in %.0f ms", self.name, path, status, took)
-                if status < 300:
-                    return body, headers.get("Content-Type", "")
+                if status < 300 or status == 304:
+                    return HttpAnswer(status, headers, body)
                 reason = self._scrub(_service_message(body))
                 if status == 401:
                     raise ServiceRefused(f"{self.name} refused the credentials (401{reason})", status=status)
@@ -246,6 +289,7 @@ class PoliteHttp:
                             f"{self.name} is rate-limiting the bot for {wait:.1f} s (429), longer than the call may "
                             "wait",
                             status=status,
+                            retry_after=wait,
                         )
                     log.warning("%s asked the bot to slow down (429): waiting %.1f s", self.name, wait)
                     last_failure = "429"
@@ -265,14 +309,18 @@ class PoliteHttp:
         raise ServiceUnavailable(f"{self.name} did not answer GET {path} in time (last: {last_failure})")
 
     async def _request(
-        self, path: str, params: Mapping[str, str], accept: str, max_bytes: int
+        self, path: str, params: Mapping[str, str], extra_headers: Mapping[str, str], accept: str, max_bytes: int
     ) -> tuple[int, Mapping[str, str], bytes]:
         """One attempt: status, headers and the body (at most ``max_bytes``)."""
         if self._closed:
             raise ServiceUnavailable(f"{self.name}'s client is closed")
         session = self._session_now()
         query = {**params, **{name: value.get_secret_value() for name, value in self._query_secrets.items()}}
-        headers = {"Accept": accept, **{name: value.get_secret_value() for name, value in self._header_secrets.items()}}
+        headers = {
+            "Accept": accept,
+            **extra_headers,
+            **{name: value.get_secret_value() for name, value in self._header_secrets.items()},
+        }
         # No redirects: a Location elsewhere would carry the request (and a bearer token) to a host not configured.
         async with session.get(self.base_url + path, params=query, headers=headers, allow_redirects=False) as response:
             if response.content_length is not None and response.content_length > max_bytes:

@@ -64,7 +64,7 @@ def starts(event: dict[str, Any]) -> datetime:
 
 
 async def the_only_event(discord: DiscordDriver, fake: FakeDiscord, what: str) -> dict[str, Any]:
-    await discord.wait_until(lambda: len(fake.scheduled_events) == 1, timeout=10, what=what)
+    await discord.wait_until(lambda: len(fake.scheduled_events) == 1, timeout=30, what=what)
     (event,) = fake.scheduled_events.values()
     return event
 
@@ -93,7 +93,7 @@ async def test_the_night_is_kept_ahead_and_a_poll_fills_the_same_event(
     # A new time moves the same event.
     await configure(discord, world.moderator, time="21:00")
     await discord.wait_until(
-        lambda: starts(fake.scheduled_events[event_id]).hour == 21, timeout=10, what="the event to move to 21:00"
+        lambda: starts(fake.scheduled_events[event_id]).hour == 21, timeout=30, what="the event to move to 21:00"
     )
 
     # A restart: the night timer runs at start-up only if none is pending; either way no second event.
@@ -125,7 +125,7 @@ async def test_the_night_is_kept_ahead_and_a_poll_fills_the_same_event(
     assert starts(filled).hour == 21 and int(filled["channel_id"]) == world.voice.id
     await discord.wait_until(
         lambda: query(bot, "SELECT event_id FROM screenings") == [(event_id,)],
-        timeout=10,
+        timeout=30,
         what="the screening to record the night's event as its own",
     )
     ((screening_id,),) = query(bot, "SELECT id FROM screenings")
@@ -147,21 +147,21 @@ async def test_off_cancels_the_night_and_a_deleted_night_is_not_made_again(
     first = int((await the_only_event(discord, fake, "the night's event"))["id"])
     await configure(discord, world.moderator, off=True)
     await discord.wait_until(
-        lambda: int(fake.scheduled_events[first]["status"]) == 4, timeout=10, what="the event to be cancelled"
+        lambda: int(fake.scheduled_events[first]["status"]) == 4, timeout=30, what="the event to be cancelled"
     )
 
     await configure(discord, world.moderator, day="Saturday", time="19:00", channel=world.voice)
-    await discord.wait_until(lambda: creates(fake) == 2, timeout=10, what="a new event for the night")
+    await discord.wait_until(lambda: creates(fake) == 2, timeout=30, what="a new event for the night")
     second = max(int(e) for e in fake.scheduled_events)
     assert second != first and fake.scheduled_events[second]["name"] == UNDECIDED_NAME
     # A moderator deletes it once the bot has recorded it as the night's (Discord answers the create first).
     await discord.wait_until(
         lambda: query(bot, "SELECT state FROM screening_nights WHERE event_id = ?", (second,)) == [("open",)],
-        timeout=10,
+        timeout=30,
         what="the night to record its new event",
     )
     await fake.delete_event_as_moderator(second)
-    await bot.wait_for_log(rf"its event {second} was deleted in Discord; not made again")
+    await bot.wait_for_log(rf"its event {second} was deleted in Discord; not made again", timeout=30)
     assert query(bot, "SELECT state FROM screening_nights") == [("deleted",)]
     await bot.restart()
     await bot.wait_for_log(r"filmclub ready")

@@ -17,6 +17,7 @@ from bot.core import (
     collections,
     config,
     hosts,
+    letterboxd_follow,
     nights,
     nominations,
     picks,
@@ -34,6 +35,7 @@ from bot.core.details import FilmDetailsService
 from bot.core.films import build_title_index, list_themes
 from bot.core.guilds import get_settings
 from bot.core.recommend import Recommender
+from bot.core.search import ClubTitles
 from bot.core.server_films import ServerFilmEntry
 from bot.core.timers import TimerService
 from bot.db.copy import TRIGGER_FILLED, CopyRefused, CopyReport, TableCheck, copy_database
@@ -42,7 +44,8 @@ from bot.exit_codes import EXIT_FAILED, EXIT_OK
 from bot.services.tmdb import TmdbClient
 from tests.catalog_builder import film, theme, to_toml, write_catalog
 from tests.clocks import StepClock
-from tests.letterboxd_files import LIST_HEADER, RATINGS_HEADER, csv_bytes, import_file
+from tests.letterboxd_feeds import ScriptedFeed, entry, ok
+from tests.letterboxd_files import LIST_HEADER, RATINGS_HEADER, club_titles, csv_bytes, import_file
 from tests.tmdb_double import TmdbDouble
 from tests.unit.test_cli import cli
 
@@ -220,6 +223,20 @@ async def fill_club(db: Database, folder: Path, tmdb: TmdbDouble) -> None:
     await nominations.decide(
         db, clock, settings, approved.nomination.id, nominations.Action.APPROVE, MAYA, manage_guild=True, role_ids=()
     )
+    # Letterboxd, live (0027): Alice links her account with both opt-ins; her feed's entries are handled and a diary
+    # post is queued for the second, new one.
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.DIARY, CHANNEL)
+    await letterboxd_follow.link_account(db, clock, timers, GUILD, ALICE, "alice", diary=True, import_entries=True)
+    # Unrated: the films are marked seen, and the reviews' count below stays the file import's.
+    feed = ScriptedFeed(
+        ok(entry("g1", "Road 2", 2000, rating=None)), ok(entry("g2", "Road 3", 2000, rating=None, review="Road."))
+    )
+
+    async def titles_for(guild_id: int) -> ClubTitles:
+        return await club_titles(db, guild_id)
+
+    for _ in range(2):
+        await letterboxd_follow.check_feed(db, clock, feed, titles_for, GUILD, ALICE, interval=timedelta(minutes=30))
     # The club's public web page, with members' names shown.
     await web_pages.configure(db, clock, GUILD, MAYA, public=True, show_members=True)
 

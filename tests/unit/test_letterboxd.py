@@ -158,6 +158,12 @@ def test_review_html_becomes_discord_text() -> None:
     )
 
 
+def test_review_paragraphs_stay_apart_and_scripts_go_with_their_content() -> None:
+    html = ' <p><img src="poster.jpg"/></p> <p>First <script>alert(1)</script>part.</p>\n <p> Second part. </p> '
+
+    assert letterboxd.html_to_text(html) == "First part.\n\nSecond part."
+
+
 def test_long_reviews_are_shortened_to_the_review_limit() -> None:
     data = csv_bytes(REVIEWS_HEADER, f'2024-01-01,The Last Waltz,1978,u,4,,"{"word " * 700}",,2024-01-01')
     parsed = letterboxd.parse_upload("reviews.csv", data)

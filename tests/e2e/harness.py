@@ -62,6 +62,16 @@ def _die_with_parent() -> None:
 _INHERITED_VARS = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 
 
+async def eventually(predicate: Callable[[], object], what: str, seconds: float = 30.0) -> None:
+    """Poll until ``predicate()`` holds, for what the loopback Discord cannot wake a waiter on: the bot's database
+    (its writes after its last Discord call), the feed server. Discord's own traffic: ``FakeDiscord.wait_until``."""
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {seconds:.0f}s waiting for {what}")
+
+
 def default_settings() -> dict[str, str]:
     """Every setting that has a default, at that default: a launch then depends on nothing but the test."""
     return {

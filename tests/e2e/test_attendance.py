@@ -7,9 +7,8 @@ A bot of its own with ``ATTENDANCE_SHARE=10``: the event lasts 40 seconds, so 4 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from .fake_discord import FakeDiscord
-from .harness import BotProcess, DiscordDriver
+from .harness import BotProcess, DiscordDriver, eventually
 from .test_screenings import catalog
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -41,16 +40,6 @@ class Club:
 
     def present(self, user_id: int) -> bool:
         return any(left is None for _joined, left in self.stretches(user_id))
-
-
-async def eventually(predicate: Callable[[], bool], what: str) -> None:
-    """Poll the bot's database (for up to 20 s) until ``predicate()`` holds: the bot's writes after its last Discord
-    call wake no waiter of the double."""
-    for _ in range(400):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -24,8 +24,7 @@ import pytest
 import pytest_asyncio
 
 from .fake_discord import FakeDiscord, StoredMessage
-from .harness import BotProcess, DiscordDriver, Reply
-from .test_attendance import eventually
+from .harness import BotProcess, DiscordDriver, Reply, eventually
 from .test_screenings import catalog
 from .test_screenings_restarts import db_now
 

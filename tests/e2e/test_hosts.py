@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from . import test_screenings as screenings_e2e
+from .harness import eventually
 from .test_screening_threads import newest_screening, seeded_thread
 from .test_screenings import Club, schedule
 
@@ -36,7 +37,7 @@ async def plan(club: Club, world: Any, when: str) -> int:
     reply = await schedule(club, world.moderator, film="gimme-shelter", when=when, location="The Roxy")
     assert reply.ephemeral, reply.text
     screening_id = newest_screening(club)
-    await club.discord.wait_until(
+    await eventually(
         lambda: club.query("SELECT event_id FROM screenings WHERE id = ?", (screening_id,))[0][0] is not None,
         what="the screening's event",
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from tests.letterboxd_feed_double import LetterboxdFeedDouble
 
 from .conftest import LaunchBot
 from .fake_discord import FakeDiscord, World
-from .harness import BotProcess, DiscordDriver, default_bot_kind
+from .harness import BotProcess, DiscordDriver, default_bot_kind, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -32,15 +31,6 @@ def query(bot: BotProcess, sql: str, params: tuple[Any, ...] = ()) -> list[tuple
 def execute(bot: BotProcess, sql: str, params: tuple[Any, ...] = ()) -> None:
     with sqlite3.connect(bot.db_path) as db:
         db.execute(sql, params)
-
-
-async def eventually(predicate: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
-    """Poll (the bot's database, the feed server) until ``predicate()`` holds."""
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def link_state(bot: BotProcess, user_id: int) -> tuple[Any, ...] | None:

@@ -22,7 +22,7 @@ from tests.catalog_builder import film, theme, to_toml, write_catalog
 
 from .conftest import LaunchBot
 from .fake_discord import FakeDiscord, FakeMember
-from .harness import BotProcess, DiscordDriver
+from .harness import BotProcess, DiscordDriver, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -123,9 +123,8 @@ async def test_the_night_is_kept_ahead_and_a_poll_fills_the_same_event(
     )
     filled = fake.scheduled_events[event_id]
     assert starts(filled).hour == 21 and int(filled["channel_id"]) == world.voice.id
-    await discord.wait_until(
+    await eventually(
         lambda: query(bot, "SELECT event_id FROM screenings") == [(event_id,)],
-        timeout=30,
         what="the screening to record the night's event as its own",
     )
     ((screening_id,),) = query(bot, "SELECT id FROM screenings")
@@ -155,9 +154,8 @@ async def test_off_cancels_the_night_and_a_deleted_night_is_not_made_again(
     second = max(int(e) for e in fake.scheduled_events)
     assert second != first and fake.scheduled_events[second]["name"] == UNDECIDED_NAME
     # A moderator deletes it once the bot has recorded it as the night's (Discord answers the create first).
-    await discord.wait_until(
+    await eventually(
         lambda: query(bot, "SELECT state FROM screening_nights WHERE event_id = ?", (second,)) == [("open",)],
-        timeout=30,
         what="the night to record its new event",
     )
     await fake.delete_event_as_moderator(second)

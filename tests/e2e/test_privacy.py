@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from .fake_discord import FakeMember, StoredMessage
-from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, module_bot
+from .harness import DiscordDriver, ModuleBot, Reply, default_bot_kind, eventually, module_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -77,9 +77,8 @@ async def test_show_export_and_delete_in_the_server(club: ModuleBot) -> None:
     closed = await poll(club, "Last week")
     closed_id = poll_id_of(closed)
     await run(club, "poll end", world.moderator, poll=closed_id)
-    await club.discord.wait_until(
+    await eventually(
         lambda: club.query("SELECT status FROM polls WHERE id = ?", (closed_id,)) == [("closed",)],
-        timeout=10,
         what="the poll to close",
     )
     result_before = club.query("SELECT result FROM polls WHERE id = ?", (closed_id,))

@@ -45,6 +45,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
 
+from tests.loopback import serve
+
 #: Letterboxd's feeds hold a member's 50 latest entries.
 FEED_LIMIT = 50
 SPOILER_NOTICE = "This review may contain spoilers."
@@ -224,13 +226,7 @@ class LetterboxdFeedDouble:
         app = web.Application(middlewares=[self._record])
         app.router.add_get("/{username}/rss/", self._feed)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = int(getattr(server, "sockets", [])[0].getsockname()[1])
+        self._runner, self.port = await serve(app, self.host)
         return self
 
     async def close(self) -> None:

@@ -38,6 +38,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve
+
 API_PREFIX = "/3"
 IMAGE_PREFIX = "/t/p"
 #: A v3 API key looks like this: 32 hex digits.
@@ -390,13 +392,7 @@ class TmdbDouble:
         app.router.add_get(API_PREFIX + "/find/{external_id}", self._find)
         app.router.add_get(IMAGE_PREFIX + "/{size}/{file}", self._image)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = int(getattr(server, "sockets", [])[0].getsockname()[1])
+        self._runner, self.port = await serve(app, self.host)
         return self
 
     async def close(self) -> None:

@@ -22,6 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve
+
 from .faults import API_PREFIX, FaultInjector, normalise_route
 from .gateway import Gateway, GatewaySession, Intents
 from .http_util import json_response
@@ -159,7 +161,6 @@ class FakeDiscord:
 
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
     @property
@@ -190,14 +191,7 @@ class FakeDiscord:
         for method, path, handler in self._routes():
             app.router.add_route(method, API_PREFIX + path, handler)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self.host, 0)
-        await self._site.start()
-        server = self._site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1])
+        self._runner, self.port = await serve(app, self.host, shutdown_timeout=1.0)
         log.info("fake Discord listening on %s", self.base_url)
         return self
 

@@ -22,6 +22,7 @@ from bot.core.guilds import get_settings
 from bot.core.nights import Night, NightPlan, Step
 from bot.core.timers import Timer
 from bot.ui.cards import cover_card
+from bot.ui.posts import find_own_event
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -109,20 +110,12 @@ class Nights(commands.Cog):
         return Night(night.id, night.guild_id, night.starts_at, night.channel_id, event.id, None, night.state)
 
     async def _find_own_event(self, guild: discord.Guild, night: Night) -> discord.ScheduledEvent | None:
-        me = self.bot.user
-        if me is None:
-            return None
-        try:
-            events = await guild.fetch_scheduled_events(with_counts=False)
-        except discord.HTTPException as exc:
-            if exc.status >= 500:
-                raise
-            return None
-        for event in events:  # a cancelled one (the night was off for a while) is not adopted
-            ours = event.creator_id == me.id and nights.is_night_event(event.description, night.id)
-            if ours and event.status is EventStatus.scheduled:
-                return event
-        return None
+        # A cancelled one (the night was off for a while) is not adopted.
+        return await find_own_event(
+            guild,
+            self.bot.user,
+            lambda event: event.status is EventStatus.scheduled and nights.is_night_event(event.description, night.id),
+        )
 
     async def _event(self, guild: discord.Guild, event_id: int | None) -> discord.ScheduledEvent | None:
         if event_id is None:

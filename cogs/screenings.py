@@ -36,7 +36,7 @@ from bot.ui.checks import ensure_moderator, ensure_screening_channel, guild_id_o
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
 from bot.ui.hosts import host_greeting, with_host
-from bot.ui.posts import find_own_post
+from bot.ui.posts import find_own_event, find_own_post
 from bot.ui.replies import send_ephemeral
 from bot.ui.views import AnswersMember
 
@@ -403,25 +403,10 @@ class Screenings(
         raise ScreeningNotScheduled(message)
 
     async def _find_own_event(self, guild: discord.Guild, screening_id: int) -> discord.ScheduledEvent | None:
-        """The event this bot created for the screening before a crash kept it from recording it, if any.
-
-        ``None`` when there is none, or when Discord does not list the server's events to the bot (then the caller
-        creates one: an event that may repeat is better than none). A Discord hiccup is raised: the timer retries.
-        """
-        me = self.bot.user
-        if me is None:
-            return None
-        try:
-            events = await guild.fetch_scheduled_events(with_counts=False)
-        except discord.HTTPException as exc:
-            if exc.status >= 500:
-                raise
-            log.warning("screening %s: could not list the server's events: %s", screening_id, exc)
-            return None
-        for event in events:
-            if event.creator_id == me.id and screenings.is_event_of(event.description, screening_id):
-                return event
-        return None
+        """The event this bot created for the screening before a crash kept it from recording it, if any."""
+        return await find_own_event(
+            guild, self.bot.user, lambda event: screenings.is_event_of(event.description, screening_id)
+        )
 
     async def _delete_event(self, event: discord.ScheduledEvent) -> None:
         try:

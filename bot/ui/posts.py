@@ -8,7 +8,12 @@ with that marker among the channel's latest messages (what Discord's nonce would
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import discord
+
+log = logging.getLogger(__name__)
 
 #: How far back in the channel to look for a post made just before a crash.
 RECONCILE_DEPTH = 50
@@ -40,3 +45,24 @@ async def find_own_post(
         if message.author.id == me.id and carries_marker(message, marker):
             return message
     return None
+
+
+async def find_own_event(
+    guild: discord.Guild, me: discord.abc.User | None, is_ours: Callable[[discord.ScheduledEvent], bool]
+) -> discord.ScheduledEvent | None:
+    """The scheduled event the bot created before a crash kept it from recording it: its own event for which
+    ``is_ours`` holds (the description's marker line), the same adoption as :func:`find_own_post` for events.
+
+    ``None`` when there is none, or when Discord does not list the server's events to the bot (then the caller
+    creates one: an event that may repeat is better than none). A Discord hiccup (5xx) is raised: the timer retries.
+    """
+    if me is None:
+        return None
+    try:
+        events = await guild.fetch_scheduled_events(with_counts=False)
+    except discord.HTTPException as exc:
+        if exc.status >= 500:
+            raise
+        log.warning("could not list the scheduled events of server %s: %s", guild.id, exc)
+        return None
+    return next((event for event in events if event.creator_id == me.id and is_ours(event)), None)

@@ -241,7 +241,7 @@ class Letterboxd(commands.Cog):
         if outcome.tell_failing:
             await self._tell_failing(guild_id, user_id, outcome.reason)
         if outcome.next_at is not None:
-            await self.bot.timers.schedule(follow.TIMER_KIND, timer.key, outcome.next_at, guild_id=guild_id)
+            await self.bot.timers.move_on(timer, outcome.next_at)
 
     async def send_posts(self, guild_id: int, user_id: int) -> int:
         """Send the member's queued diary posts (each taken by one sender); return how many were sent."""

@@ -136,10 +136,12 @@ async def link_account(
                 import_entries=bool(import_entries),
                 now=to_db(clock.now()),
             )
-    key, soon = timer_key(guild_id, user_id), clock.now() + FIRST_CHECK
+    key, now = timer_key(guild_id, user_id), clock.now()
     pending = await timers.pending(TIMER_KIND, key) if same else None
-    if pending is None or pending.due_at > soon:  # a new link, or the member asks again: check in a moment
-        await timers.schedule(TIMER_KIND, key, soon, guild_id=guild_id)
+    # A new link, or the member asks again: check in a moment. A check that is due is running (or about to): it may
+    # have read the feed already, so one more is asked for; the running one leaves it standing (TimerService.move_on).
+    if pending is None or pending.due_at > now + FIRST_CHECK or pending.due_at <= now:
+        await timers.schedule(TIMER_KIND, key, now + FIRST_CHECK, guild_id=guild_id)
     found = await store.get_link(db, guild_id, user_id)
     assert found is not None  # noqa: S101 - written just above
     return found

@@ -176,6 +176,15 @@ class TimerService:
         self._wake.set()
         return timer_id
 
+    async def move_on(self, timer: Timer, due_at: datetime) -> bool:
+        """From ``timer``'s own handler: run it again at ``due_at``, unless it was scheduled again or cancelled while
+        it ran (that newer request stands: a member's "check now", an unlink). Whether it moved; one statement, so no
+        request made during the run is lost between reading and writing."""
+        moved = await store.move_on(self._db, timer.id, to_db(timer.due_at), to_db(due_at))
+        if moved:
+            self._wake.set()
+        return moved
+
     async def cancel(self, kind: str, key: str) -> bool:
         """Cancel the pending timer of that kind and key; return whether there was one."""
         return await store.cancel(self._db, kind, key, to_db(self._clock.now()))

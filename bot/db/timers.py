@@ -65,6 +65,11 @@ RETRY_LATER = """
 UPDATE timers SET due_at = :retry_at, attempts = :attempts, last_error = :error
 WHERE id = :id AND done_at IS NULL AND due_at = :due_at AND claimed_by = :instance
 """
+# A handler moving its own timer on: only if nobody scheduled or cancelled it while it ran (that request stands).
+MOVE_ON = """
+UPDATE timers SET due_at = :next_at, attempts = 0, last_error = NULL
+WHERE id = :id AND done_at IS NULL AND due_at = :due_at
+"""
 
 ERROR_LIMIT = 500
 
@@ -199,6 +204,11 @@ async def ever_armed(db: Reader, pairs: Sequence[tuple[str, str]]) -> set[tuple[
 async def latest(db: Reader, kind: str, key: str) -> TimerRow | None:
     r = await db.fetchone(LATEST, (kind, key))
     return None if r is None else _row(r)
+
+
+async def move_on(db: Database, timer_id: int, due_at: str, next_at: str) -> bool:
+    """Move the pending timer ``timer_id`` from ``due_at`` to ``next_at``; False if it was moved or ended meanwhile."""
+    return await db.execute(MOVE_ON, {"id": timer_id, "due_at": due_at, "next_at": next_at}) > 0
 
 
 async def finish(

@@ -141,6 +141,30 @@ async def test_linking_the_same_name_again_changes_only_the_options_given(
     assert pending.due_at == clock.now() + follow.FIRST_CHECK  # asked again: checked in a moment
 
 
+async def test_asking_for_a_check_while_one_runs_is_not_lost(db: Database, clock: FixedClock) -> None:
+    """The member asks again while a check runs (it may have read the feed before their new entry): the running
+    check's next time (an interval away) does not replace the request; without a request, it does."""
+    timers = TimerService(db, clock)
+    key = follow.timer_key(GUILD, ALICE)
+    await follow.link_account(db, clock, timers, GUILD, ALICE, "alice")
+    clock.advance(follow.FIRST_CHECK)
+    running = await timers.pending(follow.TIMER_KIND, key)
+    assert running is not None and running.due_at == clock.now()  # due: the service runs it now
+    clock.advance(timedelta(seconds=1))
+    await follow.link_account(db, clock, timers, GUILD, ALICE, "alice")  # "check now", during the run
+    assert not await timers.move_on(running, clock.now() + INTERVAL)  # the run ends: the request stands
+    asked = await timers.pending(follow.TIMER_KIND, key)
+    assert asked is not None and asked.due_at == clock.now() + follow.FIRST_CHECK
+
+    clock.advance(follow.FIRST_CHECK)
+    assert await timers.move_on(asked, clock.now() + INTERVAL)  # a run nobody interrupted
+    later = await timers.pending(follow.TIMER_KIND, key)
+    assert later is not None and later.due_at == clock.now() + INTERVAL
+    await follow.unlink_account(db, timers, GUILD, ALICE)
+    assert not await timers.move_on(later, clock.now() + INTERVAL)  # unlinked during a run: no check comes back
+    assert await timers.pending(follow.TIMER_KIND, key) is None
+
+
 # -- following ---------------------------------------------------------------------------------------------------
 
 

@@ -516,7 +516,7 @@ class Config(commands.Cog):
         embed = club_embed(
             "Reset the configuration?",
             "Channels, roles, timezone and the weekly picks schedule go back to their defaults, and weekly picks "
-            "stop until they are set again. The change history is kept.",
+            "stop until they are set again. The change history is kept. (`/config unset` puts back one setting.)",
         )
         await interaction.response.send_message(embed=embed, view=ResetView(interaction.user.id), ephemeral=True)
 

@@ -36,6 +36,7 @@ Interaction = discord.Interaction["FilmClubBot"]
 DAY_CHOICES = [app_commands.Choice(name=name, value=index) for index, name in enumerate(schedule.WEEKDAYS)]
 CHANNEL_CHOICES = [app_commands.Choice(name=kind.value, value=kind.value) for kind in config.ChannelKind]
 ROLE_CHOICES = [app_commands.Choice(name=kind.value, value=kind.value) for kind in config.RoleKind]
+UNSET_CHOICES = [app_commands.Choice(name=config.LABELS[setting], value=setting) for setting in config.UNSETTABLE]
 #: The timezones /setup offers in its menu (Discord allows 25 options); /config timezone takes any IANA name.
 COMMON_TIMEZONES = (
     "UTC",
@@ -223,6 +224,21 @@ async def after_change(interaction: Interaction, result: config.ConfigResult) ->
     embed = club_embed("Saved", "\n".join(change.describe() for change in result.changes))
     if result.schedule_changed:
         add_field(embed, "Weekly picks", await schedule_summary(interaction, result.settings))
+    return embed
+
+
+async def after_unset(interaction: Interaction, unset: config.UnsetResult) -> discord.Embed:
+    """Say what the setting is now it is back to its default (and what it was), and the weekly schedule again when
+    it changed."""
+    if not unset.result.changes:
+        return club_embed("Nothing changed", f"{unset.label} is already at its default: {unset.now}.")
+    (change,) = unset.result.changes
+    embed = club_embed(
+        "Back to the default",
+        f"{unset.label}: back to the default: {unset.now}.\nIt was {config.display(change.setting, change.old)}.",
+    )
+    if unset.result.schedule_changed:
+        add_field(embed, "Weekly picks", await schedule_summary(interaction, unset.result.settings))
     return embed
 
 
@@ -477,13 +493,30 @@ class Config(commands.Cog):
         add_field(embed, "Web page", web_page_summary(result.page, self.bot.settings.web_url()))
         await send_ephemeral(interaction, embed=embed)
 
+    @config_group.command(name="unset", description="Moderators: put one setting back to its default.")
+    @app_commands.describe(setting="The setting to put back to its default")
+    @app_commands.choices(setting=UNSET_CHOICES)
+    async def unset(self, interaction: Interaction, setting: str) -> None:
+        await ensure_moderator(interaction)
+        unset = await config.unset(
+            self.bot.db,
+            self.bot.clock,
+            self.bot.timers,
+            guild_id_of(interaction),
+            interaction.user.id,
+            setting,
+            archive_days=self.bot.settings.thread_archive_days,
+            attendance_share=self.bot.settings.attendance_share,
+        )
+        await send_ephemeral(interaction, embed=await after_unset(interaction, unset))
+
     @config_group.command(name="reset", description="Moderators: put every setting back to its default.")
     async def reset(self, interaction: Interaction) -> None:
         await ensure_moderator(interaction)
         embed = club_embed(
             "Reset the configuration?",
             "Channels, roles, timezone and the weekly picks schedule go back to their defaults, and weekly picks "
-            "stop until they are set again. The change history is kept.",
+            "stop until they are set again. The change history is kept. (`/config unset` puts back one setting.)",
         )
         await interaction.response.send_message(embed=embed, view=ResetView(interaction.user.id), ephemeral=True)
 

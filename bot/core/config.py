@@ -5,7 +5,8 @@ Each change is a read-modify-write of the server's settings row in one transacti
 per setting that changed (who, when, old value -> new value), so the history never disagrees with the settings.
 Validation happens before anything is written: a bad value changes nothing. A change to a setting the weekly picks
 schedule depends on (:data:`SCHEDULE_SETTINGS`) re-plans the server's next slot here, whoever made it (``/config``,
-``/setup``), so no adapter has to remember to.
+``/setup``), so no adapter has to remember to. ``/config unset`` puts one setting back to its default
+(:data:`GuildSettings`' own) through the same path.
 """
 
 from __future__ import annotations
@@ -434,6 +435,86 @@ def night_options(
             raise UserError(f"The attendance share can be from {low} to {high} % of the film.")
         values["attendance_share"] = attendance_share
     return values
+
+
+#: The settings ``/config unset`` puts back to their default one at a time, in :data:`LABELS`' order: every setting
+#: but the screening night's day, time and channel (a night has all three or none: ``/config screenings off:True``)
+#: and the web page's (``/config web``).
+UNSETTABLE: tuple[str, ...] = tuple(
+    setting
+    for setting in LABELS
+    if setting not in ("night_day", "night_time", "night_channel_id") and not setting.startswith("web_")
+)
+
+#: What an unset setting means, where "not set" alone would not say (read next to its value).
+_UNSET_MEANS: dict[str, str] = {
+    "picks_channel_id": "weekly picks are not posted",
+    "polls_channel_id": "each poll is posted in the channel it comes from",
+    "threads_channel_id": "each screening's announcement channel",
+    "diary_channel_id": "diary entries are not posted",
+    "moderator_role_id": "members with Manage Server",
+    "voter_role_id": "everyone may vote",
+    "nominator_role_id": "every member may nominate",
+    "picks_day": "weekly picks are not scheduled",
+    "picks_time": "weekly picks are not scheduled",
+}
+
+
+@dataclass(frozen=True)
+class UnsetResult:
+    """``/config unset``: what changed (nothing if it was at its default already) and what the value is now."""
+
+    result: ConfigResult
+    setting: str
+    now: str
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.setting]
+
+
+def _unsettable(setting: str) -> str:
+    if setting not in UNSETTABLE:
+        raise UserError("Pick a setting from the list (the web page has `/config web`).")
+    return setting
+
+
+async def unset(
+    db: Database,
+    clock: Clock,
+    timers: TimerService,
+    guild_id: int,
+    user_id: int,
+    setting: str,
+    *,
+    archive_days: int,
+    attendance_share: int,
+) -> UnsetResult:
+    """Put one setting (of :data:`UNSETTABLE`) back to its default, recorded in the history and re-planning what
+    depends on it like any other change. ``archive_days`` and ``attendance_share`` are the bot-wide defaults
+    (THREAD_ARCHIVE_DAYS and ATTENDANCE_SHARE) that the screening options fall back to, for saying what the value
+    is now."""
+    default = getattr(GuildSettings(guild_id), _unsettable(setting))
+    result = await _apply(db, clock, timers, guild_id, user_id, **{setting: default})
+    return UnsetResult(
+        result,
+        setting,
+        _value_now(result.settings, setting, archive_days=archive_days, attendance_share=attendance_share),
+    )
+
+
+def _value_now(settings: GuildSettings, setting: str, *, archive_days: int, attendance_share: int) -> str:
+    """A setting's value as it applies, as moderators read it: a screening option the server never set is the
+    bot-wide default, and an unset channel or role says what that means."""
+    value = getattr(settings, setting)
+    if value is None and setting in ("thread_archive_days", "attendance_share"):
+        bot_wide = archive_days if setting == "thread_archive_days" else attendance_share
+        return f"{bot_wide} (this bot's default)"
+    if setting == "picks_themes" and not value:
+        return "all themes, in turn"
+    shown = display(setting, stored_text(setting, value))
+    meaning = _UNSET_MEANS.get(setting) if value is None else None
+    return f"{shown} ({meaning})" if meaning else shown
 
 
 async def reset(db: Database, clock: Clock, timers: TimerService, guild_id: int, user_id: int) -> ConfigResult:

@@ -4,7 +4,8 @@ When the bot is removed from a server (kicked, or the server deleted; an outage 
 of kind :data:`PURGE_TIMER` is armed for the end of the grace period (``GUILD_DATA_GRACE_DAYS``). The timer is the
 record of the removal: it survives restarts, runs exactly once (:mod:`bot.core.timers`), and the bot coming back into
 the server cancels it (:func:`server_back`), so a kick by mistake loses nothing. When it falls due, every row of the
-server is deleted (:func:`purge`), in one transaction, and a log line says how many.
+server is deleted (:func:`purge`), in one transaction, and a log line says how many; all but the running timer
+itself, which the timer service then records as done (and deletes with the other finished timers, a month on).
 
 ``/config purge`` deletes the same rows at once (:func:`purge_now`), after the moderator typed the server's name.
 What belongs to a server is :mod:`bot.db.ownership`'s to say; this module never lists tables.
@@ -85,11 +86,12 @@ async def pending_purge(timers: TimerService, guild_id: int) -> datetime | None:
     return None if timer is None else timer.due_at
 
 
-async def purge(db: Database, guild_id: int) -> Purged:
+async def purge(db: Database, guild_id: int, *, running: Timer | None = None) -> Purged:
     """Delete every row of the server in one transaction (its settings read as the defaults again, its pending
-    timers are gone) and forget what this process derived from them."""
+    timers are gone) and forget what this process derived from them. ``running``: the purge's own timer, when its
+    handler purges; its row is left for the timer service to record as done (a run that deleted it could not be)."""
     async with db.transaction() as tx:
-        rows = await store.purge(tx, guild_id)
+        rows = await store.purge(tx, guild_id, running_timer=None if running is None else running.id)
     recommender_for(db).forget(guild_id)
     purged = Purged(guild_id, rows)
     log.info("purged server %s: %d row(s) deleted from %d table(s)", guild_id, purged.total, len(rows))
@@ -103,7 +105,7 @@ async def purge_due(db: Database, timer: Timer) -> Purged:
     removed_at = timer.payload.get("removed_at")
     since = f" (removed {removed_at})" if isinstance(removed_at, str) else ""
     log.info("grace period of server %s is over%s: deleting its data", guild_id, since)
-    return await purge(db, guild_id)
+    return await purge(db, guild_id, running=timer)
 
 
 def same_name(typed: str, name: str) -> bool:

@@ -57,6 +57,9 @@ class Owned:
     shared_when_null: bool = False
     # Member ids inside a JSON array column rather than a column of their own (the row is about several members).
     member_lists: tuple[str, ...] = ()
+    # SQL true for a row still in use; the others only record what finished (a done timer, kept a while to debug
+    # with) and alone do not make a server one with data to purge. None: every row is in use.
+    in_use: str | None = None
 
     def __post_init__(self) -> None:
         if (self.guild is None) == (self.parent is None):
@@ -124,7 +127,7 @@ OWNED: tuple[Owned, ...] = (
     Owned("config_history", members={"user_id": ACTOR}),
     Owned("web_pages"),
     Owned("guild_settings"),
-    Owned("timers", shared_when_null=True),
+    Owned("timers", shared_when_null=True, in_use="done_at IS NULL"),
     # A server's own films (NULL: the curated catalog, shared); last, as every film reference above points here.
     Owned("films", members={"added_by": ACTOR}, shared_when_null=True),
 )

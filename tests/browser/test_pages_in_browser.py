@@ -1,6 +1,6 @@
 """The club's web pages in a real browser: Debian's Chromium driven by Playwright (never a browser of its own).
 
-The site is the real web application on loopback over a real database (the club of tests/unit/test_club_page.py:
+The site is the real web application on loopback over a real database (the club of tests/club_pages.py:
 a hostile review, a spoiler, open and closed polls, screenings). Each test fails on any console error (a script
 error, or anything the Content-Security-Policy refused). Screenshots go to ``test-output/browser/`` (at 375 and 1280
 pixels wide, light and dark), kept with the test output. axe-core (the axe.min.js that axe-playwright-python ships)
@@ -24,9 +24,8 @@ from bot.db.database import Database
 from bot.web.app import RateLimit
 from bot.web.server import create_app
 from tests.clocks import FixedClock
+from tests.club_pages import GUILD, MAYA, Club, make_club, site_services
 from tests.conftest import CHROMIUM, CHROMIUM_MISSING
-from tests.unit.test_club_page import GUILD, MAYA, Club, make_club
-from tests.unit.test_web_server import site_services
 
 pytestmark = pytest.mark.browser
 

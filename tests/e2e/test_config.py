@@ -69,6 +69,7 @@ async def test_members_cannot_configure_and_are_told_why(club: Club) -> None:
         ("config picks", {"day": "Monday", "time": "09:00"}),
         ("config screenings", {"off": True}),
         ("config reset", {}),
+        ("config unset", {"setting": "Timezone"}),
         ("config history", {}),
         ("setup", {}),
         ("picks preview", {}),
@@ -340,3 +341,61 @@ async def test_the_screening_options_are_set_checked_and_shown(club: Club) -> No
     assert "Attendance: 75 % of the film in the channel" in shown.text
     refused = await club.discord.invoke("config screenings", as_member=world.alice, thread_after=0)
     assert refused.ephemeral and "Only moderators" in refused.text
+
+
+async def test_one_setting_goes_back_to_its_default_shown_and_recorded(club: Club) -> None:
+    world = club.fake.world
+    moderator = world.moderator
+    await club.discord.invoke("config screenings", as_member=moderator, archive_days=7, attendance_share=75)
+    await club.discord.invoke("config role", as_member=moderator, kind="voter", role=world.member_role)
+    synced = {command["name"]: command for command in club.fake.synced_commands(club.fake.guild)}
+    (unset,) = [option for option in synced["config"]["options"] if option["name"] == "unset"]
+    offered = [choice["name"] for choice in unset["options"][0]["choices"]]
+    assert len(offered) == 20 and {"Attendance share (% of the film)", "Voter role", "Timezone"} <= set(offered)
+    assert "Discussion thread opens (minutes after the start)" in offered
+    assert not [name for name in offered if name.startswith(("Web page", "Screening night"))]
+
+    share = await club.discord.invoke("config unset", as_member=moderator, setting="Attendance share (% of the film)")
+    assert share.ephemeral and share.embed["title"] == "Back to the default"
+    # The bot-wide ATTENDANCE_SHARE of the e2e bot is 50.
+    assert "Attendance share (% of the film): back to the default: 50 (this bot's default)." in share.text
+    assert "It was 75." in share.text
+    again = await club.discord.invoke("config unset", as_member=moderator, setting="Attendance share (% of the film)")
+    assert again.embed["title"] == "Nothing changed"
+    assert "Attendance share (% of the film) is already at its default: 50 (this bot's default)." in again.text
+
+    voters = await club.discord.invoke("config unset", as_member=moderator, setting="Voter role")
+    assert "Voter role: back to the default: not set (everyone may vote)." in voters.text
+    assert f"It was <@&{world.member_role.id}>." in voters.text
+    assert voters.message is not None and voters.message.would_ping() == ([], [], False)
+
+    shown = await club.discord.invoke("config show", as_member=moderator)
+    assert "Attendance: 50 % of the film in the channel" in shown.text
+    assert "archived after 7 days" in shown.text  # the other option is kept
+    assert "Voters: everyone" in shown.text
+    history = await club.discord.invoke("config history", as_member=moderator)
+    first, second = history.embed["description"].splitlines()[:2]
+    assert f"<@{moderator.id}>" in first and f"Voter role: <@&{world.member_role.id}> → not set" in first
+    assert "Attendance share (% of the film): 75 → not set" in second
+
+    refused = await club.discord.invoke(
+        "config unset", as_member=world.alice, setting="Discussion thread archived after (days)"
+    )
+    assert refused.ephemeral and "Only moderators" in refused.text
+    still = await club.discord.invoke("config show", as_member=moderator)
+    assert "archived after 7 days" in still.text
+
+
+async def test_unsetting_the_picks_channel_stops_the_weekly_picks(club: Club) -> None:
+    world = club.fake.world
+    moderator = world.moderator
+    await club.discord.invoke("config channel", as_member=moderator, kind="picks", channel=world.picks)
+    await club.discord.invoke("config picks", as_member=moderator, day="Friday", time="20:00", enabled=True)
+    scheduled = await club.discord.invoke("config show", as_member=moderator)
+    assert "Next post: <t:" in scheduled.text
+
+    gone = await club.discord.invoke("config unset", as_member=moderator, setting="Picks channel")
+    assert "Picks channel: back to the default: not set (weekly picks are not posted)." in gone.text
+    assert "Not scheduled yet: needs a picks channel" in gone.text  # the schedule, re-planned, shown again
+    after = await club.discord.invoke("config show", as_member=moderator)
+    assert "Weekly picks: not set" in after.text and "Next post" not in after.text

@@ -52,6 +52,8 @@ async def test_removed_server_is_purged_after_the_grace_period_and_others_keep_t
     await bot.wait_for_log(rf"removed from server {world.guild.id}: its data is kept until")
     line = await bot.wait_for_log(rf"purged server {world.guild.id}: \d+ row", timeout=20)
     assert int(line.split(": ")[-1].split()[0]) > 0
+    await bot.wait_for_log(rf"timer \d+ \(guild_purge {world.guild.id}\) done")  # its own run recorded
+    assert not logged(bot, rf"\(guild_purge {world.guild.id}\) changed while it ran")
 
     await fake_discord.add_bot(world.guild)  # added again after the period: a fresh start
     await bot.wait_for_log(rf"added to server {world.guild.id}")

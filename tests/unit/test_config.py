@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.core import collections, config, picks
+from bot.core import collections, config, nights, picks
 from bot.core.catalog import load_catalog
 from bot.core.errors import NotFoundError, UserError
 from bot.core.guilds import GuildSettings, get_settings, is_moderator, require_moderator
 from bot.core.timers import TimerService
+from bot.db import guilds as guilds_db
 from bot.db.database import Database
 from tests.clocks import FixedClock
 
@@ -276,3 +278,130 @@ def test_a_screening_channel_the_bot_cannot_see_or_join_is_refused() -> None:
         config.require_screening_channel("watch", {"view_channel": True, "connect": False})
     with pytest.raises(UserError, match="missing the View Channel and Connect permissions there"):
         config.require_screening_channel("watch", {})
+
+
+# -- /config unset ----------------------------------------------------------------------------------------------------
+
+
+async def unset(db: Database, clock: FixedClock, timers: TimerService, setting: str) -> config.UnsetResult:
+    """``config.unset`` by OLIVIA, with bot-wide defaults of THREAD_ARCHIVE_DAYS=3 and ATTENDANCE_SHARE=50."""
+    return await config.unset(db, clock, timers, GUILD, OLIVIA, setting, archive_days=3, attendance_share=50)
+
+
+#: A server that changed every setting from its default.
+EVERYTHING_SET = GuildSettings(
+    GUILD,
+    picks_channel_id=501,
+    polls_channel_id=502,
+    announcements_channel_id=503,
+    threads_channel_id=504,
+    diary_channel_id=505,
+    moderator_role_id=901,
+    voter_role_id=902,
+    timezone="Europe/Paris",
+    picks_day=4,
+    picks_time="20:00",
+    picks_count=5,
+    picks_themes=("noir",),
+    picks_poll=True,
+    picks_enabled=False,
+    nominations_approval=True,
+    nominations_limit=7,
+    nominator_role_id=903,
+    night_day=4,
+    night_time="20:30",
+    night_channel_id=700,
+    thread_after_minutes=30,
+    thread_archive_days=7,
+    attendance_share=75,
+)
+
+
+def test_every_setting_but_the_nights_trio_can_be_unset_alone() -> None:
+    every = {field.name for field in fields(GuildSettings)} - {"guild_id"}
+    assert set(config.UNSETTABLE) == every - {"night_day", "night_time", "night_channel_id"}
+    assert all(getattr(EVERYTHING_SET, name) != getattr(GuildSettings(GUILD), name) for name in every)
+    assert len(config.UNSETTABLE) <= 25  # Discord's limit on a choice list
+
+
+@pytest.mark.parametrize("setting", config.UNSETTABLE)
+async def test_unset_puts_back_that_setting_only_and_records_it(
+    db: Database, clock: FixedClock, timers: TimerService, setting: str
+) -> None:
+    async with db.transaction() as tx:
+        await guilds_db.save_settings(tx, EVERYTHING_SET, "2026-03-01T00:00:00.000000Z")
+
+    done = await unset(db, clock, timers, setting)
+
+    default = getattr(GuildSettings(GUILD), setting)
+    assert await get_settings(db, GUILD) == replace(EVERYTHING_SET, **{setting: default})
+    assert [change.setting for change in done.result.changes] == [setting]
+    (entry,) = await config.history(db, GUILD)
+    assert (entry.user_id, entry.change) == (OLIVIA, done.result.changes[0])
+    assert entry.change.new == config.stored_text(setting, default)
+
+
+async def test_unset_says_what_the_value_is_now_and_records_nothing_when_already_there(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await config.set_night(db, clock, timers, GUILD, MAYA, thread_after=30, archive_days=7, attendance_share=75)
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.THREADS, 700)
+    await config.set_role(db, clock, timers, GUILD, MAYA, config.RoleKind.VOTER, 900)
+
+    share = await unset(db, clock, timers, "attendance_share")
+    assert share.now == "50 (this bot's default)" and share.label == "Attendance share (% of the film)"
+    assert [change.describe() for change in share.result.changes] == ["Attendance share (% of the film): 75 → not set"]
+    settings = await get_settings(db, GUILD)
+    assert config.screening_rules(settings, archive_days=3, attendance_share=50) == config.ScreeningRules(30, 7, 50)
+
+    assert (await unset(db, clock, timers, "thread_archive_days")).now == "3 (this bot's default)"
+    assert (await unset(db, clock, timers, "thread_after_minutes")).now == "0"
+    assert (
+        await unset(db, clock, timers, "threads_channel_id")
+    ).now == "not set (each screening's announcement channel)"
+    assert (await unset(db, clock, timers, "voter_role_id")).now == "not set (everyone may vote)"
+    assert (await unset(db, clock, timers, "picks_themes")).now == "all themes, in turn"
+    assert (await unset(db, clock, timers, "timezone")).now == "UTC"
+    history = await config.history(db, GUILD)
+    assert len(history) == 10  # 5 set, 5 unset (themes and timezone were at their defaults already)
+
+    again = await unset(db, clock, timers, "attendance_share")
+    assert again.result.changes == [] and again.now == "50 (this bot's default)"
+    assert len(await config.history(db, GUILD)) == 10
+
+
+@pytest.mark.parametrize("setting", ["web_public", "night_day", "night_channel_id", "guild_id", "nonsense", ""])
+async def test_unset_refuses_what_it_does_not_put_back_alone_and_writes_nothing(
+    db: Database, clock: FixedClock, timers: TimerService, setting: str
+) -> None:
+    await config.set_night(db, clock, timers, GUILD, MAYA, day=4, at="20:30", channel_id=700)
+    before = await get_settings(db, GUILD)
+    with pytest.raises(UserError, match="Pick a setting from the list"):
+        await unset(db, clock, timers, setting)
+    assert await get_settings(db, GUILD) == before
+    assert len(await config.history(db, GUILD)) == 3
+
+
+async def test_unset_re_plans_the_weekly_picks_and_the_night_as_any_change_does(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await config.set_channel(db, clock, timers, GUILD, MAYA, config.ChannelKind.PICKS, 500)
+    await config.set_timezone(db, clock, timers, GUILD, MAYA, "Asia/Tokyo")
+    await config.set_picks(db, clock, timers, GUILD, MAYA, day=4, at="20:00")
+    await config.set_night(db, clock, timers, GUILD, MAYA, day=4, at="20:30", channel_id=700)
+    night = await timers.pending(nights.NIGHT_TIMER, str(GUILD))
+    assert night is not None
+    clock.advance(timedelta(minutes=1))
+
+    utc = await unset(db, clock, timers, "timezone")
+    assert utc.result.schedule_changed
+    assert await picks.scheduled_slot(db, GUILD) == datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # 20:00 UTC, not Tokyo's
+    moved = await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10")
+    assert moved is not None and moved.due_at == datetime(2026, 3, 6, 20, 0, tzinfo=UTC)
+    replanned = await timers.pending(nights.NIGHT_TIMER, str(GUILD))
+    assert replanned is not None and replanned.due_at == clock.now() > night.due_at  # the night is re-planned now
+
+    no_channel = await unset(db, clock, timers, "picks_channel_id")
+    assert no_channel.now == "not set (weekly picks are not posted)"
+    assert await picks.scheduled_slot(db, GUILD) is None
+    assert await timers.pending(picks.TIMER_KIND, f"{GUILD}:2026-W10") is None

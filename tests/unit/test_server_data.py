@@ -5,6 +5,7 @@ gone, every other server's rows and the shared rows (the catalog, caches) untouc
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.core import server_data
 from bot.core.errors import UserError
 from bot.core.guilds import GuildSettings, get_settings
 from bot.core.shards import ShardSet
-from bot.core.timers import Timer, TimerService
+from bot.core.timers import Timer, TimerOutcome, TimerService
 from bot.db import server_data as store
 from bot.db.copy import TRIGGER_FILLED
 from bot.db.database import Database
@@ -57,12 +58,17 @@ def purger(db: Database, clock: FixedClock) -> TimerService:
     return service
 
 
-async def assert_only_guild_purged(db: Database, before: dict[str, dict[str, int]]) -> None:
-    """GUILD has no row left in any table; OTHER_GUILD and the shared rows are exactly as they were."""
-    assert {t: n for t, n in (await store.row_counts(db, GUILD)).items() if n} == {}
+async def assert_only_guild_purged(db: Database, before: dict[str, dict[str, int]], *, by_timer: bool = False) -> None:
+    """GUILD has no row left in any table (``by_timer``: but the purge's own timer, finished as done);
+    OTHER_GUILD and the shared rows are exactly as they were."""
+    left = {"timers": 1} if by_timer else {}
+    assert {t: n for t, n in (await store.row_counts(db, GUILD)).items() if n} == left
+    if by_timer:
+        own = await TimerService(db, FixedClock()).latest(server_data.PURGE_TIMER, str(GUILD))
+        assert own is not None and own.outcome is TimerOutcome.DONE and own.attempts == 1
     assert await store.row_counts(db, OTHER_GUILD) == before["other"]
     totals = await table_totals(db)
-    expected = {t: before["totals"][t] - before["guild"].get(t, 0) for t in before["totals"]}
+    expected = {t: before["totals"][t] - before["guild"].get(t, 0) + left.get(t, 0) for t in before["totals"]}
     assert totals == expected
 
 
@@ -87,7 +93,7 @@ async def test_the_data_is_kept_for_the_grace_period_then_purged_once(club: Data
     purge_at = await server_data.server_removed(timers, GUILD, GRACE)
     assert purge_at == clock.now() + GRACE
     assert await server_data.pending_purge(timers, GUILD) == purge_at
-    before = await snapshot(club)  # the purge's own timer included: it goes with the server's rows
+    before = await snapshot(club)  # the purge's own timer included: it stays, finished, and the rest goes
 
     clock.advance(GRACE - timedelta(minutes=1))
     await timers.run_due()
@@ -95,7 +101,7 @@ async def test_the_data_is_kept_for_the_grace_period_then_purged_once(club: Data
 
     clock.advance(timedelta(minutes=1))
     await timers.run_due()
-    await assert_only_guild_purged(club, before)
+    await assert_only_guild_purged(club, before, by_timer=True)
     assert await server_data.pending_purge(timers, GUILD) is None
     assert await get_settings(club, GUILD) == GuildSettings(GUILD)  # the defaults
 
@@ -113,7 +119,31 @@ async def test_the_purge_survives_a_restart(club: Database, clock: FixedClock) -
     restarted = purger(club, clock)
     await restarted.run_due()
 
-    await assert_only_guild_purged(club, before)
+    await assert_only_guild_purged(club, before, by_timer=True)
+
+
+async def test_the_purge_records_its_own_timer_done_and_arms_no_other(
+    club: Database, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    timers = purger(club, clock)
+    await server_data.server_removed(timers, GUILD, GRACE)
+    own = await timers.pending(server_data.PURGE_TIMER, str(GUILD))
+    assert own is not None
+    clock.advance(GRACE)
+
+    with caplog.at_level(logging.INFO, logger="bot.core"):
+        await timers.run_due()
+
+    about_it = [record.getMessage() for record in caplog.records if f"timer {own.id} " in record.getMessage()]
+    assert about_it == [f"timer {own.id} (guild_purge {GUILD}) done"]  # not "changed while it ran"
+    finished = await timers.latest(server_data.PURGE_TIMER, str(GUILD))
+    assert finished is not None and (finished.id, finished.outcome) == (own.id, TimerOutcome.DONE)
+    assert finished.done_at == clock.now()
+    assert await server_data.pending_purge(timers, GUILD) is None
+    # Its finished timer is no data of the server: a start-up without the bot in it arms no purge again.
+    assert await store.servers_with_data(club, 1, (0,)) == {OTHER_GUILD}
+    assert await server_data.arm_missed_removals(club, timers, ShardSet.every(1), [OTHER_GUILD], GRACE) == []
+    assert await timers.latest(server_data.PURGE_TIMER, str(GUILD)) == finished
 
 
 async def test_back_within_the_grace_period_finds_every_row(club: Database, clock: FixedClock) -> None:

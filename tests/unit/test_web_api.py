@@ -10,15 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core import screenings, web_pages
 from bot.core.timers import TimerService
 from bot.db.database import Database
-from bot.web.app import RateLimit
-from bot.web.server import create_app
-from tests.clocks import FixedClock
-from tests.unit.test_club_page import (
+from tests.club_pages import (
     ALICE,
     BOB,
     CAROL,
@@ -31,24 +27,18 @@ from tests.unit.test_club_page import (
     PICKS_MESSAGE,
     POLL_MESSAGE,
     VOICE,
-    make_club,
+    Site,
+    Ticks,
+    serve_club,
 )
-from tests.unit.test_web_server import Site, Ticks, site_services
 
 DISCORD_IDS = (GUILD, CHANNEL, VOICE, MAYA, ALICE, BOB, CAROL, PAST_EVENT, NEXT_EVENT, PICKS_MESSAGE, POLL_MESSAGE)
 
 
 @pytest.fixture
 async def site(db: Database, tmp_path: Path) -> AsyncIterator[Site]:
-    clock = FixedClock()
-    club = await make_club(db, clock, tmp_path)
-    app = create_app(
-        site_services(db, clock),
-        rate_limit=RateLimit(per_minute=600, burst=100, clock=Ticks()),
-        page_cache_seconds=0,
-    )
-    async with TestClient(TestServer(app)) as client:
-        yield Site(client, club, db, clock)
+    async with serve_club(db, tmp_path, Ticks()) as site:
+        yield site
 
 
 async def api(site: Site, path: str, status: int = 200, **params: str) -> Any:

@@ -4,8 +4,8 @@ headers, caching, the rate limit, and hostile requests."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Collection, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,16 +16,13 @@ from yarl import URL
 
 from bot.core import polls, screenings, web_pages
 from bot.core.details import FilmDetailsService
-from bot.core.films import ClubTitles, ServerTitles, build_title_index
 from bot.core.timers import TimerService
 from bot.db.database import Database
 from bot.services.tmdb import TmdbClient
-from bot.web.app import RateLimit, SiteServices, origin_of
+from bot.web.app import RateLimit, origin_of
 from bot.web.server import create_app
 from tests.clocks import FixedClock
-from tests.server_films import add_server_film
-from tests.tmdb_double import TmdbDouble
-from tests.unit.test_club_page import (
+from tests.club_pages import (
     ALICE,
     BOB,
     CAROL,
@@ -38,48 +35,16 @@ from tests.unit.test_club_page import (
     PICKS_MESSAGE,
     POLL_MESSAGE,
     VOICE,
-    Club,
+    Site,
+    Ticks,
     make_club,
+    serve_club,
+    site_services,
 )
+from tests.server_films import add_server_film
+from tests.tmdb_double import TmdbDouble
 
 NOT_FOUND = "Not found"
-
-
-@dataclass
-class Site:
-    client: TestClient
-    club: Club
-    db: Database
-    clock: FixedClock
-
-    @property
-    def home(self) -> str:
-        assert self.club.page.slug is not None
-        return web_pages.page_path(self.club.page.slug)
-
-
-class Ticks:
-    """A monotonic clock for the rate limiter that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def names(guild_id: int, user_ids: Collection[int]) -> Mapping[int, str]:
-    del guild_id
-    return {ALICE: "Alice <i>", BOB: "Bob"} | {user: "?" for user in user_ids if user not in (ALICE, BOB)}
-
-
-def site_services(db: Database, clock: FixedClock) -> SiteServices:
-    async def titles_for(guild_id: int | None) -> ClubTitles:
-        return await ServerTitles(db).for_guild(await build_title_index(db), guild_id)
-
-    return SiteServices(
-        db=db, clock=clock, titles_for=titles_for, club_name=lambda _g: "Film <Club>", member_names=names
-    )
 
 
 @pytest.fixture
@@ -89,13 +54,8 @@ def ticks() -> Ticks:
 
 @pytest.fixture
 async def site(db: Database, tmp_path: Path, ticks: Ticks) -> AsyncIterator[Site]:
-    clock = FixedClock()
-    club = await make_club(db, clock, tmp_path)
-    app = create_app(
-        site_services(db, clock), rate_limit=RateLimit(per_minute=600, burst=100, clock=ticks), page_cache_seconds=0
-    )
-    async with TestClient(TestServer(app)) as client:
-        yield Site(client, club, db, clock)
+    async with serve_club(db, tmp_path, ticks) as site:
+        yield site
 
 
 async def test_the_club_page_escapes_member_text_and_shows_no_discord_ids(site: Site) -> None:

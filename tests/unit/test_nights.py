@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.core import config, nights, posters, screenings, seasons
-from bot.core.films import get_film, list_themes
 from bot.core.clock import to_db
+from bot.core.films import get_film, list_themes
 from bot.core.guilds import get_settings
 from bot.core.nights import NightState, Step
 from bot.core.shards import ShardSet

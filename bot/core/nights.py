@@ -57,6 +57,7 @@ __all__ = [
     "is_night_event",
     "keep_night",
     "next_night_at",
+    "next_open_night",
     "night_about",
     "night_description",
     "night_end",
@@ -240,6 +241,11 @@ async def season_film(db: Database, night: Night) -> int | None:
     return None if running is None else running[0].film_of_week(running[1])
 
 
+async def next_open_night(db: Reader, guild_id: int, now: datetime) -> Night | None:
+    """The server's next night still waiting for its film (open, starting after ``now``), if any."""
+    return next((n for n in await store.open_nights(db, guild_id) if n.starts_at > now), None)
+
+
 async def fill_next_night(
     db: Database,
     clock: Clock,
@@ -258,7 +264,7 @@ async def fill_next_night(
     The screening's event timer waits (:data:`bot.core.screenings.EVENT_FALLBACK`) until the night records it, then
     runs at once: it must find the night, or it would create an event of its own."""
     now = clock.now()
-    night = next((n for n in await store.open_nights(db, guild_id) if n.starts_at > now), None)
+    night = await next_open_night(db, guild_id, now)
     if night is None:
         return None
     if poll_id is not None:

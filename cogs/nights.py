@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -107,7 +108,7 @@ class Nights(commands.Cog):
         else:
             log.info("night %s: event %s was created before a restart; adopting it", night.id, event.id)
         await nights.record_event(self.bot.db, night.id, event.id)
-        return Night(night.id, night.guild_id, night.starts_at, night.channel_id, event.id, None, night.state)
+        return replace(night, event_id=event.id)
 
     async def _find_own_event(self, guild: discord.Guild, night: Night) -> discord.ScheduledEvent | None:
         # A cancelled one (the night was off for a while) is not adopted.
@@ -168,15 +169,24 @@ class Nights(commands.Cog):
 
     @commands.Cog.listener()
     async def on_scheduled_event_update(self, _before: discord.ScheduledEvent, after: discord.ScheduledEvent) -> None:
+        """Cancelled: the night is off. Its start edited while the film is undecided: the night follows (a filled
+        night's event is its screening's, which cogs.screenings follows)."""
         if after.status is EventStatus.cancelled:
             await self._gone(after.id)
+        elif after.status is EventStatus.scheduled:
+            async with self._locks[after.guild_id]:
+                night = await nights.follow_event(
+                    self.bot.db, self.bot.clock, self.bot.timers, after.id, after.start_time
+                )
+            if night is not None:
+                log.info("night %s: its event was moved in Discord to %s; the night follows", night.id, night.starts_at)
 
     @commands.Cog.listener()
     async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
         await self._gone(event.id)
 
     async def _gone(self, event_id: int) -> None:
-        night = await nights.event_gone(self.bot.db, event_id)
+        night = await nights.event_gone(self.bot.db, self.bot.clock, event_id)
         if night is not None:
             log.info("night %s: its event %s was deleted in Discord; not made again", night.id, event_id)
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.core import nights, seasons
 from bot.core import polls as polls_core
 from bot.core import reviews as reviews_core
 from bot.core.clock import Clock
@@ -81,6 +82,17 @@ class ScreeningCard:
 
 
 @dataclass(frozen=True)
+class NightCard:
+    """The club's regular night while its film is still to be decided (a poll or the season will fill it)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    season: str | None  # the title of the season's theme when one runs that night
+    week: int | None  # and its week there, of ``weeks``
+    weeks: int | None
+
+
+@dataclass(frozen=True)
 class PollOption:
     film: FilmCard
     votes: int | None  # None while the poll hides its counts
@@ -132,6 +144,8 @@ class ClubPage:
     timezone: str
     now: datetime
     next_screening: ScreeningCard | None
+    #: The regular night when it comes before the next screening and its film is still to be decided.
+    next_night: NightCard | None
     upcoming: tuple[ScreeningCard, ...]
     open_polls: tuple[PollCard, ...]
     results: tuple[PollCard, ...]
@@ -225,6 +239,22 @@ def _screening_card(
     )
 
 
+async def _next_night(db: Database, guild_id: int, now: datetime, screening: Screening | None) -> NightCard | None:
+    """The undecided night, when it is the next thing the club does."""
+    night = await nights.next_open_night(db, guild_id, now)
+    if night is None or (screening is not None and screening.starts_at <= night.starts_at):
+        return None
+    running = await seasons.season_at(db, guild_id, night.starts_at)
+    season, week = running if running is not None else (None, None)
+    return NightCard(
+        starts_at=night.starts_at,
+        ends_at=nights.night_end(night),
+        season=None if season is None else season.theme_title,
+        week=week,
+        weeks=None if season is None else season.weeks,
+    )
+
+
 def poll_options(
     poll: Poll, tally: Tally | None, films: Mapping[int, Film], posters: Posters
 ) -> tuple[PollOption, ...]:
@@ -314,6 +344,7 @@ async def club_page(
         timezone=settings.timezone,
         now=now,
         next_screening=next_card,
+        next_night=await _next_night(db, guild_id, now, upcoming[0] if upcoming else None),
         upcoming=tuple(card for s in upcoming[1:] if (card := _screening_card(s, films, posters, ratings)) is not None),
         open_polls=tuple([await _poll_card(db, poll, films, posters) for poll in open_polls]),
         results=tuple([await _poll_card(db, poll, films, posters) for poll in results]),

@@ -10,7 +10,8 @@ came without a film (lapsed).
 A night is stored once per server and start (bot.db.nights), so a timer that runs twice, or two processes, plan it
 once; its event's description ends with :func:`night_marker`, so a crash between Discord creating the event and the
 bot recording it adopts that event instead of making a second. A night whose event a moderator deleted (or
-cancelled) in Discord is marked so (:func:`event_gone`) and not made again; the next night comes after it.
+cancelled) in Discord is marked so (:func:`event_gone`) and not made again; the next night comes after it. An
+undecided night whose event a moderator moved in Discord follows it (:func:`follow_event`).
 
 Until a film is decided the event says so (:data:`UNDECIDED_NAME`, the running season's theme in its description).
 What fills it (:func:`fill_next_night`):
@@ -26,6 +27,7 @@ machinery (reminder, start, thread, attendance, rate-it) runs from there.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -51,9 +53,12 @@ __all__ = [
     "event_gone",
     "fill_from_season",
     "fill_next_night",
+    "follow_event",
     "is_night_event",
     "keep_night",
     "next_night_at",
+    "next_open_night",
+    "night_about",
     "night_description",
     "night_end",
     "night_for_screening",
@@ -64,11 +69,15 @@ __all__ = [
     "season_film",
 ]
 
+log = logging.getLogger(__name__)
+
 NIGHT_TIMER = "nights.next"
 #: The name of a night's event until a film is decided.
 UNDECIDED_NAME = "Film night — the film is still to be decided"
 #: How long an undecided night's event lasts (a film of unknown length and its discussion).
 NIGHT_LENGTH = screenings_core.UNKNOWN_RUNTIME + screenings_core.DISCUSSION
+#: A start edited in Discord by no more than this is not a move (as for screenings).
+TOLERANCE = screenings_core.TOLERANCE
 
 
 def next_night_at(settings: GuildSettings, after: datetime) -> datetime | None:
@@ -108,39 +117,87 @@ async def keep_night(db: Database, clock: Clock, timers: TimerService, guild_id:
       moderator deleted is not).
     """
     now = clock.now()
+    stamp = to_db(now)
     settings = await get_settings(db, guild_id)
     ended: list[Night] = []
     for past in await store.open_nights(db, guild_id):
-        if past.starts_at <= now and await store.set_state(db, past.id, NightState.LAPSED):
+        if past.starts_at <= now and await store.set_state(db, past.id, NightState.LAPSED, stamp):
             ended.append(past)
     slot = next_night_at(settings, now)
     if slot is None or settings.night_channel_id is None:
         for off in await store.open_nights(db, guild_id):
-            if await store.set_state(db, off.id, NightState.CANCELLED):
+            if await store.set_state(db, off.id, NightState.CANCELLED, stamp):
                 ended.append(off)
         await timers.cancel(NIGHT_TIMER, str(guild_id))
         return NightPlan(None, cancelled=ended)
+    done = await store.by_slot(db, guild_id, to_db(slot))
+    if done is not None and done.starts_at <= now:
+        # This slot's night was moved earlier in Discord and has been held (or lapsed): the next slot is the next night.
+        slot = next_night_at(settings, slot) or slot
     channel_id = settings.night_channel_id
-    ahead = await store.ahead(db, guild_id, to_db(now))
+    ahead = await store.ahead(db, guild_id, stamp)
     night: Night | None = ahead[0] if ahead else None
     step = Step.NONE
     wanted = (slot, channel_id)
-    if night is not None and night.state is NightState.OPEN and (night.starts_at, night.channel_id) != wanted:
+    if (
+        night is not None
+        and night.state is NightState.OPEN
+        and (night.starts_at, night.channel_id) != wanted
+        and not _moved_in_discord(settings, night, channel_id)
+    ):
         taken = await store.at(db, guild_id, to_db(slot))
-        if taken is None and await store.move(db, night.id, to_db(slot), channel_id):
+        if taken is None and await store.move(db, night.id, to_db(slot), channel_id, stamp):
             step = Step.MOVE
-        elif await store.set_state(db, night.id, NightState.CANCELLED):
+        elif await store.set_state(db, night.id, NightState.CANCELLED, stamp):
             ended.append(night)  # the new slot has a night of its own (one a moderator deleted): this one goes
         night = await store.by_id(db, night.id) if step is Step.MOVE else taken
     if night is None:
-        night = await store.insert(db, guild_id, to_db(slot), channel_id, to_db(now))
-    if night.state is NightState.CANCELLED and await store.reopen(db, night.id, channel_id):
+        night = await store.insert(db, guild_id, to_db(slot), channel_id, stamp)
+    if night.state is NightState.CANCELLED and await store.reopen(db, night.id, channel_id, stamp):
         night = await store.by_id(db, night.id) or night  # switched off, then on again: a new event
     if night.state is NightState.OPEN and night.event_id is None:
         step = Step.CREATE
     await timers.schedule(NIGHT_TIMER, str(guild_id), night.starts_at, {"guild_id": guild_id}, guild_id=guild_id)
     running = await seasons.season_at(db, guild_id, night.starts_at)
     return NightPlan(night, step, ended, running)
+
+
+def _moved_in_discord(settings: GuildSettings, night: Night, channel_id: int) -> bool:
+    """Whether the night is where a moderator moved its event in Discord, standing for a slot the settings still
+    have (in the configured channel): it stays there. A settings change moves it to the new slot."""
+    if night.slot_at is None or night.channel_id != channel_id:
+        return False
+    return next_night_at(settings, night.slot_at - TOLERANCE) == night.slot_at
+
+
+async def follow_event(
+    db: Database, clock: Clock, timers: TimerService, event_id: int, starts_at: datetime
+) -> Night | None:
+    """A moderator moved an event's start in Discord: if it is an open (undecided) night's, the night follows it, so
+    a poll filling it, the calendar feed and the club page agree with Discord; the night returned (None: not an
+    open night's event, not moved, or not followed).
+
+    The night keeps standing for the configured slot it was planned at (``slot_at``): the next night is planned after
+    that slot, not a second one the same week, and a settings change still moves it. A start in the past is not
+    followed (Discord refuses one anyway). Nor is a start where another night of the server is stored (say one a
+    moderator deleted): one night per server and start (the table's key), and reconciling two nights' events is not
+    worth it for a rare clash; the night keeps its time and the log says why."""
+    night = await store.by_event(db, event_id)
+    now = clock.now()
+    if night is None or night.state is not NightState.OPEN or abs(starts_at - night.starts_at) <= TOLERANCE:
+        return None
+    if starts_at <= now:
+        return None
+    taken = await store.at(db, night.guild_id, to_db(starts_at))
+    if taken is not None:
+        log.warning("night %s: its event was moved onto night %s's time; not followed", night.id, taken.id)
+        return None
+    if not await store.follow(db, night.id, to_db(night.starts_at), to_db(starts_at), to_db(now)):
+        return None  # filled, ended or moved meanwhile
+    await timers.schedule(
+        NIGHT_TIMER, str(night.guild_id), starts_at, {"guild_id": night.guild_id}, guild_id=night.guild_id
+    )
+    return await store.by_id(db, night.id)
 
 
 async def replan_soon(clock: Clock, timers: TimerService, guild_id: int) -> None:
@@ -164,11 +221,11 @@ async def record_event(db: Database, night_id: int, event_id: int) -> bool:
     return await store.set_event(db, night_id, event_id)
 
 
-async def event_gone(db: Database, event_id: int) -> Night | None:
+async def event_gone(db: Database, clock: Clock, event_id: int) -> Night | None:
     """A moderator deleted or cancelled an event in Discord: if it was an open night's, that night is off for good
     (not made again); the night returned. Filled nights follow their screening (bot.core.screenings.follow_event)."""
     night = await store.by_event(db, event_id)
-    if night is None or not await store.set_state(db, night.id, NightState.DELETED):
+    if night is None or not await store.set_state(db, night.id, NightState.DELETED, to_db(clock.now())):
         return None
     return night
 
@@ -182,6 +239,11 @@ async def season_film(db: Database, night: Night) -> int | None:
     """A running fixed season's film for the night's week, if any."""
     running = await seasons.season_at(db, night.guild_id, night.starts_at)
     return None if running is None else running[0].film_of_week(running[1])
+
+
+async def next_open_night(db: Reader, guild_id: int, now: datetime) -> Night | None:
+    """The server's next night still waiting for its film (open, starting after ``now``), if any."""
+    return next((n for n in await store.open_nights(db, guild_id) if n.starts_at > now), None)
 
 
 async def fill_next_night(
@@ -202,7 +264,7 @@ async def fill_next_night(
     The screening's event timer waits (:data:`bot.core.screenings.EVENT_FALLBACK`) until the night records it, then
     runs at once: it must find the night, or it would create an event of its own."""
     now = clock.now()
-    night = next((n for n in await store.open_nights(db, guild_id) if n.starts_at > now), None)
+    night = await next_open_night(db, guild_id, now)
     if night is None:
         return None
     if poll_id is not None:
@@ -223,7 +285,7 @@ async def fill_next_night(
         now=now,
         event_due=now + screenings_core.EVENT_FALLBACK,
     )
-    if not await store.fill(db, night.id, screening.id):
+    if not await store.fill(db, night.id, screening.id, to_db(now)):
         await screenings_core.cancel_screening(db, timers, screening.id)
         return None
     payload = {"screening_id": screening.id}
@@ -252,13 +314,18 @@ def is_night_event(description: str | None, night_id: int) -> bool:
     return night_marker(night_id) in (description or "").splitlines()
 
 
-def night_description(night: Night, season: tuple[seasons.Season, int] | None) -> str:
-    """The undecided night's event description: what it is, the season's theme if one runs, its marker."""
+def night_about(season: tuple[seasons.Season, int] | None) -> str:
+    """What an undecided night is, and the season's theme and week if one runs (its event and the calendar feed)."""
     lines = ["The club's regular screening night. The film is still to be decided: a poll or the season chooses it."]
     if season is not None:
         running, week = season
         lines.append(f"Season: {running.theme_title} (week {week} of {running.weeks}).")
-    return "\n".join(lines) + "\n\n" + night_marker(night.id)
+    return "\n".join(lines)
+
+
+def night_description(night: Night, season: tuple[seasons.Season, int] | None) -> str:
+    """The undecided night's event description: what it is, the season's theme if one runs, its marker."""
+    return night_about(season) + "\n\n" + night_marker(night.id)
 
 
 def night_end(night: Night) -> datetime:

@@ -4,7 +4,8 @@ A night is ``open`` (its event says the film is still to be decided), then ``fil
 event over), or it ends ``cancelled`` (the night was switched off or moved away), ``deleted`` (a moderator deleted or
 cancelled its event in Discord: that night is not made again) or ``lapsed`` (it came without a film). One row per
 server and start, so a night is never planned twice; every change is conditional on the state, so a re-run changes
-nothing.
+nothing. Each change (moved, filled, ended, reopened) bumps ``revision`` and records ``modified_at``: the calendar
+feed's SEQUENCE and LAST-MODIFIED (bot.core.calendar).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from enum import StrEnum
 
 from bot.db.database import Database, Reader, Row
 from bot.db.shards import on_shards, shard_params
-from bot.db.times import from_db
+from bot.db.times import from_db, maybe_from_db
 
 
 class NightState(StrEnum):
@@ -36,9 +37,15 @@ class Night:
     event_id: int | None
     screening_id: int | None
     state: NightState
+    created_at: datetime | None = None
+    revision: int = 0  # bumped by each change (the calendar feed's SEQUENCE)
+    modified_at: datetime | None = None  # when the last revision was made
+    slot_at: datetime | None = None  # the configured slot it stands for, once its event was moved in Discord
 
 
-_COLUMNS = "id, guild_id, starts_at, channel_id, event_id, screening_id, state"
+_COLUMNS = (
+    "id, guild_id, starts_at, channel_id, event_id, screening_id, state, created_at, revision, modified_at, slot_at"
+)
 INSERT = """
 INSERT INTO screening_nights (guild_id, starts_at, channel_id, state, created_at)
 VALUES (CAST(? AS BIGINT), ?, CAST(? AS BIGINT), 'open', ?)
@@ -50,20 +57,46 @@ BY_EVENT = f"SELECT {_COLUMNS} FROM screening_nights WHERE event_id = ?"  # noqa
 BY_SCREENING = f"SELECT {_COLUMNS} FROM screening_nights WHERE screening_id = ?"  # noqa: S608
 # Open nights of a server, the earliest first (there is at most one ahead; an earlier one has lapsed).
 OPEN = f"SELECT {_COLUMNS} FROM screening_nights WHERE guild_id = ? AND state = 'open' ORDER BY starts_at"  # noqa: S608
+# A night whose event a moderator moved away from this configured slot.
+BY_SLOT = f"SELECT {_COLUMNS} FROM screening_nights WHERE guild_id = ? AND slot_at = ?"  # noqa: S608
+# The nights the calendar feed lists: starting at or after the first moment, or filled by a screening that ends at or
+# after the second (its night may have started earlier).
+CALENDAR = f"""
+SELECT {_COLUMNS} FROM screening_nights
+WHERE guild_id = ?
+  AND (starts_at >= ? OR screening_id IN (SELECT id FROM screenings WHERE guild_id = ? AND ends_at >= ?))
+ORDER BY starts_at, id LIMIT ?
+"""  # noqa: S608
 # The nights still ahead that hold their slot: open, filled or deleted by a moderator.
 AHEAD = (
     f"SELECT {_COLUMNS} FROM screening_nights WHERE guild_id = ? AND starts_at > ?"  # noqa: S608
     " AND state IN ('open', 'filled', 'deleted') ORDER BY starts_at"
 )
 SET_EVENT = "UPDATE screening_nights SET event_id = CAST(? AS BIGINT) WHERE id = ? AND event_id IS NULL"
-SET_STATE = "UPDATE screening_nights SET state = ? WHERE id = ? AND state = 'open'"
-MOVE = "UPDATE screening_nights SET starts_at = ?, channel_id = CAST(? AS BIGINT) WHERE id = ? AND state = 'open'"
+# Every change bumps ``revision`` and sets ``modified_at`` (the moment of the change).
+SET_STATE = (
+    "UPDATE screening_nights SET state = ?, revision = revision + 1, modified_at = ? WHERE id = ? AND state = 'open'"
+)
+# Moved to its configured slot (by the settings): it stands for that slot again.
+MOVE = """
+UPDATE screening_nights SET starts_at = ?, channel_id = CAST(? AS BIGINT), slot_at = NULL,
+    revision = revision + 1, modified_at = ?
+WHERE id = ? AND state = 'open'
+"""
+# Its event was moved in Discord: it keeps standing for the slot it was planned at.
+FOLLOW = """
+UPDATE screening_nights SET slot_at = COALESCE(slot_at, starts_at), starts_at = ?,
+    revision = revision + 1, modified_at = ?
+WHERE id = ? AND state = 'open' AND starts_at = ?
+"""
 REOPEN = """
-UPDATE screening_nights SET state = 'open', event_id = NULL, channel_id = CAST(? AS BIGINT)
+UPDATE screening_nights SET state = 'open', event_id = NULL, channel_id = CAST(? AS BIGINT),
+    revision = revision + 1, modified_at = ?
 WHERE id = ? AND state = 'cancelled'
 """
 FILL = """
-UPDATE screening_nights SET screening_id = ?, state = 'filled'
+UPDATE screening_nights SET screening_id = ?, state = 'filled',
+    revision = revision + 1, modified_at = ?
 WHERE id = ? AND state = 'open' AND screening_id IS NULL
 """
 CONFIGURED = """
@@ -82,6 +115,10 @@ def _night(row: Row) -> Night:
         None if row[4] is None else int(row[4]),
         None if row[5] is None else int(row[5]),
         NightState(row[6]),
+        maybe_from_db(row[7]),
+        int(row[8]),
+        maybe_from_db(row[9]),
+        maybe_from_db(row[10]),
     )
 
 
@@ -127,23 +164,39 @@ async def set_event(db: Database, night_id: int, event_id: int) -> bool:
     return await db.execute(SET_EVENT, (event_id, night_id)) > 0
 
 
-async def set_state(db: Database, night_id: int, state: NightState) -> bool:
+async def by_slot(db: Reader, guild_id: int, slot_at: str) -> Night | None:
+    row = await db.fetchone(BY_SLOT, (guild_id, slot_at))
+    return None if row is None else _night(row)
+
+
+async def for_calendar(db: Reader, guild_id: int, since: str, screenings_since: str, limit: int) -> list[Night]:
+    """The server's nights (any state) starting at or after ``since``, or filled by a screening that ends at or after
+    ``screenings_since``; the earliest first, at most ``limit``."""
+    return [_night(row) for row in await db.fetchall(CALENDAR, (guild_id, since, guild_id, screenings_since, limit))]
+
+
+async def set_state(db: Database, night_id: int, state: NightState, now: str) -> bool:
     """End an open night (cancelled, deleted or lapsed); False if it was not open."""
-    return await db.execute(SET_STATE, (state.value, night_id)) > 0
+    return await db.execute(SET_STATE, (state.value, now, night_id)) > 0
 
 
-async def move(db: Database, night_id: int, starts_at: str, channel_id: int) -> bool:
-    return await db.execute(MOVE, (starts_at, channel_id, night_id)) > 0
+async def move(db: Database, night_id: int, starts_at: str, channel_id: int, now: str) -> bool:
+    return await db.execute(MOVE, (starts_at, channel_id, now, night_id)) > 0
 
 
-async def reopen(db: Database, night_id: int, channel_id: int) -> bool:
+async def follow(db: Database, night_id: int, moved_from: str, starts_at: str, now: str) -> bool:
+    """The open night's event was moved in Discord from ``moved_from``; False if the night is no longer open there."""
+    return await db.execute(FOLLOW, (starts_at, now, night_id, moved_from)) > 0
+
+
+async def reopen(db: Database, night_id: int, channel_id: int, now: str) -> bool:
     """A night the bot cancelled (switched off, moved away) is wanted again: open, its new event still to create."""
-    return await db.execute(REOPEN, (channel_id, night_id)) > 0
+    return await db.execute(REOPEN, (channel_id, now, night_id)) > 0
 
 
-async def fill(db: Database, night_id: int, screening_id: int) -> bool:
+async def fill(db: Database, night_id: int, screening_id: int, now: str) -> bool:
     """Give the open night its screening; False if another film filled it first."""
-    return await db.execute(FILL, (screening_id, night_id)) > 0
+    return await db.execute(FILL, (screening_id, now, night_id)) > 0
 
 
 async def configured_guilds(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[int]:

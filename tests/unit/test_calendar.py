@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import calendar, screenings
+from bot.core import calendar, config, nights, screenings, seasons
 from bot.core.catalog import load_catalog
-from bot.core.films import active_films, get_films
+from bot.core.films import active_films, get_films, list_themes
 from bot.core.timers import TimerService
 from bot.db.database import Database
 from tests.catalog_builder import starter_catalog
@@ -213,3 +213,134 @@ async def test_a_screening_whose_event_was_never_created_is_left_out_once_failed
     await screenings.abandon(db, timers, failed_late.id)  # it had its Discord event: subscribers are told
     [event] = parse(await feed_of(db, clock))
     assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == "1"
+
+
+# -- the regular night ------------------------------------------------------------------------------------------------
+
+MOD = 7
+FRIDAY = 4
+FRIDAY_NIGHT = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # the first Friday 20:00 (London, GMT) after START
+
+
+async def night_kept(db: Database, clock: FixedClock, timers: TimerService, event_id: int = 555) -> nights.Night:
+    """Configure the Friday night as /config screenings does and keep it as the nights extension does."""
+    await config.set_timezone(db, clock, timers, GUILD, MOD, "Europe/London")
+    await config.set_night(db, clock, timers, GUILD, MOD, day=FRIDAY, at="20:00", channel_id=VOICE)
+    plan = await nights.keep_night(db, clock, timers, GUILD)
+    assert plan.night is not None
+    await nights.record_event(db, plan.night.id, event_id)
+    return plan.night
+
+
+async def test_an_undecided_night_is_an_event_whose_uid_a_film_filling_it_keeps(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    night = await night_kept(db, clock, timers)
+    feed = await feed_of(db, clock)
+    [open_night] = parse(feed)
+    assert open_night["UID"] == f"night-{night.id}@filmclub"
+    assert open_night["SUMMARY"] == "Film night — the film is still to be decided"
+    assert open_night["STATUS"] == "CONFIRMED" and open_night["SEQUENCE"] == "0"
+    assert open_night["DTSTART"] == "20260306T200000Z"
+    assert open_night["DTEND"] == calendar.utc_stamp(FRIDAY_NIGHT + nights.NIGHT_LENGTH)
+    assert open_night["DTSTAMP"] == "20260301T120000Z" and "LAST-MODIFIED" not in open_night
+    assert unescape(open_night["LOCATION"]) == "On the club's Discord server (voice)"
+    assert "still to be decided" in unescape(open_night["DESCRIPTION"]) and "URL" not in open_night
+    assert "555" not in feed and str(VOICE) not in feed  # no Discord ids
+
+    clock.advance(timedelta(hours=3))
+    screening = await nights.fill_next_night(
+        db, clock, timers, guild_id=GUILD, film_id=film_id, announce_channel_id=ANNOUNCE
+    )
+    assert screening is not None
+    await screenings.attach_event(db, clock, timers, screening.id, 555)  # it takes the night's event over
+    [filled] = parse(await feed_of(db, clock))  # the same entry, not a cancelled night beside a new screening
+    assert filled["UID"] == open_night["UID"]
+    assert filled["SUMMARY"] == "The Last Waltz (1978)" and filled["STATUS"] == "CONFIRMED"
+    assert int(filled["SEQUENCE"]) > int(open_night["SEQUENCE"])
+    assert filled["LAST-MODIFIED"] == filled["DTSTAMP"] == "20260301T150000Z"
+    assert filled["URL"] == f"https://films.example/c/s/films/{film_id}"
+
+    clock.advance(timedelta(hours=1))
+    later = FRIDAY_NIGHT + timedelta(hours=1)
+    await screenings.move_screening(db, clock, timers, screening.id, later, later + timedelta(hours=3))
+    [moved] = parse(await feed_of(db, clock))
+    assert moved["UID"] == open_night["UID"] and moved["DTSTART"] == "20260306T210000Z"
+    assert int(moved["SEQUENCE"]) > int(filled["SEQUENCE"]) and moved["LAST-MODIFIED"] == "20260301T160000Z"
+
+    clock.advance(timedelta(hours=1))
+    assert await screenings.cancel_screening(db, timers, screening.id)
+    [cancelled] = parse(await feed_of(db, clock))
+    assert cancelled["UID"] == open_night["UID"] and cancelled["STATUS"] == "CANCELLED"
+    assert int(cancelled["SEQUENCE"]) > int(moved["SEQUENCE"])
+
+
+async def test_a_night_switched_off_moved_by_the_settings_deleted_or_lapsed_stays_cancelled(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    night = await night_kept(db, clock, timers)
+    [first] = parse(await feed_of(db, clock))
+    clock.advance(timedelta(hours=1))
+    await config.set_night(db, clock, timers, GUILD, MOD, at="21:00", channel_id=VOICE)
+    await nights.keep_night(db, clock, timers, GUILD)
+    [moved] = parse(await feed_of(db, clock))
+    assert moved["UID"] == first["UID"] and moved["DTSTART"] == "20260306T210000Z"
+    assert int(moved["SEQUENCE"]) > int(first["SEQUENCE"]) and moved["LAST-MODIFIED"] == "20260301T130000Z"
+
+    clock.advance(timedelta(hours=1))
+    await config.set_night(db, clock, timers, GUILD, MOD, off=True)
+    await nights.keep_night(db, clock, timers, GUILD)
+    [off] = parse(await feed_of(db, clock))
+    assert off["UID"] == first["UID"] and off["STATUS"] == "CANCELLED" and off["SUMMARY"].startswith("Cancelled: ")
+    assert int(off["SEQUENCE"]) > int(moved["SEQUENCE"]) and off["LAST-MODIFIED"] == "20260301T140000Z"
+
+    await config.set_night(db, clock, timers, GUILD, MOD, day=FRIDAY, at="21:00", channel_id=VOICE)
+    again = await nights.keep_night(db, clock, timers, GUILD)  # on again: the same night reopened, with a new event
+    assert again.night is not None and again.night.id == night.id
+    await nights.record_event(db, night.id, 556)
+    [reopened] = parse(await feed_of(db, clock))
+    assert reopened["UID"] == first["UID"] and reopened["STATUS"] == "CONFIRMED"
+    assert int(reopened["SEQUENCE"]) > int(off["SEQUENCE"])
+
+    assert await nights.event_gone(db, clock, 556) is not None  # a moderator deleted its event in Discord
+    [deleted] = parse(await feed_of(db, clock))
+    assert deleted["STATUS"] == "CANCELLED" and int(deleted["SEQUENCE"]) > int(reopened["SEQUENCE"])
+
+    clock.moment = FRIDAY_NIGHT + timedelta(hours=1)  # the deleted night's start: the week after's is planned
+    await nights.keep_night(db, clock, timers, GUILD)
+    clock.moment = FRIDAY_NIGHT + timedelta(days=7, hours=1)  # and comes without a film: it lapses
+    await nights.keep_night(db, clock, timers, GUILD)
+    events = {e["UID"]: e for e in parse(await feed_of(db, clock))}
+    assert events[f"night-{night.id}@filmclub"]["STATUS"] == "CANCELLED"
+    lapsed = [e for uid, e in events.items() if e["DTSTART"] == "20260313T210000Z"]
+    assert [(e["STATUS"], e["SEQUENCE"]) for e in lapsed] == [("CANCELLED", "1")]
+    clock.advance(calendar.KEEP_PAST + timedelta(days=8))
+    assert [e for e in parse(await feed_of(db, clock)) if e["STATUS"] == "CANCELLED"] == []  # kept KEEP_PAST
+
+
+async def test_the_feed_with_nights_is_the_same_bytes_until_something_changes(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    await night_kept(db, clock, timers)
+    await schedule(db, clock, timers, film_id, days=2)
+    first = await feed_of(db, clock)
+    assert [e["UID"].split("-")[0] for e in parse(first)] == ["screening", "night"]  # soonest first
+    clock.advance(timedelta(minutes=30))
+    assert await feed_of(db, clock) == first
+    await nights.fill_next_night(db, clock, timers, guild_id=GUILD, film_id=film_id, announce_channel_id=ANNOUNCE)
+    filled = await feed_of(db, clock)
+    assert filled != first
+    clock.advance(timedelta(minutes=30))
+    assert await feed_of(db, clock) == filled
+
+
+async def test_the_undecided_night_says_the_seasons_theme_and_week(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    theme = next(t for t in await list_themes(db) if t.film_count)
+    await seasons.create_season(
+        db, clock, timers, guild_id=GUILD, user_id=MOD, theme=theme, weeks=2, start="2026-03-02 00:00", timezone="UTC"
+    )
+    await night_kept(db, clock, timers)
+    [event] = parse(await feed_of(db, clock))
+    assert f"Season: {theme.title} (week 1 of 2)." in unescape(event["DESCRIPTION"])

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core import club_page, config, web_pages
+from bot.core import club_page, config, nights, web_pages
 from bot.core.errors import UserError
 from bot.core.films import ServerTitles, build_title_index
+from bot.core.timers import TimerService
 from bot.core.web_pages import WebPage
 from bot.db.database import Database
 from tests.clocks import FixedClock
-from tests.club_pages import ALICE, BOB, GUILD, HOSTILE, MAYA, NEXT_EVENT, OTHER, Club, make_club
+from tests.club_pages import ALICE, BOB, CHANNEL, GUILD, HOSTILE, MAYA, NEXT_EVENT, OTHER, VOICE, Club, make_club
 from tests.server_films import add_server_film
 
 
@@ -222,3 +224,41 @@ async def test_the_catalog_and_its_search_forgive_typos(db: Database, club: Club
     assert [f.title for f in club_page.search_films(titles, "last walts")][:1] == ["The Last Waltz"]
     assert club_page.search_films(titles, "   ") == []
     assert len(club_page.search_films(titles, "x" * 10_000)) <= club_page.SEARCH_RESULTS
+
+
+async def test_the_undecided_night_is_shown_when_it_comes_before_the_next_screening(
+    db: Database, clock: FixedClock, club: Club
+) -> None:
+    timers = TimerService(db, clock)
+    tomorrow = clock.now().astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=1)
+    await config.set_night(db, clock, timers, GUILD, MAYA, day=tomorrow.weekday(), at="21:00", channel_id=VOICE)
+    plan = await nights.keep_night(db, clock, timers, GUILD)
+    assert plan.night is not None and plan.night.starts_at < club.next_screening.starts_at
+    page = await club_page.club_page(db, clock, club.page)
+    assert page.next_night == club_page.NightCard(
+        plan.night.starts_at, nights.night_end(plan.night), season=None, week=None, weeks=None
+    )
+    assert page.next_screening is not None and page.next_screening.id == club.next_screening.id  # after the night
+
+    filled = await nights.fill_next_night(
+        db, clock, timers, guild_id=GUILD, film_id=club.ids["waltz"], announce_channel_id=CHANNEL
+    )
+    assert filled is not None
+    page = await club_page.club_page(db, clock, club.page)  # decided: the night is the next screening now
+    assert page.next_night is None
+    assert page.next_screening is not None and page.next_screening.film.title == "The Last Waltz"
+
+
+async def test_an_undecided_night_after_the_next_screening_waits_its_turn(
+    db: Database, clock: FixedClock, club: Club
+) -> None:
+    timers = TimerService(db, clock)
+    later = club.next_screening.starts_at.astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=2)
+    await config.set_night(db, clock, timers, GUILD, MAYA, day=later.weekday(), at="21:00", channel_id=VOICE)
+    plan = await nights.keep_night(db, clock, timers, GUILD)
+    assert plan.night is not None and plan.night.starts_at > club.next_screening.starts_at
+    page = await club_page.club_page(db, clock, club.page)
+    assert page.next_night is None and page.next_screening is not None
+    clock.moment = club.next_screening.ends_at + timedelta(minutes=1)  # the screening is over: the night is next
+    page = await club_page.club_page(db, clock, club.page)
+    assert page.next_night is not None and page.next_night.starts_at == plan.night.starts_at

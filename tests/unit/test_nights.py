@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import config, nights, posters, screenings, seasons
+from bot.core.clock import to_db
 from bot.core.films import get_film, list_themes
 from bot.core.guilds import get_settings
 from bot.core.nights import NightState, Step
@@ -153,9 +154,9 @@ async def test_a_night_whose_event_a_moderator_deleted_is_not_made_again(
 ) -> None:
     await configure(db, clock, timers)
     first = await kept(db, clock, timers, event_id=555)
-    gone = await nights.event_gone(db, 555)
+    gone = await nights.event_gone(db, clock, 555)
     assert gone is not None and first.night is not None and gone.id == first.night.id
-    assert await nights.event_gone(db, 555) is None  # told twice: once
+    assert await nights.event_gone(db, clock, 555) is None  # told twice: once
     again = await kept(db, clock, timers)
     assert again.step is Step.NONE and again.night is not None and again.night.state is NightState.DELETED
     clock.moment = first.night.starts_at + timedelta(seconds=1)  # its start: the timer plans the week after
@@ -286,3 +287,74 @@ async def test_the_night_timer_runs_once_when_configured_and_once_at_each_night(
     second = plans[1].night
     assert second is not None and second.starts_at == first.starts_at + timedelta(days=7)
     assert [n.id for n in plans[1].cancelled] == [first.id]  # it came without a film
+
+
+# -- its event moved in Discord ---------------------------------------------------------------------------------------
+
+FRIDAY_NIGHT = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # 20:00 in London (GMT)
+
+
+async def test_an_undecided_night_moved_in_discord_follows_and_a_poll_fills_it_there(
+    db: Database, clock: FixedClock, timers: TimerService, films: dict[str, int]
+) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    assert first.night is not None and first.night.starts_at == FRIDAY_NIGHT
+    saturday = FRIDAY_NIGHT + timedelta(hours=22)
+    clock.advance(timedelta(hours=1))
+    moved = await nights.follow_event(db, clock, timers, 555, saturday)
+    assert moved is not None and moved.id == first.night.id
+    assert (moved.starts_at, moved.slot_at, moved.revision) == (saturday, FRIDAY_NIGHT, first.night.revision + 1)
+    assert moved.modified_at == clock.now()
+    timer = await timers.pending(nights.NIGHT_TIMER, str(GUILD))
+    assert timer is not None and timer.due_at == saturday  # it lapses (and the next is planned) at its new start
+    assert await nights.follow_event(db, clock, timers, 555, saturday) is None  # told twice: once
+    again = await kept(db, clock, timers)  # a restart, or the same settings saved again: it stays where it was moved
+    assert again.step is Step.NONE and again.night is not None and again.night.starts_at == saturday
+    screening = await nights.fill_next_night(
+        db, clock, timers, guild_id=GUILD, film_id=films["the-last-waltz"], announce_channel_id=9
+    )
+    assert screening is not None and screening.starts_at == saturday
+    assert await nights.follow_event(db, clock, timers, 555, saturday + timedelta(hours=1)) is None  # filled
+
+
+async def test_a_night_moved_earlier_in_discord_is_that_weeks_night(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    assert first.night is not None
+    thursday = FRIDAY_NIGHT - timedelta(hours=26)
+    assert await nights.follow_event(db, clock, timers, 555, thursday) is not None
+    clock.moment = thursday  # its new start: it lapses, and the next night is the next week's, not tomorrow's
+    after = await kept(db, clock, timers, event_id=556)
+    assert [n.id for n in after.cancelled] == [first.night.id]
+    assert after.night is not None and after.night.starts_at == FRIDAY_NIGHT + timedelta(days=7)
+
+
+async def test_a_settings_change_moves_a_night_moved_in_discord_to_the_new_slot(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    assert await nights.follow_event(db, clock, timers, 555, FRIDAY_NIGHT + timedelta(hours=1)) is not None
+    await config.set_night(db, clock, timers, GUILD, MOD, at="19:00", channel_id=VOICE)
+    moved = await kept(db, clock, timers)
+    assert moved.step is Step.MOVE and moved.night is not None and first.night is not None
+    assert moved.night.id == first.night.id
+    assert (moved.night.starts_at, moved.night.slot_at) == (FRIDAY_NIGHT - timedelta(hours=1), None)
+
+
+async def test_what_a_night_does_not_follow(db: Database, clock: FixedClock, timers: TimerService) -> None:
+    await configure(db, clock, timers)
+    first = await kept(db, clock, timers, event_id=555)
+    assert first.night is not None
+    assert await nights.follow_event(db, clock, timers, 999, FRIDAY_NIGHT + timedelta(hours=1)) is None  # not a night
+    assert await nights.follow_event(db, clock, timers, 555, FRIDAY_NIGHT + timedelta(milliseconds=500)) is None
+    assert await nights.follow_event(db, clock, timers, 555, START - timedelta(hours=1)) is None  # the past
+    # Onto the start of another stored night (here the week after's, which a moderator deleted): not followed.
+    week_after = await nights_db.insert(db, GUILD, to_db(FRIDAY_NIGHT + timedelta(days=7)), VOICE, to_db(START))
+    assert await nights_db.set_state(db, week_after.id, NightState.DELETED, to_db(START))
+    assert await nights.follow_event(db, clock, timers, 555, week_after.starts_at) is None
+    stored = await nights_db.by_id(db, first.night.id)
+    assert stored is not None and stored.starts_at == FRIDAY_NIGHT and stored.revision == first.night.revision

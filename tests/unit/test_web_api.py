@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core import screenings, web_pages
+from bot.core import config, nights, screenings, web_pages
 from bot.core.timers import TimerService
 from bot.db.database import Database
 from tests.club_pages import (
@@ -134,3 +136,26 @@ async def test_an_unknown_or_retired_address_is_the_same_plain_404(site: Site, p
         response = await site.client.get(f"/c/{slug}/{path}")
         assert response.status == 404 and await response.text() == "Not found"
         assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+async def test_the_undecided_night_in_the_json_the_page_and_the_feed(site: Site, db: Database) -> None:
+    timers = TimerService(db, site.clock)
+    tomorrow = site.clock.now().astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=1)
+    await config.set_night(db, site.clock, timers, GUILD, MAYA, day=tomorrow.weekday(), at="21:00", channel_id=VOICE)
+    plan = await nights.keep_night(db, site.clock, timers, GUILD)
+    assert plan.night is not None
+    await nights.record_event(db, plan.night.id, NEXT_EVENT + 1)
+    club = (await api(site, "api/club.json"))["data"]
+    start = plan.night.starts_at.isoformat().replace("+00:00", "Z")
+    assert club["next_night"] == {
+        "starts_at": start,
+        "ends_at": club["next_night"]["ends_at"],
+        "season": None,
+        "week": None,
+        "weeks": None,
+    }
+    assert club["next_screening"]["id"] == site.club.next_screening.id
+    html = await (await site.client.get(site.home)).text()
+    assert "<h3>Film night</h3>" in html and "The film is still to be decided." in html
+    feed = (await (await site.client.get(site.home + "calendar.ics")).text()).replace("\r\n ", "")
+    assert f"UID:night-{plan.night.id}@filmclub" in feed and str(NEXT_EVENT + 1) not in feed

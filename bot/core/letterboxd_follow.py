@@ -157,6 +157,20 @@ async def unlink_account(db: Database, timers: TimerService, guild_id: int, user
     return current
 
 
+async def linked_members(db: Database, guild_id: int) -> list[int]:
+    """Who has an account linked in the server (whose leaving the server bot.core.leavers reports)."""
+    return await store.linked_members(db, guild_id)
+
+
+async def member_left(db: Database, timers: TimerService, guild_id: int, user_id: int) -> Link | None:
+    """The member left the server: their feed is no longer followed there (unlinked, as :func:`unlink_account` does:
+    what was imported stays; a diary post still queued is dropped). The link removed, or None."""
+    removed = await unlink_account(db, timers, guild_id, user_id)
+    if removed is not None:
+        log.info("letterboxd: member %s left guild %s; %s is unlinked there", user_id, guild_id, removed.username)
+    return removed
+
+
 @dataclass(frozen=True)
 class AccountStatus:
     link: Link

@@ -3,7 +3,8 @@ new diary entries to the club's diary channel and imports ratings and reviews, e
 
 Linking (per server, only for oneself; moderators may unlink anyone): :func:`link_account`, :func:`unlink_account`,
 :func:`set_options`, :func:`account_status`. Both opt-ins (``diary``, ``import``) are off until the member turns
-them on. Linking another name starts over (nothing of the old feed is kept).
+them on. Linking another name starts over (nothing of the old feed is kept). A member who leaves the server is
+unlinked there (:func:`member_left`, called through bot.core.leavers).
 
 Following: one persisted timer per link (kind :data:`TIMER_KIND`, key ``guild:user``) that moves itself forward after
 each check: every ``interval`` minutes, jittered by up to a tenth either way, so a thousand members' reads spread

@@ -25,6 +25,7 @@ from bot.core.clock import SystemClock
 from bot.core.details import FilmDetailsService
 from bot.core.errors import CatalogInvalid
 from bot.core.films import ClubTitles, Film, ServerTitles, build_title_index, resolve_film
+from bot.core.leavers import Leavers
 from bot.core.letterboxd_live import FeedReader
 from bot.core.search import TitleIndex
 from bot.core.tasks import BackgroundTasks
@@ -122,6 +123,9 @@ class FilmClubBot(commands.AutoShardedBot):
         self._letterboxd: letterboxd_feed.LetterboxdFeed | None = None
         self._web: WebServer | None = None
         self._member_names: dict[tuple[int, int], tuple[str | None, float]] = {}
+        #: What each feature does when a member leaves a server (features register in ``cog_load``; cogs/members.py
+        #: hears of leavers).
+        self.leavers = Leavers()
 
     @property
     def db(self) -> Database:

@@ -34,6 +34,7 @@ HELP_ORDER = (
     "Config",
     "Privacy",
     "Servers",  # no commands of its own: the bot leaving and joining servers
+    "Members",  # no commands of its own: members leaving servers
     "Help",
 )
 

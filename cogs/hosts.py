@@ -1,7 +1,8 @@
 """/host: the optional host rota. Members volunteer (/host join), each screening planned while the rota has volunteers
 gets the next host in turn, hosts offer each other their turns (/host swap, answered with Accept/Decline buttons that
 keep working across restarts), and moderators take a volunteer off (/host remove). A volunteer who leaves the server
-drops out: at once when Discord tells the bot (GUILD_MEMBER_REMOVE), and at start-up in any case."""
+drops out (cogs/members.py hears of leavers for every feature: at once when Discord tells the bot, and at start-up in
+any case)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,19 @@ class Hosts(commands.Cog):
     def __init__(self, bot: FilmClubBot) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.bot.leavers.register("host rota", self._volunteers, self._left)
+
+    async def _volunteers(self, guild_id: int) -> list[int]:
+        return await hosts.volunteer_ids(self.bot.db, guild_id)
+
+    async def _left(self, guild_id: int, user_id: int) -> bool:
+        """A volunteer left the server (cogs/members.py hears of it): off the rota."""
+        if await self._drop(guild_id, user_id) is None:
+            return False
+        log.info("guild %s: host %s left the server; off the rota", guild_id, user_id)
+        return True
+
     async def _label(self, screening_id: int) -> str:
         screening = await screenings.get_screening(self.bot.db, screening_id)
         film = await get_film(self.bot.db, screening.film_id) if screening is not None else None
@@ -147,27 +161,6 @@ class Hosts(commands.Cog):
             await send_ephemeral(interaction, "That member is not on the host rota.")
             return
         await send_ephemeral(interaction, f"Took <@{member.id}> off the host rota.")
-
-    @commands.Cog.listener()
-    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        """A volunteer left the server (Discord sends this with the Server Members intent only; without it, start-up
-        catches them)."""
-        if await self._drop(payload.guild_id, payload.user.id) is not None:
-            log.info("guild %s: host %s left the server; off the rota", payload.guild_id, payload.user.id)
-
-    @commands.Cog.listener()
-    async def on_guild_available(self, guild: discord.Guild) -> None:
-        """At start-up, volunteers no longer in the server drop out of the rota (one member lookup each)."""
-        for user_id in await hosts.volunteer_ids(self.bot.db, guild.id):
-            if guild.get_member(user_id) is not None:
-                continue
-            try:
-                await guild.fetch_member(user_id)
-            except discord.NotFound:
-                await self._drop(guild.id, user_id)
-                log.info("guild %s: host %s is no longer in the server; off the rota", guild.id, user_id)
-            except discord.HTTPException as exc:
-                log.warning("guild %s: could not check host %s: %s", guild.id, user_id, exc)
 
 
 async def setup(bot: FilmClubBot) -> None:

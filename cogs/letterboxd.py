@@ -33,6 +33,7 @@ from bot.core.timers import Timer
 from bot.ui.checks import ensure_moderator, guild_id_of
 from bot.ui.diary import diary_embed, status_embed
 from bot.ui.embeds import FIELD_VALUE_LIMIT, add_field, club_embed, literal, truncate
+from bot.ui.members import is_member
 from bot.ui.replies import send_ephemeral
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class Letterboxd(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.timers.register(follow.TIMER_KIND, self._on_feed_timer)
+        self.bot.leavers.register("Letterboxd", self._linked, self._left)
         armed = await follow.rearm(self.bot.db, self.bot.clock, self.bot.timers, self.interval, self.bot.shard_set)
         if armed:
             log.info("armed the Letterboxd feed check of %d linked member(s) that had none pending", armed)
@@ -222,6 +224,13 @@ class Letterboxd(commands.Cog):
             raise UserError("You have not linked a Letterboxd account here: `/letterboxd link username:`.")
         await send_ephemeral(interaction, embed=status_embed(found))
 
+    async def _linked(self, guild_id: int) -> list[int]:
+        return await follow.linked_members(self.bot.db, guild_id)
+
+    async def _left(self, guild_id: int, user_id: int) -> bool:
+        """A linked member left the server (cogs/members.py hears of it): their feed is no longer followed there."""
+        return await follow.member_left(self.bot.db, self.bot.timers, guild_id, user_id) is not None
+
     # -- following -----------------------------------------------------------------------------------------------------
 
     async def _on_feed_timer(self, timer: Timer) -> None:
@@ -254,8 +263,18 @@ class Letterboxd(commands.Cog):
         )
         if guild is None or not isinstance(channel, discord.TextChannel):
             return 0  # kept queued until the server and its diary channel are there
+        queued = await follow.pending_posts(self.bot.db, guild_id, user_id)
+        if not queued:
+            return 0
+        present = await is_member(guild, user_id)
+        if present is None:
+            return 0  # Discord could not say whether they are still here: kept queued for the next check
+        if not present:
+            log.info("guild %s: member %s left before their diary entries were posted; none is", guild_id, user_id)
+            await self.bot.leavers.member_left(guild_id, user_id)  # unlinked: the queued posts go with the link
+            return 0
         sent = 0
-        for pending in await follow.pending_posts(self.bot.db, guild_id, user_id):
+        for pending in queued:
             post = await follow.take_post(self.bot.db, pending)
             if post is None:
                 continue

@@ -5,7 +5,8 @@ Turn order is fair and persisted: the volunteer who hosted least recently goes n
 among equals, who joined first). A host may offer their next turn to another volunteer (:func:`offer_swap`); when the
 other accepts (:func:`answer_swap`), the offered screening and the other's next one change hosts (or, when the other
 has no turn coming, their places in the rotation change). A volunteer who leaves the rota or the server
-(:func:`drop_volunteer`) hands their screenings still to come to the next volunteers in turn.
+(:func:`drop_volunteer`) hands their screenings still to come to the next volunteers in turn. A screening called off
+before it began gives its host their turn back (:func:`give_turn_back_in`): they host next.
 
 Functions that change screenings' hosts return the ids of those screenings, so the caller can edit their events.
 """
@@ -13,6 +14,7 @@ Functions that change screenings' hosts return the ids of those screenings, so t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot.core.clock import Clock, to_db
@@ -29,6 +31,7 @@ __all__ = [
     "answer_swap",
     "assign_host",
     "drop_volunteer",
+    "give_turn_back_in",
     "host_line",
     "join",
     "offer_swap",
@@ -82,6 +85,16 @@ async def assign_host(tx: Transaction, guild_id: int, screening_id: int) -> int 
     if host_id is not None:
         await hosts_db.set_host(tx, screening_id, host_id)
     return host_id
+
+
+async def give_turn_back_in(tx: Transaction, now: datetime, guild_id: int, host_id: int, screening_id: int) -> bool:
+    """A screening is being called off: if it is one of ``host_id``'s turns still to come, they have their place
+    back: first in turn, so they host the next screening planned. Called in the cancelling transaction, before the
+    screening is marked cancelled; whether the host was put first (False: the screening had begun, was already
+    off, or its host has left the rota since)."""
+    if screening_id not in await hosts_db.upcoming_turns(tx, guild_id, host_id, to_db(now)):
+        return False
+    return await hosts_db.put_first(tx, guild_id, host_id)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ new diary entries to the club's diary channel and imports ratings and reviews, e
 
 Linking (per server, only for oneself; moderators may unlink anyone): :func:`link_account`, :func:`unlink_account`,
 :func:`set_options`, :func:`account_status`. Both opt-ins (``diary``, ``import``) are off until the member turns
-them on. Linking another name starts over (nothing of the old feed is kept).
+them on. Linking another name starts over (nothing of the old feed is kept). A member who leaves the server is
+unlinked there (:func:`member_left`, called through bot.core.leavers).
 
 Following: one persisted timer per link (kind :data:`TIMER_KIND`, key ``guild:user``) that moves itself forward after
 each check: every ``interval`` minutes, jittered by up to a tenth either way, so a thousand members' reads spread
@@ -155,6 +156,20 @@ async def unlink_account(db: Database, timers: TimerService, guild_id: int, user
             await store.unlink(tx, guild_id, user_id)
     await timers.cancel(TIMER_KIND, timer_key(guild_id, user_id))
     return current
+
+
+async def linked_members(db: Database, guild_id: int) -> list[int]:
+    """Who has an account linked in the server (whose leaving the server bot.core.leavers reports)."""
+    return await store.linked_members(db, guild_id)
+
+
+async def member_left(db: Database, timers: TimerService, guild_id: int, user_id: int) -> Link | None:
+    """The member left the server: their feed is no longer followed there (unlinked, as :func:`unlink_account` does:
+    what was imported stays; a diary post still queued is dropped). The link removed, or None."""
+    removed = await unlink_account(db, timers, guild_id, user_id)
+    if removed is not None:
+        log.info("letterboxd: member %s left guild %s; %s is unlinked there", user_id, guild_id, removed.username)
+    return removed
 
 
 @dataclass(frozen=True)

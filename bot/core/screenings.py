@@ -489,7 +489,14 @@ async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
 
 
 async def cancel_screening(db: Database, timers: TimerService, screening_id: int) -> bool:
-    changed = await screenings_db.cancel(db, screening_id, to_db(timers.clock.now()))
+    """Call the screening off (False: it already was, or it is over); its timers are cancelled. A host whose turn it
+    was still to come gets it back, in the same transaction (:func:`bot.core.hosts.give_turn_back_in`)."""
+    now = timers.clock.now()
+    async with db.transaction() as tx:
+        before = await screenings_db.by_id(tx, screening_id)
+        if before is not None and before.host_id is not None:
+            await hosts.give_turn_back_in(tx, now, before.guild_id, before.host_id, screening_id)
+        changed = await screenings_db.cancel(tx, screening_id, to_db(now))
     await timers.cancel(EVENT_TIMER, str(screening_id))
     screening = await get_screening(db, screening_id)
     if screening is not None:

@@ -33,6 +33,7 @@ SELECT guild_id, user_id, joined_at, turn FROM host_volunteers WHERE guild_id = 
 """
 VOLUNTEER = "SELECT guild_id, user_id, joined_at, turn FROM host_volunteers WHERE guild_id = ? AND user_id = ?"
 LAST_TURN = "SELECT COALESCE(MAX(turn), 0) FROM host_volunteers WHERE guild_id = ?"
+FIRST_TURN = "SELECT COALESCE(MIN(turn), 0) FROM host_volunteers WHERE guild_id = ?"
 JOIN = """
 INSERT INTO host_volunteers (guild_id, user_id, joined_at, turn) VALUES (?, ?, ?, ?)
 ON CONFLICT (guild_id, user_id) DO NOTHING
@@ -94,6 +95,12 @@ async def take_turn(tx: Database | Transaction, guild_id: int, excluding: tuple[
         if await tx.execute(TAKE_TURN, (last + 1, guild_id, chosen.user_id, chosen.turn)) > 0:
             return chosen.user_id
     return None
+
+
+async def put_first(tx: Transaction, guild_id: int, user_id: int) -> bool:
+    """Move a volunteer ahead of everyone in the rotation (they host next); False if they are not one."""
+    first = int(await tx.fetchval(FIRST_TURN, (guild_id,)))
+    return await tx.execute(SET_TURN, (first - 1, guild_id, user_id)) > 0
 
 
 async def set_turn(db: Database | Transaction, guild_id: int, user_id: int, turn: int) -> None:

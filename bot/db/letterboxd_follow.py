@@ -47,6 +47,7 @@ _LINK_COLUMNS = """guild_id, user_id, username, diary, import_entries, linked_at
 failures, last_error, told_failing, entries_imported, primed"""
 
 GET_LINK = f"SELECT {_LINK_COLUMNS} FROM letterboxd_links WHERE guild_id = ? AND user_id = ?"  # noqa: S608
+LINKED_MEMBERS = "SELECT user_id FROM letterboxd_links WHERE guild_id = ? ORDER BY user_id"
 LINKS = f"SELECT {_LINK_COLUMNS} FROM letterboxd_links ORDER BY guild_id, user_id"  # noqa: S608
 # Linking again (another name) starts over: the validators and the state of the old feed mean nothing for the new one.
 LINK = """
@@ -122,6 +123,11 @@ def _link(row: Row) -> Link:
 async def get_link(db: Reader, guild_id: int, user_id: int) -> Link | None:
     row = await db.fetchone(GET_LINK, (guild_id, user_id))
     return None if row is None else _link(row)
+
+
+async def linked_members(db: Reader, guild_id: int) -> list[int]:
+    """The members with a Letterboxd account linked in the server."""
+    return [int(row[0]) for row in await db.fetchall(LINKED_MEMBERS, (guild_id,))]
 
 
 async def all_links(db: Reader) -> list[Link]:

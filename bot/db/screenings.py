@@ -216,7 +216,7 @@ async def complete(db: Database, screening_id: int, now: str) -> bool:
     return await db.execute(COMPLETE, (now, screening_id)) > 0
 
 
-async def cancel(db: Database, screening_id: int, now: str | None = None) -> bool:
+async def cancel(db: Database | Transaction, screening_id: int, now: str | None = None) -> bool:
     return await db.execute(CANCEL, (now, screening_id)) > 0
 
 

@@ -1,7 +1,8 @@
 """The host rota end to end: volunteers join, each screening scheduled through Discord gets the next host, named in
 its event's description and pinged (alone) in its discussion thread; a swap offered with /host swap and accepted
 with its button, after a restart, edits both events; bad input gets short private answers; a host who left the
-server drops out at start-up and their screening's event names the next volunteer.
+server drops out at start-up and their screening's event names the next volunteer; a cancelled screening gives its
+host their turn back.
 
 A bot of its own (the tests restart it), with the fixtures of tests/e2e/test_screenings.py.
 """
@@ -117,13 +118,31 @@ async def test_a_swap_accepted_by_button_after_a_restart_edits_both_events(club:
     assert "Swap accepted" in answered.content and answered.components == []  # no button to press twice
 
 
+async def test_a_cancelled_screening_gives_its_host_their_turn_back(club: Club, world: Any) -> None:
+    names = {world.alice.id: "Alice", world.bob.id: "Bob"}
+    called_off = await plan(club, world, "5d")
+    host = host_of(club, called_off)
+    assert host in names
+    other = await plan(club, world, "6d")
+    assert host_of(club, other) not in (None, host)  # the host went to the back of the rotation
+    cancelled = await club.discord.command(
+        "/screening cancel", member=world.moderator, options={"screening": called_off}
+    )
+    assert cancelled.ephemeral and "is cancelled" in cancelled.text, cancelled.text
+    rota = await club.discord.command("/host list", member=world.carol)
+    assert f"1. <@{host}>" in rota.text, rota.text  # their turn back: they host next
+    again = await plan(club, world, "7d")
+    assert host_of(club, again) == host
+    assert f"Hosted by {names[host]}" in description(club, again)
+
+
 async def test_a_host_who_left_the_server_drops_out_at_start_up(club: Club, world: Any) -> None:
     query = "SELECT id FROM screenings WHERE host_id = ? AND started_at IS NULL"
     upcoming = [sid for (sid,) in club.query(query, (world.bob.id,))]
     assert upcoming
     await club.fake.remove_member(world.bob)
     await club.bot.restart()
-    await club.bot.wait_for_log(rf"host {world.bob.id} is no longer in the server", timeout=20)
+    await club.bot.wait_for_log(rf"host {world.bob.id} left the server; off the rota", timeout=20)
     for screening_id in upcoming:
         await club.discord.wait_until(
             lambda sid=screening_id: "Hosted by Alice" in description(club, sid), what="the next host's line"

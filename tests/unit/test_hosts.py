@@ -198,3 +198,34 @@ async def test_screenings_planned_at_once_take_different_turns(
         await hosts.join(db, clock, GUILD, member)
     planned = await asyncio.gather(*(plan(db, clock, timers, film_id, day) for day in (1, 2, 3)))
     assert sorted(s.host_id or 0 for s in planned) == [ALICE, BOB, CAROL]
+
+
+async def test_a_screening_called_off_before_it_began_gives_its_host_their_turn_back(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    for member in (ALICE, BOB, CAROL):
+        await hosts.join(db, clock, GUILD, member)
+    ids = [(await plan(db, clock, timers, film_id, day)).id for day in (1, 2)]
+    assert await hosts_of(db, ids) == [ALICE, BOB]
+    assert await hosts.volunteer_ids(db, GUILD) == [CAROL, ALICE, BOB]
+
+    assert await screenings.cancel_screening(db, timers, ids[1])
+    assert await hosts.volunteer_ids(db, GUILD) == [BOB, CAROL, ALICE]  # Bob hosts next, as if he had not had a turn
+    assert not await screenings.cancel_screening(db, timers, ids[1])  # cancelled twice: nothing given back twice
+    assert await hosts.volunteer_ids(db, GUILD) == [BOB, CAROL, ALICE]
+    third = await plan(db, clock, timers, film_id, 3)
+    assert third.host_id == BOB
+    assert await hosts.volunteer_ids(db, GUILD) == [CAROL, ALICE, BOB]
+
+
+async def test_a_screening_called_off_once_it_began_gives_nothing_back(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    unhosted = await plan(db, clock, timers, film_id, 1)  # planned before anyone volunteered
+    for member in (ALICE, BOB, CAROL):
+        await hosts.join(db, clock, GUILD, member)
+    ids = [(await plan(db, clock, timers, film_id, day)).id for day in (2, 3)]
+    assert await screenings.cancel_screening(db, timers, unhosted.id)
+    clock.moment = START + timedelta(days=2, hours=1)  # Alice's screening is under way: she has had her turn
+    assert await screenings.cancel_screening(db, timers, ids[0])
+    assert await hosts.volunteer_ids(db, GUILD) == [CAROL, ALICE, BOB]

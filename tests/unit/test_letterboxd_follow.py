@@ -361,3 +361,30 @@ async def test_rearm_arms_only_links_without_a_pending_check(db: Database, clock
     await timers.cancel(follow.TIMER_KIND, follow.timer_key(GUILD, BOB))
     assert await follow.rearm(db, clock, timers, INTERVAL, ShardSet(1, (0,))) == 1
     assert await follow.rearm(db, clock, timers, INTERVAL, ShardSet(1, (0,))) == 0
+
+
+async def test_a_member_who_left_is_unlinked_their_queued_post_dropped_their_imports_kept(
+    db: Database, clock: FixedClock, ids: dict[str, int]
+) -> None:
+    timers = TimerService(db, clock)
+    await linked(db, clock)
+    await linked(db, clock, user=BOB)
+    old = entry("letterboxd-watch-1", "The Last Waltz", 1978, rating=3.5)
+    new = entry("letterboxd-review-2", "Stop Making Sense", 1984, tmdb_id=24128, rating=5.0)
+    feed = ScriptedFeed(ok(old), ok(new, old, etag='"v2"'))
+    await check(db, clock, feed)
+    await check(db, clock, feed)
+    assert len(await follow.pending_posts(db, GUILD, ALICE)) == 1
+    assert await follow.linked_members(db, GUILD) == [ALICE, BOB]
+
+    removed = await follow.member_left(db, timers, GUILD, ALICE)
+    assert removed is not None
+    assert removed.username == "alice_b"
+    assert await follow.linked_members(db, GUILD) == [BOB]
+    assert await follow.pending_posts(db, GUILD, ALICE) == []  # nothing left to post for her
+    assert await timers.pending(follow.TIMER_KIND, follow.timer_key(GUILD, ALICE)) is None
+    assert await timers.pending(follow.TIMER_KIND, follow.timer_key(GUILD, BOB)) is not None
+    for slug in ("the-last-waltz", "stop-making-sense"):  # imported reviews stay, as any unlink leaves them
+        assert await review_of(db, ids[slug]) is not None
+    assert await follow.member_left(db, timers, GUILD, ALICE) is None  # told twice: nothing more to do
+    assert (await check(db, clock, feed)).status is None  # a check already under way reads nothing

@@ -36,6 +36,7 @@ from bot.services import letterboxd_feed
 from bot.services.tmdb import client_from_settings
 from bot.settings import Settings
 from bot.tree import FilmClubTree
+from bot.ui.members import find_member
 from bot.ui.replies import LateAutocompleteLog
 from bot.web.app import SiteServices, origin_of
 from bot.web.server import WebServer, WebServerUnavailable, create_app
@@ -226,15 +227,11 @@ class FilmClubBot(commands.AutoShardedBot):
                 if remembered[0] is not None:
                     names[user_id] = remembered[0]
                 continue
-            member = guild.get_member(user_id)
-            if member is None:
-                try:
-                    member = await guild.fetch_member(user_id)
-                except discord.NotFound:
-                    member = None
-                except discord.HTTPException:
-                    log.warning("could not fetch member %s of %s for the web page", user_id, guild_id, exc_info=True)
-                    continue
+            try:
+                member = await find_member(guild, user_id)
+            except discord.HTTPException:
+                log.warning("could not fetch member %s of %s for the web page", user_id, guild_id, exc_info=True)
+                continue
             name = None if member is None else member.display_name
             self._member_names[(guild_id, user_id)] = (name, now + MEMBER_NAME_TTL)
             if name is not None:

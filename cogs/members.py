@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.ui.members import lookup_member
+from bot.ui.members import is_member
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -39,7 +39,7 @@ class Members(commands.Cog):
 
     async def _sweep(self, guild: discord.Guild) -> None:
         async def lookup(user_id: int) -> bool | None:
-            return await lookup_member(guild, user_id)
+            return await is_member(guild, user_id)
 
         done = await self.bot.leavers.sweep(
             guild.id, cached=lambda user_id: guild.get_member(user_id) is not None, lookup=lookup

@@ -11,6 +11,7 @@ import discord
 from bot.core import screenings
 from bot.core.screenings import Screening, ScreeningStatus
 from bot.ui.embeds import literal, truncate
+from bot.ui.members import find_member
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -20,13 +21,8 @@ log = logging.getLogger(__name__)
 
 async def host_name(guild: discord.Guild, user_id: int) -> str | None:
     """The member's name as the server shows it (read from Discord when not cached), escaped; None if they are gone."""
-    member = guild.get_member(user_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(user_id)
-        except discord.NotFound:
-            return None
-    return literal(truncate(member.display_name, 80))
+    member = await find_member(guild, user_id)
+    return None if member is None else literal(truncate(member.display_name, 80))
 
 
 async def with_host(guild: discord.Guild, screening: Screening, description: str) -> str:

@@ -1,5 +1,5 @@
-"""Whether a member is still in a server, asked the way every feature asks it (bot.core.leavers decides what
-follows)."""
+"""Looking a member of a server up, the one way every feature does it: the cache first, then Discord, and only
+Discord's "Unknown Member" counts as gone (bot.core.leavers decides what follows from a member who left)."""
 
 from __future__ import annotations
 
@@ -14,24 +14,24 @@ log = logging.getLogger(__name__)
 UNKNOWN_MEMBER = 10007
 
 
-async def lookup_member(guild: discord.Guild, user_id: int) -> bool | None:
-    """Ask Discord (one request): True (in the server), False (not: Discord answered "Unknown Member"), or None
-    (Discord could not say; logged)."""
+async def find_member(guild: discord.Guild, user_id: int) -> discord.Member | None:
+    """The member (from the cache, else one request), or None when Discord says they are not in the server. Raises
+    discord.HTTPException when Discord could not say (an outage, a rate limit, an unknown server)."""
+    member = guild.get_member(user_id)
+    if member is not None:
+        return member
     try:
-        await guild.fetch_member(user_id)
+        return await guild.fetch_member(user_id)
     except discord.NotFound as exc:
         if exc.code == UNKNOWN_MEMBER:
-            return False
-        log.warning("guild %s: could not look member %s up: %s", guild.id, user_id, exc)
-        return None
-    except discord.HTTPException as exc:
-        log.warning("guild %s: could not look member %s up: %s", guild.id, user_id, exc)
-        return None
-    return True
+            return None
+        raise
 
 
 async def is_member(guild: discord.Guild, user_id: int) -> bool | None:
-    """The cache first (no request), then :func:`lookup_member`."""
-    if guild.get_member(user_id) is not None:
-        return True
-    return await lookup_member(guild, user_id)
+    """Whether the member is in the server: True, False (gone), or None (Discord could not say; logged)."""
+    try:
+        return await find_member(guild, user_id) is not None
+    except discord.HTTPException as exc:
+        log.warning("guild %s: could not look member %s up: %s", guild.id, user_id, exc)
+        return None

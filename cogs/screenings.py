@@ -269,7 +269,7 @@ class Screenings(
             film = await get_film(self.bot.db, screening.film_id)
             guild = self.bot.get_guild(screening.guild_id)
             if film is None or guild is None:
-                await screenings.mark_failed(self.bot.db, screening.id)
+                await screenings.mark_failed(self.bot.db, self.bot.clock, screening.id)
                 log.warning("screening %s: film or server is gone; not scheduled", screening.id)
                 return screening
             try:

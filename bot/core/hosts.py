@@ -123,7 +123,10 @@ class Rota:
 
 async def rota(db: Reader, clock: Clock, guild_id: int) -> Rota:
     upcoming = await hosts_db.upcoming_hosts(db, guild_id, to_db(clock.now()))
-    offers = await hosts_db.open_swaps(db, guild_id)
+    # An offer is shown while its turn is still the offerer's to give (one whose start passed while the bot was
+    # away is void once answered).
+    turns = set(upcoming)
+    offers = [o for o in await hosts_db.open_swaps(db, guild_id) if (o.screening_id, o.from_user) in turns]
     return Rota(await volunteer_ids(db, guild_id), upcoming[:ROTA_UPCOMING], offers[:ROTA_UPCOMING])
 
 

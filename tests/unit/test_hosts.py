@@ -277,6 +277,8 @@ async def test_an_open_offer_is_void_once_its_screening_began_or_was_called_off(
     assert await swap_status(db, offer.id) == "void"
     assert await swap_status(db, kept.id) == "offered" and kept.screening_id == other.id
     assert [o.id for o in (await hosts.rota(db, clock, GUILD)).offers] == [kept.id]
+    clock.moment = START + timedelta(days=2, minutes=1)  # Bob's screening began without the bot hearing of it
+    assert (await hosts.rota(db, clock, GUILD)).offers == []
     with pytest.raises(UserError, match="no longer applies"):
         await hosts.answer_swap(db, clock, offer.id, BOB, hosts.Answer.ACCEPT)
     with pytest.raises(UserError, match="no longer applies"):

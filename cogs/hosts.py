@@ -135,6 +135,9 @@ class Hosts(commands.Cog):
             add_field(embed, "In turn" if number == 0 else "In turn (continued)", chunk)
         upcoming = [f"{await self._label(sid)} · <@{host_id}>" for sid, host_id in rota.upcoming]
         add_field(embed, "Next screenings", "\n".join(upcoming) if upcoming else "None planned yet.")
+        offers = [f"<@{o.from_user}> → <@{o.to_user}>: {await self._label(o.screening_id)}" for o in rota.offers]
+        if offers:
+            add_field(embed, "Swap offers waiting for an answer", "\n".join(offers))
         await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
 
     @host.command(

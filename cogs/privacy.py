@@ -96,7 +96,7 @@ class DeleteButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any]]
         erased = await privacy.delete(bot.db, bot.clock, scope, self.user_id)
         log.info("deleted member %s's data in %d server(s) at their request", self.user_id, len(erased))
         notes = await _after_delete(bot, erased)
-        rows = sum(sum(e.deleted.values()) for e in erased)
+        rows = sum(sum(e.deleted.values()) + sum(e.taken_out.values()) for e in erased)
         kept = sum(e.anonymised for e in erased)
         text = f"Done: {rows:,} records about you deleted" + (f" in {len(erased)} servers" if not self.scope else "")
         if kept:

@@ -36,6 +36,7 @@ from bot.ui.checks import ensure_moderator, ensure_screening_channel, guild_id_o
 from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
 from bot.ui.hosts import host_greeting, with_host
+from bot.ui.interested import InterestedMembers
 from bot.ui.posts import find_own_event, find_own_post
 from bot.ui.replies import send_ephemeral
 from bot.ui.views import AnswersMember
@@ -193,7 +194,7 @@ class WasThereButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any
         bot: FilmClubBot = interaction.client
         guild_id = guild_id_of(interaction)
         screening = await screenings.guild_screening(bot.db, guild_id, self.screening_id)
-        await interaction.response.defer(ephemeral=True, thinking=True)  # Discord is asked who is interested
+        await interaction.response.defer(ephemeral=True, thinking=True)  # Discord may be asked who is interested
         interested = await _interested_in(interaction, screening, interaction.user.id)
         added = await attendance_core.was_there(
             bot.db, bot.clock, guild_id, self.screening_id, interaction.user.id, interested=interested
@@ -205,17 +206,12 @@ class WasThereButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any
 
 
 async def _interested_in(interaction: discord.Interaction[Any], screening: Screening, user_id: int) -> bool:
-    """Whether the member clicked Interested on the screening's Discord event (an event gone: nobody did)."""
-    if interaction.guild is None or screening.event_id is None:
+    """Whether the member clicked Interested on the screening's Discord event (an event gone: nobody did), from the
+    screenings cog's briefly remembered reads (bot.ui.interested)."""
+    cog = interaction.client.get_cog("Screenings")
+    if interaction.guild is None or screening.event_id is None or not isinstance(cog, Screenings):
         return False
-    try:
-        event = await interaction.guild.fetch_scheduled_event(screening.event_id)
-        async for user in event.users(limit=None):
-            if user.id == user_id:
-                return True
-    except discord.NotFound:
-        pass
-    return False
+    return await cog.interested.includes(interaction.guild, screening.event_id, user_id)
 
 
 def was_there_view(screening_id: int) -> discord.ui.View:
@@ -237,6 +233,8 @@ class Screenings(
     def __init__(self, bot: FilmClubBot) -> None:
         self.bot = bot
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        #: Who clicked Interested on events, remembered briefly for "I was there".
+        self.interested = InterestedMembers()
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -269,7 +267,7 @@ class Screenings(
             film = await get_film(self.bot.db, screening.film_id)
             guild = self.bot.get_guild(screening.guild_id)
             if film is None or guild is None:
-                await screenings.mark_failed(self.bot.db, screening.id)
+                await screenings.mark_failed(self.bot.db, self.bot.clock, screening.id)
                 log.warning("screening %s: film or server is gone; not scheduled", screening.id)
                 return screening
             try:

@@ -6,14 +6,17 @@ among equals, who joined first). A host may offer their next turn to another vol
 other accepts (:func:`answer_swap`), the offered screening and the other's next one change hosts (or, when the other
 has no turn coming, their places in the rotation change). A volunteer who leaves the rota or the server
 (:func:`drop_volunteer`) hands their screenings still to come to the next volunteers in turn. A screening called off
-before it began gives its host their turn back (:func:`give_turn_back_in`): they host next.
+before it began, or that failed to be set up, gives its host their turn back (:func:`give_turn_back_in`): they host
+next. An offer still open is void once its turn can no longer change hands (:func:`void_swaps_in`: the screening began,
+was called off or failed, its host changed, or a newer offer of it was made) or when either member leaves the rota; the
+offer's row stays, as the rota's history.
 
 Functions that change screenings' hosts return the ids of those screenings, so the caller can edit their events.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -36,11 +39,14 @@ __all__ = [
     "join",
     "offer_swap",
     "rota",
+    "void_swaps_in",
     "volunteer_ids",
 ]
 
-#: How many of the screenings still to come ``/host list`` shows with their hosts.
+#: How many of the screenings still to come ``/host list`` shows with their hosts (and how many open swap offers).
 ROTA_UPCOMING = 10
+#: The answer to a click on an offer that is void (or found so when answered).
+NO_LONGER_APPLIES = "This swap no longer applies: the screening or the rota has changed since it was offered."
 
 
 def host_line(name: str) -> str:
@@ -75,6 +81,8 @@ async def drop_volunteer_in(tx: Transaction, clock: Clock, guild_id: int, user_i
     turns = await hosts_db.upcoming_turns(tx, guild_id, user_id, to_db(clock.now()))
     for screening_id in turns:
         await hosts_db.set_host(tx, screening_id, await hosts_db.take_turn(tx, guild_id))
+    await hosts_db.void_swaps_of_member(tx, guild_id, user_id)
+    await hosts_db.void_swaps_of(tx, turns)
     return turns
 
 
@@ -88,30 +96,43 @@ async def assign_host(tx: Transaction, guild_id: int, screening_id: int) -> int 
 
 
 async def give_turn_back_in(tx: Transaction, now: datetime, guild_id: int, host_id: int, screening_id: int) -> bool:
-    """A screening is being called off: if it is one of ``host_id``'s turns still to come, they have their place
-    back: first in turn, so they host the next screening planned. Called in the cancelling transaction, before the
-    screening is marked cancelled; whether the host was put first (False: the screening had begun, was already
-    off, or its host has left the rota since)."""
+    """A screening is being called off (cancelled, or failed to be set up): if it is one of ``host_id``'s turns
+    still to come, they have their place back: first in turn, so they host the next screening planned. Called in the
+    cancelling (failing) transaction, before the screening is marked so; whether the host was put first (False: the
+    screening had begun, was already off, or its host has left the rota since)."""
     if screening_id not in await hosts_db.upcoming_turns(tx, guild_id, host_id, to_db(now)):
         return False
     return await hosts_db.put_first(tx, guild_id, host_id)
 
 
+async def void_swaps_in(tx: Database | Transaction, screening_id: int) -> int:
+    """The screening's turn can no longer change hands (it began, was called off or failed): its offers still open
+    are void (their buttons say the offer no longer applies). In the caller's transaction; how many were open."""
+    return await hosts_db.void_swaps_of(tx, [screening_id])
+
+
 @dataclass(frozen=True)
 class Rota:
-    """``/host list``: the volunteers in turn order, and who hosts the screenings still to come."""
+    """``/host list``: the volunteers in turn order, who hosts the screenings still to come, and the swap offers
+    still waiting for an answer."""
 
     volunteers: list[int]
     upcoming: list[tuple[int, int]]  # (screening id, host id), soonest first
+    offers: list[Swap] = field(default_factory=list)  # oldest first
 
 
 async def rota(db: Reader, clock: Clock, guild_id: int) -> Rota:
     upcoming = await hosts_db.upcoming_hosts(db, guild_id, to_db(clock.now()))
-    return Rota(await volunteer_ids(db, guild_id), upcoming[:ROTA_UPCOMING])
+    # An offer is shown while its turn is still the offerer's to give (one whose start passed while the bot was
+    # away is void once answered).
+    turns = set(upcoming)
+    offers = [o for o in await hosts_db.open_swaps(db, guild_id) if (o.screening_id, o.from_user) in turns]
+    return Rota(await volunteer_ids(db, guild_id), upcoming[:ROTA_UPCOMING], offers[:ROTA_UPCOMING])
 
 
 async def offer_swap(db: Database, clock: Clock, guild_id: int, from_user: int, to_user: int) -> Swap:
-    """Offer the host's next turn to another volunteer (who answers with Accept or Decline)."""
+    """Offer the host's next turn to another volunteer (who answers with Accept or Decline). An earlier offer of the
+    same turn still open is void: the newest offer is the one that stands."""
     if from_user == to_user:
         raise UserError("You can't swap with yourself: pick another volunteer.")
     if await hosts_db.volunteer(db, guild_id, from_user) is None:
@@ -122,7 +143,9 @@ async def offer_swap(db: Database, clock: Clock, guild_id: int, from_user: int, 
     turns = await hosts_db.upcoming_turns(db, guild_id, from_user, now)
     if not turns:
         raise UserError("You have no upcoming screening to host, so there is no turn to swap.")
-    swap_id = await hosts_db.offer(db, guild_id, turns[0], from_user, to_user, now)
+    async with db.transaction() as tx:
+        await hosts_db.void_swaps_of(tx, turns[:1])
+        swap_id = await hosts_db.offer(tx, guild_id, turns[0], from_user, to_user, now)
     return Swap(swap_id, guild_id, turns[0], from_user, to_user, "offered", now)
 
 
@@ -134,13 +157,16 @@ class Answer(StrEnum):
 async def answer_swap(db: Database, clock: Clock, swap_id: int, user_id: int, answer: Answer) -> list[int]:
     """The offered volunteer accepts or declines. On accept, the offered screening gets them as host, and their own
     next screening (if any) gets the one who offered; with none, the two change places in the rotation. Returns the
-    ids of the screenings whose host changed. Refused: not the member offered, an offer already answered, or a turn
-    that is no longer the offerer's (the screening was moved, cancelled or began)."""
+    ids of the screenings whose host changed (other offers of those turns still open are void). Refused: not the member
+    offered, an offer already answered, or one that no longer applies (void: the screening began, was called off or
+    failed, a newer offer of it was made, or the turn is no longer the offerer's)."""
     offered = await hosts_db.swap(db, swap_id)
     if offered is None:
         raise NotFoundError("That swap offer no longer exists.")
     if user_id != offered.to_user:
         raise UserError("This swap offer is for another member.")
+    if offered.status == "void":
+        raise UserError(NO_LONGER_APPLIES)
     if offered.status != "offered":
         raise UserError("This swap offer has already been answered.")
     now = to_db(clock.now())
@@ -154,14 +180,16 @@ async def answer_swap(db: Database, clock: Clock, swap_id: int, user_id: int, an
         taker = await hosts_db.volunteer(tx, offered.guild_id, offered.to_user)
         if offered.screening_id not in mine or giver is None or taker is None:
             await hosts_db.settle(tx, swap_id, "void")
-            raise UserError("This swap no longer applies: the screening or the rota has changed since it was offered.")
+            raise UserError(NO_LONGER_APPLIES)
         if not await hosts_db.settle(tx, swap_id, answer.value):
             raise UserError("This swap offer has already been answered.")
         theirs = await hosts_db.upcoming_turns(tx, offered.guild_id, offered.to_user, now)
         await hosts_db.set_host(tx, offered.screening_id, offered.to_user)
         if theirs:
             await hosts_db.set_host(tx, theirs[0], offered.from_user)
+            await hosts_db.void_swaps_of(tx, [offered.screening_id, theirs[0]])
             return [offered.screening_id, theirs[0]]
+        await hosts_db.void_swaps_of(tx, [offered.screening_id])
         await hosts_db.set_turn(tx, offered.guild_id, offered.from_user, taker.turn)
         await hosts_db.set_turn(tx, offered.guild_id, offered.to_user, giver.turn)
         return [offered.screening_id]

@@ -3,9 +3,10 @@
 
 Where a member's data lives comes from the ownership registry (bot/db/ownership.py) alone. Deleting removes the
 member's own rows (reviews and ratings, watchlist, seen films, Letterboxd imports, nominations, attendance, the host
-rota, /tonight's groups naming them, their public review posts' records); ballots in open polls are withdrawn and in
-closed polls kept without the member's id, so no result changes. What the member did for the server (a poll they
-opened, a nomination they decided as a moderator) is the server's record and stays; the export counts those.
+rota, their public review posts' records) and takes them out of /tonight's groups (a group left with nobody else
+goes); ballots in open polls are withdrawn and in closed polls kept without the member's id, so no result changes.
+What the member did for the server (a poll they opened, a nomination they decided as a moderator) is the server's
+record and stays; the export counts those.
 """
 
 from __future__ import annotations

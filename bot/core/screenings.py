@@ -27,6 +27,7 @@ checked by :func:`read_screening_plan`, against one clock reading, into a :class
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
@@ -41,7 +42,7 @@ from bot.core.text import one_line
 from bot.core.timers import TimerService
 from bot.core.watch import mark_club_watched
 from bot.db import screenings as screenings_db
-from bot.db.database import Database, Reader
+from bot.db.database import Database, Reader, Transaction
 from bot.db.screenings import Screening, ScreeningStatus
 
 # Screening and ScreeningStatus are stored records (bot.db.screenings), named here for the cogs.
@@ -406,8 +407,10 @@ async def attach_event(db: Database, clock: Clock, timers: TimerService, screeni
 
 
 async def abandon(db: Database, timers: TimerService, screening_id: int) -> None:
-    """The screening could not be set up: mark it failed and cancel every timer it has."""
-    await screenings_db.fail(db, screening_id, to_db(timers.clock.now()))
+    """The screening could not be set up: mark it failed (its host gets their turn back, as for a cancellation) and
+    cancel every timer it has."""
+    now = timers.clock.now()
+    await _call_off(db, now, screening_id, lambda tx: screenings_db.fail(tx, screening_id, to_db(now)))
     screening = await get_screening(db, screening_id)
     await timers.cancel(EVENT_TIMER, str(screening_id))
     if screening is not None:
@@ -419,13 +422,35 @@ async def mark_announced(db: Database, clock: Clock, screening_id: int) -> bool:
     return await screenings_db.mark_announced(db, screening_id, to_db(clock.now()))
 
 
-async def mark_failed(db: Database, screening_id: int) -> None:
-    await screenings_db.fail(db, screening_id)
+async def mark_failed(db: Database, clock: Clock, screening_id: int) -> None:
+    """The screening cannot be set up (its film or server is gone): failed, its host's turn given back."""
+    await _call_off(db, clock.now(), screening_id, lambda tx: screenings_db.fail(tx, screening_id))
+
+
+async def _call_off(
+    db: Database, now: datetime, screening_id: int, write: Callable[[Transaction], Awaitable[bool]]
+) -> bool:
+    """Cancel or fail a screening with ``write``, in one transaction with what that means for the host rota: a host
+    whose turn was still to come gets it back (:func:`bot.core.hosts.give_turn_back_in`), and swap offers of its
+    turn still open are void. Returns what ``write`` did."""
+    async with db.transaction() as tx:
+        before = await screenings_db.by_id(tx, screening_id)
+        if before is not None and before.host_id is not None:
+            await hosts.give_turn_back_in(tx, now, before.guild_id, before.host_id, screening_id)
+        changed = await write(tx)
+        if changed:
+            await hosts.void_swaps_in(tx, screening_id)
+    return changed
 
 
 async def mark_started(db: Database, clock: Clock, screening_id: int) -> bool:
-    """Record that the event was started (or found started); False if it already was."""
-    return await screenings_db.mark_started(db, screening_id, to_db(clock.now()))
+    """Record that the event was started (or found started); False if it already was. Its host's turn can no longer
+    be swapped: offers of it still open are void."""
+    async with db.transaction() as tx:
+        started = await screenings_db.mark_started(tx, screening_id, to_db(clock.now()))
+        if started:
+            await hosts.void_swaps_in(tx, screening_id)
+    return started
 
 
 async def move_screening(
@@ -490,13 +515,9 @@ async def complete(db: Database, clock: Clock, screening_id: int) -> bool:
 
 async def cancel_screening(db: Database, timers: TimerService, screening_id: int) -> bool:
     """Call the screening off (False: it already was, or it is over); its timers are cancelled. A host whose turn it
-    was still to come gets it back, in the same transaction (:func:`bot.core.hosts.give_turn_back_in`)."""
+    was still to come gets it back, and open swap offers of it are void, in the same transaction (:func:`_call_off`)."""
     now = timers.clock.now()
-    async with db.transaction() as tx:
-        before = await screenings_db.by_id(tx, screening_id)
-        if before is not None and before.host_id is not None:
-            await hosts.give_turn_back_in(tx, now, before.guild_id, before.host_id, screening_id)
-        changed = await screenings_db.cancel(tx, screening_id, to_db(now))
+    changed = await _call_off(db, now, screening_id, lambda tx: screenings_db.cancel(tx, screening_id, to_db(now)))
     await timers.cancel(EVENT_TIMER, str(screening_id))
     screening = await get_screening(db, screening_id)
     if screening is not None:

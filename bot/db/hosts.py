@@ -61,6 +61,16 @@ INSERT INTO host_swaps (guild_id, screening_id, from_user, to_user, created_at) 
 """
 SWAP = f"SELECT {_SWAP_COLUMNS} FROM host_swaps WHERE id = ?"  # noqa: S608
 SETTLE_SWAP = "UPDATE host_swaps SET status = ? WHERE id = ? AND status = 'offered'"
+# Offers still open that no longer apply: their screening's turn is gone (begun, called off, failed, given to someone
+# else) or superseded. The rows stay, as the rota's history.
+VOID_SWAPS_OF_SCREENING = "UPDATE host_swaps SET status = 'void' WHERE screening_id = ? AND status = 'offered'"
+VOID_SWAPS_OF_MEMBER = """
+UPDATE host_swaps SET status = 'void'
+WHERE guild_id = ? AND (from_user = CAST(? AS BIGINT) OR to_user = CAST(? AS BIGINT)) AND status = 'offered'
+"""
+OPEN_SWAPS = f"""
+SELECT {_SWAP_COLUMNS} FROM host_swaps WHERE guild_id = ? AND status = 'offered' ORDER BY created_at, id
+"""  # noqa: S608
 
 
 async def volunteers(db: Reader, guild_id: int) -> list[Volunteer]:
@@ -121,7 +131,9 @@ async def upcoming_hosts(db: Reader, guild_id: int, now: str) -> list[tuple[int,
     return [(r[0], r[1]) for r in await db.fetchall(UPCOMING_HOSTS, (guild_id, now))]
 
 
-async def offer(db: Database, guild_id: int, screening_id: int, from_user: int, to_user: int, now: str) -> int:
+async def offer(
+    db: Database | Transaction, guild_id: int, screening_id: int, from_user: int, to_user: int, now: str
+) -> int:
     return int((await db.fetchone_write(INSERT_SWAP, (guild_id, screening_id, from_user, to_user, now)))[0])
 
 
@@ -133,3 +145,18 @@ async def swap(db: Reader, swap_id: int) -> Swap | None:
 async def settle(tx: Database | Transaction, swap_id: int, status: str) -> bool:
     """Accept, decline or void an offer still open; False if it was settled already (a second click)."""
     return await tx.execute(SETTLE_SWAP, (status, swap_id)) > 0
+
+
+async def void_swaps_of(tx: Database | Transaction, screening_ids: list[int]) -> int:
+    """Void the open offers of these screenings' turns; how many were open."""
+    return sum([await tx.execute(VOID_SWAPS_OF_SCREENING, (screening_id,)) for screening_id in screening_ids])
+
+
+async def void_swaps_of_member(tx: Database | Transaction, guild_id: int, user_id: int) -> int:
+    """Void the open offers a member made or was made in a server (they left the rota); how many were open."""
+    return await tx.execute(VOID_SWAPS_OF_MEMBER, (guild_id, user_id, user_id))
+
+
+async def open_swaps(db: Reader, guild_id: int) -> list[Swap]:
+    """The server's offers still waiting for an answer, oldest first."""
+    return [Swap(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in await db.fetchall(OPEN_SWAPS, (guild_id,))]

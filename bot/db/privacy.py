@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.db import ownership
@@ -54,6 +54,8 @@ class Erased:
     review_posts: tuple[tuple[int, int], ...]
     # Screenings to come that the member was to host, handed to the next volunteers (set by the core: bot.core.hosts).
     rehosted: tuple[int, ...] = ()
+    # Rows about several members (a /tonight group) kept for the others, with the member taken out, per table.
+    taken_out: dict[str, int] = field(default_factory=dict)
 
 
 def _where(owned: Owned, column: str) -> str:
@@ -72,13 +74,22 @@ async def _list_rows(db: Reader, owned: Owned, column: str, guild_id: int) -> li
     return [(int(row[0]), str(row[1])) for row in await db.fetchall(sql, {"guild_id": guild_id})]
 
 
+def _names(entry: object, user_id: int) -> bool:
+    """Whether one entry of a JSON list column is the member: their id, or an [id, name] pair."""
+    first = entry[0] if isinstance(entry, list) and entry else entry
+    return isinstance(first, int) and first == user_id
+
+
 def _lists_member(text: str, user_id: int) -> bool:
     """Whether a JSON list column names the member: a list of ids or of [id, name] pairs."""
-    for entry in json.loads(text):
-        first = entry[0] if isinstance(entry, list) and entry else entry
-        if isinstance(first, int) and first == user_id:
-            return True
-    return False
+    return any(_names(entry, user_id) for entry in json.loads(text))
+
+
+def _without_member(text: str, user_id: int) -> str | None:
+    """The JSON list without the member's entries, written as it is stored (bot.db.recommend.remember_group), so
+    asking again for the members left finds the row; None when nobody else is in it."""
+    left = [entry for entry in json.loads(text) if not _names(entry, user_id)]
+    return json.dumps(left, ensure_ascii=False) if left else None
 
 
 async def counts(db: Reader, guild_id: int, user_id: int) -> dict[tuple[str, str], int]:
@@ -164,6 +175,7 @@ async def erase(tx: Transaction, guild_id: int, user_id: int) -> Erased:
     open_polls: list[int] = []
     anonymised = 0
     deleted: dict[str, int] = {}
+    taken_out: dict[str, int] = {}
     for poll_id, status in [(int(r[0]), str(r[1])) for r in await tx.fetchall(POLLS_OF_MEMBER, params)]:
         if status == "closed":
             anonymous = int(await tx.fetchval(NEXT_ANONYMOUS, (poll_id,)))
@@ -179,9 +191,35 @@ async def erase(tx: Transaction, guild_id: int, user_id: int) -> Erased:
             if n:
                 deleted[owned.table] = deleted.get(owned.table, 0) + n
         for column in owned.member_lists:
-            ids = [key for key, text in await _list_rows(tx, owned, column, guild_id) if _lists_member(text, user_id)]
-            for key in ids:
-                await tx.execute(f"DELETE FROM {owned.table} WHERE id = ?", (key,))  # noqa: S608 - registry names
-            if ids:
-                deleted[owned.table] = deleted.get(owned.table, 0) + len(ids)
-    return Erased(guild_id, deleted, tuple(open_polls), anonymised, posts)
+            gone, kept = await _take_out(tx, owned, column, guild_id, user_id)
+            if gone:
+                deleted[owned.table] = deleted.get(owned.table, 0) + gone
+            if kept:
+                taken_out[owned.table] = taken_out.get(owned.table, 0) + kept
+    return Erased(guild_id, deleted, tuple(open_polls), anonymised, posts, taken_out=taken_out)
+
+
+async def _take_out(tx: Transaction, owned: Owned, column: str, guild_id: int, user_id: int) -> tuple[int, int]:
+    """Take the member out of the rows of a JSON list column that name them (a /tonight group), so the others' rows
+    (and the buttons naming them) keep working; a row left naming nobody is deleted, and so is one left naming
+    exactly the members of another row of the server (the list is unique per server: that other row stands for
+    them). Returns (rows deleted, rows kept without the member)."""
+    # Names from the registry only, never from input.
+    delete = f"DELETE FROM {owned.table} WHERE id = ?"  # noqa: S608
+    update = f"UPDATE {owned.table} SET {column} = ? WHERE id = ?"  # noqa: S608
+    rows = await _list_rows(tx, owned, column, guild_id)
+    texts = {text for _, text in rows}
+    gone = kept = 0
+    for key, text in rows:
+        if not _lists_member(text, user_id):
+            continue
+        left = _without_member(text, user_id)
+        texts.discard(text)
+        if left is None or left in texts:
+            await tx.execute(delete, (key,))
+            gone += 1
+        else:
+            await tx.execute(update, (left, key))
+            texts.add(left)
+            kept += 1
+    return gone, kept

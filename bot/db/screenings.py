@@ -192,11 +192,12 @@ async def attach_event(db: Database, screening_id: int, event_id: int) -> bool:
     return await db.execute(ATTACH_EVENT, (event_id, screening_id)) > 0
 
 
-async def fail(db: Database, screening_id: int, now: str | None = None) -> None:
-    await db.execute(FAIL, (now, screening_id))
+async def fail(db: Database | Transaction, screening_id: int, now: str | None = None) -> bool:
+    """Mark a planned or scheduled screening failed; False if it was neither."""
+    return await db.execute(FAIL, (now, screening_id)) > 0
 
 
-async def mark_started(db: Database, screening_id: int, now: str) -> bool:
+async def mark_started(db: Database | Transaction, screening_id: int, now: str) -> bool:
     return await db.execute(STARTED, (now, screening_id)) > 0
 
 

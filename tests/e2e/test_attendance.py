@@ -7,6 +7,7 @@ A bot of its own with ``ATTENDANCE_SHARE=10``: the event lasts 40 seconds, so 4 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,12 @@ from .harness import BotProcess, DiscordDriver, eventually
 from .test_screenings import catalog
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+
+def interested_reads(fake: FakeDiscord, event_id: int) -> int:
+    """How often the bot asked Discord who clicked Interested on the event."""
+    route = f"/scheduled-events/{event_id}/users"
+    return sum(1 for r in fake.requests if r.method == "GET" and r.path.endswith(route))
 
 
 @dataclass
@@ -129,13 +136,15 @@ async def test_members_say_they_were_at_a_screening_outside_discord(club: Club) 
         world.general, lambda m: "has started at **The Roxy**" in m.text, after=event_id, timeout=20
     )
     assert "Gimme Shelter" in notice.text
+    reads = interested_reads(fake, event_id)
     stranger = await discord.click(notice, "I was there", member=world.carol)  # never clicked Interested
     assert stranger.ephemeral and "Only members who clicked **Interested**" in stranger.text
     await fake.subscribe(event_id, world.bob)
-    clicked = await discord.click(notice, "I was there", member=world.bob)
+    clicked = await discord.click(notice, "I was there", member=world.bob)  # not in the list read for Carol: read again
     assert clicked.ephemeral and "you were there" in clicked.text
     again = await discord.click(notice, "I was there", member=world.bob)
     assert again.ephemeral and "already on the list" in again.text
+    assert interested_reads(fake, event_id) == reads + 2  # Bob's second click: the list remembered
 
     prompt = await discord.wait_for_message(
         world.general, lambda m: "How was Gimme Shelter" in m.text, after=notice.id, timeout=30
@@ -146,3 +155,37 @@ async def test_members_say_they_were_at_a_screening_outside_discord(club: Club) 
     shown = await discord.command("/screening attendance", member=world.alice)
     assert "Who came: Gimme Shelter" in shown.text and f"<@{world.bob.id}> — was there" in shown.text
     assert f"<@{world.carol.id}>" not in shown.text
+
+
+async def test_a_burst_of_i_was_there_clicks_asks_discord_once(club: Club) -> None:
+    fake, discord, world = club.fake, club.discord, club.fake.world
+    await discord.command(
+        "/screening schedule",
+        member=world.moderator,
+        options={"film": "the-last-waltz", "when": "3s", "location": "The Roxy", "remind": "0", "length": "60s"},
+    )
+    event_id = int(fake.scheduled_events[max(fake.scheduled_events)]["id"])
+    clickers = (world.alice, world.bob, world.carol, world.moderator)
+    for member in clickers:
+        await fake.subscribe(event_id, member)
+    notice = await discord.wait_for_message(
+        world.general, lambda m: "has started at **The Roxy**" in m.text, after=event_id, timeout=20
+    )
+    await discord.wait_for_message(world.general, lambda m: m.text.startswith("⏰"), after=event_id, timeout=20)
+    reads = interested_reads(fake, event_id)  # the reminder's own read is done
+
+    answers = await asyncio.gather(*(discord.click(notice, "I was there", member=member) for member in clickers))
+    assert all(a.ephemeral and "you were there" in a.text for a in answers), [a.text for a in answers]
+    assert interested_reads(fake, event_id) == reads + 1
+
+    refused = await discord.click(notice, "I was there", member=world.owner)  # one fresh read before no
+    assert refused.ephemeral and "Only members who clicked **Interested**" in refused.text
+    assert interested_reads(fake, event_id) == reads + 2
+    await fake.subscribe(event_id, world.owner)
+    counted = await discord.click(notice, "I was there", member=world.owner)  # read again: there now
+    assert counted.ephemeral and "you were there" in counted.text
+    assert interested_reads(fake, event_id) == reads + 3
+    recorded = club.query(
+        "SELECT user_id FROM attendance a JOIN screenings s ON s.id = a.screening_id WHERE s.event_id = ?", (event_id,)
+    )
+    assert {user_id for (user_id,) in recorded} == {m.id for m in (*clickers, world.owner)}

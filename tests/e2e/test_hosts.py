@@ -136,6 +136,38 @@ async def test_a_cancelled_screening_gives_its_host_their_turn_back(club: Club, 
     assert f"Hosted by {names[host]}" in description(club, again)
 
 
+async def test_an_offer_whose_screening_was_cancelled_no_longer_applies(club: Club, world: Any) -> None:
+    await plan(club, world, "8d")  # every volunteer has a turn to come
+    offer = await club.discord.command("/host swap", member=world.alice, options={"member": world.bob})
+    assert not offer.ephemeral and offer.message is not None
+    ((swap_id, offered),) = club.query("SELECT id, screening_id FROM host_swaps ORDER BY id DESC LIMIT 1")
+    waiting = await club.discord.command("/host list", member=world.carol)
+    assert "Swap offers waiting for an answer" in waiting.text
+    assert f"<@{world.alice.id}> → <@{world.bob.id}>" in waiting.text
+
+    cancelled = await club.discord.command("/screening cancel", member=world.moderator, options={"screening": offered})
+    assert cancelled.ephemeral and "is cancelled" in cancelled.text, cancelled.text
+    assert club.query("SELECT status FROM host_swaps WHERE id = ?", (swap_id,)) == [("void",)]  # kept, as history
+    rota = await club.discord.command("/host list", member=world.carol)
+    assert "Swap offers waiting" not in rota.text
+    stale = await club.discord.click(offer.message, "Accept", member=world.bob)
+    assert stale.ephemeral and "no longer applies" in stale.text, stale.text
+    assert host_of(club, offered) == world.alice.id
+
+
+async def test_a_screening_discord_refused_gives_its_host_their_turn_back(club: Club, world: Any) -> None:
+    club.fake.faults.inject("POST /guilds/{guild_id}/scheduled-events", status=400, times=2, message="No")
+    reply = await schedule(club, world.moderator, film="gimme-shelter", when="9d", location="The Roxy")
+    assert reply.ephemeral and "I couldn't schedule the screening" in reply.text, reply.text
+    failed = newest_screening(club)
+    assert club.query("SELECT status FROM screenings WHERE id = ?", (failed,)) == [("failed",)]
+    host = host_of(club, failed)
+    assert host in (world.alice.id, world.bob.id)
+    rota = await club.discord.command("/host list", member=world.carol)
+    assert f"1. <@{host}>" in rota.text, rota.text  # their turn back: they host next
+    assert host_of(club, await plan(club, world, "10d")) == host
+
+
 async def test_a_host_who_left_the_server_drops_out_at_start_up(club: Club, world: Any) -> None:
     query = "SELECT id FROM screenings WHERE host_id = ? AND started_at IS NULL"
     upcoming = [sid for (sid,) in club.query(query, (world.bob.id,))]

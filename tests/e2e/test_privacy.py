@@ -152,3 +152,30 @@ async def test_from_a_direct_message_every_server(club: ModuleBot) -> None:
     assert club.query("SELECT count(*) FROM ballots WHERE user_id < 0") == [(2,)]
     nothing = await club.discord.command("/privacy show", member=world.carol.user, channel=dm)
     assert "nothing about you in any server" in nothing.text
+
+
+async def test_a_member_who_deletes_their_data_leaves_tonight_groups_whose_buttons_keep_working(
+    club: ModuleBot,
+) -> None:
+    world = club.fake.world
+    carol, olivia = world.carol, world.owner
+    together = await club.discord.command("/tonight", member=carol, options={"member1": olivia, "count": 2})
+    assert together.embed["title"] == "Tonight for Carol and Olivia"
+    await club.fake.set_voice(olivia, world.voice)
+    alone = await club.discord.command("/tonight", member=carol, options={"channel": world.voice, "count": 2})
+    assert alone.embed["title"] == "Tonight for Olivia"
+    await club.fake.set_voice(olivia, None)
+
+    asked = await run(club, "privacy delete", olivia)
+    done = await club.discord.click(asked.message, "Delete my data", member=olivia)
+    await club.discord.wait_until(
+        lambda: "Done:" in (done.message.text if done.message else ""), timeout=10, what="the deletion's answer"
+    )
+    assert not [row for (row,) in club.query("SELECT members FROM tonight_groups") if str(olivia.id) in row]
+
+    turned = await together.click("Next ▶", member=carol)  # Carol's group, without Olivia
+    assert turned.response_type == 7 and turned.message is not None
+    assert turned.message.embeds[0]["title"] == "Tonight for Carol"
+    assert turned.message.embeds[0]["fields"][0]["name"].startswith("3. ")
+    gone = await alone.click("Next ▶", member=carol)  # nobody else was in Olivia's group: it is forgotten
+    assert gone.ephemeral and "no longer known" in gone.text

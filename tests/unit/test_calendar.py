@@ -207,7 +207,7 @@ async def test_a_screening_whose_event_was_never_created_is_left_out_once_failed
         channel_id=VOICE,
     )
     assert len(parse(await feed_of(db, clock))) == 1  # planned: listed already
-    await screenings.mark_failed(db, planned.id)
+    await screenings.mark_failed(db, clock, planned.id)
     assert parse(await feed_of(db, clock)) == []
     failed_late = await schedule(db, clock, timers, film_id, days=2)
     await screenings.abandon(db, timers, failed_late.id)  # it had its Discord event: subscribers are told

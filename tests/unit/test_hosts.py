@@ -14,6 +14,7 @@ from bot.core.catalog import load_catalog
 from bot.core.errors import UserError
 from bot.core.films import active_films
 from bot.core.timers import TimerService
+from bot.db import hosts as hosts_db
 from bot.db.database import Database
 from tests.catalog_builder import starter_catalog
 from tests.clocks import FixedClock
@@ -229,3 +230,89 @@ async def test_a_screening_called_off_once_it_began_gives_nothing_back(
     clock.moment = START + timedelta(days=2, hours=1)  # Alice's screening is under way: she has had her turn
     assert await screenings.cancel_screening(db, timers, ids[0])
     assert await hosts.volunteer_ids(db, GUILD) == [CAROL, ALICE, BOB]
+
+
+async def test_a_screening_that_fails_to_be_set_up_gives_its_host_their_turn_back(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    for member in (ALICE, BOB, CAROL):
+        await hosts.join(db, clock, GUILD, member)
+    ids = [(await plan(db, clock, timers, film_id, day)).id for day in (1, 2)]
+    assert await hosts.volunteer_ids(db, GUILD) == [CAROL, ALICE, BOB]
+
+    await screenings.abandon(db, timers, ids[1])  # Discord refused Bob's event
+    assert (await screenings.require_screening(db, ids[1])).status is screenings.ScreeningStatus.FAILED
+    assert await hosts.volunteer_ids(db, GUILD) == [BOB, CAROL, ALICE]
+    await screenings.abandon(db, timers, ids[1])  # failed twice: nothing given back twice
+    await screenings.mark_failed(db, clock, ids[0])  # its film is gone: Alice's turn back too, ahead of Bob
+    assert await hosts.volunteer_ids(db, GUILD) == [ALICE, BOB, CAROL]
+    assert await hosts_of(db, [(await plan(db, clock, timers, film_id, day)).id for day in (3, 4)]) == [ALICE, BOB]
+
+
+async def swap_status(db: Database, swap_id: int) -> str:
+    found = await hosts_db.swap(db, swap_id)
+    assert found is not None  # the row stays, as history
+    return found.status
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "failed", "started"])
+async def test_an_open_offer_is_void_once_its_screening_began_or_was_called_off(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int, ending: str
+) -> None:
+    for member in (ALICE, BOB):
+        await hosts.join(db, clock, GUILD, member)
+    screening = await plan(db, clock, timers, film_id, 1)
+    other = await plan(db, clock, timers, film_id, 2)  # Bob's: his offer of it stays open
+    offer = await hosts.offer_swap(db, clock, GUILD, ALICE, BOB)
+    kept = await hosts.offer_swap(db, clock, GUILD, BOB, ALICE)
+    assert [o.id for o in (await hosts.rota(db, clock, GUILD)).offers] == [offer.id, kept.id]
+    if ending == "cancelled":
+        assert await screenings.cancel_screening(db, timers, screening.id)
+    elif ending == "failed":
+        await screenings.abandon(db, timers, screening.id)
+    else:
+        await screenings.attach_event(db, clock, timers, screening.id, 555)
+        clock.moment = START + timedelta(days=1, minutes=1)
+        assert await screenings.mark_started(db, clock, screening.id)
+    assert await swap_status(db, offer.id) == "void"
+    assert await swap_status(db, kept.id) == "offered" and kept.screening_id == other.id
+    assert [o.id for o in (await hosts.rota(db, clock, GUILD)).offers] == [kept.id]
+    clock.moment = START + timedelta(days=2, minutes=1)  # Bob's screening began without the bot hearing of it
+    assert (await hosts.rota(db, clock, GUILD)).offers == []
+    with pytest.raises(UserError, match="no longer applies"):
+        await hosts.answer_swap(db, clock, offer.id, BOB, hosts.Answer.ACCEPT)
+    with pytest.raises(UserError, match="no longer applies"):
+        await hosts.answer_swap(db, clock, offer.id, BOB, hosts.Answer.DECLINE)
+    assert await hosts_of(db, [screening.id]) == [ALICE]
+
+
+async def test_a_newer_offer_of_the_same_turn_voids_the_older_one(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    for member in (ALICE, BOB, CAROL):
+        await hosts.join(db, clock, GUILD, member)
+    mine = (await plan(db, clock, timers, film_id, 1)).id
+    first = await hosts.offer_swap(db, clock, GUILD, ALICE, BOB)
+    second = await hosts.offer_swap(db, clock, GUILD, ALICE, CAROL)
+    assert await swap_status(db, first.id) == "void"
+    with pytest.raises(UserError, match="no longer applies"):
+        await hosts.answer_swap(db, clock, first.id, BOB, hosts.Answer.ACCEPT)
+    assert await hosts.answer_swap(db, clock, second.id, CAROL, hosts.Answer.ACCEPT) == [mine]
+    assert await swap_status(db, second.id) == "accepted"
+
+
+async def test_an_accepted_swap_or_a_volunteer_leaving_voids_the_offers_it_makes_stale(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    for member in (ALICE, BOB, CAROL):
+        await hosts.join(db, clock, GUILD, member)
+    ids = [(await plan(db, clock, timers, film_id, day)).id for day in (1, 2, 3)]
+    assert await hosts_of(db, ids) == [ALICE, BOB, CAROL]
+    alices = await hosts.offer_swap(db, clock, GUILD, ALICE, BOB)
+    bobs = await hosts.offer_swap(db, clock, GUILD, BOB, CAROL)  # of the turn Alice's swap gives away
+    assert sorted(await hosts.answer_swap(db, clock, alices.id, BOB, hosts.Answer.ACCEPT)) == ids[:2]
+    assert await swap_status(db, bobs.id) == "void"  # that turn is Alice's now
+    carols = await hosts.offer_swap(db, clock, GUILD, CAROL, ALICE)
+    assert await hosts.drop_volunteer(db, clock, GUILD, ALICE) is not None
+    assert await swap_status(db, carols.id) == "void"  # offered to a member no longer on the rota
+    assert (await hosts.rota(db, clock, GUILD)).offers == []

@@ -13,6 +13,8 @@ import pytest
 
 from bot.core import hosts, polls, privacy, reviews, screenings, web_pages
 from bot.core.club_page import club_page
+from bot.core.errors import NotFoundError
+from bot.core.recommend import Recommender
 from bot.core.stats import club_stats
 from bot.core.timers import TimerService
 from bot.db import ownership
@@ -96,6 +98,8 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
     page = await web_pages.web_page(db, GUILD)
     assert "Très bien 🎬" in {card.body for card in (await club_page(db, StepClock(), page)).reviews}
 
+    group_id = await Recommender(db).remember_group(GUILD, {ALICE: "Alice", BOB: "Bob"})  # fill_club's group
+
     [erased] = await privacy.delete(db, StepClock(), [GUILD], ALICE)
 
     assert erased.open_polls == (club["open"],) and erased.anonymised == 1
@@ -113,8 +117,9 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
     assert {k: n for k, n in alice_after.items() if k[0] == OTHER_GUILD} == {
         k: n for k, n in alice_before.items() if k[0] == OTHER_GUILD
     }
-    # A /tonight group remembered for Alice and Bob names her: it goes (its old page buttons then say so).
-    bob_before.pop((GUILD, "tonight_groups", "members"))
+    # The /tonight group remembered for Alice and Bob stays Bob's, without her (its page buttons keep working).
+    assert erased.taken_out == {"tonight_groups": 1} and "tonight_groups" not in erased.deleted
+    assert await Recommender(db).group(GUILD, group_id) == {BOB: "Bob"}
     assert await member_rows(db, BOB) == bob_before
     assert await member_rows(db, CAROL) == carol_before
     # Row counts per table: exactly Alice's rows left (the anonymised ballot stays, her review's totals follow it).
@@ -124,6 +129,7 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
         if guild == GUILD and roles.get((table, column)) is not ownership.Role.ACTOR
     }
     gone["ballots"] -= 1  # the closed poll's, kept anonymously
+    gone["tonight_groups"] -= 1  # Bob's group, kept without her
     gone.pop("review_film_totals", None)
     after_tables = await table_counts(db)
     changed = {t: before_tables[t] - after_tables[t] for t in before_tables if before_tables[t] != after_tables[t]}
@@ -147,6 +153,34 @@ async def test_delete_takes_the_members_rows_and_nothing_else(db: Database, club
     assert stats_after.reviewers == stats_before.reviewers - 1
     assert ALICE not in {m.user_id for m in stats_after.most_active}
     assert "Très bien 🎬" not in {card.body for card in (await club_page(db, StepClock(), page)).reviews}
+
+
+async def test_delete_takes_the_member_out_of_tonight_groups_and_drops_only_those_left_empty_or_twice(
+    db: Database,
+) -> None:
+    recommender = Recommender(db)
+    names = {ALICE: "Alice", BOB: "Bob", CAROL: "Carøl 🎬"}
+
+    async def remember(*members: int, guild: int = GUILD) -> int:
+        return await recommender.remember_group(guild, {m: names[m] for m in members})
+
+    with_bob, alone, three, bob_carol = [
+        await remember(*g) for g in ((BOB, ALICE), (ALICE,), (ALICE, BOB, CAROL), (BOB, CAROL))
+    ]
+    elsewhere = await remember(ALICE, BOB, guild=OTHER_GUILD)
+
+    [erased] = await privacy.delete(db, StepClock(), [GUILD], ALICE)
+
+    assert erased.taken_out == {"tonight_groups": 1}  # Bob's group, same id: its buttons keep working
+    assert erased.deleted == {"tonight_groups": 2}  # hers alone, and the three's: now Bob and Carol's own group
+    assert await recommender.group(GUILD, with_bob) == {BOB: "Bob"}
+    assert await recommender.group(GUILD, bob_carol) == {BOB: "Bob", CAROL: "Carøl 🎬"}
+    for gone in (alone, three):
+        with pytest.raises(NotFoundError, match="no longer known"):
+            await recommender.group(GUILD, gone)
+    assert await remember(BOB) == with_bob  # asking again for Bob alone finds the row he was left in
+    assert await recommender.group(OTHER_GUILD, elsewhere) == {ALICE: "Alice", BOB: "Bob"}  # another server: kept
+    assert (await privacy.member_data(db, GUILD, ALICE)).empty
 
 
 async def test_delete_everywhere_and_again(db: Database, club: dict[str, int]) -> None:

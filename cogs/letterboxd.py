@@ -183,6 +183,7 @@ class Letterboxd(commands.Cog):
             import_entries=import_entries,
         )
         settings = await get_settings(self.bot.db, guild_id)
+        catching_up = await follow.import_pending(self.bot.db, guild_id, interaction.user.id)
         lines = [
             f"Linked to **{literal(linked.username)}** on Letterboxd. I read your public diary feed every "
             f"{self.bot.settings.letterboxd_interval} minutes or so.",
@@ -192,7 +193,13 @@ class Letterboxd(commands.Cog):
                 if linked.diary and settings.diary_channel_id is None
                 else ""
             ),
-            f"• Import ratings and reviews: **{'on' if linked.import_entries else 'off'}**",
+            f"• Import ratings and reviews: **{'on' if linked.import_entries else 'off'}**"
+            + (
+                " (the entries in your feed will be imported at the next check, in a moment; "
+                "they are not posted again, and reviews you wrote here stay as they are)"
+                if catching_up
+                else ""
+            ),
             "What your feed already holds is taken in at the first check (imported with import on) but not posted; "
             "new entries from then on are. Change either with `/letterboxd link` and the same name; "
             "`/letterboxd unlink` stops it.",

@@ -26,7 +26,7 @@ from bot.core.timers import TimerService
 from bot.db import films as films_db
 from bot.db import letterboxd_follow as store
 from bot.db import reviews as reviews_db
-from bot.db.database import Database
+from bot.db.database import Database, bundled_migrations, open_database
 from tests.catalog_builder import film, load_films
 from tests.clocks import FixedClock
 from tests.letterboxd_feeds import ScriptedFeed, entry, ok
@@ -504,3 +504,31 @@ async def test_import_turned_on_during_a_check_is_caught_up_by_the_next(
     review = await review_of(db, ids["the-last-waltz"])
     assert review is not None
     assert review.rating == 9
+
+
+async def test_the_migration_takes_entries_of_importing_links_as_imported(empty_db_target: str | Path) -> None:
+    """Entries handled before each entry recorded whether it was imported: those of links importing now were
+    imported; the others wait for import to be turned on (found by name: the lead renumbers migrations at merge)."""
+    async with await open_database(empty_db_target) as db:
+        every = bundled_migrations(db.dialect.name)
+        ours = next(m for m in every if m.name.endswith("_letterboxd_entry_imports.sql"))
+        await db.migrate([m for m in every if m.number < ours.number])
+        async with db.transaction() as tx:
+            for user, importing in ((ALICE, 1), (BOB, 0)):
+                await tx.execute(
+                    "INSERT INTO letterboxd_links (guild_id, user_id, username, import_entries, linked_at)"
+                    " VALUES (?, ?, ?, ?, 'x')",
+                    (GUILD, user, f"member{user}", importing),
+                )
+                await tx.execute(
+                    "INSERT INTO letterboxd_entries (guild_id, user_id, guid, fingerprint, seen_at)"
+                    " VALUES (?, ?, 'g1', 'f', 'x')",
+                    (GUILD, user),
+                )
+        await db.migrate()
+        assert {user: h["g1"].imported for user in (ALICE, BOB) if (h := await store.handled(db, GUILD, user))} == {
+            ALICE: True,
+            BOB: False,
+        }
+        assert not await follow.import_pending(db, GUILD, ALICE)
+        assert not await follow.import_pending(db, GUILD, BOB)  # import off: nothing waits

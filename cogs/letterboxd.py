@@ -172,7 +172,7 @@ class Letterboxd(commands.Cog):
         import_entries: bool | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        linked = await follow.link_account(
+        done = await follow.link_account(
             self.bot.db,
             self.bot.clock,
             self.bot.timers,
@@ -182,8 +182,8 @@ class Letterboxd(commands.Cog):
             diary=diary,
             import_entries=import_entries,
         )
+        linked = done.link
         settings = await get_settings(self.bot.db, guild_id)
-        catching_up = await follow.import_pending(self.bot.db, guild_id, interaction.user.id)
         lines = [
             f"Linked to **{literal(linked.username)}** on Letterboxd. I read your public diary feed every "
             f"{self.bot.settings.letterboxd_interval} minutes or so.",
@@ -197,7 +197,7 @@ class Letterboxd(commands.Cog):
             + (
                 " (the entries in your feed will be imported at the next check, in a moment; "
                 "they are not posted again, and reviews you wrote here stay as they are)"
-                if catching_up
+                if done.catching_up
                 else ""
             ),
             "What your feed already holds is taken in at the first check (imported with import on) but not posted; "

@@ -103,6 +103,14 @@ def clean_username(username: str) -> str:
 # -- linking -----------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Linked:
+    link: Link
+    #: Import was just turned on for a link of the same name: the entries its feed holds that were handled without
+    #: import are imported at the next check.
+    catching_up: bool = False
+
+
 async def link_account(
     db: Database,
     clock: Clock,
@@ -113,11 +121,13 @@ async def link_account(
     *,
     diary: bool | None = None,
     import_entries: bool | None = None,
-) -> Link:
+) -> Linked:
     """Link a member's Letterboxd account in one server and check its feed in a moment. The opt-ins not given stay
     as they were (off for a new link). Linking the same name again only changes the opt-ins (and checks the feed in
-    a moment, without waiting for the interval); another name starts over (nothing of the old feed is kept)."""
+    a moment, without waiting for the interval); another name starts over (nothing of the old feed is kept).
+    Turning import on for a link of the same name imports, at that check, what was handled without it."""
     name = clean_username(username)
+    catching_up = False
     async with db.transaction() as tx:
         current = await store.get_link(tx, guild_id, user_id)
         same = current is not None and current.username == name
@@ -129,7 +139,8 @@ async def link_account(
                 diary=current.diary if diary is None else diary,
                 import_entries=current.import_entries if import_entries is None else import_entries,
             )
-            if import_entries and not current.import_entries:  # turned on: catch up at the next check (see _handle)
+            catching_up = bool(import_entries) and not current.import_entries
+            if catching_up:  # the next check reads the whole feed and imports what was handled without (_handle)
                 await store.forget_validators(tx, guild_id, user_id)
         else:
             await store.forget_entries(tx, guild_id, user_id)
@@ -150,13 +161,7 @@ async def link_account(
         await timers.schedule(TIMER_KIND, key, now + FIRST_CHECK, guild_id=guild_id)
     found = await store.get_link(db, guild_id, user_id)
     assert found is not None  # noqa: S101 - written just above
-    return found
-
-
-async def import_pending(db: Database, guild_id: int, user_id: int) -> bool:
-    """Whether the member's import is on and entries handled without it wait for the next check to import them."""
-    current = await store.get_link(db, guild_id, user_id)
-    return current is not None and current.import_entries and await store.count_not_imported(db, guild_id, user_id) > 0
+    return Linked(found, catching_up)
 
 
 async def unlink_account(db: Database, timers: TimerService, guild_id: int, user_id: int) -> Link | None:

@@ -102,7 +102,7 @@ async def test_link_refuses_names_letterboxd_would_not_give(db: Database, clock:
 )
 async def test_link_takes_a_name_or_a_profile_address(db: Database, clock: FixedClock, given: str, kept: str) -> None:
     timers = TimerService(db, clock)
-    link = await follow.link_account(db, clock, timers, GUILD, ALICE, given)
+    link = (await follow.link_account(db, clock, timers, GUILD, ALICE, given)).link
     assert (link.username, link.diary, link.import_entries) == (kept, False, False)  # both opt-ins off by default
     pending = await timers.pending(follow.TIMER_KIND, follow.timer_key(GUILD, ALICE))
     assert pending is not None
@@ -131,7 +131,7 @@ async def test_linking_the_same_name_again_changes_only_the_options_given(
     timers = TimerService(db, clock)
     await follow.link_account(db, clock, timers, GUILD, ALICE, "alice", diary=True)
     await check(db, clock, ScriptedFeed(ok(entry("g1", "The Last Waltz", 1978))))
-    changed = await follow.link_account(db, clock, timers, GUILD, ALICE, "Alice", import_entries=True)
+    changed = (await follow.link_account(db, clock, timers, GUILD, ALICE, "Alice", import_entries=True)).link
     assert (changed.diary, changed.import_entries, changed.primed) == (True, True, True)
     assert await store.count_entries(db, GUILD, ALICE) == 1  # nothing handled is forgotten
     await timers.schedule(follow.TIMER_KIND, follow.timer_key(GUILD, ALICE), clock.now() + INTERVAL, guild_id=GUILD)
@@ -409,11 +409,12 @@ async def test_turning_import_on_imports_what_was_handled_without_it_and_posts_n
     assert (second.new, second.edited, second.imported) == (1, 1, 0)
     assert [p.guid for p in await posts(db)] == ["g-new"]  # the diary had the new one
     assert await reviews_db.member_reviews(db, GUILD, ALICE) == []
-    assert not await follow.import_pending(db, GUILD, ALICE)  # import is off: nothing waits for it
+    assert await store.count_not_imported(db, GUILD, ALICE) == 3
 
-    turned = await follow.link_account(db, clock, TimerService(db, clock), GUILD, ALICE, "alice_b", import_entries=True)
+    done = await follow.link_account(db, clock, TimerService(db, clock), GUILD, ALICE, "alice_b", import_entries=True)
+    turned = done.link
+    assert done.catching_up
     assert (turned.import_entries, turned.diary, turned.etag, turned.last_modified) == (True, True, None, None)
-    assert await follow.import_pending(db, GUILD, ALICE)
 
     third = await check(db, clock, feed)
     assert feed.reads[-1][1:] == (None, None)  # not conditional: an unchanged feed would answer 304
@@ -429,7 +430,7 @@ async def test_turning_import_on_imports_what_was_handled_without_it_and_posts_n
         "woodstock": (8, "Muddy, and glorious.", "letterboxd"),  # as it reads now
         "stop-making-sense": (10, "Once in a lifetime.", "letterboxd"),
     }
-    assert not await follow.import_pending(db, GUILD, ALICE)
+    assert await store.count_not_imported(db, GUILD, ALICE) == 0
     handled = await store.handled(db, GUILD, ALICE)
     assert {guid: (h.imported, h.revision) for guid, h in handled.items()} == {
         "g-past": (True, 0),
@@ -466,9 +467,9 @@ async def test_import_on_again_or_turned_off_reads_conditionally(db: Database, c
     await check(db, clock, ScriptedFeed(ok(entry("g1", "The Last Waltz", 1978))))
     timers = TimerService(db, clock)
     for import_entries in (True, None, False):
-        link = await follow.link_account(db, clock, timers, GUILD, ALICE, "alice_b", import_entries=import_entries)
-        assert link.etag == '"v1"'
-    assert not await follow.import_pending(db, GUILD, ALICE)
+        done = await follow.link_account(db, clock, timers, GUILD, ALICE, "alice_b", import_entries=import_entries)
+        assert done.link.etag == '"v1"' and not done.catching_up
+    assert await store.count_not_imported(db, GUILD, ALICE) == 0
 
 
 class TurnsImportOnWhileRead(ScriptedFeed):
@@ -530,5 +531,4 @@ async def test_the_migration_takes_entries_of_importing_links_as_imported(empty_
             ALICE: True,
             BOB: False,
         }
-        assert not await follow.import_pending(db, GUILD, ALICE)
-        assert not await follow.import_pending(db, GUILD, BOB)  # import off: nothing waits
+        assert [await store.count_not_imported(db, GUILD, user) for user in (ALICE, BOB)] == [0, 1]

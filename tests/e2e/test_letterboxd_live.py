@@ -2,8 +2,8 @@
 (LETTERBOXD_BASE_URL pointed at it). A member links their account; the first check takes the feed's past in
 without posting it; a new entry appears in the feed and its diary post and imported rating appear once; the bot is
 restarted and its persisted check runs again (a 304): nothing twice. An edited review updates the imported one. A
-feed that keeps failing: its member is told once, by DM, and /letterboxd status says why. Bad input and who may
-unlink whom."""
+feed that keeps failing: its member is told once, by DM, and /letterboxd status says why. Import turned on later:
+the feed's entries imported once, nothing posted again. Bad input and who may unlink whom."""
 
 from __future__ import annotations
 

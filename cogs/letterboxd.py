@@ -172,7 +172,7 @@ class Letterboxd(commands.Cog):
         import_entries: bool | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        linked = await follow.link_account(
+        done = await follow.link_account(
             self.bot.db,
             self.bot.clock,
             self.bot.timers,
@@ -182,6 +182,7 @@ class Letterboxd(commands.Cog):
             diary=diary,
             import_entries=import_entries,
         )
+        linked = done.link
         settings = await get_settings(self.bot.db, guild_id)
         lines = [
             f"Linked to **{literal(linked.username)}** on Letterboxd. I read your public diary feed every "
@@ -192,7 +193,13 @@ class Letterboxd(commands.Cog):
                 if linked.diary and settings.diary_channel_id is None
                 else ""
             ),
-            f"• Import ratings and reviews: **{'on' if linked.import_entries else 'off'}**",
+            f"• Import ratings and reviews: **{'on' if linked.import_entries else 'off'}**"
+            + (
+                " (the entries in your feed will be imported at the next check, in a moment; "
+                "they are not posted again, and reviews you wrote here stay as they are)"
+                if done.catching_up
+                else ""
+            ),
             "What your feed already holds is taken in at the first check (imported with import on) but not posted; "
             "new entries from then on are. Change either with `/letterboxd link` and the same name; "
             "`/letterboxd unlink` stops it.",

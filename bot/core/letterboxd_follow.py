@@ -22,6 +22,9 @@ handles each diary entry exactly once by its guid, in one transaction with every
   crash between taking and sending loses that one post rather than doubling it);
 - an entry already handled whose content changed (an edited review: same guid, new text or rating) updates the
   imported review (it is newer than the entry's earlier revision), and is not posted again;
+- an entry already handled while ``import`` was off (or edited then) is imported, as it now reads, once ``import``
+  is on (not posted again): turning ``import`` on makes the next read unconditional, so the entries the feed still
+  holds are caught up; each entry records whether its newest content was imported;
 - an entry that left the feed (deleted on Letterboxd, or older than the feed's last fifty) is left alone.
 
 The first successful check of a link takes the entries the feed already holds as handled (and imports them with
@@ -56,7 +59,7 @@ from bot.core.timers import TimerService
 from bot.db import films as films_db
 from bot.db import letterboxd_follow as store
 from bot.db.database import Database
-from bot.db.letterboxd_follow import Link, PendingPost
+from bot.db.letterboxd_follow import HandledEntry, Link, PendingPost
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,14 @@ def clean_username(username: str) -> str:
 # -- linking -----------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Linked:
+    link: Link
+    #: Import was just turned on for a link of the same name: the entries its feed holds that were handled without
+    #: import are imported at the next check.
+    catching_up: bool = False
+
+
 async def link_account(
     db: Database,
     clock: Clock,
@@ -110,11 +121,13 @@ async def link_account(
     *,
     diary: bool | None = None,
     import_entries: bool | None = None,
-) -> Link:
+) -> Linked:
     """Link a member's Letterboxd account in one server and check its feed in a moment. The opt-ins not given stay
     as they were (off for a new link). Linking the same name again only changes the opt-ins (and checks the feed in
-    a moment, without waiting for the interval); another name starts over (nothing of the old feed is kept)."""
+    a moment, without waiting for the interval); another name starts over (nothing of the old feed is kept).
+    Turning import on for a link of the same name imports, at that check, what was handled without it."""
     name = clean_username(username)
+    catching_up = False
     async with db.transaction() as tx:
         current = await store.get_link(tx, guild_id, user_id)
         same = current is not None and current.username == name
@@ -126,6 +139,9 @@ async def link_account(
                 diary=current.diary if diary is None else diary,
                 import_entries=current.import_entries if import_entries is None else import_entries,
             )
+            catching_up = bool(import_entries) and not current.import_entries
+            if catching_up:  # the next check reads the whole feed and imports what was handled without (_handle)
+                await store.forget_validators(tx, guild_id, user_id)
         else:
             await store.forget_entries(tx, guild_id, user_id)
             await store.link(
@@ -145,7 +161,7 @@ async def link_account(
         await timers.schedule(TIMER_KIND, key, now + FIRST_CHECK, guild_id=guild_id)
     found = await store.get_link(db, guild_id, user_id)
     assert found is not None  # noqa: S101 - written just above
-    return found
+    return Linked(found, catching_up)
 
 
 async def unlink_account(db: Database, timers: TimerService, guild_id: int, user_id: int) -> Link | None:
@@ -283,7 +299,8 @@ class CheckOutcome:
     status: FeedStatus | None  # None: the link is gone (nothing read)
     new: int = 0
     edited: int = 0
-    imported: int = 0  # entries whose rating or review went into the club
+    imported: int = 0  # entries whose rating or review went into the club (for the first time)
+    caught_up: int = 0  # of those, entries handled earlier without import
     tell_failing: bool = False
     next_at: datetime | None = None
     reason: str | None = None
@@ -380,35 +397,61 @@ async def _failed(db: Database, current: Link, result: FeedResult, now: datetime
     )
 
 
-async def _handle(
-    db: Database, clock: Clock, titles_for: TitlesFor, current: Link, result: FeedResult, interval: timedelta
-) -> CheckOutcome:
-    guild_id, user_id = current.guild_id, current.user_id
-    handled = await store.handled(db, guild_id, user_id)
-    todo: list[tuple[DiaryEntry, str, int]] = []  # entry, its fingerprint, its revision
+@dataclass(frozen=True)
+class _Todo:
+    """A feed entry this check handles: new (``before`` None), edited (a new fingerprint), or handled before without
+    import and imported now (the same fingerprint)."""
+
+    entry: DiaryEntry
+    mark: str  # its fingerprint
+    revision: int
+    before: HandledEntry | None
+
+    @property
+    def edited(self) -> bool:
+        return self.before is not None and self.before.fingerprint != self.mark
+
+    @property
+    def was_imported(self) -> bool:
+        return self.before is not None and self.before.imported
+
+
+def _todo(entries: Sequence[DiaryEntry], handled: dict[str, HandledEntry], importing: bool) -> list[_Todo]:
+    todo: list[_Todo] = []
     seen: set[str] = set()
-    for entry in result.entries:
+    for entry in entries:
         if entry.guid in seen:
             continue
         seen.add(entry.guid)
         mark = fingerprint(entry)
         before = handled.get(entry.guid)
         if before is None:
-            todo.append((entry, mark, 0))
+            todo.append(_Todo(entry, mark, 0, None))
         elif before.fingerprint != mark:
-            todo.append((entry, mark, before.revision + 1))
+            todo.append(_Todo(entry, mark, before.revision + 1, before))
+        elif importing and not before.imported:  # handled while import was off: caught up now
+            todo.append(_Todo(entry, mark, before.revision, before))
+    return todo
+
+
+async def _handle(
+    db: Database, clock: Clock, titles_for: TitlesFor, current: Link, result: FeedResult, interval: timedelta
+) -> CheckOutcome:
+    guild_id, user_id = current.guild_id, current.user_id
+    handled = await store.handled(db, guild_id, user_id)
+    todo = _todo(result.entries, handled, current.import_entries)
     settings = await get_settings(db, guild_id)
     posting = current.diary and current.primed and settings.diary_channel_id is not None
     titles = await titles_for(guild_id)
-    pinned_by_tmdb = await _by_tmdb_id(db, guild_id, [entry for entry, _mark, _rev in todo])
+    pinned_by_tmdb = await _by_tmdb_id(db, guild_id, [item.entry for item in todo])
     pinned = {
-        position: pinned_by_tmdb[entry.tmdb_id]
-        for position, (entry, _mark, _rev) in enumerate(todo)
-        if entry.tmdb_id is not None and entry.tmdb_id in pinned_by_tmdb
+        position: pinned_by_tmdb[item.entry.tmdb_id]
+        for position, item in enumerate(todo)
+        if item.entry.tmdb_id is not None and item.entry.tmdb_id in pinned_by_tmdb
     }
     parsed = file_import.ParsedExport(
         ("the Letterboxd feed",),
-        tuple(_entry(entry, position, rev) for position, (entry, _m, rev) in enumerate(todo)),
+        tuple(_entry(item.entry, position, item.revision) for position, item in enumerate(todo)),
         0,
     )
     moment = clock.now()
@@ -422,7 +465,7 @@ async def _handle(
             clock=clock,
             pinned=pinned,
         )
-    new = edited = imported = 0
+    new = edited = imported = caught_up = 0
     async with db.transaction() as tx:
         films: Sequence[int | None]
         if matching is not None:
@@ -430,43 +473,62 @@ async def _handle(
                 tx, moment, titles, guild_id=guild_id, user_id=user_id, parsed=parsed, matching=matching
             )
             films = applied.films
-            imported = sum(  # entries newly imported (an edit updates one already counted)
-                1 for (_entry, _mark, revision), film_id in zip(todo, films, strict=True) if film_id and not revision
-            )
         else:
             films = [
                 pinned[position].film_id
                 if position in pinned
-                else file_import.match_film(titles, entry.film_title, entry.film_year)
-                for position, (entry, _mark, _rev) in enumerate(todo)
+                else file_import.match_film(titles, item.entry.film_title, item.entry.film_year)
+                for position, item in enumerate(todo)
             ]
+        importing = matching is not None
         inserts: list[tuple[str, str, int | None, str | None]] = []
-        for (entry, mark, revision), film_id in zip(todo, films, strict=True):
-            if revision == 0:
+        for item, film_id in zip(todo, films, strict=True):
+            if item.before is None:
                 new += 1
-                post = _post(current, entry, film_id).encode() if posting else None
-                inserts.append((entry.guid, mark, film_id, post))
-            else:
-                old = handled[entry.guid].fingerprint
-                edited += await store.update_entry(
-                    tx, guild_id, user_id, entry.guid, old=old, new=mark, film_id=film_id
+                post = _post(current, item.entry, film_id).encode() if posting else None
+                inserts.append((item.entry.guid, item.mark, film_id, post))
+            elif item.edited:
+                done = await store.update_entry(
+                    tx,
+                    guild_id,
+                    user_id,
+                    item.entry.guid,
+                    old=item.before.fingerprint,
+                    new=item.mark,
+                    film_id=film_id,
+                    imported=importing,
                 )
-        await store.insert_entries(tx, guild_id, user_id, inserts, to_db(moment))
+                edited += done
+                caught_up += done and importing and not item.was_imported
+            else:
+                caught_up += await store.mark_imported(
+                    tx, guild_id, user_id, item.entry.guid, fingerprint=item.mark, film_id=film_id
+                )
+            # entries newly imported (an edit of one imported already updates one already counted)
+            imported += bool(importing and film_id and not item.was_imported)
+        await store.insert_entries(tx, guild_id, user_id, inserts, to_db(moment), imported=importing)
         await store.checked(
             tx, current, etag=result.etag, last_modified=result.last_modified, now=to_db(moment), imported=imported
         )
-    if new or edited:
+    if new or edited or caught_up:
         log.info(
-            "letterboxd: %s new and %s edited entries of %s (guild %s, member %s), %s imported",
+            "letterboxd: %s new and %s edited entries of %s (guild %s, member %s), %s imported (%s handled before "
+            "without import)",
             new,
             edited,
             current.username,
             guild_id,
             user_id,
             imported,
+            caught_up,
         )
     return CheckOutcome(
-        FeedStatus.OK, new=new, edited=edited, imported=imported, next_at=next_check(clock.now(), interval, 0)
+        FeedStatus.OK,
+        new=new,
+        edited=edited,
+        imported=imported,
+        caught_up=caught_up,
+        next_at=next_check(clock.now(), interval, 0),
     )
 
 

@@ -225,7 +225,9 @@ async def recently_picked(db: Database, guild_id: int, week: str) -> set[int]:
 
 
 async def _season_plan(db: Database, guild_id: int, at: datetime | None) -> tuple[Theme, int | None, str] | None:
-    """While a season runs at ``at``: (its theme, its fixed film of the week or None, that film's reason)."""
+    """While a season runs at ``at``: (its theme, its film of the week or None, that film's reason). The film of the
+    week is a fixed season's, or a poll season's winner of the week once its poll closed
+    (:func:`bot.core.seasons.film_of_the_week`)."""
     running = await seasons.season_at(db, guild_id, at) if at is not None else None
     if running is None:
         return None
@@ -236,14 +238,16 @@ async def _season_plan(db: Database, guild_id: int, at: datetime | None) -> tupl
             "the season of guild %s is on %s, no longer a theme; picks use the rotation", guild_id, season.theme_slug
         )
         return None
-    return theme, season.film_of_week(week), f"The season's film for week {week} of {season.weeks}"
+    film_id = await seasons.film_of_the_week(db, season, week)
+    return theme, film_id, f"The season's film for week {week} of {season.weeks}"
 
 
 async def choose(db: Database, settings: GuildSettings, week: str, at: datetime | None = None) -> Picks | None:
     """The picks for ``week`` (``None`` when no theme has an eligible film).
 
-    While a season runs at ``at`` (the slot, or now), the picks are on the season's theme alone, and a fixed running
-    order's film of the week comes first, whether or not it was picked lately or watched."""
+    While a season runs at ``at`` (the slot, or now), the picks are on the season's theme alone, and the season's film
+    of the week (a fixed running order's, or the winner of a poll season's closed poll of the week) comes first,
+    whether or not it was picked lately or watched."""
     guild_id = settings.guild_id
     last = await picks_db.last_theme(db, guild_id)
     excluded = await recently_picked(db, guild_id, week) | await club_watched(db, guild_id)

@@ -300,6 +300,16 @@ async def season_at(db: Database, guild_id: int, moment: datetime) -> tuple[Seas
     return season, progress(season, moment).week
 
 
+async def film_of_the_week(db: Database, season: Season, week: int) -> int | None:
+    """The season's film of ``week`` once it is decided: a fixed running order's film, or the winner of a poll
+    season's poll of that week once it closed with one; None otherwise (a picks season, a poll still open, cancelled
+    or without a winner, a week without a poll). The weekly picks put it first."""
+    if season.mode is Mode.POLL:
+        found = (await store.week_polls(db, season.id)).get(week)
+        return found.winner_film_id if found is not None and found.status == "closed" else None
+    return season.film_of_week(week)
+
+
 async def _weeks(db: Database, season: Season) -> list[WeekEntry]:
     """Each week of the season with what it had (or will have)."""
     entries = [

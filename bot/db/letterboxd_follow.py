@@ -33,6 +33,7 @@ class HandledEntry:
     fingerprint: str
     revision: int
     film_id: int | None
+    imported: bool  # whether its newest content went into the club (the link's import was on when it was handled)
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,16 @@ ON CONFLICT (guild_id, user_id) DO UPDATE SET
 SET_OPTIONS = "UPDATE letterboxd_links SET diary = ?, import_entries = ? WHERE guild_id = ? AND user_id = ?"
 UNLINK = "DELETE FROM letterboxd_links WHERE guild_id = ? AND user_id = ?"
 FORGET_ENTRIES = "DELETE FROM letterboxd_entries WHERE guild_id = ? AND user_id = ?"
+# The validators are kept only while the import is as the check found it: import turned on during the check means
+# the next check reads the whole feed again, to import what this one took in without importing.
 CHECKED = """
-UPDATE letterboxd_links SET etag = ?, last_modified = ?, last_checked = ?, failures = 0, last_error = NULL,
-    told_failing = 0, primed = 1, entries_imported = entries_imported + ?
+UPDATE letterboxd_links SET etag = CASE WHEN import_entries = ? THEN ? ELSE NULL END,
+    last_modified = CASE WHEN import_entries = ? THEN ? ELSE NULL END, last_checked = ?, failures = 0,
+    last_error = NULL, told_failing = 0, primed = 1, entries_imported = entries_imported + ?
 WHERE guild_id = ? AND user_id = ? AND username = ?
 """
+# Import turned on: the next read is not conditional (an unchanged feed would answer 304, and nothing be imported).
+FORGET_VALIDATORS = "UPDATE letterboxd_links SET etag = NULL, last_modified = NULL WHERE guild_id = ? AND user_id = ?"
 FAILED = """
 UPDATE letterboxd_links SET last_checked = ?, failures = failures + 1, last_error = ?
 WHERE guild_id = ? AND user_id = ? AND username = ?
@@ -75,17 +81,24 @@ TELL_FAILING = """
 UPDATE letterboxd_links SET told_failing = 1 WHERE guild_id = ? AND user_id = ? AND told_failing = 0 AND failures > 0
 """
 HANDLED = """
-SELECT guid, fingerprint, revision, film_id FROM letterboxd_entries WHERE guild_id = ? AND user_id = ?
+SELECT guid, fingerprint, revision, film_id, imported FROM letterboxd_entries WHERE guild_id = ? AND user_id = ?
 """
 INSERT_ENTRY = """
-INSERT INTO letterboxd_entries (guild_id, user_id, guid, fingerprint, revision, film_id, pending_post, seen_at)
-VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, 0, ?, ?, ?)
+INSERT INTO letterboxd_entries
+    (guild_id, user_id, guid, fingerprint, revision, film_id, pending_post, seen_at, imported)
+VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, 0, ?, ?, ?, ?)
 ON CONFLICT (guild_id, user_id, guid) DO NOTHING
 """
 UPDATE_ENTRY = """
-UPDATE letterboxd_entries SET fingerprint = ?, revision = revision + 1, film_id = ?
+UPDATE letterboxd_entries SET fingerprint = ?, revision = revision + 1, film_id = ?, imported = ?
 WHERE guild_id = ? AND user_id = ? AND guid = ? AND fingerprint = ?
 """
+# Compare-and-set: an entry handled without import, imported now as it was then (unchanged since).
+MARK_IMPORTED = """
+UPDATE letterboxd_entries SET imported = 1, film_id = ?
+WHERE guild_id = ? AND user_id = ? AND guid = ? AND fingerprint = ? AND imported = 0
+"""
+NOT_IMPORTED = "SELECT COUNT(*) FROM letterboxd_entries WHERE guild_id = ? AND user_id = ? AND imported = 0"
 PENDING_POSTS = """
 SELECT guild_id, user_id, guid, pending_post FROM letterboxd_entries
 WHERE guild_id = ? AND user_id = ? AND pending_post IS NOT NULL ORDER BY seen_at, guid
@@ -144,6 +157,11 @@ async def set_options(tx: Transaction, guild_id: int, user_id: int, *, diary: bo
     await tx.execute(SET_OPTIONS, (int(diary), int(import_entries), guild_id, user_id))
 
 
+async def forget_validators(tx: Transaction, guild_id: int, user_id: int) -> None:
+    """Make the next read of the feed unconditional."""
+    await tx.execute(FORGET_VALIDATORS, (guild_id, user_id))
+
+
 async def unlink(tx: Transaction, guild_id: int, user_id: int) -> bool:
     """Remove the link and what was handled of its feed (the reviews an import wrote stay); whether there was one."""
     removed = await tx.execute(UNLINK, (guild_id, user_id))
@@ -164,8 +182,10 @@ async def checked(
     now: str,
     imported: int,
 ) -> bool:
-    """Record a successful check of the feed ``link`` names; False when the member re-linked or unlinked meanwhile."""
-    params = (etag, last_modified, now, imported, link.guild_id, link.user_id, link.username)
+    """Record a successful check of the feed ``link`` names (as the check found it: its ``import_entries``); False
+    when the member re-linked or unlinked meanwhile."""
+    importing = int(link.import_entries)
+    params = (importing, etag, importing, last_modified, now, imported, link.guild_id, link.user_id, link.username)
     return await tx.execute(CHECKED, params) > 0
 
 
@@ -180,7 +200,10 @@ async def take_telling(db: Database, guild_id: int, user_id: int) -> bool:
 
 async def handled(db: Reader, guild_id: int, user_id: int) -> dict[str, HandledEntry]:
     rows = await db.fetchall(HANDLED, (guild_id, user_id))
-    return {str(r[0]): HandledEntry(str(r[0]), str(r[1]), int(r[2]), None if r[3] is None else int(r[3])) for r in rows}
+    return {
+        str(r[0]): HandledEntry(str(r[0]), str(r[1]), int(r[2]), None if r[3] is None else int(r[3]), bool(r[4]))
+        for r in rows
+    }
 
 
 async def insert_entries(
@@ -189,19 +212,46 @@ async def insert_entries(
     user_id: int,
     entries: Iterable[tuple[str, str, int | None, str | None]],
     now: str,
+    *,
+    imported: bool,
 ) -> None:
-    """Record entries as handled: (guid, fingerprint, film id, the diary post to send or None)."""
+    """Record entries as handled: (guid, fingerprint, film id, the diary post to send or None), and whether they were
+    imported."""
     await tx.executemany(
         INSERT_ENTRY,
-        [(guild_id, user_id, guid, fingerprint, film_id, post, now) for guid, fingerprint, film_id, post in entries],
+        [
+            (guild_id, user_id, guid, fingerprint, film_id, post, now, int(imported))
+            for guid, fingerprint, film_id, post in entries
+        ],
     )
 
 
 async def update_entry(
-    tx: Transaction, guild_id: int, user_id: int, guid: str, *, old: str, new: str, film_id: int | None
+    tx: Transaction,
+    guild_id: int,
+    user_id: int,
+    guid: str,
+    *,
+    old: str,
+    new: str,
+    film_id: int | None,
+    imported: bool,
 ) -> bool:
-    """An edited entry: its new fingerprint, one more revision; False when another check recorded the edit first."""
-    return await tx.execute(UPDATE_ENTRY, (new, film_id, guild_id, user_id, guid, old)) > 0
+    """An edited entry: its new fingerprint, one more revision, whether it was imported; False when another check
+    recorded the edit first."""
+    return await tx.execute(UPDATE_ENTRY, (new, film_id, int(imported), guild_id, user_id, guid, old)) > 0
+
+
+async def mark_imported(
+    tx: Transaction, guild_id: int, user_id: int, guid: str, *, fingerprint: str, film_id: int | None
+) -> bool:
+    """An entry handled without import, imported now; False when another check did it first (or it changed since)."""
+    return await tx.execute(MARK_IMPORTED, (film_id, guild_id, user_id, guid, fingerprint)) > 0
+
+
+async def count_not_imported(db: Reader, guild_id: int, user_id: int) -> int:
+    """Entries handled while the link's import was off (or edited then), not imported since."""
+    return int(await db.fetchval(NOT_IMPORTED, (guild_id, user_id)))
 
 
 async def pending_posts(db: Reader, guild_id: int, user_id: int) -> list[PendingPost]:

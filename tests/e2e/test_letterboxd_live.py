@@ -2,8 +2,8 @@
 (LETTERBOXD_BASE_URL pointed at it). A member links their account; the first check takes the feed's past in
 without posting it; a new entry appears in the feed and its diary post and imported rating appear once; the bot is
 restarted and its persisted check runs again (a 304): nothing twice. An edited review updates the imported one. A
-feed that keeps failing: its member is told once, by DM, and /letterboxd status says why. Bad input and who may
-unlink whom."""
+feed that keeps failing: its member is told once, by DM, and /letterboxd status says why. Import turned on later:
+the feed's entries imported once, nothing posted again. Bad input and who may unlink whom."""
 
 from __future__ import annotations
 
@@ -197,3 +197,57 @@ async def test_bad_input_and_who_may_unlink(
     assert "is unlinked here" in done.text and done.message.would_ping() == ([], [], False)
     again = await discord.invoke("letterboxd unlink", as_member=world.alice)
     assert "no Letterboxd account linked" in again.text
+
+
+async def test_import_turned_on_later_imports_the_feed_once_and_posts_nothing_again(
+    real_bot_only: None,
+    fake_discord: FakeDiscord,
+    launch_bot: LaunchBot,
+    letterboxd_feed: LetterboxdFeedDouble,
+    world: World,
+) -> None:
+    """Alice links with the diary on and import off: her new entry is posted, nothing imported. She turns import on:
+    the next check (in a moment) reads the whole feed, not conditionally, and imports her past and the posted entry
+    once; nothing is posted again, and later checks import nothing twice."""
+    fake = fake_discord
+    letterboxd_feed.add_member("alice_lb", "Alice")
+    letterboxd_feed.add_entry("alice_lb", "Monterey Pop", 1968, rating=3.5)  # her past
+    bot = await launch_bot(env=letterboxd_feed.env())
+    discord = DiscordDriver(fake)
+    await discord.invoke("config channel", as_member=world.moderator, kind="diary", channel=world.general)
+
+    linked = await discord.invoke("letterboxd link", as_member=world.alice, username="alice_lb", diary=True)
+    assert "Import ratings and reviews: **off**" in linked.text and "imported at the next check" not in linked.text
+    await eventually(lambda: (link_state(bot, world.alice.id) or (None, 0, 0))[2] == 1, "the first check")
+    letterboxd_feed.add_entry("alice_lb", "The Last Waltz", 1978, rating=4.5, review="Robbie's best night.")
+    await discord.invoke("letterboxd link", as_member=world.alice, username="alice_lb")  # check now
+    await discord.wait_until(lambda: fake.channel_messages(world.general), timeout=30, what="the diary post")
+    reviews = "SELECT f.slug, r.rating, r.body, r.source FROM reviews AS r JOIN films AS f ON f.id = r.film_id"
+    reviews += " WHERE r.user_id = ? ORDER BY f.slug"
+    assert query(bot, reviews, (world.alice.id,)) == []  # import is off
+
+    reads = letterboxd_feed.count("alice_lb")
+    turned = await discord.invoke("letterboxd link", as_member=world.alice, username="alice_lb", **{"import": True})
+    assert turned.ephemeral
+    assert "Import ratings and reviews: **on**" in turned.text, turned.text
+    assert "the entries in your feed will be imported at the next check" in turned.text, turned.text
+    expected = [
+        ("monterey-pop", 7, None, "letterboxd"),
+        ("the-last-waltz", 9, "Robbie's best night.", "letterboxd"),
+    ]
+    await eventually(lambda: query(bot, reviews, (world.alice.id,)) == expected, "the feed imported")
+    assert letterboxd_feed.count("alice_lb") > reads
+    assert letterboxd_feed.requests[-1].status == 200  # read whole: a conditional read would have been a 304
+    await eventually(lambda: (link_state(bot, world.alice.id) or (0, 0, 0, 0))[3] == 2, "two entries imported")
+
+    # Checks after that: nothing posted again, nothing imported twice.
+    reads = letterboxd_feed.count("alice_lb")
+    await discord.invoke("letterboxd link", as_member=world.alice, username="alice_lb")
+    await eventually(lambda: letterboxd_feed.count("alice_lb") > reads, "the check after the import")
+    await eventually(lambda: letterboxd_feed.requests[-1].status == 304, "a conditional read again")
+    await asyncio.sleep(0.5)
+    assert len(fake.channel_messages(world.general)) == 1
+    assert query(bot, reviews, (world.alice.id,)) == expected
+    status = await discord.invoke("letterboxd status", as_member=world.alice)
+    fields = {field["name"]: field["value"] for field in status.message.embeds[0]["fields"]}
+    assert fields["Entries"] == "2 handled · 2 imported", fields

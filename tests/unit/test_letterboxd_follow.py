@@ -26,7 +26,7 @@ from bot.core.timers import TimerService
 from bot.db import films as films_db
 from bot.db import letterboxd_follow as store
 from bot.db import reviews as reviews_db
-from bot.db.database import Database
+from bot.db.database import Database, bundled_migrations, open_database
 from tests.catalog_builder import film, load_films
 from tests.clocks import FixedClock
 from tests.letterboxd_feeds import ScriptedFeed, entry, ok
@@ -102,7 +102,7 @@ async def test_link_refuses_names_letterboxd_would_not_give(db: Database, clock:
 )
 async def test_link_takes_a_name_or_a_profile_address(db: Database, clock: FixedClock, given: str, kept: str) -> None:
     timers = TimerService(db, clock)
-    link = await follow.link_account(db, clock, timers, GUILD, ALICE, given)
+    link = (await follow.link_account(db, clock, timers, GUILD, ALICE, given)).link
     assert (link.username, link.diary, link.import_entries) == (kept, False, False)  # both opt-ins off by default
     pending = await timers.pending(follow.TIMER_KIND, follow.timer_key(GUILD, ALICE))
     assert pending is not None
@@ -131,7 +131,7 @@ async def test_linking_the_same_name_again_changes_only_the_options_given(
     timers = TimerService(db, clock)
     await follow.link_account(db, clock, timers, GUILD, ALICE, "alice", diary=True)
     await check(db, clock, ScriptedFeed(ok(entry("g1", "The Last Waltz", 1978))))
-    changed = await follow.link_account(db, clock, timers, GUILD, ALICE, "Alice", import_entries=True)
+    changed = (await follow.link_account(db, clock, timers, GUILD, ALICE, "Alice", import_entries=True)).link
     assert (changed.diary, changed.import_entries, changed.primed) == (True, True, True)
     assert await store.count_entries(db, GUILD, ALICE) == 1  # nothing handled is forgotten
     await timers.schedule(follow.TIMER_KIND, follow.timer_key(GUILD, ALICE), clock.now() + INTERVAL, guild_id=GUILD)
@@ -388,3 +388,147 @@ async def test_a_member_who_left_is_unlinked_their_queued_post_dropped_their_imp
         assert await review_of(db, ids[slug]) is not None
     assert await follow.member_left(db, timers, GUILD, ALICE) is None  # told twice: nothing more to do
     assert (await check(db, clock, feed)).status is None  # a check already under way reads nothing
+
+
+# -- import turned on later --------------------------------------------------------------------------------------------
+
+
+async def test_turning_import_on_imports_what_was_handled_without_it_and_posts_nothing_again(
+    db: Database, clock: FixedClock, ids: dict[str, int]
+) -> None:
+    """Entries handled while import was off (the feed's past, a new one posted to the diary, one edited then) are
+    imported as they now read at the next check after import is turned on, and nothing is posted again."""
+    await linked(db, clock, import_entries=False)
+    past = entry("g-past", "The Last Waltz", 1978, rating=3.0, review="Old times.")
+    edited = entry("g-edit", "Woodstock", 1970, tmdb_id=900, rating=2.0, review="Muddy.")
+    new = entry("g-new", "Stop Making Sense", 1984, tmdb_id=24128, rating=5.0, review="Once in a lifetime.")
+    now_reads = replace(edited, rating=4.0, review="Muddy, and glorious.")
+    feed = ScriptedFeed(ok(edited, past), ok(new, now_reads, past, etag='"v2"'))
+    await check(db, clock, feed)
+    second = await check(db, clock, feed)
+    assert (second.new, second.edited, second.imported) == (1, 1, 0)
+    assert [p.guid for p in await posts(db)] == ["g-new"]  # the diary had the new one
+    assert await reviews_db.member_reviews(db, GUILD, ALICE) == []
+    assert await store.count_not_imported(db, GUILD, ALICE) == 3
+
+    done = await follow.link_account(db, clock, TimerService(db, clock), GUILD, ALICE, "alice_b", import_entries=True)
+    turned = done.link
+    assert done.catching_up
+    assert (turned.import_entries, turned.diary, turned.etag, turned.last_modified) == (True, True, None, None)
+
+    third = await check(db, clock, feed)
+    assert feed.reads[-1][1:] == (None, None)  # not conditional: an unchanged feed would answer 304
+    assert (third.new, third.edited, third.imported, third.caught_up) == (0, 0, 3, 3)
+    assert await posts(db) == []  # nothing posted again
+    found = {
+        slug: (r.rating, r.body, r.source)
+        for slug in ("the-last-waltz", "woodstock", "stop-making-sense")
+        if (r := await review_of(db, ids[slug])) is not None
+    }
+    assert found == {
+        "the-last-waltz": (6, "Old times.", "letterboxd"),
+        "woodstock": (8, "Muddy, and glorious.", "letterboxd"),  # as it reads now
+        "stop-making-sense": (10, "Once in a lifetime.", "letterboxd"),
+    }
+    assert await store.count_not_imported(db, GUILD, ALICE) == 0
+    handled = await store.handled(db, GUILD, ALICE)
+    assert {guid: (h.imported, h.revision) for guid, h in handled.items()} == {
+        "g-past": (True, 0),
+        "g-edit": (True, 1),  # the edit is still one revision
+        "g-new": (True, 0),
+    }
+
+    fourth = await check(db, clock, feed)
+    assert (fourth.new, fourth.edited, fourth.imported, fourth.caught_up) == (0, 0, 0, 0)  # caught up once
+    assert feed.reads[-1][1] == '"v2"'  # conditional again
+    link = await store.get_link(db, GUILD, ALICE)
+    assert link is not None
+    assert link.entries_imported == 3
+
+
+async def test_catching_up_keeps_reviews_written_on_discord(
+    db: Database, clock: FixedClock, ids: dict[str, int]
+) -> None:
+    await linked(db, clock, import_entries=False)
+    feed = ScriptedFeed(ok(entry("g1", "The Last Waltz", 1978, rating=5.0, review="Feed.")))
+    await check(db, clock, feed)
+    await reviews.rate(db, clock, guild_id=GUILD, user_id=ALICE, film_id=ids["the-last-waltz"], stars=2, body="Mine.")
+    await follow.link_account(db, clock, TimerService(db, clock), GUILD, ALICE, "alice_b", import_entries=True)
+    outcome = await check(db, clock, feed)
+    assert outcome.caught_up == 1
+    kept = await review_of(db, ids["the-last-waltz"])
+    assert kept is not None
+    assert (kept.rating, kept.body, kept.source) == (4, "Mine.", "discord")
+
+
+async def test_import_on_again_or_turned_off_reads_conditionally(db: Database, clock: FixedClock) -> None:
+    """Only turning import on drops the validators: asking again with it on, or turning it off, keeps them."""
+    await linked(db, clock, import_entries=True)
+    await check(db, clock, ScriptedFeed(ok(entry("g1", "The Last Waltz", 1978))))
+    timers = TimerService(db, clock)
+    for import_entries in (True, None, False):
+        done = await follow.link_account(db, clock, timers, GUILD, ALICE, "alice_b", import_entries=import_entries)
+        assert done.link.etag == '"v1"' and not done.catching_up
+    assert await store.count_not_imported(db, GUILD, ALICE) == 0
+
+
+class TurnsImportOnWhileRead(ScriptedFeed):
+    """The member turns import on while the check reads their feed (after the check read their link)."""
+
+    def __init__(self, db: Database, clock: FixedClock, *answers: FeedResult) -> None:
+        super().__init__(*answers)
+        self.db, self.clock, self.turn = db, clock, True
+
+    async def read(self, username: str, *, etag: str | None = None, last_modified: str | None = None) -> FeedResult:
+        if self.turn:
+            self.turn = False
+            timers = TimerService(self.db, self.clock)
+            await follow.link_account(self.db, self.clock, timers, GUILD, ALICE, username, import_entries=True)
+        return await super().read(username, etag=etag, last_modified=last_modified)
+
+
+async def test_import_turned_on_during_a_check_is_caught_up_by_the_next(
+    db: Database, clock: FixedClock, ids: dict[str, int]
+) -> None:
+    await linked(db, clock, import_entries=False)
+    await check(db, clock, ScriptedFeed(ok()))
+    feed = TurnsImportOnWhileRead(db, clock, ok(entry("g1", "The Last Waltz", 1978, rating=4.5), etag='"v2"'))
+    during = await check(db, clock, feed)
+    assert (during.new, during.imported) == (1, 0)  # the check began with import off
+    link = await store.get_link(db, GUILD, ALICE)
+    assert link is not None
+    assert (link.import_entries, link.etag, link.last_modified) == (True, None, None)  # the next read is whole
+
+    after = await check(db, clock, feed)
+    assert feed.reads[-1][1:] == (None, None)
+    assert after.caught_up == 1
+    review = await review_of(db, ids["the-last-waltz"])
+    assert review is not None
+    assert review.rating == 9
+
+
+async def test_the_migration_takes_entries_of_importing_links_as_imported(empty_db_target: str | Path) -> None:
+    """Entries handled before each entry recorded whether it was imported: those of links importing now were
+    imported; the others wait for import to be turned on (found by name: the lead renumbers migrations at merge)."""
+    async with await open_database(empty_db_target) as db:
+        every = bundled_migrations(db.dialect.name)
+        ours = next(m for m in every if m.name.endswith("_letterboxd_entry_imports.sql"))
+        await db.migrate([m for m in every if m.number < ours.number])
+        async with db.transaction() as tx:
+            for user, importing in ((ALICE, 1), (BOB, 0)):
+                await tx.execute(
+                    "INSERT INTO letterboxd_links (guild_id, user_id, username, import_entries, linked_at)"
+                    " VALUES (?, ?, ?, ?, 'x')",
+                    (GUILD, user, f"member{user}", importing),
+                )
+                await tx.execute(
+                    "INSERT INTO letterboxd_entries (guild_id, user_id, guid, fingerprint, seen_at)"
+                    " VALUES (?, ?, 'g1', 'f', 'x')",
+                    (GUILD, user),
+                )
+        await db.migrate()
+        assert {user: h["g1"].imported for user in (ALICE, BOB) if (h := await store.handled(db, GUILD, user))} == {
+            ALICE: True,
+            BOB: False,
+        }
+        assert [await store.count_not_imported(db, GUILD, user) for user in (ALICE, BOB)] == [0, 1]

@@ -366,6 +366,63 @@ async def test_a_poll_season_opens_a_poll_each_week_once_without_earlier_winners
     assert int(await db.fetchval("SELECT count(*) FROM polls")) == 3
 
 
+async def test_a_poll_seasons_winner_of_the_week_comes_first_in_that_weeks_picks(
+    db: Database, clock: FixedClock, live: Theme, poll_season_club: TimerService
+) -> None:
+    """As a fixed season's film does: once the week's poll closed with a winner, the week's picks put it first as the
+    season's film of the week, even if it was picked lately or watched; before the poll closes, and for a week whose
+    poll was cancelled, the picks are on the theme with no film of the week."""
+    timers = poll_season_club
+    await config.set_timezone(db, clock, timers, GUILD, ALICE, "Europe/Paris")
+    await config.set_night(db, clock, timers, GUILD, ALICE, day=5, at="21:00", channel_id=900)  # Saturdays
+    settings = await get_settings(db, GUILD)
+    made = await create(db, clock, live, timers=timers, mode=seasons.Mode.POLL)  # starts Friday 6 March, 20:00
+
+    def week_of(moment: datetime) -> str:
+        return schedule.week_key(moment, schedule.zone("UTC"))
+
+    async def picks_at(moment: datetime) -> picks.Picks:
+        chosen = await picks.choose(db, settings, week_of(moment), moment)
+        assert chosen is not None and chosen.theme.slug == "live"
+        return chosen
+
+    # Week 1: its poll closes before Saturday's night; picks taken in the week before that name no film of the week.
+    clock.moment = await pending_due(timers, made, 1) or clock.now()
+    first = await season_polls.open_week_poll(db, clock, timers, made.id, 1, creator_id=ALICE)
+    assert first.poll_id is not None
+    poll = await polls.get_poll(db, first.poll_id)
+    assert poll is not None
+    winner = poll.film_ids[-1]  # last on the ballot: not the picks' own first choice
+    during_vote = await picks_at(made.week_starts(1) + timedelta(hours=12))
+    assert made.week_starts(1) + timedelta(hours=12) < poll.closes_at
+    assert not any(p.reason.startswith("The season's") for p in during_vote.picks)
+
+    await vote_and_close(db, clock, first.poll_id, winner)
+    decided = await picks_at(poll.closes_at + timedelta(hours=1))
+    assert decided.picks[0].film.id == winner
+    assert decided.picks[0].reason == "The season's film for week 1 of 3"
+    await picks.claim(db, clock, decided, trigger="schedule", channel_id=POLLS, slot_at=poll.closes_at)
+    await watch.mark_club_watched(db, clock, GUILD, winner)
+    moment = made.week_starts(1) + timedelta(days=4)  # the next ISO week, still the season's week 1
+    assert week_of(moment) != decided.week_key
+    chosen = await picks_at(moment)  # first again, though picked lately and watched
+    assert chosen.picks[0].film.id == winner
+    assert chosen.picks[0].reason == "The season's film for week 1 of 3"
+    assert [p.film.id for p in chosen.picks].count(winner) == 1
+    assert len(chosen.picks) == settings.picks_count
+
+    # Week 2: the poll is cancelled; the week has no film of its own (week 1's winner is not carried over).
+    clock.moment = await pending_due(timers, made, 2) or clock.now()
+    second = await season_polls.open_week_poll(db, clock, timers, made.id, 2, creator_id=ALICE)
+    assert second.poll_id is not None
+    await polls.cancel_poll(db, clock, timers, second.poll_id, cancelled_by=ALICE)
+    week_two = await picks_at(made.week_starts(2) + timedelta(days=2))
+    assert not any(p.reason.startswith("The season's") for p in week_two.picks)
+    assert await seasons.film_of_the_week(db, made, 1) == winner
+    assert await seasons.film_of_the_week(db, made, 2) is None
+    assert await seasons.film_of_the_week(db, made, 3) is None  # not handled yet
+
+
 async def test_a_poll_season_closes_its_polls_before_the_clubs_night(
     db: Database, clock: FixedClock, live: Theme, poll_season_club: TimerService
 ) -> None:

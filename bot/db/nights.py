@@ -108,6 +108,11 @@ UPDATE screening_nights SET screening_id = ?, state = 'filled',
     revision = revision + 1, modified_at = ?
 WHERE id = ? AND state = 'open' AND screening_id IS NULL
 """
+# What an open night says changed without the night changing (the season running on it began or ended): a revision.
+TOUCH_OPEN = """
+UPDATE screening_nights SET revision = revision + 1, modified_at = ?
+WHERE guild_id = ? AND state = 'open' AND starts_at >= ? AND starts_at < ?
+"""
 CONFIGURED = """
 SELECT guild_id FROM guild_settings
 WHERE night_day IS NOT NULL AND night_time IS NOT NULL AND night_channel_id IS NOT NULL AND {on_shards}
@@ -212,6 +217,11 @@ async def reopen(db: Database, night_id: int, channel_id: int, now: str) -> bool
 async def fill(db: Database | Transaction, night_id: int, screening_id: int, now: str) -> bool:
     """Give the open night its screening; False if another film filled it first."""
     return await db.execute(FILL, (screening_id, now, night_id)) > 0
+
+
+async def touch_open(db: Database | Transaction, guild_id: int, since: str, until: str, now: str) -> int:
+    """Bump the revision of the server's open nights starting from ``since`` to before ``until``; how many."""
+    return await db.execute(TOUCH_OPEN, (now, guild_id, since, until))
 
 
 async def configured_guilds(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[int]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.core import schedule, seasons
+from bot.core import schedule, season_polls, seasons
 from bot.core import screenings as screenings_core
 from bot.core.clock import Clock, to_db
 from bot.core.guilds import GuildSettings, get_settings
@@ -152,6 +152,7 @@ async def keep_night(db: Database, clock: Clock, timers: TimerService, guild_id:
         taken = await store.at(db, guild_id, to_db(slot))
         if taken is None and await store.move(db, night.id, to_db(slot), channel_id, stamp):
             step = Step.MOVE
+            await season_polls.follow_night(db, clock, timers, guild_id, night.starts_at, slot)
         elif await store.set_state(db, night.id, NightState.CANCELLED, stamp):
             ended.append(night)  # the new slot has a night of its own (one a moderator deleted): this one goes
         night = await store.by_id(db, night.id) if step is Step.MOVE else taken
@@ -198,6 +199,7 @@ async def follow_event(
         return None
     if not await store.follow(db, night.id, to_db(night.starts_at), to_db(starts_at), to_db(now)):
         return None  # filled, ended or moved meanwhile
+    await season_polls.follow_night(db, clock, timers, night.guild_id, night.starts_at, starts_at)
     await timers.schedule(
         NIGHT_TIMER, str(night.guild_id), starts_at, {"guild_id": night.guild_id}, guild_id=night.guild_id
     )

@@ -11,7 +11,10 @@ A night is stored once per server and start (bot.db.nights), so a timer that run
 once; its event's description ends with :func:`night_marker`, so a crash between Discord creating the event and the
 bot recording it adopts that event instead of making a second. A night whose event a moderator deleted (or
 cancelled) in Discord is marked so (:func:`event_gone`) and not made again; the next night comes after it. An
-undecided night whose event a moderator moved in Discord follows it (:func:`follow_event`).
+undecided night whose event a moderator moved in Discord follows it (:func:`follow_event`). A night that moves (by
+its settings or in Discord) takes the close of a poll season's week poll meant for it along
+(bot.core.season_polls.follow_night). When Discord refuses to create or edit the event, the reason is noted on the
+night (:func:`event_refused`) for ``/config show`` (:func:`refused_night`) until an event is made.
 
 Until a film is decided the event says so (:data:`UNDECIDED_NAME`, the running season's theme in its description).
 What fills it (:func:`fill_next_night`):

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import config, picks, schedule, server_data, web_pages
+from bot.core import config, nights, picks, schedule, server_data, web_pages
 from bot.core.collections import collection_id_of
 from bot.core.errors import PermissionDenied, UserError
 from bot.core.guilds import GuildSettings, get_settings
@@ -23,7 +23,7 @@ from bot.ui.checks import (
     guild_id_of,
     member_facts,
 )
-from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
+from bot.ui.embeds import add_field, chunk_lines, club_embed, literal, truncate
 from bot.ui.forms import submitted_fields
 from bot.ui.replies import report_error, send_ephemeral
 from bot.ui.views import ClubView
@@ -135,7 +135,8 @@ async def settings_embed(interaction: Interaction, settings: GuildSettings, titl
     add_field(embed, "Timezone", f"{settings.timezone} (it is {local_now:%H:%M} there now)")
     add_field(embed, "Weekly picks", await schedule_summary(interaction, settings))
     add_field(embed, "Nominations", nominations_summary(settings))
-    add_field(embed, "Screening night", night_summary(settings))
+    refused = await nights.refused_night(interaction.client.db, interaction.client.clock, settings.guild_id)
+    add_field(embed, "Screening night", night_summary(settings) + night_refusal(refused))
     add_field(embed, "Screenings", screening_rules_summary(interaction, settings))
     bot = interaction.client
     add_field(
@@ -149,6 +150,18 @@ def night_summary(settings: GuildSettings) -> str:
         return "none (`/config screenings day: time: channel:` sets one)"
     channel = config.display("night_channel_id", str(settings.night_channel_id))
     return f"{schedule.WEEKDAYS[settings.night_day]}s at {settings.night_time} ({settings.timezone}) in {channel}"
+
+
+def night_refusal(night: nights.Night | None) -> str:
+    """The line under the night when Discord refused its event the last time the bot tried ("" when it did not)."""
+    if night is None or night.refused is None:
+        return ""
+    when = f" ({discord.utils.format_dt(night.refused_at, 'R')})" if night.refused_at is not None else ""
+    channel = config.display("night_channel_id", str(night.channel_id))
+    return (
+        f"\n⚠️ Discord refused the next night's event{when}: {literal(night.refused)} — check the bot's permission to "
+        f"manage events in {channel}"
+    )
 
 
 def screening_rules_summary(interaction: Interaction, settings: GuildSettings) -> str:

@@ -51,6 +51,26 @@ def night_options(guild: discord.Guild, night: Night, plan: NightPlan) -> dict[s
     return options
 
 
+def event_refusal(guild: discord.Guild, night: Night, exc: discord.HTTPException) -> str:
+    """Why Discord would not create or edit the night's event, in words a moderator can act on (/config show)."""
+    if isinstance(exc, discord.NotFound):
+        return "Discord says the channel (or the event) no longer exists"
+    if isinstance(exc, discord.Forbidden):
+        channel = guild.get_channel(night.channel_id)
+        if channel is not None:
+            granted = channel.permissions_for(guild.me)
+            needed = {
+                "View Channel": granted.view_channel,
+                "Connect": granted.connect,
+                "Manage Events": granted.manage_events,
+            }
+            missing = [name for name, has in needed.items() if not has]
+            if missing:
+                return f"missing {' and '.join(missing)}"
+        return f"missing a permission (Discord said: {exc.text or 'Missing Permissions'})"
+    return f"Discord answered {exc.status} ({exc.text or 'no reason given'})"
+
+
 def night_card(plan: NightPlan) -> bytes:
     """The undecided night's cover: "Film night", and the running season's theme (its title) or that it is open."""
     detail = plan.season[0].theme_title if plan.season is not None else UNDECIDED_CARD
@@ -103,7 +123,9 @@ class Nights(commands.Cog):
                 if exc.status >= 500:
                     raise
                 log.warning("night %s: Discord refused the event: %s", night.id, exc)
-                return night  # not recorded: the next run (a settings change, the next start-up) tries again
+                # Not recorded: the next run (a settings change, the next start-up) tries again; /config show says so.
+                await nights.event_refused(self.bot.db, self.bot.clock, night.id, event_refusal(guild, night, exc))
+                return night
             log.info("night %s of server %s: event %s created", night.id, guild.id, event.id)
         else:
             log.info("night %s: event %s was created before a restart; adopting it", night.id, event.id)
@@ -138,8 +160,10 @@ class Nights(commands.Cog):
             if exc.status >= 500:
                 raise
             log.warning("night %s: could not move event %s: %s", night.id, event.id, exc)
+            await nights.event_refused(self.bot.db, self.bot.clock, night.id, event_refusal(guild, night, exc))
         else:
             log.info("night %s: event %s moved to %s", night.id, event.id, night.starts_at)
+            await nights.event_accepted(self.bot.db, night)
 
     async def _cancel_event(self, guild: discord.Guild, night: Night) -> None:
         event = await self._event(guild, night.event_id)

@@ -18,7 +18,9 @@ theme and week when one runs, as its Discord event says). The screening that fil
 NIGHT's UID, not its own, with a SEQUENCE above any the night had (the night's revision, which the filling raised,
 plus the screening's own), so subscribed calendars update the entry they hold in place. A night that ended without a
 film (switched off, moved away by the settings, deleted by a moderator, lapsed) stays as ``STATUS:CANCELLED`` for
-:data:`KEEP_PAST`, like a cancelled screening.
+:data:`KEEP_PAST`, like a cancelled screening. A season programmed or ended raises the revision of the open nights it
+covers (bot.core.seasons), since their description names it. A film that lost the race to fill a night was never
+stored (bot.core.nights.fill_next_night), so no cancelled screening nobody saw is published.
 """
 
 from __future__ import annotations

@@ -11,7 +11,10 @@ A night is stored once per server and start (bot.db.nights), so a timer that run
 once; its event's description ends with :func:`night_marker`, so a crash between Discord creating the event and the
 bot recording it adopts that event instead of making a second. A night whose event a moderator deleted (or
 cancelled) in Discord is marked so (:func:`event_gone`) and not made again; the next night comes after it. An
-undecided night whose event a moderator moved in Discord follows it (:func:`follow_event`).
+undecided night whose event a moderator moved in Discord follows it (:func:`follow_event`). A night that moves (by
+its settings or in Discord) takes the close of a poll season's week poll meant for it along
+(bot.core.season_polls.follow_night). When Discord refuses to create or edit the event, the reason is noted on the
+night (:func:`event_refused`) for ``/config show`` (:func:`refused_night`) until an event is made.
 
 Until a film is decided the event says so (:data:`UNDECIDED_NAME`, the running season's theme in its description).
 What fills it (:func:`fill_next_night`):
@@ -32,14 +35,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.core import schedule, seasons
+from bot.core import schedule, season_polls, seasons
 from bot.core import screenings as screenings_core
 from bot.core.clock import Clock, to_db
 from bot.core.guilds import GuildSettings, get_settings
 from bot.core.shards import ShardSet
+from bot.core.text import one_line
 from bot.core.timers import TimerService
 from bot.db import nights as store
-from bot.db.database import Database, Reader
+from bot.db.database import Database, Reader, Transaction
 from bot.db.nights import Night, NightState
 
 __all__ = [
@@ -50,7 +54,9 @@ __all__ = [
     "NightPlan",
     "NightState",
     "Step",
+    "event_accepted",
     "event_gone",
+    "event_refused",
     "fill_from_season",
     "fill_next_night",
     "follow_event",
@@ -65,6 +71,7 @@ __all__ = [
     "night_marker",
     "rearm_nights",
     "record_event",
+    "refused_night",
     "replan_soon",
     "season_film",
 ]
@@ -148,6 +155,7 @@ async def keep_night(db: Database, clock: Clock, timers: TimerService, guild_id:
         taken = await store.at(db, guild_id, to_db(slot))
         if taken is None and await store.move(db, night.id, to_db(slot), channel_id, stamp):
             step = Step.MOVE
+            await season_polls.follow_night(db, clock, timers, guild_id, night.starts_at, slot)
         elif await store.set_state(db, night.id, NightState.CANCELLED, stamp):
             ended.append(night)  # the new slot has a night of its own (one a moderator deleted): this one goes
         night = await store.by_id(db, night.id) if step is Step.MOVE else taken
@@ -194,6 +202,7 @@ async def follow_event(
         return None
     if not await store.follow(db, night.id, to_db(night.starts_at), to_db(starts_at), to_db(now)):
         return None  # filled, ended or moved meanwhile
+    await season_polls.follow_night(db, clock, timers, night.guild_id, night.starts_at, starts_at)
     await timers.schedule(
         NIGHT_TIMER, str(night.guild_id), starts_at, {"guild_id": night.guild_id}, guild_id=night.guild_id
     )
@@ -221,6 +230,31 @@ async def record_event(db: Database, night_id: int, event_id: int) -> bool:
     return await store.set_event(db, night_id, event_id)
 
 
+#: At most this many characters of the reason Discord refused a night's event are kept (a line in /config show).
+REFUSAL_LIMIT = 200
+
+
+async def event_refused(db: Database, clock: Clock, night_id: int, reason: str) -> None:
+    """Discord refused to create or edit the night's event (a missing permission, a channel gone, a 4xx): note why
+    and when, for moderators (:func:`refused_night`). The next run (a settings change, the next start-up or night)
+    tries again; recording the event, or an edit that goes through, clears it."""
+    reason = one_line(reason)[:REFUSAL_LIMIT] or "no reason given"
+    await store.set_refused(db, night_id, reason, to_db(clock.now()))
+
+
+async def event_accepted(db: Database, night: Night) -> None:
+    """Discord took an edit of the night's event: a refusal noted before is over."""
+    if night.refused is not None:
+        await store.set_refused(db, night.id, None, None)
+
+
+async def refused_night(db: Reader, clock: Clock, guild_id: int) -> Night | None:
+    """The server's next night, still waiting for its film, whose event Discord refused the last time the bot tried
+    (its ``refused`` and ``refused_at``); None when there is none, or Discord took it."""
+    night = await next_open_night(db, guild_id, clock.now())
+    return night if night is not None and night.refused is not None else None
+
+
 async def event_gone(db: Database, clock: Clock, event_id: int) -> Night | None:
     """A moderator deleted or cancelled an event in Discord: if it was an open night's, that night is off for good
     (not made again); the night returned. Filled nights follow their screening (bot.core.screenings.follow_event)."""
@@ -246,6 +280,10 @@ async def next_open_night(db: Reader, guild_id: int, now: datetime) -> Night | N
     return next((n for n in await store.open_nights(db, guild_id) if n.starts_at > now), None)
 
 
+class _Taken(Exception):
+    """Another film filled the night first: the screening being stored for it is rolled back."""
+
+
 async def fill_next_night(
     db: Database,
     clock: Clock,
@@ -258,8 +296,14 @@ async def fill_next_night(
     created_by: int | None = None,
 ) -> screenings_core.Screening | None:
     """Fill the next open night with ``film_id``: a screening at the night's time in its channel, bound to the night's
-    event. None when there is no open night ahead (or another film filled it first: that screening is cancelled, so
-    nothing half-made stays). Bad input (a film not in the catalog) raises :class:`UserError`.
+    event. None when there is no open night ahead, or another film filled it first. Bad input (a film not in the
+    catalog) raises :class:`UserError`.
+
+    The night is claimed in the transaction that stores the screening (``plan_screening``'s ``record``): when two
+    films race for one night, the loser's screening is rolled back with its host's turn, so it never exists. (It
+    used to be stored, then cancelled: the calendar feed showed a "Cancelled:" entry for 180 days that no calendar
+    had ever seen, and the host rota had to give a turn back.) Claiming the night first, outside that transaction,
+    would need a state to undo when planning then failed; one transaction has nothing to undo.
 
     The screening's event timer waits (:data:`bot.core.screenings.EVENT_FALLBACK`) until the night records it, then
     runs at once: it must find the night, or it would create an event of its own."""
@@ -271,23 +315,31 @@ async def fill_next_night(
         existing = await screenings_core.screening_for_poll(db, poll_id)
         if existing is not None:
             return existing  # a close that runs twice fills once
-    screening = await screenings_core.plan_screening(
-        db,
-        clock,
-        timers,
-        guild_id=guild_id,
-        film_id=film_id,
-        starts_at=night.starts_at,
-        announce_channel_id=announce_channel_id,
-        channel_id=night.channel_id,
-        poll_id=poll_id,
-        created_by=created_by,
-        now=now,
-        event_due=now + screenings_core.EVENT_FALLBACK,
-    )
-    if not await store.fill(db, night.id, screening.id, to_db(now)):
-        await screenings_core.cancel_screening(db, timers, screening.id)
+
+    async def claim(tx: Transaction, screening_id: int) -> None:
+        if not await store.fill(tx, night.id, screening_id, to_db(now)):
+            raise _Taken
+
+    try:
+        screening = await screenings_core.plan_screening(
+            db,
+            clock,
+            timers,
+            guild_id=guild_id,
+            film_id=film_id,
+            starts_at=night.starts_at,
+            announce_channel_id=announce_channel_id,
+            channel_id=night.channel_id,
+            poll_id=poll_id,
+            created_by=created_by,
+            now=now,
+            event_due=now + screenings_core.EVENT_FALLBACK,
+            record=claim,
+        )
+    except _Taken:
         return None
+    if screening.id != (await store.by_id(db, night.id) or night).screening_id:
+        return screening  # the poll's screening, stored by a close that ran before: it filled the night then
     payload = {"screening_id": screening.id}
     await timers.schedule(screenings_core.EVENT_TIMER, str(screening.id), now, payload, guild_id=guild_id)
     return screening

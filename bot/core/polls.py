@@ -40,6 +40,8 @@ from bot.db.polls import Candidate, PluralityVote
 
 CLOSE_TIMER = "polls.close"
 PUBLISH_TIMER = "polls.publish"
+#: Redraws a posted poll's message after its deadline moved (:func:`move_deadline`).
+REDRAW_TIMER = "polls.redraw"
 
 #: Every id we store (polls, films, members, channels, messages) is an SQLite INTEGER, a signed 64-bit number; an id
 #: outside 1..ID_MAX (from a forged custom id or option) names nothing, and is refused before any query.
@@ -360,6 +362,26 @@ async def arm_timers(
     await timers.schedule(CLOSE_TIMER, str(poll_id), closes_at, {"poll_id": poll_id}, guild_id=guild_id)
     if publish:
         await timers.schedule(PUBLISH_TIMER, str(poll_id), now, {"poll_id": poll_id}, guild_id=guild_id)
+
+
+async def move_deadline(
+    db: Database, clock: Clock, timers: TimerService, poll_id: int, closes_at: datetime
+) -> Poll | None:
+    """Move an open poll's deadline, and its close timer with it; the poll as it is now. Never into the past: a
+    deadline already gone is now, and the poll closes at once. A posted poll's message, which shows the deadline, is
+    redrawn by a :data:`REDRAW_TIMER` due now. None when the poll is not open, or is Discord's own (Discord fixed its
+    length when it was posted)."""
+    now = clock.now()
+    poll = await get_poll(db, poll_id)
+    if poll is None or poll.status is not Status.OPEN or poll.style is Style.NATIVE:
+        return None
+    closes_at = max(closes_at, now, poll.created_at + MIN_DURATION)  # a poll's deadline comes after its creation
+    if not await polls_db.move_deadline(db, poll_id, to_db(closes_at)):
+        return None  # closed or cancelled meanwhile
+    payload = {"poll_id": poll_id}
+    await timers.schedule(CLOSE_TIMER, str(poll_id), closes_at, payload, guild_id=poll.guild_id)
+    await timers.schedule(REDRAW_TIMER, str(poll_id), now, payload, guild_id=poll.guild_id)
+    return await get_poll(db, poll_id)
 
 
 async def rearm_open_polls(db: Database, clock: Clock, timers: TimerService, shards: ShardSet) -> int:

@@ -259,8 +259,13 @@ async def plan_screening(
     created_by: int | None = None,
     now: datetime | None = None,
     event_due: datetime | None = None,
+    record: Callable[[Transaction, int], Awaitable[None]] | None = None,
 ) -> Screening:
     """Store a screening and arm the timer that creates its Discord event; bad input raises :class:`UserError`.
+
+    ``record(tx, screening_id)`` runs in the transaction that stores the screening: what it raises rolls the
+    screening back, so a caller that binds it to something else (a night, bot.core.nights) leaves nothing behind
+    when the binding fails.
 
     ``length`` defaults to the film's running time plus :data:`DISCUSSION`. With ``poll_id``, a second call for the
     same poll returns the first screening. ``now`` is the clock reading the input was read against (see
@@ -293,6 +298,8 @@ async def plan_screening(
             return existing
         screening_id = await screenings_db.insert(tx, values)
         await hosts.assign_host(tx, guild_id, screening_id)
+        if record is not None:
+            await record(tx, screening_id)
     due = now if event_due is None else max(now, event_due)
     await timers.schedule(EVENT_TIMER, str(screening_id), due, {"screening_id": screening_id}, guild_id=guild_id)
     return await _require(db, screening_id)

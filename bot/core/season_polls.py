@@ -8,7 +8,9 @@ When a week's timer (:data:`bot.core.seasons.POLL_TIMER`) fires, :func:`open_wee
    only makes sure the poll's own timers are armed;
 3. reads the week's times again (:func:`bot.core.seasons.week_poll_times`): a screening night moved later since the
    timer was armed moves the timer; a week whose poll would be open for less than :data:`MIN_VOTING` (the bot was
-   down) gets none, and the season page says why.
+   down) gets none, and the season page says why. The poll closes before the week's night where it is (a moderator
+   may have moved its event in Discord: :func:`week_close`), and a night that moves while the poll is open moves its
+   close with it (:func:`follow_night`).
 
 The ballot: the theme's films, less those that won an earlier week's poll of the season, unwatched by the club
 first, then by the weekly picks' score (club rating and watchlists), at most :data:`POLL_FILMS`. The poll goes to the
@@ -21,16 +23,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import picks, polls, seasons
-from bot.core.clock import Clock, to_db
+from bot.core.clock import Clock, from_db, to_db
 from bot.core.collections import themes_for
 from bot.core.errors import UserError
 from bot.core.guilds import get_settings
 from bot.core.reviews import film_ratings
 from bot.core.timers import TimerService
 from bot.core.watch import club_watched, watchlist_counts
+from bot.db import nights as nights_db
 from bot.db import seasons as store
 from bot.db.database import Database, Transaction
 
@@ -105,7 +108,8 @@ async def open_week_poll(
         if handled.poll_id is not None:
             await _rearm(db, clock, timers, handled.poll_id)
         return WeekHandled(poll_id=handled.poll_id, skipped=handled.skipped or "")
-    if times.closes_at - now < MIN_VOTING:
+    closes_at = await week_close(db, season.guild_id, times)
+    if closes_at - now < MIN_VOTING:
         return await _skip(db, clock, season, week, "too late to open a poll for it (the bot was down)")
     channel_id = seasons.poll_channel(settings)
     if channel_id is None:
@@ -128,7 +132,7 @@ async def open_week_poll(
             creator_id=creator_id,
             title=f"{season.theme_title} · week {week} of {season.weeks}",
             film_ids=films,
-            closes_at=times.closes_at,
+            closes_at=closes_at,
             voter_role_id=settings.voter_role_id,
             now=now,
             record=record,
@@ -137,6 +141,43 @@ async def open_week_poll(
         return await _skip(db, clock, season, week, exc.message)
     log.info("season %s of guild %s: week %s's poll is poll %s", season.id, season.guild_id, week, poll.id)
     return WeekHandled(poll_id=poll.id)
+
+
+async def follow_night(
+    db: Database, clock: Clock, timers: TimerService, guild_id: int, was: datetime, now_at: datetime
+) -> list[int]:
+    """The club's night that was at ``was`` is now at ``now_at`` (its settings changed, or a moderator moved its event
+    in Discord; bot.core.nights): the current poll season's open week poll that closed :data:`NIGHT_LEAD` before it
+    (the poll for that night: its winner fills it) now closes that long before its new time, never in the past
+    (bot.core.polls.move_deadline, its close timer and message with it). The polls moved.
+
+    The poll is told by its deadline rather than by its week: a settings change can move the night into another
+    season week than the one the poll was opened for, and the poll's winner still fills it."""
+    season = await seasons.current_season(db, clock, guild_id)
+    if season is None or season.mode is not seasons.Mode.POLL:
+        return []
+    tied = was - seasons.NIGHT_LEAD
+    moved = []
+    for handled in (await store.week_polls(db, season.id)).values():
+        if handled.poll_id is None or handled.status != "open" or handled.closes_at is None:
+            continue
+        if from_db(handled.closes_at) != tied:
+            continue
+        poll = await polls.move_deadline(db, clock, timers, handled.poll_id, now_at - seasons.NIGHT_LEAD)
+        if poll is not None:
+            log.info("season %s week %s: poll %s now closes at %s", season.id, handled.week, poll.id, poll.closes_at)
+            moved.append(poll.id)
+    return moved
+
+
+async def week_close(db: Database, guild_id: int, times: seasons.PollTimes) -> datetime:
+    """When the week's poll closes: :data:`NIGHT_LEAD` before the week's night where it is, which a moderator may
+    have moved in Discord away from its configured slot (``times.night``)."""
+    if times.night is not None:
+        night = await nights_db.by_slot(db, guild_id, to_db(times.night))
+        if night is not None and night.state is nights_db.NightState.OPEN:
+            return night.starts_at - seasons.NIGHT_LEAD
+    return times.closes_at
 
 
 async def _rearm(db: Database, clock: Clock, timers: TimerService, poll_id: int) -> None:

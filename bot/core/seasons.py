@@ -17,7 +17,12 @@ A poll season's weekly polls (opened by bot.core.season_polls) are each due by a
 one per season week, armed one week ahead by the week before, and re-armed at start-up by
 :func:`ensure_poll_timers`). Week ``n``'s poll closes :data:`NIGHT_LEAD` before the club's regular screening night in
 that week (``/config screenings``), or at the week's start when no night is set, and opens :data:`POLL_SPAN` before it
-closes (:func:`week_poll_times`, read again when the timer fires, so a night changed since moves it).
+closes (:func:`week_poll_times`, read again when the timer fires, so a night changed since moves it). A night that
+moves while its week's poll is open moves the poll's close with it (bot.core.season_polls.follow_night).
+
+The club's undecided nights (bot.core.nights) show the running season's theme and week (their Discord event, the
+calendar feed): programming or ending a season raises the revision of the open nights it covers, so the calendar
+feed's SEQUENCE rises with the description it changed.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from bot.core.shards import ShardSet
 from bot.core.text import printable
 from bot.core.timers import TimerService
 from bot.db import collections as collection_store
+from bot.db import nights as nights_db
 from bot.db import picks as picks_db
 from bot.db import seasons as store
 from bot.db.database import Database
@@ -266,6 +272,8 @@ async def create_season(
         )
         if season_id is None:  # another process stored one meanwhile: the database kept it to one
             raise UserError(ALREADY)
+        # The undecided nights it runs on now show its theme and week: a new revision for calendars to pick up.
+        await nights_db.touch_open(tx, guild_id, to_db(starts_at), to_db(ends_at), to_db(now))
     season = Season(
         season_id,
         guild_id,
@@ -360,8 +368,12 @@ async def end_season(db: Database, clock: Clock, timers: TimerService, *, guild_
     """End the running season (or cancel the one still to come), with its weekly polls' timers still pending (the
     polls already open run their course); the season as it was."""
     season = await current_season(db, clock, guild_id)
-    if season is None or not await store.end_season(db, season.id, to_db(clock.now()), user_id):
-        raise NotFoundError("No season is running or programmed, so there is nothing to end.")
+    now = to_db(clock.now())
+    async with db.transaction() as tx:
+        if season is None or not await store.end_season(tx, season.id, now, user_id):
+            raise NotFoundError("No season is running or programmed, so there is nothing to end.")
+        # The undecided nights it would have run on no longer show its theme: a new revision (calendar feed).
+        await nights_db.touch_open(tx, guild_id, now, to_db(season.ends_at), now)
     if season.mode is Mode.POLL:
         for week in range(1, season.weeks + 1):
             await timers.cancel(POLL_TIMER, poll_timer_key(season.id, week))

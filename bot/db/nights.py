@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.db.database import Database, Reader, Row
+from bot.db.database import Database, Reader, Row, Transaction
 from bot.db.shards import on_shards, shard_params
 from bot.db.times import from_db, maybe_from_db
 
@@ -41,10 +41,13 @@ class Night:
     revision: int = 0  # bumped by each change (the calendar feed's SEQUENCE)
     modified_at: datetime | None = None  # when the last revision was made
     slot_at: datetime | None = None  # the configured slot it stands for, once its event was moved in Discord
+    refused: str | None = None  # why Discord last refused to create or edit its event (None: it did not, since)
+    refused_at: datetime | None = None  # when it did
 
 
 _COLUMNS = (
-    "id, guild_id, starts_at, channel_id, event_id, screening_id, state, created_at, revision, modified_at, slot_at"
+    "id, guild_id, starts_at, channel_id, event_id, screening_id, state, created_at, revision, modified_at, slot_at,"
+    " refused, refused_at"
 )
 INSERT = """
 INSERT INTO screening_nights (guild_id, starts_at, channel_id, state, created_at)
@@ -72,7 +75,13 @@ AHEAD = (
     f"SELECT {_COLUMNS} FROM screening_nights WHERE guild_id = ? AND starts_at > ?"  # noqa: S608
     " AND state IN ('open', 'filled', 'deleted') ORDER BY starts_at"
 )
-SET_EVENT = "UPDATE screening_nights SET event_id = CAST(? AS BIGINT) WHERE id = ? AND event_id IS NULL"
+# Recording the night's event clears the refusal noted before it: an event is made.
+SET_EVENT = (
+    "UPDATE screening_nights SET event_id = CAST(? AS BIGINT), refused = NULL, refused_at = NULL"
+    " WHERE id = ? AND event_id IS NULL"
+)
+# Discord refused to create or edit the night's event (or, with NULLs, stopped refusing: an edit went through).
+SET_REFUSED = "UPDATE screening_nights SET refused = ?, refused_at = ? WHERE id = ?"
 # Every change bumps ``revision`` and sets ``modified_at`` (the moment of the change).
 SET_STATE = (
     "UPDATE screening_nights SET state = ?, revision = revision + 1, modified_at = ? WHERE id = ? AND state = 'open'"
@@ -99,6 +108,11 @@ UPDATE screening_nights SET screening_id = ?, state = 'filled',
     revision = revision + 1, modified_at = ?
 WHERE id = ? AND state = 'open' AND screening_id IS NULL
 """
+# What an open night says changed without the night changing (the season running on it began or ended): a revision.
+TOUCH_OPEN = """
+UPDATE screening_nights SET revision = revision + 1, modified_at = ?
+WHERE guild_id = ? AND state = 'open' AND starts_at >= ? AND starts_at < ?
+"""
 CONFIGURED = """
 SELECT guild_id FROM guild_settings
 WHERE night_day IS NOT NULL AND night_time IS NOT NULL AND night_channel_id IS NOT NULL AND {on_shards}
@@ -119,6 +133,8 @@ def _night(row: Row) -> Night:
         int(row[8]),
         maybe_from_db(row[9]),
         maybe_from_db(row[10]),
+        row[11],
+        maybe_from_db(row[12]),
     )
 
 
@@ -164,6 +180,10 @@ async def set_event(db: Database, night_id: int, event_id: int) -> bool:
     return await db.execute(SET_EVENT, (event_id, night_id)) > 0
 
 
+async def set_refused(db: Database, night_id: int, reason: str | None, at: str | None) -> None:
+    await db.execute(SET_REFUSED, (reason, at, night_id))
+
+
 async def by_slot(db: Reader, guild_id: int, slot_at: str) -> Night | None:
     row = await db.fetchone(BY_SLOT, (guild_id, slot_at))
     return None if row is None else _night(row)
@@ -194,9 +214,14 @@ async def reopen(db: Database, night_id: int, channel_id: int, now: str) -> bool
     return await db.execute(REOPEN, (channel_id, now, night_id)) > 0
 
 
-async def fill(db: Database, night_id: int, screening_id: int, now: str) -> bool:
+async def fill(db: Database | Transaction, night_id: int, screening_id: int, now: str) -> bool:
     """Give the open night its screening; False if another film filled it first."""
     return await db.execute(FILL, (screening_id, now, night_id)) > 0
+
+
+async def touch_open(db: Database | Transaction, guild_id: int, since: str, until: str, now: str) -> int:
+    """Bump the revision of the server's open nights starting from ``since`` to before ``until``; how many."""
+    return await db.execute(TOUCH_OPEN, (now, guild_id, since, until))
 
 
 async def configured_guilds(db: Reader, shard_count: int, shard_ids: Sequence[int]) -> list[int]:

@@ -134,6 +134,7 @@ RETURNING id
 """
 INSERT_CANDIDATE = "INSERT INTO poll_candidates (poll_id, position, film_id, nominated_at) VALUES (?, ?, ?, ?)"
 ATTACH_MESSAGE = "UPDATE polls SET message_id = ? WHERE id = ? AND message_id IS NULL"
+MOVE_DEADLINE = "UPDATE polls SET closes_at = ? WHERE id = ? AND status = 'open'"
 RESULT_MESSAGE = "UPDATE polls SET result_message_id = ? WHERE id = ?"
 
 # Nomination: the first time anyone in the server put the film on their watchlist.
@@ -342,6 +343,11 @@ async def open_polls_without_timer(
 async def attach_message(db: Database, poll_id: int, message_id: int) -> bool:
     """Record the poll's message; False if it already had one."""
     return await db.execute(ATTACH_MESSAGE, (message_id, poll_id)) > 0
+
+
+async def move_deadline(db: Database, poll_id: int, closes_at: str) -> bool:
+    """Give the open poll a new deadline; False if it is no longer open."""
+    return await db.execute(MOVE_DEADLINE, (closes_at, poll_id)) > 0
 
 
 async def record_result_message(db: Database, poll_id: int, message_id: int) -> None:

@@ -140,7 +140,7 @@ async def season_at(db: Reader, guild_id: int, moment: str) -> SeasonRecord | No
     return _season(row, [int(r[0]) for r in await db.fetchall(FILMS, (int(row[0]),))])
 
 
-async def end_season(db: Database, season_id: int, now: str, ended_by: int) -> bool:
+async def end_season(db: Database | Transaction, season_id: int, now: str, ended_by: int) -> bool:
     """Mark a season ended; False when it already was."""
     return await db.execute(END, (now, ended_by, season_id)) > 0
 

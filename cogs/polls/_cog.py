@@ -105,6 +105,7 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
         self.voting = VotingDesk(self.bot, self.board)
         self.bot.timers.register(polls.CLOSE_TIMER, self._on_close_timer)
         self.bot.timers.register(polls.PUBLISH_TIMER, self._on_publish_timer)
+        self.bot.timers.register(polls.REDRAW_TIMER, self._on_redraw_timer)
         rearmed = await polls.rearm_open_polls(self.bot.db, self.bot.clock, self.bot.timers, self.bot.shard_set)
         if rearmed:
             log.warning("re-armed %d poll timer(s) that were missing", rearmed)
@@ -127,6 +128,9 @@ class Polls(commands.GroupCog, group_name="poll", group_description="Watch-party
             poll, _films = await self.board.poll_and_films(poll_id, fresh=True)
             if await polls.discard_unposted(self.bot.db, self.bot.clock, self.bot.timers, poll_id) is not None:
                 log.warning("poll %s cancelled: %s", poll_id, self.board.refusal(poll, exc))
+
+    async def _on_redraw_timer(self, timer: Timer) -> None:
+        await self.board.redraw(int(timer.payload["poll_id"]))
 
     async def _on_close_timer(self, timer: Timer) -> None:
         await self.board.finish(int(timer.payload["poll_id"]))

@@ -59,7 +59,8 @@ class PollBoard:
     def __init__(self, bot: FilmClubBot) -> None:
         self.bot = bot
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._polls: dict[int, Poll] = {}  # poll id -> poll (only its immutable parts are read from the cache)
+        # poll id -> poll (only its immutable parts are read from the cache; a moved deadline is refreshed by redraw)
+        self._polls: dict[int, Poll] = {}
         self._films: dict[int, dict[int, Film]] = {}
         self._refreshing: dict[int, asyncio.Task[None]] = {}  # poll id -> its redraw still waiting for more votes
 
@@ -205,6 +206,21 @@ class PollBoard:
             log.warning("could not refresh the counts of poll %s", poll_id, exc_info=True)
         finally:
             self._refreshing.pop(poll_id, None)
+
+    async def redraw(self, poll_id: int) -> None:
+        """Redraw the poll's message from the database (its deadline moved: bot.core.polls.move_deadline), which
+        also refreshes the poll kept here. A message Discord refuses to edit (deleted, say) is left as it is."""
+        async with self._locks[poll_id]:
+            poll, films = await self.poll_and_films(poll_id, fresh=True)
+            if poll.status is not Status.OPEN or poll.message_id is None:
+                return  # closed meanwhile, or still to be posted (the post shows the new deadline)
+            embed = poll_embed(poll, films, await self.live_tally(poll), await self.film_details(films))
+            try:
+                await self.partial_message(poll, poll.message_id).edit(embed=embed)
+            except discord.HTTPException as exc:
+                if exc.status >= 500:
+                    raise
+                log.warning("could not redraw poll %s: %s", poll_id, exc)
 
     # -- closing -------------------------------------------------------------------------------------------------------
 

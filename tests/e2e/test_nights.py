@@ -165,3 +165,36 @@ async def test_off_cancels_the_night_and_a_deleted_night_is_not_made_again(
     await bot.wait_for_log(r"filmclub ready")
     assert creates(fake) == 2  # not made again
     assert [e for e in fake.scheduled_events.values() if int(e["status"]) == 1] == []
+
+
+async def test_a_refused_event_is_shown_to_moderators_until_one_is_made(
+    discord: DiscordDriver, fake_discord: FakeDiscord, bot: BotProcess, world: Any
+) -> None:
+    fake = fake_discord
+    fault = fake.faults.inject(CREATE_EVENT, status=403, message="Missing Permissions")
+    await configure(discord, world.moderator, day="Thursday", time="20:00", channel=world.voice)
+    await bot.wait_for_log(r"Discord refused the event", timeout=30)
+    assert fault.exhausted and fake.scheduled_events == {}
+    await eventually(
+        lambda: query(bot, "SELECT refused FROM screening_nights") != [(None,)],
+        what="the night to note the refusal",
+    )
+    shown = await discord.invoke("config show", as_member=world.moderator)
+    night = next(f for f in shown.embed["fields"] if f["name"] == "Screening night")
+    assert "Thursdays at 20:00" in night["value"]
+    assert "Discord refused the next night's event" in night["value"]
+    assert "Missing Permissions" in night["value"]
+    assert f"check the bot's permission to manage events in <#{world.voice.id}>" in night["value"]
+
+    # The next try (here a settings change) makes the event: the line is gone.
+    await configure(discord, world.moderator, time="20:30")
+    await the_only_event(discord, fake, "the night's event, made on the next try")
+    await eventually(
+        lambda: (
+            query(bot, "SELECT refused, refused_at FROM screening_nights WHERE event_id IS NOT NULL") == [(None, None)]
+        ),
+        what="the night to record its event",
+    )
+    shown = await discord.invoke("config show", as_member=world.moderator)
+    night = next(f for f in shown.embed["fields"] if f["name"] == "Screening night")
+    assert "Thursdays at 20:30" in night["value"] and "refused" not in night["value"]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
+
+from bot.core.schedule import WEEKDAYS
 
 from .fake_discord import FakeMember
 from .fake_discord.store import StoredMessage
@@ -162,3 +165,56 @@ async def test_a_poll_season_opens_its_weeks_poll_and_shows_the_winner_across_a_
     assert club.query("SELECT count(*) FROM polls WHERE title LIKE '%week 1 of 2'") == [(1,)]
     pending = club.query("SELECT key FROM timers WHERE kind = 'seasons.poll' AND done_at IS NULL ORDER BY key")
     assert [key for (key,) in pending] == [f"{club.query('SELECT max(id) FROM seasons')[0][0]}:2"]
+
+
+async def test_an_open_week_poll_moves_with_its_night_moved_in_discord(club: Club) -> None:
+    """With a regular night in week 1, that week's poll closes two hours before it; a moderator moves the night's
+    event in Discord an hour later, and the open poll's deadline follows: stored, and shown on its message."""
+    world = club.fake.world
+    await run(club, "season end", world.moderator)
+    night = (datetime.now(UTC) + timedelta(hours=26)).replace(second=0, microsecond=0)
+    configured = await run(
+        club,
+        "config screenings",
+        world.moderator,
+        day=WEEKDAYS[night.weekday()],
+        time=f"{night:%H:%M}",
+        channel=world.voice,
+    )
+    assert "Screening night" in configured.text, configured.text
+    await club.discord.wait_until(
+        lambda: any(e for e in club.fake.scheduled_events.values() if _starts(e) == night),
+        timeout=30,
+        what="the night's event",
+    )
+    event_id = next(int(i) for i, e in club.fake.scheduled_events.items() if _starts(e) == night)
+    made = await run(club, "season create", world.moderator, theme=THEME, weeks=1, start="2h", mode="poll")
+    assert not made.ephemeral, made.text
+    message = await club.discord.wait_for_message(
+        world.polls, lambda m: "week 1 of 1" in json.dumps(m.embeds), timeout=15
+    )
+    first_close = night - timedelta(hours=2)
+    assert f"<t:{int(first_close.timestamp())}:F>" in json.dumps(message.embeds)
+
+    moved_to = night + timedelta(hours=1)
+    await club.fake.edit_event_as_moderator(
+        event_id,
+        scheduled_start_time=moved_to.isoformat(),
+        scheduled_end_time=(moved_to + timedelta(hours=3)).isoformat(),
+    )
+    new_close = moved_to - timedelta(hours=2)
+    await club.discord.wait_until(
+        lambda: f"<t:{int(new_close.timestamp())}:F>" in json.dumps(club.fake.messages[message.id].embeds),
+        timeout=30,
+        what="the poll's message to show its new deadline",
+    )
+    ((closes_at,),) = club.query(
+        "SELECT p.closes_at FROM polls p JOIN season_polls sp ON sp.poll_id = p.id WHERE p.title LIKE '%week 1 of 1'"
+    )
+    assert datetime.strptime(closes_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) == new_close
+    await run(club, "season end", world.moderator)
+    await run(club, "config screenings", world.moderator, off=True)
+
+
+def _starts(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(event["scheduled_start_time"]).replace("Z", "+00:00"))

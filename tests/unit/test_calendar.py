@@ -4,6 +4,7 @@ properties or events."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -344,3 +345,56 @@ async def test_the_undecided_night_says_the_seasons_theme_and_week(
     await night_kept(db, clock, timers)
     [event] = parse(await feed_of(db, clock))
     assert f"Season: {theme.title} (week 1 of 2)." in unescape(event["DESCRIPTION"])
+
+
+async def test_a_season_programmed_or_ended_raises_the_open_nights_sequence(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    del film_id
+    await night_kept(db, clock, timers)
+    [before] = parse(await feed_of(db, clock))
+    assert "Season:" not in unescape(before["DESCRIPTION"])
+    theme = next(t for t in await list_themes(db) if t.film_count)
+    clock.advance(timedelta(hours=1))
+    await seasons.create_season(
+        db, clock, timers, guild_id=GUILD, user_id=MOD, theme=theme, weeks=2, start="2026-03-02 00:00", timezone="UTC"
+    )
+    [during] = parse(await feed_of(db, clock))
+    assert during["UID"] == before["UID"]
+    assert f"Season: {theme.title} (week 1 of 2)." in unescape(during["DESCRIPTION"])
+    assert int(during["SEQUENCE"]) > int(before["SEQUENCE"]) and during["LAST-MODIFIED"] == "20260301T130000Z"
+
+    clock.advance(timedelta(hours=1))  # cancelled before it starts: the night no longer shows its theme
+    await seasons.end_season(db, clock, timers, guild_id=GUILD, user_id=MOD)
+    [after] = parse(await feed_of(db, clock))
+    assert "Season:" not in unescape(after["DESCRIPTION"])
+    assert int(after["SEQUENCE"]) > int(during["SEQUENCE"]) and after["LAST-MODIFIED"] == "20260301T140000Z"
+
+
+async def test_a_season_changes_no_night_outside_it(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    del film_id
+    await night_kept(db, clock, timers)
+    [before] = parse(await feed_of(db, clock))
+    theme = next(t for t in await list_themes(db) if t.film_count)
+    await seasons.create_season(  # starts after the night: its description is unchanged, and so is its SEQUENCE
+        db, clock, timers, guild_id=GUILD, user_id=MOD, theme=theme, weeks=1, start="2026-03-09 00:00", timezone="UTC"
+    )
+    assert parse(await feed_of(db, clock)) == [before]
+
+
+async def test_two_films_racing_for_the_night_leave_no_cancelled_entry(
+    db: Database, clock: FixedClock, timers: TimerService, film_id: int
+) -> None:
+    night = await night_kept(db, clock, timers)
+    other = next(f.id for f in await active_films(db) if f.id != film_id)
+    await asyncio.gather(
+        *(
+            nights.fill_next_night(db, clock, timers, guild_id=GUILD, film_id=f, announce_channel_id=ANNOUNCE)
+            for f in (film_id, other)
+        )
+    )
+    events = parse(await feed_of(db, clock))
+    assert [e["UID"] for e in events] == [f"night-{night.id}@filmclub"]
+    assert events[0]["STATUS"] == "CONFIRMED" and not events[0]["SUMMARY"].startswith("Cancelled")

@@ -4,6 +4,7 @@ a fixed season's film; the generated card names the theme's title."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from bot.core.nights import NightState, Step
 from bot.core.shards import ShardSet
 from bot.core.timers import Timer, TimerService
 from bot.db import nights as nights_db
-from bot.db.database import Database
+from bot.db.database import Database, Transaction
 from bot.db.guilds import GuildSettings
 from tests.catalog_builder import film, load_films, theme
 from tests.clocks import FixedClock
@@ -358,3 +359,93 @@ async def test_what_a_night_does_not_follow(db: Database, clock: FixedClock, tim
     assert await nights.follow_event(db, clock, timers, 555, week_after.starts_at) is None
     stored = await nights_db.by_id(db, first.night.id)
     assert stored is not None and stored.starts_at == FRIDAY_NIGHT and stored.revision == first.night.revision
+
+
+# -- Discord refusing the night's event -------------------------------------------------------------------------------
+
+
+async def test_a_refused_event_is_noted_for_moderators_until_one_is_made(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    plan = await kept(db, clock, timers)
+    assert plan.step is Step.CREATE and plan.night is not None
+    assert await nights.refused_night(db, clock, GUILD) is None
+    await nights.event_refused(db, clock, plan.night.id, "missing Manage Events\nand " + "x" * 300)
+    refused = await nights.refused_night(db, clock, GUILD)
+    assert refused is not None and refused.id == plan.night.id and refused.refused_at == START
+    assert refused.refused is not None and "\n" not in refused.refused
+    assert refused.refused.startswith("missing Manage Events and x") and len(refused.refused) == nights.REFUSAL_LIMIT
+    assert refused.revision == plan.night.revision  # not a change of the night: the calendar feed is unmoved
+    # The next run tries again: Discord takes it, and the note is gone.
+    again = await kept(db, clock, timers, event_id=555)
+    assert again.step is Step.CREATE
+    assert await nights.refused_night(db, clock, GUILD) is None
+    stored = await nights_db.by_id(db, plan.night.id)
+    assert stored is not None and (stored.event_id, stored.refused, stored.refused_at) == (555, None, None)
+
+
+async def test_an_edit_discord_takes_clears_a_refused_move(
+    db: Database, clock: FixedClock, timers: TimerService
+) -> None:
+    await configure(db, clock, timers)
+    plan = await kept(db, clock, timers, event_id=555)
+    assert plan.night is not None
+    await nights.event_refused(db, clock, plan.night.id, "Discord answered 400 (Invalid Form Body)")
+    noted = await nights.refused_night(db, clock, GUILD)
+    assert noted is not None and noted.refused == "Discord answered 400 (Invalid Form Body)"
+    await nights.event_accepted(db, noted)
+    assert await nights.refused_night(db, clock, GUILD) is None
+    # A refused night that passes is not the next night: nothing is shown for it.
+    await nights.event_refused(db, clock, plan.night.id, "missing Connect")
+    clock.moment = plan.night.starts_at + timedelta(minutes=1)
+    assert await nights.refused_night(db, clock, GUILD) is None
+
+
+# -- two films racing for one night -----------------------------------------------------------------------------------
+
+
+async def test_two_films_racing_for_the_night_leave_one_screening_and_no_cancelled_one(
+    db: Database, clock: FixedClock, timers: TimerService, films: dict[str, int]
+) -> None:
+    await configure(db, clock, timers)
+    plan = await kept(db, clock, timers, event_id=555)
+    assert plan.night is not None
+    results = await asyncio.gather(
+        *(
+            nights.fill_next_night(db, clock, timers, guild_id=GUILD, film_id=films[slug], announce_channel_id=9)
+            for slug in ("the-last-waltz", "stop-making-sense")
+        )
+    )
+    winners = [s for s in results if s is not None]
+    assert len(winners) == 1
+    ((count,),) = await db.fetchall("SELECT COUNT(*) FROM screenings")
+    assert count == 1  # the loser's screening was never stored, so no "Cancelled:" entry anywhere
+    night = await nights_db.by_id(db, plan.night.id)
+    assert night is not None and night.screening_id == winners[0].id
+    assert await timers.pending(screenings.EVENT_TIMER, str(winners[0].id)) is not None
+
+
+async def test_a_screening_whose_binding_fails_is_not_stored(
+    db: Database, clock: FixedClock, timers: TimerService, films: dict[str, int]
+) -> None:
+    class Refused(Exception):
+        pass
+
+    async def refuse(_tx: Transaction, _screening_id: int) -> None:
+        raise Refused
+
+    with pytest.raises(Refused):
+        await screenings.plan_screening(
+            db,
+            clock,
+            timers,
+            guild_id=GUILD,
+            film_id=films["the-last-waltz"],
+            starts_at=START + timedelta(days=2),
+            announce_channel_id=9,
+            channel_id=VOICE,
+            record=refuse,
+        )
+    assert await db.fetchall("SELECT id FROM screenings") == []
+    assert await db.fetchall("SELECT id FROM timers WHERE kind = ?", (screenings.EVENT_TIMER,)) == []

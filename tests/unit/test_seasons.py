@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import collections, config, picks, polls, schedule, season_polls, seasons, watch
+from bot.core import collections, config, nights, picks, polls, schedule, season_polls, seasons, watch
 from bot.core.catalog import load_catalog
 from bot.core.clock import to_db
 from bot.core.errors import NotFoundError, UserError
@@ -480,3 +480,106 @@ async def test_start_up_arms_a_poll_seasons_lost_timer_once(
     assert await seasons.ensure_poll_timers(db, clock, timers, shards) == 1
     assert await pending_due(timers, made, 1) == made.week_starts(1) - seasons.POLL_SPAN
     assert await seasons.ensure_poll_timers(db, clock, timers, shards) == 0
+
+
+async def saturday_poll_season(
+    db: Database, clock: FixedClock, live: Theme, timers: TimerService
+) -> tuple[seasons.Season, seasons.PollTimes]:
+    """A poll season on Saturdays' 21:00 night in Paris (7 March: 20:00 UTC), its week 1 poll's times."""
+    await config.set_timezone(db, clock, timers, GUILD, ALICE, "Europe/Paris")
+    await config.set_night(db, clock, timers, GUILD, ALICE, day=5, at="21:00", channel_id=900)
+    made = await create(db, clock, live, timers=timers, mode=seasons.Mode.POLL)
+    return made, seasons.week_poll_times(made, 1, await get_settings(db, GUILD))
+
+
+async def close_due(timers: TimerService, poll_id: int) -> datetime | None:
+    found = await timers.pending(polls.CLOSE_TIMER, str(poll_id))
+    return None if found is None else found.due_at
+
+
+async def test_the_open_week_poll_closes_before_its_night_wherever_the_night_moves(
+    db: Database, clock: FixedClock, live: Theme, poll_season_club: TimerService
+) -> None:
+    timers = poll_season_club
+    made, times = await saturday_poll_season(db, clock, live, timers)
+    assert times.night is not None
+    clock.moment = times.opens_at
+    opened = await season_polls.open_week_poll(db, clock, timers, made.id, 1, creator_id=ALICE)
+    assert opened.poll_id is not None
+    poll_id = opened.poll_id
+    plan = await nights.keep_night(db, clock, timers, GUILD)
+    assert plan.night is not None and plan.night.starts_at == times.night
+    await nights.record_event(db, plan.night.id, 555)
+    await timers.cancel(polls.REDRAW_TIMER, str(poll_id))
+
+    # The settings move the night an hour later: the poll closes an hour later, its timer and message with it.
+    await config.set_night(db, clock, timers, GUILD, ALICE, at="22:00")
+    assert (await nights.keep_night(db, clock, timers, GUILD)).step is nights.Step.MOVE
+    later = times.night + timedelta(hours=1)
+    poll = await polls.get_poll(db, poll_id)
+    assert poll is not None and poll.closes_at == later - seasons.NIGHT_LEAD
+    assert await close_due(timers, poll_id) == poll.closes_at
+    redraw = await timers.pending(polls.REDRAW_TIMER, str(poll_id))
+    assert redraw is not None and redraw.due_at == clock.now() and redraw.guild_id == GUILD
+
+    # A moderator moves the event a day later in Discord: the night follows, and the poll with it.
+    sunday = later + timedelta(days=1)
+    assert await nights.follow_event(db, clock, timers, 555, sunday) is not None
+    poll = await polls.get_poll(db, poll_id)
+    assert poll is not None and poll.closes_at == sunday - seasons.NIGHT_LEAD
+    assert await close_due(timers, poll_id) == poll.closes_at
+
+    # ... then to within the poll's lead: the poll closes now, never in the past.
+    clock.advance(timedelta(days=1))
+    soon = clock.now() + timedelta(hours=1)
+    assert await nights.follow_event(db, clock, timers, 555, soon) is not None
+    poll = await polls.get_poll(db, poll_id)
+    assert poll is not None and poll.closes_at == clock.now() and poll.is_open
+    assert await close_due(timers, poll_id) == clock.now()
+
+
+async def test_a_poll_not_for_the_night_keeps_its_deadline(
+    db: Database, clock: FixedClock, live: Theme, poll_season_club: TimerService
+) -> None:
+    timers = poll_season_club
+    made, times = await saturday_poll_season(db, clock, live, timers)
+    assert times.night is not None
+    clock.moment = times.opens_at
+    plan = await nights.keep_night(db, clock, timers, GUILD)
+    assert plan.night is not None
+    await nights.record_event(db, plan.night.id, 555)
+    films = await picks.theme_films(db, GUILD, live)
+    own = await polls.create_poll(  # a moderator's own poll, closing at some other time
+        db, clock, timers, guild_id=GUILD, channel_id=POLLS, creator_id=ALICE, title="Ours",
+        film_ids=films[:2], closes_at=times.night - timedelta(hours=5),
+    )  # fmt: skip
+    native = await polls.create_poll(  # Discord's own poll: its length was fixed when it was posted
+        db, clock, timers, guild_id=GUILD, channel_id=POLLS, creator_id=ALICE, title="Native",
+        film_ids=films[:2], closes_at=times.closes_at, style=polls.Style.NATIVE,
+    )  # fmt: skip
+    assert await polls.move_deadline(db, clock, timers, native.id, times.closes_at + timedelta(hours=1)) is None
+    await nights.follow_event(db, clock, timers, 555, times.night + timedelta(days=1))
+    for poll in (own, native):
+        again = await polls.get_poll(db, poll.id)
+        assert again is not None and again.closes_at == poll.closes_at
+        assert await timers.pending(polls.REDRAW_TIMER, str(poll.id)) is None
+    closed = await polls.close_poll(db, clock, own.id)
+    assert await polls.move_deadline(db, clock, timers, closed.id, times.night) is None  # only an open poll moves
+    del made
+
+
+async def test_a_week_poll_opened_after_its_night_moved_in_discord_closes_before_it_there(
+    db: Database, clock: FixedClock, live: Theme, poll_season_club: TimerService
+) -> None:
+    timers = poll_season_club
+    made, times = await saturday_poll_season(db, clock, live, timers)
+    assert times.night is not None
+    plan = await nights.keep_night(db, clock, timers, GUILD)  # Sunday 1 March: the night of 7 March is planned
+    assert plan.night is not None and plan.night.starts_at == times.night
+    await nights.record_event(db, plan.night.id, 555)
+    sunday = times.night + timedelta(days=1)
+    assert await nights.follow_event(db, clock, timers, 555, sunday) is not None
+    clock.moment = times.opens_at
+    opened = await season_polls.open_week_poll(db, clock, timers, made.id, 1, creator_id=ALICE)
+    poll = await polls.get_poll(db, opened.poll_id or 0)
+    assert poll is not None and poll.closes_at == sunday - seasons.NIGHT_LEAD

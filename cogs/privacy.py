@@ -16,8 +16,8 @@ from discord.ext import commands
 
 from bot.core import polls, privacy
 from bot.core.errors import UserError
+from bot.core.privacy import Erased
 from bot.core.reviews import ReviewPost
-from bot.db.privacy import Erased
 from bot.ui.embeds import add_field, club_embed, literal
 from bot.ui.hosts import refresh_host_lines
 from bot.ui.reviews import take_down_posts

@@ -25,6 +25,20 @@ from bot.db.database import Database
 from bot.db.ownership import Role
 from bot.db.privacy import Erased
 
+__all__ = [
+    "EXPORT_FORMAT",
+    "HIDDEN",
+    "KINDS",
+    "Erased",
+    "Kind",
+    "MemberData",
+    "delete",
+    "export",
+    "export_name",
+    "member_data",
+    "servers_with_data",
+]
+
 # What a member reads for each (table, member column) holding their data; one line each, in this order. A table
 # the registry gains later is still counted and exported under its own name until it gets a label here.
 KINDS: dict[tuple[str, str], str] = {

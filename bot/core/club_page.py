@@ -21,7 +21,7 @@ from bot.core.films import ClubTitles, Film, get_films, list_themes, theme_film_
 from bot.core.guilds import get_settings
 from bot.core.picks import history as picks_history
 from bot.core.polls import Poll, Status, Style
-from bot.core.stats import club_stats
+from bot.core.stats import top_rated
 from bot.core.tally import Tally
 from bot.core.web_pages import WebPage
 from bot.db import reviews as reviews_db
@@ -320,7 +320,7 @@ async def club_page(
     latest_picks = await picks_history(db, guild_id, limit=1)
     picks_post = next((p for p in latest_picks if p.posted_at is not None and now - p.posted_at <= PICKS_FRESH), None)
     recent = await reviews_db.recent(db, guild_id, RECENT_REVIEWS)
-    stats = await club_stats(db, guild_id, limit=TOP_RATED)
+    best = await top_rated(db, guild_id, limit=TOP_RATED)
     ratings = await reviews_core.film_ratings(db, guild_id) if programme or upcoming else {}
 
     film_ids: set[int] = {s.film_id for s in [*upcoming, *programme]}
@@ -331,7 +331,7 @@ async def club_page(
     film_ids.update(review.film_id for review in recent)
     films = await get_films(db, film_ids)
     posters = Posters(details)
-    await posters.load([*films.values(), *(ranked.film for ranked in stats.top_rated)])
+    await posters.load([*films.values(), *(ranked.film for ranked in best)])
 
     next_card = None
     if upcoming and (featured := films.get(upcoming[0].film_id)) is not None:
@@ -356,7 +356,7 @@ async def club_page(
             tuple(posters.card(films[f]) for f in picks_post.film_ids if f in films),
         ),
         programme=tuple(card for s in programme if (card := _screening_card(s, films, posters, ratings)) is not None),
-        top_rated=tuple(RankedCard(posters.card(r.film), r.average, r.reviews) for r in stats.top_rated),
+        top_rated=tuple(RankedCard(posters.card(r.film), r.average, r.reviews) for r in best),
         reviews=tuple(
             _review_card(review, posters.card(films[review.film_id]), authors)
             for review in recent

@@ -89,37 +89,43 @@ async def _with_ties(db: Database, guild_id: int, leaders: list[FilmTotals], lim
     return leaders
 
 
+def _ranked(rows: list[FilmTotals], films: dict[int, Film]) -> list[RankedFilm]:
+    return [
+        RankedFilm(films[t.film_id], t.reviews, t.half_stars / 2 / t.reviews, club_rating(t.half_stars / 2, t.reviews))
+        for t in rows
+        if t.film_id in films
+    ]
+
+
+async def top_rated(db: Database, guild_id: int, limit: int = TOP) -> tuple[RankedFilm, ...]:
+    """The club's ``limit`` best films by club rating (the web page shows this list alone, so it is read alone).
+    Ties go to the title, then the year, then the film id: the same order on every backend."""
+    best = await store.top_rated(
+        db, guild_id, prior_reviews=PRIOR_REVIEWS, prior_half_stars=PRIOR_HALF_STARS, limit=limit
+    )
+    rows = await _with_ties(db, guild_id, best, limit)
+    films = await get_films(db, {t.film_id for t in rows})
+    top = sorted(
+        _ranked(rows, films), key=lambda r: (-r.score, -r.reviews, r.film.title.casefold(), r.film.year, r.film.id)
+    )
+    return tuple(top[:limit])
+
+
 async def club_stats(db: Database, guild_id: int, limit: int = TOP) -> ClubStats:
     """The club's numbers: top rated (by club rating), most reviewed, most active members and the themes it screened.
 
     Everything is read from the running totals with ORDER BY ... LIMIT, so the cost grows with the number of films
     reviewed, not of reviews, and only the films shown are loaded."""
     totals = await store.club_totals(db, guild_id)
-    top_rows: list[FilmTotals] = []
+    top: tuple[RankedFilm, ...] = ()
     count_rows: list[FilmTotals] = []
     if totals.reviews:
-        best = await store.top_rated(
-            db, guild_id, prior_reviews=PRIOR_REVIEWS, prior_half_stars=PRIOR_HALF_STARS, limit=limit
-        )
-        top_rows = await _with_ties(db, guild_id, best, limit)
+        top = await top_rated(db, guild_id, limit)
         count_rows = await _with_ties(db, guild_id, await store.most_reviewed(db, guild_id, limit), limit)
-    films = await get_films(db, {t.film_id for t in top_rows} | {t.film_id for t in count_rows})
-
-    def ranked(rows: list[FilmTotals]) -> list[RankedFilm]:
-        return [
-            RankedFilm(
-                films[t.film_id], t.reviews, t.half_stars / 2 / t.reviews, club_rating(t.half_stars / 2, t.reviews)
-            )
-            for t in rows
-            if t.film_id in films
-        ]
-
-    # Ties go to the title, then the year, then the film id: the same order on every backend.
-    top = sorted(
-        ranked(top_rows), key=lambda r: (-r.score, -r.reviews, r.film.title.casefold(), r.film.year, r.film.id)
-    )
+    films = await get_films(db, {t.film_id for t in count_rows})
     most = sorted(
-        ranked(count_rows), key=lambda r: (-r.reviews, -r.average, r.film.title.casefold(), r.film.year, r.film.id)
+        _ranked(count_rows, films),
+        key=lambda r: (-r.reviews, -r.average, r.film.title.casefold(), r.film.year, r.film.id),
     )
     active = await store.most_active(db, guild_id, limit)
     themes = sorted(await store.themes_watched(db, guild_id), key=lambda t: (-t.films, t.title, t.slug))
@@ -128,7 +134,7 @@ async def club_stats(db: Database, guild_id: int, limit: int = TOP) -> ClubStats
         reviewers=totals.members,
         films_reviewed=totals.films,
         average=totals.half_stars / 2 / totals.reviews if totals.reviews else None,
-        top_rated=tuple(top[:limit]),
+        top_rated=top,
         most_reviewed=tuple(most[:limit]),
         most_active=tuple(ActiveMember(m.user_id, m.reviews, m.half_stars / 2 / m.reviews) for m in active),
         screenings=totals.screenings,

@@ -26,7 +26,7 @@ stored (bot.core.nights.fill_next_night), so no cancelled screening nobody saw i
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -237,10 +237,8 @@ async def feed_nights(db: Reader, clock: Clock, guild_id: int) -> list[Night]:
     return await nights_db.for_calendar(db, guild_id, to_db(since - nights_core.NIGHT_LENGTH), to_db(since), MAX_EVENTS)
 
 
-async def calendar_feed(
-    db: Database, clock: Clock, guild_id: int, *, name: str, film_url: str | None = None
-) -> tuple[str, Sequence[Screening]]:
-    """The server's feed as iCalendar text, and the screenings in it. ``film_url`` is a format string with
+async def calendar_feed(db: Database, clock: Clock, guild_id: int, *, name: str, film_url: str | None = None) -> str:
+    """The server's feed as iCalendar text. ``film_url`` is a format string with
     ``{film_id}`` giving a film page's absolute address (None: no links)."""
     nights = await feed_nights(db, clock, guild_id)
     filled = {n.screening_id: n for n in nights if n.screening_id is not None}
@@ -260,4 +258,4 @@ async def calendar_feed(
             season = await seasons.season_at(db, guild_id, night.starts_at) if night.state is NightState.OPEN else None
             events.append(night_event(night, season))
     events.sort(key=lambda event: event.starts_at)  # stable: screenings, then nights, each in the database's order
-    return render_calendar(f"{name}: screenings", events[:MAX_EVENTS]), screenings
+    return render_calendar(f"{name}: screenings", events[:MAX_EVENTS])

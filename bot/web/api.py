@@ -102,7 +102,7 @@ async def calendar_feed(request: web.Request) -> web.Response:
     base = site.base_url or str(request.url.origin())
     film_url = base.rstrip("/") + page_path(page.slug) + "films/{film_id}"
     name = site.club_name(page.guild_id) or "Film club"
-    text, _screenings = await calendar.calendar_feed(site.db, site.clock, page.guild_id, name=name, film_url=film_url)
+    text = await calendar.calendar_feed(site.db, site.clock, page.guild_id, name=name, film_url=film_url)
     return web.Response(
         body=text.encode("utf-8"),
         headers={

@@ -92,10 +92,9 @@ def unescape(value: str) -> str:
 
 
 async def feed_of(db: Database, clock: FixedClock, guild: int = GUILD) -> str:
-    text, _shown = await calendar.calendar_feed(
+    return await calendar.calendar_feed(
         db, clock, guild, name="Film Club", film_url="https://films.example/c/s/films/{film_id}"
     )
-    return text
 
 
 def test_text_values_escape_backslash_semicolon_comma_and_newlines() -> None:

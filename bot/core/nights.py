@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.core import schedule, season_polls, seasons
 from bot.core import screenings as screenings_core
+from bot.core import season_polls, seasons
 from bot.core.clock import Clock, to_db
 from bot.core.guilds import GuildSettings, get_settings
 from bot.core.shards import ShardSet
@@ -90,10 +90,7 @@ TOLERANCE = screenings_core.TOLERANCE
 def next_night_at(settings: GuildSettings, after: datetime) -> datetime | None:
     """The first regular night strictly after ``after``, in the server's timezone (DST-proof, see bot.core.schedule);
     None without a night configured."""
-    if settings.night_day is None or settings.night_time is None or settings.night_channel_id is None:
-        return None
-    at = schedule.parse_time(settings.night_time)
-    return schedule.next_slot(after, schedule.zone(settings.timezone), settings.night_day, at)
+    return None if settings.night_channel_id is None else seasons.night_after(settings, after)
 
 
 class Step(StrEnum):

@@ -393,16 +393,19 @@ class PollTimes:
     night: datetime | None
 
 
+def night_after(settings: GuildSettings, after: datetime) -> datetime | None:
+    """The club's first regular night (day and time in the server's timezone, DST-proof: bot.core.schedule) strictly
+    after ``after``; None when no night day and time are set."""
+    if settings.night_day is None or settings.night_time is None:
+        return None
+    at = schedule.parse_time(settings.night_time)
+    return schedule.next_slot(after, schedule.zone(settings.timezone), settings.night_day, at)
+
+
 def week_night(season: Season, week: int, settings: GuildSettings) -> datetime | None:
     """The club's regular screening night in the season's ``week`` (the first one at or after the week's start), or
     None when no night is set."""
-    if settings.night_day is None or settings.night_time is None:
-        return None
-    start = season.week_starts(week)
-    at = schedule.parse_time(settings.night_time)
-    return schedule.next_slot(
-        start - timedelta(microseconds=1), schedule.zone(settings.timezone), settings.night_day, at
-    )
+    return night_after(settings, season.week_starts(week) - timedelta(microseconds=1))
 
 
 def week_poll_times(season: Season, week: int, settings: GuildSettings) -> PollTimes:

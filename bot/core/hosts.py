@@ -35,7 +35,6 @@ __all__ = [
     "assign_host",
     "drop_volunteer",
     "give_turn_back_in",
-    "host_line",
     "join",
     "offer_swap",
     "rota",
@@ -47,11 +46,6 @@ __all__ = [
 ROTA_UPCOMING = 10
 #: The answer to a click on an offer that is void (or found so when answered).
 NO_LONGER_APPLIES = "This swap no longer applies: the screening or the rota has changed since it was offered."
-
-
-def host_line(name: str) -> str:
-    """The line naming the host in a screening's event description (``name``: the member's display name, as shown)."""
-    return f"Hosted by {name}"
 
 
 async def volunteer_ids(db: Reader, guild_id: int) -> list[int]:

@@ -94,10 +94,10 @@ async def leave(db: Database | Transaction, guild_id: int, user_id: int) -> bool
     return await db.execute(LEAVE, (guild_id, user_id)) > 0
 
 
-async def take_turn(tx: Database | Transaction, guild_id: int, excluding: tuple[int, ...] = ()) -> int | None:
+async def take_turn(tx: Database | Transaction, guild_id: int) -> int | None:
     """The volunteer whose turn it is, moved to the back of the rotation; None when there is none."""
     for _attempt in range(10):
-        rows = [v for v in await volunteers(tx, guild_id) if v.user_id not in excluding]
+        rows = await volunteers(tx, guild_id)
         if not rows:
             return None
         chosen = rows[0]

@@ -557,8 +557,7 @@ class Config(commands.Cog):
         require_manage_server(interaction)
         typed = submitted_fields(interaction.data).get(PURGE_NAME_FIELD, "")
         name = interaction.guild.name if interaction.guild else ""
-        if not server_data.same_name(typed, name):  # the core checks again; answered before deferring
-            raise UserError("That is not this server's name, so nothing was deleted. Type the name exactly to confirm.")
+        server_data.require_same_name(typed, name)  # answered before deferring (the core checks again)
         await interaction.response.defer(ephemeral=True, thinking=True)
         purged = await server_data.purge_now(self.bot.db, guild_id, typed=typed, name=name)
         self.bot.forget_server(guild_id)

@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 #: The timer kind of a removed server's purge; its key is the server's id.
 PURGE_TIMER = "guild_purge"
-#: The bounds of GUILD_DATA_GRACE_DAYS (the setting checks them; documented in the README).
-MAX_GRACE_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -113,8 +111,13 @@ def same_name(typed: str, name: str) -> bool:
     return typed.strip().casefold() == name.strip().casefold()
 
 
-async def purge_now(db: Database, guild_id: int, *, typed: str, name: str) -> Purged:
-    """``/config purge``: delete every row of the server now, if ``typed`` is its name; otherwise nothing changes."""
+def require_same_name(typed: str, name: str) -> None:
+    """:func:`same_name`, or the answer that nothing was deleted."""
     if not same_name(typed, name):
         raise UserError("That is not this server's name, so nothing was deleted. Type the name exactly to confirm.")
+
+
+async def purge_now(db: Database, guild_id: int, *, typed: str, name: str) -> Purged:
+    """``/config purge``: delete every row of the server now, if ``typed`` is its name; otherwise nothing changes."""
+    require_same_name(typed, name)
     return await purge(db, guild_id)

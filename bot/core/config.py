@@ -508,8 +508,8 @@ def _value_now(settings: GuildSettings, setting: str, *, archive_days: int, atte
     bot-wide default, and an unset channel or role says what that means."""
     value = getattr(settings, setting)
     if value is None and setting in ("thread_archive_days", "attendance_share"):
-        bot_wide = archive_days if setting == "thread_archive_days" else attendance_share
-        return f"{bot_wide} (this bot's default)"
+        rules = screening_rules(settings, archive_days=archive_days, attendance_share=attendance_share)
+        return f"{getattr(rules, setting)} (this bot's default)"
     if setting == "picks_themes" and not value:
         return "all themes, in turn"
     shown = display(setting, stored_text(setting, value))

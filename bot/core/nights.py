@@ -214,9 +214,11 @@ async def replan_soon(clock: Clock, timers: TimerService, guild_id: int) -> None
 async def rearm_nights(db: Database, clock: Clock, timers: TimerService, shards: ShardSet) -> int:
     """At start-up: every server of these shards with a night configured and no pending night timer gets one, due
     now (it finds the night's event, or creates the missing one). Returns how many were armed."""
+    guild_ids = await store.configured_guilds(db, shards.count, shards.ids)
+    pending = await timers.pending_pairs([(NIGHT_TIMER, str(guild_id)) for guild_id in guild_ids])
     armed = 0
-    for guild_id in await store.configured_guilds(db, shards.count, shards.ids):
-        if await timers.pending(NIGHT_TIMER, str(guild_id)) is None:
+    for guild_id in guild_ids:
+        if (NIGHT_TIMER, str(guild_id)) not in pending:
             await replan_soon(clock, timers, guild_id)
             armed += 1
     return armed

@@ -443,7 +443,7 @@ async def ensure_poll_timers(db: Database, clock: Clock, timers: TimerService, s
         handled = await store.week_polls(db, season.id)
         remaining = [week for week in range(1, season.weeks + 1) if week not in handled]
         pairs = [(POLL_TIMER, poll_timer_key(season.id, week)) for week in remaining]
-        if not pairs or any([await timers.pending(kind, key) for kind, key in pairs]):
+        if not pairs or await timers.pending_pairs(pairs):
             continue
         ever = await timers.ever_armed(pairs)
         week = next((w for w, pair in zip(remaining, pairs, strict=True) if pair not in ever), None)

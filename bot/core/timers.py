@@ -193,6 +193,10 @@ class TimerService:
         row = await store.pending(self._db, kind, key)
         return None if row is None else _timer(row)
 
+    async def pending_pairs(self, pairs: Sequence[TimerKey]) -> set[TimerKey]:
+        """Which of these (kind, key) pairs have a pending timer (a few queries for many: start-up's re-arming)."""
+        return await store.pending_pairs(self._db, pairs)
+
     async def ever_armed(self, pairs: Sequence[TimerKey]) -> set[TimerKey]:
         """Which of these (kind, key) pairs ever had a timer, pending or finished (one query for many)."""
         return await store.ever_armed(self._db, pairs)

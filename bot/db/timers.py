@@ -201,6 +201,18 @@ async def ever_armed(db: Reader, pairs: Sequence[tuple[str, str]]) -> set[tuple[
     return found
 
 
+async def pending_pairs(db: Reader, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (kind, key) pairs have a pending timer: one query per 400 pairs, for start-up's re-arming."""
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(pairs), 400):
+        chunk = pairs[start : start + 400]
+        either = " OR ".join(["(kind = ? AND key = ?)"] * len(chunk))
+        query = f"SELECT kind, key FROM timers WHERE done_at IS NULL AND ({either})"  # noqa: S608 - placeholders only
+        rows = await db.fetchall(query, [value for pair in chunk for value in pair])
+        found.update((str(r[0]), str(r[1])) for r in rows)
+    return found
+
+
 async def latest(db: Reader, kind: str, key: str) -> TimerRow | None:
     r = await db.fetchone(LATEST, (kind, key))
     return None if r is None else _row(r)

@@ -262,17 +262,13 @@ class Letterboxd(commands.Cog):
     async def send_posts(self, guild_id: int, user_id: int) -> int:
         """Send the member's queued diary posts (each taken by one sender); return how many were sent."""
         guild = self.bot.get_guild(guild_id)
+        queued = await follow.pending_posts(self.bot.db, guild_id, user_id) if guild is not None else []
+        if guild is None or not queued:
+            return 0  # nothing to send (nearly every check), or kept queued until the server is there
         settings = await get_settings(self.bot.db, guild_id)
-        channel = (
-            guild.get_channel(settings.diary_channel_id)
-            if guild is not None and settings.diary_channel_id is not None
-            else None
-        )
-        if guild is None or not isinstance(channel, discord.TextChannel):
-            return 0  # kept queued until the server and its diary channel are there
-        queued = await follow.pending_posts(self.bot.db, guild_id, user_id)
-        if not queued:
-            return 0
+        channel = guild.get_channel(settings.diary_channel_id) if settings.diary_channel_id is not None else None
+        if not isinstance(channel, discord.TextChannel):
+            return 0  # kept queued until the diary channel is there
         present = await is_member(guild, user_id)
         if present is None:
             return 0  # Discord could not say whether they are still here: kept queued for the next check

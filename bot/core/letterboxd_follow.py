@@ -211,14 +211,17 @@ async def account_status(db: Database, timers: TimerService, guild_id: int, user
 async def rearm(db: Database, clock: Clock, timers: TimerService, interval: timedelta, shards: ShardSet) -> int:
     """At start-up: give every link of these shards without a pending check one (a link whose timer failed for good,
     or was lost), spread over one interval; return how many were armed."""
+    keys = [
+        (current.guild_id, timer_key(current.guild_id, current.user_id))
+        for current in await store.all_links(db)
+        if shards.owns(current.guild_id)
+    ]
+    pending = await timers.pending_pairs([(TIMER_KIND, key) for _guild_id, key in keys])
     armed = 0
-    for current in await store.all_links(db):
-        if not shards.owns(current.guild_id):
-            continue
-        key = timer_key(current.guild_id, current.user_id)
-        if await timers.pending(TIMER_KIND, key) is None:
+    for guild_id, key in keys:
+        if (TIMER_KIND, key) not in pending:
             due = clock.now() + interval * random.random()
-            await timers.schedule(TIMER_KIND, key, due, guild_id=current.guild_id)
+            await timers.schedule(TIMER_KIND, key, due, guild_id=guild_id)
             armed += 1
     return armed
 
@@ -438,8 +441,14 @@ async def _handle(
     db: Database, clock: Clock, titles_for: TitlesFor, current: Link, result: FeedResult, interval: timedelta
 ) -> CheckOutcome:
     guild_id, user_id = current.guild_id, current.user_id
-    handled = await store.handled(db, guild_id, user_id)
+    handled = await store.handled(db, guild_id, user_id, {entry.guid for entry in result.entries})
     todo = _todo(result.entries, handled, current.import_entries)
+    if not todo:  # nothing new, edited or waiting for its import: no settings, titles or matching to read
+        async with db.transaction() as tx:
+            await store.checked(
+                tx, current, etag=result.etag, last_modified=result.last_modified, now=to_db(clock.now()), imported=0
+            )
+        return CheckOutcome(FeedStatus.OK, next_at=next_check(clock.now(), interval, 0))
     settings = await get_settings(db, guild_id)
     posting = current.diary and current.primed and settings.diary_channel_id is not None
     titles = await titles_for(guild_id)

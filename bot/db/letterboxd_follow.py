@@ -3,10 +3,10 @@ state of following their feed) and every diary entry handled, by its guid."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from bot.db.database import Database, Reader, Row, Transaction
+from bot.db.database import Database, Reader, Row, Transaction, placeholders
 
 
 @dataclass(frozen=True)
@@ -198,8 +198,19 @@ async def take_telling(db: Database, guild_id: int, user_id: int) -> bool:
     return await db.execute(TELL_FAILING, (guild_id, user_id)) > 0
 
 
-async def handled(db: Reader, guild_id: int, user_id: int) -> dict[str, HandledEntry]:
-    rows = await db.fetchall(HANDLED, (guild_id, user_id))
+async def handled(
+    db: Reader, guild_id: int, user_id: int, guids: Collection[str] | None = None
+) -> dict[str, HandledEntry]:
+    """The member's handled entries by guid; with ``guids``, only those (a check asks for the entries its feed holds,
+    so its cost does not grow with every film the member ever logged)."""
+    if guids is None:
+        rows = list(await db.fetchall(HANDLED, (guild_id, user_id)))
+    else:
+        wanted, rows = sorted(guids), []
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            query = f"{HANDLED.strip()} AND guid IN ({placeholders(len(chunk))})"
+            rows.extend(await db.fetchall(query, (guild_id, user_id, *chunk)))
     return {
         str(r[0]): HandledEntry(str(r[0]), str(r[1]), int(r[2]), None if r[3] is None else int(r[3]), bool(r[4]))
         for r in rows

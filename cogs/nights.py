@@ -23,7 +23,7 @@ from bot.core.guilds import get_settings
 from bot.core.nights import Night, NightPlan, Step
 from bot.core.timers import Timer
 from bot.ui.cards import cover_card
-from bot.ui.posts import find_own_event
+from bot.ui.posts import fetch_event, find_own_event
 
 if TYPE_CHECKING:
     from bot.client import FilmClubBot
@@ -140,16 +140,8 @@ class Nights(commands.Cog):
             lambda event: event.status is EventStatus.scheduled and nights.is_night_event(event.description, night.id),
         )
 
-    async def _event(self, guild: discord.Guild, event_id: int | None) -> discord.ScheduledEvent | None:
-        if event_id is None:
-            return None
-        try:
-            return await guild.fetch_scheduled_event(event_id)
-        except discord.NotFound:
-            return None
-
     async def _move(self, guild: discord.Guild, night: Night, plan: NightPlan) -> None:
-        event = await self._event(guild, night.event_id)
+        event = await fetch_event(guild, night.event_id)
         if event is None or event.status is not EventStatus.scheduled:
             return
         options = night_options(guild, night, plan)
@@ -166,7 +158,7 @@ class Nights(commands.Cog):
             await nights.event_accepted(self.bot.db, night)
 
     async def _cancel_event(self, guild: discord.Guild, night: Night) -> None:
-        event = await self._event(guild, night.event_id)
+        event = await fetch_event(guild, night.event_id)
         if event is None or event.status is not EventStatus.scheduled:
             return
         try:

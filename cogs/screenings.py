@@ -37,7 +37,7 @@ from bot.ui.embeds import add_field, chunk_lines, club_embed, truncate
 from bot.ui.handoff import review_film_id
 from bot.ui.hosts import host_greeting, with_host
 from bot.ui.interested import InterestedMembers
-from bot.ui.posts import find_own_event, find_own_post
+from bot.ui.posts import fetch_event, find_own_event, find_own_post
 from bot.ui.replies import send_ephemeral
 from bot.ui.views import AnswersMember
 
@@ -325,13 +325,8 @@ class Screenings(
         """When the screening fills the club's regular night (bot.core.nights), that night's existing event, edited to
         be the screening's (name, description, times, cover); None otherwise, or when that event is gone."""
         night = await nights.night_for_screening(self.bot.db, screening.id)
-        if night is None or night.event_id is None:
-            return None
-        try:
-            event = await guild.fetch_scheduled_event(night.event_id)
-        except discord.NotFound:
-            return None
-        if event.status is not EventStatus.scheduled:
+        event = None if night is None else await fetch_event(guild, night.event_id)
+        if event is None or event.status is not EventStatus.scheduled:
             return None
         options = event_options(guild, screening, film, poll_title)
         options["description"] = await with_host(guild, screening, options["description"])
@@ -429,12 +424,7 @@ class Screenings(
     async def _fetch_event(self, screening: Screening) -> discord.ScheduledEvent | None:
         """The screening's Discord event as it is now; None if it was deleted (or the server is gone)."""
         guild = self.bot.get_guild(screening.guild_id)
-        if guild is None or screening.event_id is None:
-            return None
-        try:
-            return await guild.fetch_scheduled_event(screening.event_id)
-        except discord.NotFound:
-            return None
+        return None if guild is None else await fetch_event(guild, screening.event_id)
 
     async def _follow(self, screening: Screening, event: discord.ScheduledEvent | None) -> bool:
         """Follow what a moderator did to the event in Discord; True if the step due now should still run."""

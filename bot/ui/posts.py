@@ -66,3 +66,13 @@ async def find_own_event(
         log.warning("could not list the scheduled events of server %s: %s", guild.id, exc)
         return None
     return next((event for event in events if event.creator_id == me.id and is_ours(event)), None)
+
+
+async def fetch_event(guild: discord.Guild, event_id: int | None) -> discord.ScheduledEvent | None:
+    """A scheduled event as Discord has it now; None when there is none recorded or it was deleted."""
+    if event_id is None:
+        return None
+    try:
+        return await guild.fetch_scheduled_event(event_id)
+    except discord.NotFound:
+        return None

@@ -431,7 +431,8 @@ async def mark_announced(db: Database, clock: Clock, screening_id: int) -> bool:
 
 async def mark_failed(db: Database, clock: Clock, screening_id: int) -> None:
     """The screening cannot be set up (its film or server is gone): failed, its host's turn given back."""
-    await _call_off(db, clock.now(), screening_id, lambda tx: screenings_db.fail(tx, screening_id))
+    now = clock.now()
+    await _call_off(db, now, screening_id, lambda tx: screenings_db.fail(tx, screening_id, to_db(now)))
 
 
 async def _call_off(

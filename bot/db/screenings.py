@@ -96,12 +96,12 @@ SELECT {_COLUMNS} FROM screenings WHERE guild_id = ? AND status = 'done' ORDER B
 ATTACH_EVENT = "UPDATE screenings SET event_id = ?, status = 'scheduled' WHERE id = ? AND status = 'planned'"
 # A revision (move, cancellation, failure) bumps ``revision`` and sets ``modified_at`` (kept when no moment is given).
 FAIL = """
-UPDATE screenings SET status = 'failed', revision = revision + 1, modified_at = COALESCE(?, modified_at)
+UPDATE screenings SET status = 'failed', revision = revision + 1, modified_at = ?
 WHERE id = ? AND status IN ('planned', 'scheduled')
 """
 STARTED = "UPDATE screenings SET started_at = ? WHERE id = ? AND started_at IS NULL AND status = 'scheduled'"
 MOVE = """
-UPDATE screenings SET starts_at = ?, ends_at = ?, revision = revision + 1, modified_at = COALESCE(?, modified_at)
+UPDATE screenings SET starts_at = ?, ends_at = ?, revision = revision + 1, modified_at = ?
 WHERE id = ? AND status = 'scheduled'
 """
 REMINDED = "UPDATE screenings SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL"
@@ -110,7 +110,7 @@ COMPLETE = "UPDATE screenings SET status = 'done', completed_at = ? WHERE id = ?
 SET_THREAD = "UPDATE screenings SET thread_id = ? WHERE id = ? AND thread_id IS NULL"
 THREAD_ARCHIVED = "UPDATE screenings SET thread_archived_at = ? WHERE id = ? AND thread_archived_at IS NULL"
 CANCEL = """
-UPDATE screenings SET status = 'cancelled', revision = revision + 1, modified_at = COALESCE(?, modified_at)
+UPDATE screenings SET status = 'cancelled', revision = revision + 1, modified_at = ?
 WHERE id = ? AND status IN ('planned', 'scheduled')
 """
 
@@ -192,7 +192,7 @@ async def attach_event(db: Database, screening_id: int, event_id: int) -> bool:
     return await db.execute(ATTACH_EVENT, (event_id, screening_id)) > 0
 
 
-async def fail(db: Database | Transaction, screening_id: int, now: str | None = None) -> bool:
+async def fail(db: Database | Transaction, screening_id: int, now: str) -> bool:
     """Mark a planned or scheduled screening failed; False if it was neither."""
     return await db.execute(FAIL, (now, screening_id)) > 0
 
@@ -201,7 +201,7 @@ async def mark_started(db: Database | Transaction, screening_id: int, now: str) 
     return await db.execute(STARTED, (now, screening_id)) > 0
 
 
-async def move(db: Database, screening_id: int, starts_at: str, ends_at: str, now: str | None = None) -> None:
+async def move(db: Database, screening_id: int, starts_at: str, ends_at: str, now: str) -> None:
     await db.execute(MOVE, (starts_at, ends_at, now, screening_id))
 
 
@@ -217,7 +217,7 @@ async def complete(db: Database, screening_id: int, now: str) -> bool:
     return await db.execute(COMPLETE, (now, screening_id)) > 0
 
 
-async def cancel(db: Database | Transaction, screening_id: int, now: str | None = None) -> bool:
+async def cancel(db: Database | Transaction, screening_id: int, now: str) -> bool:
     return await db.execute(CANCEL, (now, screening_id)) > 0
 
 

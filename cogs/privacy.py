@@ -46,10 +46,14 @@ def _where_shown(data: privacy.MemberData) -> str:
     return "\n".join(lines)
 
 
+#: The kind of data that the count of written reviews goes with.
+REVIEWS = ("reviews", "user_id")
+
+
 def _kinds(data: privacy.MemberData) -> str:
     lines = []
     for kind in data.kinds:
-        extra = f" ({data.written_reviews:,} with text)" if kind.label == "ratings and reviews" else ""
+        extra = f" ({data.written_reviews:,} with text)" if kind.label == privacy.KINDS[REVIEWS] else ""
         lines.append(f"• {kind.count:,} {kind.label}{extra}")
     if data.records:
         lines.append(

@@ -34,10 +34,12 @@ class Servers(commands.Cog):
         self.bot.spawn(self._removed_while_down(), name="filmclub-missed-removals")
 
     async def _removed_while_down(self) -> None:
-        """Once the gateway is ready (every server the bot is in is known, unavailable ones included): servers with
-        data that the bot is no longer in were left while it was down; their grace period starts now."""
+        """Once the gateway is ready (every server the bot is in is known, unavailable ones included): servers it was
+        added back to while it was down keep their data; servers with data that the bot is no longer in were left
+        while it was down, and their grace period starts now."""
         await self.bot.wait_until_ready()
         present = [guild.id for guild in self.bot.guilds]
+        await server_data.servers_back(self.bot.timers, present)
         armed = await server_data.arm_missed_removals(
             self.bot.db, self.bot.timers, self.bot.shard_set, present, self.grace
         )
@@ -57,11 +59,6 @@ class Servers(commands.Cog):
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Added (back): a pending purge is cancelled and the data is there again."""
         log.info("added to server %s", guild.id)
-        await server_data.server_back(self.bot.timers, guild.id)
-
-    @commands.Cog.listener()
-    async def on_guild_available(self, guild: discord.Guild) -> None:
-        """In the server at start-up: it may have been added back while the bot was down."""
         await server_data.server_back(self.bot.timers, guild.id)
 
     async def _on_purge_timer(self, timer: Timer) -> None:

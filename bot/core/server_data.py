@@ -63,6 +63,16 @@ async def server_back(timers: TimerService, guild_id: int) -> bool:
     return cancelled
 
 
+async def servers_back(timers: TimerService, present: Collection[int]) -> list[int]:
+    """At start-up: the servers the bot is in whose purge is pending (added back while it was down) get it cancelled
+    (:func:`server_back`); which they were. One read for all of them, so a start-up writes nothing for the others."""
+    pending = await timers.pending_pairs([(PURGE_TIMER, str(guild_id)) for guild_id in present])
+    back = sorted(int(key) for _kind, key in pending)
+    for guild_id in back:
+        await server_back(timers, guild_id)
+    return back
+
+
 async def arm_missed_removals(
     db: Database, timers: TimerService, shards: ShardSet, present: Collection[int], grace: timedelta
 ) -> list[int]:

@@ -162,6 +162,17 @@ async def test_back_within_the_grace_period_finds_every_row(club: Database, cloc
     assert not await server_data.server_back(timers, GUILD)  # nothing pending: nothing to cancel
 
 
+async def test_added_back_while_the_bot_was_down_keeps_its_data(club: Database, clock: FixedClock) -> None:
+    """At start-up, every server the bot is in whose purge is pending gets it cancelled; the others are untouched."""
+    timers = purger(club, clock)
+    await server_data.server_removed(timers, GUILD, GRACE)
+    await server_data.server_removed(timers, OTHER_GUILD, GRACE)
+    assert await server_data.servers_back(timers, [GUILD, 424242]) == [GUILD]
+    assert await server_data.pending_purge(timers, GUILD) is None
+    assert await server_data.pending_purge(timers, OTHER_GUILD) is not None
+    assert await server_data.servers_back(timers, [GUILD]) == []
+
+
 async def test_removed_again_starts_the_period_again(club: Database, clock: FixedClock) -> None:
     timers = purger(club, clock)
     await server_data.server_removed(timers, GUILD, GRACE)

@@ -193,9 +193,11 @@ class WasThereButton(AnswersMember, discord.ui.DynamicItem[discord.ui.Button[Any
     async def answer(self, interaction: discord.Interaction[Any]) -> None:
         bot: FilmClubBot = interaction.client
         guild_id = guild_id_of(interaction)
-        screening = await screenings.guild_screening(bot.db, guild_id, self.screening_id)
         await interaction.response.defer(ephemeral=True, thinking=True)  # Discord may be asked who is interested
-        interested = await _interested_in(interaction, screening, interaction.user.id)
+
+        async def interested(screening: Screening) -> bool:
+            return await _interested_in(interaction, screening, interaction.user.id)
+
         added = await attendance_core.was_there(
             bot.db, bot.clock, guild_id, self.screening_id, interaction.user.id, interested=interested
         )

@@ -10,7 +10,7 @@ for each of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -176,12 +176,18 @@ async def top_attendees(db: Reader, guild_id: int, limit: int) -> list[tuple[int
 
 
 async def was_there(
-    db: Database, clock: Clock, guild_id: int, screening_id: int, user_id: int, *, interested: bool
+    db: Database,
+    clock: Clock,
+    guild_id: int,
+    screening_id: int,
+    user_id: int,
+    *,
+    interested: Callable[[Screening], Awaitable[bool]],
 ) -> bool:
     """A member says they were at a screening outside Discord ("I was there"): once it has started and until
     :data:`WAS_THERE_WINDOW` after it ended, a member ``interested`` in its Discord event (who clicked Interested)
     is recorded as attending and the film is marked watched for them. False if they already were; anyone else gets
-    a :class:`UserError` saying why."""
+    a :class:`UserError` saying why. ``interested`` (which asks Discord) is only asked once the rest allows it."""
     screening = await guild_screening(db, guild_id, screening_id)
     if screening.channel_id is not None:
         raise UserError("That screening takes attendance from its voice channel.")
@@ -192,7 +198,7 @@ async def was_there(
         raise UserError("You can say you were there once the screening has started.")
     if now > screening.ends_at + WAS_THERE_WINDOW:
         raise UserError("This screening ended more than 24 hours ago: its attendance list is closed.")
-    if not interested:
+    if not await interested(screening):
         raise UserError(
             "Only members who clicked **Interested** on the screening's event are counted. Mark it before the "
             "screening next time."

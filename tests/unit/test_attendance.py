@@ -60,6 +60,14 @@ async def started(
     return await screenings.require_screening(db, screening.id)
 
 
+async def anyone(_screening: screenings.Screening) -> bool:
+    return True
+
+
+async def nobody(_screening: screenings.Screening) -> bool:
+    return False
+
+
 async def at(clock: FixedClock, minutes: float) -> None:
     clock.moment = STARTS + timedelta(minutes=minutes)
 
@@ -179,22 +187,22 @@ async def test_members_say_they_were_at_a_screening_outside_discord_once_it_star
         db, clock, timers, guild_id=GUILD, film_id=film_id, announce_channel_id=1, location="The Roxy", starts_at=STARTS
     )
     with pytest.raises(UserError, match="did not take place"):
-        await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=True)  # no event yet
+        await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=anyone)  # no event yet
     await screenings.attach_event(db, clock, timers, outside.id, 990)
     with pytest.raises(UserError, match="once the screening has started"):
-        await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=True)
+        await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=anyone)
     await at(clock, 1)
-    assert await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=True)
-    assert not await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=True)  # once
+    assert await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=anyone)
+    assert not await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=anyone)  # once
     with pytest.raises(NotFoundError):
-        await attendance.was_there(db, clock, GUILD + 1, outside.id, BEA, interested=True)
+        await attendance.was_there(db, clock, GUILD + 1, outside.id, BEA, interested=anyone)
     clock.moment = outside.ends_at
     came = await attendance.finish(db, clock, await screenings.require_screening(db, outside.id), 50)
     assert [(a.user_id, a.seconds) for a in came] == [(ANN, 0)]
     assert film_id in (await seen_by(db, GUILD, [ANN]))[ANN]
     in_voice = await started(db, clock, timers, film_id, event_id=991, later=timedelta(days=2))
     with pytest.raises(UserError, match="voice channel"):
-        await attendance.was_there(db, clock, GUILD, in_voice.id, ANN, interested=True)
+        await attendance.was_there(db, clock, GUILD, in_voice.id, ANN, interested=anyone)
 
 
 async def test_only_interested_members_are_there_and_the_list_closes_a_day_after_the_end(
@@ -206,13 +214,13 @@ async def test_only_interested_members_are_there_and_the_list_closes_a_day_after
     await screenings.attach_event(db, clock, timers, outside.id, 990)
     await at(clock, 1)
     with pytest.raises(UserError, match="clicked \\*\\*Interested\\*\\*"):
-        await attendance.was_there(db, clock, GUILD, outside.id, BEA, interested=False)
+        await attendance.was_there(db, clock, GUILD, outside.id, BEA, interested=nobody)
     clock.moment = outside.ends_at + attendance.WAS_THERE_WINDOW  # the last moment it still counts
-    assert await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=True)
+    assert await attendance.was_there(db, clock, GUILD, outside.id, ANN, interested=anyone)
     clock.advance(timedelta(seconds=1))
     with pytest.raises(UserError, match="more than 24 hours ago"):
-        await attendance.was_there(db, clock, GUILD, outside.id, CY, interested=True)
+        await attendance.was_there(db, clock, GUILD, outside.id, CY, interested=anyone)
     with pytest.raises(UserError, match="more than 24 hours ago"):  # closed for everyone, interested or not
-        await attendance.was_there(db, clock, GUILD, outside.id, BEA, interested=False)
+        await attendance.was_there(db, clock, GUILD, outside.id, BEA, interested=nobody)
     assert [a.user_id for a in await attendance.finish(db, clock, outside, 50)] == [ANN]
     assert await seen_by(db, GUILD, [BEA, CY]) == {BEA: set(), CY: set()}

@@ -188,29 +188,28 @@ async def pending(db: Reader, kind: str, key: str) -> TimerRow | None:
     return None if r is None else _row(r)
 
 
-async def ever_armed(db: Reader, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of these (kind, key) pairs ever had a timer, pending or finished: one query per 400 pairs, for
-    start-up's re-arming of many at once."""
+async def _which(db: Reader, pairs: Sequence[tuple[str, str]], *, pending: bool) -> set[tuple[str, str]]:
+    """Which of these (kind, key) pairs have a timer (only a pending one, with ``pending``): one query per 400
+    pairs, for start-up's re-arming of many at once."""
     found: set[tuple[str, str]] = set()
+    still = "done_at IS NULL AND " if pending else ""
     for start in range(0, len(pairs), 400):
         chunk = pairs[start : start + 400]
         either = " OR ".join(["(kind = ? AND key = ?)"] * len(chunk))
-        query = f"SELECT DISTINCT kind, key FROM timers WHERE {either}"  # noqa: S608 - placeholders only
+        query = f"SELECT DISTINCT kind, key FROM timers WHERE {still}({either})"  # noqa: S608 - placeholders only
         rows = await db.fetchall(query, [value for pair in chunk for value in pair])
         found.update((str(r[0]), str(r[1])) for r in rows)
     return found
+
+
+async def ever_armed(db: Reader, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (kind, key) pairs ever had a timer, pending or finished."""
+    return await _which(db, pairs, pending=False)
 
 
 async def pending_pairs(db: Reader, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of these (kind, key) pairs have a pending timer: one query per 400 pairs, for start-up's re-arming."""
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(pairs), 400):
-        chunk = pairs[start : start + 400]
-        either = " OR ".join(["(kind = ? AND key = ?)"] * len(chunk))
-        query = f"SELECT kind, key FROM timers WHERE done_at IS NULL AND ({either})"  # noqa: S608 - placeholders only
-        rows = await db.fetchall(query, [value for pair in chunk for value in pair])
-        found.update((str(r[0]), str(r[1])) for r in rows)
-    return found
+    """Which of these (kind, key) pairs have a pending timer."""
+    return await _which(db, pairs, pending=True)
 
 
 async def latest(db: Reader, kind: str, key: str) -> TimerRow | None:
